@@ -1,0 +1,172 @@
+"""Backend configurations: named presets plus per-run overrides, as data.
+
+A configuration is written ``PRESET`` or ``PRESET:key=value,key=value``, for
+example ``rtmpose-lightweight:det_every=10,person=largest``. Every lever of
+the benchmark is a field here, so the CLI, the dashboard and the results
+table all speak of the same settings.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+from bench.errors import BenchError
+
+CADENCE_HELP = ("det_every: 1 = person detector on every frame (rtmlib default); "
+                "N = every N-th frame, box carried from the last keypoints in between; "
+                "0 = only when tracking is lost (the counterpart of MediaPipe's VIDEO mode)")
+PERSON_CHOICES = ("all", "largest", "central", "tracked")
+ENGINES = ("onnxruntime", "opencv", "openvino")
+GRAPH_OPT = ("disabled", "basic", "extended", "all")
+EXEC_MODES = ("sequential", "parallel")
+RUNNING_MODES = ("VIDEO", "IMAGE")
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    preset: str
+    family: str                          # "mediapipe" | "rtmpose"
+    label: str = ""                      # shown in tables; defaults to the spec string
+    # MediaPipe
+    model: str = ""                      # landmarker asset name
+    running_mode: str = "VIDEO"
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    # RTMPose through rtmlib
+    detector: str = ""                   # detector asset name
+    pose: str = ""                       # pose asset name
+    det_input: int = 416                 # detector input side (square), pixels
+    det_every: int = 1                   # see CADENCE_HELP
+    person: str = "all"                  # which people the pose model runs on
+    det_score: float = 0.3               # boxes below this detector score are dropped
+    lost_score: float = 0.3              # mean keypoint score under which tracking is lost
+    engine: str = "onnxruntime"
+    provider: str = "CPUExecutionProvider"
+    intra_threads: int = 0               # 0 = ONNX Runtime's default (one per core)
+    inter_threads: int = 0
+    spinning: bool = True                # ORT session.intra_op.allow_spinning
+    graph_opt: str = "all"
+    exec_mode: str = "sequential"
+
+    def spec(self) -> str:
+        """The ``PRESET:key=value`` string that recreates this configuration."""
+        base = PRESETS[self.preset]
+        changed = [f"{f.name}={_fmt(getattr(self, f.name))}" for f in fields(self)
+                   if f.name not in ("preset", "family", "label")
+                   and getattr(self, f.name) != getattr(base, f.name)]
+        return self.preset + (":" + ",".join(changed) if changed else "")
+
+    @property
+    def display(self) -> str:
+        return self.label or self.spec()
+
+    def settings(self) -> dict:
+        """The settings that matter for this family, for tables and run.json."""
+        keep = FAMILY_FIELDS[self.family]
+        return {k: v for k, v in asdict(self).items() if k in keep}
+
+
+def _fmt(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+FAMILY_FIELDS = {
+    "mediapipe": ("model", "running_mode", "min_detection_confidence", "min_tracking_confidence"),
+    "rtmpose": ("detector", "pose", "det_input", "det_every", "person", "det_score", "lost_score",
+                "engine", "provider", "intra_threads", "inter_threads", "spinning", "graph_opt",
+                "exec_mode"),
+}
+
+
+def _mp(preset: str, model: str, mode: str) -> BackendConfig:
+    return BackendConfig(preset=preset, family="mediapipe", model=model, running_mode=mode)
+
+
+def _rtm(preset: str, detector: str, pose: str, det_input: int, **levers) -> BackendConfig:
+    return BackendConfig(preset=preset, family="rtmpose", detector=detector, pose=pose,
+                         det_input=det_input, **levers)
+
+
+# The tuned preset: the fastest configuration found by `python -m bench explore`
+# that keeps the 13 landmarks within 0.1 torso of MediaPipe lite on >= 95 % of
+# detected frames on the shared single-person clips (see README, "Tuned preset").
+TUNED_LEVERS = dict(det_every=0, person="tracked", intra_threads=1, spinning=False)
+
+_PRESET_LIST: list[BackendConfig] = [
+    _mp("mediapipe-lite", "pose_landmarker_lite", "VIDEO"),
+    _mp("mediapipe-full", "pose_landmarker_full", "VIDEO"),
+    _mp("mediapipe-heavy", "pose_landmarker_heavy", "VIDEO"),
+    _mp("mediapipe-lite-image", "pose_landmarker_lite", "IMAGE"),
+    _mp("mediapipe-full-image", "pose_landmarker_full", "IMAGE"),
+    _mp("mediapipe-heavy-image", "pose_landmarker_heavy", "IMAGE"),
+    _rtm("rtmpose-lightweight", "yolox_tiny", "rtmpose_s_halpe26", 416),
+    _rtm("rtmpose-balanced", "yolox_m", "rtmpose_m_halpe26", 640),
+    _rtm("rtmpose-performance", "yolox_x", "rtmpose_x_halpe26", 640),
+    _rtm("rtmpose-body-lightweight", "yolox_tiny", "rtmpose_s_coco17", 416),
+    _rtm("rtmpose-body-balanced", "yolox_m", "rtmpose_m_coco17", 640),
+    _rtm("rtmpose-body-performance", "yolox_x", "rtmpose_x_coco17", 640),
+    _rtm("rtmpose-lightweight-tuned", "yolox_tiny", "rtmpose_s_halpe26", 416, **TUNED_LEVERS),
+]
+PRESETS: dict[str, BackendConfig] = {c.preset: c for c in _PRESET_LIST}
+
+PRESET_HELP = {
+    "mediapipe-lite": "MediaPipe Pose Landmarker lite, VIDEO mode (as the jump app runs it)",
+    "rtmpose-lightweight": "rtmlib BodyWithFeet lightweight defaults: YOLOX-tiny on every frame",
+    "rtmpose-lightweight-tuned": "RTMPose-s with the fair levers: detector only when tracking is lost, one tracked athlete, 1 ORT thread without spinning",
+}
+
+_CHOICES = {"person": PERSON_CHOICES, "engine": ENGINES, "graph_opt": GRAPH_OPT,
+            "exec_mode": EXEC_MODES, "running_mode": RUNNING_MODES}
+
+
+def parse(spec: str) -> BackendConfig:
+    """``PRESET[:key=value,...]`` -> BackendConfig, with a clear error when wrong."""
+    spec = spec.strip()
+    name, _, rest = spec.partition(":")
+    if name not in PRESETS:
+        raise BenchError(f"unknown backend '{name}'; choose from: {', '.join(PRESETS)}")
+    config = PRESETS[name]
+    if not rest:
+        return config
+    return override(config, dict(_split_pair(item) for item in rest.split(",") if item.strip()))
+
+
+def _split_pair(item: str) -> tuple[str, str]:
+    key, eq, value = item.partition("=")
+    if not eq:
+        raise BenchError(f"backend setting '{item}' is not of the form key=value")
+    return key.strip(), value.strip()
+
+
+def override(config: BackendConfig, changes: dict) -> BackendConfig:
+    """Return ``config`` with settings changed; values may be strings."""
+    by_name = {f.name: f for f in fields(config)}
+    typed = {}
+    for key, raw in changes.items():
+        if key not in by_name or key in ("preset", "family"):
+            allowed = ", ".join(FAMILY_FIELDS[config.family]) + ", label"
+            raise BenchError(f"unknown setting '{key}' for {config.preset}; settings: {allowed}")
+        typed[key] = _coerce(key, raw, type(getattr(config, key)))
+    return replace(config, **typed)
+
+
+def _coerce(key: str, raw, kind):
+    if not isinstance(raw, str):
+        value = raw
+    elif kind is bool:
+        if raw.lower() not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise BenchError(f"setting {key} must be true or false, not '{raw}'")
+        value = raw.lower() in ("true", "1", "yes", "on")
+    elif kind in (int, float):
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise BenchError(f"setting {key} must be a number, not '{raw}'") from None
+    else:
+        value = raw
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise BenchError(f"setting {key}='{value}' is not one of: {', '.join(_CHOICES[key])}")
+    if key in ("det_every", "intra_threads", "inter_threads") and value < 0:
+        raise BenchError(f"setting {key} must be 0 or more")
+    if key == "det_input" and not 32 <= value <= 2048:
+        raise BenchError("setting det_input must be between 32 and 2048 pixels")
+    return value

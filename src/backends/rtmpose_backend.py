@@ -1,0 +1,212 @@
+"""RTMPose through rtmlib: a YOLOX person detector, then RTMPose on each box.
+
+rtmlib's ``YOLOX`` and ``RTMPose`` classes supply the pre- and
+post-processing; for the onnxruntime engine the sessions are built here with
+the configured options (rtmlib offers no way to pass them) and given to thin
+subclasses that skip rtmlib's own session creation. The levers of
+``BackendConfig`` - detector cadence, person selection, thread settings -
+are applied here, with the per-run state (carried boxes) kept on the backend.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from bench import catalogue, model_store
+from bench.errors import BackendUnavailable
+
+from .base import PoseBackend, PoseResult, box_from_keypoints
+from .config import BackendConfig
+from .sessions import DEFAULT_CACHE, ModelCache, ort_session
+
+
+def _rtmlib():
+    try:
+        from rtmlib import RTMPose, YOLOX
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise BackendUnavailable(f"rtmlib is not installed ({exc})") from None
+    return YOLOX, RTMPose
+
+
+def _with_session(cls, session, **attrs):
+    """An rtmlib tool object that uses ``session`` instead of building its own."""
+    tool = cls.__new__(cls)  # rtmlib's __init__ would create a session without options
+    tool.session = session
+    tool.backend = "onnxruntime"
+    tool.device = "cpu"
+    tool.onnx_model = getattr(session, "_model_path", "")
+    for key, value in attrs.items():
+        setattr(tool, key, value)
+    return tool
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _area(box: np.ndarray) -> float:
+    return float(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1]))
+
+
+def select_people(boxes: np.ndarray, policy: str, frame_shape, previous: np.ndarray | None) -> np.ndarray:
+    """Keep the boxes the pose model runs on; the first one is the athlete."""
+    if len(boxes) == 0:
+        return boxes
+    areas = np.array([_area(b) for b in boxes])
+    by_size = boxes[np.argsort(-areas)]
+    if policy == "all":
+        return by_size
+    if policy == "largest":
+        return by_size[:1]
+    if policy == "central":
+        h, w = frame_shape[:2]
+        centres = (boxes[:, 0:2] + boxes[:, 2:4]) / 2
+        dist = np.linalg.norm(centres - np.array([w / 2, h / 2]), axis=1)
+        return boxes[np.argmin(dist)][None]
+    if policy == "tracked":
+        if previous is not None:
+            overlaps = np.array([_iou(b, previous) for b in boxes])
+            if overlaps.max() > 0.1:
+                return boxes[np.argmax(overlaps)][None]
+        return by_size[:1]
+    raise BackendUnavailable(f"unknown person selection '{policy}'")
+
+
+class RTMPoseBackend(PoseBackend):
+
+    def __init__(self, config: BackendConfig, cache: ModelCache | None = None):
+        YOLOX, RTMPose = _rtmlib()
+        self.config = config
+        self.name = config.display
+        cache = cache or DEFAULT_CACHE
+        det_asset = catalogue.get(config.detector)
+        pose_asset = catalogue.get(config.pose)
+        self.keypoint_set = pose_asset.keypoint_set
+        det_path = str(model_store.resolve(config.detector, fetch=False))
+        pose_path = str(model_store.resolve(config.pose, fetch=False))
+        self.model_files = {"detector": det_path, "pose": pose_path}
+        start = time.perf_counter()
+        det_loaded = cache.get(self._key(det_path), lambda: self._load(det_path))
+        pose_loaded = cache.get(self._key(pose_path), lambda: self._load(pose_path))
+        det_size = (config.det_input, config.det_input)
+        self._check_input(det_loaded.value, det_size, det_asset.filename)
+        pose_size = tuple(pose_asset.input_size)
+        if config.engine == "onnxruntime":
+            self._det = _with_session(YOLOX, det_loaded.value, model_input_size=det_size, mean=None,
+                                      std=None, det_mode="human", nms_thr=0.45,
+                                      score_thr=config.det_score)
+            self._pose = _with_session(RTMPose, pose_loaded.value, model_input_size=pose_size,
+                                       mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375),
+                                       to_openpose=False)
+        else:
+            self._det = YOLOX(det_path, model_input_size=det_size, backend=config.engine, device="cpu")
+            self._pose = RTMPose(pose_path, model_input_size=pose_size, backend=config.engine,
+                                 device="cpu")
+        self.init_ms = (time.perf_counter() - start) * 1000.0
+        self.init_cached = det_loaded.cached and pose_loaded.cached
+        self.cold_init_ms = (self.init_ms - det_loaded.load_ms - pose_loaded.load_ms
+                             + det_loaded.cold_ms + pose_loaded.cold_ms)
+        self._frame_no = 0
+        self._carried: np.ndarray | None = None   # boxes carried from the last keypoints
+        self._athlete: np.ndarray | None = None   # last box of the athlete (tracked)
+
+    # -- models ---------------------------------------------------------------
+    def _key(self, path: str) -> tuple:
+        c = self.config
+        return ("rtm", path, c.engine, c.provider, c.intra_threads, c.inter_threads, c.spinning,
+                c.graph_opt, c.exec_mode)
+
+    def _load(self, path: str):
+        c = self.config
+        if c.engine == "onnxruntime":
+            return ort_session(path, c.provider, c.intra_threads, c.inter_threads, c.spinning,
+                               c.graph_opt, c.exec_mode)
+        if c.engine == "openvino":
+            try:
+                import openvino  # noqa: F401
+            except ImportError:
+                raise BackendUnavailable("the openvino engine needs `pip install openvino` "
+                                         "(see README, optional engines)") from None
+        return path  # rtmlib's own classes load opencv / openvino models
+
+    @staticmethod
+    def _check_input(session, size: tuple[int, int], filename: str) -> None:
+        shape = getattr(session, "get_inputs", lambda: None)()
+        if not shape:
+            return
+        dims = shape[0].shape[2:4]
+        if all(isinstance(d, int) for d in dims) and tuple(dims) != (size[1], size[0]):
+            raise BackendUnavailable(
+                f"{filename} takes a fixed {dims[1]}x{dims[0]} input; det_input={size[0]} "
+                f"cannot be used with it")
+
+    def settings(self) -> dict:
+        return self.config.settings()
+
+    # -- per frame -------------------------------------------------------------
+    def _detector_due(self) -> bool:
+        every = self.config.det_every
+        if self._carried is None or len(self._carried) == 0:
+            return True
+        if every == 0:
+            return False
+        return self._frame_no % every == 0
+
+    def process(self, image_bgr: np.ndarray, timestamp_ms: int) -> PoseResult:
+        stage = {"preprocess": 0.0, "detect": 0.0, "pose": 0.0, "postprocess": 0.0}
+        runs = {"detector": 0, "pose": 0}
+        run_det = self._detector_due()
+        if run_det:
+            t0 = time.perf_counter()
+            det_in, ratio = self._det.preprocess(image_bgr)
+            t1 = time.perf_counter()
+            raw = self._det.inference(det_in)[0]
+            t2 = time.perf_counter()
+            boxes = np.asarray(self._det.postprocess(raw, ratio), dtype=np.float64).reshape(-1, 4)
+            boxes = select_people(boxes, self.config.person, image_bgr.shape, self._athlete)
+            t3 = time.perf_counter()
+            stage["preprocess"] += (t1 - t0) * 1e3
+            stage["detect"] += (t2 - t1) * 1e3
+            stage["postprocess"] += (t3 - t2) * 1e3
+            runs["detector"] = 1
+        else:
+            boxes = self._carried
+        keypoints, scores = [], []
+        for box in boxes:
+            t0 = time.perf_counter()
+            pose_in, center, scale = self._pose.preprocess(image_bgr, box)
+            t1 = time.perf_counter()
+            outputs = self._pose.inference(pose_in)
+            t2 = time.perf_counter()
+            kpts, kscores = self._pose.postprocess(outputs, center, scale)
+            t3 = time.perf_counter()
+            keypoints.append(kpts[0])
+            scores.append(kscores[0])
+            stage["preprocess"] += (t1 - t0) * 1e3
+            stage["pose"] += (t2 - t1) * 1e3
+            stage["postprocess"] += (t3 - t2) * 1e3
+            runs["pose"] += 1
+        t0 = time.perf_counter()
+        self._frame_no += 1
+        carried = []
+        for kpts, kscores in zip(keypoints, scores):
+            if np.mean(kscores) >= self.config.lost_score:
+                nb = box_from_keypoints(kpts, kscores, frame_shape=image_bgr.shape)
+                if nb is not None:
+                    carried.append(nb)
+        self._carried = np.array(carried) if carried else None
+        result_kpts = result_scores = result_box = None
+        if keypoints:
+            result_kpts, result_scores, result_box = keypoints[0], scores[0], boxes[0]
+            if np.mean(result_scores) < self.config.lost_score:
+                result_kpts = result_scores = result_box = None  # the pose model found no person
+        self._athlete = result_box if result_box is not None else self._athlete
+        stage["postprocess"] += (time.perf_counter() - t0) * 1e3
+        return PoseResult(keypoints=result_kpts, scores=result_scores, keypoint_set=self.keypoint_set,
+                          box=result_box, detector_ran=run_det, people=len(boxes), stage_ms=stage,
+                          model_runs=runs)

@@ -1,0 +1,46 @@
+"""The command line: ``python -m bench <command>``.
+
+Each command lives in its own module under ``bench.commands`` with
+``register(subparsers)`` that adds its parser and sets ``func``. Errors a
+person can act on (``BenchError``) print one line and exit with status 2;
+nothing prints a traceback unless ``POSEBENCH_DEBUG=1``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .errors import BenchError
+
+COMMANDS = ("backends", "models", "run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="PoseBench: a fair CPU benchmark of MediaPipe Pose and RTMPose.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"bench.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line, not a traceback
+        if os.environ.get("POSEBENCH_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} "
+              "(set POSEBENCH_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1

@@ -1,0 +1,23 @@
+"""``python -m bench backends``: what can run here, and why not for the rest."""
+from __future__ import annotations
+
+import backends
+from backends.config import CADENCE_HELP, PRESET_HELP
+
+
+def register(sub) -> None:
+    p = sub.add_parser("backends", help="list backends: what can run here, and why not")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    print(f"ONNX Runtime execution providers here: {', '.join(backends.available_providers()) or 'none'}")
+    for config, reason in backends.list_presets():
+        mark = "ok  " if reason is None else "n/a "
+        note = PRESET_HELP.get(config.preset, "")
+        line = f"{mark}{config.preset:28s} {note}"
+        if reason:
+            line += f"\n      not here: {reason}"
+        print(line)
+    print(f"\nSettings are given as NAME:key=value,... ; {CADENCE_HELP}.")
+    return 0

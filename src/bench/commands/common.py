@@ -1,0 +1,21 @@
+"""Pieces several commands share."""
+from __future__ import annotations
+
+import pandas as pd
+
+
+def print_table(df: pd.DataFrame, columns: list[str], floatfmt: str = "{:.1f}") -> None:
+    """Print selected columns as an aligned text table."""
+    cols = [c for c in columns if c in df.columns]
+    shown = df[cols].copy()
+    for col in cols:
+        if pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v: "-" if pd.isna(v) else floatfmt.format(v))
+    print(shown.to_string(index=False))
+
+
+def add_backend_option(parser, default=None) -> None:
+    parser.add_argument("-b", "--backend", action="append", dest="backends", default=default,
+                        metavar="NAME[:key=value,...]",
+                        help="backend preset, optionally with settings; repeat for several "
+                             "(see `python -m bench backends`)")

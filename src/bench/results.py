@@ -1,0 +1,194 @@
+"""Saved runs under ``results/<run_id>/``: written atomically, never overwritten.
+
+Each run folder holds ``summary.csv``, ``frames.csv``, ``run.json`` and
+``native.npz`` (every backend's native keypoints). A run is written to a
+hidden temporary folder and renamed into place at the end, so a cancelled or
+crashed run leaves no half-written folder. Run ids are checked before they
+touch the file system, so no name can reach outside the results folder.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import video
+from .errors import BenchError, InputError
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FILES = ("summary.csv", "frames.csv", "run.json", "native.npz")
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("POSEBENCH_RESULTS", "results"))
+
+
+def check_run_id(run_id: str) -> str:
+    """Reject any run id that is not a plain folder name."""
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id) or run_id in (".", ".."):
+        raise InputError(f"'{run_id}' is not a valid run name (letters, digits, '-', '_', '.')")
+    return run_id
+
+
+def run_dir(run_id: str, root: Path | None = None) -> Path:
+    root = Path(root or default_root()).resolve()
+    path = (root / check_run_id(run_id)).resolve()
+    if path.parent != root:
+        raise InputError(f"'{run_id}' would leave the results folder")
+    return path
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """Guard text cells against spreadsheet formula injection; numbers stay numbers."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_safe_cell)
+    return out
+
+
+def _safe_cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """The CSV the user downloads: neutralised, UTF-8."""
+    return neutralise(df).to_csv(index=False).encode("utf-8")
+
+
+def save(run, root: Path | None = None) -> Path:
+    """Write ``run`` to ``root/<run_id>`` atomically; refuse to overwrite."""
+    root = Path(root or default_root())
+    root.mkdir(parents=True, exist_ok=True)
+    final = run_dir(run.run_id, root)
+    if final.exists():
+        raise BenchError(f"a saved run named {run.run_id} exists already; it is never overwritten")
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run.run_id}-", dir=root))
+    try:
+        (tmp / "summary.csv").write_bytes(to_csv_bytes(run.summary))
+        (tmp / "frames.csv").write_bytes(to_csv_bytes(run.frames))
+        (tmp / "run.json").write_text(json.dumps(run.meta(), indent=2, default=_json_default),
+                                      encoding="utf-8")
+        arrays = {}
+        for i, (label, data) in enumerate(run.native.items()):
+            for key, value in data.items():
+                arrays[f"b{i}_{key}"] = value
+            arrays[f"b{i}_label"] = np.array(label)
+        np.savez_compressed(tmp / "native.npz", **arrays)
+        os.rename(tmp, final)  # atomic on one file system; fails if final appeared meanwhile
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in run.json")
+
+
+def _unneutralise(df: pd.DataFrame) -> pd.DataFrame:
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].map(lambda v: v[1:] if isinstance(v, str) and v[:1] == "'"
+                                  and v[1:2] in FORMULA_START else v)
+    return df
+
+
+def load(path: str | Path):
+    """Read a saved run folder back into a ``BenchmarkRun``."""
+    from backends import config as backend_config
+
+    from .runner import BenchmarkRun, RunOptions
+
+    path = Path(path)
+    try:
+        meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        summary = _unneutralise(pd.read_csv(path / "summary.csv", keep_default_na=True))
+        frames_file = path / "frames.csv"
+        frames = _unneutralise(pd.read_csv(frames_file)) if frames_file.stat().st_size > 1 \
+            else pd.DataFrame()
+    except (OSError, ValueError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path.name} is not a readable PoseBench run ({exc})") from None
+    native = {}
+    npz = path / "native.npz"
+    if npz.exists():
+        with np.load(npz, allow_pickle=False) as data:
+            for i in itertools.count():
+                if f"b{i}_label" not in data:
+                    break
+                native[str(data[f"b{i}_label"])] = {
+                    k: data[f"b{i}_{k}"] for k in ("keypoints", "scores", "keypoint_set")}
+    configs = []
+    for b in meta.get("backends", []):
+        try:
+            cfg = backend_config.parse(b["spec"])
+            configs.append(backend_config.override(cfg, {"label": b["label"]})
+                           if b["label"] != cfg.spec() else cfg)
+        except BenchError:
+            continue
+    option_names = {f.name for f in fields(RunOptions)}
+    options = RunOptions(**{k: v for k, v in meta.get("options", {}).items() if k in option_names})
+    clip_fields = {f.name for f in fields(video.ClipInfo)}
+    clip = video.ClipInfo(**{k: v for k, v in meta["clip"].items() if k in clip_fields})
+    known = {"run_id", "status", "started", "finished", "clip", "options", "backends",
+             "environment", "overlapped_runs"}
+    return BenchmarkRun(run_id=meta["run_id"], clip=clip, options=options, configs=configs,
+                        frames=frames, summary=summary, native=native,
+                        environment=meta.get("environment", {}), started=meta.get("started", ""),
+                        finished=meta.get("finished", ""), status=meta.get("status", "complete"),
+                        overlapped=meta.get("overlapped_runs", 0),
+                        extra={k: v for k, v in meta.items() if k not in known})
+
+
+def list_runs(root: Path | None = None) -> pd.DataFrame:
+    """One row per saved run, newest first."""
+    root = Path(root or default_root())
+    rows = []
+    if root.exists():
+        for path in root.iterdir():
+            if path.name.startswith(".") or not (path / "run.json").exists():
+                continue
+            try:
+                meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            rows.append({"run_id": path.name, "started": meta.get("started", ""),
+                         "status": meta.get("status", ""),
+                         "clip": meta.get("clip", {}).get("name", ""),
+                         "backends": ", ".join(b["label"] for b in meta.get("backends", [])),
+                         "cpu": meta.get("environment", {}).get("cpu", ""),
+                         "path": str(path)})
+    df = pd.DataFrame(rows, columns=["run_id", "started", "status", "clip", "backends", "cpu", "path"])
+    return df.sort_values("started", ascending=False, ignore_index=True)
+
+
+def delete(run_id: str, root: Path | None = None) -> None:
+    path = run_dir(run_id, root)
+    if not (path / "run.json").exists():
+        raise InputError(f"there is no saved run named {run_id}")
+    shutil.rmtree(path)
+
+
+def import_folder(source: Path, root: Path | None = None) -> Path:
+    """Copy a run folder made elsewhere (e.g. by the CLI on another machine) into results/."""
+    run = load(source)
+    return save(run, root)

@@ -1,0 +1,271 @@
+"""The fair runner: every backend on the same frames, one tidy table out.
+
+Backends run one after another (never at once, so they do not share the CPU),
+each on the same decoded frames. The first ``warmup`` frames of each backend
+are processed and kept for accuracy, but left out of the speed figures
+(flag ``warmup`` in the per-frame table).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import psutil
+
+import backends
+from backends import BackendConfig, ModelCache, PoseResult
+
+from . import environment, video
+from .errors import BenchError
+from .keypoints import LANDMARKS, NATIVE_COUNT
+from .summary import summarise
+
+STAGE_COLUMNS = ("decode_ms", "preprocess_ms", "detect_ms", "pose_ms", "postprocess_ms")
+PRELOAD_LIMIT_BYTES = 2 * 1024 ** 3  # model-only mode refuses to hold more decoded frames
+
+
+@dataclass
+class RunOptions:
+    max_frames: int | None = None     # frames of the clip to process (from the start)
+    max_seconds: float | None = None  # or: seconds of the clip to process
+    warmup: int = 10                  # first frames left out of the speed figures
+    stride: int = 1                   # keep every n-th decoded frame
+    max_side: int | None = None       # downscale so the longer side is at most this
+    preload: bool = False             # model-only: decode all frames before timing
+    background_decode: bool = False   # decode in a thread, overlapping inference
+
+    def frame_cap(self, fps: float) -> int | None:
+        caps = [c for c in (self.max_frames,
+                            int(self.max_seconds * fps) if self.max_seconds else None) if c]
+        return min(caps) if caps else None
+
+
+@dataclass
+class BenchmarkRun:
+    run_id: str
+    clip: video.ClipInfo
+    options: RunOptions
+    configs: list[BackendConfig]
+    frames: pd.DataFrame
+    summary: pd.DataFrame
+    native: dict[str, dict[str, np.ndarray]]   # backend -> {"keypoints", "scores"}
+    environment: dict
+    started: str
+    finished: str = ""
+    status: str = "complete"                    # complete | cancelled | failed
+    overlapped: int = 0                         # other runs in this process at the same time
+    extra: dict = field(default_factory=dict)   # e.g. scorecard thresholds saved with the run
+
+    def meta(self) -> dict:
+        return {
+            "run_id": self.run_id, "status": self.status, "started": self.started,
+            "finished": self.finished, "clip": self.clip.as_dict(), "options": asdict(self.options),
+            "backends": [{"label": c.display, "spec": c.spec(), "preset": c.preset,
+                          "family": c.family, "settings": c.settings()} for c in self.configs],
+            "environment": self.environment, "overlapped_runs": self.overlapped, **self.extra,
+        }
+
+
+def new_run_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+# -- overlapping runs ----------------------------------------------------------
+_ACTIVE = 0
+_ACTIVE_LOCK = threading.Lock()
+_PEAK: dict[str, int] = {}
+
+
+class _ActiveRun:
+    """Counts runs in this process; records the most that ran alongside this one."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+
+    def __enter__(self):
+        global _ACTIVE
+        with _ACTIVE_LOCK:
+            _ACTIVE += 1
+            for key in _PEAK:
+                _PEAK[key] = max(_PEAK[key], _ACTIVE - 1)
+            _PEAK[self.run_id] = _ACTIVE - 1
+        return self
+
+    def overlapped(self) -> int:
+        with _ACTIVE_LOCK:
+            return _PEAK.get(self.run_id, 0)
+
+    def __exit__(self, *exc):
+        global _ACTIVE
+        with _ACTIVE_LOCK:
+            _ACTIVE -= 1
+            _PEAK.pop(self.run_id, None)
+
+
+# -- frames ----------------------------------------------------------------------
+def _frame_source(clip: video.ClipInfo, options: RunOptions,
+                  preloaded: list[video.Frame] | None) -> Iterable[video.Frame]:
+    if preloaded is not None:
+        for f in preloaded:
+            yield video.Frame(f.index, f.timestamp_ms, f.image, 0.0)
+        return
+    frames = video.iter_frames(clip.path, max_frames=options.frame_cap(clip.fps),
+                               stride=options.stride, max_side=options.max_side, fps=clip.fps)
+    if options.background_decode:
+        source = video.BackgroundFrames(frames)
+        try:
+            yield from source
+        finally:
+            source.close()
+    else:
+        yield from frames
+
+
+def _preload(clip: video.ClipInfo, options: RunOptions) -> list[video.Frame]:
+    cap = options.frame_cap(clip.fps) or clip.frames
+    w, h = video.scaled_size(clip.width, clip.height, options.max_side)
+    need = (min(cap, clip.frames) // max(1, options.stride)) * w * h * 3
+    if need > PRELOAD_LIMIT_BYTES:
+        raise BenchError(f"model-only mode would hold {need / 1024**3:.1f} GB of frames; "
+                         f"cap the frames, downscale, or turn model-only mode off")
+    return list(video.iter_frames(clip.path, max_frames=cap, stride=options.stride,
+                                  max_side=options.max_side, fps=clip.fps))
+
+
+def _record(backend_label: str, preset: str, frame: video.Frame, result: PoseResult | None,
+            model_ms: float, warmup: bool, scale: float) -> dict:
+    row = {"backend": backend_label, "preset": preset, "frame": frame.index,
+           "timestamp_ms": frame.timestamp_ms, "warmup": warmup,
+           "detected": bool(result is not None and result.detected),
+           "detector_ran": bool(result.detector_ran) if result is not None else False,
+           "people": result.people if result is not None else 0,
+           "latency_ms": frame.decode_ms + model_ms, "model_ms": model_ms,
+           "decode_ms": frame.decode_ms}
+    stages = result.stage_ms if result is not None else {}
+    for name in backends.STAGES:
+        row[f"{name}_ms"] = stages.get(name, np.nan)
+    runs = result.model_runs if result is not None else {}
+    row["detector_runs"] = runs.get("detector", 0)
+    row["pose_runs"] = runs.get("pose", 0)
+    box = result.box if result is not None and result.box is not None else [np.nan] * 4
+    for name, value in zip(("box_x1", "box_y1", "box_x2", "box_y2"), box):
+        row[name] = float(value) * scale
+    lm = result.landmarks() if result is not None else np.full((len(LANDMARKS), 3), np.nan)
+    for i, name in enumerate(LANDMARKS):
+        row[f"{name}_x"] = lm[i, 0] * scale
+        row[f"{name}_y"] = lm[i, 1] * scale
+        row[f"{name}_score"] = lm[i, 2]
+    return row
+
+
+ProgressFn = Callable[[str, int, int, float], None]
+
+
+def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: RunOptions | None = None,
+                  *, cache: ModelCache | None = None, progress: ProgressFn | None = None,
+                  cancel: threading.Event | None = None, run_id: str | None = None) -> BenchmarkRun:
+    """Run every configuration on the clip; return the tidy tables.
+
+    ``progress(label, done, total, elapsed_s)`` is called after each frame.
+    Setting ``cancel`` stops after the current frame; what was measured is
+    kept and the run is marked cancelled. A backend that fails (cannot load,
+    or raises mid-run) is marked failed and the others still run.
+    """
+    options = options or RunOptions()
+    configs = [backends.parse(c) if isinstance(c, str) else c for c in configs]
+    if not configs:
+        raise BenchError("choose at least one backend")
+    labels = [c.display for c in configs]
+    if len(set(labels)) != len(labels):
+        raise BenchError("two backends have the same label; give them different labels")
+    clip = video.probe(clip_path)
+    cap = options.frame_cap(clip.fps)
+    total = min(cap, clip.frames) if cap else clip.frames
+    total = -(-total // max(1, options.stride))
+    scale = clip.width / video.scaled_size(clip.width, clip.height, options.max_side)[0]
+    run_id = run_id or new_run_id()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    preloaded = _preload(clip, options) if options.preload else None
+    rows: list[dict] = []
+    native: dict[str, dict[str, np.ndarray]] = {}
+    outcomes: list[dict] = []
+    status = "complete"
+    process = psutil.Process()
+    with _ActiveRun(run_id) as active:
+        for config in configs:
+            if cancel is not None and cancel.is_set():
+                status = "cancelled"
+                outcomes.append({"label": config.display, "status": "cancelled",
+                                 "error": "not run: the run was cancelled"})
+                continue
+            outcome = {"label": config.display, "status": "ok", "error": ""}
+            outcomes.append(outcome)
+            try:
+                backend = backends.create(config, cache)
+            except BenchError as exc:
+                outcome.update(status="failed", error=str(exc))
+                continue
+            outcome.update(init_ms=backend.init_ms, init_cached=backend.init_cached,
+                           cold_init_ms=backend.cold_init_ms,
+                           model_files=backend.model_files)
+            kpts, scores = [], []
+            peak_rss = process.memory_info().rss
+            t_start = time.perf_counter()
+            done = 0
+            try:
+                for frame in _frame_source(clip, options, preloaded):
+                    if cancel is not None and cancel.is_set():
+                        status = outcome["status"] = "cancelled"
+                        outcome["error"] = f"cancelled after {done} frames"
+                        break
+                    t0 = time.perf_counter()
+                    result = backend.process(frame.image, frame.timestamp_ms)
+                    model_ms = (time.perf_counter() - t0) * 1000.0
+                    rows.append(_record(config.display, config.preset, frame, result, model_ms,
+                                        done < options.warmup, scale))
+                    k = np.full((_native_count(backend), 2), np.nan)
+                    s = np.full((_native_count(backend),), np.nan)
+                    if result.detected:
+                        k, s = result.keypoints * scale, result.scores
+                    kpts.append(k)
+                    scores.append(s)
+                    done += 1
+                    if done % 10 == 0:
+                        peak_rss = max(peak_rss, process.memory_info().rss)
+                    if progress is not None:
+                        progress(config.display, done, total, time.perf_counter() - t_start)
+            except BenchError as exc:
+                outcome.update(status="failed", error=str(exc))
+            except Exception as exc:  # a backend that raises mid-run fails alone
+                outcome.update(status="failed", error=f"failed at frame {done}: "
+                                                      f"{type(exc).__name__}: {exc}")
+            finally:
+                backend.close()
+            outcome["peak_rss_mb"] = max(peak_rss, process.memory_info().rss) / 1024 ** 2
+            outcome["frames_done"] = done
+            if kpts:
+                native[config.display] = {"keypoints": np.stack(kpts), "scores": np.stack(scores),
+                                          "keypoint_set": np.array(backend.keypoint_set)}
+        overlapped = active.overlapped()
+    frames = pd.DataFrame(rows)
+    summary = summarise(frames, configs, outcomes, clip, options, overlapped)
+    if all(o["status"] == "failed" for o in outcomes):
+        status = "failed"
+    return BenchmarkRun(run_id=run_id, clip=clip, options=options, configs=configs, frames=frames,
+                        summary=summary, native=native, environment=environment.describe(),
+                        started=started,
+                        finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        status=status, overlapped=overlapped)
+
+
+def _native_count(backend) -> int:
+    return NATIVE_COUNT[backend.keypoint_set]
+
+
+__all__ = ["RunOptions", "BenchmarkRun", "run_benchmark", "new_run_id"]
