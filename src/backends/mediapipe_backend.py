@@ -42,7 +42,7 @@ class MediaPipeBackend(PoseBackend):
             raise BackendUnavailable(f"mediapipe is not installed ({exc})") from None
         self.config = config
         self.name = config.display
-        cache = cache or DEFAULT_CACHE
+        cache = cache if cache is not None else DEFAULT_CACHE
         path = str(model_store.resolve(config.model, fetch=False))
         self.model_files = {"landmarker": path}
         start = time.perf_counter()

@@ -83,7 +83,7 @@ class RTMPoseBackend(PoseBackend):
         YOLOX, RTMPose = _rtmlib()
         self.config = config
         self.name = config.display
-        cache = cache or DEFAULT_CACHE
+        cache = cache if cache is not None else DEFAULT_CACHE
         det_asset = catalogue.get(config.detector)
         pose_asset = catalogue.get(config.pose)
         self.keypoint_set = pose_asset.keypoint_set
