@@ -38,7 +38,9 @@ def why_unavailable(config: BackendConfig) -> str | None:
         path, tried = model_store.find_local(name)
         if path is None:
             asset = catalogue.get(name)
-            return (f"model file {asset.filename} is not here "
+            rejected = [t for t in tried if not t.endswith("not there")]  # e.g. a wrong SHA-256
+            why = f" ({'; '.join(rejected)})" if rejected else ""
+            return (f"model file {asset.filename} is not here{why} "
                     f"(run `python -m bench models fetch {name}` or set POSEBENCH_MODEL_DIRS)")
     return None
 

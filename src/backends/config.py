@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from bench import catalogue
 from bench.errors import BenchError
 
 CADENCE_HELP = ("det_every: 1 = person detector on every frame (rtmlib default); "
@@ -19,6 +20,9 @@ ENGINES = ("onnxruntime", "opencv", "openvino")
 GRAPH_OPT = ("disabled", "basic", "extended", "all")
 EXEC_MODES = ("sequential", "parallel")
 RUNNING_MODES = ("VIDEO", "IMAGE")
+DETECTORS = tuple(a.name for a in catalogue.CATALOGUE if a.role == "detector")
+POSE_MODELS = tuple(a.name for a in catalogue.CATALOGUE if a.role == "pose")
+LANDMARKERS = tuple(a.name for a in catalogue.CATALOGUE if a.role == "landmarker")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class BackendConfig:
     person: str = "all"                  # which people the pose model runs on
     det_score: float = 0.3               # boxes below this detector score are dropped
     lost_score: float = 0.3              # mean keypoint score under which tracking is lost
+    carry_pad: float = 0.1               # margin of the box carried from keypoints (share of its size)
     engine: str = "onnxruntime"
     provider: str = "CPUExecutionProvider"
     intra_threads: int = 0               # 0 = ONNX Runtime's default (one per core)
@@ -46,6 +51,8 @@ class BackendConfig:
     spinning: bool = True                # ORT session.intra_op.allow_spinning
     graph_opt: str = "all"
     exec_mode: str = "sequential"
+    batch_pose: bool = False             # one pose-model run on all person crops (dynamic batch)
+    fused_preprocess: bool = False       # crop normalised in float32 straight into the model input
 
     def spec(self) -> str:
         """The ``PRESET:key=value`` string that recreates this configuration."""
@@ -60,8 +67,14 @@ class BackendConfig:
         return self.label or self.spec()
 
     def settings(self) -> dict:
-        """The settings that matter for this family, for tables and run.json."""
+        """The settings that matter for this configuration, for tables and run.json.
+
+        ONNX Runtime's own options are left out when another engine runs the models,
+        since they do not apply there.
+        """
         keep = FAMILY_FIELDS[self.family]
+        if self.family == "rtmpose" and self.engine != "onnxruntime":
+            keep = tuple(k for k in keep if k not in ORT_ONLY_FIELDS)
         return {k: v for k, v in asdict(self).items() if k in keep}
 
 
@@ -72,8 +85,42 @@ def _fmt(value) -> str:
 FAMILY_FIELDS = {
     "mediapipe": ("model", "running_mode", "min_detection_confidence", "min_tracking_confidence"),
     "rtmpose": ("detector", "pose", "det_input", "det_every", "person", "det_score", "lost_score",
-                "engine", "provider", "intra_threads", "inter_threads", "spinning", "graph_opt",
-                "exec_mode"),
+                "carry_pad", "engine", "provider", "intra_threads", "inter_threads", "spinning",
+                "graph_opt", "exec_mode", "batch_pose", "fused_preprocess"),
+}
+ORT_ONLY_FIELDS = ("provider", "intra_threads", "inter_threads", "spinning", "graph_opt", "exec_mode")
+
+# One line per lever: what it does, with its unit. `python -m bench backends` prints
+# these; the dashboard can use them as widget help.
+LEVER_HELP = {
+    "model": f"MediaPipe landmarker model ({', '.join(LANDMARKERS)})",
+    "running_mode": "VIDEO = detector only when tracking is lost (the jump app); IMAGE = every frame",
+    "min_detection_confidence": "MediaPipe: person detections below this score (0-1) are dropped",
+    "min_tracking_confidence": "MediaPipe: below this score (0-1) VIDEO mode runs its detector again",
+    "detector": f"person detector model ({', '.join(DETECTORS)})",
+    "pose": f"pose model ({', '.join(POSE_MODELS)})",
+    "det_input": "detector input side in pixels; the YOLOX ONNX files accept only their fixed 416 or 640",
+    "det_every": CADENCE_HELP.partition(": ")[2],
+    "person": "people the pose model runs on: all, or one athlete: largest, central (nearest the "
+              "frame centre) or tracked (overlaps the last athlete box most)",
+    "det_score": "detector boxes below this score (0-1) are dropped (rtmlib itself drops those under 0.3)",
+    "lost_score": "mean keypoint score (0-1) under which tracking counts as lost",
+    "carry_pad": "margin added on each side of the box carried from the last keypoints, as a share "
+                 "of its width / height (0.1 = 10 %); the detector's own boxes are a little larger "
+                 "than the keypoints",
+    "engine": "runtime for the ONNX files: onnxruntime, or rtmlib's opencv (cv2.dnn) / openvino "
+              "(`pip install openvino`); the session options below apply to onnxruntime only",
+    "provider": "ONNX Runtime execution provider (see the list above)",
+    "intra_threads": "ONNX Runtime threads inside one operator; 0 = its default (one per core)",
+    "inter_threads": "ONNX Runtime threads across operators (parallel exec_mode only); 0 = default",
+    "spinning": "ONNX Runtime threads busy-wait between operators (true/false); off frees the CPU "
+                "for the other model and for decoding",
+    "graph_opt": f"ONNX Runtime graph optimisation ({', '.join(GRAPH_OPT)})",
+    "exec_mode": f"ONNX Runtime execution mode ({', '.join(EXEC_MODES)})",
+    "batch_pose": "true = all person crops of a frame go through the pose model in one run "
+                  "(its batch axis is dynamic); false = one run per crop, as rtmlib does",
+    "fused_preprocess": "true = the crop is normalised in float32 straight into the model input; "
+                        "false = rtmlib's float64 normalise then copy (same numbers)",
 }
 
 
@@ -86,10 +133,12 @@ def _rtm(preset: str, detector: str, pose: str, det_input: int, **levers) -> Bac
                          det_input=det_input, **levers)
 
 
-# The tuned preset: the fastest configuration found by `python -m bench explore`
-# that keeps the 13 landmarks within 0.1 torso of MediaPipe lite on >= 95 % of
-# detected frames on the shared single-person clips (see README, "Tuned preset").
+# The tuned preset `rtmpose-lightweight-tuned`: see TUNED_NOTE and docs/speed.md.
 TUNED_LEVERS = dict(det_every=0, person="tracked", intra_threads=1, spinning=False)
+TUNED_NOTE = ("How it was chosen: the fastest lever set (python -m bench explore / perf) that agrees "
+              "with MediaPipe lite VIDEO at least as well as the rtmlib default does (share of "
+              "frames with all 13 landmarks within 0.1 torso length, on the shared single-person "
+              "clips); see docs/speed.md.")
 
 _PRESET_LIST: list[BackendConfig] = [
     _mp("mediapipe-lite", "pose_landmarker_lite", "VIDEO"),
@@ -114,8 +163,11 @@ PRESET_HELP = {
     "rtmpose-lightweight-tuned": "RTMPose-s with the fair levers: detector only when tracking is lost, one tracked athlete, 1 ORT thread without spinning",
 }
 
-_CHOICES = {"person": PERSON_CHOICES, "engine": ENGINES, "graph_opt": GRAPH_OPT,
-            "exec_mode": EXEC_MODES, "running_mode": RUNNING_MODES}
+# Settings with a fixed set of values (the dashboard offers these as choices).
+CHOICES = {"person": PERSON_CHOICES, "engine": ENGINES, "graph_opt": GRAPH_OPT,
+           "exec_mode": EXEC_MODES, "running_mode": RUNNING_MODES, "detector": DETECTORS,
+           "pose": POSE_MODELS, "model": LANDMARKERS}
+_CHOICES = CHOICES
 
 
 def parse(spec: str) -> BackendConfig:
@@ -167,6 +219,24 @@ def _coerce(key: str, raw, kind):
         raise BenchError(f"setting {key}='{value}' is not one of: {', '.join(_CHOICES[key])}")
     if key in ("det_every", "intra_threads", "inter_threads") and value < 0:
         raise BenchError(f"setting {key} must be 0 or more")
+    if key == "carry_pad" and not 0.0 <= value <= 1.0:
+        raise BenchError("setting carry_pad must be between 0 and 1")
     if key == "det_input" and not 32 <= value <= 2048:
         raise BenchError("setting det_input must be between 32 and 2048 pixels")
     return value
+
+
+def format_settings(config: BackendConfig) -> str:
+    """``key=value, ...`` of every setting that matters for ``config``: its exact settings."""
+    return ", ".join(f"{k}={_fmt(v)}" for k, v in config.settings().items())
+
+
+def settings_help() -> list[str]:
+    """Lines for `python -m bench backends`: every lever, then the tuned preset in full."""
+    lines = ["Settings (levers) of the RTMPose presets:"]
+    lines += [f"  {name:25s} {LEVER_HELP[name]}" for name in FAMILY_FIELDS["rtmpose"]]
+    lines += ["Settings of the MediaPipe presets:"]
+    lines += [f"  {name:25s} {LEVER_HELP[name]}" for name in FAMILY_FIELDS["mediapipe"]]
+    tuned = PRESETS["rtmpose-lightweight-tuned"]
+    lines += ["", f"rtmpose-lightweight-tuned runs with: {format_settings(tuned)}", TUNED_NOTE]
+    return lines

@@ -9,6 +9,8 @@ are applied here, with the per-run state (carried boxes) kept on the backend.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import time
 
 import numpy as np
@@ -21,12 +23,23 @@ from .config import BackendConfig
 from .sessions import DEFAULT_CACHE, ModelCache, ort_session
 
 
+# rtmlib's RTMPose normalisation (ImageNet mean / std, BGR order as rtmlib feeds it).
+_MEAN = np.array((123.675, 116.28, 103.53), dtype=np.float32)[:, None, None]
+_INV_STD = (1.0 / np.array((58.395, 57.12, 57.375), dtype=np.float32))[:, None, None]
+
+
 def _rtmlib():
     try:
         from rtmlib import RTMPose, YOLOX
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise BackendUnavailable(f"rtmlib is not installed ({exc})") from None
     return YOLOX, RTMPose
+
+
+try:  # rtmlib's own crop geometry, reused by the fused pre-processing
+    from rtmlib.tools.pose_estimation.pre_processings import bbox_xyxy2cs, top_down_affine
+except ImportError:  # pragma: no cover - rtmlib missing: the backend reports it on creation
+    bbox_xyxy2cs = top_down_affine = None
 
 
 def _with_session(cls, session, **attrs):
@@ -103,10 +116,15 @@ class RTMPoseBackend(PoseBackend):
             self._pose = _with_session(RTMPose, pose_loaded.value, model_input_size=pose_size,
                                        mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375),
                                        to_openpose=False)
-        else:
-            self._det = YOLOX(det_path, model_input_size=det_size, backend=config.engine, device="cpu")
-            self._pose = RTMPose(pose_path, model_input_size=pose_size, backend=config.engine,
-                                 device="cpu")
+        else:  # rtmlib's own classes load the files for opencv (cv2.dnn) and openvino
+            with contextlib.redirect_stdout(io.StringIO()):  # rtmlib prints "load ..." lines
+                self._det = YOLOX(det_path, model_input_size=det_size, backend=config.engine,
+                                  device="cpu", score_thr=config.det_score)
+                self._pose = RTMPose(pose_path, model_input_size=pose_size, backend=config.engine,
+                                     device="cpu")
+        if config.engine == "onnxruntime":
+            self._pose_input_name = self._pose.session.get_inputs()[0].name
+            self._pose_outputs = [o.name for o in self._pose.session.get_outputs()]
         self.init_ms = (time.perf_counter() - start) * 1000.0
         self.init_cached = det_loaded.cached and pose_loaded.cached
         self.cold_init_ms = (self.init_ms - det_loaded.load_ms - pose_loaded.load_ms
@@ -157,25 +175,65 @@ class RTMPoseBackend(PoseBackend):
             return False
         return self._frame_no % every == 0
 
-    def process(self, image_bgr: np.ndarray, timestamp_ms: int) -> PoseResult:
-        stage = {"preprocess": 0.0, "detect": 0.0, "pose": 0.0, "postprocess": 0.0}
-        runs = {"detector": 0, "pose": 0}
-        run_det = self._detector_due()
-        if run_det:
-            t0 = time.perf_counter()
-            det_in, ratio = self._det.preprocess(image_bgr)
-            t1 = time.perf_counter()
-            raw = self._det.inference(det_in)[0]
-            t2 = time.perf_counter()
-            boxes = np.asarray(self._det.postprocess(raw, ratio), dtype=np.float64).reshape(-1, 4)
-            boxes = select_people(boxes, self.config.person, image_bgr.shape, self._athlete)
-            t3 = time.perf_counter()
-            stage["preprocess"] += (t1 - t0) * 1e3
-            stage["detect"] += (t2 - t1) * 1e3
-            stage["postprocess"] += (t3 - t2) * 1e3
-            runs["detector"] = 1
-        else:
-            boxes = self._carried
+    def _detect(self, image_bgr: np.ndarray, stage: dict) -> np.ndarray:
+        """Person boxes (x1, y1, x2, y2) the pose model will run on, athlete first."""
+        t0 = time.perf_counter()
+        det_in, ratio = self._det.preprocess(image_bgr)
+        t1 = time.perf_counter()
+        raw = self._det.inference(det_in)[0]
+        t2 = time.perf_counter()
+        if raw.ndim == 3 and raw.shape[-1] == 5:   # NMS inside the graph: x1, y1, x2, y2, score
+            raw = raw[:, raw[0, :, 4] >= self.config.det_score]
+        boxes = np.asarray(self._det.postprocess(raw, ratio), dtype=np.float64).reshape(-1, 4)
+        boxes = select_people(boxes, self.config.person, image_bgr.shape, self._athlete)
+        t3 = time.perf_counter()
+        stage["preprocess"] += (t1 - t0) * 1e3
+        stage["detect"] += (t2 - t1) * 1e3
+        stage["postprocess"] += (t3 - t2) * 1e3
+        return boxes
+
+    def _pose_input(self, image_bgr: np.ndarray, box: np.ndarray, out: np.ndarray):
+        """Write one crop into ``out`` (3, H, W) float32; return rtmlib's center and scale."""
+        if self.config.fused_preprocess:
+            center, scale = bbox_xyxy2cs(np.asarray(box), padding=1.25)
+            crop, scale = top_down_affine(self._pose.model_input_size, scale, center, image_bgr)
+            np.subtract(crop.transpose(2, 0, 1), _MEAN, out=out, dtype=np.float32)
+            out *= _INV_STD
+            return center, scale
+        crop, center, scale = self._pose.preprocess(image_bgr, box)  # rtmlib: float64 HWC
+        out[...] = crop.transpose(2, 0, 1)
+        return center, scale
+
+    def _pose_people(self, image_bgr: np.ndarray, boxes: np.ndarray, stage: dict, runs: dict):
+        """Keypoints and scores of every box: one pose run per crop, or one for all of them."""
+        if not (self.config.batch_pose or self.config.fused_preprocess):
+            return self._pose_rtmlib(image_bgr, boxes, stage, runs)
+        t0 = time.perf_counter()
+        w, h = self._pose.model_input_size
+        blob = np.empty((len(boxes), 3, h, w), dtype=np.float32)
+        placed = [self._pose_input(image_bgr, box, blob[i]) for i, box in enumerate(boxes)]
+        t1 = time.perf_counter()
+        step = len(boxes) if self.config.batch_pose else 1
+        outputs = []
+        for start in range(0, len(boxes), step):
+            outputs.append(self._run_pose(blob[start:start + step]))
+            runs["pose"] += 1
+        simcc_x = np.concatenate([o[0] for o in outputs])
+        simcc_y = np.concatenate([o[1] for o in outputs])
+        t2 = time.perf_counter()
+        keypoints, scores = [], []
+        for i, (center, scale) in enumerate(placed):
+            kpts, kscores = self._pose.postprocess([simcc_x[i:i + 1], simcc_y[i:i + 1]], center, scale)
+            keypoints.append(kpts[0])
+            scores.append(kscores[0])
+        t3 = time.perf_counter()
+        stage["preprocess"] += (t1 - t0) * 1e3
+        stage["pose"] += (t2 - t1) * 1e3
+        stage["postprocess"] += (t3 - t2) * 1e3
+        return keypoints, scores
+
+    def _pose_rtmlib(self, image_bgr: np.ndarray, boxes: np.ndarray, stage: dict, runs: dict):
+        """rtmlib's own path, crop by crop (the rtmlib default)."""
         keypoints, scores = [], []
         for box in boxes:
             t0 = time.perf_counter()
@@ -191,12 +249,57 @@ class RTMPoseBackend(PoseBackend):
             stage["pose"] += (t2 - t1) * 1e3
             stage["postprocess"] += (t3 - t2) * 1e3
             runs["pose"] += 1
+        return keypoints, scores
+
+    def _run_pose(self, blob: np.ndarray) -> list[np.ndarray]:
+        """One pose-model run on an (N, 3, H, W) float32 batch, on whichever engine."""
+        tool = self._pose
+        if self.config.engine == "onnxruntime":
+            return tool.session.run(self._pose_outputs, {self._pose_input_name: blob})
+        if self.config.engine == "opencv":
+            tool.session.setInput(blob)
+            return list(tool.session.forward(tool.session.getUnconnectedOutLayersNames()))
+        results = tool.compiled_model(blob)                       # openvino
+        return [results[out] for out in tool._ov_outputs]
+
+    def sessions(self) -> dict:
+        """The ONNX Runtime sessions in use (role -> session), for floor measurements."""
+        if self.config.engine != "onnxruntime":
+            return {}
+        return {"detector": self._det.session, "pose": self._pose.session}
+
+    def process(self, image_bgr: np.ndarray, timestamp_ms: int) -> PoseResult:
+        if self.config.engine != "opencv":
+            return self._process(image_bgr)
+        import cv2
+        try:
+            return self._process(image_bgr)
+        except cv2.error as exc:
+            # cv2 5.0's dnn cannot run the YOLOX graph (NMS inside) on every frame.
+            reason = str(exc).strip().splitlines()[-1][:160]
+            raise BackendUnavailable(
+                f"OpenCV's dnn engine (cv2 {cv2.__version__}) failed on this frame ({reason}); "
+                f"use engine=onnxruntime") from None
+
+    def _process(self, image_bgr: np.ndarray) -> PoseResult:
+        stage = {"preprocess": 0.0, "detect": 0.0, "pose": 0.0, "postprocess": 0.0}
+        runs = {"detector": 0, "pose": 0}
+        run_det = self._detector_due()
+        if run_det:
+            boxes = self._detect(image_bgr, stage)
+            runs["detector"] = 1
+        else:
+            boxes = self._carried
+        keypoints, scores = [], []
+        if len(boxes):
+            keypoints, scores = self._pose_people(image_bgr, boxes, stage, runs)
         t0 = time.perf_counter()
         self._frame_no += 1
         carried = []
         for kpts, kscores in zip(keypoints, scores):
             if np.mean(kscores) >= self.config.lost_score:
-                nb = box_from_keypoints(kpts, kscores, frame_shape=image_bgr.shape)
+                nb = box_from_keypoints(kpts, kscores, pad=self.config.carry_pad,
+                                        frame_shape=image_bgr.shape)
                 if nb is not None:
                     carried.append(nb)
         self._carried = np.array(carried) if carried else None

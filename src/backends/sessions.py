@@ -54,6 +54,23 @@ def ort_session(path: str, provider: str, intra_threads: int = 0, inter_threads:
     return ort.InferenceSession(path, sess_options=opts, providers=[provider])
 
 
+def session_settings(session) -> dict:
+    """The options an ONNX Runtime session actually runs with, read back from it."""
+    import onnxruntime as ort
+
+    opts = session.get_session_options()
+    levels = {getattr(ort.GraphOptimizationLevel, v): k for k, v in GRAPH_LEVELS.items()}
+    modes = {getattr(ort.ExecutionMode, v): k for k, v in EXEC_MODES.items()}
+    return {
+        "provider": session.get_providers()[0],
+        "intra_threads": opts.intra_op_num_threads,
+        "inter_threads": opts.inter_op_num_threads,
+        "spinning": opts.get_session_config_entry("session.intra_op.allow_spinning") != "0",
+        "graph_opt": levels.get(opts.graph_optimization_level, str(opts.graph_optimization_level)),
+        "exec_mode": modes.get(opts.execution_mode, str(opts.execution_mode)),
+    }
+
+
 @dataclass
 class Loaded:
     value: Any

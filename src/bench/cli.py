@@ -14,7 +14,7 @@ import sys
 
 from .errors import BenchError
 
-COMMANDS = ("backends", "models", "run", "sample", "accuracy", "jump")
+COMMANDS = ("backends", "models", "run", "sample", "accuracy", "jump", "explore", "perf")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,8 @@ import os
 import re
 import shutil
 import tempfile
+import time
+import zipfile
 from dataclasses import fields
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from .errors import BenchError, InputError
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FILES = ("summary.csv", "frames.csv", "run.json", "native.npz")
+STALE_TMP_S = 3600  # a temporary folder this old was left by a killed process
 
 
 def default_root() -> Path:
@@ -47,11 +50,20 @@ def run_dir(run_id: str, root: Path | None = None) -> Path:
     return path
 
 
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
-    """Guard text cells against spreadsheet formula injection; numbers stay numbers."""
+    """Guard text cells against spreadsheet formula injection; numbers stay numbers.
+
+    A text cell starting with = + - @ (or a tab / carriage return) gets a
+    leading apostrophe, so a spreadsheet shows it as text instead of running
+    it. Numeric columns are left alone: -3.5 stays the number -3.5.
+    """
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+        if _is_text(out[col]):
             out[col] = out[col].map(_safe_cell)
     return out
 
@@ -74,10 +86,12 @@ def save(run, root: Path | None = None) -> Path:
     final = run_dir(run.run_id, root)
     if final.exists():
         raise BenchError(f"a saved run named {run.run_id} exists already; it is never overwritten")
+    sweep_temporary(root)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run.run_id}-", dir=root))
     try:
-        (tmp / "summary.csv").write_bytes(to_csv_bytes(run.summary))
-        (tmp / "frames.csv").write_bytes(to_csv_bytes(run.frames))
+        for name, table in (("summary.csv", run.summary), ("frames.csv", run.frames)):
+            with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
+                neutralise(table).to_csv(fh, index=False)   # streamed, not built in memory
         (tmp / "run.json").write_text(json.dumps(run.meta(), indent=2, default=_json_default),
                                       encoding="utf-8")
         arrays = {}
@@ -86,11 +100,31 @@ def save(run, root: Path | None = None) -> Path:
                 arrays[f"b{i}_{key}"] = value
             arrays[f"b{i}_label"] = np.array(label)
         np.savez_compressed(tmp / "native.npz", **arrays)
-        os.rename(tmp, final)  # atomic on one file system; fails if final appeared meanwhile
+        try:
+            os.rename(tmp, final)  # atomic on one file system; fails if final appeared meanwhile
+        except OSError:
+            if final.exists():
+                raise BenchError(f"a saved run named {run.run_id} exists already; "
+                                 "it is never overwritten") from None
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def sweep_temporary(root: Path, older_than_s: float = STALE_TMP_S) -> int:
+    """Remove half-written run folders left by a process that was killed mid-save."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for path in Path(root).glob(".tmp-*"):
+        try:
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def _json_default(value):
@@ -107,7 +141,7 @@ def _json_default(value):
 
 def _unneutralise(df: pd.DataFrame) -> pd.DataFrame:
     for col in df.columns:
-        if df[col].dtype == object:
+        if _is_text(df[col]):
             df[col] = df[col].map(lambda v: v[1:] if isinstance(v, str) and v[:1] == "'"
                                   and v[1:2] in FORMULA_START else v)
     return df
@@ -128,27 +162,39 @@ def load(path: str | Path):
             else pd.DataFrame()
     except (OSError, ValueError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path.name} is not a readable PoseBench run ({exc})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("clip"), dict) \
+            or not isinstance(meta.get("run_id"), str):
+        raise InputError(f"{path.name} is not a readable PoseBench run (run.json lacks "
+                         "run_id or clip)")
+    check_run_id(meta["run_id"])
     native = {}
     npz = path / "native.npz"
     if npz.exists():
-        with np.load(npz, allow_pickle=False) as data:
-            for i in itertools.count():
-                if f"b{i}_label" not in data:
-                    break
-                native[str(data[f"b{i}_label"])] = {
-                    k: data[f"b{i}_{k}"] for k in ("keypoints", "scores", "keypoint_set")}
+        try:
+            with np.load(npz, allow_pickle=False) as data:
+                for i in itertools.count():
+                    if f"b{i}_label" not in data:
+                        break
+                    native[str(data[f"b{i}_label"])] = {
+                        k: data[f"b{i}_{k}"] for k in ("keypoints", "scores", "keypoint_set")}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise InputError(f"{path.name} has a damaged native.npz ({type(exc).__name__})") from None
     configs = []
-    for b in meta.get("backends", []):
+    for b in meta.get("backends") or []:
         try:
             cfg = backend_config.parse(b["spec"])
             configs.append(backend_config.override(cfg, {"label": b["label"]})
                            if b["label"] != cfg.spec() else cfg)
-        except BenchError:
+        except (BenchError, KeyError, TypeError):
             continue
     option_names = {f.name for f in fields(RunOptions)}
-    options = RunOptions(**{k: v for k, v in meta.get("options", {}).items() if k in option_names})
     clip_fields = {f.name for f in fields(video.ClipInfo)}
-    clip = video.ClipInfo(**{k: v for k, v in meta["clip"].items() if k in clip_fields})
+    try:
+        options = RunOptions(**{k: v for k, v in dict(meta.get("options") or {}).items()
+                                if k in option_names})
+        clip = video.ClipInfo(**{k: v for k, v in meta["clip"].items() if k in clip_fields})
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path.name} is not a readable PoseBench run ({exc})") from None
     known = {"run_id", "status", "started", "finished", "clip", "options", "backends",
              "environment", "overlapped_runs"}
     return BenchmarkRun(run_id=meta["run_id"], clip=clip, options=options, configs=configs,

@@ -28,6 +28,7 @@ from .summary import summarise
 
 STAGE_COLUMNS = ("decode_ms", "preprocess_ms", "detect_ms", "pose_ms", "postprocess_ms")
 PRELOAD_LIMIT_BYTES = 2 * 1024 ** 3  # model-only mode refuses to hold more decoded frames
+ROW_CHUNK = 500                      # per-frame rows are packed into a table every this many
 
 
 @dataclass
@@ -42,8 +43,22 @@ class RunOptions:
 
     def frame_cap(self, fps: float) -> int | None:
         caps = [c for c in (self.max_frames,
-                            int(self.max_seconds * fps) if self.max_seconds else None) if c]
+                            max(1, round(self.max_seconds * fps)) if self.max_seconds else None)
+                if c]
         return min(caps) if caps else None
+
+    def check(self) -> None:
+        """Refuse settings that make no sense, in one sentence."""
+        rules = ((self.max_frames is not None and self.max_frames < 1, "frames must be 1 or more"),
+                 (self.max_seconds is not None and not self.max_seconds > 0,
+                  "seconds must be more than 0"),
+                 (self.warmup < 0, "warm-up frames cannot be negative"),
+                 (self.stride < 1, "frame stride must be 1 or more"),
+                 (self.max_side is not None and self.max_side < 32,
+                  "the downscale side must be at least 32 pixels"))
+        for broken, sentence in rules:
+            if broken:
+                raise BenchError(sentence)
 
 
 @dataclass
@@ -73,7 +88,8 @@ class BenchmarkRun:
 
 
 def new_run_id() -> str:
-    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    """Sortable by time; 40 random bits make two ids alike in one second all but impossible."""
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:10]
 
 
 # -- overlapping runs ----------------------------------------------------------
@@ -106,6 +122,69 @@ class _ActiveRun:
         with _ACTIVE_LOCK:
             _ACTIVE -= 1
             _PEAK.pop(self.run_id, None)
+
+
+# -- per-frame rows ---------------------------------------------------------------
+class _Rows:
+    """Per-frame rows, packed into a table every ``ROW_CHUNK`` rows.
+
+    A row as a dict costs about 6 KB, packed about 0.5 KB, so a long clip's
+    table grows by about 0.5 KB per frame and backend instead of 6 KB.
+    """
+
+    def __init__(self) -> None:
+        self._open: list[dict] = []
+        self._packed: list[pd.DataFrame] = []
+
+    def append(self, row: dict) -> None:
+        self._open.append(row)
+        if len(self._open) >= ROW_CHUNK:
+            self._packed.append(pd.DataFrame(self._open))
+            self._open = []
+
+    def table(self) -> pd.DataFrame:
+        parts = self._packed + ([pd.DataFrame(self._open)] if self._open else [])
+        if not parts:
+            return pd.DataFrame()
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+# -- notices ----------------------------------------------------------------------
+def _cap_note(clip: video.ClipInfo, options: RunOptions) -> str:
+    """How much of the clip a run covers, or "" when it covers all of it."""
+    cap = options.frame_cap(clip.fps)
+    parts = []
+    if cap is not None and cap < clip.frames:
+        given = ", ".join(f"{k}={v}" for k, v in (("max_frames", options.max_frames),
+                                                   ("max_seconds", options.max_seconds)) if v)
+        parts.append(f"capped to the first {cap} of {clip.frames} frames "
+                     f"({cap / clip.fps:.1f} of {clip.duration_s:.1f} s; {given})")
+    if options.stride > 1:
+        parts.append(f"every {options.stride}th frame")
+    return "; ".join(parts)
+
+
+def _run_notices(clip: video.ClipInfo, options: RunOptions, outcomes: list[dict],
+                 overlapped: int) -> list[str]:
+    """Sentences a reviewer must read with the numbers (saved in run.json)."""
+    notices = list(video.clip_notices(clip))
+    cap = _cap_note(clip, options)
+    if cap:
+        notices.append(f"Only part of the clip was processed: {cap}.")
+    w, h = video.scaled_size(clip.width, clip.height, options.max_side)
+    if (w, h) != (clip.width, clip.height):
+        notices.append(f"Frames were downscaled from {clip.width}x{clip.height} to {w}x{h} for "
+                       f"the models; keypoints are given in the original pixels.")
+    for outcome in outcomes:
+        if outcome.get("no_person"):
+            notices.append(f"{outcome['label']} found no person in any of the "
+                           f"{outcome['frames_done']} frames (detection rate 0): check that the "
+                           f"clip shows a person.")
+    if overlapped:
+        notices.append(f"{overlapped} other benchmark run{'s' if overlapped > 1 else ''} ran in "
+                       f"this process at the same time, so these timings are not comparable "
+                       f"with runs made alone.")
+    return notices
 
 
 # -- frames ----------------------------------------------------------------------
@@ -178,6 +257,7 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
     or raises mid-run) is marked failed and the others still run.
     """
     options = options or RunOptions()
+    options.check()
     configs = [backends.parse(c) if isinstance(c, str) else c for c in configs]
     if not configs:
         raise BenchError("choose at least one backend")
@@ -192,7 +272,7 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
     run_id = run_id or new_run_id()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     preloaded = _preload(clip, options) if options.preload else None
-    rows: list[dict] = []
+    rows = _Rows()
     native: dict[str, dict[str, np.ndarray]] = {}
     outcomes: list[dict] = []
     status = "complete"
@@ -249,11 +329,16 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
                 backend.close()
             outcome["peak_rss_mb"] = max(peak_rss, process.memory_info().rss) / 1024 ** 2
             outcome["frames_done"] = done
+            outcome["no_person"] = done > 0 and not any(
+                np.isfinite(k).any() for k in kpts)
+            outcome["notes"] = "; ".join(n for n in (
+                _cap_note(clip, options),
+                f"no person found in any of {done} frames" if outcome["no_person"] else "") if n)
             if kpts:
                 native[config.display] = {"keypoints": np.stack(kpts), "scores": np.stack(scores),
                                           "keypoint_set": np.array(backend.keypoint_set)}
         overlapped = active.overlapped()
-    frames = pd.DataFrame(rows)
+    frames = rows.table()
     summary = summarise(frames, configs, outcomes, clip, options, overlapped)
     if all(o["status"] == "failed" for o in outcomes):
         status = "failed"
@@ -261,7 +346,8 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
                         summary=summary, native=native, environment=environment.describe(),
                         started=started,
                         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                        status=status, overlapped=overlapped)
+                        status=status, overlapped=overlapped,
+                        extra={"notices": _run_notices(clip, options, outcomes, overlapped)})
 
 
 def _native_count(backend) -> int:

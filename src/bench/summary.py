@@ -39,6 +39,8 @@ SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
     "overlapped_runs": ("runs", "Other benchmark runs in this process at the same time; "
                                 "timings with a value above 0 are not comparable."),
     "settings": ("", "Every setting of the configuration, as JSON."),
+    "notes": ("", "What a reader must know with these numbers: a frame or time cap, "
+                  "or that no person was found."),
 }
 
 
@@ -79,6 +81,7 @@ def summarise(frames: pd.DataFrame, configs, outcomes: list[dict], clip, options
             "people_mean": float(mine["people"].mean()) if len(mine) else np.nan,
             "overlapped_runs": overlapped,
             "settings": json.dumps(config.settings(), sort_keys=True),
+            "notes": outcome.get("notes", ""),
         })
         rows.append(row)
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import backends
-from backends.config import CADENCE_HELP, PRESET_HELP
+from backends.config import CADENCE_HELP, PRESET_HELP, settings_help
 
 
 def register(sub) -> None:
@@ -20,4 +20,5 @@ def run(args) -> int:
             line += f"\n      not here: {reason}"
         print(line)
     print(f"\nSettings are given as NAME:key=value,... ; {CADENCE_HELP}.")
+    print("\n".join(["", *settings_help()]))
     return 0

@@ -4,7 +4,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import backends
+from backends.config import format_settings
 from bench import results
+from bench.errors import BackendUnavailable
 from bench.runner import RunOptions, run_benchmark
 
 from .common import add_backend_option, print_table
@@ -56,8 +59,12 @@ def _progress():
 
 
 def run(args) -> int:
-    run = run_benchmark(args.clip, args.backends or DEFAULT_BACKENDS, options_from(args),
-                        progress=_progress())
+    configs = [backends.parse(spec) for spec in args.backends or DEFAULT_BACKENDS]
+    for config in configs:  # asked for by name: say at once when one cannot run here
+        reason = backends.why_unavailable(config)
+        if reason:
+            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    run = run_benchmark(args.clip, configs, options_from(args), progress=_progress())
     clip = run.clip
     print(f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
           f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)")
@@ -67,6 +74,11 @@ def run(args) -> int:
           "person detector ran on.")
     for _, row in run.summary[run.summary["status"] != "ok"].iterrows():
         print(f"{row['backend']}: {row['status']}: {row['error']}")
+    for notice in run.extra.get("notices", []):
+        print(f"note: {notice}")
+    for config in run.configs:  # tuned or changed configurations: their exact settings
+        if config.preset.endswith("-tuned") or ":" in config.spec():
+            print(f"settings of {config.display}: {format_settings(config)}")
     path = results.save(run, Path(args.out) if args.out else None)
     print(f"wrote {path}/ (summary.csv, frames.csv, run.json, native.npz)")
     return 0 if run.status != "failed" else 1

@@ -1,0 +1,4 @@
+"""PoseBench dashboard. Run with `streamlit run app.py` (see docs/dashboard.md)."""
+from dashboard import navigation
+
+navigation.run()

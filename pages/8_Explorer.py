@@ -1,0 +1,152 @@
+"""Page 8: the lever explorer - RTMPose speed versus agreement with the baseline on your clip."""
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import backends
+from bench import explore as explorer
+from bench import results
+from bench.errors import BenchError
+from dashboard import state, widgets
+
+widgets.page_setup(
+    "Explorer",
+    "Which RTMPose settings are fastest while still agreeing with MediaPipe? Every configuration "
+    "runs on the same frames of your clip, in rounds (A B C, B C A, ...) until the time budget is "
+    "spent, so a slow moment of the machine cannot pick the winner.")
+
+RESULT = "explorer-result"          # session key: {"table": DataFrame, "meta": dict}
+
+try:
+    info = state.clip_info()
+except BenchError as exc:
+    st.error(str(exc))
+    info = None
+if info is None:
+    st.info("Choose a clip first.")
+    widgets.page_link("clip")
+    st.stop()
+st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.frames} frames.")
+
+# -- what to sweep --------------------------------------------------------------------
+defaults = explorer.default_candidates()
+labels = {c.spec(): explorer.changes_of(c) for c in defaults}
+left, right = st.columns([3, 2], gap="large")
+with left:
+    picked = st.multiselect(
+        "Configurations to try", list(labels), default=list(labels), format_func=labels.get,
+        key="explorer-configs", help="Lever settings on top of rtmpose-lightweight (the rtmlib default). "
+             "See `python -m bench backends` for what each lever does.")
+    extra = st.text_area(
+        "More configurations (one per line, PRESET:key=value,...)", "",
+        placeholder="rtmpose-lightweight:det_every=0,person=tracked,carry_pad=0.05",
+        key="explorer-extra", help="Any backend spec the CLI accepts with -b.")
+with right:
+    budget = st.slider("Time budget (s)", 5, 600, 60, 5, key="explorer-budget",
+                       help="Rounds repeat while the next one fits in the budget; the first round "
+                            "always runs in full, since agreement comes from it.")
+    frames = st.slider("Frames from the start of the clip", 10, min(300, max(10, info.frames)),
+                       min(60, max(10, info.frames)), 5, key="explorer-frames",
+                       help="Decoded once per round and held in memory, so only model time counts.")
+    mp_presets = [c.preset for c, why in backends.list_presets()
+                  if c.family == "mediapipe" and why is None]
+    baseline = st.selectbox("Baseline", mp_presets or ["mediapipe-lite"], key="explorer-baseline",
+                            help="Agreement is measured against this backend.")
+    auto = st.toggle("Automatic agreement target", True, key="explorer-auto",
+                     help="95 %, or what the rtmlib default itself scores on this clip when that "
+                          "is lower: a setting must not agree worse than the default does.")
+    target = None if auto else st.slider("Agreement target (%)", 0, 100, 95, 1,
+                                         key="explorer-target") / 100
+
+running = state.job()
+busy = running is not None and not running.finished
+if busy:
+    st.warning("A benchmark is running: wait for it, so the two do not share the CPU.")
+go = st.button("Explore", type="primary", key="explorer-go", disabled=busy or not (picked or extra.strip()))
+
+if go:
+    try:
+        candidates = [backends.parse(s) for s in picked]
+        candidates += [backends.parse(line) for line in extra.splitlines() if line.strip()]
+        bar = st.progress(0.0, text="Loading models...")
+        table = explorer.explore(
+            info.path, candidates, baseline=baseline, budget_s=float(budget), frames=int(frames),
+            target=target, cache=state.model_cache(),
+            progress=lambda fraction, message: bar.progress(fraction, text=message))
+        bar.empty()
+        st.session_state[RESULT] = {"table": table, "meta": dict(table.attrs)}
+    except BenchError as exc:
+        st.error(str(exc))
+
+found = st.session_state.get(RESULT)
+if not found:
+    st.stop()
+table, meta = found["table"], found["meta"]
+
+# -- the answer ---------------------------------------------------------------------------
+st.subheader("Speed versus agreement")
+best = table[table["best"]]
+if len(best):
+    row = best.iloc[0]
+    st.success(f"Fastest configuration that meets the target: **{row['changes']}**, "
+               f"{row['fps']:.1f} frames/s, agreement {row['agreement']:.0%}. "
+               f"Run it with `-b {row['config']}`.")
+else:
+    st.warning("No configuration met the agreement target on this clip.")
+
+plot = table[table["status"] == "ok"].copy()
+plot["kind"] = "other"
+plot.loc[plot["pareto"], "kind"] = "Pareto front"
+plot.loc[plot["best"], "kind"] = "best meeting the target"
+plot.loc[plot["baseline"], "kind"] = "baseline"
+plot["agreement_pct"] = plot["agreement"] * 100
+kinds = ["best meeting the target", "Pareto front", "other", "baseline"]
+colours = ["#d62728", "#1f77b4", "#9e9e9e", "#2ca02c"]
+x = alt.X("fps:Q", title="Speed (frames per second, median of the rounds)")
+y = alt.Y("agreement_pct:Q", title="Agreement with the baseline (% of frames)",
+          scale=alt.Scale(domain=[0, 100]))
+tooltip = [alt.Tooltip("changes:N", title="settings"),
+           alt.Tooltip("fps:Q", title="frames/s (median)", format=".1f"),
+           alt.Tooltip("fps_q1:Q", title="frames/s, lower quartile", format=".1f"),
+           alt.Tooltip("fps_q3:Q", title="frames/s, upper quartile", format=".1f"),
+           alt.Tooltip("agreement_pct:Q", title="agreement (%)", format=".1f"),
+           alt.Tooltip("detector_rate:Q", title="detector ran on (share of frames)", format=".0%"),
+           alt.Tooltip("rounds:Q", title="rounds")]
+spread = alt.Chart(plot).mark_rule(opacity=0.5).encode(
+    x="fps_q1:Q", x2="fps_q3:Q", y="agreement_pct:Q")
+points = alt.Chart(plot).mark_point(filled=True, size=120).encode(
+    x=x, y=y, tooltip=tooltip,
+    color=alt.Color("kind:N", title="", scale=alt.Scale(domain=kinds, range=colours)),
+    shape=alt.Shape("kind:N", title="", scale=alt.Scale(domain=kinds)))
+front = alt.Chart(plot[plot["pareto"]].sort_values("fps")).mark_line(
+    color="#1f77b4", strokeDash=[4, 3]).encode(x="fps:Q", y="agreement_pct:Q")
+goal = alt.Chart(pd.DataFrame({"target": [meta["target"] * 100]})).mark_rule(
+    color="#d62728", strokeDash=[2, 2]).encode(y="target:Q")
+st.altair_chart((goal + spread + front + points).properties(height=420), use_container_width=True)
+st.caption(
+    f"Each point is one configuration on {meta['frames']} frames of {meta['clip']}, "
+    f"{meta['rounds']} round(s) within a {meta['budget_s']:.0f} s budget. Across: speed in frames "
+    "per second (model time only, frames preloaded; the horizontal bar spans the lower to upper "
+    "quartile of the rounds). Up: the share of frames, among those where both found a person, "
+    f"with all 13 landmarks within {meta['threshold']:g} torso length (about 5 cm) of "
+    f"{meta['baseline']}. Dashed red line: the target, {meta['target']:.0%} "
+    f"({meta['target_rule']}); the rtmlib default scores {meta['default_agreement']:.0%} here. "
+    "Dashed blue line: the Pareto front, where no other configuration is both faster and agrees "
+    "better.")
+
+# -- the table -----------------------------------------------------------------------------
+st.subheader("Every configuration")
+shown = ["changes", "fps", "fps_q1", "fps_q3", "fps_min", "fps_max", "agreement",
+         "landmarks_within", "detection_rate", "detector_rate", "pose_runs_per_frame",
+         "meets_target", "pareto", "best", "rounds", "status", "config"]
+fmt = {name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%.1f")
+       for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "frames/s"}
+fmt.update({name: st.column_config.NumberColumn(name, help=meaning, format="percent")
+            for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "0-1"})
+fmt.update({name: st.column_config.Column(name, help=meaning)
+            for name, (unit, meaning) in explorer.COLUMNS.items() if name not in fmt})
+st.dataframe(table[shown], column_config=fmt, hide_index=True, use_container_width=True)
+st.caption("Hover a column title for its meaning. Agreement does not change between rounds "
+           "(the models are deterministic); speed does, hence the quartiles.")
+st.download_button("Download the table (CSV)", results.to_csv_bytes(table),
+                   file_name=f"explore-{meta['clip']}.csv", mime="text/csv")

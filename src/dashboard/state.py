@@ -1,0 +1,116 @@
+"""The dashboard's shared state: one accessor per key, and the model cache.
+
+Every page reads and writes ``st.session_state`` through these functions, so
+the keys other pages rely on live in one place:
+
+- ``clip_path``: str path of the chosen clip
+- ``clip_info``: ``bench.video.ClipInfo`` of that clip
+- ``current_run``: ``bench.runner.BenchmarkRun`` of the last finished (or opened) run
+- ``baseline``: label of the baseline backend (default: the run's first MediaPipe one)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+import backends
+from bench import video
+
+CLIP_PATH = "clip_path"
+CLIP_INFO = "clip_info"
+CURRENT_RUN = "current_run"
+BASELINE = "baseline"
+JOB = "run_job"              # dashboard.jobs.RunJob of the run in progress (or just finished)
+HISTORY = "run_history"      # earlier runs of this browser session, newest first
+HISTORY_LIMIT = 5            # runs kept in memory per session (saved runs stay on disk)
+
+
+@st.cache_resource(show_spinner=False)
+def model_cache() -> backends.ModelCache:
+    """Stateless model sessions shared by every browser session of this server."""
+    return backends.ModelCache()
+
+
+# -- clip -------------------------------------------------------------------------
+def clip_path() -> str | None:
+    return st.session_state.get(CLIP_PATH)
+
+
+def clip_info() -> video.ClipInfo | None:
+    """The chosen clip's description; probed once when only the path was set."""
+    path = clip_path()
+    if not path:
+        return None
+    info = st.session_state.get(CLIP_INFO)
+    if info is None or info.path != str(path):
+        info = video.probe(path)
+        st.session_state[CLIP_INFO] = info
+    return info
+
+
+def set_clip(path: str | Path) -> video.ClipInfo:
+    """Choose a clip; raises ``InputError`` (one sentence) when it is not a usable video."""
+    info = video.probe(path)
+    st.session_state[CLIP_PATH] = str(path)
+    st.session_state[CLIP_INFO] = info
+    return info
+
+
+# -- runs -------------------------------------------------------------------------
+def current_run():
+    return st.session_state.get(CURRENT_RUN)
+
+
+def set_current_run(run) -> None:
+    """Make ``run`` the current one; the previous one moves to the session's history."""
+    previous = st.session_state.get(CURRENT_RUN)
+    if previous is not None and previous.run_id != run.run_id:
+        kept = [r for r in history() if r.run_id not in (run.run_id, previous.run_id)]
+        st.session_state[HISTORY] = [previous, *kept][:HISTORY_LIMIT]
+    st.session_state[CURRENT_RUN] = run
+
+
+def history() -> list:
+    """Earlier runs of this session (not the current one), newest first."""
+    return list(st.session_state.get(HISTORY, []))
+
+
+def baseline(run=None) -> str | None:
+    """The baseline label for ``run``: the chosen one if the run has it, else its first MediaPipe backend."""
+    run = run if run is not None else current_run()
+    if run is None or not len(run.summary):
+        return st.session_state.get(BASELINE)
+    labels = run.summary["backend"].tolist()
+    chosen = st.session_state.get(BASELINE)
+    if chosen in labels:
+        return chosen
+    families = run.summary["family"].tolist()
+    return next((label for label, fam in zip(labels, families) if fam == "mediapipe"), labels[0])
+
+
+def set_baseline(label: str) -> None:
+    st.session_state[BASELINE] = label
+
+
+# Widgets whose choices should survive a change of page pass this to Streamlit.
+KEEP = "session"
+
+
+# -- the run in progress ------------------------------------------------------------
+def job():
+    return st.session_state.get(JOB)
+
+
+def set_job(new_job) -> None:
+    st.session_state[JOB] = new_job
+
+
+def collect_finished_job() -> None:
+    """When the background run has finished, make its result the current run (once)."""
+    running = job()
+    if running is None or not running.finished or running.collected:
+        return
+    running.collected = True
+    if running.run is not None:
+        set_current_run(running.run)

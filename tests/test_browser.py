@@ -1,0 +1,177 @@
+"""End to end in a real browser: `streamlit run app.py` driven by Playwright with Debian's chromium.
+
+Upload a real clip, run two real backends, download the per-frame CSV, check
+the overlay video plays, wait for the charts, and save screenshots (1280×800)
+under test-artifacts/ for a person to look at.
+"""
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import av
+import pandas as pd
+import pytest
+
+from bench.keypoints import landmark_columns
+from conftest import CLIPS, MODELS, RUNNING
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+VIEWPORT = {"width": 1280, "height": 800}
+FRAMES, WARMUP = 20, 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    results_dir = tmp_path_factory.mktemp("browser-results")
+    port = free_port()
+    env = dict(os.environ, POSEBENCH_RESULTS=str(results_dir), POSEBENCH_CLIP_DIRS=str(CLIPS),
+               POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)))
+    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start; see {log.name}")
+                time.sleep(0.3)
+        yield url, results_dir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(server[0])
+        tab.wait_for_selector("text=Work through the pages")
+        yield tab
+        browser.close()
+
+
+def go(page, name: str) -> None:
+    """Client-side navigation through the sidebar (a new URL would start a new session)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_selector(f"h1:has-text('{name}')")
+
+
+def no_exceptions(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_upload_run_download_and_watch(page, server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    # 1. Clip: upload a real clip.
+    go(page, "Clip")
+    page.get_by_text("Upload a video").click()
+    page.set_input_files("input[type=file]", str(RUNNING))
+    page.wait_for_selector("text=480 × 352 px")
+    page.wait_for_selector("text=47 frames")
+    no_exceptions(page)
+    page.screenshot(path=ARTIFACTS / "browser-clip.png")
+
+    # 2. Run: the default backends on a few frames.
+    go(page, "Run")
+    for label, value in (("Frames to process", FRAMES), ("Warm-up frames", WARMUP)):
+        box = page.get_by_role("spinbutton", name=label)
+        box.fill(str(value))
+        box.press("Enter")
+        page.wait_for_function(
+            "([l, v]) => document.querySelector(`input[aria-label='${l}']`).value == v",
+            arg=[label, str(value)])
+    page.get_by_role("button", name="Run benchmark").click()
+    page.wait_for_selector("text=Model load time", timeout=240_000)
+    no_exceptions(page)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    page.get_by_role("heading", name="Results").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "browser-run.png")
+
+    # The per-frame CSV has the documented columns and one row per frame per backend.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Per-frame CSV").click()
+    frames = pd.read_csv(download.value.path())
+    expected = ["backend", "frame", "warmup", "latency_ms", "decode_ms", "detect_ms", "pose_ms",
+                *landmark_columns()]
+    assert set(expected) <= set(frames.columns)
+    assert sorted(frames["backend"].unique()) == ["mediapipe-lite", "rtmpose-lightweight"]
+    assert len(frames) == 2 * FRAMES
+    assert frames.groupby("backend")["warmup"].sum().tolist() == [WARMUP, WARMUP]
+
+    # 3. Compare: the overlay video has a source the browser can play.
+    go(page, "Compare")
+    video = page.locator("video").first
+    video.wait_for(state="attached")
+    assert video.evaluate("v => v.canPlayType('video/mp4; codecs=\"avc1.42E01E\"')") in (
+        "probably", "maybe")
+    page.wait_for_function("() => { const v = document.querySelector('video');"
+                           " return v && v.readyState >= 1 && v.duration > 0; }")
+    duration = video.evaluate("v => v.duration")
+    assert duration == pytest.approx(FRAMES / 29.97, abs=0.1)
+    assert video.evaluate("v => v.videoWidth") == 2 * 480
+    source = video.evaluate("v => v.currentSrc")
+    data = page.request.get(source).body()
+    (ARTIFACTS / "browser-overlay.mp4").write_bytes(data)
+    with av.open(io.BytesIO(data)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        frame = next(container.decode(video=0))
+        frame.to_image().save(ARTIFACTS / "browser-overlay-frame0.png")
+    page.get_by_role("heading", name="Overlay video").scroll_into_view_if_needed()
+    no_exceptions(page)
+    page.screenshot(path=ARTIFACTS / "browser-compare.png")
+
+    # 4. Charts: four Altair charts, each with its caption.
+    go(page, "Charts")
+    page.wait_for_function(
+        "() => document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas,"
+        " [data-testid='stVegaLiteChart'] svg.marks\").length >= 4", timeout=60_000)
+    time.sleep(1)  # let Vega finish drawing before the screenshot
+    no_exceptions(page)
+    assert page.get_by_text("Settings: 20 frames per backend").count() == 4
+    page.screenshot(path=ARTIFACTS / "browser-charts.png")
+
+    # 5. Results: the run was saved and is listed.
+    go(page, "Results")
+    page.wait_for_selector("text=1 saved run(s)")
+    no_exceptions(page)
+    page.screenshot(path=ARTIFACTS / "browser-results.png")
+    assert len([p for p in server[1].iterdir() if not p.name.startswith(".")]) == 1

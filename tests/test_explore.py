@@ -1,0 +1,109 @@
+"""The lever explorer: a bounded sweep that returns one tidy table."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bench import explore as explorer
+from bench.cli import main
+from bench.errors import BenchError
+
+from conftest import RUNNING
+
+pytestmark = pytest.mark.timeout(300)
+
+CANDIDATES = ["rtmpose-lightweight:det_every=0,person=tracked,detector=yolox_nano",
+              "rtmpose-lightweight:det_every=5,detector=yolox_nano"]
+
+
+@pytest.fixture(scope="module")
+def table():
+    return explorer.explore(str(RUNNING), CANDIDATES, budget_s=0.5, frames=8, warmup=2)
+
+
+def test_explorer_returns_its_table_within_a_tiny_budget(table):
+    assert len(table) == 3                                 # the baseline and both candidates
+    assert list(table.columns[:2]) == ["config", "changes"]
+    assert set(explorer.COLUMNS) <= set(table.columns)
+    assert table.attrs["rounds"] == 1                      # the budget stopped it after round 1
+    assert (table["rounds"] == 1).all()
+    assert table["baseline"].sum() == 1
+    assert table.loc[table["baseline"], "config"].iloc[0] == "mediapipe-lite"
+    assert (table["status"] == "ok").all()
+    assert (table["fps"] > 0).all()
+    assert (table["fps_min"] <= table["fps"]).all() and (table["fps"] <= table["fps_max"]).all()
+
+
+def test_explorer_marks_target_pareto_front_and_best(table):
+    candidates = table[~table["baseline"]]
+    assert table["agreement"].between(0, 1).all()
+    assert candidates["pareto"].any()
+    assert not table.loc[table["baseline"], ["pareto", "best", "meets_target"]].any(axis=None)
+    assert table["best"].sum() <= 1
+    meets = candidates["agreement"] >= table.attrs["target"] - 1e-9
+    assert (candidates["meets_target"] == meets).all()
+    if table["best"].any():
+        best = table[table["best"]].iloc[0]
+        assert best["meets_target"]
+        assert best["fps"] == candidates.loc[candidates["meets_target"], "fps"].max()
+    assert candidates["detector_rate"].min() < 1.0         # cadence levers took effect
+
+
+def test_pareto_front_keeps_only_undominated_points():
+    speed = pd.Series([10.0, 20.0, 15.0, 5.0])
+    agree = pd.Series([0.9, 0.5, 0.5, 0.95])
+    front = explorer._pareto(speed, agree, pd.Series([True] * 4))
+    assert front.tolist() == [True, True, False, True]
+
+
+def test_grid_makes_every_combination():
+    configs = explorer.grid(det_every=["1", "0"], person=["all", "tracked", "largest"])
+    assert len(configs) == 6
+    assert len({c.spec() for c in configs}) == 6
+
+
+def test_default_candidates_hold_the_rtmlib_default_and_the_tuned_preset():
+    specs = [c.spec() for c in explorer.default_candidates()]
+    assert "rtmpose-lightweight" in specs and "rtmpose-lightweight-tuned" in specs
+    assert len(specs) == len(set(specs))
+
+
+def test_bad_budget_is_a_one_line_error():
+    with pytest.raises(BenchError):
+        explorer.explore(str(RUNNING), CANDIDATES, budget_s=0)
+
+
+def test_cli_explore_prints_the_table_and_writes_csv(tmp_path, capsys):
+    out = tmp_path / "explore.csv"
+    rc = main(["explore", str(RUNNING), "--budget", "0.5", "--frames", "6", "--warmup", "1",
+               "-b", CANDIDATES[0], "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "agreement target" in printed and "fps" in printed
+    written = pd.read_csv(out)
+    assert len(written) == 2 and "pareto" in written.columns
+
+
+def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    at = AppTest.from_file(app, default_timeout=240)
+    at.session_state["clip_path"] = str(RUNNING)
+    at.run()
+    at.switch_page("pages/8_Explorer.py").run()
+    assert not at.exception
+    at.multiselect(key="explorer-configs").set_value([])
+    at.text_area(key="explorer-extra").set_value("\n".join(CANDIDATES))
+    at.slider(key="explorer-budget").set_value(5)
+    at.slider(key="explorer-frames").set_value(10)
+    at.run()
+    at.button(key="explorer-go").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3
+    assert at.success or at.warning                        # the winner, or why there is none
+    assert any("frames per second" in c.value for c in at.caption)
