@@ -65,5 +65,6 @@ if want:
         st.error(str(exc))
     else:
         st.video(data, format="video/mp4")
-        st.download_button("Download the overlay video", data, file_name=f"{run.run_id}-overlay.mp4",
-                           mime="video/mp4", key="compare-dl-video", icon=":material/download:")
+        st.download_button("Download the overlay video", data,
+                           file_name=f"{run.run_id}-overlay.mp4", mime="video/mp4",
+                           key="compare-dl-video", on_click="ignore", icon=":material/download:")

@@ -108,7 +108,8 @@ if len(runs):
             cols = st.columns(3)
             cols[0].download_button("Whole run (zip)", run_import.zip_run(paths[picked[0]]),
                                     file_name=f"{picked[0]}.zip", mime="application/zip",
-                                    key="results-dl-zip", icon=":material/folder_zip:",
+                                    key="results-dl-zip", on_click="ignore",
+                                    icon=":material/folder_zip:",
                                     width="stretch",
                                     help="The run folder, to import on another PoseBench.")
             if cols[1].button("Make the overlay video", key="results-overlay", width="stretch",
@@ -121,7 +122,8 @@ if len(runs):
                 else:
                     cols[2].download_button("Overlay video (MP4)", data,
                                             file_name=f"{picked[0]}-overlay.mp4", mime="video/mp4",
-                                            key="results-dl-video", icon=":material/download:",
+                                            key="results-dl-video", on_click="ignore",
+                                            icon=":material/download:",
                                             width="stretch")
 else:
     st.info("No saved runs yet: run a benchmark on the Run page, or import one below.")

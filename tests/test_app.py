@@ -220,3 +220,22 @@ def test_run_settings_survive_a_visit_to_another_page(app):
     at.run()
     assert not at.exception
     assert at.number_input(key="run-frames").value == 47
+
+
+def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path):
+    from dashboard import run_import
+    from test_dashboard import fake_run
+
+    elsewhere = results.save(fake_run(tmp_path, "20250103-000000-cccccc"), tmp_path / "other")
+    at = app.switch_page("pages/7_Results.py").run()
+    assert any("No saved runs yet" in i for i in texts(at.info))
+    at.file_uploader(key="results-import-files").upload(
+        "run.zip", run_import.zip_run(elsewhere), "application/zip")
+    at.run()
+    at.button(key="results-import").click().run()
+    assert not at.exception and texts(at.error) == []
+    assert (results_root / "20250103-000000-cccccc" / "frames.csv").exists()
+    assert any("Imported 20250103-000000-cccccc" in s for s in texts(at.success))
+    # importing it again is refused in one sentence and overwrites nothing
+    at.button(key="results-import").click().run()
+    assert any("never overwritten" in e for e in texts(at.error))

@@ -127,3 +127,42 @@ def test_overlap_counter_returns_to_zero_and_counts_peers(monkeypatch):
     monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
     alone = run_benchmark(str(RUNNING), ["mediapipe-lite"], RunOptions(max_frames=2, warmup=0))
     assert alone.overlapped == 0
+
+
+@pytest.mark.integration
+def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(results_root,
+                                                                            monkeypatch):
+    """Three AppTest sessions start runs that overlap; each matches the same run done alone."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import CLIPS
+    from test_app import APP, wait_for_run
+
+    monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
+    clips = [LAB, RUNNING, RUNNING]
+    sessions = []
+    for clip in clips:       # three sessions, each ready to press "Run"
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.session_state["clip_path"] = str(clip)
+        at.switch_page("pages/2_Run.py").run()
+        at.number_input(key="run-frames").set_value(20)
+        at.number_input(key="run-warmup").set_value(2)
+        sessions.append(at.run())
+    for at in sessions:      # pressed one right after the other
+        at.button(key="run-start").click().run()
+    jobs = [at.session_state["run_job"] for at in sessions]
+    assert len({job.run_id for job in jobs}) == 3
+    for at in sessions:
+        wait_for_run(at)
+        assert not at.exception
+    runs = [at.session_state["current_run"] for at in sessions]
+    assert sorted(p.name for p in results_root.iterdir()) == sorted(r.run_id for r in runs)
+    assert any(r.overlapped for r in runs)           # they did run at the same time
+    for clip, shared in zip(clips, runs):
+        assert shared.clip.name == clip.name and shared.status == "complete"
+        solo = run_benchmark(str(clip), shared.configs, shared.options)
+        assert list(shared.summary["frames_processed"]) == list(solo.summary["frames_processed"])
+        columns = [c for c in solo.frames.columns if c.endswith(POINT_COLUMNS)]
+        np.testing.assert_allclose(shared.frames[columns].to_numpy(float),
+                                   solo.frames[columns].to_numpy(float), rtol=0, atol=1e-6)

@@ -165,6 +165,7 @@ def downloads(run, key: str = "dl") -> None:
     for col, (label, data, name, mime, helptext) in zip(cols, files):
         with col:
             st.download_button(label, data, file_name=name, mime=mime, key=f"{key}-{name}",
+                               on_click="ignore",
                                help=helptext, icon=":material/download:", width="stretch")
 
 
