@@ -1,6 +1,5 @@
 """Page 5: accuracy and agreement - do the backends see the same athlete at the same time?"""
 import tempfile
-import threading
 from pathlib import Path
 
 import altair as alt
@@ -183,7 +182,7 @@ elif st.button(f"Run the jump analysis ({run.clip.frames} frames × {len(ordered
     try:
         result = jump.compare(run.clip.path, configs, kind,
                               known_flight_time_s=known if known > 0 else None,
-                              cache=state.model_cache(), progress=report, cancel=threading.Event())
+                              cache=state.model_cache(), progress=report)
         path = scorecard.save_jump_table(run, result)
         saved_jump = result
         st.success("Jump analysis done" + (f"; saved beside the run as {path.name}." if path

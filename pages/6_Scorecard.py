@@ -151,9 +151,9 @@ with right:
 
 st.subheader("Inputs, rules and scores")
 crit = fw.criteria[["dimension", "input", "measured", "score", "rule", "overridden", "source"]]
-st.dataframe(crit, hide_index=True, width="stretch", column_config={
-    "score": st.column_config.NumberColumn("score (1-4)", format="%.0f"),
-    "overridden": st.column_config.CheckboxColumn("overridden")})
+st.dataframe(crit, hide_index=True, width="stretch", height=35 * (len(crit) + 1) + 3,
+             column_config={"score": st.column_config.NumberColumn("score (1-4)", format="%.0f"),
+                            "overridden": st.column_config.CheckboxColumn("overridden")})
 st.caption("Every input with its measured value (unit included), the ladder that turns it into "
            "1-4, and where it was measured. An empty score means not measured.")
 for flag in fw.verdict.flags + card.feasibility_verdict.flags:

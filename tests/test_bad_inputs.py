@@ -299,3 +299,10 @@ def test_cli_on_a_clip_with_no_person_reports_zero_and_does_not_fail(tmp_path):
     (run_dir,) = (tmp_path / "results").iterdir()
     summary = pd.read_csv(run_dir / "summary.csv")
     assert list(summary["detection_rate"]) == [0.0, 0.0]
+
+
+def test_settings_that_are_not_numbers_fall_back_to_the_defaults(monkeypatch):
+    monkeypatch.setenv("POSEBENCH_UPLOAD_MB", "lots")
+    monkeypatch.setenv("POSEBENCH_MAX_PIXELS", "-5")
+    assert uploads.upload_limit_bytes() == uploads.DEFAULT_LIMIT_MB * MB
+    assert uploads.max_pixels() == uploads.DEFAULT_MAX_PIXELS

