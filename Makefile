@@ -18,6 +18,15 @@ ifeq ($(strip $(POSEBENCH_MODEL_DIRS)),)
     export POSEBENCH_MODEL_DIRS := $(abspath ../shared/models)
   endif
 endif
+# Likewise the clips in ../shared/clips are offered on the Clip page.
+ifeq ($(strip $(POSEBENCH_CLIP_DIRS)),)
+  ifneq ($(wildcard ../shared/clips),)
+    export POSEBENCH_CLIP_DIRS := $(abspath ../shared/clips)
+  endif
+endif
+# Largest upload in MB; Streamlit's own cap (server.maxUploadSize) is set to match.
+POSEBENCH_UPLOAD_MB ?= 200
+export POSEBENCH_UPLOAD_MB
 
 .PHONY: help setup chromium run test bench clean-venv
 
@@ -35,7 +44,8 @@ chromium:
 
 run: setup
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
-		--server.address $(ADDRESS) --browser.gatherUsageStats false
+		--server.address $(ADDRESS) --server.maxUploadSize $(POSEBENCH_UPLOAD_MB) \
+		--browser.gatherUsageStats false
 
 # pytest exit status 5 means "no tests ran": that is a failure too.
 test: setup chromium

@@ -1,6 +1,9 @@
 """Page 1: choose the clip (upload or bundled sample), see a frame and its metadata."""
+from pathlib import Path
+
 import streamlit as st
 
+from bench import uploads, video
 from bench.errors import BenchError
 from dashboard import clip_input, media, state, widgets
 
@@ -8,12 +11,13 @@ widgets.page_setup("Clip", "The video every backend will run on. Phone clips are
                            "rotation metadata is applied and frames are counted by decoding them.")
 
 SOURCES = ("Sample or clip folder", "Upload a video")
-UPLOAD_ID = "clip-upload-id"        # file_id of the upload already saved
-UPLOAD_PATH = "clip-upload-path"    # where it was saved
+UPLOAD_ID = "clip-upload-id"        # file_id of the upload already accepted
+REFUSED = "clip-upload-refused"     # (file_id, sentence) of the upload last refused
 PORTRAIT_WIDTH = 300                # px, so a portrait preview fits a 800 px high window
 
+clip_input.sweep_stale_uploads()
 current = state.clip_path()
-is_upload = bool(current) and current == st.session_state.get(UPLOAD_PATH)
+is_upload = state.chosen_upload() is not None
 left, right = st.columns([2, 3], gap="large")
 
 with left:
@@ -43,26 +47,30 @@ with left:
         upload = st.file_uploader(
             f"Video file ({', '.join(clip_input.ACCEPTED_TYPES)}; at most {limit} MB)",
             type=list(clip_input.ACCEPTED_TYPES), max_upload_size=limit, key="clip-upload",
-            help="The file stays on this server only for the benchmark.")
-        if upload is not None and upload.file_id != st.session_state.get(UPLOAD_ID):
-            saved = None
+            help="The file stays on this server only for the benchmark. It is judged by its "
+                 "content: a frame must decode.")
+        refused = st.session_state.get(REFUSED)
+        if upload is None:
+            st.session_state.pop(REFUSED, None)
+        elif refused and refused[0] == upload.file_id:
+            st.error(refused[1])                     # refused before: not checked again
+        elif upload.file_id != st.session_state.get(UPLOAD_ID) or not is_upload:
             try:
-                saved = clip_input.save_upload(upload)
-                state.set_clip(saved)
-            except BenchError as exc:
-                clip_input.remove_upload(saved)
+                with st.spinner(f"Checking {uploads.safe_label(upload.name)}: decoding every "
+                                "frame…"):
+                    accepted = clip_input.save_upload(upload)
+            except BenchError as exc:                # the clip chosen before stays chosen
+                st.session_state[REFUSED] = (upload.file_id, str(exc))
                 st.error(str(exc))
             else:
-                previous = st.session_state.get(UPLOAD_PATH)
-                running = state.job()
-                if previous and not (running and not running.finished
-                                     and running.clip_path == previous):
-                    clip_input.remove_upload(previous)
+                state.set_upload(accepted)
                 st.session_state[UPLOAD_ID] = upload.file_id
-                st.session_state[UPLOAD_PATH] = str(saved)
-                st.session_state["clip-upload-name"] = upload.name
+                st.session_state.pop(REFUSED, None)
+                is_upload = True
         if is_upload:
-            st.caption(f"Using your upload: {st.session_state.get('clip-upload-name', 'video')}")
+            st.caption(f"Using your upload: {state.upload().label}")
+        elif current:
+            st.caption(f"Still using {Path(current).name}; upload a video to replace it.")
 
 info = None
 try:
@@ -101,7 +109,7 @@ if info is not None:
                     + "\n".join(f"| {label} | {value} |" for label, value in rows))
         st.caption("Decoded frames are the frames a decoder returns, the count every figure uses; "
                    "duration is decoded frames / frame rate.")
-        if info.edit_list_suspected:
-            st.caption(f"The container says {info.reported_frames} frames, but only {info.frames} "
-                       "decode (an edit list, common in phone clips).")
+        upload = state.chosen_upload()
+        for notice in upload.notices if upload is not None else video.clip_notices(info):
+            st.info(notice, icon=":material/info:")
         widgets.page_link("run")

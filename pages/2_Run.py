@@ -25,8 +25,11 @@ if info is None:
     st.info("Choose a clip first.")
     widgets.page_link("clip")
     st.stop()
+upload = state.chosen_upload()   # an upload may need downscaling (4K and up)
+downscale = (f" Frames are downscaled to {upload.max_side} px on the longer side for the models."
+             if upload is not None and upload.max_side else "")
 st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.fps:.2f} frames/s, "
-           f"{info.frames} frames ({info.duration_s:.1f} s).")
+           f"{info.frames} frames ({info.duration_s:.1f} s).{downscale}")
 
 running = state.job()
 busy = running is not None and not running.finished
@@ -137,6 +140,8 @@ if start:
     options = runner.RunOptions(max_frames=int(max_frames), warmup=int(warmup), stride=int(stride),
                                 max_side=int(max_side) or None, preload=preload,
                                 background_decode=background)
+    if upload is not None:
+        options = upload.apply(options)
     state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache()).start())
     st.rerun()
 
@@ -181,10 +186,13 @@ if run is not None:
     if finished is not None and finished.run is run and finished.saved_to:
         st.caption(f"Saved to `{finished.saved_to}`; it is listed on the Results page.")
     widgets.failures(run)
+    notices = (run.extra or {}).get("notices")   # caps, downscale, the clip, overlapping runs
+    if notices is None and run.overlapped:       # a run saved before runs had notices
+        notices = ["Another run shared the CPU during this one, so its timings are not comparable."]
+    for notice in notices or []:
+        st.info(str(notice), icon=":material/info:")
     widgets.summary_table(run.summary, key="run-summary")
-    st.caption("Hover a column header for what it means. Timings leave out the warm-up frames. "
-               + ("**Another run shared the CPU during this one, so its timings are not "
-                  "comparable.**" if run.overlapped else ""))
+    st.caption("Hover a column header for what it means. Timings leave out the warm-up frames.")
     with st.expander("Model load time: cold versus cached"):
         widgets.load_times(run)
     widgets.downloads(run, key="run-dl")

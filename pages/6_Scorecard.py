@@ -54,7 +54,7 @@ with st.expander("Thresholds (editable, saved with the run)"):
                           "default": default_value, "meaning": meaning}
                          for k, (default_value, unit, meaning) in scorecard.THRESHOLDS.items()])
     edited = st.data_editor(
-        rows, key="score-thresholds", hide_index=True, width="stretch",
+        rows, key=f"score-thresholds-{run.run_id}", hide_index=True, width="stretch",
         disabled=["threshold", "unit", "default", "meaning"],
         column_config={"value": st.column_config.NumberColumn("value", help="Edit to change the rule."),
                        "default": st.column_config.NumberColumn("default (study)")})

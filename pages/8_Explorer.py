@@ -42,11 +42,11 @@ with left:
         placeholder="rtmpose-lightweight:det_every=0,person=tracked,carry_pad=0.05",
         key="explorer-extra", help="Any backend spec the CLI accepts with -b.")
 with right:
-    budget = st.slider("Time budget (s)", 5, 600, 60, 5, key="explorer-budget",
+    budget = st.slider("Time budget (s)", 5, 600, 90, 5, key="explorer-budget",
                        help="Rounds repeat while the next one fits in the budget; the first round "
                             "always runs in full, since agreement comes from it.")
     frames = st.slider("Frames from the start of the clip", 10, min(300, max(10, info.frames)),
-                       min(60, max(10, info.frames)), 5, key="explorer-frames",
+                       min(40, max(10, info.frames)), 5, key="explorer-frames",
                        help="Decoded once per round and held in memory, so only model time counts.")
     mp_presets = [c.preset for c, why in backends.list_presets()
                   if c.family == "mediapipe" and why is None]

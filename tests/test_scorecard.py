@@ -152,6 +152,21 @@ def test_identical_backends_agree_perfectly_on_the_scorecard(fake_run):
     assert np.isnan(values["flight_time_diff_ms"])
 
 
+def test_a_failed_candidate_is_scored_not_crashed(monkeypatch, results_root):
+    def create(config, cache=None):
+        return FakeBackend(config.display, fail_at=0 if config.family == "rtmpose" else None)
+    monkeypatch.setattr(backends, "create", create)
+    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"],
+                        RunOptions(max_frames=5, warmup=0))
+    card = scorecard.evaluate(run)
+    values = card.inputs.set_index("input")["value"]
+    assert values["failed_backends"] == 1 and values["ready"] == 0
+    assert np.isnan(values["fps_ratio"]) and np.isnan(values["agreement_0.1"])
+    assert card.feasibility_verdict.decision == "no-go"
+    assert "summary.status: rtmpose-lightweight failed" in \
+        card.inputs.set_index("input").loc["failed_backends", "source"]
+
+
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
     """MediaPipe lite against RTMPose (default and tuned) on the tiny running clip, saved."""

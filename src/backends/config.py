@@ -134,7 +134,8 @@ def _rtm(preset: str, detector: str, pose: str, det_input: int, **levers) -> Bac
 
 
 # The tuned preset `rtmpose-lightweight-tuned`: see TUNED_NOTE and docs/speed.md.
-TUNED_LEVERS = dict(det_every=0, person="tracked", intra_threads=1, spinning=False)
+TUNED_LEVERS = dict(detector="yolox_nano", det_every=0, person="tracked", carry_pad=0.02,
+                    intra_threads=2, spinning=False, fused_preprocess=True)
 TUNED_NOTE = ("How it was chosen: the fastest lever set (python -m bench explore / perf) that agrees "
               "with MediaPipe lite VIDEO at least as well as the rtmlib default does (share of "
               "frames with all 13 landmarks within 0.1 torso length, on the shared single-person "
@@ -153,14 +154,17 @@ _PRESET_LIST: list[BackendConfig] = [
     _rtm("rtmpose-body-lightweight", "yolox_tiny", "rtmpose_s_coco17", 416),
     _rtm("rtmpose-body-balanced", "yolox_m", "rtmpose_m_coco17", 640),
     _rtm("rtmpose-body-performance", "yolox_x", "rtmpose_x_coco17", 640),
-    _rtm("rtmpose-lightweight-tuned", "yolox_tiny", "rtmpose_s_halpe26", 416, **TUNED_LEVERS),
+    replace(_rtm("rtmpose-lightweight-tuned", "yolox_tiny", "rtmpose_s_halpe26", 416),
+            **TUNED_LEVERS),
 ]
 PRESETS: dict[str, BackendConfig] = {c.preset: c for c in _PRESET_LIST}
 
 PRESET_HELP = {
     "mediapipe-lite": "MediaPipe Pose Landmarker lite, VIDEO mode (as the jump app runs it)",
     "rtmpose-lightweight": "rtmlib BodyWithFeet lightweight defaults: YOLOX-tiny on every frame",
-    "rtmpose-lightweight-tuned": "RTMPose-s with the fair levers: detector only when tracking is lost, one tracked athlete, 1 ORT thread without spinning",
+    "rtmpose-lightweight-tuned": ("RTMPose-s with the fair levers: YOLOX-nano only when tracking "
+                                  "is lost, one tracked athlete, tight carried box, 2 ORT threads "
+                                  "without spinning"),
 }
 
 # Settings with a fixed set of values (the dashboard offers these as choices).

@@ -43,22 +43,24 @@ TUNED = "rtmpose-lightweight-tuned"
 AUTO_TARGET = 0.95
 THRESHOLD = 0.1            # torso lengths
 
-# Lever sets tried on top of the base preset: each lever alone, then combined.
+# Lever sets tried on top of the base preset: each lever alone, then combined
+# step by step up to the tuned preset (which joins under its own name).
+_TRACKED = {"det_every": 0, "person": "tracked", "carry_pad": 0.02}
 DEFAULT_CANDIDATES: tuple[dict, ...] = (
     {},                                                            # the rtmlib default
     {"spinning": False},
-    {"intra_threads": 1, "spinning": False},
     {"detector": "yolox_nano"},
     {"det_every": 10},
     {"det_every": 0},
     {"det_every": 0, "person": "tracked"},
-    {"det_every": 0, "person": "tracked", "spinning": False},
-    {"det_every": 0, "person": "tracked", "intra_threads": 1, "spinning": False},
-    {"det_every": 0, "person": "tracked", "intra_threads": 2, "spinning": False},
-    {"det_every": 0, "person": "tracked", "intra_threads": 1, "spinning": False,
-     "fused_preprocess": True},
-    {"det_every": 0, "person": "tracked", "intra_threads": 1, "spinning": False,
-     "detector": "yolox_nano"},
+    _TRACKED,
+    {**_TRACKED, "detector": "yolox_nano"},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True, "spinning": False},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True, "spinning": False,
+     "intra_threads": 1},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True, "spinning": False,
+     "intra_threads": 2},
 )
 
 # What each column of the table holds: (unit, meaning).
@@ -120,7 +122,7 @@ def changes_of(config: BackendConfig) -> str:
 
 
 def explore(clip_path: str, candidates: list[BackendConfig | str] | None = None, *,
-            baseline: str = BASELINE, budget_s: float = 60.0, frames: int = 60, warmup: int = 5,
+            baseline: str = BASELINE, budget_s: float = 90.0, frames: int = 40, warmup: int = 5,
             target: float | None = None, cache: ModelCache | None = None,
             progress: ProgressFn | None = None,
             cancel: threading.Event | None = None) -> pd.DataFrame:

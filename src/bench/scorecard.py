@@ -160,13 +160,14 @@ def measure(run, baseline: str, candidate: str, jump_table: pd.DataFrame | None 
     cand, base = s.loc[candidate], s.loc[baseline]
     put("fps", cand["fps"], f"summary.fps of {candidate}")
     put("fps_baseline", base["fps"], f"summary.fps of {baseline}")
-    put("fps_ratio", cand["fps"] / base["fps"] if base["fps"] else np.nan,
+    put("fps_ratio", cand["fps"] / base["fps"] if _is_number(base["fps"]) and base["fps"] > 0
+        else np.nan,
         f"summary.fps of {candidate} / of {baseline}")
     put("latency_ms_mean", cand["latency_ms_mean"], f"summary.latency_ms_mean of {candidate}")
     put("latency_ms_p95", cand["latency_ms_p95"], f"summary.latency_ms_p95 of {candidate}")
     family = _family_of(run, candidate)
-    same = s[(s["family"] == family) & (s.index != baseline)]
-    if len(same) and base["fps"]:
+    same = s[(s["family"] == family) & (s.index != baseline) & s["fps"].notna()]
+    if len(same) and _is_number(base["fps"]) and base["fps"] > 0:
         best = same["fps"].idxmax()
         put("best_family_fps_ratio", same.loc[best, "fps"] / base["fps"],
             f"summary.fps of {best} (fastest {family} configuration in the run) / of {baseline}")
@@ -492,7 +493,8 @@ def _framework_verdict(criteria, dims, must, total, baseline, candidate) -> Verd
     overridden = criteria.loc[criteria["overridden"], "input"].tolist()
     if overridden:
         flags.append("overridden by the user: " + ", ".join(overridden))
-    failed = must.loc[~must["met"], "criterion"].tolist()
+    failed = [r.criterion if np.isfinite(r.value) else f"{r.criterion} (not measured)"
+              for r in must.itertuples() if not r.met]
     if failed:
         flags.append("must-meet not met: " + "; ".join(failed))
     rests = [f"{r.dimension} {r.score:.2f}/4 × {r.weight:.0%}" if np.isfinite(r.score)

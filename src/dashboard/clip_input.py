@@ -1,26 +1,24 @@
 """Where the dashboard's clips come from: uploads, the bundled sample, clip folders.
 
-``save_upload`` is the one door for uploaded files. For now it writes the
-upload to a private temporary file in chunks after checking its size and
-extension; the hardening work (``bench.uploads``) takes over behind the same
-signature, judging the content rather than the name.
+``save_upload`` is the one door for uploaded files: it hands the upload to
+``bench.uploads.accept_upload``, which streams it to a private temporary file
+under the size limit, judges it by its content (a separate process decodes
+it) and returns an ``AcceptedClip`` with the notices to show and the
+downscale to apply. The page keeps that clip in the session until another
+clip replaces it (see ``dashboard.state.set_upload``).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import os
-import re
-import shutil
-import tempfile
-import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from bench.errors import InputError
+from bench import uploads
 from bench.video import VIDEO_SUFFIXES
 
 ACCEPTED_TYPES: tuple[str, ...] = ("mp4", "mov", "avi", "mkv", "webm")
-DEFAULT_UPLOAD_MB = 200
-CHUNK_BYTES = 1024 * 1024
+DEFAULT_UPLOAD_MB = uploads.DEFAULT_LIMIT_MB
 
 
 def upload_limit_mb() -> int:
@@ -28,7 +26,7 @@ def upload_limit_mb() -> int:
 
     Streamlit's server refuses bodies above ``server.maxUploadSize`` whatever a
     widget says, so the limit is capped by it; to allow more, raise both
-    (``STREAMLIT_SERVER_MAX_UPLOAD_SIZE`` or ``--server.maxUploadSize``).
+    (``make run`` passes ``POSEBENCH_UPLOAD_MB`` as ``--server.maxUploadSize``).
     """
     raw = os.environ.get("POSEBENCH_UPLOAD_MB", "")
     try:
@@ -46,64 +44,25 @@ def upload_limit_mb() -> int:
 
 
 def upload_dir() -> Path:
-    """A private folder for uploaded clips (removed with the temp folder)."""
-    path = Path(tempfile.gettempdir()) / "posebench-uploads"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
+    """The private folder uploads wait in (``POSEBENCH_UPLOADS`` overrides)."""
+    return uploads.default_workdir()
 
 
-def save_upload(uploaded_file) -> Path:
-    """Write a Streamlit ``UploadedFile`` to a temporary file and return its path.
+def save_upload(uploaded_file, **options) -> uploads.AcceptedClip:
+    """Store and check a Streamlit ``UploadedFile``; ``InputError`` (one sentence) if refused.
 
-    The name the user gave is never used as a path: it is reduced to letters,
-    digits, '-' and '_' inside a fresh random folder, so results name the clip.
-    Raises ``InputError`` with one sentence when the file is empty, too large
-    or of a type that is not accepted.
+    The uploaded name is only a label; the bytes go to a random name in
+    ``upload_dir()``. A refused file is deleted at once; an accepted one when
+    its ``cleanup()`` is called. ``options`` go to ``accept_upload``.
     """
-    size = int(getattr(uploaded_file, "size", 0) or 0)
-    limit = upload_limit_mb()
-    if size == 0:
-        raise InputError(f"{_shown_name(uploaded_file)} is empty (0 bytes)")
-    if size > limit * 1024 * 1024:
-        raise InputError(f"{_shown_name(uploaded_file)} is {size / 1024 ** 2:.0f} MB; "
-                         f"the limit is {limit} MB (POSEBENCH_UPLOAD_MB)")
-    suffix = Path(str(getattr(uploaded_file, "name", ""))).suffix.lower().lstrip(".")
-    if suffix not in ACCEPTED_TYPES:
-        raise InputError(f"{_shown_name(uploaded_file)} is not one of the accepted video types "
-                         f"({', '.join(ACCEPTED_TYPES)})")
-    folder = upload_dir() / f"upload-{uuid.uuid4().hex}"
-    folder.mkdir(mode=0o700)
-    target = folder / f"{_safe_stem(uploaded_file)}.{suffix}"
-    uploaded_file.seek(0)
-    try:
-        with open(target, "xb") as out:
-            shutil.copyfileobj(uploaded_file, out, CHUNK_BYTES)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return target
+    return uploads.accept_upload(getattr(uploaded_file, "name", None), uploaded_file,
+                                 limit_bytes=upload_limit_mb() * 1024 ** 2, **options)
 
 
-def _safe_stem(uploaded_file) -> str:
-    """The uploaded name reduced to letters, digits, '-', '_' (so results name the clip)."""
-    stem = Path(PurePosixPath(str(getattr(uploaded_file, "name", "")).replace("\\", "/")).name).stem
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:80]
-    return safe or "upload"
-
-
-def _shown_name(uploaded_file) -> str:
-    """The uploaded name, shortened and stripped of anything odd, for messages only."""
-    name = "".join(ch for ch in str(getattr(uploaded_file, "name", "the file")) if ch.isprintable())
-    return (name[:60] + "…") if len(name) > 61 else (name or "the file")
-
-
-def remove_upload(path: str | Path | None) -> None:
-    """Delete an upload ``save_upload`` wrote, with its folder (and nothing else)."""
-    if not path:
-        return
-    folder = Path(path).parent
-    if folder.parent == upload_dir() and folder.name.startswith("upload-"):
-        shutil.rmtree(folder, ignore_errors=True)
+@functools.lru_cache(maxsize=1)
+def sweep_stale_uploads() -> int:
+    """Once per server: delete uploads a killed server left behind (older than a day)."""
+    return uploads.sweep(upload_dir())
 
 
 # -- bundled and configured clips ------------------------------------------------------

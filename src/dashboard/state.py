@@ -7,6 +7,8 @@ the keys other pages rely on live in one place:
 - ``clip_info``: ``bench.video.ClipInfo`` of that clip
 - ``current_run``: ``bench.runner.BenchmarkRun`` of the last finished (or opened) run
 - ``baseline``: label of the baseline backend (default: the run's first MediaPipe one)
+- ``clip_upload``: ``bench.uploads.AcceptedClip`` of this session's upload, kept until
+  another clip replaces it; replaced uploads are deleted once no run reads them
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ BASELINE = "baseline"
 JOB = "run_job"              # dashboard.jobs.RunJob of the run in progress (or just finished)
 HISTORY = "run_history"      # earlier runs of this browser session, newest first
 HISTORY_LIMIT = 5            # runs kept in memory per session (saved runs stay on disk)
+UPLOAD = "clip_upload"       # bench.uploads.AcceptedClip uploaded in this session
+RETIRED = "retired_uploads"  # replaced uploads still read by a run; deleted when it no longer is
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,11 +54,60 @@ def clip_info() -> video.ClipInfo | None:
 
 
 def set_clip(path: str | Path) -> video.ClipInfo:
-    """Choose a clip; raises ``InputError`` (one sentence) when it is not a usable video."""
+    """Choose a clip; raises ``InputError`` (one sentence) when it is not a usable video.
+
+    An upload chosen before is let go (deleted once no run reads it).
+    """
     info = video.probe(path)
     st.session_state[CLIP_PATH] = str(path)
     st.session_state[CLIP_INFO] = info
+    _retire(st.session_state.pop(UPLOAD, None))
     return info
+
+
+def upload():
+    """This session's accepted upload (``bench.uploads.AcceptedClip``), or None."""
+    return st.session_state.get(UPLOAD)
+
+
+def chosen_upload():
+    """The accepted upload when it is the chosen clip, else None."""
+    clip = upload()
+    return clip if clip is not None and str(clip.path) == clip_path() else None
+
+
+def set_upload(clip) -> None:
+    """Choose an accepted upload as the clip; the upload it replaces is let go."""
+    previous = upload()
+    st.session_state[UPLOAD] = clip
+    st.session_state[CLIP_PATH] = str(clip.path)
+    st.session_state[CLIP_INFO] = clip.info
+    if previous is not None and previous.path != clip.path:
+        _retire(previous)
+
+
+def _retire(clip) -> None:
+    if clip is not None:
+        st.session_state[RETIRED] = [*st.session_state.get(RETIRED, []), clip]
+    release_retired()
+
+
+def release_retired() -> None:
+    """Delete replaced uploads that neither the running job nor the current run reads.
+
+    The current run keeps its clip so Compare can still draw its frames.
+    """
+    running, run = job(), current_run()
+    in_use = {str(running.clip_path)} if running is not None and not running.finished else set()
+    if run is not None:
+        in_use.add(str(run.clip.path))
+    kept = []
+    for clip in st.session_state.get(RETIRED, []):
+        if str(clip.path) in in_use:
+            kept.append(clip)
+        else:
+            clip.cleanup()
+    st.session_state[RETIRED] = kept
 
 
 # -- runs -------------------------------------------------------------------------
@@ -69,6 +122,7 @@ def set_current_run(run) -> None:
         kept = [r for r in history() if r.run_id not in (run.run_id, previous.run_id)]
         st.session_state[HISTORY] = [previous, *kept][:HISTORY_LIMIT]
     st.session_state[CURRENT_RUN] = run
+    release_retired()
 
 
 def history() -> list:
@@ -114,3 +168,5 @@ def collect_finished_job() -> None:
     running.collected = True
     if running.run is not None:
         set_current_run(running.run)
+    else:
+        release_retired()

@@ -19,10 +19,10 @@ def register(sub) -> None:
     p = sub.add_parser("explore", help="sweep the RTMPose levers on a clip within a time budget: "
                                        "speed versus agreement with the baseline")
     p.add_argument("clip", help="video file")
-    p.add_argument("--budget", type=float, default=60.0,
-                   help="seconds to spend; rounds repeat while the next fits (default 60)")
-    p.add_argument("--frames", type=int, default=60,
-                   help="frames from the start of the clip, preloaded (default 60)")
+    p.add_argument("--budget", type=float, default=90.0,
+                   help="seconds to spend; rounds repeat while the next fits (default 90)")
+    p.add_argument("--frames", type=int, default=40,
+                   help="frames from the start of the clip, preloaded (default 40)")
     p.add_argument("--warmup", type=int, default=5,
                    help="first frames of each pass left out of the speed (default 5)")
     p.add_argument("--baseline", default=explorer.BASELINE,
