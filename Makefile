@@ -32,7 +32,7 @@ export POSEBENCH_UPLOAD_MB
 
 help:
 	@echo "make setup    create .venv, install pinned packages, fetch models and the sample clip"
-	@echo "make run      setup, then start the dashboard on http://$(ADDRESS):$(PORT) (PORT=..., ADDRESS=...)"
+	@echo "make run      setup, then start the dashboard on http://$(ADDRESS):$(PORT) (PORT=..., ADDRESS=..., POSEBENCH_UPLOAD_MB=...)"
 	@echo "make test     setup + Debian chromium, then run the whole test suite"
 	@echo "make bench    setup, then the performance benchmark (BENCH_ARGS=...)"
 

@@ -96,6 +96,9 @@ with right:
 
 if info is not None:
     with left:
+        upload = state.chosen_upload()   # first, so they are read: edit list, rotation, VFR, 4K
+        for notice in upload.notices if upload is not None else video.clip_notices(info):
+            st.info(notice, icon=":material/info:")
         rows = (
             ("Resolution", f"{info.width} × {info.height} px (as displayed)"),
             ("Frame rate", f"{info.fps:.2f} frames/s"),
@@ -105,11 +108,9 @@ if info is not None:
             ("Codec", info.codec),
             ("File size", f"{info.bytes / 1024 ** 2:.1f} MB"),
         )
-        st.markdown(f"| Clip | {info.name} |\n|---|---|\n"
+        wrappable = "".join(f"{ch}\u200b" if ch in "_.-" else ch for ch in info.name)
+        st.markdown(f"| Clip | {wrappable} |\n|---|---|\n"
                     + "\n".join(f"| {label} | {value} |" for label, value in rows))
         st.caption("Decoded frames are the frames a decoder returns, the count every figure uses; "
                    "duration is decoded frames / frame rate.")
-        upload = state.chosen_upload()
-        for notice in upload.notices if upload is not None else video.clip_notices(info):
-            st.info(notice, icon=":material/info:")
         widgets.page_link("run")

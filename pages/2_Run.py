@@ -142,7 +142,8 @@ if start:
                                 background_decode=background)
     if upload is not None:
         options = upload.apply(options)
-    state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache()).start())
+    state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache(),
+                              keep=upload).start())
     st.rerun()
 
 

@@ -9,14 +9,22 @@ from streamlit.testing.v1 import AppTest
 
 import backends
 from bench import results
-from conftest import CLIPS, LAB, RUNNING, FakeBackend
+from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def app(results_root, monkeypatch):
+def uploads_dir(tmp_path, monkeypatch):
+    """A private upload folder, so a test sees only its own temporary files."""
+    folder = tmp_path / "uploads"
+    monkeypatch.setenv("POSEBENCH_UPLOADS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def app(results_root, uploads_dir, monkeypatch):
     monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
@@ -28,11 +36,20 @@ def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
-def choose_upload(at: AppTest, clip: Path) -> AppTest:
+def choose_upload(at: AppTest, clip: Path | str, data: bytes | None = None) -> AppTest:
+    """Upload ``data`` (default: the bytes of ``clip``) as ``clip``'s name on the Clip page."""
+    name = Path(clip).name
+    data = Path(clip).read_bytes() if data is None else data
     at.switch_page("pages/1_Clip.py").run()
-    at.radio(key="clip-source").set_value("Upload a video").run()
-    at.file_uploader(key="clip-upload").upload(clip.name, clip.read_bytes(), "video/mp4")
+    if at.radio(key="clip-source").value != "Upload a video":
+        at.radio(key="clip-source").set_value("Upload a video").run()
+    at.file_uploader(key="clip-upload").upload(name, data, "video/mp4")
     return at.run()
+
+
+def fake_backends(monkeypatch) -> None:
+    """Every backend is a FakeBackend: page flows without the cost of real models."""
+    monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
 
 
 def start_run(at: AppTest, frames: int, warmup: int, extra: str = "") -> AppTest:
@@ -149,20 +166,90 @@ def test_cancel_keeps_what_was_measured(app):
     assert any("cancelled" in w for w in texts(at.warning))
 
 
-def test_a_file_that_is_not_a_video_gets_one_sentence(app):
-    from dashboard import clip_input
-
+def test_a_file_that_is_not_a_video_gets_one_sentence(app, uploads_dir):
     at = app.switch_page("pages/1_Clip.py").run()
     before = at.session_state["clip_path"]          # the first sample, chosen by default
-    at.radio(key="clip-source").set_value("Upload a video").run()
-    at.file_uploader(key="clip-upload").upload("notes.mp4", b"this is text, not a video\n" * 50,
-                                               "video/mp4")
-    at.run()
+    at = choose_upload(at, "notes.mp4", b"this is text, not a video\n" * 50)
     assert not at.exception
     errors = texts(at.error)
     assert len(errors) == 1 and "notes.mp4" in errors[0] and "\n" not in errors[0]
+    assert "text file, not a video" in errors[0]    # judged by content, not by the name
     assert at.session_state["clip_path"] == before  # the earlier choice is kept
-    assert not list(clip_input.upload_dir().glob("upload-*/notes.mp4"))  # the bad file is removed
+    assert list(uploads_dir.iterdir()) == []        # the bad file is removed
+    at.run()                                        # said again on a rerun, not checked again
+    assert texts(at.error) == errors and at.session_state["clip_path"] == before
+
+
+@pytest.mark.parametrize("name,data,words", [
+    ("empty.mp4", b"", "is empty"),
+    ("half.mp4", RUNNING.read_bytes()[: RUNNING.stat().st_size // 2], "is cut short"),
+])
+def test_a_refused_upload_keeps_the_clip_and_the_run_already_there(
+        app, uploads_dir, tmp_path, monkeypatch, name, data, words):
+    from test_dashboard import fake_run
+
+    at = choose_upload(app, RUNNING)
+    assert not at.exception and texts(at.error) == []
+    chosen = at.session_state["clip_upload"]
+    run = fake_run(tmp_path)
+    at.session_state["current_run"] = run
+    at = choose_upload(at, name, data)
+    assert not at.exception
+    errors = texts(at.error)
+    assert len(errors) == 1 and name in errors[0] and words in errors[0], errors
+    assert "\n" not in errors[0] and errors[0].count(". ") == 0   # one sentence
+    # Nothing already there is lost: the earlier upload stays chosen, on disk, and the run stays.
+    assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
+    assert at.session_state["clip_upload"] is chosen
+    assert at.session_state["current_run"] is run
+    assert list(uploads_dir.iterdir()) == [chosen.path]
+    assert any(RUNNING.name in c for c in texts(at.caption))   # "Using your upload: ..."
+
+
+def test_an_upload_shows_its_notices(app):
+    at = choose_upload(app, CMJ)                    # a phone clip with an edit list
+    assert not at.exception and texts(at.error) == []
+    clip = at.session_state["clip_upload"]
+    assert clip.label == CMJ.name and clip.info.frames == 330
+    assert clip.notices, "the CMJ clip's edit list gives a notice"
+    assert texts(at.info)[-len(clip.notices):] == clip.notices
+    assert any("355" in n and "330" in n for n in texts(at.info))
+
+
+def test_a_4k_upload_is_downscaled_for_the_run_with_a_notice(app, tmp_path, monkeypatch):
+    import clipgen
+
+    fake_backends(monkeypatch)
+    uhd = clipgen.sized_clip(tmp_path / "uhd.mp4", 3840, 2160, frames=3)
+    at = choose_upload(app, uhd)
+    assert not at.exception and texts(at.error) == []
+    assert any("downscaled to 1920x1080" in i for i in texts(at.info))
+    at = wait_for_run(start_run(at, frames=3, warmup=0))
+    assert at.session_state["run_job"].options.max_side == 1920   # clip.apply(options)
+    run = at.session_state["current_run"]
+    assert run.options.max_side == 1920
+    shown = texts(at.info)
+    assert run.extra["notices"] and all(n in shown for n in run.extra["notices"])
+    assert any("downscaled from 3840x2160 to 1920x1080" in n for n in shown)
+
+
+def test_a_replaced_upload_is_deleted_once_no_run_reads_it(app, uploads_dir, monkeypatch):
+    fake_backends(monkeypatch)
+    at = choose_upload(app, RUNNING)
+    first = at.session_state["clip_upload"]
+    at = wait_for_run(start_run(at, frames=5, warmup=0))
+    at = choose_upload(at, LAB)
+    second = at.session_state["clip_upload"]
+    assert at.session_state["clip_path"] == str(second.path)
+    assert first.path.exists()                      # the current run still draws its frames
+    at = wait_for_run(start_run(at, frames=5, warmup=0))
+    assert not first.path.exists() and second.path.exists()
+    assert list(uploads_dir.iterdir()) == [second.path]
+    # Picking a sample lets the upload go too (once no run reads it: the current one does).
+    at.switch_page("pages/1_Clip.py").run()
+    at.radio(key="clip-source").set_value("Sample or clip folder").run()
+    assert not at.exception
+    assert at.session_state["clip_path"] != str(second.path) and second.path.exists()
 
 
 def test_without_models_every_backend_is_disabled_with_its_reason(app, tmp_path, monkeypatch):

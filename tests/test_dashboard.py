@@ -85,7 +85,7 @@ def test_a_job_that_cannot_start_says_why_in_one_sentence(results_root, tmp_path
 
 # -- uploads ---------------------------------------------------------------------------------
 class Upload(io.BytesIO):
-    """The parts of Streamlit's UploadedFile that save_upload uses."""
+    """The parts of Streamlit's UploadedFile that save_upload and import_uploads use."""
 
     def __init__(self, name: str, data: bytes):
         super().__init__(data)
@@ -93,33 +93,68 @@ class Upload(io.BytesIO):
         self.size = len(data)
 
 
-def test_an_upload_is_saved_inside_the_upload_folder_under_a_clean_name():
+@pytest.fixture
+def uploads_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
+    return tmp_path / "uploads"
+
+
+def test_an_upload_is_saved_inside_the_upload_folder_under_a_random_name(uploads_dir):
     data = RUNNING.read_bytes()
-    path = clip_input.save_upload(Upload("../../etc/My clip (1).mp4", data))
-    try:
-        assert path.parent.parent == clip_input.upload_dir()
-        assert path.name == "My_clip_1.mp4"
-        assert path.read_bytes() == data
-    finally:
-        clip_input.remove_upload(path)
-    assert not path.parent.exists()
+    clip = clip_input.save_upload(Upload("../../etc/My clip (1).mp4", data))
+    with clip:
+        assert clip.path.parent == clip_input.upload_dir() == uploads_dir
+        assert clip.path.name.startswith("upload-") and clip.path.suffix == ".mp4"
+        assert clip.label == clip.info.name == "My clip (1).mp4"   # the name is only a label
+        assert clip.path.read_bytes() == data and clip.info.frames == 47
+    assert not clip.path.exists() and list(uploads_dir.iterdir()) == []
 
 
 @pytest.mark.parametrize("name,data,words", [
     ("empty.mp4", b"", "empty"),
-    ("clip.txt", b"x" * 100, "accepted video types"),
+    ("clip.txt", b"x" * 100, "not a video"),     # judged by content, not by the name
 ])
-def test_unusable_uploads_are_refused_in_one_sentence(name, data, words):
+def test_unusable_uploads_are_refused_in_one_sentence(uploads_dir, name, data, words):
     with pytest.raises(InputError, match=words) as err:
         clip_input.save_upload(Upload(name, data))
     assert "\n" not in str(err.value)
+    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []   # nothing left behind
 
 
-def test_the_upload_limit_comes_from_the_environment(monkeypatch):
+def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(uploads_dir,
+                                                                            results_root):
+    import gc
+    import threading
+
+    clip = clip_input.save_upload(Upload("a.mp4", RUNNING.read_bytes()))
+    path = clip.path
+    started = threading.Event()
+
+    class Slow(FakeBackend):
+        def process(self, image, timestamp_ms):
+            started.set()
+            __import__("time").sleep(0.01)
+            return super().process(image, timestamp_ms)
+
+    with mock.patch.object(backends, "create", lambda config, cache=None: Slow(config.display)):
+        job = jobs.RunJob(str(path), [backends.parse(c) for c in CONFIGS],
+                          runner.RunOptions(max_frames=20, warmup=0), results_root=results_root,
+                          keep=clip).start()
+        del clip                     # the browser session let go of it (e.g. the tab was closed)
+        assert started.wait(30)
+        gc.collect()
+        assert path.exists()         # the run still reads it: every backend opens the file
+        assert job.wait(60)
+    assert job.error is None and job.run.status == "complete" and len(job.run.frames) == 40
+    gc.collect()
+    assert not path.exists() and list(uploads_dir.iterdir()) == []
+
+
+def test_the_upload_limit_comes_from_the_environment(uploads_dir, monkeypatch):
     monkeypatch.setenv("POSEBENCH_UPLOAD_MB", "1")
     assert clip_input.upload_limit_mb() == 1
     big = Upload("big.mp4", b"\0" * (1024 * 1024 + 1))
-    with pytest.raises(InputError, match="limit is 1 MB"):
+    with pytest.raises(InputError, match="upload limit of 1 MB"):
         clip_input.save_upload(big)
     monkeypatch.setenv("POSEBENCH_UPLOAD_MB", "not a number")
     assert clip_input.upload_limit_mb() == clip_input.DEFAULT_UPLOAD_MB

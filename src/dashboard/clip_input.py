@@ -5,16 +5,18 @@
 under the size limit, judges it by its content (a separate process decodes
 it) and returns an ``AcceptedClip`` with the notices to show and the
 downscale to apply. The page keeps that clip in the session until another
-clip replaces it (see ``dashboard.state.set_upload``).
+clip replaces it (see ``dashboard.state.set_upload``); a run keeps it while
+it reads it (``RunJob(keep=...)``); the file is deleted when nothing does.
 """
 from __future__ import annotations
 
 import functools
 import importlib
 import os
+import weakref
 from pathlib import Path
 
-from bench import uploads
+from bench import uploads, video
 from bench.video import VIDEO_SUFFIXES
 
 ACCEPTED_TYPES: tuple[str, ...] = ("mp4", "mov", "avi", "mkv", "webm")
@@ -55,8 +57,17 @@ def save_upload(uploaded_file, **options) -> uploads.AcceptedClip:
     ``upload_dir()``. A refused file is deleted at once; an accepted one when
     its ``cleanup()`` is called. ``options`` go to ``accept_upload``.
     """
-    return uploads.accept_upload(getattr(uploaded_file, "name", None), uploaded_file,
+    clip = uploads.accept_upload(getattr(uploaded_file, "name", None), uploaded_file,
                                  limit_bytes=upload_limit_mb() * 1024 ** 2, **options)
+    # When nothing holds the clip any more (its browser session was dropped by the server and
+    # no run reads it), its file goes too, instead of waiting for the server to stop.
+    weakref.finalize(clip, _delete_file, clip.path)
+    return clip
+
+
+def _delete_file(path: Path) -> None:
+    video.forget(path)
+    path.unlink(missing_ok=True)
 
 
 @functools.lru_cache(maxsize=1)

@@ -45,8 +45,9 @@ class RunJob:
     """One benchmark run in a daemon thread; ``cancel()`` stops it after the current frame."""
 
     def __init__(self, clip_path: str, configs: list, options: runner.RunOptions,
-                 cache=None, results_root: Path | None = None):
+                 cache=None, results_root: Path | None = None, keep=None):
         self.clip_path = str(clip_path)
+        self.keep = keep                # e.g. the upload whose file the run reads: alive until done
         self.configs = list(configs)
         self.labels = [c.display for c in self.configs]
         self.options = options
@@ -96,6 +97,7 @@ class RunJob:
                     self.save_error = f"the run could not be saved: {exc}"
         finally:
             self.ended_at = time.time()
+            self.keep = None
             self._done.set()
 
     # -- page side ----------------------------------------------------------------
