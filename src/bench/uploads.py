@@ -154,13 +154,22 @@ def _remove_all() -> None:
 
 
 # -- storing -----------------------------------------------------------------------------
+def _mb(size: int) -> str:
+    """A size in MB, one decimal at most (``1 MB``, ``5.3 MB``)."""
+    return f"{size / 1024 ** 2:,.1f}".removesuffix(".0") + " MB"
+
+
+def _too_big(label: str, size: int, limit_bytes: int) -> str:
+    if _mb(size) == _mb(limit_bytes):
+        return f"{label} is slightly larger than the upload limit of {_mb(limit_bytes)}."
+    return f"{label} is {_mb(size)}, above the upload limit of {_mb(limit_bytes)}."
+
+
 def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path:
     """Copy ``stream`` to a new random file in ``workdir``, refusing more than ``limit_bytes``."""
-    limit_mb = limit_bytes / 1024 ** 2
     declared = getattr(stream, "size", None)
     if isinstance(declared, int) and declared > limit_bytes:
-        raise InputError(f"{label} is {declared / 1024 ** 2:.0f} MB, above the upload limit "
-                         f"of {limit_mb:.0f} MB")
+        raise InputError(_too_big(label, declared, limit_bytes))
     workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if shutil.disk_usage(workdir).free < min(limit_bytes, declared or limit_bytes) + 2 * CHUNK_BYTES:
         raise InputError(f"there is not enough free disk space to take {label}; "
@@ -182,7 +191,7 @@ def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path
                     break
                 written += len(chunk)
                 if written > limit_bytes:
-                    raise InputError(f"{label} is larger than the upload limit of {limit_mb:.0f} MB")
+                    raise InputError(f"{label} is larger than the upload limit of {_mb(limit_bytes)}.")
                 out.write(chunk)
     except BaseException:
         _remove(path)
