@@ -81,7 +81,8 @@ if go:
 found = st.session_state.get(RESULT)
 if not found:
     st.stop()
-table, meta = found["table"], found["meta"]
+table, meta = found["table"].copy(), found["meta"]
+table.attrs = {}    # Streamlit would send them along as JSON, where NaN is not allowed
 
 # -- the answer ---------------------------------------------------------------------------
 st.subheader("Speed versus agreement")
@@ -94,7 +95,14 @@ if len(best):
 else:
     st.warning("No configuration met the agreement target on this clip.")
 
-plot = table[table["status"] == "ok"].copy()
+PLOT_COLUMNS = ["config", "changes", "fps", "fps_q1", "fps_q3", "agreement", "detector_rate",
+                "rounds", "pareto", "best", "baseline"]
+plot = table.loc[(table["status"] == "ok") & table["fps"].notna() & table["agreement"].notna(),
+                 PLOT_COLUMNS].copy()
+plot["fps_q1"] = plot["fps_q1"].fillna(plot["fps"])
+plot["fps_q3"] = plot["fps_q3"].fillna(plot["fps"])
+plot["detector_rate"] = plot["detector_rate"].fillna(0.0)
+unplotted = table.loc[~table.index.isin(plot.index), "changes"].tolist()
 plot["kind"] = "other"
 plot.loc[plot["pareto"], "kind"] = "Pareto front"
 plot.loc[plot["best"], "kind"] = "best meeting the target"
@@ -122,7 +130,11 @@ front = alt.Chart(plot[plot["pareto"]].sort_values("fps")).mark_line(
     color="#1f77b4", strokeDash=[4, 3]).encode(x="fps:Q", y="agreement_pct:Q")
 goal = alt.Chart(pd.DataFrame({"target": [meta["target"] * 100]})).mark_rule(
     color="#d62728", strokeDash=[2, 2]).encode(y="target:Q")
-st.altair_chart((goal + spread + front + points).properties(height=420), use_container_width=True)
+if len(plot):
+    st.altair_chart((goal + spread + front + points).properties(height=420), width="stretch")
+if unplotted:
+    st.info("Not in the chart (no speed, or no frame where both this configuration and the "
+            f"baseline found a person): {', '.join(unplotted)}.")
 st.caption(
     f"Each point is one configuration on {meta['frames']} frames of {meta['clip']}, "
     f"{meta['rounds']} round(s) within a {meta['budget_s']:.0f} s budget. Across: speed in frames "
@@ -130,22 +142,24 @@ st.caption(
     "quartile of the rounds). Up: the share of frames, among those where both found a person, "
     f"with all 13 landmarks within {meta['threshold']:g} torso length (about 5 cm) of "
     f"{meta['baseline']}. Dashed red line: the target, {meta['target']:.0%} "
-    f"({meta['target_rule']}); the rtmlib default scores {meta['default_agreement']:.0%} here. "
+    f"({meta['target_rule']})"
+    + (f"; the rtmlib default scores {meta['default_agreement']:.0%} here. "
+       if meta["default_agreement"] is not None else ". ") +
     "Dashed blue line: the Pareto front, where no other configuration is both faster and agrees "
     "better.")
 
 # -- the table -----------------------------------------------------------------------------
 st.subheader("Every configuration")
-shown = ["changes", "fps", "fps_q1", "fps_q3", "fps_min", "fps_max", "agreement",
-         "landmarks_within", "detection_rate", "detector_rate", "pose_runs_per_frame",
-         "meets_target", "pareto", "best", "rounds", "status", "config"]
+shown = ["changes", "fps", "agreement", "meets_target", "pareto", "best", "fps_q1", "fps_q3",
+         "fps_min", "fps_max", "landmarks_within", "detection_rate", "detector_rate",
+         "pose_runs_per_frame", "rounds", "status", "config"]
 fmt = {name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%.1f")
        for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "frames/s"}
 fmt.update({name: st.column_config.NumberColumn(name, help=meaning, format="percent")
             for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "0-1"})
 fmt.update({name: st.column_config.Column(name, help=meaning)
             for name, (unit, meaning) in explorer.COLUMNS.items() if name not in fmt})
-st.dataframe(table[shown], column_config=fmt, hide_index=True, use_container_width=True)
+st.dataframe(table[shown], column_config=fmt, hide_index=True, width="stretch")
 st.caption("Hover a column title for its meaning. Agreement does not change between rounds "
            "(the models are deterministic); speed does, hence the quartiles.")
 st.download_button("Download the table (CSV)", results.to_csv_bytes(table),

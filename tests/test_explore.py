@@ -1,6 +1,8 @@
 """The lever explorer: a bounded sweep that returns one tidy table."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -21,6 +23,7 @@ def table():
     return explorer.explore(str(RUNNING), CANDIDATES, budget_s=0.5, frames=8, warmup=2)
 
 
+@pytest.mark.integration
 def test_explorer_returns_its_table_within_a_tiny_budget(table):
     assert len(table) == 3                                 # the baseline and both candidates
     assert list(table.columns[:2]) == ["config", "changes"]
@@ -32,8 +35,10 @@ def test_explorer_returns_its_table_within_a_tiny_budget(table):
     assert (table["status"] == "ok").all()
     assert (table["fps"] > 0).all()
     assert (table["fps_min"] <= table["fps"]).all() and (table["fps"] <= table["fps_max"]).all()
+    json.dumps(table.attrs, allow_nan=False)   # the dashboard sends them on as strict JSON
 
 
+@pytest.mark.integration
 def test_explorer_marks_target_pareto_front_and_best(table):
     candidates = table[~table["baseline"]]
     assert table["agreement"].between(0, 1).all()
@@ -73,6 +78,7 @@ def test_bad_budget_is_a_one_line_error():
         explorer.explore(str(RUNNING), CANDIDATES, budget_s=0)
 
 
+@pytest.mark.integration
 def test_cli_explore_prints_the_table_and_writes_csv(tmp_path, capsys):
     out = tmp_path / "explore.csv"
     rc = main(["explore", str(RUNNING), "--budget", "0.5", "--frames", "6", "--warmup", "1",
@@ -84,6 +90,7 @@ def test_cli_explore_prints_the_table_and_writes_csv(tmp_path, capsys):
     assert len(written) == 2 and "pareto" in written.columns
 
 
+@pytest.mark.integration
 def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
     from pathlib import Path
 

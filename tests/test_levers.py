@@ -42,6 +42,7 @@ def _lost_before(results, i: int) -> bool:
 
 
 # -- detector cadence -------------------------------------------------------------------
+@pytest.mark.integration
 def test_det_every_0_runs_the_detector_only_first_and_after_loss(lab_frames):
     results = _run("rtmpose-lightweight:det_every=0,person=tracked", lab_frames)
     ran = [r.model_runs["detector"] for r in results]
@@ -54,6 +55,7 @@ def test_det_every_0_runs_the_detector_only_first_and_after_loss(lab_frames):
     assert sum(r.detected for r in results) >= 0.9 * len(results)
 
 
+@pytest.mark.integration
 def test_det_every_5_runs_the_detector_on_about_a_fifth(lab_frames):
     results = _run("rtmpose-lightweight:det_every=5", lab_frames)
     ran = [i for i, r in enumerate(results) if r.model_runs["detector"]]
@@ -63,12 +65,14 @@ def test_det_every_5_runs_the_detector_on_about_a_fifth(lab_frames):
     assert len(ran) <= len(due) + sum(not r.detected for r in results)
 
 
+@pytest.mark.integration
 def test_det_every_1_runs_the_detector_on_every_frame(lab_frames):
     results = _run("rtmpose-lightweight", lab_frames[:8])
     assert [r.model_runs["detector"] for r in results] == [1] * 8
 
 
 # -- person selection and batching --------------------------------------------------------
+@pytest.mark.integration
 def test_person_largest_poses_one_person_where_all_poses_more(two_people_frames):
     largest = _run("rtmpose-lightweight:person=largest", two_people_frames)
     everyone = _run("rtmpose-lightweight:person=all", two_people_frames)
@@ -78,6 +82,7 @@ def test_person_largest_poses_one_person_where_all_poses_more(two_people_frames)
     assert max(r.people for r in everyone) >= 2
 
 
+@pytest.mark.integration
 def test_batch_pose_runs_the_model_once_for_all_crops_with_the_same_keypoints(two_people_frames):
     frames = two_people_frames[:6]
     one_by_one = _run("rtmpose-lightweight", frames)
@@ -91,6 +96,7 @@ def test_batch_pose_runs_the_model_once_for_all_crops_with_the_same_keypoints(tw
             np.testing.assert_allclose(a.keypoints, b.keypoints, atol=0.05)
 
 
+@pytest.mark.integration
 def test_fused_preprocess_gives_rtmlibs_keypoints(lab_frames):
     frames = lab_frames[:5]
     rtmlib_path = _run("rtmpose-lightweight", frames)
@@ -102,6 +108,7 @@ def test_fused_preprocess_gives_rtmlibs_keypoints(lab_frames):
 
 
 # -- detector choice and its input size ----------------------------------------------------
+@pytest.mark.integration
 def test_detector_choice_uses_that_model_file(lab_frames):
     backend = backends.create("rtmpose-lightweight:detector=yolox_nano")
     assert "yolox_nano" in backend.model_files["detector"]
@@ -109,6 +116,7 @@ def test_detector_choice_uses_that_model_file(lab_frames):
     assert "yolox_nano" in CHOICES["detector"] and "yolox_tiny" in CHOICES["detector"]
 
 
+@pytest.mark.integration
 def test_fixed_detector_input_size_is_refused_with_a_clear_reason():
     with pytest.raises(BackendUnavailable, match="fixed 416x416"):
         backends.create("rtmpose-lightweight:det_input=320")
@@ -119,6 +127,7 @@ def test_unknown_detector_is_refused():
         parse("rtmpose-lightweight:detector=rtmpose_s_halpe26")
 
 
+@pytest.mark.integration
 def test_det_score_one_drops_every_box(lab_frames):
     results = _run("rtmpose-lightweight:det_score=1.0", lab_frames[:3])
     assert not any(r.detected for r in results)
@@ -126,6 +135,7 @@ def test_det_score_one_drops_every_box(lab_frames):
 
 
 # -- session options ------------------------------------------------------------------------
+@pytest.mark.integration
 def test_thread_settings_reach_the_session_options():
     spec = ("rtmpose-lightweight:intra_threads=1,inter_threads=2,spinning=false,"
             "graph_opt=basic,exec_mode=parallel")

@@ -9,7 +9,7 @@ from bench.perf import RTMLIB_DEFAULT, TARGETS, run_perf
 
 from conftest import RUNNING
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")

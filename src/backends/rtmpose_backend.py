@@ -4,8 +4,12 @@ rtmlib's ``YOLOX`` and ``RTMPose`` classes supply the pre- and
 post-processing; for the onnxruntime engine the sessions are built here with
 the configured options (rtmlib offers no way to pass them) and given to thin
 subclasses that skip rtmlib's own session creation. The levers of
-``BackendConfig`` - detector cadence, person selection, thread settings -
-are applied here, with the per-run state (carried boxes) kept on the backend.
+``BackendConfig`` - detector cadence and choice, person selection, the
+margin of the carried box, batching the crops into one pose run, the fused
+float32 pre-processing, thread settings - are applied here, with the per-run
+state (carried boxes) kept on the backend. With ``batch_pose`` and
+``fused_preprocess`` off, every frame goes through rtmlib's own code path.
+See docs/speed.md.
 """
 from __future__ import annotations
 
@@ -21,7 +25,6 @@ from bench.errors import BackendUnavailable
 from .base import PoseBackend, PoseResult, box_from_keypoints
 from .config import BackendConfig
 from .sessions import DEFAULT_CACHE, ModelCache, ort_session
-
 
 # rtmlib's RTMPose normalisation (ImageNet mean / std, BGR order as rtmlib feeds it).
 _MEAN = np.array((123.675, 116.28, 103.53), dtype=np.float32)[:, None, None]
@@ -132,6 +135,7 @@ class RTMPoseBackend(PoseBackend):
         self._frame_no = 0
         self._carried: np.ndarray | None = None   # boxes carried from the last keypoints
         self._athlete: np.ndarray | None = None   # last box of the athlete (tracked)
+        self._blobs: dict[int, np.ndarray] = {}    # pose input buffers by batch size
 
     # -- models ---------------------------------------------------------------
     def _key(self, path: str) -> tuple:
@@ -149,7 +153,7 @@ class RTMPoseBackend(PoseBackend):
                 import openvino  # noqa: F401
             except ImportError:
                 raise BackendUnavailable("the openvino engine needs `pip install openvino` "
-                                         "(see README, optional engines)") from None
+                                         "(see docs/speed.md, optional engines)") from None
         return path  # rtmlib's own classes load opencv / openvino models
 
     @staticmethod
@@ -209,8 +213,7 @@ class RTMPoseBackend(PoseBackend):
         if not (self.config.batch_pose or self.config.fused_preprocess):
             return self._pose_rtmlib(image_bgr, boxes, stage, runs)
         t0 = time.perf_counter()
-        w, h = self._pose.model_input_size
-        blob = np.empty((len(boxes), 3, h, w), dtype=np.float32)
+        blob = self._blob(len(boxes))
         placed = [self._pose_input(image_bgr, box, blob[i]) for i, box in enumerate(boxes)]
         t1 = time.perf_counter()
         step = len(boxes) if self.config.batch_pose else 1
@@ -231,6 +234,14 @@ class RTMPoseBackend(PoseBackend):
         stage["pose"] += (t2 - t1) * 1e3
         stage["postprocess"] += (t3 - t2) * 1e3
         return keypoints, scores
+
+    def _blob(self, n: int) -> np.ndarray:
+        """A reused (n, 3, H, W) float32 input buffer: no fresh allocation every frame."""
+        blob = self._blobs.get(n)
+        if blob is None:
+            w, h = self._pose.model_input_size
+            blob = self._blobs[n] = np.empty((n, 3, h, w), dtype=np.float32)
+        return blob
 
     def _pose_rtmlib(self, image_bgr: np.ndarray, boxes: np.ndarray, stage: dict, runs: dict):
         """rtmlib's own path, crop by crop (the rtmlib default)."""
@@ -261,6 +272,20 @@ class RTMPoseBackend(PoseBackend):
             return list(tool.session.forward(tool.session.getUnconnectedOutLayersNames()))
         results = tool.compiled_model(blob)                       # openvino
         return [results[out] for out in tool._ov_outputs]
+
+    def model_inputs(self, image_bgr: np.ndarray) -> dict[str, np.ndarray]:
+        """The exact inputs the detector and the pose model get for this frame (the pose
+        model's for the first selected person, or the whole frame when none): fixed
+        inputs for measuring the bare models. Leaves the tracking state untouched."""
+        det_in, _ratio = self._det.preprocess(image_bgr)
+        det_feed = np.ascontiguousarray(det_in.transpose(2, 0, 1), dtype=np.float32)[None]
+        boxes = self._detect(image_bgr, {"preprocess": 0.0, "detect": 0.0, "postprocess": 0.0})
+        h, w = image_bgr.shape[:2]
+        box = boxes[0] if len(boxes) else np.array([0, 0, w - 1, h - 1], dtype=np.float64)
+        pw, ph = self._pose.model_input_size
+        pose_feed = np.empty((1, 3, ph, pw), dtype=np.float32)
+        self._pose_input(image_bgr, box, pose_feed[0])
+        return {"detector": det_feed, "pose": pose_feed}
 
     def sessions(self) -> dict:
         """The ONNX Runtime sessions in use (role -> session), for floor measurements."""

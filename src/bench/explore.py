@@ -227,7 +227,9 @@ def _table(first, everyone: list[BackendConfig], base_cfg: BackendConfig,
     if target is None:
         target_used = (min(AUTO_TARGET, default_agreement) if np.isfinite(default_agreement)
                        else AUTO_TARGET)
-        rule = "auto: 0.95, or the rtmlib default's own agreement on this clip when lower"
+        rule = ("auto: 0.95, or the rtmlib default's own agreement on this clip when lower"
+                if np.isfinite(default_agreement)
+                else "auto: 0.95; the rtmlib default was not in this sweep to compare with")
     else:
         target_used, rule = float(target), "given"
     candidates = (~table["baseline"]) & (table["status"] == "ok") & table["fps"].notna()
@@ -241,7 +243,9 @@ def _table(first, everyone: list[BackendConfig], base_cfg: BackendConfig,
     table = table.sort_values(["baseline", "fps"], ascending=[False, False], na_position="last")
     table = table[["config", "changes", *[c for c in COLUMNS if c not in ("config", "changes")],
                    "family"]].reset_index(drop=True)
-    table.attrs.update(target=target_used, target_rule=rule, default_agreement=default_agreement,
+    table.attrs.update(target=target_used, target_rule=rule,
+                       default_agreement=(default_agreement if np.isfinite(default_agreement)
+                                          else None),
                        baseline=base_label, rounds=rounds, budget_s=budget_s,
                        frames=int(first.frames["frame"].nunique()) if len(first.frames) else 0,
                        clip=first.clip.name, threshold=THRESHOLD)

@@ -65,8 +65,9 @@ def run(args) -> int:
     meta = table.attrs
     print(f"clip: {meta['clip']}  {meta['frames']} frames preloaded, {meta['rounds']} rounds "
           f"(budget {meta['budget_s']:.0f} s); baseline {meta['baseline']}")
-    print(f"agreement target {meta['target']:.1%} ({meta['target_rule']}); the rtmlib default "
-          f"scores {meta['default_agreement']:.1%} here")
+    default = meta["default_agreement"]
+    print(f"agreement target {meta['target']:.1%} ({meta['target_rule']})"
+          + (f"; the rtmlib default scores {default:.1%} here" if default is not None else ""))
     print_table(table, SHOWN, "{:.3g}")
     print("fps: median frames per second over the rounds (q1-q3: quartiles); agreement: share of "
           "frames with all 13 landmarks within 0.1 torso length of the baseline; detector_rate: "

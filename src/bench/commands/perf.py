@@ -2,10 +2,19 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 
 from bench.perf import RTMLIB_DEFAULT, TUNED, run_perf
 
 from .common import print_table
+
+
+def _fmt(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) + ")"
+    return str(value)
 
 
 def register(sub) -> None:
@@ -32,7 +41,8 @@ def run(args) -> int:
           f"{report.rounds} timed rounds after a warm-up round, contestants interleaved; "
           f"1-min load average {report.load[0]:.1f} at start, {report.load[1]:.1f} at end")
     print("\nmodel floor: one bare session.run on the clip's first frame, pre-processed, "
-          "with the tuned pipeline's own sessions (ms per run, median of the rounds):")
+          "with the tuned pipeline's own sessions, timed right before its pass (ms per run: "
+          "mean of the runs, median of the rounds):")
     print_table(report.floors, ["model", "batch", "ms", "ms_min", "ms_max"], "{:.2f}")
     print("\npipelines (ms per frame and frames per second, median of the rounds; model runs "
           "per frame):")
@@ -40,7 +50,7 @@ def run(args) -> int:
                                "detector_runs_per_frame", "pose_runs_per_frame"], "{:.2f}")
     print("\nratios measured in this run (median of per-round ratios, min-max in brackets):")
     for _, r in report.ratios.iterrows():
-        print(f"  {r['verdict']:4s}  {r['ratio']:13s} {r['value']:7.2f}  [{r['min']:.2f}-{r['max']:.2f}]"
+        print(f"  {r['verdict']:4s}  {r['ratio']:13s} {r['value']:7.3f}  [{r['min']:.3f}-{r['max']:.3f}]"
               f"  target {r['target']:7s}  {r['meaning']}")
     if len(report.agreement):
         print("\nagreement with MediaPipe lite (share of frames where all 13 landmarks are within "
@@ -49,9 +59,10 @@ def run(args) -> int:
             print(f"  {r['contestant']}: {r['frames_all_within_0.1']:.1%}")
     print("\nexact settings:")
     for name, settings in report.settings.items():
-        print(f"  {name}:")
-        for key, value in settings.items():
-            print(f"      {key} = {value}")
+        text = ", ".join(f"{k}={_fmt(v)}" for k, v in settings.items())
+        print(textwrap.fill(text, width=100, initial_indent=f"  {name}: ",
+                            subsequent_indent="      ", break_on_hyphens=False,
+                            break_long_words=False))
     print(f"\n'{RTMLIB_DEFAULT}' is rtmlib's own object (its code, its sessions) built from the "
           "local model files.")
     return 0
