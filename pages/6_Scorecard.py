@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from backends import config as backend_config
 from bench import scorecard
 from dashboard import widgets
 
@@ -89,6 +90,12 @@ if st.button("Save these settings with the run", key="score-save", icon=":materi
     path = scorecard.save_settings(run, card.settings)
     st.success(f"Saved to {path}." if path else
                "Kept with the run in this session (the run is not saved on disk yet).")
+
+by_label = {c.display: c for c in run.configs}
+if chosen in by_label:
+    st.markdown(f"**{chosen}** runs with: `{backend_config.format_settings(by_label[chosen])}`")
+    if by_label[chosen].preset == "rtmpose-lightweight-tuned":
+        st.caption(backend_config.TUNED_NOTE)
 
 # -- (a) performance feasibility ---------------------------------------------------------
 st.header("Performance feasibility (the original study)")

@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 import pytest
+
+from backends import config as backend_config
 from streamlit.testing.v1 import AppTest
 
 import backends
@@ -210,6 +212,9 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     boxes = [b.value for b in [*page.success, *page.warning, *page.error]]
     assert any("on performance feasibility" in b for b in boxes)
     assert any("/4 against mediapipe-lite" in b for b in boxes)
+    shown = " ".join(m.value for m in page.markdown)
+    chosen = next(c for c in run.configs if f"**{c.display}** runs with" in shown)
+    assert backend_config.format_settings(chosen) in shown  # the candidate's exact settings
     page.button(key="score-save").click().run()
     assert not page.exception
     assert (folder / "scorecard.json").exists()

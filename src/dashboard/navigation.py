@@ -18,7 +18,13 @@ STEPS = (
     ("run", "Pick the backends and their settings, then run; each backend gets the same frames."),
     ("compare", "See the same frame with every backend's skeleton, and an overlay video."),
     ("charts", "Speed, time per frame, its spread, and where the time goes."),
+    ("accuracy", "How closely the backends agree, how steady they are, any lag between them, "
+                 "and the jump metrics (take-off, flight time, jump height) each one gives."),
+    ("scorecard", "The go / no-go verdict: every criterion with its measured input, rule and "
+                  "points; thresholds editable and saved with the run."),
     ("results", "Saved runs: open, compare side by side, import from another machine, delete."),
+    ("explorer", "Sweep the speed levers on your clip and find the fastest configuration that "
+                 "still agrees with the baseline."),
 )
 
 
@@ -34,8 +40,6 @@ def home() -> None:
         with cols[0]:
             widgets.page_link(name)
         cols[1].write(text)
-    st.caption("The Accuracy, Scorecard and Explorer pages judge how well the backends agree, "
-               "score the go/no-go decision and explore the speed levers.")
     info = st.session_state.get(state.CLIP_INFO)
     run = state.current_run()
     if info or run:

@@ -33,7 +33,10 @@ PAGES = {
     "run": ("pages/2_Run.py", "2 · Run", ":material/play_arrow:"),
     "compare": ("pages/3_Compare.py", "3 · Compare", ":material/compare:"),
     "charts": ("pages/4_Charts.py", "4 · Charts", ":material/bar_chart:"),
+    "accuracy": ("pages/5_Accuracy.py", "5 · Accuracy", ":material/straighten:"),
+    "scorecard": ("pages/6_Scorecard.py", "6 · Scorecard", ":material/gavel:"),
     "results": ("pages/7_Results.py", "Results", ":material/folder_open:"),
+    "explorer": ("pages/8_Explorer.py", "Explorer", ":material/tune:"),
 }
 
 
