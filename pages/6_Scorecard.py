@@ -86,10 +86,13 @@ with st.expander(f"Override measured inputs of {chosen} (marked as overridden)")
             settings.overrides.pop(chosen, None)
         card = scorecard.evaluate(run, settings, jump_table)
 
-if st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
-    path = scorecard.save_settings(run, card.settings)
-    st.success(f"Saved to {path}." if path else
-               "Kept with the run in this session (the run is not saved on disk yet).")
+st.subheader("Verdict")
+verdict_box(card.feasibility_verdict, {"go"}, {"conditional"})
+verdict_box(card.framework.verdict, {"full replacement"}, {"conditional replacement", "hybrid",
+                                                           "selective adoption"})
+st.caption("First line: the original study's speed-only score (0-4 points). Second line: the study "
+           "plan's full decision framework, which adds accuracy and robustness. The sections below "
+           "show every input, rule and point.")
 
 by_label = {c.display: c for c in run.configs}
 if chosen in by_label:
@@ -97,9 +100,13 @@ if chosen in by_label:
     if by_label[chosen].preset == "rtmpose-lightweight-tuned":
         st.caption(backend_config.TUNED_NOTE)
 
+if st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
+    path = scorecard.save_settings(run, card.settings)
+    st.success(f"Saved to {path}." if path else
+               "Kept with the run in this session (the run is not saved on disk yet).")
+
 # -- (a) performance feasibility ---------------------------------------------------------
 st.header("Performance feasibility (the original study)")
-verdict_box(card.feasibility_verdict, {"go"}, {"conditional"})
 feas = card.feasibility.copy()
 feas["met"] = feas["met"].map({True: "yes", False: "no"})
 st.dataframe(feas[["criterion", "measured", "points", "rule", "met", "overridden", "source"]],
@@ -117,8 +124,6 @@ st.caption(
 # -- (b) decision framework ---------------------------------------------------------------
 st.header("Decision framework (the study plan)")
 fw = card.framework
-verdict_box(fw.verdict, {"full replacement"}, {"conditional replacement", "hybrid",
-                                               "selective adoption"})
 dims = fw.dimensions.copy()
 st.dataframe(dims, hide_index=True, width="stretch", column_config={
     "weight": st.column_config.NumberColumn("weight (%)", format="percent"),

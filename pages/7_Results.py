@@ -1,4 +1,6 @@
 """Page 7: saved runs: open, compare side by side, import from elsewhere, download, delete."""
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -48,7 +50,10 @@ if len(runs):
                                     icon=":material/delete:", width="stretch")
     if open_clicked:
         try:
-            state.set_current_run(results.load(paths[picked[0]]))
+            opened = results.load(paths[picked[0]])
+            state.set_current_run(opened)
+            if state.clip_path() is None and Path(opened.clip.path).is_file():
+                state.set_clip(opened.clip.path)  # its clip is on this machine: choose it too
         except BenchError as exc:
             st.error(str(exc))
         else:
