@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 
+from . import native_log
 from .errors import BenchError
 
 COMMANDS = ("backends", "models", "run", "sample", "accuracy", "jump", "explore", "perf")
@@ -30,6 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    noise_filter = native_log.filter_stderr()
+    try:
+        return _run(args)
+    finally:
+        native_log.stop(noise_filter)
+
+
+def _run(args) -> int:
     try:
         return int(args.func(args) or 0)
     except BenchError as exc:

@@ -17,6 +17,9 @@ SHOWN = ["backend", "status", "frames", "fps", "fps_model", "latency_ms_mean", "
          "latency_ms_p95", "init_ms", "detection_rate", "detector_rate"]
 
 
+RATE_FORMATS = {"detection_rate": "{:.1%}", "detector_rate": "{:.1%}"}
+
+
 def register(sub) -> None:
     p = sub.add_parser("run", help="benchmark backends on a clip and save the results")
     p.add_argument("clip", help="video file (mp4, mov, avi, mkv, webm)")
@@ -68,10 +71,11 @@ def run(args) -> int:
     clip = run.clip
     print(f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
           f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)")
-    print_table(run.summary, SHOWN)
-    print("fps: frames per second end to end (decode + model); latency in ms per frame; "
-          "detection_rate: share of frames with a person; detector_rate: share of frames the "
-          "person detector ran on.")
+    print_table(run.summary, SHOWN, formats=RATE_FORMATS)
+    print(f"frames: timed frames (the first {run.options.warmup} are warm-up, left out); fps, "
+          "fps_model: frames per second end to end (decode + model) and model only; latency: ms "
+          "per frame end to end; init_ms: model load time; detection_rate: share of frames with "
+          "a person; detector_rate: share of frames the person detector ran on.")
     for _, row in run.summary[run.summary["status"] != "ok"].iterrows():
         print(f"{row['backend']}: {row['status']}: {row['error']}")
     for notice in run.extra.get("notices", []):

@@ -1,0 +1,52 @@
+"""Keep MediaPipe's and TensorFlow Lite's C++ log lines off the command line's stderr.
+
+Those libraries write straight to file descriptor 2 ("W0000 ... Feedback manager
+requires ...", "INFO: Created TensorFlow Lite XNNPACK delegate"), past Python's
+``sys.stderr``. ``filter_stderr()`` routes descriptor 2 through a pipe and a
+thread that drops such lines and passes every other byte on. Only the CLI uses
+it (one process, one user); the dashboard's server log keeps everything.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+
+NOISE = re.compile(rb"^(?:[IW]\d{4} [\d:.]+ +\d+ \S+:\d+\] "
+                   rb"|INFO: Created TensorFlow Lite|WARNING: Logging before InitGoogle\(\))")
+
+
+def filter_stderr() -> threading.Thread | None:
+    """Start filtering descriptor 2; returns the thread (None when it cannot be done)."""
+    if os.environ.get("POSEBENCH_DEBUG"):
+        return None
+    try:
+        sys.stderr.flush()
+        original = os.dup(2)
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, 2)
+        os.close(write_end)
+    except OSError:
+        return None
+
+    def forward() -> None:
+        with os.fdopen(read_end, "rb") as lines, os.fdopen(original, "wb", buffering=0) as out:
+            for line in lines:
+                if not NOISE.match(line):
+                    out.write(line)
+
+    thread = threading.Thread(target=forward, name="posebench-stderr", daemon=True)
+    thread.start()
+    return thread
+
+
+def stop(thread: threading.Thread | None) -> None:
+    """Close descriptor 2's pipe so the last lines get through, then wait for them."""
+    if thread is None:
+        return
+    sys.stderr.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)   # drops the pipe's last writer; the thread sees the end
+    os.close(devnull)
+    thread.join(timeout=2)
