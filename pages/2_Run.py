@@ -16,15 +16,7 @@ FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose 
 DEFAULT_FRAME_CAP = 300
 POLL_SECONDS = 0.5
 
-try:
-    info = state.clip_info()
-except BenchError as exc:
-    st.error(str(exc))
-    info = None
-if info is None:
-    st.info("Choose a clip first.")
-    widgets.page_link("clip")
-    st.stop()
+info = widgets.need_clip()
 upload = state.chosen_upload()   # an upload may need downscaling (4K and up)
 downscale = (f" Frames are downscaled to {upload.max_side} px on the longer side for the models."
              if upload is not None and upload.max_side else "")

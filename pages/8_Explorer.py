@@ -17,15 +17,7 @@ widgets.page_setup(
 
 RESULT = "explorer-result"          # session key: {"table": DataFrame, "meta": dict}
 
-try:
-    info = state.clip_info()
-except BenchError as exc:
-    st.error(str(exc))
-    info = None
-if info is None:
-    st.info("Choose a clip first.")
-    widgets.page_link("clip")
-    st.stop()
+info = widgets.need_clip()
 st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.frames} frames.")
 
 # -- what to sweep --------------------------------------------------------------------

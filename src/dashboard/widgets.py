@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from bench import results
+from bench.errors import BenchError
 from bench.summary import SUMMARY_COLUMNS
 
 from . import state
@@ -65,6 +66,20 @@ def sidebar_status() -> None:
 def page_link(name: str) -> None:
     path, label, icon = PAGES[name]
     st.page_link(path, label=label, icon=icon)
+
+
+def need_clip():
+    """The chosen clip's description, or a pointer to the Clip page (and stop the page)."""
+    try:
+        info = state.clip_info()
+    except BenchError as exc:  # the chosen file went away or broke: say so in one sentence
+        st.error(str(exc))
+        info = None
+    if info is None:
+        st.info("Choose a clip first.")
+        page_link("clip")
+        st.stop()
+    return info
 
 
 def need_run():

@@ -1,12 +1,11 @@
 """``python -m bench accuracy IMAGES_DIR ANNOTATIONS.json -b NAME ... [--norm box|torso] [--out DIR]``."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from bench import accuracy, results
 
-from .common import add_backend_option, print_table
+from .common import add_backend_option, print_table, progress_printer
 
 DEFAULT_BACKENDS = ["mediapipe-full", "rtmpose-lightweight"]
 
@@ -29,14 +28,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _progress():
-    last = {}
-
-    def report(label: str, done: int, total: int) -> None:
-        if done == total or done - last.get(label, 0) >= 50:
-            last[label] = done
-            print(f"  {label}: {done}/{total} people", file=sys.stderr)
-    return report
 
 
 def _write(path: Path, df) -> None:
@@ -48,7 +39,7 @@ def _write(path: Path, df) -> None:
 def run(args) -> int:
     summary, landmarks = accuracy.evaluate(args.images_dir, args.annotations,
                                            args.backends or DEFAULT_BACKENDS, norm=args.norm,
-                                           margin=args.margin, progress=_progress())
+                                           margin=args.margin, progress=progress_printer("people", 50))
     print(f"keypoint accuracy on {Path(args.annotations).name} "
           f"({int(summary['annotations'].max())} annotated people, boxes from the annotations):")
     print_table(summary, ["backend", "pck_0.1", "pck_0.2", "oks", "keypoints", "found"],

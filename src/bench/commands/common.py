@@ -1,6 +1,9 @@
 """Pieces several commands share."""
 from __future__ import annotations
 
+import sys
+import time
+
 import pandas as pd
 
 
@@ -21,3 +24,22 @@ def add_backend_option(parser, default=None) -> None:
                         metavar="NAME[:key=value,...]",
                         help="backend preset, optionally with settings; repeat for several "
                              "(see `python -m bench backends`)")
+
+
+def progress_printer(unit: str = "frames", every: int = 25):
+    """A progress callback ``(label, done, total, *elapsed)`` printing to stderr.
+
+    It prints every ``every`` items and at the end, with the time left when the
+    caller passes the elapsed seconds (otherwise it is measured here).
+    """
+    last: dict[str, int] = {}
+    started: dict[str, float] = {}
+
+    def report(label: str, done: int, total: int, elapsed: float | None = None) -> None:
+        started.setdefault(label, time.perf_counter())
+        if done == total or done - last.get(label, 0) >= every:
+            last[label] = done
+            spent = elapsed if elapsed is not None else time.perf_counter() - started[label]
+            left = spent / done * (total - done) if done else 0.0
+            print(f"  {label}: {done}/{total} {unit}, {left:.0f} s left", file=sys.stderr)
+    return report

@@ -1,12 +1,11 @@
 """``python -m bench jump CLIP --kind cmj|dj -b NAME ... [--flight-time S] [--out DIR]``."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from bench import jump, results
 
-from .common import add_backend_option, print_table
+from .common import add_backend_option, print_table, progress_printer
 
 DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]
 
@@ -27,20 +26,12 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _progress():
-    last = {}
-
-    def report(label: str, done: int, total: int) -> None:
-        if done == total or done - last.get(label, 0) >= 50:
-            last[label] = done
-            print(f"  {label}: {done}/{total} frames", file=sys.stderr)
-    return report
 
 
 def run(args) -> int:
     table = jump.compare(args.clip, args.backends or DEFAULT_BACKENDS, args.kind,
                          known_flight_time_s=args.flight_time, quality=args.quality,
-                         progress=_progress())
+                         progress=progress_printer("frames", 50))
     columns = jump.csv_columns(args.kind)
     extra = ["takeoff_diff_frames", "flight_time_diff_ms", "jump_height_diff_cm"]
     if args.flight_time is not None:

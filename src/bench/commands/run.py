@@ -1,7 +1,6 @@
 """``python -m bench run CLIP -b NAME ... [--frames N] [--warmup W] [--out DIR]``."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import backends
@@ -10,7 +9,7 @@ from bench import results
 from bench.errors import BackendUnavailable
 from bench.runner import RunOptions, run_benchmark
 
-from .common import add_backend_option, print_table
+from .common import add_backend_option, print_table, progress_printer
 
 DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]
 SHOWN = ["backend", "status", "frames", "fps", "fps_model", "latency_ms_mean", "latency_ms_p50",
@@ -50,15 +49,6 @@ def options_from(args) -> RunOptions:
                       background_decode=args.background_decode)
 
 
-def _progress():
-    last = {}
-
-    def report(label: str, done: int, total: int, elapsed: float) -> None:
-        if done == total or done - last.get(label, 0) >= 25:
-            last[label] = done
-            left = elapsed / done * (total - done) if done else 0
-            print(f"  {label}: {done}/{total} frames, {left:.0f} s left", file=sys.stderr)
-    return report
 
 
 def run(args) -> int:
@@ -67,7 +57,7 @@ def run(args) -> int:
         reason = backends.why_unavailable(config)
         if reason:
             raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
-    run = run_benchmark(args.clip, configs, options_from(args), progress=_progress())
+    run = run_benchmark(args.clip, configs, options_from(args), progress=progress_printer())
     clip = run.clip
     print(f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
           f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)")
