@@ -326,3 +326,15 @@ def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path
     # importing it again is refused in one sentence and overwrites nothing
     at.button(key="results-import").click().run()
     assert any("never overwritten" in e for e in texts(at.error))
+
+
+def test_the_dashboard_starts_on_the_bundled_sample_and_runs_the_default_pair(app):
+    """`make run` starts on a bundled default: the sample clip and the lite models."""
+    from bench import sample_clip
+
+    sample = sample_clip.cached_sample()
+    assert sample is not None, "the sample clip is not set up: `make setup` fetches it"
+    assert app.session_state["clip_path"] == str(sample)
+    app.switch_page("pages/2_Run.py").run()
+    assert not app.exception
+    assert not app.button(key="run-start").disabled  # mediapipe-lite vs rtmpose-lightweight

@@ -9,7 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import state, widgets
+from bench.errors import BenchError
+
+from . import clip_input, state, widgets
+
+DEFAULT_TRIED = "clip-default-tried"   # session flag: the bundled sample was offered once
 
 APP_DIR = Path(__file__).resolve().parents[2]
 PAGES_DIR = APP_DIR / "pages"
@@ -58,11 +62,25 @@ def page_files() -> list[Path]:
     return sorted((p for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")), key=order)
 
 
+def choose_default_clip() -> None:
+    """Once per browser session: with no clip chosen, start on the bundled sample."""
+    if st.session_state.get(DEFAULT_TRIED) or state.clip_path():
+        return
+    st.session_state[DEFAULT_TRIED] = True
+    sample, _why = clip_input.bundled_sample()
+    if sample is not None:
+        try:
+            state.set_clip(sample)
+        except BenchError:
+            pass  # the Clip page says what is wrong with it when it is picked there
+
+
 def run() -> None:
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [st.Page(str(path.relative_to(APP_DIR))) for path in page_files()]
     page = st.navigation(pages)
     state.collect_finished_job()
+    choose_default_clip()
     try:
         page.run()
     finally:  # after the page, so it shows what the page just chose (also after st.stop)
