@@ -40,3 +40,13 @@ def test_cli_run_prints_no_native_noise_and_rates_as_percent(tmp_path):
     assert "W0000" not in out.stderr and "XNNPACK" not in out.stderr
     assert "%" in out.stdout.splitlines()[2]          # the mediapipe-lite row: rates in percent
     assert "the first 2 are warm-up" in out.stdout
+
+
+def test_stderr_works_again_after_the_command_line_returns():
+    code = ("from bench import cli\n"
+            "for _ in range(2):\n"
+            "    cli.main(['models', 'fetch', 'no-such-model'])\n"
+            "import sys; print('still here', file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stderr.count("unknown model 'no-such-model'") == 2
+    assert "still here" in out.stderr

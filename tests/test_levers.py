@@ -176,3 +176,11 @@ def test_lever_values_are_checked():
         parse("rtmpose-lightweight:carry_pad=2")
     with pytest.raises(BenchError, match="true or false"):
         parse("rtmpose-lightweight:batch_pose=maybe")
+
+
+@pytest.mark.parametrize("spec", ["mediapipe-lite:det_every=0", "mediapipe-lite:person=tracked",
+                                  "rtmpose-lightweight:running_mode=IMAGE"])
+def test_a_setting_of_the_other_family_is_refused(spec):
+    """Accepting it would change the label and do nothing."""
+    with pytest.raises(BenchError, match="unknown setting"):
+        parse(spec)

@@ -204,3 +204,15 @@ def test_an_uncapped_run_has_no_cap_note(fake_backends, results_root):
 def test_senseless_options_are_refused(fake_backends, options):
     with pytest.raises(BenchError):
         _run(**options)
+
+
+@pytest.mark.parametrize("meta", [{"backends": [{"spec": "mediapipe-lite"}]},  # no label
+                                  ["not", "a", "dict"], {"clip": "a string"}])
+def test_a_damaged_run_json_is_left_out_of_the_list(tmp_path, meta):
+    good = tmp_path / "20260101-000000-good"
+    good.mkdir()
+    (good / "run.json").write_text(json.dumps({"started": "2026-01-01", "backends": []}))
+    bad = tmp_path / "20260101-000001-bad"
+    bad.mkdir()
+    (bad / "run.json").write_text(json.dumps(meta))
+    assert results.list_runs(tmp_path)["run_id"].tolist() == [good.name]

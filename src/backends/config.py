@@ -189,7 +189,6 @@ PRESET_HELP = {
 CHOICES = {"person": PERSON_CHOICES, "engine": ENGINES, "graph_opt": GRAPH_OPT,
            "exec_mode": EXEC_MODES, "running_mode": RUNNING_MODES, "detector": DETECTORS,
            "pose": POSE_MODELS, "model": LANDMARKERS}
-_CHOICES = CHOICES
 
 
 def parse(spec: str) -> BackendConfig:
@@ -213,10 +212,10 @@ def _split_pair(item: str) -> tuple[str, str]:
 
 def override(config: BackendConfig, changes: dict) -> BackendConfig:
     """Return ``config`` with settings changed; values may be strings."""
-    by_name = {f.name: f for f in fields(config)}
+    settable = (*FAMILY_FIELDS[config.family], "label")
     typed = {}
     for key, raw in changes.items():
-        if key not in by_name or key in ("preset", "family"):
+        if key not in settable:  # another family's setting would be accepted and do nothing
             allowed = ", ".join(FAMILY_FIELDS[config.family]) + ", label"
             raise BenchError(f"unknown setting '{key}' for {config.preset}; settings: {allowed}")
         typed[key] = _coerce(key, raw, type(getattr(config, key)))
@@ -237,8 +236,8 @@ def _coerce(key: str, raw, kind):
             raise BenchError(f"setting {key} must be a number, not '{raw}'") from None
     else:
         value = raw
-    if key in _CHOICES and value not in _CHOICES[key]:
-        raise BenchError(f"setting {key}='{value}' is not one of: {', '.join(_CHOICES[key])}")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise BenchError(f"setting {key}='{value}' is not one of: {', '.join(CHOICES[key])}")
     if key in ("det_every", "intra_threads", "inter_threads") and value < 0:
         raise BenchError(f"setting {key} must be 0 or more")
     if key == "carry_pad" and not 0.0 <= value <= 1.0:

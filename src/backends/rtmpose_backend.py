@@ -322,11 +322,14 @@ class RTMPoseBackend(PoseBackend):
         self._frame_no += 1
         carried = []
         for kpts, kscores in zip(keypoints, scores):
+            nb = None
             if np.mean(kscores) >= self.config.lost_score:
                 nb = box_from_keypoints(kpts, kscores, pad=self.config.carry_pad,
                                         frame_shape=image_bgr.shape)
-                if nb is not None:
-                    carried.append(nb)
+            if nb is None and not carried:
+                break  # the athlete (first box) is lost: detect again rather than follow a bystander
+            if nb is not None:
+                carried.append(nb)
         self._carried = np.array(carried) if carried else None
         result_kpts = result_scores = result_box = None
         if keypoints:

@@ -17,6 +17,11 @@ NOISE = re.compile(rb"^(?:[IW]\d{4} [\d:.]+ +\d+ \S+:\d+\] "
                    rb"|INFO: Created TensorFlow Lite|WARNING: Logging before InitGoogle\(\))")
 
 
+class _Filter(threading.Thread):
+    """The forwarding thread, holding a copy of the original stderr to put back."""
+    restore_fd: int
+
+
 def filter_stderr() -> threading.Thread | None:
     """Start filtering descriptor 2; returns the thread (None when it cannot be done)."""
     if os.environ.get("POSEBENCH_DEBUG"):
@@ -24,6 +29,7 @@ def filter_stderr() -> threading.Thread | None:
     try:
         sys.stderr.flush()
         original = os.dup(2)
+        restore = os.dup(2)
         read_end, write_end = os.pipe()
         os.dup2(write_end, 2)
         os.close(write_end)
@@ -36,17 +42,17 @@ def filter_stderr() -> threading.Thread | None:
                 if not NOISE.match(line):
                     out.write(line)
 
-    thread = threading.Thread(target=forward, name="posebench-stderr", daemon=True)
+    thread = _Filter(target=forward, name="posebench-stderr", daemon=True)
+    thread.restore_fd = restore
     thread.start()
     return thread
 
 
 def stop(thread: threading.Thread | None) -> None:
-    """Close descriptor 2's pipe so the last lines get through, then wait for them."""
+    """Put the original stderr back; the pipe's end lets the last lines through."""
     if thread is None:
         return
     sys.stderr.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)   # drops the pipe's last writer; the thread sees the end
-    os.close(devnull)
+    os.dup2(thread.restore_fd, 2)   # drops the pipe's last writer; the thread sees the end
+    os.close(thread.restore_fd)
     thread.join(timeout=2)

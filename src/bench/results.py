@@ -215,14 +215,14 @@ def list_runs(root: Path | None = None) -> pd.DataFrame:
                 continue
             try:
                 meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            rows.append({"run_id": path.name, "started": meta.get("started", ""),
-                         "status": meta.get("status", ""),
-                         "clip": meta.get("clip", {}).get("name", ""),
-                         "backends": ", ".join(b["label"] for b in meta.get("backends", [])),
-                         "cpu": meta.get("environment", {}).get("cpu", ""),
-                         "path": str(path)})
+                rows.append({"run_id": path.name, "started": str(meta.get("started", "")),
+                             "status": meta.get("status", ""),
+                             "clip": meta.get("clip", {}).get("name", ""),
+                             "backends": ", ".join(b["label"] for b in meta.get("backends", [])),
+                             "cpu": meta.get("environment", {}).get("cpu", ""),
+                             "path": str(path)})
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # a damaged or foreign folder is left out, not a broken list
     df = pd.DataFrame(rows, columns=["run_id", "started", "status", "clip", "backends", "cpu", "path"])
     return df.sort_values("started", ascending=False, ignore_index=True)
 

@@ -47,6 +47,12 @@ class RunOptions:
                 if c]
         return min(caps) if caps else None
 
+    def frames_to_process(self, clip: video.ClipInfo) -> int:
+        """Frames each backend processes: every ``stride``-th of the capped start of the clip."""
+        cap = self.frame_cap(clip.fps)
+        prefix = min(cap, clip.frames) if cap else clip.frames
+        return -(-prefix // max(1, self.stride))
+
     def check(self) -> None:
         """Refuse settings that make no sense, in one sentence."""
         rules = ((self.max_frames is not None and self.max_frames < 1, "frames must be 1 or more"),
@@ -160,7 +166,7 @@ def _cap_note(clip: video.ClipInfo, options: RunOptions) -> str:
         parts.append(f"capped to the first {cap} of {clip.frames} frames "
                      f"({cap / clip.fps:.1f} of {clip.duration_s:.1f} s; {given})")
     if options.stride > 1:
-        parts.append(f"every {options.stride}th frame")
+        parts.append(f"1 frame in {options.stride} kept")
     return "; ".join(parts)
 
 
@@ -194,7 +200,7 @@ def _frame_source(clip: video.ClipInfo, options: RunOptions,
         for f in preloaded:
             yield video.Frame(f.index, f.timestamp_ms, f.image, 0.0)
         return
-    frames = video.iter_frames(clip.path, max_frames=options.frame_cap(clip.fps),
+    frames = video.iter_frames(clip.path, max_frames=options.frames_to_process(clip),
                                stride=options.stride, max_side=options.max_side, fps=clip.fps)
     if options.background_decode:
         source = video.BackgroundFrames(frames)
@@ -207,18 +213,19 @@ def _frame_source(clip: video.ClipInfo, options: RunOptions,
 
 
 def _preload(clip: video.ClipInfo, options: RunOptions) -> list[video.Frame]:
-    cap = options.frame_cap(clip.fps) or clip.frames
+    count = options.frames_to_process(clip)
     w, h = video.scaled_size(clip.width, clip.height, options.max_side)
-    need = (min(cap, clip.frames) // max(1, options.stride)) * w * h * 3
+    need = count * w * h * 3
     if need > PRELOAD_LIMIT_BYTES:
         raise BenchError(f"model-only mode would hold {need / 1024**3:.1f} GB of frames; "
                          f"cap the frames, downscale, or turn model-only mode off")
-    return list(video.iter_frames(clip.path, max_frames=cap, stride=options.stride,
+    return list(video.iter_frames(clip.path, max_frames=count, stride=options.stride,
                                   max_side=options.max_side, fps=clip.fps))
 
 
 def _record(backend_label: str, preset: str, frame: video.Frame, result: PoseResult | None,
-            model_ms: float, warmup: bool, scale: float) -> dict:
+            model_ms: float, warmup: bool, scale: np.ndarray) -> dict:
+    """One per-frame row; ``scale`` (x, y) maps the frame the model saw to the original."""
     row = {"backend": backend_label, "preset": preset, "frame": frame.index,
            "timestamp_ms": frame.timestamp_ms, "warmup": warmup,
            "detected": bool(result is not None and result.detected),
@@ -233,12 +240,12 @@ def _record(backend_label: str, preset: str, frame: video.Frame, result: PoseRes
     row["detector_runs"] = runs.get("detector", 0)
     row["pose_runs"] = runs.get("pose", 0)
     box = result.box if result is not None and result.box is not None else [np.nan] * 4
-    for name, value in zip(("box_x1", "box_y1", "box_x2", "box_y2"), box):
-        row[name] = float(value) * scale
+    for name, value, factor in zip(("box_x1", "box_y1", "box_x2", "box_y2"), box, (*scale, *scale)):
+        row[name] = float(value) * factor
     lm = result.landmarks() if result is not None else np.full((len(LANDMARKS), 3), np.nan)
     for i, name in enumerate(LANDMARKS):
-        row[f"{name}_x"] = lm[i, 0] * scale
-        row[f"{name}_y"] = lm[i, 1] * scale
+        row[f"{name}_x"] = lm[i, 0] * scale[0]
+        row[f"{name}_y"] = lm[i, 1] * scale[1]
         row[f"{name}_score"] = lm[i, 2]
     return row
 
@@ -265,10 +272,9 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
     if len(set(labels)) != len(labels):
         raise BenchError("two backends have the same label; give them different labels")
     clip = video.probe(clip_path)
-    cap = options.frame_cap(clip.fps)
-    total = min(cap, clip.frames) if cap else clip.frames
-    total = -(-total // max(1, options.stride))
-    scale = clip.width / video.scaled_size(clip.width, clip.height, options.max_side)[0]
+    total = options.frames_to_process(clip)
+    scaled_w, scaled_h = video.scaled_size(clip.width, clip.height, options.max_side)
+    scale = np.array([clip.width / scaled_w, clip.height / scaled_h])  # back to original pixels
     run_id = run_id or new_run_id()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     preloaded = _preload(clip, options) if options.preload else None
@@ -295,6 +301,7 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
                            cold_init_ms=backend.cold_init_ms,
                            model_files=backend.model_files)
             kpts, scores = [], []
+            native_count = NATIVE_COUNT[backend.keypoint_set]
             peak_rss = process.memory_info().rss
             t_start = time.perf_counter()
             done = 0
@@ -309,12 +316,12 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
                     model_ms = (time.perf_counter() - t0) * 1000.0
                     rows.append(_record(config.display, config.preset, frame, result, model_ms,
                                         done < options.warmup, scale))
-                    k = np.full((_native_count(backend), 2), np.nan)
-                    s = np.full((_native_count(backend),), np.nan)
                     if result.detected:
-                        k, s = result.keypoints * scale, result.scores
-                    kpts.append(k)
-                    scores.append(s)
+                        kpts.append(result.keypoints[:, :2] * scale)
+                        scores.append(result.scores)
+                    else:
+                        kpts.append(np.full((native_count, 2), np.nan))
+                        scores.append(np.full((native_count,), np.nan))
                     done += 1
                     if done % 10 == 0:
                         peak_rss = max(peak_rss, process.memory_info().rss)
@@ -348,10 +355,6 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
                         finished=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                         status=status, overlapped=overlapped,
                         extra={"notices": _run_notices(clip, options, outcomes, overlapped)})
-
-
-def _native_count(backend) -> int:
-    return NATIVE_COUNT[backend.keypoint_set]
 
 
 __all__ = ["RunOptions", "BenchmarkRun", "run_benchmark", "new_run_id"]

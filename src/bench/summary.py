@@ -26,7 +26,9 @@ SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
     "model_ms_mean": ("ms", "Mean model time per frame (preprocess, detect, pose, postprocess)."),
     "decode_ms_mean": ("ms", "Mean time to decode one frame."),
     "preprocess_ms_mean": ("ms", "Mean time resizing and normalising inputs per frame."),
-    "detect_ms_mean": ("ms", "Mean person-detector time per frame (0 on frames it did not run)."),
+    "detect_ms_mean": ("ms", "Mean person-detector time per frame (0 on frames it did not run). "
+                                 "MediaPipe runs its detector inside the landmarker call, so its "
+                                 "detector time is counted under pose_ms."),
     "pose_ms_mean": ("ms", "Mean pose-model time per frame."),
     "postprocess_ms_mean": ("ms", "Mean time decoding model outputs per frame."),
     "init_ms": ("ms", "Time to get the models ready for this run."),

@@ -368,8 +368,8 @@ def iter_frames(path: str | os.PathLike, *, max_frames: int | None = None, strid
         index = -1
         yielded = 0
         last_ts = -1
+        start = time.perf_counter()  # reset after each yield: skipped frames' decoding counts
         while max_frames is None or yielded < max_frames:
-            start = time.perf_counter()
             index += 1
             if index % stride:
                 if not cap.grab():
@@ -387,6 +387,7 @@ def iter_frames(path: str | os.PathLike, *, max_frames: int | None = None, strid
             last_ts = ts
             yielded += 1
             yield Frame(index=index, timestamp_ms=ts, image=image, decode_ms=decode_ms)
+            start = time.perf_counter()
     finally:
         cap.release()
 
