@@ -183,3 +183,30 @@ def test_the_accuracy_command_prints_and_writes_csv(lab_coco, tmp_path, capsys):
     assert {"backend", "pck_0.1", "pck_0.2", "oks"} <= set(table.columns)
     assert table[["pck_0.1", "pck_0.2", "oks"]].apply(lambda c: c.between(0, 1)).all().all()
     assert (tmp_path / "accuracy_landmarks.csv").exists()
+
+
+def test_an_rtmpose_model_that_will_not_load_is_reported_and_the_others_go_on(tmp_path, monkeypatch):
+    configs = ["rtmpose-lightweight", "mediapipe-lite"]
+    for name in configs:
+        if backends.why_unavailable(backends.parse(name)):
+            pytest.skip(f"{name} cannot run here")
+    images = tmp_path / "images"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.jpg"), np.full((96, 64, 3), 128, np.uint8))
+    keypoints = [0.0] * 51
+    keypoints[5 * 3:5 * 3 + 3] = [20, 30, 2]   # left shoulder
+    keypoints[11 * 3:11 * 3 + 3] = [22, 60, 2]  # left hip
+    ann = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 10, 50, 80], "iscrowd": 0,
+           "keypoints": keypoints}
+    path = _write_coco(tmp_path, [{"id": 1, "file_name": "a.jpg"}], [ann])
+    import onnxruntime
+
+    def corrupt(*_args, **_kwargs):
+        raise RuntimeError("corrupt model")
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", corrupt)
+    summary, _ = accuracy.evaluate(images, path, configs, cache=backends.ModelCache())
+    rows = summary.set_index("backend")
+    assert "failed to load" in rows.loc["rtmpose-lightweight", "error"]
+    assert "corrupt model" in rows.loc["rtmpose-lightweight", "error"]
+    assert rows.loc["mediapipe-lite", "error"] == ""

@@ -138,3 +138,29 @@ def test_the_jump_command_writes_the_contract_columns(kind, tmp_path, capsys):
         assert code == 0
     else:
         assert code == 1 and "failed" in out and table.loc[0, "error"]
+
+
+def _baseline_failed_table() -> pd.DataFrame:
+    return jump.results_table([
+        jump.JumpResult("mp", "cmj", status="failed", error="model file missing"),
+        jump.JumpResult("rtm", "cmj", takeoff_frame=261.0, landing_frame=278.0, flight_time_s=0.57,
+                        jump_height_m=0.4),
+        jump.JumpResult("rtm2", "cmj", takeoff_frame=260.0, landing_frame=278.0, flight_time_s=0.6,
+                        jump_height_m=0.44),
+    ], "mp")
+
+
+def test_the_summary_says_the_baseline_failed_instead_of_crashing():
+    table = _baseline_failed_table()
+    assert table["flight_time_diff_ms"].isna().all()
+    sentence = jump.summary_sentence(table)
+    assert sentence.startswith("The baseline mp failed: model file missing")
+
+
+def test_the_jump_command_writes_the_csv_when_the_baseline_failed(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(jump, "compare", lambda *a, **k: _baseline_failed_table())
+    code = cli.main(["jump", "clip.mp4", "-b", "mp", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "The baseline mp failed" in out and "mp: failed: model file missing" in out
+    assert pd.read_csv(tmp_path / "jump.csv")["backend"].tolist() == ["mp", "rtm", "rtm2"]

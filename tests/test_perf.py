@@ -4,12 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import backends
+import bench.perf
+from bench import video
 from bench.cli import main
+from bench.errors import BenchError
 from bench.perf import RTMLIB_DEFAULT, TARGETS, run_perf
 
-from conftest import RUNNING
+from conftest import RUNNING, FakeBackend
 
-pytestmark = [pytest.mark.timeout(300), pytest.mark.integration]
+pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module")
@@ -17,12 +21,14 @@ def report():
     return run_perf(str(RUNNING), frames=6, rounds=1, include_preset_default=False)
 
 
+@pytest.mark.integration
 def test_perf_reports_the_three_ratios_with_verdicts(report):
     assert report.ratios["ratio"].tolist() == list(TARGETS)
     assert report.ratios["verdict"].isin(["PASS", "MISS"]).all()
     assert (report.ratios["value"] > 0).all() and np.isfinite(report.ratios["value"]).all()
 
 
+@pytest.mark.integration
 def test_perf_times_every_contestant_and_floors_each_model(report):
     assert set(report.table["contestant"]) == {RTMLIB_DEFAULT, "rtmpose-lightweight-tuned",
                                                "mediapipe-lite"}
@@ -35,12 +41,14 @@ def test_perf_times_every_contestant_and_floors_each_model(report):
     assert tuned["detector_runs_per_frame"] < 1.0
 
 
+@pytest.mark.integration
 def test_perf_states_the_exact_settings(report):
     tuned = report.settings["rtmpose-lightweight-tuned"]
     assert tuned["det_every"] == 0 and "spinning" in tuned
     assert report.settings[RTMLIB_DEFAULT]["object"] == "rtmlib.BodyWithFeet"
 
 
+@pytest.mark.integration
 def test_cli_perf_prints_ratios_and_settings(capsys):
     rc = main(["perf", str(RUNNING), "--frames", "4", "--rounds", "1", "--no-preset-default"])
     assert rc == 0
@@ -49,3 +57,30 @@ def test_cli_perf_prints_ratios_and_settings(capsys):
         assert key in out
     assert sum(out.count(word) for word in ("PASS", "MISS")) >= 3
     assert "intra_threads" in out and "exact settings" in out
+
+
+class _Closing(FakeBackend):
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_pass_closes_its_backend_even_when_the_backend_raises():
+    backend = _Closing(fail_at=1)
+    frames = [video.Frame(i, i * 33, np.zeros((64, 48, 3), np.uint8), 0.0) for i in range(3)]
+    with pytest.raises(RuntimeError, match="fake failure"):
+        bench.perf._run_pass("fake", lambda: backend, frames, 1, None)
+    assert backend.closed
+
+
+def test_rtmlib_default_that_will_not_load_is_a_bench_error(monkeypatch):
+    import rtmlib
+
+    def broken(**_kwargs):
+        raise RuntimeError("bad model file")
+
+    monkeypatch.setattr(rtmlib, "BodyWithFeet", broken)
+    monkeypatch.setattr(bench.perf.model_store, "resolve", lambda name, fetch=False: f"/x/{name}")
+    with pytest.raises(BenchError, match="BodyWithFeet failed to load: RuntimeError: bad model"):
+        bench.perf._RtmlibDefault(backends.parse("rtmpose-lightweight"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from backends import config as backend_config
@@ -139,6 +140,14 @@ def test_settings_are_saved_beside_the_run_without_touching_it(fake_run):
     card = scorecard.evaluate(results.load(folder))
     assert card.inputs.set_index("input").loc["fps_ratio", "overridden"]
     assert card.settings.thresholds["latency_max_ms"] == 40.0
+
+
+def test_the_jump_sidecar_is_formula_neutralised_and_written_whole(fake_run):
+    run, folder = fake_run
+    table = pd.DataFrame({"backend": ["=HYPERLINK(1)"], "flight_time_s": [-0.5]})
+    path = scorecard.save_jump_table(run, table)
+    assert path.read_text().splitlines() == ["backend,flight_time_s", "'=HYPERLINK(1),-0.5"]
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left"
 
 
 def test_identical_backends_agree_perfectly_on_the_scorecard(fake_run):

@@ -2,7 +2,7 @@
 
 The person detectors stay out of it: each backend estimates the pose inside
 the annotated box. RTMPose runs its pose model on the box itself (the
-detector is not loaded); MediaPipe runs in IMAGE mode on the box enlarged by
+detector is not run); MediaPipe runs in IMAGE mode on the box enlarged by
 a margin (its own detector needs some context around the person) and its
 keypoints are mapped back to the image.
 
@@ -20,8 +20,6 @@ wrong (PCK) or 0 (OKS).
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,7 @@ import backends
 from backends import BackendConfig, ModelCache
 from backends.config import override
 
-from . import catalogue, model_store
+from . import catalogue
 from .errors import BenchError, InputError
 from .keypoints import COCO_SIGMAS, LANDMARK_INDEX, LANDMARKS, to_landmarks, torso_length
 
@@ -205,24 +203,25 @@ def oks(pred: np.ndarray, truth: np.ndarray, labelled: np.ndarray, area: np.ndar
 
 # -- predictions on boxes -----------------------------------------------------------
 class _RTMPoseOnBoxes:
-    """RTMPose's pose model alone, run on given boxes (rtmlib's pre/post-processing)."""
+    """RTMPose's pose model alone, run on given boxes (rtmlib's pre/post-processing).
 
-    def __init__(self, config: BackendConfig):
-        from rtmlib import RTMPose
+    The backend is built as a benchmark run builds it (``backends.create``: the
+    configured engine, provider, threads and spinning, models from the
+    ``ModelCache``, a load failure a ``BenchError``); only its pose model's
+    rtmlib tool, which runs on the backend's own session, is called here. The
+    detector is loaded with the backend but never run.
+    """
 
-        asset = catalogue.get(config.pose)
-        path = str(model_store.resolve(config.pose, fetch=False))
-        with contextlib.redirect_stdout(io.StringIO()):  # rtmlib prints "load ..." lines
-            self._model = RTMPose(path, model_input_size=tuple(asset.input_size),
-                                  backend=config.engine, device="cpu")
-        self.keypoint_set = asset.keypoint_set
+    def __init__(self, config: BackendConfig, cache: ModelCache | None):
+        self._backend = backends.create(config, cache)
+        self.keypoint_set = self._backend.keypoint_set
 
     def predict(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
-        kpts, scores = self._model(image, bboxes=[list(box)])
+        kpts, scores = self._backend._pose(image, bboxes=[list(box)])
         return to_landmarks(kpts[0], scores[0], self.keypoint_set)
 
     def close(self) -> None:
-        pass
+        self._backend.close()
 
 
 class _MediaPipeOnCrops:
@@ -258,7 +257,7 @@ def _estimator(config: BackendConfig, cache: ModelCache | None, margin: float):
     if reason:
         raise BenchError(f"{config.display} cannot run here: {reason}")
     if config.family == "rtmpose":
-        return _RTMPoseOnBoxes(config)
+        return _RTMPoseOnBoxes(config, cache)
     return _MediaPipeOnCrops(config, cache, margin)
 
 

@@ -284,12 +284,20 @@ def csv_columns(kind: str) -> list[str]:
 
 
 def summary_sentence(table: pd.DataFrame) -> str:
-    """One sentence on the flight-time spread, for captions."""
+    """One sentence on the flight-time spread, for captions (the first row is the baseline)."""
+    if len(table) and table["status"].iloc[0] != "ok":
+        base = table.iloc[0]
+        return (f"The baseline {base['backend']} failed: {base['error']}; there is nothing to "
+                "measure the differences from.")
     ok = table[table["status"] == "ok"]
     if len(ok) < 2:
         return "Fewer than two backends gave a jump, so there is nothing to compare."
-    base = ok.iloc[0]
-    worst = ok.iloc[1:].loc[ok.iloc[1:]["flight_time_diff_ms"].abs().idxmax()]
+    base, others = ok.iloc[0], ok.iloc[1:]
+    diffs = others["flight_time_diff_ms"].abs()
+    if diffs.isna().all():
+        return (f"The baseline {base['backend']} gave no flight time to measure the differences "
+                "from.")
+    worst = others.loc[diffs.idxmax()]
     return (f"Flight time differs from {base['backend']} by up to "
             f"{worst['flight_time_diff_ms']:+.0f} ms ({worst['backend']}), "
             f"which moves the jump height by {worst['jump_height_diff_cm']:+.1f} cm.")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import vertical_trajectories
+from .stability import step_and_grid
 
 MAX_LAG = 10        # frames searched either way
 SMOOTH_FRAMES = 3   # moving mean before differencing (see _prepare)
@@ -128,22 +129,20 @@ def correlation_curve(ref: np.ndarray, can: np.ndarray, max_lag: int = MAX_LAG) 
                      name="correlation").rename_axis("lag_frames")
 
 
-def _aligned(frames: pd.DataFrame, baseline: str, candidate: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both backends' trajectories on one full grid of frame numbers (gaps NaN)."""
+def _aligned(frames: pd.DataFrame, baseline: str, candidate: str
+             ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Both backends' trajectories on one full grid of frame numbers (gaps NaN), and its step."""
     ref = vertical_trajectories(frames, baseline)
     can = vertical_trajectories(frames, candidate)
-    idx = ref.index.union(can.index)
-    if len(idx) > 1:
-        step = int(np.min(np.diff(idx.to_numpy()))) or 1
-        idx = pd.Index(np.arange(idx.min(), idx.max() + 1, step), name="frame")
-    return ref.reindex(idx), can.reindex(idx)
+    step, grid = step_and_grid(ref.index.union(can.index).to_numpy())
+    idx = pd.Index(grid, name="frame")
+    return ref.reindex(idx), can.reindex(idx), step
 
 
 def find_lag(frames: pd.DataFrame, baseline: str, candidate: str, fps: float,
              max_lag: int = MAX_LAG) -> LagResult:
     """The lag in frames of ``candidate`` behind ``baseline`` (see the module docstring)."""
-    ref, can = _aligned(frames, baseline, candidate)
-    step = int(np.min(np.diff(ref.index.to_numpy()))) if len(ref) > 1 else 1
+    ref, can, step = _aligned(frames, baseline, candidate)
     curves = {col: correlation_curve(ref[col].to_numpy(float), can[col].to_numpy(float), max_lag)
               for col in ref.columns}
     table = pd.DataFrame(curves)

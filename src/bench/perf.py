@@ -90,10 +90,14 @@ class _RtmlibDefault:
             raise BenchError(f"rtmlib is not installed ({exc})") from None
         det = str(model_store.resolve(preset.detector, fetch=False))
         pose = str(model_store.resolve(preset.pose, fetch=False))
-        with contextlib.redirect_stdout(io.StringIO()):   # rtmlib prints "load ..." lines
-            self.body = BodyWithFeet(det=det, det_input_size=(preset.det_input, preset.det_input),
-                                     pose=pose, pose_input_size=(192, 256),
-                                     backend="onnxruntime", device="cpu")
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):   # rtmlib prints "load ..." lines
+                self.body = BodyWithFeet(det=det, pose=pose, pose_input_size=(192, 256),
+                                         det_input_size=(preset.det_input, preset.det_input),
+                                         backend="onnxruntime", device="cpu")
+        except Exception as exc:
+            raise BenchError(f"rtmlib's own BodyWithFeet failed to load: "
+                             f"{type(exc).__name__}: {exc}") from exc
         self.settings = {"object": "rtmlib.BodyWithFeet", "det": os.path.basename(det),
                          "det_input_size": (preset.det_input, preset.det_input),
                          "pose": os.path.basename(pose), "pose_input_size": (192, 256),
@@ -129,17 +133,19 @@ def _run_pass(name: str, make: Callable[[], object], frames: list[video.Frame], 
     runs_det, runs_pose = 0, {}
     results = []
     elapsed = 0.0
-    for frame in frames:
-        t0 = time.perf_counter()
-        out = backend.process(frame.image, frame.timestamp_ms)
-        elapsed += time.perf_counter() - t0
-        runs_det += out.model_runs.get("detector", 0)
-        pose_runs = out.model_runs.get("pose", 0)
-        if pose_runs:
-            batch = max(1, out.people // pose_runs)   # crops per run: > 1 only with batch_pose
-            runs_pose[batch] = runs_pose.get(batch, 0) + pose_runs
-        results.append(out)
-    backend.close()
+    try:
+        for frame in frames:
+            t0 = time.perf_counter()
+            out = backend.process(frame.image, frame.timestamp_ms)
+            elapsed += time.perf_counter() - t0
+            runs_det += out.model_runs.get("detector", 0)
+            pose_runs = out.model_runs.get("pose", 0)
+            if pose_runs:
+                batch = max(1, out.people // pose_runs)   # crops per run: > 1 only with batch_pose
+                runs_pose[batch] = runs_pose.get(batch, 0) + pose_runs
+            results.append(out)
+    finally:
+        backend.close()
     if keep is not None and name not in keep:
         keep[name] = results
     return Pass(name, rnd, elapsed, len(frames), runs_det, runs_pose)
@@ -197,30 +203,36 @@ def run_perf(clip_path: str, frames: int = 60, rounds: int = 3, tuned: str = TUN
     if include_preset_default:
         contestants[default_cfg.display] = make(default_cfg)
     probe_backend = backends.create(tuned_cfg, cache)
-    sessions = probe_backend.sessions()
-    feeds = probe_backend.model_inputs(clip_frames[0].image)
+    try:
+        sessions = probe_backend.sessions()
+        feeds = probe_backend.model_inputs(clip_frames[0].image)
+        session_info = {role: session_settings(s) for role, s in sessions.items()}
 
-    passes: list[Pass] = []
-    floor_rows: list[dict] = []
-    outputs: dict[str, list] = {}
-    names = list(contestants)
-    batches = {1}
-    for rnd in range(rounds + 1):                    # round 0 warms everything up, untimed
-        order = names[rnd % len(names):] + names[:rnd % len(names)]
-        say(f"round {rnd}/{rounds}" + (" (warm-up)" if rnd == 0 else ""))
-        for name in order:
-            if name == tuned_cfg.display:   # the floor, right before the pipeline it bounds
-                for role, session in sessions.items():
-                    for b in (sorted(batches) if role == "pose" else [1]):
-                        feed = np.repeat(feeds[role], b, axis=0) if b > 1 else feeds[role]
-                        ms = _floor_ms(session, feed, FLOOR_REPEATS[role])
-                        if rnd:
-                            floor_rows.append({"round": rnd, "model": role, "batch": b, "ms": ms})
-            p = _run_pass(name, contestants[name], clip_frames, rnd, outputs if rnd == 0 else None)
-            if name == tuned_cfg.display:
-                batches.update(p.pose_runs)
-            if rnd:
-                passes.append(p)
+        passes: list[Pass] = []
+        floor_rows: list[dict] = []
+        outputs: dict[str, list] = {}
+        names = list(contestants)
+        batches = {1}
+        for rnd in range(rounds + 1):                # round 0 warms everything up, untimed
+            order = names[rnd % len(names):] + names[:rnd % len(names)]
+            say(f"round {rnd}/{rounds}" + (" (warm-up)" if rnd == 0 else ""))
+            for name in order:
+                if name == tuned_cfg.display:   # the floor, right before the pipeline it bounds
+                    for role, session in sessions.items():
+                        for b in (sorted(batches) if role == "pose" else [1]):
+                            feed = np.repeat(feeds[role], b, axis=0) if b > 1 else feeds[role]
+                            ms = _floor_ms(session, feed, FLOOR_REPEATS[role])
+                            if rnd:
+                                floor_rows.append({"round": rnd, "model": role, "batch": b,
+                                                   "ms": ms})
+                p = _run_pass(name, contestants[name], clip_frames, rnd,
+                              outputs if rnd == 0 else None)
+                if name == tuned_cfg.display:
+                    batches.update(p.pose_runs)
+                if rnd:
+                    passes.append(p)
+    finally:
+        probe_backend.close()
     load_end = os.getloadavg()[0]
 
     pass_df = pd.DataFrame([{**p.__dict__, "pose_runs": sum(p.pose_runs.values()),
@@ -266,9 +278,7 @@ def run_perf(clip_path: str, frames: int = 60, rounds: int = 3, tuned: str = TUN
                 base_cfg.display: base_cfg.settings()}
     if include_preset_default:
         settings[default_cfg.display] = default_cfg.settings()
-    settings[f"{tuned_cfg.display} sessions (read back)"] = {
-        role: session_settings(s) for role, s in sessions.items()}
-    probe_backend.close()
+    settings[f"{tuned_cfg.display} sessions (read back)"] = session_info
     return PerfReport(clip=clip, frames=len(clip_frames), rounds=rounds, table=table,
                       ratios=pd.DataFrame(ratio_rows), floors=floor_table,
                       agreement=pd.DataFrame(agree_rows), settings=settings, passes=pass_df,

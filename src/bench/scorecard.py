@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 import operator
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import catalogue, metrics, offset, results, stability
+from .files import write_atomic, write_csv_atomic
 from .keypoints import LANDMARK_INDEX, LANDMARKS
 
 SIDECAR = "scorecard.json"
@@ -147,8 +146,13 @@ def _keypoint_set(config) -> str | None:
 
 
 def measure(run, baseline: str, candidate: str, jump_table: pd.DataFrame | None = None,
-            overrides: dict[str, float] | None = None) -> pd.DataFrame:
-    """Every input of both scorecards for one candidate: value, unit, source, overridden."""
+            overrides: dict[str, float] | None = None,
+            jitter: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every input of both scorecards for one candidate: value, unit, source, overridden.
+
+    ``jitter``: ``stability.jitter_overview(run.frames, run.clip.fps, baseline)`` when the
+    caller has it already (it is the same for every candidate); computed here otherwise.
+    """
     s = run.summary.set_index("backend")
     frames = run.frames
     fps = run.clip.fps
@@ -202,7 +206,9 @@ def measure(run, baseline: str, candidate: str, jump_table: pd.DataFrame | None 
             lag.sentence())
         put("trajectory_r2", metrics.trajectory_r2(frames, baseline, candidate),
             "R² of the candidate's hip and ankle vertical trajectories vs the baseline's")
-        jit = stability.jitter_overview(frames, fps, baseline).set_index("backend")
+        if jitter is None:
+            jitter = stability.jitter_overview(frames, fps, baseline)
+        jit = jitter.set_index("backend")
         still = int(jit["still_frames"].iloc[0]) if len(jit) else 0
         ratio = jit.loc[candidate, "velocity_median_still"] / jit.loc[baseline, "velocity_median_still"] \
             if still else np.nan
@@ -539,25 +545,25 @@ def evaluate(run, settings: Settings | None = None, jump_table: pd.DataFrame | N
     if len(labels) < 2:
         raise ValueError("a scorecard needs a baseline and at least one other backend")
     baseline = settings.baseline if settings.baseline in labels else _default_baseline(run)
-    overview = []
+    jitter = stability.jitter_overview(run.frames, run.clip.fps, baseline) \
+        if len(run.frames) else None
+    overview, scored = [], {}
     for cand in candidates_of(run, baseline):
-        inputs = measure(run, baseline, cand, jump_table, settings.overrides.get(cand))
-        _table, fv = feasibility(inputs, settings.thresholds, baseline, cand)
+        inputs = measure(run, baseline, cand, jump_table, settings.overrides.get(cand), jitter)
+        feas, fv = feasibility(inputs, settings.thresholds, baseline, cand)
         fw = framework(inputs, settings.thresholds, baseline, cand)
+        scored[cand] = (inputs, feas, fv, fw)
         overview.append({"candidate": cand, "feasibility_points": fv.score,
                          "feasibility_verdict": fv.decision, "framework_score": fw.verdict.score,
-                         "band": band_for(fw.verdict.score), "recommendation": fw.verdict.decision,
-                         "_inputs": inputs})
+                         "band": band_for(fw.verdict.score), "recommendation": fw.verdict.decision})
     table = pd.DataFrame(overview)
-    chosen = settings.candidate if settings.candidate in set(table["candidate"]) else \
+    chosen = settings.candidate if settings.candidate in scored else \
         table.sort_values(["framework_score", "feasibility_points"], ascending=False,
                           na_position="last")["candidate"].iloc[0]
-    inputs = table.set_index("candidate").loc[chosen, "_inputs"]
-    feas, fverdict = feasibility(inputs, settings.thresholds, baseline, chosen)
-    fw = framework(inputs, settings.thresholds, baseline, chosen)
+    inputs, feas, fverdict, fw = scored[chosen]
     settings = Settings(baseline=baseline, candidate=chosen, thresholds=settings.thresholds,
                         overrides=settings.overrides)
-    return Scorecard(settings, inputs, feas, fverdict, fw, table.drop(columns="_inputs"))
+    return Scorecard(settings, inputs, feas, fverdict, fw, table)
 
 
 def _default_baseline(run) -> str:
@@ -574,17 +580,6 @@ def run_folder(run, root: Path | None = None) -> Path | None:
     except Exception:
         return None
     return path if (path / "run.json").exists() else None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def settings_for(run, root: Path | None = None) -> Settings:
@@ -605,7 +600,7 @@ def save_settings(run, settings: Settings, root: Path | None = None) -> Path | N
     if folder is None:
         return None
     path = folder / SIDECAR
-    _write_atomic(path, json.dumps(settings.to_dict(), indent=2).encode("utf-8"))
+    write_atomic(path, json.dumps(settings.to_dict(), indent=2).encode("utf-8"))
     return path
 
 
@@ -616,7 +611,7 @@ def save_jump_table(run, table: pd.DataFrame, root: Path | None = None) -> Path 
     if folder is None:
         return None
     path = folder / JUMP_SIDECAR
-    _write_atomic(path, results.to_csv_bytes(table))
+    write_csv_atomic(table, path)
     return path
 
 

@@ -54,7 +54,7 @@ JITTER_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def _step_and_grid(frame_index: np.ndarray) -> tuple[int, np.ndarray]:
+def step_and_grid(frame_index: np.ndarray) -> tuple[int, np.ndarray]:
     """The frame step (stride) and the full grid of frame numbers from first to last."""
     if len(frame_index) < 2:
         return 1, frame_index
@@ -69,7 +69,7 @@ def normalised_positions(frames: pd.DataFrame, backend: str) -> tuple[np.ndarray
     not frame by frame, so torso jitter does not leak into every landmark.
     """
     index, arr = landmark_array(frames, backend)
-    step, grid = _step_and_grid(index)
+    step, grid = step_and_grid(index)
     full = np.full((len(grid), len(LANDMARKS), 2), np.nan)
     full[np.searchsorted(grid, index)] = arr[..., :2]
     torso = torso_length(full)
@@ -133,14 +133,23 @@ def _stats(values: np.ndarray) -> tuple[float, float, int]:
     return float(np.median(values)), float(np.percentile(values, 95)), int(len(values))
 
 
+def _reference_still(frames: pd.DataFrame, fps: float, labels: list[str], reference: str | None,
+                     rule: StillRule) -> pd.Series:
+    """The still mask of ``reference``, or of the first backend when it is not in the table."""
+    return still_mask(frames, reference if reference in labels else labels[0], fps, rule)
+
+
 def jitter_table(frames: pd.DataFrame, fps: float, reference: str | None = None,
                  rule: StillRule = StillRule()) -> pd.DataFrame:
     """Tidy jitter: one row per backend, landmark (13 and 'all') and phase ('still', 'all')."""
     labels = backends_in(frames)
     if not labels:
         return pd.DataFrame(columns=list(JITTER_COLUMNS))
-    reference = reference if reference in labels else labels[0]
-    still = still_mask(frames, reference, fps, rule)
+    return _jitter_rows(frames, fps, labels, _reference_still(frames, fps, labels, reference, rule))
+
+
+def _jitter_rows(frames: pd.DataFrame, fps: float, labels: list[str],
+                 still: pd.Series) -> pd.DataFrame:
     rows = []
     for label in labels:
         grid, pos, step = normalised_positions(frames, label)
@@ -162,10 +171,14 @@ def jitter_table(frames: pd.DataFrame, fps: float, reference: str | None = None,
 def jitter_overview(frames: pd.DataFrame, fps: float, reference: str | None = None,
                     rule: StillRule = StillRule()) -> pd.DataFrame:
     """Per backend: still frames and the pooled jitter there (and on all frames)."""
-    table = jitter_table(frames, fps, reference, rule)
+    labels = backends_in(frames)
+    if not labels:
+        return pd.DataFrame()
+    still = _reference_still(frames, fps, labels, reference, rule)
+    table = _jitter_rows(frames, fps, labels, still)
     pooled = table[table["landmark"] == "all"]
     rows = []
-    for label in backends_in(frames):
+    for label in labels:
         mine = pooled[pooled["backend"] == label].set_index("phase")
         row = {"backend": label}
         for phase in ("still", "all"):
@@ -174,10 +187,7 @@ def jitter_overview(frames: pd.DataFrame, fps: float, reference: str | None = No
                     if phase in mine.index else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
-    labels = backends_in(frames)
-    if labels:
-        reference = reference if reference in labels else labels[0]
-        out.insert(1, "still_frames", int(still_mask(frames, reference, fps, rule).sum()))
+    out.insert(1, "still_frames", int(still.sum()))
     return out
 
 

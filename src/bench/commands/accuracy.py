@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import accuracy, results
+from bench.files import safe_name, write_csv_atomic
 
 from .common import add_backend_option, print_table, progress_printer
 
@@ -28,14 +29,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-
-
-def _write(path: Path, df) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(results.to_csv_bytes(df))
-    tmp.replace(path)
-
-
 def run(args) -> int:
     summary, landmarks = accuracy.evaluate(args.images_dir, args.annotations,
                                            args.backends or DEFAULT_BACKENDS, norm=args.norm,
@@ -51,14 +44,11 @@ def run(args) -> int:
         if row.error:
             print(f"{row.backend}: not scored: {row.error}")
     out = Path(args.out) if args.out else \
-        results.default_root() / f"accuracy-{_safe(Path(args.annotations).stem)}"
+        results.default_root() / f"accuracy-{safe_name(Path(args.annotations).stem, 'annotations')}"
     out.mkdir(parents=True, exist_ok=True)
-    _write(out / "accuracy.csv", summary)
+    write_csv_atomic(summary, out / "accuracy.csv")
     if len(landmarks):
-        _write(out / "accuracy_landmarks.csv", landmarks)
+        write_csv_atomic(landmarks, out / "accuracy_landmarks.csv")
     print(f"wrote {out / 'accuracy.csv'}")
     return 0 if summary["error"].fillna("").eq("").any() else 1
 
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:60] or "annotations"

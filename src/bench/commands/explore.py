@@ -6,8 +6,8 @@ from pathlib import Path
 
 import backends
 from bench import explore as explorer
-from bench import results
 from bench.errors import BenchError
+from bench.files import write_csv_atomic
 
 from .common import add_backend_option, print_table
 
@@ -80,6 +80,6 @@ def run(args) -> int:
     for _, row in table[table["status"] != "ok"].iterrows():
         print(f"{row['config']}: {row['status']}")
     out = Path(args.out) if args.out else Path(f"explore-{Path(args.clip).stem}.csv")
-    out.write_bytes(results.to_csv_bytes(table))
+    write_csv_atomic(table, out)
     print(f"wrote {out}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import jump, results
+from bench.files import safe_name, write_csv_atomic
 
 from .common import add_backend_option, print_table, progress_printer
 
@@ -26,13 +27,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-
-
 def run(args) -> int:
     table = jump.compare(args.clip, args.backends or DEFAULT_BACKENDS, args.kind,
                          known_flight_time_s=args.flight_time, quality=args.quality,
                          progress=progress_printer("frames", 50))
     columns = jump.csv_columns(args.kind)
+    out = Path(args.out) if args.out else \
+        results.default_root() / f"jump-{safe_name(Path(args.clip).stem, 'clip')}-{args.kind}"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "jump.csv"
+    write_csv_atomic(table[[*columns, *[c for c in jump.JUMP_COLUMNS if c not in columns
+                                        and c in table.columns]]], path)
     extra = ["takeoff_diff_frames", "flight_time_diff_ms", "jump_height_diff_cm"]
     if args.flight_time is not None:
         extra += ["flight_time_error_ms", "jump_height_error_cm"]
@@ -47,18 +52,5 @@ def run(args) -> int:
             print(f"{row.backend}: failed: {row.error}")
         if row.warnings:
             print(f"{row.backend}: warning: {row.warnings}")
-    out = Path(args.out) if args.out else \
-        results.default_root() / f"jump-{_safe(Path(args.clip).stem)}-{args.kind}"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "jump.csv"
-    written = table[[*columns, *[c for c in jump.JUMP_COLUMNS if c not in columns
-                                 and c in table.columns]]]
-    tmp = path.with_suffix(".csv.tmp")
-    tmp.write_bytes(results.to_csv_bytes(written))
-    tmp.replace(path)
     print(f"wrote {path}")
     return 0 if (table["status"] == "ok").any() else 1
-
-
-def _safe(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:60] or "clip"
