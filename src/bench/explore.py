@@ -33,9 +33,9 @@ import pandas as pd
 import backends
 from backends import BackendConfig, ModelCache
 
-from . import metrics
+from . import metrics, video
 from .errors import BenchError
-from .runner import RunOptions, run_benchmark
+from .runner import RunOptions, preload_frames, run_benchmark
 
 BASE = "rtmpose-lightweight"
 BASELINE = "mediapipe-lite"
@@ -147,6 +147,7 @@ def explore(clip_path: str, candidates: list[BackendConfig | str] | None = None,
     cache = cache if cache is not None else backends.DEFAULT_CACHE
     options = RunOptions(max_frames=frames, warmup=min(warmup, max(0, frames - 1)), preload=True)
     say = progress or (lambda _f, _m: None)
+    frames_once = preload_frames(video.probe(clip_path), options)  # decoded once for every round
 
     started = time.perf_counter()
     fps: dict[str, list[float]] = {label: [] for label in labels}
@@ -167,7 +168,8 @@ def explore(clip_path: str, candidates: list[BackendConfig | str] | None = None,
                 spent = time.perf_counter() - started
                 say(min(1.0, spent / budget_s), f"round {rnd + 1}: {label} done")
 
-        run = run_benchmark(clip_path, order, options, cache=cache, progress=report, cancel=cancel)
+        run = run_benchmark(clip_path, order, options, cache=cache, progress=report, cancel=cancel,
+                            preloaded=frames_once)
         if run.status == "cancelled":
             break
         round_times.append(time.perf_counter() - t0)

@@ -212,7 +212,8 @@ def _frame_source(clip: video.ClipInfo, options: RunOptions,
         yield from frames
 
 
-def _preload(clip: video.ClipInfo, options: RunOptions) -> list[video.Frame]:
+def preload_frames(clip: video.ClipInfo, options: RunOptions) -> list[video.Frame]:
+    """Decode the frames a run will process, for model-only timing (memory-capped)."""
     count = options.frames_to_process(clip)
     w, h = video.scaled_size(clip.width, clip.height, options.max_side)
     need = count * w * h * 3
@@ -255,7 +256,8 @@ ProgressFn = Callable[[str, int, int, float], None]
 
 def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: RunOptions | None = None,
                   *, cache: ModelCache | None = None, progress: ProgressFn | None = None,
-                  cancel: threading.Event | None = None, run_id: str | None = None) -> BenchmarkRun:
+                  cancel: threading.Event | None = None, run_id: str | None = None,
+                  preloaded: list[video.Frame] | None = None) -> BenchmarkRun:
     """Run every configuration on the clip; return the tidy tables.
 
     ``progress(label, done, total, elapsed_s)`` is called after each frame.
@@ -277,7 +279,8 @@ def run_benchmark(clip_path: str, configs: list[BackendConfig | str], options: R
     scale = np.array([clip.width / scaled_w, clip.height / scaled_h])  # back to original pixels
     run_id = run_id or new_run_id()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    preloaded = _preload(clip, options) if options.preload else None
+    if options.preload and preloaded is None:  # callers repeating runs pass the frames once
+        preloaded = preload_frames(clip, options)
     rows = _Rows()
     native: dict[str, dict[str, np.ndarray]] = {}
     outcomes: list[dict] = []
