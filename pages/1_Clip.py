@@ -14,6 +14,19 @@ SOURCES = ("Sample or clip folder", "Upload a video")
 UPLOAD_ID = "clip-upload-id"        # file_id of the upload already accepted
 REFUSED = "clip-upload-refused"     # (file_id, sentence) of the upload last refused
 PORTRAIT_WIDTH = 300                # px, so a portrait preview fits a 800 px high window
+PICK_ERROR = "clip-pick-error"      # sentence of a picked clip that could not be used
+
+
+def pick_clip() -> None:
+    """Only a change of the selectbox chooses a clip (so looking at the list keeps an upload)."""
+    path = st.session_state.get("clip-pick")
+    if path is None or path == state.clip_path():
+        return
+    try:
+        state.set_clip(path)
+    except BenchError as exc:
+        st.session_state[PICK_ERROR] = str(exc)
+
 
 clip_input.sweep_stale_uploads()
 current = state.clip_path()
@@ -33,15 +46,14 @@ with left:
         else:
             paths = [str(path) for path, _label in clips]
             labels = dict(zip(paths, (label for _path, label in clips)))
-            path = st.selectbox("Clip", paths, index=paths.index(current) if current in paths else 0,
-                                format_func=labels.get, key="clip-pick",
-                                help="The bundled sample first, then the videos in the folders "
-                                     "of POSEBENCH_CLIP_DIRS.")
-            if path != current:
-                try:
-                    state.set_clip(path)
-                except BenchError as exc:
-                    st.error(str(exc))
+            st.selectbox("Clip", paths, index=paths.index(current) if current in paths else None,
+                         format_func=labels.get, key="clip-pick", on_change=pick_clip,
+                         placeholder="Pick a clip to replace your upload" if is_upload
+                         else "Pick a clip",
+                         help="The bundled sample first, then the videos in the folders "
+                              "of POSEBENCH_CLIP_DIRS.")
+            if PICK_ERROR in st.session_state:
+                st.error(st.session_state.pop(PICK_ERROR))
     else:
         limit = clip_input.upload_limit_mb()
         upload = st.file_uploader(

@@ -102,38 +102,46 @@ stride = cols[2].number_input("Use every n-th frame", 1, 100, 1, 1, key="run-str
                               persist_state=state.KEEP, help="1 = every frame.")
 max_side = cols[3].number_input(
     "Downscale to (px, 0 = off)", 0, 4096, 0, 16, key="run-max-side", persist_state=state.KEEP,
-    help="Longest side of the frames the models see; 0 keeps the clip's size.")
+    help="Longest side of the frames the models see, at least 32; 0 keeps the clip's size.")
 cols = st.columns(4)
 preload = cols[0].toggle("Model-only timing", False, key="run-preload", persist_state=state.KEEP,
                          help="Decode all frames before timing, so decode time is 0.")
 background = cols[1].toggle("Decode in background", False, key="run-background",
                             persist_state=state.KEEP,
                             help="Decode the next frame in a thread while the model runs.")
-timed = -(-int(max_frames) // int(stride)) - int(warmup)
-if timed <= 0:
-    st.error(f"{warmup} warm-up frames leave no timed frames; lower the warm-up or process more "
-             "frames.")
+options = runner.RunOptions(max_frames=int(max_frames), warmup=int(warmup), stride=int(stride),
+                            max_side=int(max_side) or None, preload=preload,
+                            background_decode=background)
+if upload is not None:
+    options = upload.apply(options)
+processed = options.frames_to_process(info)   # the engine's count: stride and caps included
+timed = processed - int(warmup)
+valid = True
+try:
+    options.check()
+except BenchError as exc:
+    st.error(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    valid = False
+if valid and timed <= 0:
+    st.error(f"{warmup} warm-up frames leave no timed frames of the {processed} processed; "
+             "lower the warm-up or process more frames.")
 
 labels = [c.display for c in configs]
-duplicate = len(set(labels)) != len(labels)
+duplicate = len(set(labels)) != len(labels)   # the engine refuses this too, once started
 if duplicate:
     st.error("Two configurations are the same; change a setting of one of them.")
-ready = bool(configs) and timed > 0 and not duplicate and not busy
+ready = bool(configs) and valid and timed > 0 and not duplicate and not busy
 if not configs and not busy:
     st.warning("Choose at least one backend that can run here.")
 
 left, right = st.columns([1, 3])
 start = left.button("Run benchmark", type="primary", disabled=not ready, key="run-start",
                     icon=":material/play_arrow:", width="stretch")
-right.caption(f"{len(configs)} configuration(s) × {int(max_frames)} frames; the first "
+kept = f" (1 frame in {int(stride)} kept of the first {int(max_frames)})" if stride > 1 else ""
+right.caption(f"{len(configs)} configuration(s) × {processed} frames{kept}; the first "
               f"{int(warmup)} frames of each are warm-up. Models already loaded by an earlier run "
               "come from the cache.")
 if start:
-    options = runner.RunOptions(max_frames=int(max_frames), warmup=int(warmup), stride=int(stride),
-                                max_side=int(max_side) or None, preload=preload,
-                                background_decode=background)
-    if upload is not None:
-        options = upload.apply(options)
     state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache(),
                               keep=upload).start())
     st.rerun()

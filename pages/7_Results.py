@@ -12,15 +12,57 @@ widgets.page_setup("Results", "Every finished run is saved under the results fol
                               "with the command line on another machine can be imported here.")
 CONFIRM = "results-confirm-delete"   # run ids waiting for the delete confirmation
 PICK = "results-pick"                 # the runs the buttons act on
-FLASH = "results-flash"               # a message that survives one rerun
+FLASH = "results-flash"               # (message, errors) that survive one rerun
 COMPARE_COLUMNS = ("fps", "latency_ms_mean", "latency_ms_p95", "model_ms_mean", "detection_rate",
                    "init_ms", "peak_rss_mb", "frames", "status")
 
+
+
+def _mtime(path) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+# Reading runs and zipping them is slow; a folder's mtime changes when a file is added, replaced
+# (atomic writes rename) or removed in it, so it keys the caches to what is on disk.
+@st.cache_data(max_entries=8, show_spinner=False)
+def _list_runs(root: str, stamp: tuple) -> pd.DataFrame:
+    return results.list_runs(Path(root))
+
+
+def _root_stamp(root: Path) -> tuple:
+    """Every run folder with its mtime (a run's run.json is written after its folder)."""
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime) for p in root.iterdir()))
+    except OSError:
+        return ()
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _load(path: str, mtime: float):
+    return results.load(path)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _zip(path: str, mtime: float) -> bytes:
+    return run_import.zip_run(path)
+
+
+def load_run(path):
+    return _load(str(path), _mtime(path))
+
+
 root = results.default_root()
-runs = results.list_runs(root)
+runs = _list_runs(str(root), _root_stamp(root))
 st.caption(f"Results folder: `{root.resolve()}` · {len(runs)} saved run(s).")
 if FLASH in st.session_state:
-    st.success(st.session_state.pop(FLASH))
+    message = st.session_state.pop(FLASH)
+    done, problems = message if isinstance(message, tuple) else (message, [])
+    st.success(done)
+    for problem in problems:
+        st.error(problem)
 
 if len(runs):
     st.dataframe(runs.drop(columns=["path"]), hide_index=True, width="stretch", key="results-list",
@@ -50,7 +92,7 @@ if len(runs):
                                     icon=":material/delete:", width="stretch")
     if open_clicked:
         try:
-            opened = results.load(paths[picked[0]])
+            opened = load_run(paths[picked[0]])
             state.set_current_run(opened)
             if state.clip_path() is None and Path(opened.clip.path).is_file():
                 state.set_clip(opened.clip.path)  # its clip is on this machine: choose it too
@@ -67,16 +109,22 @@ if len(runs):
                    "This cannot be undone.")
         yes, no, _ = st.columns([1, 1, 4])
         if yes.button("Yes, delete", type="primary", key="results-delete-yes", width="stretch"):
-            deleted = []
+            deleted, problems = [], []
             for run_id in pending:
                 try:
                     results.delete(run_id, root)
                     deleted.append(run_id)
                 except BenchError as exc:
-                    st.error(str(exc))
+                    problems.append(str(exc))
+                except OSError as exc:   # permissions, a file held open
+                    problems.append(f"{run_id} could not be deleted: "
+                                    f"{exc.strerror or exc}.")
             st.session_state.pop(CONFIRM, None)
-            st.session_state[FLASH] = f"Deleted {', '.join(deleted)}."
-            st.rerun()
+            if deleted:   # the list changes: show the message after the rerun
+                st.session_state[FLASH] = (f"Deleted {', '.join(deleted)}.", problems)
+                st.rerun()
+            for problem in problems:
+                st.error(problem)
         if no.button("Keep them", key="results-delete-no", width="stretch"):
             st.session_state.pop(CONFIRM, None)
             st.rerun()
@@ -86,7 +134,7 @@ if len(runs):
         tables = []
         for run_id in picked:
             try:
-                loaded = results.load(paths[run_id])
+                loaded = load_run(paths[run_id])
             except BenchError as exc:
                 st.error(str(exc))
                 continue
@@ -105,13 +153,13 @@ if len(runs):
     if len(picked) == 1:
         st.subheader(f"Downloads of {picked[0]}")
         try:
-            chosen = results.load(paths[picked[0]])
+            chosen = load_run(paths[picked[0]])
         except BenchError as exc:
             st.error(str(exc))
         else:
             widgets.downloads(chosen, key="results-dl")
             cols = st.columns(3)
-            cols[0].download_button("Whole run (zip)", run_import.zip_run(paths[picked[0]]),
+            cols[0].download_button("Whole run (zip)", _zip(str(paths[picked[0]]), _mtime(paths[picked[0]])),
                                     file_name=f"{picked[0]}.zip", mime="application/zip",
                                     key="results-dl-zip", on_click="ignore",
                                     icon=":material/folder_zip:",

@@ -15,7 +15,7 @@ widgets.page_setup(
     "runs on the same frames of your clip, in rounds (A B C, B C A, ...) until the time budget is "
     "spent, so a slow moment of the machine cannot pick the winner.")
 
-RESULT = "explorer-result"          # session key: {"table": DataFrame, "meta": dict}
+RESULT = "explorer-result"          # session key: {"table": DataFrame, "meta": dict, "clip": path}
 
 info = widgets.need_clip()
 st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.frames} frames.")
@@ -37,9 +37,14 @@ with right:
     budget = st.slider("Time budget (s)", 5, 600, 90, 5, key="explorer-budget",
                        help="Rounds repeat while the next one fits in the budget; the first round "
                             "always runs in full, since agreement comes from it.")
-    frames = st.slider("Frames from the start of the clip", 10, min(300, max(10, info.frames)),
-                       min(40, max(10, info.frames)), 5, key="explorer-frames",
-                       help="Decoded once per round and held in memory, so only model time counts.")
+    if info.frames > 10:
+        frames = st.slider("Frames from the start of the clip", 10, min(300, info.frames),
+                           min(40, info.frames), 5, key="explorer-frames",
+                           help="Decoded once per round and held in memory, so only model time "
+                                "counts.")
+    else:   # too short for a choice (a slider needs its minimum below its maximum)
+        frames = info.frames
+        st.caption(f"Frames: all {info.frames} of the clip (it is too short to choose fewer).")
     mp_presets = [c.preset for c, why in backends.list_presets()
                   if c.family == "mediapipe" and why is None]
     baseline = st.selectbox("Baseline", mp_presets or ["mediapipe-lite"], key="explorer-baseline",
@@ -66,12 +71,12 @@ if go:
             target=target, cache=state.model_cache(),
             progress=lambda fraction, message: bar.progress(fraction, text=message))
         bar.empty()
-        st.session_state[RESULT] = {"table": table, "meta": dict(table.attrs)}
+        st.session_state[RESULT] = {"table": table, "meta": dict(table.attrs), "clip": info.path}
     except BenchError as exc:
         st.error(str(exc))
 
 found = st.session_state.get(RESULT)
-if not found:
+if not found or found.get("clip") != info.path:   # a result of another clip is not shown
     st.stop()
 table, meta = found["table"].copy(), found["meta"]
 table.attrs = {}    # Streamlit would send them along as JSON, where NaN is not allowed
@@ -82,7 +87,8 @@ best = table[table["best"]]
 if len(best):
     row = best.iloc[0]
     st.success(f"Fastest configuration that meets the target: **{row['changes']}**, "
-               f"{row['fps']:.1f} frames/s, agreement {row['agreement']:.0%}. "
+               f"{row['fps']:.1f} frames/s, model only (frames preloaded), agreement "
+               f"{row['agreement']:.0%}. "
                f"Run it with `-b {row['config']}`.")
 else:
     st.warning("No configuration met the agreement target on this clip.")
@@ -149,6 +155,9 @@ fmt = {name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, for
        for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "frames/s"}
 fmt.update({name: st.column_config.NumberColumn(name, help=meaning, format="percent")
             for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "0-1"})
+fmt["pose_runs_per_frame"] = st.column_config.NumberColumn(
+    "pose_runs_per_frame (runs/frame)", format="%.2f",
+    help=explorer.COLUMNS.get("pose_runs_per_frame", ("", ""))[1])
 fmt.update({name: st.column_config.Column(name, help=meaning)
             for name, (unit, meaning) in explorer.COLUMNS.items() if name not in fmt})
 st.dataframe(table[shown], column_config=fmt, hide_index=True, width="stretch")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -248,6 +249,7 @@ def test_a_replaced_upload_is_deleted_once_no_run_reads_it(app, uploads_dir, mon
     # Picking a sample lets the upload go too (once no run reads it: the current one does).
     at.switch_page("pages/1_Clip.py").run()
     at.radio(key="clip-source").set_value("Sample or clip folder").run()
+    at.selectbox(key="clip-pick").set_value(first_listed_clip()).run()
     assert not at.exception
     assert at.session_state["clip_path"] != str(second.path) and second.path.exists()
 
@@ -338,3 +340,166 @@ def test_the_dashboard_starts_on_the_bundled_sample_and_runs_the_default_pair(ap
     app.switch_page("pages/2_Run.py").run()
     assert not app.exception
     assert not app.button(key="run-start").disabled  # mediapipe-lite vs rtmpose-lightweight
+
+
+def first_listed_clip() -> str:
+    from dashboard import clip_input
+
+    return str(clip_input.available_clips()[0][0][0])
+
+
+# -- review findings ------------------------------------------------------------------------
+def test_looking_at_the_sample_list_keeps_the_upload(app, uploads_dir):
+    at = choose_upload(app, RUNNING)
+    chosen = at.session_state["clip_upload"]
+    at.radio(key="clip-source").set_value("Sample or clip folder").run()
+    assert not at.exception
+    pick = at.selectbox(key="clip-pick")
+    assert pick.value is None                       # the upload is not in the list: nothing shown
+    assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
+    at.run()                                        # a rerun keeps it too
+    assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
+    pick.set_value(first_listed_clip()).run()       # only a pick replaces it
+    assert not at.exception
+    assert at.session_state["clip_path"] != str(chosen.path) and not chosen.path.exists()
+
+
+def run_with(configs, fail, frames=8, warmup=2, run_id=None):
+    """A real runner pass over RUNNING with fake backends; ``fail`` labels fail on frame 0."""
+    from bench import runner
+
+    def create(config, cache=None):
+        return FakeBackend(config.display, fail_at=0 if config.display in fail else None)
+
+    original = backends.create
+    backends.create = create
+    try:
+        return runner.run_benchmark(str(RUNNING), [backends.parse(c) for c in configs],
+                                    runner.RunOptions(max_frames=frames, warmup=warmup),
+                                    run_id=run_id)
+    finally:
+        backends.create = original
+
+
+TRIO = ["mediapipe-lite", "rtmpose-lightweight", "rtmpose-lightweight:det_every=0"]
+
+
+@pytest.mark.parametrize("page", ["pages/5_Accuracy.py", "pages/6_Scorecard.py"])
+def test_a_failed_baseline_is_not_the_default_and_is_refused(app, page):
+    run = run_with(TRIO, fail={"mediapipe-lite"})
+    assert (run.summary.set_index("backend")["status"] == "ok").sum() == 2
+    app.session_state["current_run"] = run
+    at = app.switch_page(page).run()
+    assert not at.exception
+    key = "accuracy-baseline" if "Accuracy" in page else "score-baseline"
+    assert at.selectbox(key=key).value == "rtmpose-lightweight"     # the first that ran
+    assert not [w for w in texts(at.warning) if "failed or has no timed frames" in w]
+    at.selectbox(key=key).set_value("mediapipe-lite").run()          # a failed one, on purpose
+    assert not at.exception
+    warnings = [w for w in texts(at.warning) if "failed or has no timed frames" in w]
+    assert len(warnings) == 1 and "mediapipe-lite" in warnings[0]
+    assert not at.dataframe                                          # no NaN tables, no verdict
+
+
+@pytest.mark.parametrize("page", ["pages/5_Accuracy.py", "pages/6_Scorecard.py"])
+def test_fewer_than_two_backends_that_ran_get_one_sentence(app, page):
+    run = run_with(TRIO[:2], fail={"mediapipe-lite"})
+    app.session_state["current_run"] = run
+    at = app.switch_page(page).run()
+    assert not at.exception
+    assert any("Only 1 of the run's 2 backends ran" in w for w in texts(at.warning))
+    assert not at.dataframe
+
+
+def test_the_explorer_takes_a_clip_of_ten_frames_or_fewer(app, tmp_path):
+    import clipgen
+
+    short = clipgen.sized_clip(tmp_path / "short.mp4", 64, 48, frames=6)
+    app.session_state["clip_path"] = str(short)
+    at = app.switch_page("pages/8_Explorer.py").run()
+    assert not at.exception
+    assert any("all 6 of the clip" in c for c in texts(at.caption))
+
+
+def test_the_saved_scorecard_baseline_is_chosen_when_the_run_is_opened(app, results_root):
+    from bench import scorecard
+
+    run = run_with(TRIO, fail=set(), run_id="20250104-000000-dddddd")
+    results.save(run, results_root)
+    settings = scorecard.settings_for(run)
+    settings.baseline = "rtmpose-lightweight"
+    scorecard.save_settings(run, settings)
+    at = app.switch_page("pages/7_Results.py").run()
+    at.multiselect(key="results-pick").set_value([run.run_id]).run()
+    at.button(key="results-open").click().run()
+    at.switch_page("pages/6_Scorecard.py").run()
+    assert not at.exception
+    assert at.selectbox(key="score-baseline").value == "rtmpose-lightweight"
+
+
+def test_a_delete_that_fails_says_why_after_the_click(app, results_root, monkeypatch):
+    run = run_with(TRIO[:2], fail=set(), run_id="20250105-000000-eeeeee")
+    results.save(run, results_root)
+    at = app.switch_page("pages/7_Results.py").run()
+
+    def refuse(run_id, root=None):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(results, "delete", refuse)
+    at.button(key="results-delete").click().run()
+    at.button(key="results-delete-yes").click().run()
+    assert not at.exception
+    assert any("could not be deleted" in e and "Permission denied" in e for e in texts(at.error))
+    assert not any(s.startswith("Deleted") for s in texts(at.success))
+    assert (results_root / run.run_id).exists()
+
+
+def test_kept_results_belong_to_their_run_and_clip(app, tmp_path):
+    first = run_with(TRIO[:2], fail=set(), run_id="20250106-000000-ffffff")
+    second = run_with(TRIO[:2], fail=set(), run_id="20250107-000000-gggggg")
+    app.session_state["current_run"] = second
+    app.session_state["accuracy-result"] = (first.run_id, pd.DataFrame({"backend": ["x"]}),
+                                            pd.DataFrame())
+    at = app.switch_page("pages/5_Accuracy.py").run()
+    assert not at.exception
+    assert not [d for d in at.dataframe if list(d.value.columns) == ["backend"]]
+    # the Explorer's answer belongs to the clip it was found on
+    at.session_state["explorer-result"] = {"table": pd.DataFrame(), "meta": {},
+                                           "clip": "/elsewhere/other.mp4"}
+    at.session_state["clip_path"] = str(RUNNING)
+    at.switch_page("pages/8_Explorer.py").run()
+    assert not at.exception
+    assert not at.get("subheader") or "Speed versus agreement" not in texts(at.subheader)
+
+
+def test_accuracy_buttons_wait_for_a_running_benchmark(app):
+    class Running:
+        finished = False
+        collected = False
+        clip_path = str(RUNNING)
+
+    app.session_state["current_run"] = run_with(TRIO[:2], fail=set())
+    app.session_state["run_job"] = Running()
+    at = app.switch_page("pages/5_Accuracy.py").run()
+    assert not at.exception
+    button = at.button(key="jump-run")
+    assert button.disabled and "benchmark" in button.help
+
+
+def test_the_run_page_uses_the_engine_count_and_checks(app):
+    app.session_state["clip_path"] = str(RUNNING)
+    at = app.switch_page("pages/2_Run.py").run()
+    at.number_input(key="run-frames").set_value(40)
+    at.number_input(key="run-warmup").set_value(15)
+    at.number_input(key="run-stride").set_value(3)
+    at.run()
+    assert not at.exception
+    assert any("× 14 frames" in c and "1 frame in 3" in c for c in texts(at.caption))
+    assert at.button(key="run-start").disabled                       # 14 - 15 < 1 timed frame
+    at.number_input(key="run-warmup").set_value(2)
+    at.number_input(key="run-max-side").set_value(16)
+    at.run()
+    assert any("at least 32 pixels" in e for e in texts(at.error))
+    assert at.button(key="run-start").disabled
+    at.number_input(key="run-max-side").set_value(0).run()
+    assert not at.button(key="run-start").disabled

@@ -234,5 +234,16 @@ def test_the_stages_add_up_to_the_mean_time_per_frame():
         "pose_ms": [9.0, 5.0, 5.0, 4.0, 4.0],
     })
     table = charts.stage_table(frames).set_index(["backend", "stage"])["ms"]
-    assert table["a"].to_dict() == {"decode": 1.0, "detect": 3.0, "pose": 5.0, "other": 2.0}
-    assert table["b"].to_dict() == {"decode": 2.0, "detect": 0.0, "pose": 4.0, "other": 2.0}
+    none = {"preprocess": 0.0, "postprocess": 0.0}   # columns this table does not have
+    assert table["a"].to_dict() == {"decode": 1.0, "detect": 3.0, "pose": 5.0, "other": 2.0, **none}
+    assert table["b"].to_dict() == {"decode": 2.0, "detect": 0.0, "pose": 4.0, "other": 2.0, **none}
+
+
+def test_where_the_time_goes_shows_measured_pre_and_postprocessing():
+    run = fake_run(frames=6, warmup=1)
+    stages = charts.stage_table(run.frames)
+    assert {"preprocess", "postprocess"} <= set(stages["stage"])
+    pre = stages[(stages["stage"] == "preprocess")]["ms"]
+    assert (pre > 0).all()                 # FakeBackend measures 0.1 ms: not folded into other
+    run.options.stride = 2
+    assert "1 frame in 2 kept" in charts.settings_text(run)

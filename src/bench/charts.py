@@ -17,13 +17,15 @@ from .overlay import BACKEND_COLOURS
 
 DEFAULT_FPS_RATIO = 0.8      # the study's rule: FPS >= 80 % of the baseline's
 CHART_HEIGHT = 260
-# Stage -> how its time is found from the per-frame table; "other" is what is left.
+# Stage -> its column in the per-frame table, in pipeline order; "other" is what is left.
 STAGES: dict[str, str] = {
     "decode": "decode_ms",
+    "preprocess": "preprocess_ms",
     "detect": "detect_ms",
     "pose": "pose_ms",
+    "postprocess": "postprocess_ms",
 }
-STAGE_ORDER = ("decode", "detect", "pose", "other")
+STAGE_ORDER = (*STAGES, "other")
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def settings_text(run) -> str:
         machine += f", {cores} cores"
     extra = []
     if opts.stride and opts.stride > 1:
-        extra.append(f"every {opts.stride}. frame")
+        extra.append(f"1 frame in {opts.stride} kept")
     if opts.max_side:
         extra.append(f"downscaled to {opts.max_side} px")
     if opts.preload:
@@ -67,7 +69,7 @@ def _sized(chart, title: str, height: int, subtitle: str = ""):
 
 _LABEL_AXIS = alt.Axis(labelLimit=320)
 # Stage colours kept apart from the backend colours, so a stage is not read as a backend.
-STAGE_COLOURS = ("#999999", "#e7298a", "#7570b3", "#d9d9d9")
+STAGE_COLOURS = ("#999999", "#66a61e", "#e7298a", "#7570b3", "#e6ab02", "#d9d9d9")
 
 
 def _bar_height(n: int) -> int:
@@ -171,14 +173,14 @@ def latency_distribution(frames: pd.DataFrame, settings: str,
 
 
 def stage_table(frames: pd.DataFrame) -> pd.DataFrame:
-    """Mean milliseconds per frame per stage (decode, detect, pose, other) per backend."""
+    """Mean milliseconds per frame per stage (``STAGE_ORDER``) per backend."""
     timed = _timed(frames)
     rows = []
     for backend, group in timed.groupby("backend", sort=False):
         total = float(group["latency_ms"].mean())
         known = 0.0
         for stage, column in STAGES.items():
-            value = float(group[column].fillna(0).mean())
+            value = float(group[column].fillna(0).mean()) if column in group else 0.0
             rows.append({"backend": backend, "stage": stage, "ms": value})
             known += value
         rows.append({"backend": backend, "stage": "other", "ms": max(0.0, total - known)})
@@ -203,9 +205,12 @@ def stage_chart(frames: pd.DataFrame, settings: str, labels: list[str] | None = 
     )
     chart = _sized(chart, "Where the time goes", _bar_height(len(labels)))
     caption = ("Mean time per timed frame split into stages: decode (reading the video frame), "
-               "detect (the person detector; 0 on frames where it did not run, and MediaPipe's "
-               "own detector is counted inside pose), pose (the pose model) and other "
-               "(resizing, normalising and decoding the model outputs, and overhead). " + settings)
+               "preprocess (resizing and normalising the model inputs), detect (the person "
+               "detector; 0 on frames where it did not run, and MediaPipe's own detector is "
+               "counted inside pose), pose (the pose model), postprocess (decoding the model "
+               "outputs) and other (what the measured stages leave of the frame's time: "
+               "overhead). A stage a backend does not measure separately is counted inside "
+               "pose. " + settings)
     return ChartSpec(chart, caption)
 
 

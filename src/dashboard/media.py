@@ -25,11 +25,41 @@ def file_mtime(path: str) -> float:
     return p.stat().st_mtime if p.exists() else 0.0
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def preview_frames(path: str, indices: tuple[int, ...], max_side: int = PREVIEW_SIDE,
+                   mtime: float = 0.0) -> dict[int, bytes]:
+    """The frames ``indices`` of a clip, downscaled, as JPEG bytes, decoded in one pass.
+
+    Decoding seeks by decoding from frame 0, so a slider over a run's frames would otherwise
+    decode the clip's start again for every new frame; JPEG keeps the cache small.
+    """
+    wanted, out = set(indices), {}
+    for frame in video.iter_frames(path, max_frames=max(indices) + 1, max_side=max_side):
+        if frame.index in wanted:
+            out[frame.index] = cv2.imencode(".jpg", frame.image,
+                                            [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    return out
+
+
+def run_frame_bgr(run, frame_index: int, max_side: int = PREVIEW_SIDE) -> np.ndarray:
+    """One processed frame of ``run``'s clip, downscaled, BGR.
+
+    The run's first frame is decoded alone (quick); any other comes from one pass over every
+    processed frame, cached, so moving the slider on does not decode from the start again.
+    """
+    clip, mtime = run.clip, file_mtime(run.clip.path)
+    ids = tuple(sorted(int(i) for i in run.frames["frame"].unique())) if len(run.frames) else ()
+    if frame_index in ids and frame_index != ids[0]:
+        data = preview_frames(clip.path, ids, max_side, mtime).get(frame_index)
+        if data is not None:
+            return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return cv2.cvtColor(frame_rgb(clip.path, frame_index, max_side, mtime), cv2.COLOR_RGB2BGR)
+
+
 def skeleton_panels(run, frame_index: int, max_side: int = PREVIEW_SIDE) -> list[tuple[str, np.ndarray, dict]]:
     """For each backend: label, RGB frame with its skeleton, and that frame's row of figures."""
     clip = run.clip
-    base = cv2.cvtColor(frame_rgb(clip.path, frame_index, max_side, file_mtime(clip.path)),
-                        cv2.COLOR_RGB2BGR)
+    base = run_frame_bgr(run, frame_index, max_side)
     scale = base.shape[1] / clip.width
     out = []
     for i, label in enumerate(run.summary["backend"]):

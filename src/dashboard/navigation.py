@@ -78,8 +78,7 @@ def choose_default_clip() -> None:
 def run() -> None:
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [st.Page(str(path.relative_to(APP_DIR))) for path in page_files()]
-    page = st.navigation(pages)
-    state.collect_finished_job()
+    page = st.navigation(pages)   # each page picks up a finished run in widgets.page_setup
     choose_default_clip()
     try:
         page.run()

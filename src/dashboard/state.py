@@ -6,7 +6,8 @@ the keys other pages rely on live in one place:
 - ``clip_path``: str path of the chosen clip
 - ``clip_info``: ``bench.video.ClipInfo`` of that clip
 - ``current_run``: ``bench.runner.BenchmarkRun`` of the last finished (or opened) run
-- ``baseline``: label of the baseline backend (default: the run's first MediaPipe one)
+- ``baseline``: label of the baseline backend the user picked (default: the run's first
+  MediaPipe one that ran)
 - ``clip_upload``: ``bench.uploads.AcceptedClip`` of this session's upload, kept until
   another clip replaces it; replaced uploads are deleted once no run reads them
 """
@@ -131,7 +132,8 @@ def history() -> list:
 
 
 def baseline(run=None) -> str | None:
-    """The baseline label for ``run``: the chosen one if the run has it, else its first MediaPipe backend."""
+    """The baseline label for ``run``: the one chosen if the run has it, else its first MediaPipe
+    backend that ran ("ok"), else its first backend that ran, else its first backend."""
     run = run if run is not None else current_run()
     if run is None or not len(run.summary):
         return st.session_state.get(BASELINE)
@@ -140,7 +142,11 @@ def baseline(run=None) -> str | None:
     if chosen in labels:
         return chosen
     families = run.summary["family"].tolist()
-    return next((label for label, fam in zip(labels, families) if fam == "mediapipe"), labels[0])
+    ok = (run.summary["status"] == "ok").tolist() if "status" in run.summary else [True] * len(labels)
+    ranked = ([lb for lb, fam, good in zip(labels, families, ok) if good and fam == "mediapipe"]
+              + [lb for lb, good in zip(labels, ok) if good]
+              + [lb for lb, fam in zip(labels, families) if fam == "mediapipe"] + labels)
+    return ranked[0]
 
 
 def set_baseline(label: str) -> None:

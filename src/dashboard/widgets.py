@@ -45,7 +45,7 @@ def page_setup(title: str, intro: str = "") -> None:
     """Common top of every page: config, finished-run pickup, title."""
     st.set_page_config(page_title=f"{title} · PoseBench", page_icon=":material/directions_run:",
                        layout="wide")
-    state.collect_finished_job()
+    state.collect_finished_job()   # the one place: every page, the start page too, calls this
     st.title(title)
     if intro:
         st.caption(intro)
@@ -188,12 +188,40 @@ def downloads(run, key: str = "dl") -> None:
 
 
 def baseline_picker(run, key: str = "baseline-picker") -> str:
-    """Choose the baseline among the run's backends (shared with other pages)."""
+    """Choose the baseline among the run's backends (shared with other pages).
+
+    Only a change of the picker is remembered, so the default (a backend that ran) is worked out
+    afresh for every run.
+    """
     labels = run.summary["backend"].tolist()
     current = state.baseline(run)
-    chosen = st.selectbox("Baseline", labels, index=labels.index(current), key=key,
-                          help="The configuration the others are measured against "
-                               "(by default the first MediaPipe one).")
-    if chosen != st.session_state.get(state.BASELINE):
-        state.set_baseline(chosen)
-    return chosen
+    if st.session_state.get(key) not in (None, current) and st.session_state.get(key) in labels:
+        st.session_state[key] = current      # chosen on another page meanwhile
+    return st.selectbox("Baseline", labels, index=labels.index(current), key=key,
+                        on_change=lambda: state.set_baseline(st.session_state[key]),
+                        help="The configuration the others are measured against "
+                             "(by default the first MediaPipe one that ran).")
+
+
+def usable_backends(run) -> list[str]:
+    """Labels of the run's backends that ran ("ok") and have timed frames."""
+    summary = run.summary
+    if not len(summary):
+        return []
+    ok = summary["status"] == "ok" if "status" in summary else True
+    timed = summary["frames"].fillna(0) > 0 if "frames" in summary else True
+    return summary.loc[ok & timed, "backend"].tolist()
+
+
+def why_not_comparable(run, baseline: str, candidate: str | None = None) -> str | None:
+    """One sentence when the run cannot give a fair comparison, else None."""
+    usable = usable_backends(run)
+    if len(usable) < 2:
+        return (f"Only {len(usable)} of the run's {len(run.summary)} backends ran and timed "
+                "frames; a comparison needs two, so run the benchmark again with backends "
+                "that work here.")
+    for role, label in (("baseline", baseline), ("candidate", candidate)):
+        if label is not None and label not in usable:
+            return (f"The {role} {label} failed or has no timed frames in this run; pick one "
+                    f"that ran ({', '.join(usable)}).")
+    return None
