@@ -184,3 +184,8 @@ def test_a_setting_of_the_other_family_is_refused(spec):
     """Accepting it would change the label and do nothing."""
     with pytest.raises(BenchError, match="unknown setting"):
         parse(spec)
+
+
+def test_every_preset_says_what_it_is():
+    from backends.config import PRESET_HELP, PRESETS
+    assert set(PRESET_HELP) == set(PRESETS)

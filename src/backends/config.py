@@ -179,7 +179,17 @@ PRESETS: dict[str, BackendConfig] = {c.preset: c for c in _PRESET_LIST}
 
 PRESET_HELP = {
     "mediapipe-lite": "MediaPipe Pose Landmarker lite, VIDEO mode (as the jump app runs it)",
+    "mediapipe-full": "MediaPipe Pose Landmarker full, VIDEO mode",
+    "mediapipe-heavy": "MediaPipe Pose Landmarker heavy, VIDEO mode",
+    "mediapipe-lite-image": "MediaPipe lite, IMAGE mode: its detector on every frame",
+    "mediapipe-full-image": "MediaPipe full, IMAGE mode: its detector on every frame",
+    "mediapipe-heavy-image": "MediaPipe heavy, IMAGE mode: its detector on every frame",
     "rtmpose-lightweight": "rtmlib BodyWithFeet lightweight defaults: YOLOX-tiny on every frame",
+    "rtmpose-balanced": "rtmlib BodyWithFeet balanced: YOLOX-m + RTMPose-m (Halpe-26) on every frame",
+    "rtmpose-performance": "rtmlib BodyWithFeet performance: YOLOX-x + RTMPose-x (Halpe-26) on every frame",
+    "rtmpose-body-lightweight": "rtmlib Body lightweight: YOLOX-tiny + RTMPose-s (COCO-17: no heels or toes)",
+    "rtmpose-body-balanced": "rtmlib Body balanced: YOLOX-m + RTMPose-m (COCO-17)",
+    "rtmpose-body-performance": "rtmlib Body performance: YOLOX-x + RTMPose-x (COCO-17)",
     "rtmpose-lightweight-tuned": ("RTMPose-s with the fair levers: YOLOX-nano only when tracking "
                                   "is lost, one tracked athlete, tight carried box, 2 ORT threads "
                                   "without spinning"),
