@@ -130,12 +130,16 @@ labels = [c.display for c in configs]
 duplicate = len(set(labels)) != len(labels)   # the engine refuses this too, once started
 if duplicate:
     st.error("Two configurations are the same; change a setting of one of them.")
-ready = bool(configs) and valid and timed > 0 and not duplicate and not busy
+other = None if busy else state.busy_reason()   # the Explorer sweep or a jump analysis
+if other:
+    st.warning(other)
+ready = bool(configs) and valid and timed > 0 and not duplicate and not busy and not other
 if not configs and not busy:
     st.warning("Choose at least one backend that can run here.")
 
 left, right = st.columns([1, 3])
 start = left.button("Run benchmark", type="primary", disabled=not ready, key="run-start",
+                    help=other,
                     icon=":material/play_arrow:", width="stretch")
 kept = f" (1 frame in {int(stride)} kept of the first {int(max_frames)})" if stride > 1 else ""
 right.caption(f"{len(configs)} configuration(s) × {processed} frames{kept}; the first "

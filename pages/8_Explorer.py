@@ -7,7 +7,7 @@ import backends
 from bench import explore as explorer
 from bench import results
 from bench.errors import BenchError
-from dashboard import state, widgets
+from dashboard import jobs, state, widgets
 
 widgets.page_setup(
     "Explorer",
@@ -15,7 +15,7 @@ widgets.page_setup(
     "runs on the same frames of your clip, in rounds (A B C, B C A, ...) until the time budget is "
     "spent, so a slow moment of the machine cannot pick the winner.")
 
-RESULT = "explorer-result"          # session key: {"table": DataFrame, "meta": dict, "clip": path}
+RESULT = state.EXPLORER_RESULT      # session key: {"table": DataFrame, "meta": dict, "clip": path}
 
 info = widgets.need_clip()
 st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.frames} frames.")
@@ -55,25 +55,41 @@ with right:
     target = None if auto else st.slider("Agreement target (%)", 0, 100, 95, 1,
                                          key="explorer-target") / 100
 
-running = state.job()
-busy = running is not None and not running.finished
+busy = state.busy_reason()
 if busy:
-    st.warning("A benchmark is running: wait for it, so the two do not share the CPU.")
-go = st.button("Explore", type="primary", key="explorer-go", disabled=busy or not (picked or extra.strip()))
+    st.warning(busy)
+go = st.button("Explore", type="primary", key="explorer-go", help=busy,
+               disabled=bool(busy) or not (picked or extra.strip()))
 
 if go:
     try:
         candidates = [backends.parse(s) for s in picked]
         candidates += [backends.parse(line) for line in extra.splitlines() if line.strip()]
-        bar = st.progress(0.0, text="Loading models...")
-        table = explorer.explore(
-            info.path, candidates, baseline=baseline, budget_s=float(budget), frames=int(frames),
-            target=target, cache=state.model_cache(),
-            progress=lambda fraction, message: bar.progress(fraction, text=message))
-        bar.empty()
-        st.session_state[RESULT] = {"table": table, "meta": dict(table.attrs), "clip": info.path}
     except BenchError as exc:
         st.error(str(exc))
+    else:
+        clip, cache, upload = info.path, state.model_cache(), state.chosen_upload()
+
+        def sweep(job, baseline=baseline, budget=float(budget), frames=int(frames), target=target):
+            job.report(0.0, "Loading models...")
+            return explorer.explore(clip, candidates, baseline=baseline, budget_s=budget,
+                                    frames=frames, target=target, cache=cache,
+                                    progress=job.report, cancel=job.cancel_event)
+
+        state.set_job_of(state.EXPLORE_JOB, jobs.BackgroundJob(
+            sweep, what="the Explorer sweep", clip_path=clip, keep=upload,
+            name="posebench-explore").start())
+        st.rerun()
+
+widgets.job_progress(state.EXPLORE_JOB, "Stops after the current frame; the rounds already "
+                                        "finished are kept (none before the first round ends).")
+sweep_job = state.job_of(state.EXPLORE_JOB)
+if sweep_job is not None and sweep_job.finished and sweep_job.clip_path == info.path:
+    if sweep_job.error:
+        (st.warning if sweep_job.cancelled else st.error)(
+            f"The Explorer sweep stopped: {sweep_job.error}")
+    elif sweep_job.cancelled:
+        st.warning("The Explorer sweep was cancelled; the table has the rounds that finished.")
 
 found = st.session_state.get(RESULT)
 if not found or found.get("clip") != info.path:   # a result of another clip is not shown

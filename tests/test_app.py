@@ -503,3 +503,104 @@ def test_the_run_page_uses_the_engine_count_and_checks(app):
     assert at.button(key="run-start").disabled
     at.number_input(key="run-max-side").set_value(0).run()
     assert not at.button(key="run-start").disabled
+
+
+def wait_for_job(at: AppTest, key: str, timeout: float = 240) -> AppTest:
+    """Poll like a browser would (reruns) until the session's job under ``key`` has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if at.session_state[key].finished:
+            return at.run()
+        time.sleep(0.5)
+    raise AssertionError(f"{key} did not finish in time")
+
+
+def start_explorer(at: AppTest, budget: int = 5) -> AppTest:
+    at.session_state["clip_path"] = str(RUNNING)
+    at.switch_page("pages/8_Explorer.py").run()
+    from bench import explore
+
+    at.multiselect(key="explorer-configs").set_value([explore.default_candidates()[0].spec()])
+    at.slider(key="explorer-budget").set_value(budget)
+    at.slider(key="explorer-frames").set_value(10)
+    at.run()
+    return at.button(key="explorer-go").click().run()
+
+
+@pytest.mark.integration
+def test_the_explorer_runs_in_the_background_across_pages(app):
+    at = start_explorer(app)
+    assert not at.exception
+    job = at.session_state["explore_job"]
+    assert not job.finished                                 # the click returned at once
+    assert at.button(key="explore_job-cancel")              # a Cancel button beside the bar
+    at.switch_page("pages/2_Run.py").run()                  # another page: the sweep goes on
+    assert not at.exception
+    if not job.finished:
+        assert at.button(key="run-start").disabled and "Explorer" in at.button(key="run-start").help
+    at.switch_page("pages/8_Explorer.py").run()
+    at = wait_for_job(at, "explore_job")
+    assert not at.exception
+    assert job.error is None
+    found = at.session_state["explorer-result"]
+    assert found["clip"] == str(RUNNING) and len(found["table"]) >= 2
+    assert "Speed versus agreement" in texts(at.subheader)
+    assert not at.button(key="explorer-go").disabled
+
+
+@pytest.mark.integration
+def test_the_explorer_sweep_can_be_cancelled(app):
+    at = start_explorer(app, budget=600)
+    job = at.session_state["explore_job"]
+    at.button(key="explore_job-cancel").click().run()
+    at = wait_for_job(at, "explore_job", timeout=120)
+    assert not at.exception
+    assert job.cancelled and job.elapsed_s() < 120          # far from the 600 s budget
+    assert any("Explorer sweep" in w for w in texts(at.warning))
+    assert not at.button(key="explorer-go").disabled
+
+
+def test_the_jump_analysis_runs_in_the_background(app, results_root):
+    import threading
+
+    from bench import jump
+
+    run = run_with(TRIO[:2], fail=set(), run_id="20250108-000000-hhhhhh")
+    results.save(run, results_root)
+    app.session_state["current_run"] = run
+    release = threading.Event()
+    seen = {}
+
+    def analyse(clip_path, config, kind="cmj", *, cache=None, quality="balanced",
+                progress=None, cancel=None):
+        seen["thread"] = threading.current_thread().name
+        progress(config.display, 1, 2)
+        release.wait(30)
+        flight = 0.5 if config.display == run.configs[0].display else 0.52
+        return jump.JumpResult(backend=config.display, kind=kind, flight_time_s=flight)
+
+    original = jump.analyse
+    jump.analyse = analyse
+    try:
+        at = app.switch_page("pages/5_Accuracy.py").run()
+        at.button(key="jump-run").click().run()
+        assert not at.exception
+        job = at.session_state["jump_job"]
+        assert not job.finished and at.button(key="jump_job-cancel")
+        assert at.button(key="jump-run").disabled                       # one heavy job at a time
+        at.switch_page("pages/8_Explorer.py").run()
+        assert at.button(key="explorer-go").disabled
+        assert "jump analysis" in at.button(key="explorer-go").help
+        release.set()
+        at.switch_page("pages/5_Accuracy.py").run()
+        at = wait_for_job(at, "jump_job", timeout=30)
+    finally:
+        jump.analyse = original
+    assert not at.exception
+    assert seen["thread"] == "posebench-jump"
+    kept_run_id, table = at.session_state["jump-result"]
+    assert kept_run_id == run.run_id and list(table["flight_time_s"]) == [0.5, 0.52]
+    assert table["flight_time_diff_ms"].iloc[1] == pytest.approx(20)
+    assert (results_root / run.run_id / "jump.csv").exists()            # saved beside the run
+    assert any("Jump analysis done" in s for s in texts(at.success))
+    assert not at.button(key="jump-run").disabled

@@ -109,6 +109,9 @@ def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
     at.run()
     at.button(key="explorer-go").click().run()
     assert not at.exception, at.exception
+    assert at.session_state["explore_job"].wait(240)    # the sweep runs in the background
+    at.run()
+    assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3

@@ -1,8 +1,12 @@
-"""A benchmark run in a background thread, with progress and a cancel switch.
+"""Heavy work in a background thread, with progress and a cancel switch.
 
-The page starts a ``RunJob`` and polls it; the thread never touches Streamlit.
-When the run ends, the job saves it with ``bench.results.save`` itself, so a
-closed browser tab loses nothing that was measured.
+``BackgroundJob(target, ...)`` runs ``target(job)`` in a daemon thread; the
+target reports with ``job.report(fraction, text)`` and checks
+``job.cancel_event``. The page starts a job and polls it; the thread never
+touches Streamlit. ``RunJob`` is the benchmark run built on it: when the run
+ends, it saves it with ``bench.results.save`` itself, so a closed browser tab
+loses nothing that was measured. The Explorer sweep and the jump analysis are
+plain ``BackgroundJob``s.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from bench import results, runner
 from bench.errors import BenchError
@@ -41,60 +46,56 @@ class BackendProgress:
         return base
 
 
-class RunJob:
-    """One benchmark run in a daemon thread; ``cancel()`` stops it after the current frame."""
+class BackgroundJob:
+    """``target(job)`` in a daemon thread; ``cancel()`` asks it to stop (it checks ``cancel_event``).
 
-    def __init__(self, clip_path: str, configs: list, options: runner.RunOptions,
-                 cache=None, results_root: Path | None = None, keep=None):
-        self.clip_path = str(clip_path)
-        self.keep = keep                # e.g. the upload whose file the run reads: alive until done
-        self.configs = list(configs)
-        self.labels = [c.display for c in self.configs]
-        self.options = options
-        self.run_id = runner.new_run_id()
-        self.results_root = results_root
+    ``result`` is what the target returned; ``error`` one sentence when it raised.
+    ``what`` names the work for the other pages ("a benchmark", "the Explorer sweep").
+    """
+
+    what = "a job"
+
+    def __init__(self, target: Callable[["BackgroundJob"], Any] | None = None, *,
+                 what: str | None = None, clip_path: str | None = None, keep=None,
+                 name: str = "posebench-job", **info):
+        self._target = target
+        if what:
+            self.what = what
+        self.clip_path = str(clip_path) if clip_path is not None else None
+        self.keep = keep                # e.g. the upload whose file the job reads: alive until done
+        self.info = dict(info)          # what the page needs to collect the result (run id, ...)
         self.cancel_event = threading.Event()
-        self.run = None                 # BenchmarkRun when finished
-        self.error: str | None = None   # one sentence when the whole run could not happen
-        self.saved_to: Path | None = None
-        self.save_error: str | None = None
+        self.result = None
+        self.error: str | None = None   # one sentence when the whole job could not happen
         self.collected = False          # the page has taken the result into the session
         self.started_at = time.time()
         self.ended_at: float | None = None
-        self._cache = cache
         self._lock = threading.Lock()
-        self._progress: dict[str, tuple[int, int, float]] = {}
-        self._latest: str | None = None
+        self._fraction = 0.0
+        self._text = "starting"
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._work, name=f"posebench-run-{self.run_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
 
-    def start(self) -> "RunJob":
+    def start(self):
         self._thread.start()
         return self
 
     # -- thread -----------------------------------------------------------------
-    def _on_progress(self, label: str, done: int, total: int, elapsed_s: float) -> None:
+    def report(self, fraction: float, text: str) -> None:
         with self._lock:
-            self._progress[label] = (done, total, elapsed_s)
-            self._latest = label
+            self._fraction = min(1.0, max(0.0, float(fraction)))
+            self._text = text
+
+    def _execute(self):
+        return self._target(self)
 
     def _work(self) -> None:
         try:
-            run = runner.run_benchmark(self.clip_path, self.configs, self.options, cache=self._cache,
-                                       progress=self._on_progress, cancel=self.cancel_event,
-                                       run_id=self.run_id)
+            self.result = self._execute()
         except BenchError as exc:
             self.error = str(exc)
         except Exception as exc:  # never a traceback in the page
-            self.error = f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"
-        else:
-            self.run = run
-            if len(run.frames):
-                try:
-                    self.saved_to = results.save(run, self.results_root)
-                except (BenchError, OSError) as exc:
-                    self.save_error = f"the run could not be saved: {exc}"
+            self.error = f"it stopped unexpectedly: {type(exc).__name__}: {exc}"
         finally:
             self.ended_at = time.time()
             self.keep = None
@@ -115,9 +116,63 @@ class RunJob:
     def cancelling(self) -> bool:
         return self.cancel_event.is_set() and not self.finished
 
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
     def elapsed_s(self) -> float:
         return (self.ended_at or time.time()) - self.started_at
 
+    def overall(self) -> tuple[float, str]:
+        """(fraction done 0-1, what it is doing)."""
+        with self._lock:
+            return self._fraction, self._text
+
+
+class RunJob(BackgroundJob):
+    """One benchmark run in a daemon thread; ``cancel()`` stops it after the current frame."""
+
+    what = "a benchmark"
+
+    def __init__(self, clip_path: str, configs: list, options: runner.RunOptions,
+                 cache=None, results_root: Path | None = None, keep=None):
+        self.run_id = runner.new_run_id()
+        super().__init__(clip_path=clip_path, keep=keep, name=f"posebench-run-{self.run_id}")
+        self.configs = list(configs)
+        self.labels = [c.display for c in self.configs]
+        self.options = options
+        self.results_root = results_root
+        self.run = None                 # BenchmarkRun when finished
+        self.saved_to: Path | None = None
+        self.save_error: str | None = None
+        self._cache = cache
+        self._progress: dict[str, tuple[int, int, float]] = {}
+        self._latest: str | None = None
+
+    # -- thread -----------------------------------------------------------------
+    def _on_progress(self, label: str, done: int, total: int, elapsed_s: float) -> None:
+        with self._lock:
+            self._progress[label] = (done, total, elapsed_s)
+            self._latest = label
+
+    def _execute(self):
+        try:
+            run = runner.run_benchmark(self.clip_path, self.configs, self.options, cache=self._cache,
+                                       progress=self._on_progress, cancel=self.cancel_event,
+                                       run_id=self.run_id)
+        except BenchError:
+            raise
+        except Exception as exc:  # never a traceback in the page
+            raise BenchError(f"the run stopped unexpectedly: {type(exc).__name__}: {exc}") from exc
+        self.run = run
+        if len(run.frames):
+            try:
+                self.saved_to = results.save(run, self.results_root)
+            except (BenchError, OSError) as exc:
+                self.save_error = f"the run could not be saved: {exc}"
+        return run
+
+    # -- page side ----------------------------------------------------------------
     def progress(self) -> list[BackendProgress]:
         """One entry per backend, in run order."""
         with self._lock:
@@ -160,4 +215,4 @@ class RunJob:
         return left
 
 
-__all__ = ["RunJob", "BackendProgress"]
+__all__ = ["BackgroundJob", "RunJob", "BackendProgress"]

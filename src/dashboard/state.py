@@ -25,6 +25,11 @@ CLIP_INFO = "clip_info"
 CURRENT_RUN = "current_run"
 BASELINE = "baseline"
 JOB = "run_job"              # dashboard.jobs.RunJob of the run in progress (or just finished)
+EXPLORE_JOB = "explore_job"  # dashboard.jobs.BackgroundJob of the Explorer sweep
+JUMP_JOB = "jump_job"        # dashboard.jobs.BackgroundJob of the Accuracy page's jump analysis
+JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB)
+EXPLORER_RESULT = "explorer-result"  # {"table": DataFrame, "meta": dict, "clip": path}
+JUMP_RESULT = "jump-result"          # (run id, jump table) of the last jump analysis
 HISTORY = "run_history"      # earlier runs of this browser session, newest first
 HISTORY_LIMIT = 5            # runs kept in memory per session (saved runs stay on disk)
 UPLOAD = "clip_upload"       # bench.uploads.AcceptedClip uploaded in this session
@@ -98,8 +103,8 @@ def release_retired() -> None:
 
     The current run keeps its clip so Compare can still draw its frames.
     """
-    running, run = job(), current_run()
-    in_use = {str(running.clip_path)} if running is not None and not running.finished else set()
+    run = current_run()
+    in_use = {str(j.clip_path) for j in running_jobs() if j.clip_path}
     if run is not None:
         in_use.add(str(run.clip.path))
     kept = []
@@ -166,13 +171,57 @@ def set_job(new_job) -> None:
     st.session_state[JOB] = new_job
 
 
+def job_of(key: str):
+    """The job kept under ``key`` (one of ``JOB_KEYS``), running or finished."""
+    return st.session_state.get(key)
+
+
+def set_job_of(key: str, new_job) -> None:
+    st.session_state[key] = new_job
+
+
+def running_jobs() -> list:
+    """This session's jobs still running (a benchmark, the Explorer sweep, a jump analysis)."""
+    return [j for j in (st.session_state.get(k) for k in JOB_KEYS)
+            if j is not None and not j.finished]
+
+
+def busy_reason() -> str | None:
+    """Why a heavy job cannot start now (one sentence), or None when none of this session runs."""
+    running = [(k, st.session_state.get(k)) for k in JOB_KEYS]
+    running = [(k, j) for k, j in running if j is not None and not j.finished]
+    if not running:
+        return None
+    key, first = running[0]
+    what = getattr(first, "what", None) or ("a benchmark" if key == JOB else "a job")
+    return (f"{what[:1].upper()}{what[1:]} of this session is running: wait for it, so the two "
+            "do not share the CPU.")
+
+
 def collect_finished_job() -> None:
-    """When the background run has finished, make its result the current run (once)."""
+    """Take each finished background job's result into the session (once).
+
+    A benchmark becomes the current run; an Explorer sweep the Explorer's result for its
+    clip; a jump analysis the jump result of its run (already saved beside the run).
+    """
     running = job()
-    if running is None or not running.finished or running.collected:
-        return
-    running.collected = True
-    if running.run is not None:
-        set_current_run(running.run)
-    else:
+    if running is not None and running.finished and not running.collected:
+        running.collected = True
+        if running.run is not None:
+            set_current_run(running.run)
+        else:
+            release_retired()
+    sweep = job_of(EXPLORE_JOB)
+    if sweep is not None and sweep.finished and not sweep.collected:
+        sweep.collected = True
+        if sweep.result is not None:
+            st.session_state[EXPLORER_RESULT] = {"table": sweep.result,
+                                                 "meta": dict(sweep.result.attrs),
+                                                 "clip": sweep.clip_path}
+        release_retired()
+    jumping = job_of(JUMP_JOB)
+    if jumping is not None and jumping.finished and not jumping.collected:
+        jumping.collected = True
+        if jumping.result is not None:
+            st.session_state[JUMP_RESULT] = (jumping.info["run_id"], jumping.result)
         release_retired()

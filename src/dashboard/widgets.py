@@ -58,9 +58,38 @@ def sidebar_status() -> None:
         st.caption(f"**Clip:** {info.name}" if info else "**Clip:** none chosen yet")
         run = state.current_run()
         st.caption(f"**Current run:** {run.run_id}" if run else "**Current run:** none yet")
-        running = state.job()
-        if running is not None and not running.finished:
-            st.caption(":orange[A benchmark is running]")
+        for running in state.running_jobs():
+            what = getattr(running, "what", None) or "a benchmark"
+            st.caption(f":orange[{what[:1].upper()}{what[1:]} is running]")
+
+
+def job_progress(key: str, cancel_help: str, poll_s: float = 0.5) -> None:
+    """A progress bar and a Cancel button for the session's background job under ``key``.
+
+    Polls while the job runs and reruns the whole page once it has finished, so the
+    page picks up the result (``state.collect_finished_job``).
+    """
+    @st.fragment(run_every=poll_s)
+    def panel() -> None:
+        job = state.job_of(key)
+        if job is None:
+            return
+        if job.finished:
+            if not job.collected:
+                st.rerun()
+            return
+        fraction, text = job.overall()
+        st.progress(fraction, text=text)
+        st.caption(f"Running for {job.elapsed_s():.0f} s; you can use other pages meanwhile.")
+        if job.cancelling:
+            st.warning("Cancelling…")
+        else:
+            st.button("Cancel", key=f"{key}-cancel", on_click=job.cancel, icon=":material/stop:",
+                      help=cancel_help)
+
+    job = state.job_of(key)
+    if job is not None and not job.finished:
+        panel()
 
 
 def page_link(name: str) -> None:
