@@ -94,8 +94,10 @@ if len(runs):
         try:
             opened = load_run(paths[picked[0]])
             state.set_current_run(opened)
-            if state.clip_path() is None and Path(opened.clip.path).is_file():
-                state.set_clip(opened.clip.path)  # its clip is on this machine: choose it too
+            # Its clip is on this machine: choose it too, unless an upload is chosen (that
+            # would be let go, and uploading again is costly).
+            if state.chosen_upload() is None and Path(opened.clip.path).is_file():
+                state.set_clip(opened.clip.path)
         except BenchError as exc:
             st.error(str(exc))
         else:

@@ -287,6 +287,7 @@ def test_results_page_opens_and_compares_saved_runs(app, results_root, tmp_path)
     at.multiselect(key="results-pick").set_value([first.run_id]).run()
     at.button(key="results-open").click().run()
     assert at.session_state["current_run"].run_id == first.run_id
+    assert at.session_state["clip_path"] == str(RUNNING)  # the run's clip is here: chosen too
     at.multiselect(key="results-pick").set_value([first.run_id, second.run_id]).run()
     assert not at.exception
     compared = at.dataframe[-1].value  # the side-by-side table comes last
