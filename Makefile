@@ -28,12 +28,13 @@ endif
 POSEBENCH_UPLOAD_MB ?= 200
 export POSEBENCH_UPLOAD_MB
 
-.PHONY: help setup chromium run test bench clean-venv
+.PHONY: help setup chromium run test lint bench clean-venv
 
 help:
 	@echo "make setup    create .venv, install pinned packages, fetch models and the sample clip"
 	@echo "make run      setup, then start the dashboard on http://$(ADDRESS):$(PORT) (PORT=..., ADDRESS=..., POSEBENCH_UPLOAD_MB=...)"
 	@echo "make test     setup + Debian chromium, then run the whole test suite"
+	@echo "make lint     ruff (lint and format), the layer contract (import-linter) and mypy"
 	@echo "make bench    setup, then the performance benchmark (BENCH_ARGS=...)"
 
 setup:
@@ -55,8 +56,15 @@ test: setup chromium
 	if [ $$status -eq 5 ]; then echo "make test: FAILED: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
+# Lint: ruff (lint + format), the layer contract (import-linter) and mypy.
+lint: setup
+	$(VENV)/bin/ruff check src tests pages app.py scripts
+	$(VENV)/bin/ruff format --check src tests pages app.py scripts
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
 bench: setup
-	$(PY) -m bench perf $(BENCH_ARGS)
+	$(PY) -m posebench perf $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,4 +1,5 @@
 """PoseBench dashboard. Run with `streamlit run app.py` (see docs/dashboard.md)."""
-from dashboard import navigation
+
+from posebench.dashboard import navigation
 
 navigation.run()

@@ -1,20 +1,24 @@
 """Page 1: choose the clip (upload or bundled sample), see a frame and its metadata."""
+
 from pathlib import Path
 
 import streamlit as st
 
-from bench import uploads, video
-from bench.errors import BenchError
-from dashboard import clip_input, media, state, widgets
+from posebench.core.errors import BenchError
+from posebench.dashboard import clip_input, media, state, widgets
+from posebench.io import uploads, video
 
-widgets.page_setup("Clip", "The video every backend will run on. Phone clips are fine: "
-                           "rotation metadata is applied and frames are counted by decoding them.")
+widgets.page_setup(
+    "Clip",
+    "The video every backend will run on. Phone clips are fine: "
+    "rotation metadata is applied and frames are counted by decoding them.",
+)
 
 SOURCES = ("Sample or clip folder", "Upload a video")
-UPLOAD_ID = "clip-upload-id"        # file_id of the upload already accepted
-REFUSED = "clip-upload-refused"     # (file_id, sentence) of the upload last refused
-PORTRAIT_WIDTH = 300                # px, so a portrait preview fits a 800 px high window
-PICK_ERROR = "clip-pick-error"      # sentence of a picked clip that could not be used
+UPLOAD_ID = "clip-upload-id"  # file_id of the upload already accepted
+REFUSED = "clip-upload-refused"  # (file_id, sentence) of the upload last refused
+PORTRAIT_WIDTH = 300  # px, so a portrait preview fits a 800 px high window
+PICK_ERROR = "clip-pick-error"  # sentence of a picked clip that could not be used
 
 
 def pick_clip() -> None:
@@ -34,44 +38,48 @@ is_upload = state.chosen_upload() is not None
 left, right = st.columns([2, 3], gap="large")
 
 with left:
-    source = st.radio("Source", SOURCES, index=1 if is_upload else 0, horizontal=True,
-                      key="clip-source")
+    source = st.radio("Source", SOURCES, index=1 if is_upload else 0, horizontal=True, key="clip-source")
     if source == SOURCES[0]:
         clips, why_no_sample = clip_input.available_clips()
         if why_no_sample:
             st.caption(f"No bundled sample: {why_no_sample}.")
         if not clips:
-            st.warning("No clips found here: upload one, or set POSEBENCH_CLIP_DIRS to a folder "
-                       "of videos.")
+            st.warning("No clips found here: upload one, or set POSEBENCH_CLIP_DIRS to a folder of videos.")
         else:
             paths = [str(path) for path, _label in clips]
             labels = dict(zip(paths, (label for _path, label in clips)))
-            st.selectbox("Clip", paths, index=paths.index(current) if current in paths else None,
-                         format_func=labels.get, key="clip-pick", on_change=pick_clip,
-                         placeholder="Pick a clip to replace your upload" if is_upload
-                         else "Pick a clip",
-                         help="The bundled sample first, then the videos in the folders "
-                              "of POSEBENCH_CLIP_DIRS.")
+            st.selectbox(
+                "Clip",
+                paths,
+                index=paths.index(current) if current in paths else None,
+                format_func=labels.get,
+                key="clip-pick",
+                on_change=pick_clip,
+                placeholder="Pick a clip to replace your upload" if is_upload else "Pick a clip",
+                help="The bundled sample first, then the videos in the folders of POSEBENCH_CLIP_DIRS.",
+            )
             if PICK_ERROR in st.session_state:
                 st.error(st.session_state.pop(PICK_ERROR))
     else:
         limit = clip_input.upload_limit_mb()
         upload = st.file_uploader(
             f"Video file ({', '.join(clip_input.ACCEPTED_TYPES)}; at most {limit} MB)",
-            type=list(clip_input.ACCEPTED_TYPES), max_upload_size=limit, key="clip-upload",
+            type=list(clip_input.ACCEPTED_TYPES),
+            max_upload_size=limit,
+            key="clip-upload",
             help="The file stays on this server only for the benchmark. It is judged by its "
-                 "content: a frame must decode.")
+            "content: a frame must decode.",
+        )
         refused = st.session_state.get(REFUSED)
         if upload is None:
             st.session_state.pop(REFUSED, None)
         elif refused and refused[0] == upload.file_id:
-            st.error(refused[1])                     # refused before: not checked again
+            st.error(refused[1])  # refused before: not checked again
         elif upload.file_id != st.session_state.get(UPLOAD_ID) or not is_upload:
             try:
-                with st.spinner(f"Checking {uploads.safe_label(upload.name)}: decoding every "
-                                "frame…"):
+                with st.spinner(f"Checking {uploads.safe_label(upload.name)}: decoding every frame…"):
                     accepted = clip_input.save_upload(upload)
-            except BenchError as exc:                # the clip chosen before stays chosen
+            except BenchError as exc:  # the clip chosen before stays chosen
                 st.session_state[REFUSED] = (upload.file_id, str(exc))
                 st.error(str(exc))
             else:
@@ -96,19 +104,26 @@ with right:
     else:
         frame_index = 0
         if info.frames > 1:
-            frame_index = st.slider("Preview frame", 0, info.frames - 1, 0, key="clip-preview",
-                                    help="Decoded frame index, from 0.")
+            frame_index = st.slider(
+                "Preview frame",
+                0,
+                info.frames - 1,
+                0,
+                key="clip-preview",
+                help="Decoded frame index, from 0.",
+            )
         try:
-            st.image(media.frame_rgb(info.path, frame_index, mtime=media.file_mtime(info.path)),
-                     caption=f"{info.name}, frame {frame_index} (shown at most "
-                             f"{media.PREVIEW_SIDE} px)",
-                     width=PORTRAIT_WIDTH if info.height > info.width else "stretch")
+            st.image(
+                media.frame_rgb(info.path, frame_index, mtime=media.file_mtime(info.path)),
+                caption=f"{info.name}, frame {frame_index} (shown at most {media.PREVIEW_SIDE} px)",
+                width=PORTRAIT_WIDTH if info.height > info.width else "stretch",
+            )
         except BenchError as exc:
             st.error(str(exc))
 
 if info is not None:
     with left:
-        upload = state.chosen_upload()   # first, so they are read: edit list, rotation, VFR, 4K
+        upload = state.chosen_upload()  # first, so they are read: edit list, rotation, VFR, 4K
         for notice in upload.notices if upload is not None else video.clip_notices(info):
             st.info(notice, icon=":material/info:")
         rows = (
@@ -118,11 +133,15 @@ if info is not None:
             ("Duration", f"{info.duration_s:.2f} s"),
             ("Rotation", f"{info.rotation}° (frames are turned upright)" if info.rotation else "0°"),
             ("Codec", info.codec),
-            ("File size", f"{info.bytes / 1024 ** 2:.1f} MB"),
+            ("File size", f"{info.bytes / 1024**2:.1f} MB"),
         )
         wrappable = "".join(f"{ch}\u200b" if ch in "_.-" else ch for ch in info.name)
-        st.markdown(f"| Clip | {wrappable} |\n|---|---|\n"
-                    + "\n".join(f"| {label} | {value} |" for label, value in rows))
-        st.caption("Decoded frames are the frames a decoder returns, the count every figure uses; "
-                   "duration is decoded frames / frame rate.")
+        st.markdown(
+            f"| Clip | {wrappable} |\n|---|---|\n"
+            + "\n".join(f"| {label} | {value} |" for label, value in rows)
+        )
+        st.caption(
+            "Decoded frames are the frames a decoder returns, the count every figure uses; "
+            "duration is decoded frames / frame rate."
+        )
         widgets.page_link("run")

@@ -1,15 +1,19 @@
 """Page 2: pick backends and settings, run them on the clip, watch progress, see the results."""
+
 import streamlit as st
 
-import backends
-from backends.config import PRESET_HELP, override, parse
-from bench import runner
-from bench.errors import BenchError
-from dashboard import jobs, state, widgets
-from dashboard.settings_form import settings_form
+from posebench import backends
+from posebench.backends.config import PRESET_HELP, override, parse
+from posebench.core.errors import BenchError
+from posebench.dashboard import jobs, state, widgets
+from posebench.dashboard.settings_form import settings_form
+from posebench.engine import runner
 
-widgets.page_setup("Run", "Every chosen backend processes the same frames of the clip, one "
-                          "after another so they never share the CPU.")
+widgets.page_setup(
+    "Run",
+    "Every chosen backend processes the same frames of the clip, one "
+    "after another so they never share the CPU.",
+)
 
 DEFAULT_PRESETS = ("mediapipe-lite", "rtmpose-lightweight")
 FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose (rtmlib, ONNX Runtime)"}
@@ -17,11 +21,16 @@ DEFAULT_FRAME_CAP = 300
 POLL_SECONDS = 0.5
 
 info = widgets.need_clip()
-upload = state.chosen_upload()   # an upload may need downscaling (4K and up)
-downscale = (f" Frames are downscaled to {upload.max_side} px on the longer side for the models."
-             if upload is not None and upload.max_side else "")
-st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.fps:.2f} frames/s, "
-           f"{info.frames} frames ({info.duration_s:.1f} s).{downscale}")
+upload = state.chosen_upload()  # an upload may need downscaling (4K and up)
+downscale = (
+    f" Frames are downscaled to {upload.max_side} px on the longer side for the models."
+    if upload is not None and upload.max_side
+    else ""
+)
+st.caption(
+    f"Clip **{info.name}**: {info.width}×{info.height} px, {info.fps:.2f} frames/s, "
+    f"{info.frames} frames ({info.duration_s:.1f} s).{downscale}"
+)
 
 running = state.job()
 busy = running is not None and not running.finished
@@ -38,11 +47,14 @@ for col, (family, title) in zip(family_cols, FAMILY_TITLES.items()):
             if config.family != family:
                 continue
             label = f"{config.preset} (not available here)" if reason else config.preset
-            use = st.checkbox(label, value=config.preset in DEFAULT_PRESETS and not reason,
-                              disabled=bool(reason) or busy, key=f"use-{config.preset}",
-                              persist_state=state.KEEP,
-                              help=f"Not available here: {reason}." if reason
-                              else PRESET_HELP.get(config.preset))
+            use = st.checkbox(
+                label,
+                value=config.preset in DEFAULT_PRESETS and not reason,
+                disabled=bool(reason) or busy,
+                key=f"use-{config.preset}",
+                persist_state=state.KEEP,
+                help=f"Not available here: {reason}." if reason else PRESET_HELP.get(config.preset),
+            )
             if use and not reason:
                 chosen.append(config)
 unavailable = [(c.preset, reason) for c, reason in presets if reason]
@@ -69,10 +81,12 @@ for base in chosen:
 with st.expander("More configurations (same preset with other settings)"):
     extra = st.text_area(
         "One per line, as PRESET:key=value,key=value",
-        key="run-extra-specs", persist_state=state.KEEP,
+        key="run-extra-specs",
+        persist_state=state.KEEP,
         placeholder="rtmpose-lightweight:det_every=0,person=tracked",
         help="Compare settings of one preset, e.g. the detector on every frame against only when "
-             "tracking is lost. The same form as the command line's --backend.")
+        "tracking is lost. The same form as the command line's --backend.",
+    )
     for line in filter(None, (ln.strip() for ln in extra.splitlines())):
         try:
             config = parse(line)
@@ -91,30 +105,65 @@ if st.session_state.get("run-frames", 0) > info.frames:  # kept from a longer cl
     st.session_state["run-frames"] = info.frames
 cols = st.columns(4)
 max_frames = cols[0].number_input(
-    "Frames to process", 1, info.frames, min(info.frames, DEFAULT_FRAME_CAP), 1, key="run-frames",
+    "Frames to process",
+    1,
+    info.frames,
+    min(info.frames, DEFAULT_FRAME_CAP),
+    1,
+    key="run-frames",
     persist_state=state.KEEP,
-    help="From the start of the clip, per backend (warm-up included).")
+    help="From the start of the clip, per backend (warm-up included).",
+)
 warmup = cols[1].number_input(
-    "Warm-up frames", 0, 1000, 10, 1, key="run-warmup", persist_state=state.KEEP,
+    "Warm-up frames",
+    0,
+    1000,
+    10,
+    1,
+    key="run-warmup",
+    persist_state=state.KEEP,
     help="The first frames of each backend are processed but left out of the timings "
-         "(caches and thread pools settle).")
-stride = cols[2].number_input("Use every n-th frame", 1, 100, 1, 1, key="run-stride",
-                              persist_state=state.KEEP, help="1 = every frame.")
+    "(caches and thread pools settle).",
+)
+stride = cols[2].number_input(
+    "Use every n-th frame", 1, 100, 1, 1, key="run-stride", persist_state=state.KEEP, help="1 = every frame."
+)
 max_side = cols[3].number_input(
-    "Downscale to (px, 0 = off)", 0, 4096, 0, 16, key="run-max-side", persist_state=state.KEEP,
-    help="Longest side of the frames the models see, at least 32; 0 keeps the clip's size.")
+    "Downscale to (px, 0 = off)",
+    0,
+    4096,
+    0,
+    16,
+    key="run-max-side",
+    persist_state=state.KEEP,
+    help="Longest side of the frames the models see, at least 32; 0 keeps the clip's size.",
+)
 cols = st.columns(4)
-preload = cols[0].toggle("Model-only timing", False, key="run-preload", persist_state=state.KEEP,
-                         help="Decode all frames before timing, so decode time is 0.")
-background = cols[1].toggle("Decode in background", False, key="run-background",
-                            persist_state=state.KEEP,
-                            help="Decode the next frame in a thread while the model runs.")
-options = runner.RunOptions(max_frames=int(max_frames), warmup=int(warmup), stride=int(stride),
-                            max_side=int(max_side) or None, preload=preload,
-                            background_decode=background)
+preload = cols[0].toggle(
+    "Model-only timing",
+    False,
+    key="run-preload",
+    persist_state=state.KEEP,
+    help="Decode all frames before timing, so decode time is 0.",
+)
+background = cols[1].toggle(
+    "Decode in background",
+    False,
+    key="run-background",
+    persist_state=state.KEEP,
+    help="Decode the next frame in a thread while the model runs.",
+)
+options = runner.RunOptions(
+    max_frames=int(max_frames),
+    warmup=int(warmup),
+    stride=int(stride),
+    max_side=int(max_side) or None,
+    preload=preload,
+    background_decode=background,
+)
 if upload is not None:
     options = upload.apply(options)
-processed = options.frames_to_process(info)   # the engine's count: stride and caps included
+processed = options.frames_to_process(info)  # the engine's count: stride and caps included
 timed = processed - int(warmup)
 valid = True
 try:
@@ -123,14 +172,16 @@ except BenchError as exc:
     st.error(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     valid = False
 if valid and timed <= 0:
-    st.error(f"{warmup} warm-up frames leave no timed frames of the {processed} processed; "
-             "lower the warm-up or process more frames.")
+    st.error(
+        f"{warmup} warm-up frames leave no timed frames of the {processed} processed; "
+        "lower the warm-up or process more frames."
+    )
 
 labels = [c.display for c in configs]
-duplicate = len(set(labels)) != len(labels)   # the engine refuses this too, once started
+duplicate = len(set(labels)) != len(labels)  # the engine refuses this too, once started
 if duplicate:
     st.error("Two configurations are the same; change a setting of one of them.")
-other = None if busy else state.busy_reason()   # the Explorer sweep or a jump analysis
+other = None if busy else state.busy_reason()  # the Explorer sweep or a jump analysis
 if other:
     st.warning(other)
 ready = bool(configs) and valid and timed > 0 and not duplicate and not busy and not other
@@ -138,16 +189,23 @@ if not configs and not busy:
     st.warning("Choose at least one backend that can run here.")
 
 left, right = st.columns([1, 3])
-start = left.button("Run benchmark", type="primary", disabled=not ready, key="run-start",
-                    help=other,
-                    icon=":material/play_arrow:", width="stretch")
+start = left.button(
+    "Run benchmark",
+    type="primary",
+    disabled=not ready,
+    key="run-start",
+    help=other,
+    icon=":material/play_arrow:",
+    width="stretch",
+)
 kept = f" (1 frame in {int(stride)} kept of the first {int(max_frames)})" if stride > 1 else ""
-right.caption(f"{len(configs)} configuration(s) × {processed} frames{kept}; the first "
-              f"{int(warmup)} frames of each are warm-up. Models already loaded by an earlier run "
-              "come from the cache.")
+right.caption(
+    f"{len(configs)} configuration(s) × {processed} frames{kept}; the first "
+    f"{int(warmup)} frames of each are warm-up. Models already loaded by an earlier run "
+    "come from the cache."
+)
 if start:
-    state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache(),
-                              keep=upload).start())
+    state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache(), keep=upload).start())
     st.rerun()
 
 
@@ -170,8 +228,13 @@ def progress_panel() -> None:
     if job.cancelling:
         st.warning("Cancelling after the current frame…")
     else:
-        st.button("Cancel", key="run-cancel", on_click=job.cancel, icon=":material/stop:",
-                  help="Stops after the current frame; what was measured is kept.")
+        st.button(
+            "Cancel",
+            key="run-cancel",
+            on_click=job.cancel,
+            icon=":material/stop:",
+            help="Stops after the current frame; what was measured is kept.",
+        )
 
 
 if busy:
@@ -191,8 +254,8 @@ if run is not None:
     if finished is not None and finished.run is run and finished.saved_to:
         st.caption(f"Saved to `{finished.saved_to}`; it is listed on the Results page.")
     widgets.failures(run)
-    notices = (run.extra or {}).get("notices")   # caps, downscale, the clip, overlapping runs
-    if notices is None and run.overlapped:       # a run saved before runs had notices
+    notices = (run.extra or {}).get("notices")  # caps, downscale, the clip, overlapping runs
+    if notices is None and run.overlapped:  # a run saved before runs had notices
         notices = ["Another run shared the CPU during this one, so its timings are not comparable."]
     for notice in notices or []:
         st.info(str(notice), icon=":material/info:")

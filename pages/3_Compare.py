@@ -1,15 +1,19 @@
 """Page 3: the same frame for every backend with its skeleton, and the overlay video."""
+
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from bench.errors import BenchError
-from bench.keypoints import LANDMARKS
-from dashboard import media, widgets
+from posebench.core.errors import BenchError
+from posebench.core.keypoints import LANDMARKS
+from posebench.dashboard import media, widgets
 
-widgets.page_setup("Compare", "Each backend's 13 jump landmarks (shoulders, hips, knees, ankles, "
-                              "heels, toes and nose) drawn on the same frame.")
+widgets.page_setup(
+    "Compare",
+    "Each backend's 13 jump landmarks (shoulders, hips, knees, ankles, "
+    "heels, toes and nose) drawn on the same frame.",
+)
 run = widgets.need_run()
 st.markdown(widgets.run_caption(run))
 
@@ -17,15 +21,21 @@ if not len(run.frames):
     st.error("This run has no processed frames to show.")
     st.stop()
 if not Path(run.clip.path).exists():
-    st.error(f"The clip {run.clip.name} is not on this machine, so its frames cannot be drawn; "
-             "the tables and charts of this run still work.")
+    st.error(
+        f"The clip {run.clip.name} is not on this machine, so its frames cannot be drawn; "
+        "the tables and charts of this run still work."
+    )
     st.stop()
 
 frame_ids = sorted(run.frames["frame"].astype(int).unique().tolist())
 if len(frame_ids) > 1:
-    frame_index = st.select_slider("Frame", frame_ids, value=frame_ids[0], key="compare-frame",
-                                   help="Decoded frame index of the clip, from 0. Only frames the "
-                                        "run processed are offered.")
+    frame_index = st.select_slider(
+        "Frame",
+        frame_ids,
+        value=frame_ids[0],
+        key="compare-frame",
+        help="Decoded frame index of the clip, from 0. Only frames the run processed are offered.",
+    )
 else:
     frame_index = frame_ids[0]
 
@@ -38,7 +48,7 @@ except BenchError as exc:
 PER_ROW = 4 if run.clip.width < run.clip.height else 2  # portrait panels narrower
 for start in range(0, len(panels), PER_ROW):
     cols = st.columns(PER_ROW)
-    for col, (label, image, row) in zip(cols, panels[start:start + PER_ROW]):
+    for col, (label, image, row) in zip(cols, panels[start : start + PER_ROW]):
         with col:
             st.image(image, width="stretch")
             if not row:
@@ -46,17 +56,22 @@ for start in range(0, len(panels), PER_ROW):
                 continue
             found = sum(np.isfinite(row.get(f"{n}_x", np.nan)) for n in LANDMARKS)
             warm = " (warm-up)" if row.get("warmup") else ""
-            st.caption(f"**{label}**: {'person found' if row['detected'] else 'no person found'}, "
-                       f"{found} of {len(LANDMARKS)} landmarks; {row['latency_ms']:.1f} ms end to "
-                       f"end for this frame{warm}; detector "
-                       f"{'ran' if row['detector_ran'] else 'did not run'}.")
+            st.caption(
+                f"**{label}**: {'person found' if row['detected'] else 'no person found'}, "
+                f"{found} of {len(LANDMARKS)} landmarks; {row['latency_ms']:.1f} ms end to "
+                f"end for this frame{warm}; detector "
+                f"{'ran' if row['detector_ran'] else 'did not run'}."
+            )
 
 st.subheader("Overlay video")
-st.caption("Every processed frame with each backend's skeleton side by side (H.264 MP4, shown at "
-           "most 720 px per panel), to see where the backends disagree over the movement.")
+st.caption(
+    "Every processed frame with each backend's skeleton side by side (H.264 MP4, shown at "
+    "most 720 px per panel), to see where the backends disagree over the movement."
+)
 processed = len(frame_ids)
 want = processed <= media.AUTO_OVERLAY_FRAMES or st.button(
-    f"Render the overlay video ({processed} frames)", key="compare-render")
+    f"Render the overlay video ({processed} frames)", key="compare-render"
+)
 if want:
     try:
         with st.spinner(f"Rendering {processed} frames…"):
@@ -65,6 +80,12 @@ if want:
         st.error(str(exc))
     else:
         st.video(data, format="video/mp4")
-        st.download_button("Download the overlay video", data,
-                           file_name=f"{run.run_id}-overlay.mp4", mime="video/mp4",
-                           key="compare-dl-video", on_click="ignore", icon=":material/download:")
+        st.download_button(
+            "Download the overlay video",
+            data,
+            file_name=f"{run.run_id}-overlay.mp4",
+            mime="video/mp4",
+            key="compare-dl-video",
+            on_click="ignore",
+            icon=":material/download:",
+        )

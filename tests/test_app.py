@@ -1,4 +1,5 @@
 """Page flows of the dashboard with Streamlit's AppTest, on real clips and real models."""
+
 from __future__ import annotations
 
 import time
@@ -8,9 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import backends
-from bench import results
 from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend
+from posebench import backends
+from posebench.engine import results
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -103,15 +104,18 @@ def test_upload_run_compare_chart_and_manage_results(app, results_root):
 
     at.switch_page("pages/3_Compare.py").run()
     assert not at.exception and texts(at.error) == []
-    assert len(at.get("image")) == 2              # one frame per backend with its skeleton
-    assert len(at.get("video")) == 1             # the overlay video
+    assert len(at.get("image")) == 2  # one frame per backend with its skeleton
+    assert len(at.get("video")) == 1  # the overlay video
     assert any("mediapipe-lite" in c and "landmarks" in c for c in texts(at.caption))
 
     at.switch_page("pages/4_Charts.py").run()
     assert not at.exception and texts(at.error) == []
     assert len(at.get("vega_lite_chart")) == 4
-    captions = [c for c in texts(at.caption) if c.startswith(("Frames per second", "End-to-end",
-                                                               "How the", "Mean time"))]
+    captions = [
+        c
+        for c in texts(at.caption)
+        if c.startswith(("Frames per second", "End-to-end", "How the", "Mean time"))
+    ]
     assert len(captions) == 4
     for caption in captions:
         assert "15 frames per backend" in caption and "first 3" in caption
@@ -122,7 +126,7 @@ def test_upload_run_compare_chart_and_manage_results(app, results_root):
     assert at.multiselect(key="results-pick").value == [run.run_id]
     at.button(key="results-delete").click().run()
     assert any("cannot be undone" in w for w in texts(at.warning))
-    assert saved.exists()                        # nothing deleted before confirming
+    assert saved.exists()  # nothing deleted before confirming
     at.button(key="results-delete-yes").click().run()
     assert not saved.exists()
     assert any("Deleted" in s for s in texts(at.success))
@@ -169,24 +173,28 @@ def test_cancel_keeps_what_was_measured(app):
 
 def test_a_file_that_is_not_a_video_gets_one_sentence(app, uploads_dir):
     at = app.switch_page("pages/1_Clip.py").run()
-    before = at.session_state["clip_path"]          # the first sample, chosen by default
+    before = at.session_state["clip_path"]  # the first sample, chosen by default
     at = choose_upload(at, "notes.mp4", b"this is text, not a video\n" * 50)
     assert not at.exception
     errors = texts(at.error)
     assert len(errors) == 1 and "notes.mp4" in errors[0] and "\n" not in errors[0]
-    assert "text file, not a video" in errors[0]    # judged by content, not by the name
+    assert "text file, not a video" in errors[0]  # judged by content, not by the name
     assert at.session_state["clip_path"] == before  # the earlier choice is kept
-    assert list(uploads_dir.iterdir()) == []        # the bad file is removed
-    at.run()                                        # said again on a rerun, not checked again
+    assert list(uploads_dir.iterdir()) == []  # the bad file is removed
+    at.run()  # said again on a rerun, not checked again
     assert texts(at.error) == errors and at.session_state["clip_path"] == before
 
 
-@pytest.mark.parametrize("name,data,words", [
-    ("empty.mp4", b"", "is empty"),
-    ("half.mp4", RUNNING.read_bytes()[: RUNNING.stat().st_size // 2], "is cut short"),
-])
+@pytest.mark.parametrize(
+    "name,data,words",
+    [
+        ("empty.mp4", b"", "is empty"),
+        ("half.mp4", RUNNING.read_bytes()[: RUNNING.stat().st_size // 2], "is cut short"),
+    ],
+)
 def test_a_refused_upload_keeps_the_clip_and_the_run_already_there(
-        app, uploads_dir, tmp_path, monkeypatch, name, data, words):
+    app, uploads_dir, tmp_path, monkeypatch, name, data, words
+):
     from test_dashboard import fake_run
 
     at = choose_upload(app, RUNNING)
@@ -198,22 +206,22 @@ def test_a_refused_upload_keeps_the_clip_and_the_run_already_there(
     assert not at.exception
     errors = texts(at.error)
     assert len(errors) == 1 and name in errors[0] and words in errors[0], errors
-    assert "\n" not in errors[0] and errors[0].count(". ") == 0   # one sentence
+    assert "\n" not in errors[0] and errors[0].count(". ") == 0  # one sentence
     # Nothing already there is lost: the earlier upload stays chosen, on disk, and the run stays.
     assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
     assert at.session_state["clip_upload"] is chosen
     assert at.session_state["current_run"] is run
     assert list(uploads_dir.iterdir()) == [chosen.path]
-    assert any(RUNNING.name in c for c in texts(at.caption))   # "Using your upload: ..."
+    assert any(RUNNING.name in c for c in texts(at.caption))  # "Using your upload: ..."
 
 
 def test_an_upload_shows_its_notices(app):
-    at = choose_upload(app, CMJ)                    # a phone clip with an edit list
+    at = choose_upload(app, CMJ)  # a phone clip with an edit list
     assert not at.exception and texts(at.error) == []
     clip = at.session_state["clip_upload"]
     assert clip.label == CMJ.name and clip.info.frames == 330
     assert clip.notices, "the CMJ clip's edit list gives a notice"
-    assert texts(at.info)[-len(clip.notices):] == clip.notices
+    assert texts(at.info)[-len(clip.notices) :] == clip.notices
     assert any("355" in n and "330" in n for n in texts(at.info))
 
 
@@ -226,7 +234,7 @@ def test_a_4k_upload_is_downscaled_for_the_run_with_a_notice(app, tmp_path, monk
     assert not at.exception and texts(at.error) == []
     assert any("downscaled to 1920x1080" in i for i in texts(at.info))
     at = wait_for_run(start_run(at, frames=3, warmup=0))
-    assert at.session_state["run_job"].options.max_side == 1920   # clip.apply(options)
+    assert at.session_state["run_job"].options.max_side == 1920  # clip.apply(options)
     run = at.session_state["current_run"]
     assert run.options.max_side == 1920
     shown = texts(at.info)
@@ -242,7 +250,7 @@ def test_a_replaced_upload_is_deleted_once_no_run_reads_it(app, uploads_dir, mon
     at = choose_upload(at, LAB)
     second = at.session_state["clip_upload"]
     assert at.session_state["clip_path"] == str(second.path)
-    assert first.path.exists()                      # the current run still draws its frames
+    assert first.path.exists()  # the current run still draws its frames
     at = wait_for_run(start_run(at, frames=5, warmup=0))
     assert not first.path.exists() and second.path.exists()
     assert list(uploads_dir.iterdir()) == [second.path]
@@ -313,14 +321,15 @@ def test_run_settings_survive_a_visit_to_another_page(app):
 
 
 def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path):
-    from dashboard import run_import
+    from posebench.dashboard import run_import
     from test_dashboard import fake_run
 
     elsewhere = results.save(fake_run(tmp_path, "20250103-000000-cccccc"), tmp_path / "other")
     at = app.switch_page("pages/7_Results.py").run()
     assert any("No saved runs yet" in i for i in texts(at.info))
     at.file_uploader(key="results-import-files").upload(
-        "run.zip", run_import.zip_run(elsewhere), "application/zip")
+        "run.zip", run_import.zip_run(elsewhere), "application/zip"
+    )
     at.run()
     at.button(key="results-import").click().run()
     assert not at.exception and texts(at.error) == []
@@ -333,7 +342,7 @@ def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path
 
 def test_the_dashboard_starts_on_the_bundled_sample_and_runs_the_default_pair(app):
     """`make run` starts on a bundled default: the sample clip and the lite models."""
-    from bench import sample_clip
+    from posebench.models import sample_clip
 
     sample = sample_clip.cached_sample()
     assert sample is not None, "the sample clip is not set up: `make setup` fetches it"
@@ -344,7 +353,7 @@ def test_the_dashboard_starts_on_the_bundled_sample_and_runs_the_default_pair(ap
 
 
 def first_listed_clip() -> str:
-    from dashboard import clip_input
+    from posebench.dashboard import clip_input
 
     return str(clip_input.available_clips()[0][0][0])
 
@@ -356,18 +365,18 @@ def test_looking_at_the_sample_list_keeps_the_upload(app, uploads_dir):
     at.radio(key="clip-source").set_value("Sample or clip folder").run()
     assert not at.exception
     pick = at.selectbox(key="clip-pick")
-    assert pick.value is None                       # the upload is not in the list: nothing shown
+    assert pick.value is None  # the upload is not in the list: nothing shown
     assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
-    at.run()                                        # a rerun keeps it too
+    at.run()  # a rerun keeps it too
     assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
-    pick.set_value(first_listed_clip()).run()       # only a pick replaces it
+    pick.set_value(first_listed_clip()).run()  # only a pick replaces it
     assert not at.exception
     assert at.session_state["clip_path"] != str(chosen.path) and not chosen.path.exists()
 
 
 def run_with(configs, fail, frames=8, warmup=2, run_id=None):
     """A real runner pass over RUNNING with fake backends; ``fail`` labels fail on frame 0."""
-    from bench import runner
+    from posebench.engine import runner
 
     def create(config, cache=None):
         return FakeBackend(config.display, fail_at=0 if config.display in fail else None)
@@ -375,9 +384,12 @@ def run_with(configs, fail, frames=8, warmup=2, run_id=None):
     original = backends.create
     backends.create = create
     try:
-        return runner.run_benchmark(str(RUNNING), [backends.parse(c) for c in configs],
-                                    runner.RunOptions(max_frames=frames, warmup=warmup),
-                                    run_id=run_id)
+        return runner.run_benchmark(
+            str(RUNNING),
+            [backends.parse(c) for c in configs],
+            runner.RunOptions(max_frames=frames, warmup=warmup),
+            run_id=run_id,
+        )
     finally:
         backends.create = original
 
@@ -393,13 +405,13 @@ def test_a_failed_baseline_is_not_the_default_and_is_refused(app, page):
     at = app.switch_page(page).run()
     assert not at.exception
     key = "accuracy-baseline" if "Accuracy" in page else "score-baseline"
-    assert at.selectbox(key=key).value == "rtmpose-lightweight"     # the first that ran
+    assert at.selectbox(key=key).value == "rtmpose-lightweight"  # the first that ran
     assert not [w for w in texts(at.warning) if "failed or has no timed frames" in w]
-    at.selectbox(key=key).set_value("mediapipe-lite").run()          # a failed one, on purpose
+    at.selectbox(key=key).set_value("mediapipe-lite").run()  # a failed one, on purpose
     assert not at.exception
     warnings = [w for w in texts(at.warning) if "failed or has no timed frames" in w]
     assert len(warnings) == 1 and "mediapipe-lite" in warnings[0]
-    assert not at.dataframe                                          # no NaN tables, no verdict
+    assert not at.dataframe  # no NaN tables, no verdict
 
 
 @pytest.mark.parametrize("page", ["pages/5_Accuracy.py", "pages/6_Scorecard.py"])
@@ -423,7 +435,7 @@ def test_the_explorer_takes_a_clip_of_ten_frames_or_fewer(app, tmp_path):
 
 
 def test_the_saved_scorecard_baseline_is_chosen_when_the_run_is_opened(app, results_root):
-    from bench import scorecard
+    from posebench.decision import scorecard
 
     run = run_with(TRIO, fail=set(), run_id="20250104-000000-dddddd")
     results.save(run, results_root)
@@ -459,14 +471,16 @@ def test_kept_results_belong_to_their_run_and_clip(app, tmp_path):
     first = run_with(TRIO[:2], fail=set(), run_id="20250106-000000-ffffff")
     second = run_with(TRIO[:2], fail=set(), run_id="20250107-000000-gggggg")
     app.session_state["current_run"] = second
-    app.session_state["accuracy-result"] = (first.run_id, pd.DataFrame({"backend": ["x"]}),
-                                            pd.DataFrame())
+    app.session_state["accuracy-result"] = (first.run_id, pd.DataFrame({"backend": ["x"]}), pd.DataFrame())
     at = app.switch_page("pages/5_Accuracy.py").run()
     assert not at.exception
     assert not [d for d in at.dataframe if list(d.value.columns) == ["backend"]]
     # the Explorer's answer belongs to the clip it was found on
-    at.session_state["explorer-result"] = {"table": pd.DataFrame(), "meta": {},
-                                           "clip": "/elsewhere/other.mp4"}
+    at.session_state["explorer-result"] = {
+        "table": pd.DataFrame(),
+        "meta": {},
+        "clip": "/elsewhere/other.mp4",
+    }
     at.session_state["clip_path"] = str(RUNNING)
     at.switch_page("pages/8_Explorer.py").run()
     assert not at.exception
@@ -496,7 +510,7 @@ def test_the_run_page_uses_the_engine_count_and_checks(app):
     at.run()
     assert not at.exception
     assert any("× 14 frames" in c and "1 frame in 3" in c for c in texts(at.caption))
-    assert at.button(key="run-start").disabled                       # 14 - 15 < 1 timed frame
+    assert at.button(key="run-start").disabled  # 14 - 15 < 1 timed frame
     at.number_input(key="run-warmup").set_value(2)
     at.number_input(key="run-max-side").set_value(16)
     at.run()
@@ -519,7 +533,7 @@ def wait_for_job(at: AppTest, key: str, timeout: float = 240) -> AppTest:
 def start_explorer(at: AppTest, budget: int = 5) -> AppTest:
     at.session_state["clip_path"] = str(RUNNING)
     at.switch_page("pages/8_Explorer.py").run()
-    from bench import explore
+    from posebench.studies import explore
 
     at.multiselect(key="explorer-configs").set_value([explore.default_candidates()[0].spec()])
     at.slider(key="explorer-budget").set_value(budget)
@@ -533,9 +547,9 @@ def test_the_explorer_runs_in_the_background_across_pages(app):
     at = start_explorer(app)
     assert not at.exception
     job = at.session_state["explore_job"]
-    assert not job.finished                                 # the click returned at once
-    assert at.button(key="explore_job-cancel")              # a Cancel button beside the bar
-    at.switch_page("pages/2_Run.py").run()                  # another page: the sweep goes on
+    assert not job.finished  # the click returned at once
+    assert at.button(key="explore_job-cancel")  # a Cancel button beside the bar
+    at.switch_page("pages/2_Run.py").run()  # another page: the sweep goes on
     assert not at.exception
     if not job.finished:
         assert at.button(key="run-start").disabled and "Explorer" in at.button(key="run-start").help
@@ -556,7 +570,7 @@ def test_the_explorer_sweep_can_be_cancelled(app):
     at.button(key="explore_job-cancel").click().run()
     at = wait_for_job(at, "explore_job", timeout=120)
     assert not at.exception
-    assert job.cancelled and job.elapsed_s() < 120          # far from the 600 s budget
+    assert job.cancelled and job.elapsed_s() < 120  # far from the 600 s budget
     assert any("Explorer sweep" in w for w in texts(at.warning))
     assert not at.button(key="explorer-go").disabled
 
@@ -564,7 +578,7 @@ def test_the_explorer_sweep_can_be_cancelled(app):
 def test_the_jump_analysis_runs_in_the_background(app, results_root):
     import threading
 
-    from bench import jump
+    from posebench.analysis import jump
 
     run = run_with(TRIO[:2], fail=set(), run_id="20250108-000000-hhhhhh")
     results.save(run, results_root)
@@ -572,8 +586,7 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
     release = threading.Event()
     seen = {}
 
-    def analyse(clip_path, config, kind="cmj", *, cache=None, quality="balanced",
-                progress=None, cancel=None):
+    def analyse(clip_path, config, kind="cmj", *, cache=None, quality="balanced", progress=None, cancel=None):
         seen["thread"] = threading.current_thread().name
         progress(config.display, 1, 2)
         release.wait(30)
@@ -588,7 +601,7 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
         assert not at.exception
         job = at.session_state["jump_job"]
         assert not job.finished and at.button(key="jump_job-cancel")
-        assert at.button(key="jump-run").disabled                       # one heavy job at a time
+        assert at.button(key="jump-run").disabled  # one heavy job at a time
         at.switch_page("pages/8_Explorer.py").run()
         assert at.button(key="explorer-go").disabled
         assert "jump analysis" in at.button(key="explorer-go").help
@@ -602,6 +615,6 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
     kept_run_id, table = at.session_state["jump-result"]
     assert kept_run_id == run.run_id and list(table["flight_time_s"]) == [0.5, 0.52]
     assert table["flight_time_diff_ms"].iloc[1] == pytest.approx(20)
-    assert (results_root / run.run_id / "jump.csv").exists()            # saved beside the run
+    assert (results_root / run.run_id / "jump.csv").exists()  # saved beside the run
     assert any("Jump analysis done" in s for s in texts(at.success))
     assert not at.button(key="jump-run").disabled

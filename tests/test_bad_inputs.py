@@ -1,4 +1,5 @@
 """Every rejected input gets one clear sentence: the upload path and the CLI (issues 2 and 6)."""
+
 from __future__ import annotations
 
 import io
@@ -14,14 +15,14 @@ import psutil
 import pytest
 
 import clipgen
-from bench import uploads, video
-from bench.errors import InputError
-from bench.runner import RunOptions, run_benchmark
 from conftest import MODELS, RUNNING
+from posebench.core.errors import InputError
+from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.io import uploads, video
 
 pytestmark = pytest.mark.timeout(300)
 
-MB = 1024 ** 2
+MB = 1024**2
 
 # kind -> (how to make it in a folder, words its sentence must contain)
 REFUSED = {
@@ -56,7 +57,7 @@ def test_refused_uploads_get_one_sentence_and_leave_no_file(tmp_path, kind):
         _accept(source, workdir)
     sentence = str(err.value)
     assert words in sentence, sentence
-    assert "\n" not in sentence and "upload-" not in sentence   # the label, not the random name
+    assert "\n" not in sentence and "upload-" not in sentence  # the label, not the random name
     assert source.name in sentence
     assert not workdir.exists() or list(workdir.iterdir()) == []
 
@@ -64,6 +65,7 @@ def test_refused_uploads_get_one_sentence_and_leave_no_file(tmp_path, kind):
 def test_size_limit_is_enforced_while_streaming(tmp_path):
     class Endless(io.RawIOBase):
         """A stream that never ends; counts what was read from it."""
+
         read_bytes = 0
 
         def readable(self):
@@ -83,7 +85,7 @@ def test_size_limit_is_enforced_while_streaming(tmp_path):
 
 def test_declared_size_above_the_limit_is_refused_before_reading(tmp_path):
     stream = io.BytesIO(b"x" * 100)
-    stream.size = 500 * MB          # what Streamlit's UploadedFile reports
+    stream.size = 500 * MB  # what Streamlit's UploadedFile reports
     with pytest.raises(InputError, match="above the upload limit"):
         uploads.accept_upload("big.mp4", stream, 200 * MB, tmp_path)
     assert stream.tell() == 0
@@ -95,18 +97,21 @@ def test_default_limit_comes_from_the_environment(monkeypatch):
 
 
 # -- uploads: names ----------------------------------------------------------------------
-@pytest.mark.parametrize("name,label", [
-    ("../../etc/passwd.mp4", "passwd.mp4"),
-    ("C:\\Users\\coach\\Jump 1.MOV", "Jump 1.MOV"),
-    ("..", "upload"),
-    ("", "upload"),
-    (None, "upload"),
-    (".hidden.mp4", "hidden.mp4"),
-    ("clip\u202egnp.mp4", "clip_gnp.mp4"),            # right-to-left override
-    ("a\x00b\nc.mp4", "a_b_c.mp4"),
-    ("<b>x</script>.webm", "script_.webm"),      # "/" ends a folder name
-    ("Sprung Müller.mp4", "Sprung Müller.mp4"),
-])
+@pytest.mark.parametrize(
+    "name,label",
+    [
+        ("../../etc/passwd.mp4", "passwd.mp4"),
+        ("C:\\Users\\coach\\Jump 1.MOV", "Jump 1.MOV"),
+        ("..", "upload"),
+        ("", "upload"),
+        (None, "upload"),
+        (".hidden.mp4", "hidden.mp4"),
+        ("clip\u202egnp.mp4", "clip_gnp.mp4"),  # right-to-left override
+        ("a\x00b\nc.mp4", "a_b_c.mp4"),
+        ("<b>x</script>.webm", "script_.webm"),  # "/" ends a folder name
+        ("Sprung Müller.mp4", "Sprung Müller.mp4"),
+    ],
+)
 def test_names_are_sanitised_labels(name, label):
     assert uploads.safe_label(name) == label
 
@@ -141,7 +146,7 @@ def test_4k_is_downscaled_with_a_notice(tmp_path):
 def test_too_many_pixels_are_refused(tmp_path, monkeypatch):
     source = clipgen.sized_clip(tmp_path / "uhd.mp4", 3840, 2160, frames=2)
     monkeypatch.setenv("POSEBENCH_MAX_PIXELS", str(4_000_000))
-    with pytest.raises(InputError, match="8.3 megapixels.*limit of 4.0 megapixels"):
+    with pytest.raises(InputError, match=r"8\.3 megapixels.*limit of 4\.0 megapixels"):
         _accept(source, tmp_path / "up")
     assert list((tmp_path / "up").iterdir()) == []
 
@@ -161,7 +166,8 @@ def test_rotated_phone_clip_is_accepted_upright_with_a_notice(tmp_path):
 
 def test_the_check_result_is_reused_by_the_run(tmp_path, monkeypatch, fake_backend):
     """The run finds the upload's frame count (and label) without decoding it again."""
-    import backends
+    from posebench import backends
+
     monkeypatch.setattr(backends, "create", lambda config, cache=None: fake_backend())
     with _accept(Path(RUNNING), tmp_path / "up") as clip:
         looked = []
@@ -224,8 +230,11 @@ def test_no_person_gives_detection_rate_zero_and_a_notice(tmp_path):
     source = clipgen.blank_wall_clip(tmp_path / "wall.mp4", frames=12)
     with _accept(source, tmp_path / "up") as clip:
         assert clip.notices == []
-        run = run_benchmark(str(clip.path), ["mediapipe-lite", "rtmpose-lightweight"],
-                            clip.apply(RunOptions(max_frames=8, warmup=2)))
+        run = run_benchmark(
+            str(clip.path),
+            ["mediapipe-lite", "rtmpose-lightweight"],
+            clip.apply(RunOptions(max_frames=8, warmup=2)),
+        )
     assert list(run.summary["status"]) == ["ok", "ok"]
     assert list(run.summary["detection_rate"]) == [0.0, 0.0]
     assert run.summary["notes"].str.contains("no person found").all()
@@ -235,8 +244,13 @@ def test_no_person_gives_detection_rate_zero_and_a_notice(tmp_path):
 # -- the command line (issue 2's list) --------------------------------------------------------
 def _cli(args, tmp_path, **env):
     full_env = {**os.environ, "POSEBENCH_RESULTS": str(tmp_path / "results"), **env}
-    return subprocess.run([sys.executable, "-m", "bench", "run", *map(str, args)],
-                          capture_output=True, text=True, env=full_env, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "posebench", "run", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=240,
+    )
 
 
 def _one_line_error(done) -> str:
@@ -247,10 +261,17 @@ def _one_line_error(done) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("kind,words", [
-    ("missing", "no such file"), ("text_as_mp4", "text file"), ("empty", "empty"),
-    ("truncated", "cut short"), ("png_as_mp4", "PNG image"), ("audio_only", "audio only"),
-])
+@pytest.mark.parametrize(
+    "kind,words",
+    [
+        ("missing", "no such file"),
+        ("text_as_mp4", "text file"),
+        ("empty", "empty"),
+        ("truncated", "cut short"),
+        ("png_as_mp4", "PNG image"),
+        ("audio_only", "audio only"),
+    ],
+)
 def test_cli_refuses_bad_clips_in_one_line(tmp_path, kind, words):
     path = tmp_path / "missing.mp4" if kind == "missing" else REFUSED[kind][0](tmp_path)
     line = _one_line_error(_cli([path, "-b", "mediapipe-lite", "--frames", "3"], tmp_path))
@@ -274,16 +295,22 @@ def test_cli_refuses_a_model_whose_sha256_does_not_match(tmp_path):
     models.mkdir()
     bad = models / "pose_landmarker_lite.task"
     shutil.copyfile(MODELS / bad.name, bad)
-    with open(bad, "r+b") as fh:     # flip one byte: same size, different hash
+    with open(bad, "r+b") as fh:  # flip one byte: same size, different hash
         fh.seek(1000)
         byte = fh.read(1)
         fh.seek(1000)
         fh.write(bytes([byte[0] ^ 0xFF]))
     cache = tmp_path / "cache"
     cache.mkdir()
-    line = _one_line_error(_cli([RUNNING, "-b", "mediapipe-lite", "--frames", "3"], tmp_path,
-                                POSEBENCH_MODEL_DIRS=str(models), POSEBENCH_CACHE=str(cache),
-                                POSEBENCH_OFFLINE="1"))
+    line = _one_line_error(
+        _cli(
+            [RUNNING, "-b", "mediapipe-lite", "--frames", "3"],
+            tmp_path,
+            POSEBENCH_MODEL_DIRS=str(models),
+            POSEBENCH_CACHE=str(cache),
+            POSEBENCH_OFFLINE="1",
+        )
+    )
     assert "wrong SHA-256" in line and "not used" in line
     assert list(cache.rglob("*.task")) == []
 
@@ -291,8 +318,10 @@ def test_cli_refuses_a_model_whose_sha256_does_not_match(tmp_path):
 @pytest.mark.integration
 def test_cli_on_a_clip_with_no_person_reports_zero_and_does_not_fail(tmp_path):
     wall = clipgen.blank_wall_clip(tmp_path / "wall.mp4", frames=10)
-    done = _cli([wall, "-b", "mediapipe-lite", "-b", "rtmpose-lightweight", "--frames", "6",
-                 "--warmup", "1"], tmp_path)
+    done = _cli(
+        [wall, "-b", "mediapipe-lite", "-b", "rtmpose-lightweight", "--frames", "6", "--warmup", "1"],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "found no person" in done.stdout

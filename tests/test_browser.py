@@ -4,6 +4,7 @@ Upload a real clip, run two real backends, download the per-frame CSV, check
 the overlay video plays, wait for the charts, and save screenshots (1280×800)
 under test-artifacts/ for a person to look at.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,16 +20,20 @@ import av
 import pandas as pd
 import pytest
 
-from bench.keypoints import landmark_columns
 from conftest import CLIPS, MODELS, RUNNING
+from posebench.core.keypoints import landmark_columns
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 VIEWPORT = {"width": 1280, "height": 800}
 FRAMES, WARMUP = 20, 3
 
@@ -45,13 +50,32 @@ def server(tmp_path_factory):
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
     results_dir = tmp_path_factory.mktemp("browser-results")
     port = free_port()
-    env = dict(os.environ, POSEBENCH_RESULTS=str(results_dir), POSEBENCH_CLIP_DIRS=str(CLIPS),
-               POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)))
-    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w")
+    env = dict(
+        os.environ,
+        POSEBENCH_RESULTS=str(results_dir),
+        POSEBENCH_CLIP_DIRS=str(CLIPS),
+        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
+    )
+    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w")  # noqa: SIM115  (lives as long as the server)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -61,7 +85,7 @@ def server(tmp_path_factory):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log.name}")
+                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
                 time.sleep(0.3)
         yield url, results_dir
     finally:
@@ -118,7 +142,8 @@ def test_upload_run_download_and_watch(page, server):
         box.press("Enter")
         page.wait_for_function(
             "([l, v]) => document.querySelector(`input[aria-label='${l}']`).value == v",
-            arg=[label, str(value)])
+            arg=[label, str(value)],
+        )
     page.get_by_role("button", name="Run benchmark").click()
     page.wait_for_selector("text=Model load time", timeout=240_000)
     no_exceptions(page)
@@ -130,8 +155,16 @@ def test_upload_run_download_and_watch(page, server):
     with page.expect_download() as download:
         page.get_by_role("button", name="Per-frame CSV").click()
     frames = pd.read_csv(download.value.path())
-    expected = ["backend", "frame", "warmup", "latency_ms", "decode_ms", "detect_ms", "pose_ms",
-                *landmark_columns()]
+    expected = [
+        "backend",
+        "frame",
+        "warmup",
+        "latency_ms",
+        "decode_ms",
+        "detect_ms",
+        "pose_ms",
+        *landmark_columns(),
+    ]
     assert set(expected) <= set(frames.columns)
     assert sorted(frames["backend"].unique()) == ["mediapipe-lite", "rtmpose-lightweight"]
     assert len(frames) == 2 * FRAMES
@@ -141,10 +174,11 @@ def test_upload_run_download_and_watch(page, server):
     go(page, "Compare")
     video = page.locator("video").first
     video.wait_for(state="attached")
-    assert video.evaluate("v => v.canPlayType('video/mp4; codecs=\"avc1.42E01E\"')") in (
-        "probably", "maybe")
-    page.wait_for_function("() => { const v = document.querySelector('video');"
-                           " return v && v.readyState >= 1 && v.duration > 0; }")
+    assert video.evaluate("v => v.canPlayType('video/mp4; codecs=\"avc1.42E01E\"')") in ("probably", "maybe")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('video');"
+        " return v && v.readyState >= 1 && v.duration > 0; }"
+    )
     duration = video.evaluate("v => v.duration")
     assert duration == pytest.approx(FRAMES / 29.97, abs=0.1)
     assert video.evaluate("v => v.videoWidth") == 2 * 480
@@ -163,7 +197,9 @@ def test_upload_run_download_and_watch(page, server):
     go(page, "Charts")
     page.wait_for_function(
         "() => document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas,"
-        " [data-testid='stVegaLiteChart'] svg.marks\").length >= 4", timeout=60_000)
+        " [data-testid='stVegaLiteChart'] svg.marks\").length >= 4",
+        timeout=60_000,
+    )
     time.sleep(1)  # let Vega finish drawing before the screenshot
     no_exceptions(page)
     assert page.get_by_text("Settings: 20 frames per backend").count() == 4

@@ -1,4 +1,5 @@
 """What the command line prints: native log noise filtered, numbers with their meaning."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.timeout(300)
 
 WRITE_TO_FD2 = r"""
 import os, sys
-from bench import native_log
+from posebench.io import native_log
 t = native_log.filter_stderr()
 os.write(2, b"W0000 00:00:1795475370.082676   11690 inference_feedback_manager.cc:121] Feedback manager\n")
 os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
@@ -23,8 +24,7 @@ native_log.stop(t)
 
 
 def test_native_log_noise_is_dropped_and_everything_else_kept():
-    out = subprocess.run([sys.executable, "-c", WRITE_TO_FD2], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run([sys.executable, "-c", WRITE_TO_FD2], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "Feedback manager" not in out.stderr and "XNNPACK" not in out.stderr
     assert "kept: errors pass" in out.stderr
@@ -33,20 +33,39 @@ def test_native_log_noise_is_dropped_and_everything_else_kept():
 
 @pytest.mark.integration
 def test_cli_run_prints_no_native_noise_and_rates_as_percent(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "bench", "run", str(RUNNING), "-b", "mediapipe-lite",
-                          "--frames", "15", "--warmup", "2", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "posebench",
+            "run",
+            str(RUNNING),
+            "-b",
+            "mediapipe-lite",
+            "--frames",
+            "15",
+            "--warmup",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "W0000" not in out.stderr and "XNNPACK" not in out.stderr
-    assert "%" in out.stdout.splitlines()[2]          # the mediapipe-lite row: rates in percent
+    assert "%" in out.stdout.splitlines()[2]  # the mediapipe-lite row: rates in percent
     assert "the first 2 are warm-up" in out.stdout
 
 
 def test_stderr_works_again_after_the_command_line_returns():
-    code = ("from bench import cli\n"
-            "for _ in range(2):\n"
-            "    cli.main(['models', 'fetch', 'no-such-model'])\n"
-            "import sys; print('still here', file=sys.stderr)\n")
+    code = (
+        "from posebench import cli\n"
+        "for _ in range(2):\n"
+        "    cli.main(['models', 'fetch', 'no-such-model'])\n"
+        "import sys; print('still here', file=sys.stderr)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stderr.count("unknown model 'no-such-model'") == 2
     assert "still here" in out.stderr

@@ -4,6 +4,7 @@ Each run must finish with the same keypoints and frame counts as when it runs
 alone, share the cached model sessions safely, keep its per-run state
 (VIDEO-mode timestamps, carried boxes) to itself, and say that it overlapped.
 """
+
 from __future__ import annotations
 
 import threading
@@ -12,10 +13,10 @@ import time
 import numpy as np
 import pytest
 
-from backends import ModelCache
-from bench import runner
-from bench.runner import RunOptions, run_benchmark
 from conftest import LAB, RUNNING, FakeBackend
+from posebench.backends import ModelCache
+from posebench.engine import runner
+from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -59,16 +60,17 @@ def test_three_runs_at_once_match_the_same_runs_alone():
     for solo, shared in zip(alone, together):
         assert shared.run_id != solo.run_id
         assert list(shared.summary["status"]) == ["ok", "ok"]
-        assert list(shared.summary["frames_processed"]) == list(solo.summary["frames_processed"]) \
-            == [12, 12]
+        assert list(shared.summary["frames_processed"]) == list(solo.summary["frames_processed"]) == [12, 12]
         columns = [c for c in solo.frames.columns if c.endswith(POINT_COLUMNS)]
         assert list(shared.frames["backend"]) == list(solo.frames["backend"])
         assert list(shared.frames["frame"]) == list(solo.frames["frame"])
-        np.testing.assert_allclose(shared.frames[columns].to_numpy(float),
-                                   solo.frames[columns].to_numpy(float), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(
+            shared.frames[columns].to_numpy(float), solo.frames[columns].to_numpy(float), rtol=0, atol=1e-6
+        )
         for label, data in solo.native.items():
-            np.testing.assert_allclose(shared.native[label]["keypoints"], data["keypoints"],
-                                       rtol=0, atol=1e-6)
+            np.testing.assert_allclose(
+                shared.native[label]["keypoints"], data["keypoints"], rtol=0, atol=1e-6
+            )
         # Each result is about its own clip.
         assert shared.clip.name == solo.clip.name
         # Overlap is recorded: timings of these runs are not comparable.
@@ -115,13 +117,17 @@ def test_overlap_counter_returns_to_zero_and_counts_peers(monkeypatch):
     class Waiting(FakeBackend):
         def process(self, image, timestamp_ms):
             if self.calls == 0:
-                inside.wait(timeout=30)   # both runs are now inside their frame loops
+                inside.wait(timeout=30)  # both runs are now inside their frame loops
             return super().process(image, timestamp_ms)
 
-    import backends
+    from posebench import backends
+
     monkeypatch.setattr(backends, "create", lambda config, cache=None: Waiting(config.display))
-    runs = _at_once([(RUNNING, ["mediapipe-lite"]), (RUNNING, ["mediapipe-lite"])], None,
-                    RunOptions(max_frames=4, warmup=0))
+    runs = _at_once(
+        [(RUNNING, ["mediapipe-lite"]), (RUNNING, ["mediapipe-lite"])],
+        None,
+        RunOptions(max_frames=4, warmup=0),
+    )
     assert [r.overlapped for r in runs] == [1, 1]
     assert runner._ACTIVE == 0 and runner._PEAK == {}
     monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
@@ -130,8 +136,7 @@ def test_overlap_counter_returns_to_zero_and_counts_peers(monkeypatch):
 
 
 @pytest.mark.integration
-def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(results_root,
-                                                                            monkeypatch):
+def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(results_root, monkeypatch):
     """Three AppTest sessions start runs that overlap; each matches the same run done alone."""
     from streamlit.testing.v1 import AppTest
 
@@ -141,7 +146,7 @@ def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(resu
     monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
     clips = [LAB, RUNNING, RUNNING]
     sessions = []
-    for clip in clips:       # three sessions, each ready to press "Run"
+    for clip in clips:  # three sessions, each ready to press "Run"
         at = AppTest.from_file(APP, default_timeout=60)
         at.run()
         at.session_state["clip_path"] = str(clip)
@@ -149,7 +154,7 @@ def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(resu
         at.number_input(key="run-frames").set_value(20)
         at.number_input(key="run-warmup").set_value(2)
         sessions.append(at.run())
-    for at in sessions:      # pressed one right after the other
+    for at in sessions:  # pressed one right after the other
         at.button(key="run-start").click().run()
     jobs = [at.session_state["run_job"] for at in sessions]
     assert len({job.run_id for job in jobs}) == 3
@@ -158,11 +163,12 @@ def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(resu
         assert not at.exception
     runs = [at.session_state["current_run"] for at in sessions]
     assert sorted(p.name for p in results_root.iterdir()) == sorted(r.run_id for r in runs)
-    assert any(r.overlapped for r in runs)           # they did run at the same time
+    assert any(r.overlapped for r in runs)  # they did run at the same time
     for clip, shared in zip(clips, runs):
         assert shared.clip.name == clip.name and shared.status == "complete"
         solo = run_benchmark(str(clip), shared.configs, shared.options)
         assert list(shared.summary["frames_processed"]) == list(solo.summary["frames_processed"])
         columns = [c for c in solo.frames.columns if c.endswith(POINT_COLUMNS)]
-        np.testing.assert_allclose(shared.frames[columns].to_numpy(float),
-                                   solo.frames[columns].to_numpy(float), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(
+            shared.frames[columns].to_numpy(float), solo.frames[columns].to_numpy(float), rtol=0, atol=1e-6
+        )

@@ -1,4 +1,5 @@
 """The dashboard's helpers: background runs, uploads, run import, charts."""
+
 from __future__ import annotations
 
 import io
@@ -11,26 +12,33 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import backends
-from bench import charts, results, runner
-from bench.errors import BenchError, InputError
 from conftest import RUNNING, FakeBackend
-from dashboard import clip_input, jobs, run_import
+from posebench import backends
+from posebench.core.errors import BenchError, InputError
+from posebench.dashboard import clip_input, jobs, run_import
+from posebench.engine import results, runner
+from posebench.report import charts
 
 pytestmark = [pytest.mark.timeout(120)]
 CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
 
 
-def fake_run(tmp_path: Path | None = None, run_id: str | None = None, frames: int = 10,
-             warmup: int = 2, fail_at: int | None = None):
+def fake_run(
+    tmp_path: Path | None = None,
+    run_id: str | None = None,
+    frames: int = 10,
+    warmup: int = 2,
+    fail_at: int | None = None,
+):
     """A real runner pass over RUNNING with fake backends (fast, deterministic)."""
+
     def create(config, cache=None):
         return FakeBackend(config.display, fail_at=fail_at if config.family == "rtmpose" else None)
 
     with mock.patch.object(backends, "create", create):
-        return runner.run_benchmark(str(RUNNING), CONFIGS,
-                                    runner.RunOptions(max_frames=frames, warmup=warmup),
-                                    run_id=run_id)
+        return runner.run_benchmark(
+            str(RUNNING), CONFIGS, runner.RunOptions(max_frames=frames, warmup=warmup), run_id=run_id
+        )
 
 
 # -- background runs ---------------------------------------------------------------------
@@ -39,8 +47,12 @@ def test_a_job_runs_in_the_background_reports_progress_and_saves(results_root):
         return FakeBackend(config.display)
 
     with mock.patch.object(backends, "create", create):
-        job = jobs.RunJob(str(RUNNING), [backends.parse(c) for c in CONFIGS],
-                          runner.RunOptions(max_frames=8, warmup=2), results_root=results_root)
+        job = jobs.RunJob(
+            str(RUNNING),
+            [backends.parse(c) for c in CONFIGS],
+            runner.RunOptions(max_frames=8, warmup=2),
+            results_root=results_root,
+        )
         before = job.progress()
         assert [p.state for p in before] == ["starting", "waiting"]
         job.start()
@@ -62,8 +74,12 @@ def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(results_root
             return super().process(image, timestamp_ms)
 
     with mock.patch.object(backends, "create", lambda config, cache=None: Slow(config.display)):
-        job = jobs.RunJob(str(RUNNING), [backends.parse(c) for c in CONFIGS],
-                          runner.RunOptions(warmup=0), results_root=results_root).start()
+        job = jobs.RunJob(
+            str(RUNNING),
+            [backends.parse(c) for c in CONFIGS],
+            runner.RunOptions(warmup=0),
+            results_root=results_root,
+        ).start()
         assert started.wait(30)
         job.cancel()
         assert job.wait(30)
@@ -76,8 +92,12 @@ def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(results_root
 
 
 def test_a_job_that_cannot_start_says_why_in_one_sentence(results_root, tmp_path):
-    job = jobs.RunJob(str(tmp_path / "missing.mp4"), [backends.parse("mediapipe-lite")],
-                      runner.RunOptions(max_frames=5), results_root=results_root).start()
+    job = jobs.RunJob(
+        str(tmp_path / "missing.mp4"),
+        [backends.parse("mediapipe-lite")],
+        runner.RunOptions(max_frames=5),
+        results_root=results_root,
+    ).start()
     assert job.wait(30)
     assert job.run is None and "missing.mp4" in job.error and "\n" not in job.error
     assert not results_root.exists() or not any(results_root.iterdir())
@@ -105,24 +125,26 @@ def test_an_upload_is_saved_inside_the_upload_folder_under_a_random_name(uploads
     with clip:
         assert clip.path.parent == clip_input.upload_dir() == uploads_dir
         assert clip.path.name.startswith("upload-") and clip.path.suffix == ".mp4"
-        assert clip.label == clip.info.name == "My clip (1).mp4"   # the name is only a label
+        assert clip.label == clip.info.name == "My clip (1).mp4"  # the name is only a label
         assert clip.path.read_bytes() == data and clip.info.frames == 47
     assert not clip.path.exists() and list(uploads_dir.iterdir()) == []
 
 
-@pytest.mark.parametrize("name,data,words", [
-    ("empty.mp4", b"", "empty"),
-    ("clip.txt", b"x" * 100, "not a video"),     # judged by content, not by the name
-])
+@pytest.mark.parametrize(
+    "name,data,words",
+    [
+        ("empty.mp4", b"", "empty"),
+        ("clip.txt", b"x" * 100, "not a video"),  # judged by content, not by the name
+    ],
+)
 def test_unusable_uploads_are_refused_in_one_sentence(uploads_dir, name, data, words):
     with pytest.raises(InputError, match=words) as err:
         clip_input.save_upload(Upload(name, data))
     assert "\n" not in str(err.value)
-    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []   # nothing left behind
+    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []  # nothing left behind
 
 
-def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(uploads_dir,
-                                                                            results_root):
+def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(uploads_dir, results_root):
     import gc
     import threading
 
@@ -137,13 +159,17 @@ def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(upl
             return super().process(image, timestamp_ms)
 
     with mock.patch.object(backends, "create", lambda config, cache=None: Slow(config.display)):
-        job = jobs.RunJob(str(path), [backends.parse(c) for c in CONFIGS],
-                          runner.RunOptions(max_frames=20, warmup=0), results_root=results_root,
-                          keep=clip).start()
-        del clip                     # the browser session let go of it (e.g. the tab was closed)
+        job = jobs.RunJob(
+            str(path),
+            [backends.parse(c) for c in CONFIGS],
+            runner.RunOptions(max_frames=20, warmup=0),
+            results_root=results_root,
+            keep=clip,
+        ).start()
+        del clip  # the browser session let go of it (e.g. the tab was closed)
         assert started.wait(30)
         gc.collect()
-        assert path.exists()         # the run still reads it: every backend opens the file
+        assert path.exists()  # the run still reads it: every backend opens the file
         assert job.wait(60)
     assert job.error is None and job.run.status == "complete" and len(job.run.frames) == 40
     gc.collect()
@@ -199,10 +225,13 @@ def test_loose_run_files_import_and_names_in_zips_never_become_paths(tmp_path):
     assert saved.parent == tmp_path / "here" and not (tmp_path / "escape").exists()
 
 
-@pytest.mark.parametrize("files,words", [
-    ([("notes.zip", b"not a zip")], "not a readable zip"),
-    ([("run.json", b"{}")], "missing: summary.csv, frames.csv"),
-])
+@pytest.mark.parametrize(
+    "files,words",
+    [
+        ([("notes.zip", b"not a zip")], "not a readable zip"),
+        ([("run.json", b"{}")], "missing: summary.csv, frames.csv"),
+    ],
+)
 def test_broken_imports_are_refused_in_one_sentence(tmp_path, files, words):
     with pytest.raises(InputError, match=words):
         run_import.import_uploads([Upload(n, d) for n, d in files], tmp_path)
@@ -225,16 +254,18 @@ def test_charts_have_captions_with_the_settings_and_a_threshold_at_80_percent():
 
 
 def test_the_stages_add_up_to_the_mean_time_per_frame():
-    frames = pd.DataFrame({
-        "backend": ["a", "a", "a", "b", "b"],
-        "warmup": [True, False, False, False, False],
-        "latency_ms": [99.0, 10.0, 12.0, 8.0, 8.0],
-        "decode_ms": [9.0, 1.0, 1.0, 2.0, 2.0],
-        "detect_ms": [9.0, 2.0, 4.0, np.nan, np.nan],   # b: a stage it does not report
-        "pose_ms": [9.0, 5.0, 5.0, 4.0, 4.0],
-    })
+    frames = pd.DataFrame(
+        {
+            "backend": ["a", "a", "a", "b", "b"],
+            "warmup": [True, False, False, False, False],
+            "latency_ms": [99.0, 10.0, 12.0, 8.0, 8.0],
+            "decode_ms": [9.0, 1.0, 1.0, 2.0, 2.0],
+            "detect_ms": [9.0, 2.0, 4.0, np.nan, np.nan],  # b: a stage it does not report
+            "pose_ms": [9.0, 5.0, 5.0, 4.0, 4.0],
+        }
+    )
     table = charts.stage_table(frames).set_index(["backend", "stage"])["ms"]
-    none = {"preprocess": 0.0, "postprocess": 0.0}   # columns this table does not have
+    none = {"preprocess": 0.0, "postprocess": 0.0}  # columns this table does not have
     assert table["a"].to_dict() == {"decode": 1.0, "detect": 3.0, "pose": 5.0, "other": 2.0, **none}
     assert table["b"].to_dict() == {"decode": 2.0, "detect": 0.0, "pose": 4.0, "other": 2.0, **none}
 
@@ -244,6 +275,6 @@ def test_where_the_time_goes_shows_measured_pre_and_postprocessing():
     stages = charts.stage_table(run.frames)
     assert {"preprocess", "postprocess"} <= set(stages["stage"])
     pre = stages[(stages["stage"] == "preprocess")]["ms"]
-    assert (pre > 0).all()                 # FakeBackend measures 0.1 ms: not folded into other
+    assert (pre > 0).all()  # FakeBackend measures 0.1 ms: not folded into other
     run.options.stride = 2
     assert "1 frame in 2 kept" in charts.settings_text(run)

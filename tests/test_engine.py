@@ -1,4 +1,5 @@
 """The engine on the real models and the real clips (issue 2)."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import backends
-from bench import keypoints, metrics, results, video
-from bench.runner import RunOptions, run_benchmark
-
 from conftest import CMJ, LAB, RUNNING
+from posebench import backends
+from posebench.analysis import metrics
+from posebench.core import keypoints
+from posebench.engine import results
+from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.io import video
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -34,7 +37,7 @@ def cmj_run():
 
 def test_decoded_frame_count_is_the_truth():
     info = video.probe(CMJ)
-    assert info.frames == 330           # decoded frames, counted by decoding
+    assert info.frames == 330  # decoded frames, counted by decoding
     assert info.reported_frames == 355  # what the container's edit list claims
     assert info.edit_list_suspected
     assert sum(1 for _ in video.iter_frames(CMJ)) == 330
@@ -129,8 +132,7 @@ def test_model_cache_reuses_sessions():
 def test_save_and_load_round_trip(lab_run, tmp_path):
     path = results.save(lab_run, tmp_path)
     back = results.load(path)
-    pd.testing.assert_frame_equal(back.summary[["backend", "frames"]],
-                                  lab_run.summary[["backend", "frames"]])
+    pd.testing.assert_frame_equal(back.summary[["backend", "frames"]], lab_run.summary[["backend", "frames"]])
     assert len(back.frames) == len(lab_run.frames)
     meta = json.loads((path / "run.json").read_text())
     assert meta["clip"]["frames"] == 100 and meta["environment"]["cores"]
@@ -138,24 +140,52 @@ def test_save_and_load_round_trip(lab_run, tmp_path):
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "posebench", *args], capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 def test_cli_run_contract(tmp_path):
-    out = _cli("run", str(RUNNING), "-b", "mediapipe-lite", "-b", "rtmpose-lightweight",
-               "--frames", "12", "--warmup", "0", "--out", str(tmp_path))
+    out = _cli(
+        "run",
+        str(RUNNING),
+        "-b",
+        "mediapipe-lite",
+        "-b",
+        "rtmpose-lightweight",
+        "--frames",
+        "12",
+        "--warmup",
+        "0",
+        "--out",
+        str(tmp_path),
+    )
     assert out.returncode == 0, out.stderr
     assert "wrote" in out.stdout and "fps" in out.stdout
     (run_folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
     frames = pd.read_csv(run_folder / "frames.csv")
     summary = pd.read_csv(run_folder / "summary.csv")
     assert len(frames) == 24  # every decoded frame is a row with --warmup 0
-    for col in ("backend", "frame", "latency_ms", "detected", "left_heel_x", "left_heel_y",
-                "left_heel_score", "right_foot_index_x"):
+    for col in (
+        "backend",
+        "frame",
+        "latency_ms",
+        "detected",
+        "left_heel_x",
+        "left_heel_y",
+        "left_heel_score",
+        "right_foot_index_x",
+    ):
         assert col in frames.columns
-    assert {"backend", "frames", "fps", "latency_ms_p50", "latency_ms_p95", "init_ms",
-            "detection_rate"} <= set(summary.columns)
+    assert {
+        "backend",
+        "frames",
+        "fps",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "init_ms",
+        "detection_rate",
+    } <= set(summary.columns)
     assert list(summary["frames"]) == [12, 12]
 
 

@@ -1,4 +1,5 @@
 """The lever explorer: a bounded sweep that returns one tidy table."""
+
 from __future__ import annotations
 
 import json
@@ -6,16 +7,17 @@ import json
 import pandas as pd
 import pytest
 
-from bench import explore as explorer
-from bench.cli import main
-from bench.errors import BenchError
-
 from conftest import RUNNING
+from posebench.cli.main import main
+from posebench.core.errors import BenchError
+from posebench.studies import explore as explorer
 
 pytestmark = pytest.mark.timeout(300)
 
-CANDIDATES = ["rtmpose-lightweight:det_every=0,person=tracked,detector=yolox_nano",
-              "rtmpose-lightweight:det_every=5,detector=yolox_nano"]
+CANDIDATES = [
+    "rtmpose-lightweight:det_every=0,person=tracked,detector=yolox_nano",
+    "rtmpose-lightweight:det_every=5,detector=yolox_nano",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +27,17 @@ def table():
 
 @pytest.mark.integration
 def test_explorer_returns_its_table_within_a_tiny_budget(table):
-    assert len(table) == 3                                 # the baseline and both candidates
+    assert len(table) == 3  # the baseline and both candidates
     assert list(table.columns[:2]) == ["config", "changes"]
     assert set(explorer.COLUMNS) <= set(table.columns)
-    assert table.attrs["rounds"] == 1                      # the budget stopped it after round 1
+    assert table.attrs["rounds"] == 1  # the budget stopped it after round 1
     assert (table["rounds"] == 1).all()
     assert table["baseline"].sum() == 1
     assert table.loc[table["baseline"], "config"].iloc[0] == "mediapipe-lite"
     assert (table["status"] == "ok").all()
     assert (table["fps"] > 0).all()
     assert (table["fps_min"] <= table["fps"]).all() and (table["fps"] <= table["fps_max"]).all()
-    json.dumps(table.attrs, allow_nan=False)   # the dashboard sends them on as strict JSON
+    json.dumps(table.attrs, allow_nan=False)  # the dashboard sends them on as strict JSON
 
 
 @pytest.mark.integration
@@ -51,7 +53,7 @@ def test_explorer_marks_target_pareto_front_and_best(table):
         best = table[table["best"]].iloc[0]
         assert best["meets_target"]
         assert best["fps"] == candidates.loc[candidates["meets_target"], "fps"].max()
-    assert candidates["detector_rate"].min() < 1.0         # cadence levers took effect
+    assert candidates["detector_rate"].min() < 1.0  # cadence levers took effect
 
 
 def test_pareto_front_keeps_only_undominated_points():
@@ -81,8 +83,22 @@ def test_bad_budget_is_a_one_line_error():
 @pytest.mark.integration
 def test_cli_explore_prints_the_table_and_writes_csv(tmp_path, capsys):
     out = tmp_path / "explore.csv"
-    rc = main(["explore", str(RUNNING), "--budget", "0.5", "--frames", "6", "--warmup", "1",
-               "-b", CANDIDATES[0], "--out", str(out)])
+    rc = main(
+        [
+            "explore",
+            str(RUNNING),
+            "--budget",
+            "0.5",
+            "--frames",
+            "6",
+            "--warmup",
+            "1",
+            "-b",
+            CANDIDATES[0],
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "agreement target" in printed and "fps" in printed
@@ -109,11 +125,11 @@ def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
     at.run()
     at.button(key="explorer-go").click().run()
     assert not at.exception, at.exception
-    assert at.session_state["explore_job"].wait(240)    # the sweep runs in the background
+    assert at.session_state["explore_job"].wait(240)  # the sweep runs in the background
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3
-    assert at.success or at.warning                        # the winner, or why there is none
+    assert at.success or at.warning  # the winner, or why there is none
     assert any("frames per second" in c.value for c in at.caption)

@@ -1,4 +1,5 @@
 """Faults: a failing backend fails alone, a cancelled or aborted run loses nothing and leaves nothing."""
+
 from __future__ import annotations
 
 import threading
@@ -6,11 +7,11 @@ import threading
 import psutil
 import pytest
 
-import backends
-from bench import results, runner
-from bench.errors import BackendUnavailable
-from bench.runner import RunOptions, run_benchmark
 from conftest import RUNNING, FakeBackend
+from posebench import backends
+from posebench.core.errors import BackendUnavailable
+from posebench.engine import results, runner
+from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture
 def made(monkeypatch):
     """Replace backend creation; ``made.plan[label]`` says how each backend behaves."""
+
     class Made:
         plan: dict = {}
         created: list = []
@@ -43,12 +45,13 @@ def _decode_threads():
 
 def test_a_backend_that_raises_mid_run_fails_alone(made, results_root):
     made.plan = {"mediapipe-lite": {"fail_at": 5}}
-    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"],
-                        RunOptions(max_frames=12, warmup=2))
+    run = run_benchmark(
+        str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"], RunOptions(max_frames=12, warmup=2)
+    )
     failed, ok = run.summary.iloc[0], run.summary.iloc[1]
     assert failed["status"] == "failed" and "failed at frame 5" in failed["error"]
     assert "RuntimeError: fake failure" in failed["error"]
-    assert failed["frames_processed"] == 5          # what it measured before failing is kept
+    assert failed["frames_processed"] == 5  # what it measured before failing is kept
     assert ok["status"] == "ok" and ok["frames_processed"] == 12
     assert run.status == "complete"
     assert all(b.closed for b in made.created)
@@ -58,16 +61,18 @@ def test_a_backend_that_raises_mid_run_fails_alone(made, results_root):
 
 def test_a_backend_that_cannot_load_fails_alone(made):
     made.plan = {"mediapipe-lite": {"unavailable": "no model"}}
-    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"],
-                        RunOptions(max_frames=4, warmup=0))
+    run = run_benchmark(
+        str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"], RunOptions(max_frames=4, warmup=0)
+    )
     assert list(run.summary["status"]) == ["failed", "ok"]
     assert "no model" in run.summary["error"][0]
 
 
 def test_every_backend_failing_marks_the_run_failed(made):
     made.plan = {"mediapipe-lite": {"fail_at": 0}, "rtmpose-lightweight": {"unavailable": "x"}}
-    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"],
-                        RunOptions(max_frames=4, warmup=0))
+    run = run_benchmark(
+        str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"], RunOptions(max_frames=4, warmup=0)
+    )
     assert run.status == "failed"
 
 
@@ -79,16 +84,20 @@ def test_cancel_keeps_what_was_measured_and_saves_a_whole_folder(made, results_r
         if done == 5:
             cancel.set()
 
-    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"],
-                        RunOptions(warmup=0, background_decode=background),
-                        progress=progress, cancel=cancel)
+    run = run_benchmark(
+        str(RUNNING),
+        ["mediapipe-lite", "rtmpose-lightweight"],
+        RunOptions(warmup=0, background_decode=background),
+        progress=progress,
+        cancel=cancel,
+    )
     assert run.status == "cancelled"
     assert list(run.summary["status"]) == ["cancelled", "cancelled"]
     assert list(run.summary["frames_processed"]) == [5, 0]
     assert "not run" in run.summary["error"][1]
     path = results.save(run)
     assert sorted(p.name for p in path.iterdir()) == sorted(results.FILES)
-    assert [p.name for p in results_root.iterdir()] == [run.run_id]   # no temporary folder left
+    assert [p.name for p in results_root.iterdir()] == [run.run_id]  # no temporary folder left
     assert results.load(path).status == "cancelled"
     assert _decode_threads() == []
 
@@ -96,6 +105,7 @@ def test_cancel_keeps_what_was_measured_and_saves_a_whole_folder(made, results_r
 @pytest.mark.parametrize("background", [False, True])
 def test_an_aborted_run_cleans_up_after_itself(made, background):
     """Anything thrown through the runner (a closed session, Ctrl-C) leaves no thread or count."""
+
     class SessionClosed(BaseException):
         pass
 
@@ -104,18 +114,24 @@ def test_an_aborted_run_cleans_up_after_itself(made, background):
             raise SessionClosed()
 
     with pytest.raises(SessionClosed):
-        run_benchmark(str(RUNNING), ["mediapipe-lite"],
-                      RunOptions(warmup=0, background_decode=background), progress=progress)
+        run_benchmark(
+            str(RUNNING),
+            ["mediapipe-lite"],
+            RunOptions(warmup=0, background_decode=background),
+            progress=progress,
+        )
     assert all(b.closed for b in made.created)
     assert runner._ACTIVE == 0 and runner._PEAK == {}
     import gc
-    gc.collect()   # the frame generator closes its decode thread when dropped
+
+    gc.collect()  # the frame generator closes its decode thread when dropped
     for t in _decode_threads():
         t.join(timeout=5)
     assert _decode_threads() == []
 
 
 def test_runs_leave_no_child_process(made, tmp_path):
-    run_benchmark(str(RUNNING), ["mediapipe-lite"], RunOptions(max_frames=3, warmup=0,
-                                                               background_decode=True))
+    run_benchmark(
+        str(RUNNING), ["mediapipe-lite"], RunOptions(max_frames=3, warmup=0, background_decode=True)
+    )
     assert psutil.Process().children(recursive=True) == []

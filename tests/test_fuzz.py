@@ -12,36 +12,41 @@ Two targets:
 
 Whole test: about a minute on two cores.
 """
+
 from __future__ import annotations
 
 import io
 import select
-from collections import Counter
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench import uploads
-from bench.errors import InputError
 from conftest import RUNNING
+from posebench.core.errors import InputError
+from posebench.io import uploads
 
 pytestmark = pytest.mark.timeout(300)
 
-CLIP = RUNNING.read_bytes()          # 74 KB H.264 mp4 with its index at the front
+CLIP = RUNNING.read_bytes()  # 74 KB H.264 mp4 with its index at the front
 CASE_LIMIT_S = 20.0
-SEEN: Counter = Counter()            # outcomes met, to check the mutations reach both
-FUZZ = dict(deadline=None, database=None, print_blob=True,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SEEN: Counter = Counter()  # outcomes met, to check the mutations reach both
+FUZZ = dict(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 WORKER = r"""
 import sys
-from bench import video
-from bench.errors import InputError
+from posebench.io import video
+from posebench.core.errors import InputError
 for line in sys.stdin:
     path = line.strip()
     try:
@@ -59,35 +64,39 @@ for line in sys.stdin:
 @st.composite
 def mutated_clips(draw) -> bytes:
     data = bytearray(CLIP)
-    kind = draw(st.sampled_from(["truncate", "flip", "flip_header", "delete", "duplicate",
-                                 "zero", "splice"]))
+    kind = draw(st.sampled_from(["truncate", "flip", "flip_header", "delete", "duplicate", "zero", "splice"]))
     size = len(data)
     if kind == "truncate":
         return bytes(data[: draw(st.integers(0, size - 1))])
     if kind in ("flip", "flip_header"):
-        end = 4096 if kind == "flip_header" else size   # the index (moov) is at the front
+        end = 4096 if kind == "flip_header" else size  # the index (moov) is at the front
         for _ in range(draw(st.integers(1, 40))):
             data[draw(st.integers(0, end - 1))] = draw(st.integers(0, 255))
         return bytes(data)
     start = draw(st.integers(0, size - 1))
     length = draw(st.integers(1, 8000))
     if kind == "delete":
-        del data[start:start + length]
+        del data[start : start + length]
     elif kind == "duplicate":
-        data[start:start] = data[start:start + length]
+        data[start:start] = data[start : start + length]
     elif kind == "zero":
-        data[start:start + length] = bytes(len(data[start:start + length]))
-    else:   # splice random bytes in
-        data[start:start + length] = draw(st.binary(min_size=1, max_size=length))
+        data[start : start + length] = bytes(len(data[start : start + length]))
+    else:  # splice random bytes in
+        data[start : start + length] = draw(st.binary(min_size=1, max_size=length))
     return bytes(data)
 
 
 # -- the reader, in a worker process -------------------------------------------------------------
 class Worker:
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     bufsize=1)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
 
     def ask(self, path: Path) -> str:
         self.proc.stdin.write(f"{path}\n")
@@ -142,8 +151,9 @@ def test_upload_path_gives_a_clean_answer_on_mutated_clips(case_dir, data):
     workdir = case_dir / "uploads"
     start = time.perf_counter()
     try:
-        clip = uploads.accept_upload("fuzz.mp4", io.BytesIO(data), 10 * 1024 ** 2, workdir,
-                                     timeout_s=CASE_LIMIT_S)
+        clip = uploads.accept_upload(
+            "fuzz.mp4", io.BytesIO(data), 10 * 1024**2, workdir, timeout_s=CASE_LIMIT_S
+        )
     except InputError as exc:
         assert "\n" not in str(exc) and "upload-" not in str(exc)
         SEEN["upload refused"] += 1

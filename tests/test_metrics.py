@@ -1,14 +1,15 @@
 """Agreement, stability (jitter, confidence) and temporal offset on real backends' output."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bench import metrics, offset, stability
-from bench.keypoints import LANDMARKS
-from bench.runner import RunOptions, run_benchmark
 from conftest import CMJ, LAB
+from posebench.analysis import metrics, offset, stability
+from posebench.core.keypoints import LANDMARKS
+from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -27,13 +28,20 @@ def still_run():
     return run_benchmark(str(CMJ), [BASE, CAND], RunOptions(max_frames=60, warmup=0))
 
 
-def synthetic_frames(n: int = 30, speed_px: float = 2.0, torso_px: float = 100.0,
-                     label: str = "synthetic") -> pd.DataFrame:
+def synthetic_frames(
+    n: int = 30, speed_px: float = 2.0, torso_px: float = 100.0, label: str = "synthetic"
+) -> pd.DataFrame:
     """A hand-made per-frame table: a 100 px torso gliding right at ``speed_px`` per frame."""
     rows = []
     base = {name: (200.0 + 10 * i, 100.0 + 20 * i) for i, name in enumerate(LANDMARKS)}
-    base.update({"left_shoulder": (190.0, 100.0), "right_shoulder": (210.0, 100.0),
-                 "left_hip": (190.0, 100.0 + torso_px), "right_hip": (210.0, 100.0 + torso_px)})
+    base.update(
+        {
+            "left_shoulder": (190.0, 100.0),
+            "right_shoulder": (210.0, 100.0),
+            "left_hip": (190.0, 100.0 + torso_px),
+            "right_hip": (210.0, 100.0 + torso_px),
+        }
+    )
     for f in range(n):
         row = {"backend": label, "frame": f, "detected": True}
         for name, (x, y) in base.items():
@@ -112,9 +120,11 @@ def test_the_offset_finder_copes_with_missing_landmarks(lab_run):
 
 def test_the_lag_is_explained_in_words_with_its_sign():
     assert offset.lag_sentence("MediaPipe", "RTMPose", 2, 66.7, 0.9).startswith(
-        "RTMPose trails MediaPipe by 2 frames (67 ms)")
+        "RTMPose trails MediaPipe by 2 frames (67 ms)"
+    )
     assert offset.lag_sentence("MediaPipe", "RTMPose", -1, -33.3, 0.9).startswith(
-        "RTMPose leads MediaPipe by 1 frame (33 ms)")
+        "RTMPose leads MediaPipe by 1 frame (33 ms)"
+    )
     assert "in step" in offset.lag_sentence("MediaPipe", "RTMPose", 0, 0.0, 0.9)
     assert "could be measured" in offset.lag_sentence("MediaPipe", "RTMPose", 0, 0.0, np.nan)
 

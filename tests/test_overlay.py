@@ -1,14 +1,16 @@
 """Skeleton drawing and the H.264 overlay video (real clip, fake and real backends)."""
+
 from __future__ import annotations
 
 import av
 import numpy as np
 import pytest
 
-from bench import overlay, video
-from bench.errors import BenchError
-from bench.keypoints import LANDMARKS
 from conftest import RUNNING
+from posebench.core.errors import BenchError
+from posebench.core.keypoints import LANDMARKS
+from posebench.io import video
+from posebench.report import overlay
 from test_dashboard import fake_run
 
 pytestmark = [pytest.mark.timeout(180)]
@@ -16,7 +18,7 @@ pytestmark = [pytest.mark.timeout(180)]
 
 def colour_near(image: np.ndarray, xy, colour, radius: int = 3, tolerance: float = 60.0) -> bool:
     x, y = int(round(xy[0])), int(round(xy[1]))
-    patch = image[max(0, y - radius): y + radius + 1, max(0, x - radius): x + radius + 1]
+    patch = image[max(0, y - radius) : y + radius + 1, max(0, x - radius) : x + radius + 1]
     distance = np.linalg.norm(patch.astype(float) - np.array(colour, float), axis=-1)
     return bool((distance < tolerance).any())
 
@@ -30,17 +32,16 @@ def test_draw_skeleton_draws_present_landmarks_and_skips_missing_ones():
     lm[hip] = (50, 50, 0.9)
     lm[knee] = (50, 150, 0.9)
     overlay.draw_skeleton(image, lm, (0, 0, 255))
-    assert tuple(image[100, 50]) == (0, 0, 255)     # the thigh between hip and knee
-    assert not image[100, 150].any()                 # nowhere else
+    assert tuple(image[100, 50]) == (0, 0, 255)  # the thigh between hip and knee
+    assert not image[100, 150].any()  # nowhere else
 
 
 def test_the_overlay_video_is_h264_yuv420p_faststart_with_every_processed_frame(tmp_path):
     run = fake_run(frames=12, warmup=2)
     labels = list(run.summary["backend"])
-    out = overlay.write_overlay_video(str(RUNNING), run.frames, labels, tmp_path / "o.mp4",
-                                      fps=run.clip.fps)
+    out = overlay.write_overlay_video(str(RUNNING), run.frames, labels, tmp_path / "o.mp4", fps=run.clip.fps)
     data = out.read_bytes()
-    assert data.index(b"moov") < data.index(b"mdat")   # playable while it downloads
+    assert data.index(b"moov") < data.index(b"mdat")  # playable while it downloads
     with av.open(str(out)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264"
@@ -48,7 +49,7 @@ def test_the_overlay_video_is_h264_yuv420p_faststart_with_every_processed_frame(
         frames = [f.to_ndarray(format="bgr24") for f in container.decode(stream)]
     assert len(frames) == 12
     h, w = frames[0].shape[:2]
-    assert (w, h) == (2 * 480, 352)                     # two panels side by side, original size
+    assert (w, h) == (2 * 480, 352)  # two panels side by side, original size
     assert not list(tmp_path.glob("*.part.mp4"))
 
 
@@ -86,12 +87,10 @@ def test_no_frames_or_no_clip_is_one_sentence(tmp_path):
 
 @pytest.mark.integration
 def test_a_real_run_draws_real_skeletons(tmp_path):
-    from bench import runner
+    from posebench.engine import runner
 
-    run = runner.run_benchmark(str(RUNNING), ["mediapipe-lite"],
-                               runner.RunOptions(max_frames=5, warmup=0))
-    out = overlay.write_overlay_video(str(RUNNING), run.frames, ["mediapipe-lite"],
-                                      tmp_path / "o.mp4")
+    run = runner.run_benchmark(str(RUNNING), ["mediapipe-lite"], runner.RunOptions(max_frames=5, warmup=0))
+    out = overlay.write_overlay_video(str(RUNNING), run.frames, ["mediapipe-lite"], tmp_path / "o.mp4")
     with av.open(str(out)) as container:
         frames = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
     assert len(frames) == 5

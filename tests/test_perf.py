@@ -1,17 +1,17 @@
 """The speed-check script: its structure, not its numbers (timings are never asserted)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-import backends
-import bench.perf
-from bench import video
-from bench.cli import main
-from bench.errors import BenchError
-from bench.perf import RTMLIB_DEFAULT, TARGETS, run_perf
-
+import posebench.studies.perf
 from conftest import RUNNING, FakeBackend
+from posebench import backends
+from posebench.cli.main import main
+from posebench.core.errors import BenchError
+from posebench.io import video
+from posebench.studies.perf import RTMLIB_DEFAULT, TARGETS, run_perf
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -30,13 +30,12 @@ def test_perf_reports_the_three_ratios_with_verdicts(report):
 
 @pytest.mark.integration
 def test_perf_times_every_contestant_and_floors_each_model(report):
-    assert set(report.table["contestant"]) == {RTMLIB_DEFAULT, "rtmpose-lightweight-tuned",
-                                               "mediapipe-lite"}
+    assert set(report.table["contestant"]) == {RTMLIB_DEFAULT, "rtmpose-lightweight-tuned", "mediapipe-lite"}
     assert (report.table["fps"] > 0).all()
     assert set(report.floors["model"]) == {"detector", "pose"}
     assert (report.floors["ms"] > 0).all()
     rtmlib = report.table.set_index("contestant").loc[RTMLIB_DEFAULT]
-    assert rtmlib["detector_runs_per_frame"] == 1.0        # rtmlib: detector on every frame
+    assert rtmlib["detector_runs_per_frame"] == 1.0  # rtmlib: detector on every frame
     tuned = report.table.set_index("contestant").loc["rtmpose-lightweight-tuned"]
     assert tuned["detector_runs_per_frame"] < 1.0
 
@@ -70,7 +69,7 @@ def test_a_pass_closes_its_backend_even_when_the_backend_raises():
     backend = _Closing(fail_at=1)
     frames = [video.Frame(i, i * 33, np.zeros((64, 48, 3), np.uint8), 0.0) for i in range(3)]
     with pytest.raises(RuntimeError, match="fake failure"):
-        bench.perf._run_pass("fake", lambda: backend, frames, 1, None)
+        posebench.studies.perf._run_pass("fake", lambda: backend, frames, 1, None)
     assert backend.closed
 
 
@@ -81,6 +80,6 @@ def test_rtmlib_default_that_will_not_load_is_a_bench_error(monkeypatch):
         raise RuntimeError("bad model file")
 
     monkeypatch.setattr(rtmlib, "BodyWithFeet", broken)
-    monkeypatch.setattr(bench.perf.model_store, "resolve", lambda name, fetch=False: f"/x/{name}")
+    monkeypatch.setattr(posebench.studies.perf.model_store, "resolve", lambda name, fetch=False: f"/x/{name}")
     with pytest.raises(BenchError, match="BodyWithFeet failed to load: RuntimeError: bad model"):
-        bench.perf._RtmlibDefault(backends.parse("rtmpose-lightweight"))
+        posebench.studies.perf._RtmlibDefault(backends.parse("rtmpose-lightweight"))

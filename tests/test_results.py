@@ -1,4 +1,5 @@
 """Saved runs: formula-safe CSVs, numbers stay numbers, atomic saves, safe names, unique ids."""
+
 from __future__ import annotations
 
 import io
@@ -11,16 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import backends
-from backends import config as backend_config
-from bench import results
-from bench.errors import BenchError, InputError
-from bench.runner import RunOptions, new_run_id, run_benchmark
 from conftest import RUNNING, FakeBackend
+from posebench import backends
+from posebench.backends import config as backend_config
+from posebench.core.errors import BenchError, InputError
+from posebench.engine import results
+from posebench.engine.runner import RunOptions, new_run_id, run_benchmark
+from posebench.io import files
 
 pytestmark = pytest.mark.timeout(120)
 
-HOSTILE_LABEL = "=HYPERLINK(\"http://x\",\"click\")"
+HOSTILE_LABEL = '=HYPERLINK("http://x","click")'
 
 
 @pytest.fixture
@@ -29,28 +31,34 @@ def fake_backends(monkeypatch):
 
 
 def _run(**options):
-    config = backend_config.override(backend_config.parse("mediapipe-lite"),
-                                     {"label": HOSTILE_LABEL})
-    return run_benchmark(str(RUNNING), [config, "rtmpose-lightweight"],
-                         RunOptions(**{"warmup": 2, "max_frames": 6, **options}))
+    config = backend_config.override(backend_config.parse("mediapipe-lite"), {"label": HOSTILE_LABEL})
+    return run_benchmark(
+        str(RUNNING), [config, "rtmpose-lightweight"], RunOptions(**{"warmup": 2, "max_frames": 6, **options})
+    )
 
 
 # -- formula injection -------------------------------------------------------------------
 def test_text_cells_are_neutralised_and_numbers_stay_numbers():
-    df = pd.DataFrame({"value": [-3.5, 2.0, -0.0], "count": [-1, 0, 7],
-                       "note": ["-cmd", "=1+1", "plain"], "who": ["@SUM(A1)", "+x", "\tq"]})
-    raw = results.to_csv_bytes(df).decode("utf-8")
+    df = pd.DataFrame(
+        {
+            "value": [-3.5, 2.0, -0.0],
+            "count": [-1, 0, 7],
+            "note": ["-cmd", "=1+1", "plain"],
+            "who": ["@SUM(A1)", "+x", "\tq"],
+        }
+    )
+    raw = files.to_csv_bytes(df).decode("utf-8")
     back = pd.read_csv(io.StringIO(raw))
     assert pd.api.types.is_float_dtype(back["value"]) and back["value"][0] == -3.5
     assert pd.api.types.is_integer_dtype(back["count"]) and back["count"][0] == -1
     assert list(back["note"]) == ["'-cmd", "'=1+1", "plain"]
     assert list(back["who"]) == ["'@SUM(A1)", "'+x", "'\tq"]
-    assert "\n-3.5," in raw           # the number is written bare, not quoted or prefixed
+    assert "\n-3.5," in raw  # the number is written bare, not quoted or prefixed
 
 
 def test_string_dtype_columns_are_neutralised_too():
     df = pd.DataFrame({"label": pd.array(["=cmd", "ok"], dtype="string")})
-    assert list(results.neutralise(df)["label"]) == ["'=cmd", "ok"]
+    assert list(files.neutralise(df)["label"]) == ["'=cmd", "ok"]
 
 
 def test_saved_run_is_neutralised_on_disk_and_restored_on_load(fake_backends, results_root):
@@ -67,8 +75,9 @@ def test_saved_run_is_neutralised_on_disk_and_restored_on_load(fake_backends, re
 
 
 # -- names ------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["../x", "/etc", "a/b", "..", ".", "", ".hidden", "a\\b",
-                                  "x" * 100, "a\x00b", "~root", " lead"])
+@pytest.mark.parametrize(
+    "name", ["../x", "/etc", "a/b", "..", ".", "", ".hidden", "a\\b", "x" * 100, "a\x00b", "~root", " lead"]
+)
 def test_run_names_cannot_leave_the_results_folder(name, tmp_path):
     with pytest.raises(InputError):
         results.run_dir(name, tmp_path)
@@ -131,10 +140,11 @@ def test_a_crash_during_save_leaves_no_folder(fake_backends, results_root, monke
 
     def broken(*args, **kwargs):
         raise error
+
     monkeypatch.setattr(np, "savez_compressed", broken)
     with pytest.raises(type(error)):
         results.save(run)
-    assert list(results_root.iterdir()) == []          # no run folder, no .tmp- folder
+    assert list(results_root.iterdir()) == []  # no run folder, no .tmp- folder
     assert results.list_runs().empty
 
 
@@ -145,7 +155,7 @@ def test_leftovers_of_a_killed_save_are_swept(fake_backends, results_root):
     (stale / "frames.csv").write_text("half")
     old = time.time() - 2 * results.STALE_TMP_S
     os.utime(stale, (old, old))
-    fresh = results_root / ".tmp-live-run-def"   # another process may be saving right now
+    fresh = results_root / ".tmp-live-run-def"  # another process may be saving right now
     fresh.mkdir()
     results.save(_run())
     assert not stale.exists() and fresh.exists()
@@ -153,8 +163,7 @@ def test_leftovers_of_a_killed_save_are_swept(fake_backends, results_root):
 
 
 # -- loading what someone else made -----------------------------------------------------
-@pytest.mark.parametrize("damage", ["no_json", "json_list", "no_clip", "bad_id", "bad_npz",
-                                    "bad_option"])
+@pytest.mark.parametrize("damage", ["no_json", "json_list", "no_clip", "bad_id", "bad_npz", "bad_option"])
 def test_damaged_run_folders_are_refused_in_one_sentence(fake_backends, results_root, damage):
     path = results.save(_run())
     meta = json.loads((path / "run.json").read_text())
@@ -174,7 +183,7 @@ def test_damaged_run_folders_are_refused_in_one_sentence(fake_backends, results_
         meta["options"] = {"max_frames": 3, "warmup": 1, "nonsense": 1}
         meta["clip"]["bogus_field"] = 1
         (path / "run.json").write_text(json.dumps(meta))
-        assert results.load(path).options.max_frames == 3   # unknown keys are ignored
+        assert results.load(path).options.max_frames == 3  # unknown keys are ignored
         return
     with pytest.raises(InputError):
         results.load(path)
@@ -199,15 +208,22 @@ def test_an_uncapped_run_has_no_cap_note(fake_backends, results_root):
     assert not any("capped" in n for n in run.extra["notices"])
 
 
-@pytest.mark.parametrize("options", [{"max_frames": 0}, {"max_seconds": -1.0}, {"stride": 0},
-                                     {"warmup": -1}, {"max_side": 4}])
+@pytest.mark.parametrize(
+    "options", [{"max_frames": 0}, {"max_seconds": -1.0}, {"stride": 0}, {"warmup": -1}, {"max_side": 4}]
+)
 def test_senseless_options_are_refused(fake_backends, options):
     with pytest.raises(BenchError):
         _run(**options)
 
 
-@pytest.mark.parametrize("meta", [{"backends": [{"spec": "mediapipe-lite"}]},  # no label
-                                  ["not", "a", "dict"], {"clip": "a string"}])
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"backends": [{"spec": "mediapipe-lite"}]},  # no label
+        ["not", "a", "dict"],
+        {"clip": "a string"},
+    ],
+)
 def test_a_damaged_run_json_is_left_out_of_the_list(tmp_path, meta):
     good = tmp_path / "20260101-000000-good"
     good.mkdir()

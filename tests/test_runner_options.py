@@ -1,4 +1,5 @@
 """Frame caps, stride and downscaling: what a run covers and where its coordinates land."""
+
 from __future__ import annotations
 
 import time
@@ -6,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-import backends
-from bench import video
-from bench.runner import RunOptions, run_benchmark
 from conftest import BOXFLIP, LAB, RUNNING, FakeBackend
+from posebench import backends
+from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.io import video
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -22,19 +23,20 @@ def fake(monkeypatch):
 def test_a_frame_cap_with_a_stride_counts_frames_of_the_clip(fake):
     """--frames 20 --stride 3 covers the clip's first 20 frames: 7 of them processed."""
     seen = []
-    run = run_benchmark(str(BOXFLIP), ["mediapipe-lite"],
-                        RunOptions(max_frames=20, stride=3, warmup=0),
-                        progress=lambda label, done, total, elapsed: seen.append(total))
+    run = run_benchmark(
+        str(BOXFLIP),
+        ["mediapipe-lite"],
+        RunOptions(max_frames=20, stride=3, warmup=0),
+        progress=lambda label, done, total, elapsed: seen.append(total),
+    )
     assert run.frames["frame"].tolist() == [0, 3, 6, 9, 12, 15, 18]
     assert set(seen) == {7}
-    assert any("first 20 of 230 frames" in n and "1 frame in 3" in n
-               for n in run.extra["notices"])
+    assert any("first 20 of 230 frames" in n and "1 frame in 3" in n for n in run.extra["notices"])
 
 
 def test_downscaled_coordinates_map_back_to_the_original_pixels_on_both_axes(fake):
     """The lab clip is 1080x1920; at max_side=1000 the x and y factors differ (1.9217 / 1.92)."""
-    run = run_benchmark(str(LAB), ["mediapipe-lite"], RunOptions(max_frames=1, warmup=0,
-                                                                 max_side=1000))
+    run = run_benchmark(str(LAB), ["mediapipe-lite"], RunOptions(max_frames=1, warmup=0, max_side=1000))
     row = run.frames.iloc[0]
     # FakeBackend puts the nose at (0.3 w, 0.1 h) and the box at (0.3 w, 0.1 h, 0.7 w, 0.9 h).
     assert row["nose_x"] == pytest.approx(0.3 * 1080, abs=1e-6)

@@ -1,4 +1,5 @@
 """The go / no-go scorecard: rules as data, inputs traceable, settings saved beside the run."""
+
 from __future__ import annotations
 
 import json
@@ -6,23 +7,40 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from backends import config as backend_config
 from streamlit.testing.v1 import AppTest
 
-import backends
-from bench import results, scorecard
-from bench.runner import RunOptions, run_benchmark
 from conftest import ROOT, RUNNING, FakeBackend
+from posebench import backends
+from posebench.backends import config as backend_config
+from posebench.decision import scorecard
+from posebench.engine import results
+from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(300)
 
-BEST = {"fps": 60, "fps_baseline": 50, "fps_ratio": 1.2, "latency_ms_mean": 20,
-        "latency_ms_p95": 30, "best_family_fps_ratio": 1.2, "failed_backends": 0,
-        "models_pinned": 1, "ready": 1, "detection_rate": 1, "detection_rate_baseline": 1,
-        "detection_drop_pts": 0, "landmark_coverage": 13, "peak_rss_mb": 300,
-        "cold_init_ms": 200, "agreement_0.1": 0.99, "abs_lag_frames": 0, "trajectory_r2": 0.995,
-        "flight_time_diff_ms": 5, "takeoff_diff_frames": 0, "still_jitter_ratio": 0.7}
+BEST = {
+    "fps": 60,
+    "fps_baseline": 50,
+    "fps_ratio": 1.2,
+    "latency_ms_mean": 20,
+    "latency_ms_p95": 30,
+    "best_family_fps_ratio": 1.2,
+    "failed_backends": 0,
+    "models_pinned": 1,
+    "ready": 1,
+    "detection_rate": 1,
+    "detection_rate_baseline": 1,
+    "detection_drop_pts": 0,
+    "landmark_coverage": 13,
+    "peak_rss_mb": 300,
+    "cold_init_ms": 200,
+    "agreement_0.1": 0.99,
+    "abs_lag_frames": 0,
+    "trajectory_r2": 0.995,
+    "flight_time_diff_ms": 5,
+    "takeoff_diff_frames": 0,
+    "still_jitter_ratio": 0.7,
+}
 
 
 def inputs(**changes):
@@ -36,10 +54,18 @@ def test_ladders_and_bands_follow_the_tables():
     assert scorecard.ladder_score(0.5, "higher", (0.95, 0.9, 0.8)) == 1
     assert scorecard.ladder_score(60, "lower", (33.3, 50, 100)) == 2
     assert np.isnan(scorecard.ladder_score(np.nan, "lower", (1, 2, 3)))
-    bands = {4.0: "full replacement", 3.5: "full replacement", 3.4: "conditional replacement",
-             2.8: "conditional replacement", 2.7: "hybrid", 2.0: "hybrid",
-             1.9: "selective adoption", 1.5: "selective adoption", 1.4: "keep MediaPipe",
-             1.0: "keep MediaPipe"}
+    bands = {
+        4.0: "full replacement",
+        3.5: "full replacement",
+        3.4: "conditional replacement",
+        2.8: "conditional replacement",
+        2.7: "hybrid",
+        2.0: "hybrid",
+        1.9: "selective adoption",
+        1.5: "selective adoption",
+        1.4: "keep MediaPipe",
+        1.0: "keep MediaPipe",
+    }
     for score, band in bands.items():
         assert scorecard.band_for(score) == band
 
@@ -76,10 +102,19 @@ def test_the_decision_framework_weights_bands_and_must_meets():
     assert best.must_meet["met"].all() and best.targets["met"].all()
 
     # jittery and late: Accuracy and Robustness fall, the combined must-meet fails
-    weak = scorecard.framework(inputs(still_jitter_ratio=3, detection_drop_pts=6,
-                                      abs_lag_frames=2, takeoff_diff_frames=2,
-                                      flight_time_diff_ms=40, trajectory_r2=0.93),
-                               thresholds, "mp", "rtm")
+    weak = scorecard.framework(
+        inputs(
+            still_jitter_ratio=3,
+            detection_drop_pts=6,
+            abs_lag_frames=2,
+            takeoff_diff_frames=2,
+            flight_time_diff_ms=40,
+            trajectory_r2=0.93,
+        ),
+        thresholds,
+        "mp",
+        "rtm",
+    )
     dims = weak.dimensions.set_index("dimension")["score"]
     assert dims["Robustness"] == 1.0
     assert dims["Accuracy"] == pytest.approx((4 + 2 + 2 + 2 + 2) / 5)
@@ -87,7 +122,8 @@ def test_the_decision_framework_weights_bands_and_must_meets():
     assert weak.verdict.score == pytest.approx(expected)
     must = weak.must_meet.set_index("criterion")
     assert must.loc["Accuracy + Robustness ≥ 3.0", "value"] == pytest.approx(
-        (0.3 * dims["Accuracy"] + 0.2 * 1) / 0.5)
+        (0.3 * dims["Accuracy"] + 0.2 * 1) / 0.5
+    )
     assert not must.loc["Accuracy + Robustness ≥ 3.0", "met"]
     assert weak.verdict.decision == "keep MediaPipe"
     assert any("must-meet" in f for f in weak.verdict.flags)
@@ -97,8 +133,9 @@ def test_the_decision_framework_weights_bands_and_must_meets():
 
 def test_unmeasured_inputs_are_left_out_and_overrides_are_marked():
     thresholds = scorecard.default_thresholds()
-    partial = scorecard.framework(inputs(flight_time_diff_ms=None, takeoff_diff_frames=None),
-                                  thresholds, "mp", "rtm")
+    partial = scorecard.framework(
+        inputs(flight_time_diff_ms=None, takeoff_diff_frames=None), thresholds, "mp", "rtm"
+    )
     row = partial.dimensions.set_index("dimension").loc["Accuracy"]
     assert row["score"] == 4.0 and row["measured_inputs"] == "3 of 5"
     assert any("flight_time_diff_ms" in f for f in partial.verdict.flags)
@@ -116,8 +153,9 @@ def test_unmeasured_inputs_are_left_out_and_overrides_are_marked():
 def fake_run(monkeypatch, results_root):
     """Two fake backends (identical skeletons) on ten frames, saved under results_root."""
     monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
-    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight-tuned"],
-                        RunOptions(max_frames=10, warmup=2))
+    run = run_benchmark(
+        str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight-tuned"], RunOptions(max_frames=10, warmup=2)
+    )
     return run, results.save(run)
 
 
@@ -166,24 +204,31 @@ def test_identical_backends_agree_perfectly_on_the_scorecard(fake_run):
 def test_a_failed_candidate_is_scored_not_crashed(monkeypatch, results_root):
     def create(config, cache=None):
         return FakeBackend(config.display, fail_at=0 if config.family == "rtmpose" else None)
+
     monkeypatch.setattr(backends, "create", create)
-    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"],
-                        RunOptions(max_frames=5, warmup=0))
+    run = run_benchmark(
+        str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"], RunOptions(max_frames=5, warmup=0)
+    )
     card = scorecard.evaluate(run)
     values = card.inputs.set_index("input")["value"]
     assert values["failed_backends"] == 1 and values["ready"] == 0
     assert np.isnan(values["fps_ratio"]) and np.isnan(values["agreement_0.1"])
     assert card.feasibility_verdict.decision == "no-go"
-    assert "summary.status: rtmpose-lightweight failed" in \
-        card.inputs.set_index("input").loc["failed_backends", "source"]
+    assert (
+        "summary.status: rtmpose-lightweight failed"
+        in card.inputs.set_index("input").loc["failed_backends", "source"]
+    )
 
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
     """MediaPipe lite against RTMPose (default and tuned) on the tiny running clip, saved."""
     root = tmp_path_factory.mktemp("results")
-    run = run_benchmark(str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight",
-                                       "rtmpose-lightweight-tuned"], RunOptions(warmup=5))
+    run = run_benchmark(
+        str(RUNNING),
+        ["mediapipe-lite", "rtmpose-lightweight", "rtmpose-lightweight-tuned"],
+        RunOptions(warmup=5),
+    )
     return run, results.save(run, root), root
 
 
@@ -195,10 +240,13 @@ def test_every_input_is_traced_to_the_run(real_run):
     values = card.inputs.set_index("input")
     assert card.settings.baseline == "mediapipe-lite"
     assert values.loc["fps_ratio", "value"] == pytest.approx(
-        s.loc["rtmpose-lightweight", "fps"] / s.loc["mediapipe-lite", "fps"])
+        s.loc["rtmpose-lightweight", "fps"] / s.loc["mediapipe-lite", "fps"]
+    )
     assert "summary.fps of rtmpose-lightweight" in values.loc["fps_ratio", "source"]
     best = s.loc[["rtmpose-lightweight", "rtmpose-lightweight-tuned"], "fps"].max()
-    assert values.loc["best_family_fps_ratio", "value"] == pytest.approx(best / s.loc["mediapipe-lite", "fps"])
+    assert values.loc["best_family_fps_ratio", "value"] == pytest.approx(
+        best / s.loc["mediapipe-lite", "fps"]
+    )
     assert values.loc["landmark_coverage", "value"] == 13
     assert not values["overridden"].any()
     assert card.feasibility["points"].sum() == card.feasibility_verdict.score
@@ -207,7 +255,8 @@ def test_every_input_is_traced_to_the_run(real_run):
     assert set(card.candidates["candidate"]) == {"rtmpose-lightweight", "rtmpose-lightweight-tuned"}
     assert card.framework.verdict.score == pytest.approx(
         (card.framework.dimensions["weight"] * card.framework.dimensions["score"]).sum()
-        / card.framework.dimensions.loc[card.framework.dimensions["score"].notna(), "weight"].sum())
+        / card.framework.dimensions.loc[card.framework.dimensions["score"].notna(), "weight"].sum()
+    )
 
 
 @pytest.mark.integration
@@ -238,7 +287,7 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     page.run()
     page.button(key="jump-run").click().run()
     assert not page.exception
-    assert page.session_state["jump_job"].wait(300)      # the jump analysis runs in the background
+    assert page.session_state["jump_job"].wait(300)  # the jump analysis runs in the background
     page.run()
     assert not page.exception
     assert (folder / "jump.csv").exists()

@@ -1,4 +1,5 @@
 """Set-up contract: pinned requirements, one OpenCV, scripts that parse."""
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -27,8 +28,13 @@ def test_every_requirement_is_pinned():
 def test_exactly_one_opencv_is_required_and_installed():
     required = [ln for ln in requirement_lines() if "opencv" in ln.lower()]
     assert len(required) == 1, required
-    installed = sorted({d.metadata["Name"].lower() for d in importlib.metadata.distributions()
-                        if "opencv" in (d.metadata["Name"] or "").lower()})
+    installed = sorted(
+        {
+            d.metadata["Name"].lower()
+            for d in importlib.metadata.distributions()
+            if "opencv" in (d.metadata["Name"] or "").lower()
+        }
+    )
     assert installed == [required[0].split("==")[0].lower()]
 
 

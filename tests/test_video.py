@@ -1,13 +1,14 @@
 """The video reader: decoded counts, orientation, frame rate, streaming, clean refusals."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import clipgen
-from bench import video
-from bench.errors import InputError
 from conftest import CMJ, LAB, RUNNING
+from posebench.core.errors import InputError
+from posebench.io import video
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,7 +37,7 @@ def test_container_facts_count_frames_without_decoding():
 def test_rotated_clip_is_delivered_upright(tmp_path, rotation):
     path = clipgen.rotated_clip(tmp_path / "phone.mp4", rotation=rotation)
     info = video.probe(path)
-    assert (info.width, info.height) == (240, 320)       # stored 320x240, displayed portrait
+    assert (info.width, info.height) == (240, 320)  # stored 320x240, displayed portrait
     assert info.rotation == (-rotation) % 360
     frame = next(video.iter_frames(path)).image
     assert frame.shape[:2] == (320, 240)
@@ -81,7 +82,9 @@ def test_background_frames_match_and_stop_early():
 
 
 def test_read_frame_is_exact_and_past_the_end_is_refused():
-    assert np.array_equal(video.read_frame(RUNNING, 5), list(video.iter_frames(RUNNING, max_frames=6))[5].image)
+    assert np.array_equal(
+        video.read_frame(RUNNING, 5), list(video.iter_frames(RUNNING, max_frames=6))[5].image
+    )
     with pytest.raises(InputError, match="past the end"):
         video.read_frame(RUNNING, 47)
 
@@ -104,8 +107,21 @@ def _bad(tmp_path, kind):
     return make(tmp_path / f"{kind}.mp4"), words
 
 
-@pytest.mark.parametrize("kind", ["missing", "folder", "empty", "text", "png", "audio",
-                                  "zero_frames", "truncated", "header_only", "zeros"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "missing",
+        "folder",
+        "empty",
+        "text",
+        "png",
+        "audio",
+        "zero_frames",
+        "truncated",
+        "header_only",
+        "zeros",
+    ],
+)
 def test_bad_files_are_refused_in_one_sentence(tmp_path, kind):
     path, words = _bad(tmp_path, kind)
     with pytest.raises(InputError) as err:
@@ -113,7 +129,7 @@ def test_bad_files_are_refused_in_one_sentence(tmp_path, kind):
     sentence = str(err.value)
     assert words in sentence and "\n" not in sentence
     if kind in ("missing", "folder", "empty", "text", "audio", "zeros"):
-        with pytest.raises(InputError):   # the reader alone refuses what FFmpeg cannot open
+        with pytest.raises(InputError):  # the reader alone refuses what FFmpeg cannot open
             list(video.iter_frames(path))
 
 
@@ -132,6 +148,7 @@ def test_probe_cache_remember_and_forget(tmp_path):
     path = clipgen.blank_wall_clip(tmp_path / "wall.mp4", frames=3)
     info = video.probe(path)
     from dataclasses import replace
+
     video.remember(replace(info, name="label.mp4"))
     assert video.probe(path).name == "label.mp4"
     video.forget(path)

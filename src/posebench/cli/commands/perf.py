@@ -1,0 +1,108 @@
+"""``python -m posebench perf CLIP [--frames N] [--rounds R]``: the speed check with its targets."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+from posebench.cli.commands.common import print_table
+from posebench.studies.perf import RTMLIB_DEFAULT, TUNED, run_perf
+
+
+def _fmt(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k}={_fmt(v)}" for k, v in value.items()) + ")"
+    return str(value)
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "perf",
+        help="speed check in one process: model floor, rtmlib default, "
+        "tuned preset and MediaPipe lite, interleaved, with targets",
+    )
+    p.add_argument("clip", help="video file")
+    p.add_argument("--frames", type=int, default=60, help="frames from the start, preloaded (default 60)")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds after one warm-up round (default 3)")
+    p.add_argument(
+        "--tuned",
+        default=TUNED,
+        metavar="NAME[:key=value,...]",
+        help=f"the RTMPose configuration under test (default {TUNED})",
+    )
+    p.add_argument(
+        "--no-preset-default",
+        action="store_true",
+        help="leave out the rtmpose-lightweight preset (rtmlib's own object still runs)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    report = run_perf(
+        args.clip,
+        frames=args.frames,
+        rounds=args.rounds,
+        tuned=args.tuned,
+        include_preset_default=not args.no_preset_default,
+        progress=lambda msg: print(f"  {msg}", file=sys.stderr),
+    )
+    clip = report.clip
+    print(
+        f"clip: {clip.name}  {clip.width}x{clip.height}  {report.frames} frames preloaded; "
+        f"{report.rounds} timed rounds after a warm-up round, contestants interleaved; "
+        f"1-min load average {report.load[0]:.1f} at start, {report.load[1]:.1f} at end"
+    )
+    print(
+        "\nmodel floor: one bare session.run on the clip's first frame, pre-processed, "
+        "with the tuned pipeline's own sessions, timed right before its pass (ms per run: "
+        "mean of the runs, median of the rounds):"
+    )
+    print_table(report.floors, ["model", "batch", "ms", "ms_min", "ms_max"], "{:.2f}")
+    print("\npipelines (ms per frame and frames per second, median of the rounds; model runs per frame):")
+    print_table(
+        report.table,
+        [
+            "contestant",
+            "ms_per_frame",
+            "fps",
+            "fps_min",
+            "fps_max",
+            "detector_runs_per_frame",
+            "pose_runs_per_frame",
+        ],
+        "{:.2f}",
+    )
+    print("\nratios measured in this run (median of per-round ratios, min-max in brackets):")
+    for _, r in report.ratios.iterrows():
+        print(
+            f"  {r['verdict']:4s}  {r['ratio']:13s} {r['value']:7.3f}  [{r['min']:.3f}-{r['max']:.3f}]"
+            f"  target {r['target']:7s}  {r['meaning']}"
+        )
+    if len(report.agreement):
+        print(
+            "\nagreement with MediaPipe lite (share of frames where all 13 landmarks are within "
+            "0.1 torso length):"
+        )
+        for _, r in report.agreement.iterrows():
+            print(f"  {r['contestant']}: {r['frames_all_within_0.1']:.1%}")
+    print("\nexact settings:")
+    for name, settings in report.settings.items():
+        text = ", ".join(f"{k}={_fmt(v)}" for k, v in settings.items())
+        print(
+            textwrap.fill(
+                text,
+                width=100,
+                initial_indent=f"  {name}: ",
+                subsequent_indent="      ",
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
+        )
+    print(
+        f"\n'{RTMLIB_DEFAULT}' is rtmlib's own object (its code, its sessions) built from the "
+        "local model files."
+    )
+    return 0

@@ -1,0 +1,104 @@
+"""``python -m posebench run CLIP -b NAME ... [--frames N] [--warmup W] [--out DIR]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from posebench import backends
+from posebench.backends.config import format_settings
+from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
+from posebench.core.errors import BackendUnavailable
+from posebench.engine import results
+from posebench.engine.runner import RunOptions, run_benchmark
+
+DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]
+SHOWN = [
+    "backend",
+    "status",
+    "frames",
+    "fps",
+    "fps_model",
+    "latency_ms_mean",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "init_ms",
+    "detection_rate",
+    "detector_rate",
+]
+
+
+RATE_FORMATS = {"detection_rate": "{:.1%}", "detector_rate": "{:.1%}"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="benchmark backends on a clip and save the results")
+    p.add_argument("clip", help="video file (mp4, mov, avi, mkv, webm)")
+    add_backend_option(p)
+    add_run_options(p)
+    p.add_argument("--out", default=None, help="results folder (default: results/)")
+    p.set_defaults(func=run)
+
+
+def add_run_options(p) -> None:
+    p.add_argument(
+        "--frames", type=int, default=None, help="process at most N frames from the start (warm-up included)"
+    )
+    p.add_argument("--seconds", type=float, default=None, help="process at most S seconds of the clip")
+    p.add_argument(
+        "--warmup", type=int, default=10, help="first W frames left out of the speed figures (default 10)"
+    )
+    p.add_argument("--stride", type=int, default=1, help="keep every n-th frame (default 1)")
+    p.add_argument(
+        "--max-side", type=int, default=None, help="downscale so the longer side is at most this many pixels"
+    )
+    p.add_argument(
+        "--model-only", action="store_true", help="decode all frames first, so timings hold model time only"
+    )
+    p.add_argument(
+        "--background-decode",
+        action="store_true",
+        help="decode in a background thread, overlapping inference",
+    )
+
+
+def options_from(args) -> RunOptions:
+    return RunOptions(
+        max_frames=args.frames,
+        max_seconds=args.seconds,
+        warmup=args.warmup,
+        stride=args.stride,
+        max_side=args.max_side,
+        preload=args.model_only,
+        background_decode=args.background_decode,
+    )
+
+
+def run(args) -> int:
+    configs = [backends.parse(spec) for spec in args.backends or DEFAULT_BACKENDS]
+    for config in configs:  # asked for by name: say at once when one cannot run here
+        reason = backends.why_unavailable(config)
+        if reason:
+            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    run = run_benchmark(args.clip, configs, options_from(args), progress=progress_printer())
+    clip = run.clip
+    print(
+        f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
+        f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)"
+    )
+    print_table(run.summary, SHOWN, formats=RATE_FORMATS)
+    print(
+        f"frames: timed frames (the first {run.options.warmup} are warm-up, left out); fps, "
+        "fps_model: frames per second end to end (decode + model) and model only; latency: ms "
+        "per frame end to end; init_ms: model load time; detection_rate: share of frames with "
+        "a person; detector_rate: share of frames the person detector ran on."
+    )
+    for _, row in run.summary[run.summary["status"] != "ok"].iterrows():
+        print(f"{row['backend']}: {row['status']}: {row['error']}")
+    for notice in run.extra.get("notices", []):
+        print(f"note: {notice}")
+    for config in run.configs:  # tuned or changed configurations: their exact settings
+        if config.preset.endswith("-tuned") or ":" in config.spec():
+            print(f"settings of {config.display}: {format_settings(config)}")
+    path = results.save(run, Path(args.out) if args.out else None)
+    print(f"wrote {path}/ (summary.csv, frames.csv, run.json, native.npz)")
+    return 0 if run.status != "failed" else 1

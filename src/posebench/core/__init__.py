@@ -1,0 +1,1 @@
+"""PoseBench core layer (see posebench/__init__.py for the layer order)."""

@@ -1,0 +1,146 @@
+"""One keypoint schema for every backend.
+
+Each backend reports its native keypoints (MediaPipe 33, Halpe-26, COCO-17).
+The 13 landmarks the jump app uses are taken from them with the index maps
+below: data, not branches. A landmark a keypoint set does not have maps to
+``None`` and comes out as NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The 13 landmarks of the jump app, in the order every table uses.
+LANDMARKS: tuple[str, ...] = (
+    "nose",
+    "left_shoulder",
+    "right_shoulder",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
+)
+
+# Native index of each landmark per keypoint set (None: the set lacks it).
+# Halpe-26's big toe stands for MediaPipe's foot_index (tip of the foot).
+LANDMARK_INDEX: dict[str, dict[str, int | None]] = {
+    "mediapipe33": {
+        "nose": 0,
+        "left_shoulder": 11,
+        "right_shoulder": 12,
+        "left_hip": 23,
+        "right_hip": 24,
+        "left_knee": 25,
+        "right_knee": 26,
+        "left_ankle": 27,
+        "right_ankle": 28,
+        "left_heel": 29,
+        "right_heel": 30,
+        "left_foot_index": 31,
+        "right_foot_index": 32,
+    },
+    "halpe26": {
+        "nose": 0,
+        "left_shoulder": 5,
+        "right_shoulder": 6,
+        "left_hip": 11,
+        "right_hip": 12,
+        "left_knee": 13,
+        "right_knee": 14,
+        "left_ankle": 15,
+        "right_ankle": 16,
+        "left_heel": 24,
+        "right_heel": 25,
+        "left_foot_index": 20,
+        "right_foot_index": 21,
+    },
+    "coco17": {
+        "nose": 0,
+        "left_shoulder": 5,
+        "right_shoulder": 6,
+        "left_hip": 11,
+        "right_hip": 12,
+        "left_knee": 13,
+        "right_knee": 14,
+        "left_ankle": 15,
+        "right_ankle": 16,
+        "left_heel": None,
+        "right_heel": None,
+        "left_foot_index": None,
+        "right_foot_index": None,
+    },
+}
+
+NATIVE_COUNT: dict[str, int] = {"mediapipe33": 33, "halpe26": 26, "coco17": 17}
+
+# Lines drawn between landmarks: the same skeleton for every backend, so the
+# side-by-side view compares like with like.
+SKELETON: tuple[tuple[str, str], ...] = (
+    ("left_shoulder", "right_shoulder"),
+    ("left_hip", "right_hip"),
+    ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"),
+    ("left_hip", "left_knee"),
+    ("left_knee", "left_ankle"),
+    ("right_hip", "right_knee"),
+    ("right_knee", "right_ankle"),
+    ("left_ankle", "left_heel"),
+    ("left_heel", "left_foot_index"),
+    ("left_ankle", "left_foot_index"),
+    ("right_ankle", "right_heel"),
+    ("right_heel", "right_foot_index"),
+    ("right_ankle", "right_foot_index"),
+)
+
+# COCO keypoint sigmas (OKS) for the landmarks that COCO defines.
+COCO_SIGMAS: dict[str, float] = {
+    "nose": 0.026,
+    "left_shoulder": 0.079,
+    "right_shoulder": 0.079,
+    "left_hip": 0.107,
+    "right_hip": 0.107,
+    "left_knee": 0.087,
+    "right_knee": 0.087,
+    "left_ankle": 0.089,
+    "right_ankle": 0.089,
+}
+
+
+def to_landmarks(keypoints: np.ndarray | None, scores: np.ndarray | None, keypoint_set: str) -> np.ndarray:
+    """Native (K, 2) keypoints and (K,) scores -> (13, 3) array of x, y, score.
+
+    Rows for landmarks the set lacks, or when no person was found, are NaN.
+    """
+    out = np.full((len(LANDMARKS), 3), np.nan, dtype=np.float64)
+    if keypoints is None or len(keypoints) == 0:
+        return out
+    index = LANDMARK_INDEX[keypoint_set]
+    for row, name in enumerate(LANDMARKS):
+        i = index[name]
+        if i is None:
+            continue
+        out[row, 0:2] = keypoints[i, 0:2]
+        out[row, 2] = scores[i] if scores is not None else np.nan
+    return out
+
+
+def landmark_columns() -> list[str]:
+    """Column names of the per-frame table for the 13 landmarks."""
+    return [f"{name}_{part}" for name in LANDMARKS for part in ("x", "y", "score")]
+
+
+def torso_length(lm: np.ndarray) -> np.ndarray:
+    """Shoulder mid-point to hip mid-point distance.
+
+    ``lm`` is (..., 13, 2+) in pixels; returns (...) in pixels.
+    """
+    idx = {name: i for i, name in enumerate(LANDMARKS)}
+    shoulders = (lm[..., idx["left_shoulder"], :2] + lm[..., idx["right_shoulder"], :2]) / 2
+    hips = (lm[..., idx["left_hip"], :2] + lm[..., idx["right_hip"], :2]) / 2
+    return np.linalg.norm(shoulders - hips, axis=-1)

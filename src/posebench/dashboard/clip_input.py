@@ -1,0 +1,126 @@
+"""Where the dashboard's clips come from: uploads, the bundled sample, clip folders.
+
+``save_upload`` is the one door for uploaded files: it hands the upload to
+``posebench.io.uploads.accept_upload``, which streams it to a private temporary file
+under the size limit, judges it by its content (a separate process decodes
+it) and returns an ``AcceptedClip`` with the notices to show and the
+downscale to apply. The page keeps that clip in the session until another
+clip replaces it (see ``dashboard.state.set_upload``); a run keeps it while
+it reads it (``RunJob(keep=...)``); the file is deleted when nothing does.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import weakref
+from pathlib import Path
+
+from posebench.io import uploads, video
+from posebench.io.video import VIDEO_SUFFIXES
+
+ACCEPTED_TYPES: tuple[str, ...] = ("mp4", "mov", "avi", "mkv", "webm")
+DEFAULT_UPLOAD_MB = uploads.DEFAULT_LIMIT_MB
+
+
+def upload_limit_mb() -> int:
+    """Largest upload in MB: ``POSEBENCH_UPLOAD_MB`` (default 200).
+
+    Streamlit's server refuses bodies above ``server.maxUploadSize`` whatever a
+    widget says, so the limit is capped by it; to allow more, raise both
+    (``make run`` passes ``POSEBENCH_UPLOAD_MB`` as ``--server.maxUploadSize``).
+    """
+    raw = os.environ.get("POSEBENCH_UPLOAD_MB", "")
+    try:
+        wanted = int(raw)
+    except ValueError:
+        wanted = DEFAULT_UPLOAD_MB
+    wanted = wanted if wanted > 0 else DEFAULT_UPLOAD_MB
+    try:
+        from streamlit import config
+
+        server = int(config.get_option("server.maxUploadSize"))
+    except Exception:  # outside a Streamlit server the env value stands
+        return wanted
+    return min(wanted, server) if server > 0 else wanted
+
+
+def upload_dir() -> Path:
+    """The private folder uploads wait in (``POSEBENCH_UPLOADS`` overrides)."""
+    return uploads.default_workdir()
+
+
+def save_upload(uploaded_file, **options) -> uploads.AcceptedClip:
+    """Store and check a Streamlit ``UploadedFile``; ``InputError`` (one sentence) if refused.
+
+    The uploaded name is only a label; the bytes go to a random name in
+    ``upload_dir()``. A refused file is deleted at once; an accepted one when
+    its ``cleanup()`` is called. ``options`` go to ``accept_upload``.
+    """
+    clip = uploads.accept_upload(
+        getattr(uploaded_file, "name", None),
+        uploaded_file,
+        limit_bytes=upload_limit_mb() * 1024**2,
+        **options,
+    )
+    # When nothing holds the clip any more (its browser session was dropped by the server and
+    # no run reads it), its file goes too, instead of waiting for the server to stop.
+    weakref.finalize(clip, _delete_file, clip.path)
+    return clip
+
+
+def _delete_file(path: Path) -> None:
+    video.forget(path)
+    path.unlink(missing_ok=True)
+
+
+@functools.lru_cache(maxsize=1)
+def sweep_stale_uploads() -> int:
+    """Once per server: delete uploads a killed server left behind (older than a day)."""
+    return uploads.sweep(upload_dir())
+
+
+# -- bundled and configured clips ------------------------------------------------------
+def clip_dirs() -> list[Path]:
+    """Folders from ``POSEBENCH_CLIP_DIRS`` (colon-separated) that exist."""
+    raw = os.environ.get("POSEBENCH_CLIP_DIRS", "")
+    return [Path(p) for p in raw.split(os.pathsep) if p.strip() and Path(p).is_dir()]
+
+
+def bundled_sample() -> tuple[Path | None, str]:
+    """The default sample clip (Sports2D's demo) when set up, and, when it is missing, why.
+
+    Only a verified local copy is used: the page never downloads anything.
+    """
+    try:
+        module = importlib.import_module("posebench.models.sample_clip")
+    except ImportError:
+        return None, "the sample clip is not set up (run `make setup`)"
+    try:
+        path = module.cached_sample()
+    except Exception as exc:  # the page says why in one sentence and goes on
+        return None, f"the sample clip could not be checked: {exc}"
+    if path is None:
+        return None, "the sample clip is not set up (run `make setup`)"
+    return Path(path), ""
+
+
+def folder_clips() -> list[Path]:
+    """Video files in the configured clip folders, sorted by name."""
+    found = []
+    for folder in clip_dirs():
+        found += [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES]
+    return sorted(found, key=lambda p: p.name.lower())
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve() or (a.name == b.name and a.stat().st_size == b.stat().st_size)
+
+
+def available_clips() -> tuple[list[tuple[Path, str]], str]:
+    """(path, label) of the sample first (when set up), then the folder clips; why the sample is missing."""
+    sample, why = bundled_sample()
+    clips = [(sample, f"{sample.name} (bundled sample)")] if sample else []
+    clips += [(p, p.name) for p in folder_clips() if not sample or not _same_file(p, sample)]
+    return clips, why

@@ -1,0 +1,240 @@
+"""Heavy work in a background thread, with progress and a cancel switch.
+
+``BackgroundJob(target, ...)`` runs ``target(job)`` in a daemon thread; the
+target reports with ``job.report(fraction, text)`` and checks
+``job.cancel_event``. The page starts a job and polls it; the thread never
+touches Streamlit. ``RunJob`` is the benchmark run built on it: when the run
+ends, it saves it with ``posebench.engine.results.save`` itself, so a closed browser tab
+loses nothing that was measured. The Explorer sweep and the jump analysis are
+plain ``BackgroundJob``s.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from posebench.core.errors import BenchError
+from posebench.engine import results, runner
+
+
+@dataclass(frozen=True)
+class BackendProgress:
+    label: str
+    state: str  # waiting | starting | running | finished | stopped
+    done: int  # frames processed
+    total: int  # frames to process
+    elapsed_s: float
+    left_s: float | None  # estimated seconds left for this backend
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+    def text(self) -> str:
+        if self.state == "waiting":
+            return f"{self.label}: waiting for the backends before it"
+        if self.state == "starting":
+            return f"{self.label}: loading the models"
+        base = f"{self.label}: {self.done} of {self.total} frames in {self.elapsed_s:.1f} s"
+        if self.state == "running" and self.left_s is not None:
+            return f"{base}, about {self.left_s:.0f} s left"
+        if self.state == "stopped":
+            return f"{base}, stopped early"
+        return base
+
+
+class BackgroundJob:
+    """``target(job)`` in a daemon thread; ``cancel()`` asks it to stop (it checks ``cancel_event``).
+
+    ``result`` is what the target returned; ``error`` one sentence when it raised.
+    ``what`` names the work for the other pages ("a benchmark", "the Explorer sweep").
+    """
+
+    what = "a job"
+
+    def __init__(
+        self,
+        target: Callable[[BackgroundJob], Any] | None = None,
+        *,
+        what: str | None = None,
+        clip_path: str | None = None,
+        keep=None,
+        name: str = "posebench-job",
+        **info,
+    ):
+        self._target = target
+        if what:
+            self.what = what
+        self.clip_path = str(clip_path) if clip_path is not None else None
+        self.keep = keep  # e.g. the upload whose file the job reads: alive until done
+        self.info = dict(info)  # what the page needs to collect the result (run id, ...)
+        self.cancel_event = threading.Event()
+        self.result = None
+        self.error: str | None = None  # one sentence when the whole job could not happen
+        self.collected = False  # the page has taken the result into the session
+        self.started_at = time.time()
+        self.ended_at: float | None = None
+        self._lock = threading.Lock()
+        self._fraction = 0.0
+        self._text = "starting"
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    # -- thread -----------------------------------------------------------------
+    def report(self, fraction: float, text: str) -> None:
+        with self._lock:
+            self._fraction = min(1.0, max(0.0, float(fraction)))
+            self._text = text
+
+    def _execute(self):
+        return self._target(self)
+
+    def _work(self) -> None:
+        try:
+            self.result = self._execute()
+        except BenchError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # never a traceback in the page
+            self.error = f"it stopped unexpectedly: {type(exc).__name__}: {exc}"
+        finally:
+            self.ended_at = time.time()
+            self.keep = None
+            self._done.set()
+
+    # -- page side ----------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelling(self) -> bool:
+        return self.cancel_event.is_set() and not self.finished
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def elapsed_s(self) -> float:
+        return (self.ended_at or time.time()) - self.started_at
+
+    def overall(self) -> tuple[float, str]:
+        """(fraction done 0-1, what it is doing)."""
+        with self._lock:
+            return self._fraction, self._text
+
+
+class RunJob(BackgroundJob):
+    """One benchmark run in a daemon thread; ``cancel()`` stops it after the current frame."""
+
+    what = "a benchmark"
+
+    def __init__(
+        self,
+        clip_path: str,
+        configs: list,
+        options: runner.RunOptions,
+        cache=None,
+        results_root: Path | None = None,
+        keep=None,
+    ):
+        self.run_id = runner.new_run_id()
+        super().__init__(clip_path=clip_path, keep=keep, name=f"posebench-run-{self.run_id}")
+        self.configs = list(configs)
+        self.labels = [c.display for c in self.configs]
+        self.options = options
+        self.results_root = results_root
+        self.run = None  # BenchmarkRun when finished
+        self.saved_to: Path | None = None
+        self.save_error: str | None = None
+        self._cache = cache
+        self._progress: dict[str, tuple[int, int, float]] = {}
+        self._latest: str | None = None
+
+    # -- thread -----------------------------------------------------------------
+    def _on_progress(self, label: str, done: int, total: int, elapsed_s: float) -> None:
+        with self._lock:
+            self._progress[label] = (done, total, elapsed_s)
+            self._latest = label
+
+    def _execute(self):
+        try:
+            run = runner.run_benchmark(
+                self.clip_path,
+                self.configs,
+                self.options,
+                cache=self._cache,
+                progress=self._on_progress,
+                cancel=self.cancel_event,
+                run_id=self.run_id,
+            )
+        except BenchError:
+            raise
+        except Exception as exc:  # never a traceback in the page
+            raise BenchError(f"the run stopped unexpectedly: {type(exc).__name__}: {exc}") from exc
+        self.run = run
+        if len(run.frames):
+            try:
+                self.saved_to = results.save(run, self.results_root)
+            except (BenchError, OSError) as exc:
+                self.save_error = f"the run could not be saved: {exc}"
+        return run
+
+    # -- page side ----------------------------------------------------------------
+    def progress(self) -> list[BackendProgress]:
+        """One entry per backend, in run order."""
+        with self._lock:
+            seen = dict(self._progress)
+            latest = self._latest
+        latest_index = self.labels.index(latest) if latest in self.labels else -1
+        latest_over = latest is None or seen[latest][0] >= seen[latest][1]
+        out = []
+        for i, label in enumerate(self.labels):
+            if label in seen:
+                done, total, elapsed = seen[label]
+                if done >= total:
+                    state = "finished"
+                elif label == latest and not self.finished:
+                    state = "running"
+                else:
+                    state = "stopped"
+                left = elapsed / done * (total - done) if done and state == "running" else None
+                out.append(BackendProgress(label, state, done, total, elapsed, left))
+                continue
+            if self.finished or i < latest_index:
+                state = "stopped"  # failed to load, or the run ended before it
+            elif i == latest_index + 1 and latest_over:
+                state = "starting"
+            else:
+                state = "waiting"
+            out.append(BackendProgress(label, state, 0, 0, 0.0, None))
+        return out
+
+    def left_s(self) -> float | None:
+        """Rough seconds left for the whole run, from the speed of the backends so far."""
+        progress = self.progress()
+        timed = [p for p in progress if p.done]
+        if not timed or self.finished:
+            return None
+        per_frame = sum(p.elapsed_s / p.done for p in timed) / len(timed)
+        total = max(p.total for p in timed)
+        left = sum(p.left_s or 0.0 for p in progress if p.state == "running")
+        left += sum(per_frame * total for p in progress if p.state in ("waiting", "starting"))
+        return left
+
+
+__all__ = ["BackgroundJob", "RunJob", "BackendProgress"]

@@ -1,0 +1,63 @@
+"""The app's router: the start page plus every page of ``registry.PAGES``.
+
+``app.py`` calls ``run()``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from posebench.core.errors import BenchError
+
+from . import clip_input, registry, state, widgets
+
+DEFAULT_TRIED = "clip-default-tried"  # session flag: the bundled sample was offered once
+
+
+def home() -> None:
+    widgets.page_setup(
+        "PoseBench",
+        "A fair CPU benchmark of Google MediaPipe Pose against RTMPose (rtmlib on ONNX Runtime) "
+        "for the jump-analysis app.",
+    )
+    st.markdown(
+        "Work through the pages in order. Every number on them has its unit, and the "
+        "captions say what a chart shows and under which settings it was measured."
+    )
+    for page in registry.PAGES:
+        cols = st.columns([1, 4])
+        with cols[0]:
+            widgets.page_link(page.key)
+        cols[1].write(page.purpose)
+    info = st.session_state.get(state.CLIP_INFO)
+    run = state.current_run()
+    if info or run:
+        st.divider()
+    if info:
+        st.write(f"Chosen clip: **{info.name}** ({info.width}×{info.height} px, {info.frames} frames)")
+    if run:
+        st.markdown(widgets.run_caption(run))
+
+
+def choose_default_clip() -> None:
+    """Once per browser session: with no clip chosen, start on the bundled sample."""
+    if st.session_state.get(DEFAULT_TRIED) or state.clip_path():
+        return
+    st.session_state[DEFAULT_TRIED] = True
+    sample, _why = clip_input.bundled_sample()
+    if sample is not None:
+        try:
+            state.set_clip(sample)
+        except BenchError:
+            pass  # the Clip page says what is wrong with it when it is picked there
+
+
+def run() -> None:
+    pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
+    pages += [st.Page(page.file) for page in registry.PAGES]
+    page = st.navigation(pages)  # each page picks up a finished run in widgets.page_setup
+    choose_default_clip()
+    try:
+        page.run()
+    finally:  # after the page, so it shows what the page just chose (also after st.stop)
+        widgets.sidebar_status()

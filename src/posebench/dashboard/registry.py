@@ -1,0 +1,85 @@
+"""The dashboard's pages, in one table: file, sidebar label, icon and what the page is for.
+
+Navigation (sidebar and the home page's list) and every link between pages are
+built from this table; a page that is not here does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_DIR = Path(__file__).resolve().parents[3]  # the folder holding app.py and pages/
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    key: str
+    file: str  # relative to APP_DIR
+    label: str
+    icon: str
+    purpose: str  # one sentence on the home page
+
+
+PAGES: tuple[PageEntry, ...] = (
+    PageEntry(
+        "clip",
+        "pages/1_Clip.py",
+        "1 · Clip",
+        ":material/movie:",
+        "Choose a clip: upload your own video or pick a bundled sample.",
+    ),
+    PageEntry(
+        "run",
+        "pages/2_Run.py",
+        "2 · Run",
+        ":material/play_arrow:",
+        "Pick the backends and their settings, then run; each backend gets the same frames.",
+    ),
+    PageEntry(
+        "compare",
+        "pages/3_Compare.py",
+        "3 · Compare",
+        ":material/compare:",
+        "See the same frame with every backend's skeleton, and an overlay video.",
+    ),
+    PageEntry(
+        "charts",
+        "pages/4_Charts.py",
+        "4 · Charts",
+        ":material/bar_chart:",
+        "Speed, time per frame, its spread, and where the time goes.",
+    ),
+    PageEntry(
+        "accuracy",
+        "pages/5_Accuracy.py",
+        "5 · Accuracy",
+        ":material/straighten:",
+        "How closely the backends agree, how steady they are, any lag between them, "
+        "and the jump metrics (take-off, flight time, jump height) each one gives.",
+    ),
+    PageEntry(
+        "scorecard",
+        "pages/6_Scorecard.py",
+        "6 · Scorecard",
+        ":material/gavel:",
+        "The go / no-go verdict: every criterion with its measured input, rule and "
+        "points; thresholds editable and saved with the run.",
+    ),
+    PageEntry(
+        "results",
+        "pages/7_Results.py",
+        "Results",
+        ":material/folder_open:",
+        "Saved runs: open, compare side by side, import from another machine, delete.",
+    ),
+    PageEntry(
+        "explorer",
+        "pages/8_Explorer.py",
+        "Explorer",
+        ":material/tune:",
+        "Sweep the speed levers on your clip and find the fastest configuration that "
+        "still agrees with the baseline.",
+    ),
+)
+BY_KEY = {page.key: page for page in PAGES}

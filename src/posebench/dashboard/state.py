@@ -1,0 +1,234 @@
+"""The dashboard's shared state: one accessor per key, and the model cache.
+
+Every page reads and writes ``st.session_state`` through these functions, so
+the keys other pages rely on live in one place:
+
+- ``clip_path``: str path of the chosen clip
+- ``clip_info``: ``posebench.io.video.ClipInfo`` of that clip
+- ``current_run``: ``posebench.engine.runner.BenchmarkRun`` of the last finished (or opened) run
+- ``baseline``: label of the baseline backend the user picked (default: the run's first
+  MediaPipe one that ran)
+- ``clip_upload``: ``posebench.io.uploads.AcceptedClip`` of this session's upload, kept until
+  another clip replaces it; replaced uploads are deleted once no run reads them
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from posebench import backends
+from posebench.io import video
+
+CLIP_PATH = "clip_path"
+CLIP_INFO = "clip_info"
+CURRENT_RUN = "current_run"
+BASELINE = "baseline"
+JOB = "run_job"  # dashboard.jobs.RunJob of the run in progress (or just finished)
+EXPLORE_JOB = "explore_job"  # dashboard.jobs.BackgroundJob of the Explorer sweep
+JUMP_JOB = "jump_job"  # dashboard.jobs.BackgroundJob of the Accuracy page's jump analysis
+JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB)
+EXPLORER_RESULT = "explorer-result"  # {"table": DataFrame, "meta": dict, "clip": path}
+JUMP_RESULT = "jump-result"  # (run id, jump table) of the last jump analysis
+HISTORY = "run_history"  # earlier runs of this browser session, newest first
+HISTORY_LIMIT = 5  # runs kept in memory per session (saved runs stay on disk)
+UPLOAD = "clip_upload"  # posebench.io.uploads.AcceptedClip uploaded in this session
+RETIRED = "retired_uploads"  # replaced uploads still read by a run; deleted when it no longer is
+
+
+@st.cache_resource(show_spinner=False)
+def model_cache() -> backends.ModelCache:
+    """Stateless model sessions shared by every browser session of this server."""
+    return backends.ModelCache()
+
+
+# -- clip -------------------------------------------------------------------------
+def clip_path() -> str | None:
+    return st.session_state.get(CLIP_PATH)
+
+
+def clip_info() -> video.ClipInfo | None:
+    """The chosen clip's description; probed once when only the path was set."""
+    path = clip_path()
+    if not path:
+        return None
+    info = st.session_state.get(CLIP_INFO)
+    if info is None or info.path != str(path):
+        info = video.probe(path)
+        st.session_state[CLIP_INFO] = info
+    return info
+
+
+def set_clip(path: str | Path) -> video.ClipInfo:
+    """Choose a clip; raises ``InputError`` (one sentence) when it is not a usable video.
+
+    An upload chosen before is let go (deleted once no run reads it).
+    """
+    info = video.probe(path)
+    st.session_state[CLIP_PATH] = str(path)
+    st.session_state[CLIP_INFO] = info
+    _retire(st.session_state.pop(UPLOAD, None))
+    return info
+
+
+def upload():
+    """This session's accepted upload (``posebench.io.uploads.AcceptedClip``), or None."""
+    return st.session_state.get(UPLOAD)
+
+
+def chosen_upload():
+    """The accepted upload when it is the chosen clip, else None."""
+    clip = upload()
+    return clip if clip is not None and str(clip.path) == clip_path() else None
+
+
+def set_upload(clip) -> None:
+    """Choose an accepted upload as the clip; the upload it replaces is let go."""
+    previous = upload()
+    st.session_state[UPLOAD] = clip
+    st.session_state[CLIP_PATH] = str(clip.path)
+    st.session_state[CLIP_INFO] = clip.info
+    if previous is not None and previous.path != clip.path:
+        _retire(previous)
+
+
+def _retire(clip) -> None:
+    if clip is not None:
+        st.session_state[RETIRED] = [*st.session_state.get(RETIRED, []), clip]
+    release_retired()
+
+
+def release_retired() -> None:
+    """Delete replaced uploads that neither the running job nor the current run reads.
+
+    The current run keeps its clip so Compare can still draw its frames.
+    """
+    run = current_run()
+    in_use = {str(j.clip_path) for j in running_jobs() if j.clip_path}
+    if run is not None:
+        in_use.add(str(run.clip.path))
+    kept = []
+    for clip in st.session_state.get(RETIRED, []):
+        if str(clip.path) in in_use:
+            kept.append(clip)
+        else:
+            clip.cleanup()
+    st.session_state[RETIRED] = kept
+
+
+# -- runs -------------------------------------------------------------------------
+def current_run():
+    return st.session_state.get(CURRENT_RUN)
+
+
+def set_current_run(run) -> None:
+    """Make ``run`` the current one; the previous one moves to the session's history."""
+    previous = st.session_state.get(CURRENT_RUN)
+    if previous is not None and previous.run_id != run.run_id:
+        kept = [r for r in history() if r.run_id not in (run.run_id, previous.run_id)]
+        st.session_state[HISTORY] = [previous, *kept][:HISTORY_LIMIT]
+    st.session_state[CURRENT_RUN] = run
+    release_retired()
+
+
+def history() -> list:
+    """Earlier runs of this session (not the current one), newest first."""
+    return list(st.session_state.get(HISTORY, []))
+
+
+def baseline(run=None) -> str | None:
+    """The baseline label for ``run``: the one chosen if the run has it, else its first MediaPipe
+    backend that ran ("ok"), else its first backend that ran, else its first backend."""
+    run = run if run is not None else current_run()
+    if run is None or not len(run.summary):
+        return st.session_state.get(BASELINE)
+    labels = run.summary["backend"].tolist()
+    chosen = st.session_state.get(BASELINE)
+    if chosen in labels:
+        return chosen
+    families = run.summary["family"].tolist()
+    ok = (run.summary["status"] == "ok").tolist() if "status" in run.summary else [True] * len(labels)
+    ranked = (
+        [lb for lb, fam, good in zip(labels, families, ok) if good and fam == "mediapipe"]
+        + [lb for lb, good in zip(labels, ok) if good]
+        + [lb for lb, fam in zip(labels, families) if fam == "mediapipe"]
+        + labels
+    )
+    return ranked[0]
+
+
+def set_baseline(label: str) -> None:
+    st.session_state[BASELINE] = label
+
+
+# Widgets whose choices should survive a change of page pass this to Streamlit.
+KEEP = "session"
+
+
+# -- the run in progress ------------------------------------------------------------
+def job():
+    return st.session_state.get(JOB)
+
+
+def set_job(new_job) -> None:
+    st.session_state[JOB] = new_job
+
+
+def job_of(key: str):
+    """The job kept under ``key`` (one of ``JOB_KEYS``), running or finished."""
+    return st.session_state.get(key)
+
+
+def set_job_of(key: str, new_job) -> None:
+    st.session_state[key] = new_job
+
+
+def running_jobs() -> list:
+    """This session's jobs still running (a benchmark, the Explorer sweep, a jump analysis)."""
+    return [j for j in (st.session_state.get(k) for k in JOB_KEYS) if j is not None and not j.finished]
+
+
+def busy_reason() -> str | None:
+    """Why a heavy job cannot start now (one sentence), or None when none of this session runs."""
+    running = [(k, st.session_state.get(k)) for k in JOB_KEYS]
+    running = [(k, j) for k, j in running if j is not None and not j.finished]
+    if not running:
+        return None
+    key, first = running[0]
+    what = getattr(first, "what", None) or ("a benchmark" if key == JOB else "a job")
+    return (
+        f"{what[:1].upper()}{what[1:]} of this session is running: wait for it, so the two "
+        "do not share the CPU."
+    )
+
+
+def collect_finished_job() -> None:
+    """Take each finished background job's result into the session (once).
+
+    A benchmark becomes the current run; an Explorer sweep the Explorer's result for its
+    clip; a jump analysis the jump result of its run (already saved beside the run).
+    """
+    running = job()
+    if running is not None and running.finished and not running.collected:
+        running.collected = True
+        if running.run is not None:
+            set_current_run(running.run)
+        else:
+            release_retired()
+    sweep = job_of(EXPLORE_JOB)
+    if sweep is not None and sweep.finished and not sweep.collected:
+        sweep.collected = True
+        if sweep.result is not None:
+            st.session_state[EXPLORER_RESULT] = {
+                "table": sweep.result,
+                "meta": dict(sweep.result.attrs),
+                "clip": sweep.clip_path,
+            }
+        release_retired()
+    jumping = job_of(JUMP_JOB)
+    if jumping is not None and jumping.finished and not jumping.collected:
+        jumping.collected = True
+        if jumping.result is not None:
+            st.session_state[JUMP_RESULT] = (jumping.info["run_id"], jumping.result)
+        release_retired()

@@ -1,0 +1,1 @@
+"""PoseBench decision layer (see posebench/__init__.py for the layer order)."""

@@ -1,0 +1,232 @@
+"""Saved runs under ``results/<run_id>/``: written atomically, never overwritten.
+
+Each run folder holds ``summary.csv``, ``frames.csv``, ``run.json`` and
+``native.npz`` (every backend's native keypoints). A run is written to a
+hidden temporary folder and renamed into place at the end, so a cancelled or
+crashed run leaves no half-written folder. Run ids are checked before they
+touch the file system, so no name can reach outside the results folder.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import zipfile
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from posebench.core.errors import BenchError, InputError
+from posebench.io import video
+from posebench.io.files import neutralise, unneutralise
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+FILES = ("summary.csv", "frames.csv", "run.json", "native.npz")
+STALE_TMP_S = 3600  # a temporary folder this old was left by a killed process
+
+
+def default_root() -> Path:
+    return Path(os.environ.get("POSEBENCH_RESULTS", "results"))
+
+
+def check_run_id(run_id: str) -> str:
+    """Reject any run id that is not a plain folder name."""
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id) or run_id in (".", ".."):
+        raise InputError(f"'{run_id}' is not a valid run name (letters, digits, '-', '_', '.')")
+    return run_id
+
+
+def run_dir(run_id: str, root: Path | None = None) -> Path:
+    root = Path(root or default_root()).resolve()
+    path = (root / check_run_id(run_id)).resolve()
+    if path.parent != root:
+        raise InputError(f"'{run_id}' would leave the results folder")
+    return path
+
+
+def save(run, root: Path | None = None) -> Path:
+    """Write ``run`` to ``root/<run_id>`` atomically; refuse to overwrite."""
+    root = Path(root or default_root())
+    root.mkdir(parents=True, exist_ok=True)
+    final = run_dir(run.run_id, root)
+    if final.exists():
+        raise BenchError(f"a saved run named {run.run_id} exists already; it is never overwritten")
+    sweep_temporary(root)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run.run_id}-", dir=root))
+    try:
+        for name, table in (("summary.csv", run.summary), ("frames.csv", run.frames)):
+            with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
+                neutralise(table).to_csv(fh, index=False)  # streamed, not built in memory
+        (tmp / "run.json").write_text(
+            json.dumps(run.meta(), indent=2, default=_json_default), encoding="utf-8"
+        )
+        arrays = {}
+        for i, (label, data) in enumerate(run.native.items()):
+            for key, value in data.items():
+                arrays[f"b{i}_{key}"] = value
+            arrays[f"b{i}_label"] = np.array(label)
+        np.savez_compressed(tmp / "native.npz", **arrays)
+        try:
+            os.rename(tmp, final)  # atomic on one file system; fails if final appeared meanwhile
+        except OSError:
+            if final.exists():
+                raise BenchError(
+                    f"a saved run named {run.run_id} exists already; it is never overwritten"
+                ) from None
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def sweep_temporary(root: Path, older_than_s: float = STALE_TMP_S) -> int:
+    """Remove half-written run folders left by a process that was killed mid-save."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for path in Path(root).glob(".tmp-*"):
+        try:
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in run.json")
+
+
+def load(path: str | Path):
+    """Read a saved run folder back into a ``BenchmarkRun``."""
+    from posebench.backends import config as backend_config
+    from posebench.engine.runner import BenchmarkRun, RunOptions
+
+    path = Path(path)
+    try:
+        meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        summary = unneutralise(pd.read_csv(path / "summary.csv", keep_default_na=True))
+        frames_file = path / "frames.csv"
+        frames = unneutralise(pd.read_csv(frames_file)) if frames_file.stat().st_size > 1 else pd.DataFrame()
+    except (OSError, ValueError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path.name} is not a readable PoseBench run ({exc})") from None
+    if (
+        not isinstance(meta, dict)
+        or not isinstance(meta.get("clip"), dict)
+        or not isinstance(meta.get("run_id"), str)
+    ):
+        raise InputError(f"{path.name} is not a readable PoseBench run (run.json lacks run_id or clip)")
+    check_run_id(meta["run_id"])
+    native = {}
+    npz = path / "native.npz"
+    if npz.exists():
+        try:
+            with np.load(npz, allow_pickle=False) as data:
+                for i in itertools.count():
+                    if f"b{i}_label" not in data:
+                        break
+                    native[str(data[f"b{i}_label"])] = {
+                        k: data[f"b{i}_{k}"] for k in ("keypoints", "scores", "keypoint_set")
+                    }
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise InputError(f"{path.name} has a damaged native.npz ({type(exc).__name__})") from None
+    configs = []
+    for b in meta.get("backends") or []:
+        try:
+            cfg = backend_config.parse(b["spec"])
+            configs.append(
+                backend_config.override(cfg, {"label": b["label"]}) if b["label"] != cfg.spec() else cfg
+            )
+        except (BenchError, KeyError, TypeError):
+            continue
+    option_names = {f.name for f in fields(RunOptions)}
+    clip_fields = {f.name for f in fields(video.ClipInfo)}
+    try:
+        options = RunOptions(
+            **{k: v for k, v in dict(meta.get("options") or {}).items() if k in option_names}
+        )
+        clip = video.ClipInfo(**{k: v for k, v in meta["clip"].items() if k in clip_fields})
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path.name} is not a readable PoseBench run ({exc})") from None
+    known = {
+        "run_id",
+        "status",
+        "started",
+        "finished",
+        "clip",
+        "options",
+        "backends",
+        "environment",
+        "overlapped_runs",
+    }
+    return BenchmarkRun(
+        run_id=meta["run_id"],
+        clip=clip,
+        options=options,
+        configs=configs,
+        frames=frames,
+        summary=summary,
+        native=native,
+        environment=meta.get("environment", {}),
+        started=meta.get("started", ""),
+        finished=meta.get("finished", ""),
+        status=meta.get("status", "complete"),
+        overlapped=meta.get("overlapped_runs", 0),
+        extra={k: v for k, v in meta.items() if k not in known},
+    )
+
+
+def list_runs(root: Path | None = None) -> pd.DataFrame:
+    """One row per saved run, newest first."""
+    root = Path(root or default_root())
+    rows = []
+    if root.exists():
+        for path in root.iterdir():
+            if path.name.startswith(".") or not (path / "run.json").exists():
+                continue
+            try:
+                meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+                rows.append(
+                    {
+                        "run_id": path.name,
+                        "started": str(meta.get("started", "")),
+                        "status": meta.get("status", ""),
+                        "clip": meta.get("clip", {}).get("name", ""),
+                        "backends": ", ".join(b["label"] for b in meta.get("backends", [])),
+                        "cpu": meta.get("environment", {}).get("cpu", ""),
+                        "path": str(path),
+                    }
+                )
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # a damaged or foreign folder is left out, not a broken list
+    df = pd.DataFrame(rows, columns=["run_id", "started", "status", "clip", "backends", "cpu", "path"])
+    return df.sort_values("started", ascending=False, ignore_index=True)
+
+
+def delete(run_id: str, root: Path | None = None) -> None:
+    path = run_dir(run_id, root)
+    if not (path / "run.json").exists():
+        raise InputError(f"there is no saved run named {run_id}")
+    shutil.rmtree(path)
+
+
+def import_folder(source: Path, root: Path | None = None) -> Path:
+    """Copy a run folder made elsewhere (e.g. by the CLI on another machine) into results/."""
+    run = load(source)
+    return save(run, root)

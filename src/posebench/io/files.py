@@ -1,0 +1,76 @@
+"""Writing result files: safe file names and atomic writes (readers never see half a file)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_name(name: str, fallback: str = "file") -> str:
+    """``name`` with anything but letters, digits, '-', '_' and '.' replaced by '_' (60 at most)."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:60] or fallback
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then move it into place.
+
+    The temporary name is unique, so two writers never share it; the file gets
+    the usual permissions (the umask's), unlike ``tempfile.mkstemp``'s 0600.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> None:
+    """The table as CSV, spreadsheet formulas neutralised (``to_csv_bytes``), atomically."""
+    write_atomic(path, to_csv_bytes(df))
+
+
+def _is_text(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """Guard text cells against spreadsheet formula injection; numbers stay numbers.
+
+    A text cell starting with = + - @ (or a tab / carriage return) gets a
+    leading apostrophe, so a spreadsheet shows it as text instead of running
+    it. Numeric columns are left alone: -3.5 stays the number -3.5.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(_safe_cell)
+    return out
+
+
+def _safe_cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """The CSV the user downloads: neutralised, UTF-8."""
+    return neutralise(df).to_csv(index=False).encode("utf-8")
+
+
+def unneutralise(df: pd.DataFrame) -> pd.DataFrame:
+    for col in df.columns:
+        if _is_text(df[col]):
+            df[col] = df[col].map(
+                lambda v: v[1:] if isinstance(v, str) and v[:1] == "'" and v[1:2] in FORMULA_START else v
+            )
+    return df

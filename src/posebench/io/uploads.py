@@ -1,0 +1,394 @@
+"""Uploaded clips: streamed to disk under a size limit, judged by content, cleaned up.
+
+``accept_upload(name, stream)`` is the one call the dashboard makes::
+
+    with accept_upload(uploaded.name, uploaded) as clip:   # InputError: one sentence
+        run = run_benchmark(clip.path, configs, clip.apply(options))
+        show(clip.notices)
+    # the temporary file is gone here, and also when anything above failed
+
+What it does, in order:
+
+1. The name is only a label. It is sanitised (no folders, no control or
+   direction characters) and the bytes are stored under a random name with a
+   known video suffix in a private work folder, never under the given name.
+2. The bytes are copied in 1 MiB chunks and the size limit is enforced while
+   copying, so a large upload is never held in memory by this code.
+3. The file is judged by its content, not its extension: a separate Python
+   process opens it and decodes every frame (OpenCV's FFmpeg), under a time
+   limit and a memory limit, so a file crafted to crash or hang the decoder
+   costs that process, not the server. Its answer (frame count, size,
+   rotation, frame-rate regularity) is remembered, so the run does not decode
+   the clip a second time to count frames.
+4. Rules: at least ``MIN_FRAMES`` frames; above ``max_pixels`` (env
+   ``POSEBENCH_MAX_PIXELS``) a clip is refused; above ``DOWNSCALE_ABOVE``
+   pixels on the longer side (4K and up) frames are downscaled to
+   ``DOWNSCALE_TO`` with a notice. Rotation metadata and a variable frame
+   rate are accepted with a notice. A clip with no person in it is accepted:
+   the run reports a detection rate of 0 and says so.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
+
+from posebench.core.errors import InputError
+from posebench.io import video
+
+CHUNK_BYTES = 1 << 20
+DEFAULT_LIMIT_MB = 200  # env POSEBENCH_UPLOAD_MB
+DEFAULT_MAX_PIXELS = 7680 * 4320  # 8K UHD; env POSEBENCH_MAX_PIXELS
+MIN_FRAMES = 2
+DOWNSCALE_ABOVE = 2560  # longer side, pixels: 4K and above is downscaled ...
+DOWNSCALE_TO = 1920  # ... so its longer side is this many pixels
+INSPECT_BASE_S = 30.0  # time limit of the content check: base ...
+INSPECT_PER_MB_S = 1.0  # ... plus this per MB; env POSEBENCH_INSPECT_TIMEOUT
+INSPECT_MEMORY_BYTES = 6 * 1024**3  # address-space limit of the checking process
+LABEL_MAX = 100
+STALE_AFTER_S = 24 * 3600  # leftovers of a killed server are swept after this
+SAFE_SUFFIXES = video.VIDEO_SUFFIXES
+LABEL_KEEP = " ._-()"  # besides letters and digits
+
+
+def _env_number(name: str, default: float) -> float:
+    """A positive number from the environment; the default when unset or not a number."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def upload_limit_bytes() -> int:
+    return int(_env_number("POSEBENCH_UPLOAD_MB", DEFAULT_LIMIT_MB) * 1024**2)
+
+
+def max_pixels() -> int:
+    return int(_env_number("POSEBENCH_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def default_workdir() -> Path:
+    """Private folder for uploads (``POSEBENCH_UPLOADS`` overrides)."""
+    override = os.environ.get("POSEBENCH_UPLOADS")
+    return Path(override) if override else Path(tempfile.gettempdir()) / "posebench-uploads"
+
+
+# -- names ---------------------------------------------------------------------------
+def safe_label(name: str | None) -> str:
+    """The uploaded name made harmless to show: no folders, no control characters."""
+    text = unicodedata.normalize("NFKC", str(name or ""))
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]  # browsers may send a path
+    text = "".join(ch if ch.isalnum() or ch in LABEL_KEEP else "_" for ch in text)
+    text = text.strip(" .")  # no hidden names, no '..'
+    if len(text) > LABEL_MAX:
+        stem, dot, suffix = text.rpartition(".")
+        text = (
+            (stem[: LABEL_MAX - len(suffix) - 1] + dot + suffix)
+            if dot and len(suffix) <= 5
+            else text[:LABEL_MAX]
+        )
+    return text or "upload"
+
+
+def safe_suffix(label: str) -> str:
+    suffix = Path(label).suffix.lower()
+    return suffix if suffix in SAFE_SUFFIXES else ".bin"
+
+
+# -- the accepted clip -----------------------------------------------------------------
+_LIVE: set[Path] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class AcceptedClip:
+    path: Path  # where the bytes are (random name); pass this to the runner
+    label: str  # the sanitised original name, for display only
+    info: video.ClipInfo  # what the check found (info.name is the label)
+    notices: list[str] = field(default_factory=list)  # sentences to show the user
+    max_side: int | None = None  # downscale the run to this longer side (None: keep)
+
+    def apply(self, options):
+        """``RunOptions`` with this clip's downscale applied (the smaller limit wins)."""
+        if self.max_side is None:
+            return options
+        current = getattr(options, "max_side", None)
+        return replace(options, max_side=min(current, self.max_side) if current else self.max_side)
+
+    def cleanup(self) -> None:
+        """Delete the stored file; safe to call more than once."""
+        _remove(self.path)
+
+    def __enter__(self) -> AcceptedClip:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
+
+
+def _remove(path: Path) -> None:
+    video.forget(path)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    with _LIVE_LOCK:
+        _LIVE.discard(path)
+
+
+@atexit.register
+def _remove_all() -> None:
+    with _LIVE_LOCK:
+        paths = list(_LIVE)
+    for path in paths:
+        _remove(path)
+
+
+# -- storing -----------------------------------------------------------------------------
+def _mb(size: int) -> str:
+    """A size in MB, one decimal at most (``1 MB``, ``5.3 MB``)."""
+    return f"{size / 1024**2:,.1f}".removesuffix(".0") + " MB"
+
+
+def _too_big(label: str, size: int, limit_bytes: int) -> str:
+    if _mb(size) == _mb(limit_bytes):
+        return f"{label} is slightly larger than the upload limit of {_mb(limit_bytes)}."
+    return f"{label} is {_mb(size)}, above the upload limit of {_mb(limit_bytes)}."
+
+
+def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path:
+    """Copy ``stream`` to a new random file in ``workdir``, refusing more than ``limit_bytes``."""
+    declared = getattr(stream, "size", None)
+    if isinstance(declared, int) and declared > limit_bytes:
+        raise InputError(_too_big(label, declared, limit_bytes))
+    workdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if shutil.disk_usage(workdir).free < min(limit_bytes, declared or limit_bytes) + 2 * CHUNK_BYTES:
+        raise InputError(
+            f"there is not enough free disk space to take {label}; try again later or ask the administrator"
+        )
+    if hasattr(stream, "seek"):
+        try:
+            stream.seek(0)
+        except (OSError, ValueError):
+            pass
+    path = workdir / f"upload-{uuid.uuid4().hex}{safe_suffix(label)}"
+    with _LIVE_LOCK:
+        _LIVE.add(path)
+    written = 0
+    try:
+        with open(path, "xb") as out:
+            while True:
+                chunk = stream.read(CHUNK_BYTES)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limit_bytes:
+                    raise InputError(f"{label} is larger than the upload limit of {_mb(limit_bytes)}.")
+                out.write(chunk)
+    except BaseException:
+        _remove(path)
+        raise
+    if written == 0:
+        _remove(path)
+        raise InputError(f"{label} is empty (0 bytes)")
+    return path
+
+
+# -- checking the content in a separate process -----------------------------------------------
+def inspect_timeout(path: Path) -> float:
+    default = INSPECT_BASE_S + INSPECT_PER_MB_S * path.stat().st_size / 1024**2
+    return _env_number("POSEBENCH_INSPECT_TIMEOUT", default)
+
+
+def inspect(
+    path: Path, label: str | None = None, timeout_s: float | None = None, isolate: bool = True
+) -> video.ClipInfo:
+    """Probe ``path`` (decoding every frame) in a separate process; raise ``InputError``.
+
+    ``isolate=False`` probes in this process (for trusted files and tests).
+    """
+    label = label or path.name
+    if not isolate:
+        outcome = _inspect_here(str(path))
+    else:
+        timeout_s = inspect_timeout(path) if timeout_s is None else timeout_s
+        outcome = run_inspector(path, timeout_s)
+    if outcome["kind"] == "ok":
+        return video.ClipInfo(**outcome["info"])
+    if outcome["kind"] == "input_error":
+        raise InputError(outcome["error"].replace(path.name, label))
+    if outcome["kind"] == "timeout":
+        raise InputError(
+            f"{label} took longer than {timeout_s:.0f} s to read and was refused "
+            "(a damaged or unusually long clip)"
+        )
+    raise InputError(f"{label} made the video decoder fail and was refused (a damaged file)")
+
+
+def run_inspector(path: Path, timeout_s: float) -> dict:
+    """Run the probe in a child process. ``kind``: ok | input_error | crash | timeout."""
+    env = dict(os.environ)
+    # CPU seconds add up over decoder threads, so allow every core for the whole time.
+    env["POSEBENCH_INSPECT_CPU"] = str(int(timeout_s * (os.cpu_count() or 1)) + 5)
+    env["POSEBENCH_INSPECT_PARENT"] = str(os.getpid())
+    src = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "posebench.io.uploads", "inspect", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:  # subprocess.run has killed and reaped the child
+        return {"kind": "timeout", "returncode": None}
+    lines = done.stdout.strip().splitlines()
+    if done.returncode == 0 and lines:
+        try:
+            answer = json.loads(lines[-1])
+            answer["returncode"] = 0
+            return answer
+        except ValueError:
+            pass
+    return {"kind": "crash", "returncode": done.returncode, "stderr": done.stderr[-2000:]}
+
+
+def _inspect_here(path: str) -> dict:
+    """The child's side: probe, and say what happened as JSON-ready data."""
+    try:
+        info = video.probe(path)
+        return {"kind": "ok", "info": info.as_dict()}
+    except InputError as exc:
+        return {"kind": "input_error", "error": str(exc)}
+    except Exception as exc:  # anything else is a clean refusal, not a crash
+        return {"kind": "input_error", "error": f"{Path(path).name} could not be read ({type(exc).__name__})"}
+
+
+def _bound_this_process(memory_bytes: int, cpu_s: int) -> None:
+    """The checking process: capped memory and CPU time, and it dies with its parent."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+    except (ImportError, ValueError, OSError):  # not on this platform: the time limit still holds
+        pass
+    try:
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        parent = os.environ.get("POSEBENCH_INSPECT_PARENT")
+        if parent and os.getppid() != int(parent):  # the parent died before the line above
+            os._exit(1)
+    except (OSError, AttributeError):  # not Linux: it ends by its own limits
+        pass
+
+
+# -- the rules -------------------------------------------------------------------------------
+def judge(info: video.ClipInfo, label: str, pixel_limit: int | None = None) -> tuple[int | None, list[str]]:
+    """Refuse what cannot be benchmarked; return (downscale side, notices)."""
+    pixel_limit = max_pixels() if pixel_limit is None else pixel_limit
+    if info.frames < MIN_FRAMES:
+        raise InputError(
+            f"{label} has only {info.frames} frame{'s' if info.frames != 1 else ''}; "
+            f"a benchmark needs at least {MIN_FRAMES}"
+        )
+    pixels = info.width * info.height
+    if pixels > pixel_limit:
+        raise InputError(
+            f"{label} is {info.width}x{info.height} ({pixels / 1e6:.1f} megapixels), "
+            f"above this server's limit of {pixel_limit / 1e6:.1f} megapixels "
+            f"(POSEBENCH_MAX_PIXELS)"
+        )
+    notices = video.clip_notices(info)
+    max_side = None
+    if max(info.width, info.height) > DOWNSCALE_ABOVE:
+        max_side = DOWNSCALE_TO
+        w, h = video.scaled_size(info.width, info.height, max_side)
+        notices.append(
+            f"{label} is {info.width}x{info.height}; frames are downscaled to {w}x{h} "
+            f"for the models (keypoints are still given in the original pixels)."
+        )
+    return max_side, notices
+
+
+def _relabel(info: video.ClipInfo, path: Path, label: str) -> video.ClipInfo:
+    return replace(info, path=str(path), name=label)
+
+
+def accept_upload(
+    name: str | None,
+    stream: BinaryIO,
+    limit_bytes: int | None = None,
+    workdir: Path | None = None,
+    *,
+    pixel_limit: int | None = None,
+    timeout_s: float | None = None,
+    isolate: bool = True,
+) -> AcceptedClip:
+    """Store, check and describe an uploaded clip; ``InputError`` (one sentence) if refused.
+
+    The file is removed again when it is refused, and by ``cleanup()`` or the
+    ``with`` block when the caller is done with it.
+    """
+    label = safe_label(name)
+    limit = upload_limit_bytes() if limit_bytes is None else int(limit_bytes)
+    path = store(label, stream, limit, Path(workdir) if workdir else default_workdir())
+    try:
+        info = _relabel(inspect(path, label, timeout_s, isolate), path, label)
+        max_side, notices = judge(info, label, pixel_limit)
+    except BaseException:
+        _remove(path)
+        raise
+    video.remember(info)  # the run finds the count here instead of decoding again
+    return AcceptedClip(path=path, label=label, info=info, notices=notices, max_side=max_side)
+
+
+def sweep(workdir: Path | None = None, older_than_s: float = STALE_AFTER_S) -> int:
+    """Delete uploads left behind by a server that was killed; returns how many."""
+    workdir = Path(workdir) if workdir else default_workdir()
+    if not workdir.is_dir():
+        return 0
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for path in workdir.glob("upload-*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] != "inspect":
+        print("usage: python -m posebench.io.uploads inspect PATH", file=sys.stderr)
+        return 2
+    print(json.dumps(_inspect_here(argv[1])), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    _bound_this_process(
+        int(_env_number("POSEBENCH_INSPECT_MEMORY", INSPECT_MEMORY_BYTES)),
+        int(_env_number("POSEBENCH_INSPECT_CPU", 3600)),
+    )
+    sys.exit(_main(sys.argv[1:]))

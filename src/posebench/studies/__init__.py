@@ -1,0 +1,1 @@
+"""PoseBench studies layer (see posebench/__init__.py for the layer order)."""

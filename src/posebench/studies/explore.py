@@ -1,0 +1,312 @@
+"""Lever explorer: the fastest RTMPose configuration that still agrees with the baseline.
+
+A sweep over lever combinations on the user's clip, bounded by a time
+budget. Configurations run interleaved and repeated: every round runs each of
+them once on the same preloaded frames (the baseline too), the order rotating
+from round to round (A B C, B C A, C A B ...), so a slow moment of the
+machine cannot pick the winner. Per configuration: the median FPS over the
+rounds with its spread (quartiles and min-max), and agreement with the
+baseline: the share of frames, among those where both found a person, with
+all 13 landmarks within 0.1 torso length of the baseline's
+(``metrics.frames_all_within``). Agreement does not change from round to
+round (the models are deterministic), so it is taken from the first round.
+
+The target: ``target`` (0-1) when given; otherwise ``auto``: 0.95, or what
+the rtmlib default itself scores on this clip when that is lower (RTMPose
+and MediaPipe place heels, toes and hips differently, so even the default
+rarely reaches 95 %; a lever setting then must not lose agreement against
+the default). The result is one tidy DataFrame, fastest first, with the
+Pareto front (no other configuration is both faster and agrees better) and
+the fastest configuration meeting the target marked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from posebench import backends
+from posebench.analysis import metrics
+from posebench.backends import BackendConfig, ModelCache
+from posebench.core.errors import BenchError
+from posebench.engine.runner import RunOptions, preload_frames, run_benchmark
+from posebench.io import video
+
+BASE = "rtmpose-lightweight"
+BASELINE = "mediapipe-lite"
+TUNED = "rtmpose-lightweight-tuned"
+AUTO_TARGET = 0.95
+THRESHOLD = 0.1  # torso lengths
+
+# Lever sets tried on top of the base preset: each lever alone, then combined
+# step by step up to the tuned preset (which joins under its own name).
+_TRACKED = {"det_every": 0, "person": "tracked", "carry_pad": 0.02}
+DEFAULT_CANDIDATES: tuple[dict, ...] = (
+    {},  # the rtmlib default
+    {"spinning": False},
+    {"detector": "yolox_nano"},
+    {"det_every": 10},
+    {"det_every": 0},
+    {"det_every": 0, "person": "tracked"},
+    _TRACKED,
+    {**_TRACKED, "detector": "yolox_nano"},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True, "spinning": False},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True, "spinning": False, "intra_threads": 1},
+    {**_TRACKED, "detector": "yolox_nano", "fused_preprocess": True, "spinning": False, "intra_threads": 2},
+)
+
+# What each column of the table holds: (unit, meaning).
+COLUMNS = {
+    "config": ("", "the configuration, as PRESET:key=value (give it to `-b` to run it again)"),
+    "changes": ("", "the levers changed from the base preset"),
+    "rounds": ("count", "timed passes over the frames (one per round)"),
+    "fps": ("frames/s", "median speed over the rounds, model only (frames preloaded)"),
+    "fps_q1": ("frames/s", "lower quartile of the speed over the rounds"),
+    "fps_q3": ("frames/s", "upper quartile of the speed over the rounds"),
+    "fps_min": ("frames/s", "slowest round"),
+    "fps_max": ("frames/s", "fastest round"),
+    "agreement": (
+        "0-1",
+        "share of frames (both found a person) with all 13 landmarks within 0.1 torso length of the baseline",
+    ),
+    "landmarks_within": ("0-1", "share of single landmarks within 0.1 torso length of the baseline"),
+    "detection_rate": ("0-1", "share of frames with a person found"),
+    "detector_rate": ("0-1", "share of frames the person detector ran on"),
+    "pose_runs_per_frame": ("runs/frame", "pose-model runs per frame"),
+    "meets_target": ("", "agreement at or above the target"),
+    "pareto": ("", "on the Pareto front: no other configuration is both faster and agrees better"),
+    "best": ("", "the fastest configuration that meets the target"),
+    "baseline": ("", "the reference the others are compared with"),
+    "status": ("", "ok, or why this configuration did not run"),
+    "settings": ("", "every setting, as JSON"),
+}
+
+ProgressFn = Callable[[float, str], None]
+
+
+def grid(base: str = BASE, **levers: list) -> list[BackendConfig]:
+    """Every combination of the given lever values on top of ``base``."""
+    keys = list(levers)
+    return [
+        backends.config.override(backends.parse(base), dict(zip(keys, values)))
+        for values in itertools.product(*(levers[k] for k in keys))
+    ]
+
+
+def default_candidates(base: str = BASE) -> list[BackendConfig]:
+    """The default sweep: each lever alone, then combined, plus the tuned preset."""
+    base_cfg = backends.parse(base)
+    configs = [backends.config.override(base_cfg, c) for c in DEFAULT_CANDIDATES]
+    if base == BASE:  # the tuned preset under its own name (it replaces an equal lever set)
+        configs.insert(0, backends.parse(TUNED))
+    return _unique(configs)
+
+
+def _unique(configs: list[BackendConfig]) -> list[BackendConfig]:
+    seen, out = set(), []
+    for c in configs:
+        key = tuple(sorted(c.settings().items())) + (c.family,)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def changes_of(config: BackendConfig) -> str:
+    _, _, rest = config.spec().partition(":")
+    return rest.replace(",", ", ") if rest else f"{config.preset} as is"
+
+
+def explore(
+    clip_path: str,
+    candidates: list[BackendConfig | str] | None = None,
+    *,
+    baseline: str = BASELINE,
+    budget_s: float = 90.0,
+    frames: int = 40,
+    warmup: int = 5,
+    target: float | None = None,
+    cache: ModelCache | None = None,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> pd.DataFrame:
+    """Sweep ``candidates`` (default: ``default_candidates()``) on the clip; see the module doc.
+
+    The first round always runs in full (agreement comes from it); further
+    rounds run while the next one is expected to end within ``budget_s``.
+    ``progress(fraction 0-1, message)`` is called as it goes.
+    """
+    if budget_s <= 0 or frames < 1:
+        raise BenchError("the explorer needs a positive time budget and at least 1 frame")
+    if target is not None and not 0.0 <= target <= 1.0:
+        raise BenchError("the agreement target is a share between 0 and 1")
+    configs = [
+        backends.parse(c) if isinstance(c, str) else c
+        for c in (candidates if candidates is not None else default_candidates())
+    ]
+    base_cfg = backends.parse(baseline)
+    configs = _unique([c for c in configs if c.spec() != base_cfg.spec()])
+    if not configs:
+        raise BenchError("give the explorer at least one configuration besides the baseline")
+    everyone = [base_cfg, *configs]
+    labels = [c.display for c in everyone]
+    cache = cache if cache is not None else backends.DEFAULT_CACHE
+    options = RunOptions(max_frames=frames, warmup=min(warmup, max(0, frames - 1)), preload=True)
+    say = progress or (lambda _f, _m: None)
+    frames_once = preload_frames(video.probe(clip_path), options)  # decoded once for every round
+
+    started = time.perf_counter()
+    fps: dict[str, list[float]] = {label: [] for label in labels}
+    first = None
+    round_times: list[float] = []
+    rnd = 0
+    while True:
+        elapsed = time.perf_counter() - started
+        if rnd and (
+            elapsed + float(np.median(round_times)) > budget_s or (cancel is not None and cancel.is_set())
+        ):
+            break
+        shift = rnd % len(everyone)
+        order = everyone[shift:] + everyone[:shift]
+        t0 = time.perf_counter()
+
+        def report(label, done, total, _elapsed, rnd=rnd):
+            if done == total:
+                spent = time.perf_counter() - started
+                say(min(1.0, spent / budget_s), f"round {rnd + 1}: {label} done")
+
+        run = run_benchmark(
+            clip_path, order, options, cache=cache, progress=report, cancel=cancel, preloaded=frames_once
+        )
+        if run.status == "cancelled":
+            break
+        round_times.append(time.perf_counter() - t0)
+        for _, row in run.summary.iterrows():
+            if row.get("status", "ok") == "ok" and np.isfinite(row.get("fps_model", np.nan)):
+                fps[row["backend"]].append(float(row["fps_model"]))
+        if first is None:
+            first = run
+        rnd += 1
+    if first is None:
+        raise BenchError("the exploration was cancelled before its first round finished")
+    say(1.0, f"done: {rnd} rounds in {time.perf_counter() - started:.0f} s")
+    return _table(first, everyone, base_cfg, fps, target, budget_s, rnd)
+
+
+def _table(
+    first,
+    everyone: list[BackendConfig],
+    base_cfg: BackendConfig,
+    fps: dict[str, list[float]],
+    target: float | None,
+    budget_s: float,
+    rounds: int,
+) -> pd.DataFrame:
+    summary = first.summary.set_index("backend")
+    frames = first.frames
+    base_label = base_cfg.display
+    rows = []
+    for config in everyone:
+        label = config.display
+        s = summary.loc[label] if label in summary.index else pd.Series(dtype=object)
+        status = s.get("status", "failed")
+        speeds = np.array(fps[label], dtype=float)
+        row = {
+            "config": config.spec(),
+            "changes": changes_of(config),
+            "family": config.family,
+            "rounds": len(speeds),
+            "baseline": label == base_label,
+            "status": status if status == "ok" else f"{status}: {s.get('error', '')}",
+            "settings": json.dumps(config.settings()),
+        }
+        if len(speeds):
+            row.update(
+                fps=float(np.median(speeds)),
+                fps_q1=float(np.percentile(speeds, 25)),
+                fps_q3=float(np.percentile(speeds, 75)),
+                fps_min=float(speeds.min()),
+                fps_max=float(speeds.max()),
+            )
+        mine = frames[frames["backend"] == label] if len(frames) else frames
+        if len(mine):
+            row["detection_rate"] = float(mine["detected"].mean())
+            row["detector_rate"] = float(mine["detector_ran"].mean())
+            row["pose_runs_per_frame"] = float(mine["pose_runs"].mean())
+            if label == base_label:
+                row["agreement"], row["landmarks_within"] = 1.0, 1.0
+            else:
+                row["agreement"] = metrics.frames_all_within(frames, base_label, label, THRESHOLD)
+                within = metrics.agreement(frames, base_label, label, (THRESHOLD,))
+                row["landmarks_within"] = float(within.loc["all", f"within_{THRESHOLD:g}"])
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for col in COLUMNS:
+        if col not in table.columns:
+            table[col] = np.nan
+    default_spec = backends.parse(BASE).spec()
+    default_rows = table[table["config"] == default_spec]
+    default_agreement = (
+        float(default_rows["agreement"].iloc[0])
+        if len(default_rows) and np.isfinite(default_rows["agreement"].iloc[0])
+        else np.nan
+    )
+    if target is None:
+        target_used = min(AUTO_TARGET, default_agreement) if np.isfinite(default_agreement) else AUTO_TARGET
+        rule = (
+            "auto: 0.95, or the rtmlib default's own agreement on this clip when lower"
+            if np.isfinite(default_agreement)
+            else "auto: 0.95; the rtmlib default was not in this sweep to compare with"
+        )
+    else:
+        target_used, rule = float(target), "given"
+    candidates = (~table["baseline"]) & (table["status"] == "ok") & table["fps"].notna()
+    agreement = table["agreement"].astype(float)
+    table["meets_target"] = candidates & (agreement >= target_used - 1e-9)
+    table["pareto"] = candidates & _pareto(table["fps"].astype(float), agreement, candidates)
+    table["best"] = False
+    meeting = table[table["meets_target"]]
+    if len(meeting):
+        table.loc[meeting["fps"].astype(float).idxmax(), "best"] = True
+    table = table.sort_values(["baseline", "fps"], ascending=[False, False], na_position="last")
+    table = table[
+        ["config", "changes", *[c for c in COLUMNS if c not in ("config", "changes")], "family"]
+    ].reset_index(drop=True)
+    table.attrs.update(
+        target=target_used,
+        target_rule=rule,
+        default_agreement=(default_agreement if np.isfinite(default_agreement) else None),
+        baseline=base_label,
+        rounds=rounds,
+        budget_s=budget_s,
+        frames=int(first.frames["frame"].nunique()) if len(first.frames) else 0,
+        clip=first.clip.name,
+        threshold=THRESHOLD,
+    )
+    return table
+
+
+def _pareto(speed: pd.Series, agreement: pd.Series, eligible: pd.Series) -> pd.Series:
+    """True where no eligible row is at least as fast and as agreeing, and better in one."""
+    front = pd.Series(False, index=speed.index)
+    idx = [i for i in speed.index if eligible[i] and np.isfinite(speed[i]) and np.isfinite(agreement[i])]
+    for i in idx:
+        dominated = any(
+            speed[j] >= speed[i]
+            and agreement[j] >= agreement[i]
+            and (speed[j] > speed[i] or agreement[j] > agreement[i])
+            for j in idx
+            if j != i
+        )
+        front[i] = not dominated
+    return front
+
+
+__all__ = ["explore", "grid", "default_candidates", "DEFAULT_CANDIDATES", "COLUMNS"]
