@@ -192,8 +192,56 @@ def load(path: str | Path):
     )
 
 
+LABEL_FILE = "label.json"  # a run's name and note, beside its files (which are never rewritten)
+VERDICT_FILE = "verdict.json"  # the verdict written beside a run (decision, sentence/reason)
+NAME_MAX, NOTE_MAX = 80, 2000  # characters
+
+
+def read_label(folder: str | Path) -> dict:
+    """``{"name", "note"}`` of a saved run: ``label.json`` when set, else what run.json holds."""
+    folder = Path(folder)
+    label = {"name": "", "note": ""}
+    for source in (folder / "run.json", folder / LABEL_FILE):
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            label.update({k: str(data[k]) for k in ("name", "note") if isinstance(data.get(k), str)})
+    return label
+
+
+def set_label(run_id: str, name: str, note: str, root: Path | None = None) -> Path:
+    """Name and annotate a saved run (plain text; kept in ``label.json`` beside the run)."""
+    from posebench.io.files import write_atomic
+
+    folder = run_dir(run_id, root)
+    if not (folder / "run.json").exists():
+        raise InputError(f"there is no saved run named {run_id}")
+    name, note = " ".join(str(name).split()), str(note).strip()
+    if len(name) > NAME_MAX:
+        raise InputError(f"a run name has at most {NAME_MAX} characters; this one has {len(name)}")
+    if len(note) > NOTE_MAX:
+        raise InputError(f"a note has at most {NOTE_MAX} characters; this one has {len(note)}")
+    path = folder / LABEL_FILE
+    write_atomic(path, json.dumps({"name": name, "note": note}, indent=2).encode("utf-8"))
+    return path
+
+
+def read_verdict(folder: str | Path) -> str:
+    """The decision saved beside a run (``verdict.json``), or "" when it has none."""
+    try:
+        data = json.loads((Path(folder) / VERDICT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("decision", "")) if isinstance(data, dict) else ""
+
+
+LIST_COLUMNS = ["run_id", "name", "started", "clip", "verdict", "status", "backends", "cpu", "note", "path"]
+
+
 def list_runs(root: Path | None = None) -> pd.DataFrame:
-    """One row per saved run, newest first."""
+    """One row per saved run, newest first: id, name, date, clip, verdict, note, ..."""
     root = Path(root or default_root())
     rows = []
     if root.exists():
@@ -202,20 +250,24 @@ def list_runs(root: Path | None = None) -> pd.DataFrame:
                 continue
             try:
                 meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+                label = read_label(path)
                 rows.append(
                     {
                         "run_id": path.name,
+                        "name": label["name"],
                         "started": str(meta.get("started", "")),
-                        "status": meta.get("status", ""),
                         "clip": meta.get("clip", {}).get("name", ""),
+                        "verdict": read_verdict(path),
+                        "status": meta.get("status", ""),
                         "backends": ", ".join(b["label"] for b in meta.get("backends", [])),
                         "cpu": meta.get("environment", {}).get("cpu", ""),
+                        "note": label["note"],
                         "path": str(path),
                     }
                 )
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 continue  # a damaged or foreign folder is left out, not a broken list
-    df = pd.DataFrame(rows, columns=["run_id", "started", "status", "clip", "backends", "cpu", "path"])
+    df = pd.DataFrame(rows, columns=LIST_COLUMNS)
     return df.sort_values("started", ascending=False, ignore_index=True)
 
 

