@@ -1,0 +1,339 @@
+"""Where study jobs run: here, one after another, or on a Ray cluster.
+
+A study job is one clip x one backend (``posebench.studies.jobs.StudyJob``:
+``clip_path``, ``clip_sha256``, ``backend`` spec string, ``options``) and
+``run_study_job(job) -> dict`` turns it into one study-table row. An executor
+runs a list of jobs and hands the rows back::
+
+    executor = executor_for(args.ray)                # LocalExecutor or RayExecutor
+    try:
+        rows = executor.run(jobs, on_result, cancel_event)
+    finally:
+        executor.close()
+
+- ``on_result(index, row)`` is called in the calling thread as each job finishes
+  (in the order they finish, not the order of ``jobs``); ``index`` is the job's
+  position in ``jobs``. Use it for progress ("4 of 12 jobs done") and to save each
+  row as it arrives.
+- ``cancel_event`` (a ``threading.Event``): once set, no new job starts and the
+  outstanding Ray tasks are cancelled (``ray.cancel``); ``run`` then returns.
+- ``run`` returns the rows of the finished jobs in the order of ``jobs``; after a
+  cancel the unfinished jobs are simply missing. Every job is in it at most once:
+  a Ray job whose worker dies is run again (``max_retries``), and a job that
+  fails on every try becomes one row with ``status`` failed and the reason.
+- Every row gets the columns of ``posebench.studies.hosts.HOST_COLUMNS`` (host, CPU,
+  cores, provider, engine, cores reserved, executor, job seconds).
+
+``LocalExecutor`` needs nothing extra. ``RayExecutor`` needs ``pip install
+posebench[ray]``; see docs/scale.md for clusters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from posebench import backends
+from posebench.core.errors import BenchError, ModelUnavailable
+from posebench.models import store
+from posebench.studies import hosts
+
+JobFn = Callable[[Any], dict]
+OnResult = Callable[[int, dict], None]
+RAY_SETTING = "POSEBENCH_RAY_ADDRESS"  # the dashboard's (and CLI's) configured cluster
+POLL_S = 0.2  # how often a waiting Ray executor looks at the cancel switch
+
+
+def _study_job_fn() -> JobFn:
+    from posebench.studies.jobs import run_study_job
+
+    return run_study_job
+
+
+def failure_row(job, reason: str) -> dict:
+    """The row of a job that could not run at all (the job itself never raises for bad input)."""
+    return {
+        "clip": str(job.clip_path),
+        "sha256": job.clip_sha256,
+        "backend": job.backend,
+        "status": "failed",
+        "error": reason,
+    }
+
+
+# -- what runs on the worker ---------------------------------------------------------
+def prepare_models(spec: str) -> dict[str, str]:
+    """Fetch (if needed) and verify the backend's model files through the model store.
+
+    Returns {model name: path}; a model that cannot be had is left for the job to report.
+    """
+    config = backends.parse(spec)
+    paths = {}
+    for field in backends.FAMILIES[config.family][3]:
+        name = getattr(config, field)
+        try:
+            paths[name] = str(store.resolve(name, fetch=True))
+        except ModelUnavailable:
+            pass
+    return paths
+
+
+def local_clip(job, shipped: list) -> Path:
+    """A verified copy of the job's clip on this machine.
+
+    The clip's own path when it is here with the right SHA-256; otherwise the bytes the
+    driver shipped (``shipped`` holds one Ray object ref, or nothing), kept in the cache
+    under their SHA-256.
+    """
+    path = Path(job.clip_path)
+    if path.is_file() and store.sha256_of(path) == job.clip_sha256:
+        return path
+    if not shipped:
+        raise BenchError(f"the clip {path.name} is not on this machine ({os.uname().nodename})")
+    copy = store.cache_root() / "clips" / f"{job.clip_sha256}{path.suffix}"
+    if not (copy.is_file() and store.sha256_of(copy) == job.clip_sha256):
+        import ray
+
+        data = ray.get(shipped[0])
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        tmp = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, copy)
+        if store.sha256_of(copy) != job.clip_sha256:
+            raise BenchError(f"the copy of {path.name} on {os.uname().nodename} has the wrong SHA-256")
+    return copy
+
+
+def run_on_host(
+    job, job_fn: JobFn, *, executor: str, cpus: float, gpus: float, shipped: Sequence = ()
+) -> dict:
+    """Run one job here: clip and models made ready, the job timed, the host recorded."""
+    try:
+        clip = local_clip(job, list(shipped))
+    except BenchError as exc:
+        return {**failure_row(job, str(exc)), **hosts.host_record(job.backend), "executor": executor}
+    here = dataclasses.replace(job, clip_path=str(clip)) if str(clip) != str(job.clip_path) else job
+    prepare_models(job.backend)
+    start = time.perf_counter()
+    row = dict(job_fn(here))
+    seconds = time.perf_counter() - start
+    if here is not job:  # the row names the clip as the study does, not the worker's copy
+        row = {k: (str(job.clip_path) if v == str(clip) else v) for k, v in row.items()}
+    row.update(hosts.host_record(job.backend))
+    row.update(job_cpus=cpus, job_gpus=gpus, executor=executor, job_seconds=seconds)
+    return row
+
+
+def _ray_task(job, job_fn: JobFn, cpus: float, gpus: float, shipped: list) -> dict:
+    return run_on_host(job, job_fn, executor="ray", cpus=cpus, gpus=gpus, shipped=shipped)
+
+
+# -- executors -----------------------------------------------------------------------
+class LocalExecutor:
+    """One job after another in this process: no extra service, nothing to install."""
+
+    name = "local"
+
+    def __init__(self, job_fn: JobFn | None = None):
+        self.job_fn = job_fn
+
+    def run(
+        self,
+        jobs: Sequence[Any],
+        on_result: OnResult | None = None,
+        cancel_event: threading.Event | None = None,
+    ) -> list[dict]:
+        job_fn = self.job_fn or _study_job_fn()
+        rows: list[dict] = []
+        for index, job in enumerate(jobs):
+            if cancel_event is not None and cancel_event.is_set():
+                break
+            row = run_on_host(job, job_fn, executor=self.name, cpus=0, gpus=0)
+            rows.append(row)
+            if on_result is not None:
+                on_result(index, row)
+        return rows
+
+    def describe(self) -> str:
+        return "here, one job after another"
+
+    def close(self) -> None:
+        pass
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as exc:
+        raise BenchError(
+            "running a study on Ray needs the ray package: pip install 'posebench[ray]'"
+        ) from exc
+    return ray
+
+
+class RayExecutor:
+    """Each job is a Ray task that reserves its cores (and a GPU when its provider is one).
+
+    ``address``: a running cluster (``HEAD:6379``, ``ray://HEAD:10001`` or ``auto``);
+    None connects to ``RAY_ADDRESS`` when set, else starts a local instance (shut down
+    again by ``close``). A Ray session this process already started (``ray.init``) is used
+    as it is. ``cpus_per_job``: cores each job reserves; by default the backend's ONNX
+    Runtime thread count (``intra_threads``) or 1. ``ship_clips``: put each clip's bytes in
+    the object store for workers that do not have the file (``auto``: when the cluster
+    has more than one node).
+    """
+
+    name = "ray"
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        job_fn: JobFn | None = None,
+        cpus_per_job: float | None = None,
+        max_retries: int = 3,
+        ship_clips: bool | str = "auto",
+        init_options: dict | None = None,
+    ):
+        self.address = address or None
+        self.job_fn = job_fn
+        self.cpus_per_job = cpus_per_job
+        self.max_retries = max_retries
+        self.ship_clips = ship_clips
+        self.init_options = init_options or {}
+        self._started_here = False
+        self._remote: Any = None
+
+    # connection ------------------------------------------------------------------
+    def connect(self):
+        ray = _ray()
+        if not ray.is_initialized():
+            options = dict(
+                address=self.address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                configure_logging=True,
+            )
+            options.update(self.init_options)
+            try:
+                ray.init(**options)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = self.address or os.environ.get("RAY_ADDRESS") or "a local instance"
+                raise BenchError(f"could not reach the Ray cluster at {where}: {exc}") from exc
+            self._started_here = True
+        if self._remote is None:
+            self._remote = ray.remote(_ray_task)
+        return ray
+
+    def close(self) -> None:
+        """Shut Ray down if this executor started it (a cluster it joined keeps running)."""
+        if self._started_here:
+            _ray().shutdown()
+            self._started_here = False
+            self._remote = None
+
+    def describe(self) -> str:
+        ray = self.connect()
+        nodes = [n for n in ray.nodes() if n.get("Alive")]
+        cpus = ray.cluster_resources().get("CPU", 0)
+        gpus = ray.cluster_resources().get("GPU", 0)
+        return f"Ray cluster: {len(nodes)} node(s), {cpus:g} CPU(s), {gpus:g} GPU(s)"
+
+    def resources(self, job) -> tuple[float, float]:
+        """(CPU cores, GPUs) a job reserves."""
+        config = backends.parse(job.backend)
+        gpus = 1.0 if hosts.runs_on_gpu(job.backend) else 0.0
+        if self.cpus_per_job is not None:
+            return float(self.cpus_per_job), gpus
+        threads = config.intra_threads if config.family == "rtmpose" else 0
+        return float(max(1, threads)), gpus
+
+    def _should_ship(self, ray) -> bool:
+        if self.ship_clips == "auto":
+            return len([n for n in ray.nodes() if n.get("Alive")]) > 1
+        return bool(self.ship_clips)
+
+    # running ---------------------------------------------------------------------
+    def run(
+        self,
+        jobs: Sequence[Any],
+        on_result: OnResult | None = None,
+        cancel_event: threading.Event | None = None,
+    ) -> list[dict]:
+        ray = self.connect()
+        job_fn = self.job_fn or _study_job_fn()
+        fn_ref = ray.put(job_fn)
+        ship = self._should_ship(ray)
+        clip_refs: dict[str, Any] = {}
+        index_of: dict[Any, int] = {}
+        for index, job in enumerate(jobs):
+            if cancel_event is not None and cancel_event.is_set():
+                break
+            shipped = []
+            if ship:
+                if job.clip_sha256 not in clip_refs:
+                    clip_refs[job.clip_sha256] = ray.put(Path(job.clip_path).read_bytes())
+                shipped = [clip_refs[job.clip_sha256]]  # in a list: the worker fetches it only if needed
+            cpus, gpus = self.resources(job)
+            ref = self._remote.options(
+                num_cpus=cpus,
+                num_gpus=gpus,
+                max_retries=self.max_retries,
+                retry_exceptions=False,
+                name=f"posebench-study-job-{index}",
+            ).remote(job, fn_ref, cpus, gpus, shipped)
+            index_of[ref] = index
+        rows: dict[int, dict] = {}
+        pending = list(index_of)
+        try:
+            while pending:
+                if cancel_event is not None and cancel_event.is_set():
+                    break
+                ready, pending = ray.wait(pending, num_returns=1, timeout=POLL_S)
+                for ref in ready:
+                    index = index_of[ref]
+                    rows[index] = self._row(ray, ref, jobs[index])
+                    if on_result is not None:
+                        on_result(index, rows[index])
+        finally:
+            for ref in pending:  # cancelled, or on_result raised: stop what is left
+                ray.cancel(ref, force=True)
+        return [rows[i] for i in sorted(rows)]
+
+    def _row(self, ray, ref, job) -> dict:
+        try:
+            return ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:  # the job raised: one row with the reason
+            cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+            reason = f"the job raised {type(cause).__name__}: {cause}"
+        except ray.exceptions.RayError as exc:  # worker died on every try, node lost, ...
+            reason = (
+                f"its Ray worker was lost {self.max_retries + 1} times ({type(exc).__name__}); "
+                "the job was not finished"
+            )
+        return {**failure_row(job, reason.splitlines()[0]), "executor": self.name}
+
+
+def executor_for(ray_address: str | None = None, environ=os.environ) -> LocalExecutor | RayExecutor:
+    """The executor a study asked for.
+
+    ``ray_address``: the CLI's ``--ray [ADDRESS]`` (None when not given, "" when given
+    without an address). Without it, ``POSEBENCH_RAY_ADDRESS`` (the dashboard's setting;
+    ``local`` starts a local Ray instance) and then ``RAY_ADDRESS`` choose Ray; otherwise
+    the jobs run here.
+    """
+    if ray_address is not None:
+        return RayExecutor(ray_address or None)
+    setting = environ.get(RAY_SETTING, "").strip()
+    if setting:
+        return RayExecutor(None if setting == "local" else setting)
+    if environ.get("RAY_ADDRESS", "").strip():
+        return RayExecutor(None)
+    return LocalExecutor()

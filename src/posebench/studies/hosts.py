@@ -1,0 +1,107 @@
+"""Which host a study job ran on, and speed compared only within one host.
+
+A study may run on several machines (``posebench.studies.executor.RayExecutor``).
+Landmarks do not depend on the machine, so accuracy pools over every row; speed
+does, so a speed ratio is only ever computed from rows of one host and never
+pooled across hosts.
+
+Every study row carries the columns of ``HOST_COLUMNS``.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pandas as pd
+
+from posebench import backends
+from posebench.core import environment
+
+# Column -> (unit, meaning); docs/scale.md lists these.
+HOST_COLUMNS: dict[str, tuple[str, str]] = {
+    "host": ("", "Name of the machine the job ran on."),
+    "host_cpu": ("", "That machine's CPU model."),
+    "host_cores": ("cores", "Logical CPU cores of that machine."),
+    "provider": ("", "Where the models ran: the ONNX Runtime execution provider, or MediaPipe's CPU."),
+    "engine": ("", "Runtime of the models: onnxruntime, opencv, openvino or mediapipe."),
+    "job_cpus": ("cores", "CPU cores the job reserved on its host (Ray's num_cpus; 0 = the whole machine)."),
+    "job_gpus": ("GPUs", "GPUs the job reserved (1 when its provider runs on a GPU)."),
+    "executor": ("", "local (one job after another in this process) or ray (a Ray cluster)."),
+    "job_seconds": ("s", "Wall time of the job on its host, models and clip ready (the cost model's input)."),
+}
+HOST_KEY = ("host", "host_cpu", "host_cores")  # rows that share these are one host
+
+GPU_PROVIDERS = (
+    "CUDAExecutionProvider",
+    "TensorrtExecutionProvider",
+    "ROCMExecutionProvider",
+    "MIGraphXExecutionProvider",
+    "DmlExecutionProvider",
+)
+MEDIAPIPE_PROVIDER = "mediapipe CPU (XNNPACK)"
+
+
+def runs_on_gpu(spec: str) -> bool:
+    """True when the backend configuration's models run on a GPU."""
+    config = backends.parse(spec)
+    return config.family == "rtmpose" and config.engine == "onnxruntime" and config.provider in GPU_PROVIDERS
+
+
+def provider_and_engine(spec: str) -> tuple[str, str]:
+    config = backends.parse(spec)
+    if config.family == "mediapipe":
+        return MEDIAPIPE_PROVIDER, "mediapipe"
+    provider = config.provider if config.engine == "onnxruntime" else f"{config.engine} CPU"
+    return provider, config.engine
+
+
+def host_record(spec: str) -> dict:
+    """The host columns for a job of backend ``spec`` running in this process."""
+    env = environment.describe()
+    provider, engine = provider_and_engine(spec)
+    return {
+        "host": socket.gethostname(),
+        "host_cpu": env["cpu"],
+        "host_cores": env["cores"],
+        "provider": provider,
+        "engine": engine,
+    }
+
+
+def speed_by_host(
+    rows: pd.DataFrame,
+    baseline: str,
+    candidate: str,
+    *,
+    speed: str = "fps",
+    backend: str = "backend",
+    clip: str = "sha256",
+) -> pd.DataFrame:
+    """Candidate speed over baseline speed, one row per host, never pooled across hosts.
+
+    On each host only the clips that both backends ran on that host are paired;
+    the ratio is the median over those clips of candidate ``speed`` / baseline
+    ``speed`` (above 1 = the candidate is faster there). A host where the two never
+    ran the same clip gets no ratio (n_pairs 0).
+    """
+    out = []
+    if rows.empty:
+        return pd.DataFrame(
+            columns=[*HOST_KEY, "n_pairs", "baseline_" + speed, "candidate_" + speed, "ratio"]
+        )
+    for key, group in rows.groupby(list(HOST_KEY), sort=True, dropna=False):
+        base = group[group[backend] == baseline].groupby(clip)[speed].median()
+        cand = group[group[backend] == candidate].groupby(clip)[speed].median()
+        paired = pd.concat([base.rename("b"), cand.rename("c")], axis=1).dropna()
+        paired = paired[(paired["b"] > 0) & (paired["c"] > 0)]
+        out.append(
+            {
+                **dict(zip(HOST_KEY, key)),
+                "n_pairs": len(paired),
+                "baseline_" + speed: float(paired["b"].median()) if len(paired) else np.nan,
+                "candidate_" + speed: float(paired["c"].median()) if len(paired) else np.nan,
+                "ratio": float((paired["c"] / paired["b"]).median()) if len(paired) else np.nan,
+            }
+        )
+    return pd.DataFrame(out)

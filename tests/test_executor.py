@@ -1,0 +1,183 @@
+"""Study executors: local, and a local Ray instance with 2 CPUs (docs/scale.md).
+
+The Ray instance starts once for the module (about 10-15 s). The equality test runs a
+3-clip study through both executors; the fault test kills a worker mid-study.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import study_standin as standin
+from conftest import CMJ, LAB, RUNNING
+from posebench.core.errors import BenchError
+from posebench.models import store
+from posebench.studies import executor as ex
+from posebench.studies import hosts
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _jobs(n, marks, sleep_s=0.0, backend="mediapipe-lite"):
+    sha = store.sha256_of(RUNNING)
+    return [
+        standin.FakeJob(
+            str(RUNNING), sha, backend, {"name": f"j{i}", "sleep_s": sleep_s, "marks": str(marks)}
+        )
+        for i in range(n)
+    ]
+
+
+# -- choosing an executor, resources, hosts -----------------------------------------------
+def test_executor_for_follows_the_flag_then_the_settings():
+    assert isinstance(ex.executor_for(None, {}), ex.LocalExecutor)
+    assert ex.executor_for("", {}).address is None  # --ray without an address
+    assert ex.executor_for("head:6379", {}).address == "head:6379"
+    assert ex.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "10.0.0.5:6379"}).address == "10.0.0.5:6379"
+    assert ex.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "local"}).address is None
+    assert isinstance(ex.executor_for(None, {"RAY_ADDRESS": "auto"}), ex.RayExecutor)
+
+
+def test_jobs_reserve_their_threads_and_a_gpu_only_for_gpu_providers():
+    ray_ex = ex.RayExecutor()
+    job = standin.FakeJob("c.mp4", "0" * 64, "rtmpose-lightweight-tuned")
+    assert ray_ex.resources(job) == (2.0, 0.0)  # the tuned preset runs 2 ORT threads
+    assert ray_ex.resources(standin.FakeJob("c.mp4", "0" * 64, "mediapipe-lite")) == (1.0, 0.0)
+    gpu = standin.FakeJob("c.mp4", "0" * 64, "rtmpose-lightweight:provider=CUDAExecutionProvider")
+    assert ray_ex.resources(gpu) == (1.0, 1.0)
+    assert hosts.provider_and_engine("mediapipe-lite") == (hosts.MEDIAPIPE_PROVIDER, "mediapipe")
+    assert hosts.provider_and_engine("rtmpose-lightweight:engine=opencv") == ("opencv CPU", "opencv")
+
+
+def test_speed_ratios_stay_within_each_host():
+    # Host a: candidate twice as fast; host b: as fast. Pooling would mix a slow and a fast machine.
+    rows = pd.DataFrame(
+        [
+            ("a", "cpu A", 2, "base", "c1", 10.0),
+            ("a", "cpu A", 2, "cand", "c1", 20.0),
+            ("a", "cpu A", 2, "base", "c2", 12.0),
+            ("a", "cpu A", 2, "cand", "c2", 24.0),
+            ("b", "cpu B", 64, "base", "c3", 100.0),
+            ("b", "cpu B", 64, "cand", "c3", 100.0),
+            ("b", "cpu B", 64, "cand", "c1", 300.0),  # its baseline ran on host a: not paired
+        ],
+        columns=["host", "host_cpu", "host_cores", "backend", "sha256", "fps"],
+    )
+    table = hosts.speed_by_host(rows, "base", "cand").set_index("host")
+    assert table.loc["a", "ratio"] == pytest.approx(2.0)
+    assert table.loc["a", "n_pairs"] == 2
+    assert table.loc["b", "ratio"] == pytest.approx(1.0)
+    assert table.loc["b", "n_pairs"] == 1
+
+
+# -- local executor -------------------------------------------------------------------
+def test_local_executor_streams_rows_records_the_host_and_stops_on_cancel(tmp_path):
+    cancel = threading.Event()
+    seen = []
+
+    def on_result(index, row):
+        seen.append(index)
+        if index == 1:
+            cancel.set()
+
+    rows = ex.LocalExecutor(job_fn=standin.sleepy_job).run(_jobs(4, tmp_path), on_result, cancel)
+    assert seen == [0, 1] and [r["name"] for r in rows] == ["j0", "j1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["j0.done", "j1.done"]
+    for row in rows:
+        assert set(hosts.HOST_COLUMNS) <= set(row)
+        assert row["executor"] == "local" and row["host_cores"] >= 1 and row["job_seconds"] >= 0
+
+
+def test_a_clip_missing_here_becomes_a_row_with_the_reason(tmp_path):
+    job = standin.FakeJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite")
+    (row,) = ex.LocalExecutor(job_fn=standin.sleepy_job).run([job])
+    assert row["status"] == "failed" and "gone.mp4 is not on this machine" in row["error"]
+
+
+def test_ray_missing_is_one_sentence(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray":
+            raise ImportError("no ray")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(BenchError, match=r"pip install 'posebench\[ray\]'"):
+        ex.RayExecutor().connect()
+
+
+# -- a local Ray instance with 2 CPUs -------------------------------------------------------
+@pytest.fixture(scope="module")
+def ray_instance():
+    import ray
+
+    ray.cloudpickle.register_pickle_by_value(standin)  # workers do not have tests/ on their path
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+STUDY_CLIPS = (RUNNING, LAB, CMJ)
+
+
+def _study_jobs(backend="mediapipe-lite", frames=12):
+    return [standin.FakeJob(str(c), store.sha256_of(c), backend, {"frames": frames}) for c in STUDY_CLIPS]
+
+
+@pytest.mark.integration
+def test_a_3_clip_study_on_ray_equals_the_local_executor(ray_instance):
+    jobs = _study_jobs()
+    local = ex.LocalExecutor(job_fn=standin.landmark_job).run(jobs)
+    progress = []
+    on_ray = ex.RayExecutor(job_fn=standin.landmark_job).run(jobs, lambda i, row: progress.append(i))
+    assert sorted(progress) == [0, 1, 2]  # every job reported once, as it finished
+    assert [r["clip"] for r in on_ray] == [str(c) for c in STUDY_CLIPS]
+    for here, there in zip(local, on_ray):
+        assert there["status"] == "ok", there
+        assert there["executor"] == "ray" and there["job_cpus"] == 1.0
+        assert there["landmarks"] == here["landmarks"]  # bit for bit: landmarks do not depend on the host
+        assert there["frames"] == here["frames"] == 12
+        for column in ("host", "host_cpu", "host_cores", "provider", "engine"):
+            assert there[column] == here[column]
+
+
+@pytest.mark.integration
+def test_a_worker_killed_mid_study_is_retried_and_every_job_is_done_once(ray_instance, tmp_path):
+    jobs = _jobs(5, tmp_path, sleep_s=0.3)
+    dies = standin.DiesOnce(standin.sleepy_job, victim="j2", marks=str(tmp_path))
+    rows = ex.RayExecutor(job_fn=dies, max_retries=2).run(jobs)
+    assert [r["name"] for r in rows] == ["j0", "j1", "j2", "j3", "j4"]
+    assert all(r["status"] == "ok" for r in rows)
+    assert (tmp_path / "j2.started").exists()  # the first try did die
+    assert sorted(p.name for p in tmp_path.glob("*.done")) == [f"j{i}.done" for i in range(5)]
+
+
+@pytest.mark.integration
+def test_a_job_whose_worker_always_dies_is_one_failed_row(ray_instance, tmp_path):
+    jobs = _jobs(2, tmp_path)
+    dies = standin.DiesOnce(standin.sleepy_job, victim="j1", marks=str(tmp_path))
+    rows = ex.RayExecutor(job_fn=dies, max_retries=0).run(jobs)
+    assert [r["status"] for r in rows] == ["ok", "failed"]
+    assert "worker was lost 1 times" in rows[1]["error"]
+
+
+@pytest.mark.integration
+def test_cancelling_stops_the_outstanding_ray_tasks(ray_instance, tmp_path):
+    jobs = _jobs(6, tmp_path, sleep_s=2.0)
+    cancel = threading.Event()
+    rows = ex.RayExecutor(job_fn=standin.sleepy_job).run(jobs, lambda i, row: cancel.set(), cancel)
+    assert 1 <= len(rows) < 6
+    time.sleep(3.0)  # a task that was not stopped would finish (and leave its marker) by now
+    done = sorted(Path(p).name for p in tmp_path.glob("*.done"))
+    assert len(done) <= 2, done  # only the two that ran before the cancel
