@@ -16,7 +16,7 @@ import sys
 from posebench.core.errors import BenchError
 from posebench.io import native_log
 
-COMMANDS = ("backends", "models", "run", "sample", "accuracy", "jump", "explore", "perf")
+COMMANDS = ("backends", "models", "run", "sample", "accuracy", "jump", "explore", "perf", "runs", "users")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,80 +1,39 @@
-"""Import a run made elsewhere: a zip of a run folder, or its files uploaded together.
+"""Import a run made elsewhere (a zip of a run folder, or its files), and zip a run to move it.
 
-Nothing the uploader names is used as a path: only the known file names of a
-run folder (``posebench.engine.results.FILES``) are taken, by their base name, into a
-fresh temporary folder, which ``posebench.engine.results.import_folder`` then checks and
-saves under ``results/`` (never overwriting a run of the same id).
+The uploads are untrusted data: ``posebench.engine.imports.import_run`` checks every
+member against the schema before anything is loaded, drops every path in the run and
+saves it owned by the importing user. ``zip_run`` leaves server paths out of the zip.
 """
 
 from __future__ import annotations
 
 import io
-import tempfile
+import json
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from posebench.core.errors import InputError
-from posebench.engine import results
-
-MAX_IMPORT_BYTES = 512 * 1024 * 1024  # unpacked size of one imported run
-REQUIRED = ("summary.csv", "frames.csv", "run.json")
+from posebench.engine import imports, results
 
 
-def _members(files) -> dict[str, bytes]:
-    """File name -> bytes, from uploaded zips and loose files; only run-folder names kept."""
-    found: dict[str, bytes] = {}
-    for upload in files:
-        name = PurePosixPath(str(upload.name).replace("\\", "/")).name
-        data = upload.getvalue()
-        if name.lower().endswith(".zip"):
-            found.update(_from_zip(data, name))
-        elif name in results.FILES:
-            found[name] = data
-    return found
-
-
-def _from_zip(data: bytes, shown: str) -> dict[str, bytes]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise InputError(f"{shown} is not a readable zip file") from None
-    found: dict[str, bytes] = {}
-    total = 0
-    with archive:
-        for info in archive.infolist():
-            base = PurePosixPath(info.filename.replace("\\", "/")).name
-            if info.is_dir() or base not in results.FILES:
-                continue
-            if base in found:
-                raise InputError(f"{shown} holds more than one run; zip one run folder at a time")
-            total += info.file_size
-            if total > MAX_IMPORT_BYTES:
-                raise InputError(f"{shown} unpacks to more than {MAX_IMPORT_BYTES // 1024**2} MB")
-            found[base] = archive.read(info)
-    return found
-
-
-def import_uploads(files, root: Path | None = None) -> Path:
-    """Save the uploaded run under ``root``; returns its folder. Raises ``InputError``/``BenchError``."""
-    members = _members(files)
-    missing = [name for name in REQUIRED if name not in members]
-    if missing:
-        raise InputError(f"a run needs {', '.join(REQUIRED)}; missing: {', '.join(missing)}")
-    with tempfile.TemporaryDirectory(prefix="posebench-import-") as tmp:
-        folder = Path(tmp)
-        for name, data in members.items():
-            (folder / name).write_bytes(data)
-        try:
-            return results.import_folder(folder, root)
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise InputError(f"the uploaded run.json lacks a field PoseBench needs ({exc})") from None
+def import_uploads(files, root: Path | None = None, owner: str | None = None) -> Path:
+    """Save the uploaded run under ``root``; returns its folder. Raises ``InputError`` (one sentence)."""
+    return imports.import_run([(getattr(f, "name", "upload"), f) for f in files], root, owner=owner)
 
 
 def zip_run(path: Path) -> bytes:
-    """A saved run folder as a zip, for moving it to another machine."""
+    """A saved run folder as a zip, for moving it to another machine; no server path in it."""
+    path = Path(path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in results.FILES:
-            if (Path(path) / name).exists():
-                archive.write(Path(path) / name, arcname=f"{Path(path).name}/{name}")
+            member = path / name
+            if not member.exists():
+                continue
+            if name == "run.json":
+                meta = results.read_meta(path)
+                if isinstance(meta.get("clip"), dict):
+                    meta["clip"]["path"] = ""
+                archive.writestr(f"{path.name}/{name}", json.dumps(meta, indent=2))
+            else:
+                archive.write(member, arcname=f"{path.name}/{name}")
     return buffer.getvalue()

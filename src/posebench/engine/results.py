@@ -24,12 +24,16 @@ import numpy as np
 import pandas as pd
 
 from posebench.core.errors import BenchError, InputError
+from posebench.engine import owners
 from posebench.io import video
 from posebench.io.files import neutralise, unneutralise
+from posebench.io.run_import import read_json
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 FILES = ("summary.csv", "frames.csv", "run.json", "native.npz")
 STALE_TMP_S = 3600  # a temporary folder this old was left by a killed process
+RUN_JSON_BYTES = 4 * 1024**2  # a saved run.json larger than this is not read (ours are a few KB)
+RUN_JSON_DEPTH = 64  # nor one nested deeper than this
 
 
 def default_root() -> Path:
@@ -51,8 +55,11 @@ def run_dir(run_id: str, root: Path | None = None) -> Path:
     return path
 
 
-def save(run, root: Path | None = None) -> Path:
-    """Write ``run`` to ``root/<run_id>`` atomically; refuse to overwrite."""
+def save(run, root: Path | None = None, owner: str | None = None, shared: bool = False) -> Path:
+    """Write ``run`` to ``root/<run_id>`` atomically; refuse to overwrite.
+
+    ``owner`` (a user name) is recorded in the run's ``access.json`` (see ``engine.owners``).
+    """
     root = Path(root or default_root())
     root.mkdir(parents=True, exist_ok=True)
     final = run_dir(run.run_id, root)
@@ -73,6 +80,8 @@ def save(run, root: Path | None = None) -> Path:
                 arrays[f"b{i}_{key}"] = value
             arrays[f"b{i}_label"] = np.array(label)
         np.savez_compressed(tmp / "native.npz", **arrays)
+        if owner is not None:
+            owners.write(tmp, owners.Access(owner, shared))
         try:
             os.rename(tmp, final)  # atomic on one file system; fails if final appeared meanwhile
         except OSError:
@@ -113,25 +122,36 @@ def _json_default(value):
     raise TypeError(f"cannot store {type(value).__name__} in run.json")
 
 
-def load(path: str | Path):
-    """Read a saved run folder back into a ``BenchmarkRun``."""
+def read_meta(path: Path, shown: str | None = None) -> dict:
+    """A run folder's run.json, read only when it is of a sane size and depth."""
+    return read_json(
+        Path(path) / "run.json", shown or Path(path).name, "run.json", RUN_JSON_BYTES, RUN_JSON_DEPTH
+    )
+
+
+def load(path: str | Path, shown: str | None = None):
+    """Read a saved run folder back into a ``BenchmarkRun``.
+
+    ``shown`` names the run in error sentences (default: the folder name).
+    """
     from posebench.backends import config as backend_config
     from posebench.engine.runner import BenchmarkRun, RunOptions
 
     path = Path(path)
+    shown = shown or path.name
     try:
-        meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        meta = read_meta(path, shown)
         summary = unneutralise(pd.read_csv(path / "summary.csv", keep_default_na=True))
         frames_file = path / "frames.csv"
         frames = unneutralise(pd.read_csv(frames_file)) if frames_file.stat().st_size > 1 else pd.DataFrame()
     except (OSError, ValueError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path.name} is not a readable PoseBench run ({exc})") from None
+        raise InputError(f"{shown} is not a readable PoseBench run ({type(exc).__name__})") from None
     if (
         not isinstance(meta, dict)
         or not isinstance(meta.get("clip"), dict)
         or not isinstance(meta.get("run_id"), str)
     ):
-        raise InputError(f"{path.name} is not a readable PoseBench run (run.json lacks run_id or clip)")
+        raise InputError(f"{shown} is not a readable PoseBench run (run.json lacks run_id or clip)")
     check_run_id(meta["run_id"])
     native = {}
     npz = path / "native.npz"
@@ -145,7 +165,7 @@ def load(path: str | Path):
                         k: data[f"b{i}_{k}"] for k in ("keypoints", "scores", "keypoint_set")
                     }
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise InputError(f"{path.name} has a damaged native.npz ({type(exc).__name__})") from None
+            raise InputError(f"{shown} has a damaged native.npz ({type(exc).__name__})") from None
     configs = []
     for b in meta.get("backends") or []:
         try:
@@ -163,7 +183,7 @@ def load(path: str | Path):
         )
         clip = video.ClipInfo(**{k: v for k, v in meta["clip"].items() if k in clip_fields})
     except (TypeError, ValueError) as exc:
-        raise InputError(f"{path.name} is not a readable PoseBench run ({exc})") from None
+        raise InputError(f"{shown} is not a readable PoseBench run ({type(exc).__name__})") from None
     known = {
         "run_id",
         "status",
@@ -237,7 +257,20 @@ def read_verdict(folder: str | Path) -> str:
     return str(data.get("decision", "")) if isinstance(data, dict) else ""
 
 
-LIST_COLUMNS = ["run_id", "name", "started", "clip", "verdict", "status", "backends", "cpu", "note", "path"]
+LIST_COLUMNS = [
+    "run_id",
+    "name",
+    "started",
+    "clip",
+    "verdict",
+    "status",
+    "backends",
+    "cpu",
+    "note",
+    "path",
+    "owner",
+    "shared",
+]
 
 
 def list_runs(root: Path | None = None) -> pd.DataFrame:
@@ -249,8 +282,9 @@ def list_runs(root: Path | None = None) -> pd.DataFrame:
             if path.name.startswith(".") or not (path / "run.json").exists():
                 continue
             try:
-                meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+                meta = read_meta(path)
                 label = read_label(path)
+                access = owners.read(path)
                 rows.append(
                     {
                         "run_id": path.name,
@@ -263,9 +297,11 @@ def list_runs(root: Path | None = None) -> pd.DataFrame:
                         "cpu": meta.get("environment", {}).get("cpu", ""),
                         "note": label["note"],
                         "path": str(path),
+                        "owner": access.owner,
+                        "shared": access.shared,
                     }
                 )
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, InputError):
                 continue  # a damaged or foreign folder is left out, not a broken list
     df = pd.DataFrame(rows, columns=LIST_COLUMNS)
     return df.sort_values("started", ascending=False, ignore_index=True)
@@ -276,9 +312,3 @@ def delete(run_id: str, root: Path | None = None) -> None:
     if not (path / "run.json").exists():
         raise InputError(f"there is no saved run named {run_id}")
     shutil.rmtree(path)
-
-
-def import_folder(source: Path, root: Path | None = None) -> Path:
-    """Copy a run folder made elsewhere (e.g. by the CLI on another machine) into results/."""
-    run = load(source)
-    return save(run, root)

@@ -31,6 +31,7 @@ What it does, in order:
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -110,6 +111,7 @@ def safe_suffix(label: str) -> str:
 
 # -- the accepted clip -----------------------------------------------------------------
 _LIVE: set[Path] = set()
+_DIGESTS: dict[Path, str] = {}  # SHA-256 of each stored upload, taken while copying
 _LIVE_LOCK = threading.Lock()
 
 
@@ -147,6 +149,7 @@ def _remove(path: Path) -> None:
         pass
     with _LIVE_LOCK:
         _LIVE.discard(path)
+        _DIGESTS.pop(path, None)
 
 
 @atexit.register
@@ -188,6 +191,7 @@ def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path
     with _LIVE_LOCK:
         _LIVE.add(path)
     written = 0
+    digest = hashlib.sha256()
     try:
         with open(path, "xb") as out:
             while True:
@@ -198,12 +202,14 @@ def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path
                 if written > limit_bytes:
                     raise InputError(f"{label} is larger than the upload limit of {_mb(limit_bytes)}.")
                 out.write(chunk)
+                digest.update(chunk)
     except BaseException:
         _remove(path)
         raise
     if written == 0:
         _remove(path)
         raise InputError(f"{label} is empty (0 bytes)")
+    _DIGESTS[path] = digest.hexdigest()
     return path
 
 
@@ -312,10 +318,12 @@ def judge(info: video.ClipInfo, label: str, pixel_limit: int | None = None) -> t
         )
     pixels = info.width * info.height
     if pixels > pixel_limit:
+        size, limit = f"{pixels / 1e6:.1f} megapixels", f"{pixel_limit / 1e6:.1f} megapixels"
+        if size == limit:  # never "33.2 MP, above the limit of 33.2 MP"
+            size, limit = f"{pixels:,} pixels", f"{pixel_limit:,} pixels"
         raise InputError(
-            f"{label} is {info.width}x{info.height} ({pixels / 1e6:.1f} megapixels), "
-            f"above this server's limit of {pixel_limit / 1e6:.1f} megapixels "
-            f"(POSEBENCH_MAX_PIXELS)"
+            f"{label} is {info.width}x{info.height} ({size}), "
+            f"above this server's limit of {limit} (POSEBENCH_MAX_PIXELS)"
         )
     notices = video.clip_notices(info)
     max_side = None
@@ -330,7 +338,8 @@ def judge(info: video.ClipInfo, label: str, pixel_limit: int | None = None) -> t
 
 
 def _relabel(info: video.ClipInfo, path: Path, label: str) -> video.ClipInfo:
-    return replace(info, path=str(path), name=label)
+    sha = _DIGESTS.get(path) or info.sha256 or video.file_sha256(path)
+    return replace(info, path=str(path), name=label, sha256=sha)
 
 
 def accept_upload(

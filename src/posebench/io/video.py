@@ -13,6 +13,7 @@ or a cut-short file from a video, and says so in one sentence.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import queue
 import threading
@@ -46,7 +47,9 @@ SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
     (4, b"moov", "an MP4/MOV video"),
     (4, b"mdat", "an MP4/MOV video"),
     (0, b"\x1a\x45\xdf\xa3", "a Matroska/WebM video"),
-    (0, b"RIFF", "a RIFF (AVI or WAV) file"),
+    (8, b"AVI ", "an AVI video"),
+    (8, b"WAVE", "a WAV audio file"),
+    (0, b"RIFF", "a RIFF file"),
     (0, b"\x89PNG", "a PNG image"),
     (0, b"\xff\xd8\xff", "a JPEG image"),
     (0, b"GIF8", "a GIF image"),
@@ -80,6 +83,7 @@ class ClipInfo:
     variable_rate: bool = False  # frame intervals are irregular (VFR)
     interval_ms_min: float = 0.0  # shortest and longest interval between frames
     interval_ms_max: float = 0.0
+    sha256: str = ""  # of the file's bytes: how a saved or imported run finds its clip again
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -107,6 +111,7 @@ class ContainerFacts:
     indexed_frames: int = 0  # video frames in the index, edit-list discards left out
     needed_bytes: int = 0  # where the last indexed packet ends
     intervals_ms: tuple[float, ...] = ()  # intervals between video frames (sample)
+    video_codec: str = ""  # codec of the first video stream ("h264", "av1"), "" when none
 
     @property
     def image_kind(self) -> str | None:
@@ -155,10 +160,12 @@ def container_facts(path: str | os.PathLike) -> ContainerFacts:
             entries = stream.index_entries
             if len(entries):
                 needed = max(needed, max(e.pos + e.size for e in entries))
-        indexed, intervals = 0, ()
+        indexed, intervals, codec = 0, (), ""
         videos = container.streams.video
         if videos:
             stream = videos[0]
+            context = stream.codec_context
+            codec = getattr(context.codec, "canonical_name", "") or context.name or ""
             base = float(stream.time_base or 0) * 1000.0
             stamps = []
             if container.format.name.startswith("mov"):
@@ -179,6 +186,7 @@ def container_facts(path: str | os.PathLike) -> ContainerFacts:
             indexed_frames=indexed,
             needed_bytes=int(needed),
             intervals_ms=intervals,
+            video_codec=codec,
         )
     except Exception as exc:
         return ContainerFacts(format=getattr(container.format, "name", ""), error=type(exc).__name__)
@@ -224,6 +232,12 @@ def _not_a_video(p: Path, facts: ContainerFacts, opened: bool) -> InputError:
     ):
         return InputError(f"{p.name} holds no video frames (its video track is empty)")
     kind = sniff(p)
+    if facts.video_codec and other_decoder_reads(p):
+        return InputError(
+            f"{p.name} is a {facts.video_codec.upper()} video that is not damaged, but the video decoder "
+            f"PoseBench uses on this server cannot decode {facts.video_codec.upper()}; convert it to "
+            "H.264 (for example `ffmpeg -i IN -c:v libx264 OUT.mp4`) and try again"
+        )
     if kind and "video" in kind:
         return InputError(
             f"{p.name} looks like {kind} but no frame can be read from it: it is truncated or damaged"
@@ -237,11 +251,37 @@ def _not_a_video(p: Path, facts: ContainerFacts, opened: bool) -> InputError:
     return InputError(f"{p.name} is not a video file that can be read (unknown or damaged content)")
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file, read 1 MiB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def other_decoder_reads(p: Path) -> bool:
+    """True when PyAV's decoders get a frame out of ``p`` (so the file itself is sound)."""
+    try:
+        import av
+
+        with av.open(str(p), mode="r") as container:
+            for _frame in container.decode(video=0):
+                return True
+    except Exception:  # any FFmpeg error: it cannot be read that way either
+        return False
+    return False
+
+
 def _check_file(p: Path) -> None:
     if not p.exists():
         raise InputError(f"no such file: {p}")
     if p.is_dir():
         raise InputError(f"{p} is a folder, not a video file")
+    if not p.is_file():
+        raise InputError(
+            f"{p.name} is not a regular file (a pipe, socket or device), so it cannot be read as a video"
+        )
     if p.stat().st_size == 0:
         raise InputError(f"{p.name} is empty (0 bytes)")
 
@@ -345,6 +385,7 @@ def probe(path: str | os.PathLike, max_frames: int | None = None) -> ClipInfo:
         variable_rate=variable,
         interval_ms_min=shortest,
         interval_ms_max=longest,
+        sha256=file_sha256(p) if max_frames is None else "",
     )
     if max_frames is None:
         with _PROBE_LOCK:

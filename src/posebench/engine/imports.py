@@ -1,0 +1,298 @@
+"""Importing a run made elsewhere: untrusted data, checked member by member before loading.
+
+``import_run(sources, root, owner)`` takes a zip of a run folder (or the folder's files
+uploaded one by one), and:
+
+1. copies each upload to a private temporary folder under a size limit, and unpacks
+   only the four run-folder members (by base name, never by the path the zip gives),
+   counting their real decompressed size (nested ``native.npz`` included);
+2. checks every member against the schema below before anything is loaded: run.json's
+   size, nesting depth and field types; each CSV's header line, column names and count
+   and its row count; the shape and dtype of every array in native.npz (read from the
+   ``.npy`` headers, not the data);
+3. loads the run, checks the CSV columns' types, **drops every path** in it (the clip is
+   linked only by its SHA-256 to a clip the importing user owns or uploads), and saves it
+   under ``root`` owned by ``owner``, never overwriting a run of the same id;
+4. writes an ``import`` line to the audit log.
+
+Each refusal is one sentence naming the uploaded file. ``posebench runs import ZIP`` and
+the Results page both call this.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import fields, replace
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from posebench.core.errors import InputError
+from posebench.core.keypoints import landmark_columns
+from posebench.engine import audit, results
+from posebench.engine.summary import SUMMARY_COLUMNS
+from posebench.io import run_import as untrusted
+from posebench.io import video
+
+RUN_JSON_BYTES = 1024**2
+RUN_JSON_DEPTH = 16
+MAX_BACKENDS = 32
+MAX_FRAME_ROWS = 400_000  # 4 backends x 55 minutes at 30 frames/s
+MAX_KEYPOINTS = 150  # the largest keypoint set PoseBench writes has 133
+LIMITS = untrusted.Limits(
+    member_bytes={
+        "run.json": RUN_JSON_BYTES,
+        "summary.csv": 1024**2,
+        "frames.csv": 128 * 1024**2,
+        "native.npz": 128 * 1024**2,
+    },
+    total_bytes=256 * 1024**2,
+    csv_rows=MAX_FRAME_ROWS,
+)
+SUMMARY_ROWS = 1000
+REQUIRED = ("run.json", "summary.csv", "frames.csv")
+FRAME_BASE_COLUMNS = (
+    "backend",
+    "preset",
+    "frame",
+    "timestamp_ms",
+    "warmup",
+    "detected",
+    "detector_ran",
+    "people",
+    "latency_ms",
+    "model_ms",
+    "decode_ms",
+    "preprocess_ms",
+    "detect_ms",
+    "pose_ms",
+    "postprocess_ms",
+    "detector_runs",
+    "pose_runs",
+    "box_x1",
+    "box_y1",
+    "box_x2",
+    "box_y2",
+)
+FRAME_TEXT_COLUMNS = ("backend", "preset")
+FRAME_COLUMNS = frozenset(FRAME_BASE_COLUMNS) | frozenset(landmark_columns())
+SUMMARY_TEXT_UNITS = ("",)  # summary columns without a unit may hold text
+NPZ_NAME = re.compile(r"^b(\d{1,2})_(keypoints|scores|keypoint_set|label)$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+ABSOLUTE = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)")
+
+
+def import_limit_bytes() -> int:
+    """Largest uploaded zip (``POSEBENCH_IMPORT_MB``, default 64)."""
+    import os
+
+    try:
+        mb = float(os.environ.get("POSEBENCH_IMPORT_MB", ""))
+    except ValueError:
+        mb = 0
+    return int(mb * 1024**2) if mb > 0 else LIMITS.archive_bytes
+
+
+# -- the checks ---------------------------------------------------------------------------
+def _check_meta(meta, shown: str) -> dict:
+    if not isinstance(meta, dict):
+        raise InputError(f"{shown} is refused: run.json is not an object.")
+    run_id = meta.get("run_id")
+    if not isinstance(run_id, str) or not results.RUN_ID.match(run_id):
+        raise InputError(f"{shown} is refused: run.json has no valid run_id.")
+    clip = meta.get("clip")
+    if not isinstance(clip, dict):
+        raise InputError(f"{shown} is refused: run.json has no clip description.")
+    types = {f.name: f.type for f in fields(video.ClipInfo)}
+    for key, value in clip.items():
+        wanted = types.get(key)
+        if wanted is None:
+            continue
+        ok = {
+            "str": isinstance(value, str) and len(value) <= 500,
+            "int": isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**12,
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+        }.get(str(wanted), True)
+        if not ok:
+            raise InputError(f"{shown} is refused: the clip's {key} in run.json is not a {wanted}.")
+    backends = meta.get("backends", [])
+    if not isinstance(backends, list) or len(backends) > MAX_BACKENDS:
+        raise InputError(f"{shown} is refused: run.json lists more than {MAX_BACKENDS} backends.")
+    for entry in backends:
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("label"), str)
+            or not isinstance(entry.get("spec"), str)
+            or len(entry["label"]) > 300
+            or len(entry["spec"]) > 1000
+        ):
+            raise InputError(f"{shown} is refused: a backend in run.json lacks a text label or spec.")
+    for key in ("options", "environment"):
+        if key in meta and not isinstance(meta[key], dict):
+            raise InputError(f"{shown} is refused: {key} in run.json is not an object.")
+    for key in ("status", "started", "finished"):
+        if key in meta and not (isinstance(meta[key], str) and len(meta[key]) <= 100):
+            raise InputError(f"{shown} is refused: {key} in run.json is not a short text.")
+    return meta
+
+
+def _check_csv(path: Path, shown: str, name: str, allowed, required, max_rows: int) -> None:
+    if path.stat().st_size <= 1:  # an empty table (a run that timed no frame)
+        return
+    header = untrusted.csv_header(path, shown, name, LIMITS)
+    untrusted.check_columns(header, shown, name, allowed, required)
+    untrusted.count_rows(path, shown, name, max_rows)
+
+
+def _check_npz(path: Path, shown: str, budget: int, n_backends: int) -> None:
+    headers = untrusted.npz_headers(path, shown, LIMITS, budget)
+    for header in headers:
+        match = NPZ_NAME.match(header.name)
+        if not match or int(match.group(1)) >= max(n_backends, 1):
+            raise InputError(f"{shown} is refused: native.npz holds an array PoseBench does not write.")
+        kind, shape, dtype = match.group(2), header.shape, header.dtype
+        if kind in ("label", "keypoint_set"):
+            ok = shape == () and dtype.kind == "U" and dtype.itemsize <= 4 * 300
+        elif kind == "keypoints":
+            ok = (
+                len(shape) == 3
+                and shape[0] <= MAX_FRAME_ROWS
+                and shape[1] <= MAX_KEYPOINTS
+                and shape[2] in (2, 3)
+                and dtype.kind == "f"
+            )
+        else:  # scores
+            ok = len(shape) == 2 and shape[0] <= MAX_FRAME_ROWS and shape[1] <= MAX_KEYPOINTS
+            ok = ok and dtype.kind == "f"
+        if not ok:
+            raise InputError(
+                f"{shown} is refused: the array {header.name} in native.npz has the wrong shape or type "
+                f"({'x'.join(map(str, shape)) or 'scalar'}, {dtype})."
+            )
+
+
+def _check_types(run, shown: str) -> None:
+    for name, table, text in (
+        ("frames.csv", run.frames, set(FRAME_TEXT_COLUMNS)),
+        (
+            "summary.csv",
+            run.summary,
+            {c for c, (unit, _m) in SUMMARY_COLUMNS.items() if unit in SUMMARY_TEXT_UNITS},
+        ),
+    ):
+        for column in table.columns:
+            if column in text or table[column].isna().all():
+                continue
+            series = table[column]
+            if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+                raise InputError(
+                    f"{shown} is refused: the column {column} of {name} holds text, not numbers."
+                )
+    if len(run.summary) > SUMMARY_ROWS:
+        raise InputError(f"{shown} is refused: summary.csv has more than {SUMMARY_ROWS} rows.")
+
+
+def _drop_paths(value):
+    """Every text that looks like a path on some machine, reduced to its last part."""
+    if isinstance(value, dict):
+        return {k: _drop_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_drop_paths(v) for v in value]
+    if isinstance(value, str) and ABSOLUTE.match(value):
+        return PurePosixPath(value.replace("\\", "/")).name
+    return value
+
+
+def check_folder(folder: Path, shown: str) -> dict:
+    """Check an unpacked run folder against the schema; returns its checked run.json."""
+    missing = [n for n in REQUIRED if not (folder / n).is_file()]
+    if missing:
+        raise InputError(
+            f"{shown} is refused: a run needs {', '.join(REQUIRED)}; missing: {', '.join(missing)}."
+        )
+    meta = _check_meta(
+        untrusted.read_json(folder / "run.json", shown, "run.json", RUN_JSON_BYTES, RUN_JSON_DEPTH), shown
+    )
+    _check_csv(
+        folder / "summary.csv", shown, "summary.csv", SUMMARY_COLUMNS.__contains__, ("backend",), SUMMARY_ROWS
+    )
+    _check_csv(
+        folder / "frames.csv",
+        shown,
+        "frames.csv",
+        FRAME_COLUMNS.__contains__,
+        ("backend", "frame"),
+        MAX_FRAME_ROWS,
+    )
+    npz = folder / "native.npz"
+    if npz.is_file():
+        used = sum((folder / n).stat().st_size for n in ("run.json", "summary.csv", "frames.csv"))
+        _check_npz(npz, shown, LIMITS.total_bytes - used, len(meta.get("backends", [])))
+    return meta
+
+
+# -- the one entry point ------------------------------------------------------------------
+def import_run(sources, root: Path | None = None, owner: str | None = None, shown: str | None = None) -> Path:
+    """Check and save one run from ``sources``; returns its folder. ``InputError``: one sentence.
+
+    ``sources``: a path to a zip, or a list of ``(name, stream_or_bytes_or_path)`` (a zip,
+    or a run folder's files uploaded one by one). ``shown`` names the upload in sentences.
+    """
+    if isinstance(sources, (str, Path)):
+        sources = [(Path(sources).name, Path(sources))]
+    sources = list(sources)
+    if not sources:
+        raise InputError("choose a zip of a run folder, or its files, to import")
+    shown = shown or ", ".join(untrusted.base_name(name) for name, _ in sources)[:200]
+    with tempfile.TemporaryDirectory(prefix="posebench-import-") as tmp:
+        work = Path(tmp)
+        folder = work / "run"
+        folder.mkdir()
+        limit = import_limit_bytes()
+        total = 0
+        for index, (name, source) in enumerate(sources):
+            base = untrusted.base_name(name)
+            if isinstance(source, Path):
+                raw = source
+                if not raw.is_file():
+                    raise InputError(f"{base} is not a file that can be read.")
+                if raw.stat().st_size > limit:
+                    raise InputError(f"{base} is larger than the import limit of {limit // 1024**2} MB.")
+            else:
+                raw = work / f"upload-{index}"
+                untrusted.copy_upload(source, raw, limit, base)
+            total += raw.stat().st_size
+            if total > limit:
+                raise InputError(f"{shown} is larger than the import limit of {limit // 1024**2} MB.")
+            if base.lower().endswith(".zip"):
+                found = untrusted.unpack_zip(
+                    raw, base, results.FILES, folder, replace(LIMITS, archive_bytes=limit)
+                )
+                if not found:
+                    raise InputError(
+                        f"{base} holds no run folder (no run.json, summary.csv or frames.csv in it)."
+                    )
+            elif base in results.FILES:
+                if (folder / base).exists():
+                    raise InputError(f"{shown} holds two files named {base}; import one run at a time.")
+                with open(raw, "rb") as fh:
+                    untrusted.copy_limited(fh, folder / base, LIMITS.member_limit(base), base, base)
+            else:
+                raise InputError(
+                    f"{base} is not part of a run folder "
+                    "(summary.csv, frames.csv, run.json, native.npz or a zip)."
+                )
+        check_folder(folder, shown)
+        run = results.load(folder, shown=shown)
+        _check_types(run, shown)
+        run.clip = replace(run.clip, path="")  # the clip is found again by its SHA-256, never by a path
+        sha = getattr(run.clip, "sha256", "")
+        if sha and not SHA256.match(str(sha)):
+            run.clip = replace(run.clip, sha256="")
+        run.environment = _drop_paths(run.environment)
+        run.extra = _drop_paths(run.extra)
+        saved = results.save(run, root, owner=owner)
+    audit.record("import", owner, saved.name, root, upload=shown)
+    return saved

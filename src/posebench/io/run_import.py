@@ -1,0 +1,313 @@
+"""Reading files someone else made, without trusting them: zips, npz, JSON and CSV under limits.
+
+Every reader here checks before it loads: a zip member is unpacked in 1 MiB pieces and
+its real size is counted (the size the zip declares may lie); an ``.npz`` is judged by
+the ``.npy`` headers of its members (shape, dtype) without reading their data; a JSON
+file by its size and its nesting depth before it is parsed; a CSV file by its header
+line (length, column count, names) and its row count before pandas reads it.
+
+Each refusal is an ``InputError`` of one sentence that names the uploaded file (``shown``),
+never a temporary path. The schema (which names, shapes and columns are allowed) is the
+caller's: ``posebench.engine.imports`` holds the one for saved runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from numpy.lib import format as npy_format
+
+from posebench.core.errors import InputError
+
+CHUNK = 1 << 20
+# What reading a broken or hostile zip can raise besides BadZipFile.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,  # encrypted members
+    KeyError,
+    OverflowError,
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds for one imported run (bytes are decompressed sizes)."""
+
+    archive_bytes: int = 64 * 1024**2  # the uploaded zip itself
+    total_bytes: int = 512 * 1024**2  # all members unpacked, the npz's own members included
+    member_bytes: dict | None = None  # name -> largest size of that member
+    json_depth: int = 32  # nesting of objects and lists in run.json
+    header_bytes: int = 64 * 1024  # first line of a CSV
+    csv_columns: int = 300
+    csv_rows: int = 2_000_000
+    npz_members: int = 64
+    npz_elements: int = 16_000_000  # elements of all arrays together (128 MB of float64)
+
+    def member_limit(self, name: str) -> int:
+        return int((self.member_bytes or {}).get(name, self.total_bytes))
+
+
+def _mb(size: float) -> str:
+    return f"{size / 1024**2:,.1f}".removesuffix(".0") + " MB"
+
+
+# -- zips ---------------------------------------------------------------------------------
+def base_name(name: str) -> str:
+    """The last part of a member or upload name (folders and drive letters dropped)."""
+    return PurePosixPath(str(name).replace("\\", "/")).name
+
+
+def copy_limited(source, target: Path, limit: int, shown: str, what: str) -> int:
+    """Copy a readable stream to ``target`` 1 MiB at a time; refuse more than ``limit`` bytes."""
+    written = 0
+    with open(target, "xb") as out:
+        while True:
+            chunk = source.read(CHUNK)
+            if not chunk:
+                break
+            written += len(chunk)
+            if written > limit:
+                raise InputError(f"{shown} is refused: {what} unpacks to more than {_mb(limit)}.")
+            out.write(chunk)
+    return written
+
+
+def unpack_zip(
+    archive: Path, shown: str, wanted: Iterable[str], folder: Path, limits: Limits
+) -> dict[str, Path]:
+    """Unpack the members of ``archive`` whose base name is in ``wanted`` into ``folder``.
+
+    Sizes are counted as the bytes come out, not read from the zip's directory, and
+    the total is bounded; a member name that repeats (two runs in one zip) is refused.
+    """
+    wanted = set(wanted)
+    found: dict[str, Path] = {}
+    total = 0
+    try:
+        if archive.stat().st_size > limits.archive_bytes:
+            raise InputError(f"{shown} is larger than the import limit of {_mb(limits.archive_bytes)}.")
+        with zipfile.ZipFile(archive) as zipped:
+            infos = zipped.infolist()
+            if len(infos) > 10_000:
+                raise InputError(f"{shown} holds {len(infos)} files; a run has at most {len(wanted)}.")
+            for info in infos:
+                name = base_name(info.filename)
+                if info.is_dir() or name not in wanted:
+                    continue
+                if name in found:
+                    raise InputError(f"{shown} holds more than one run; zip one run folder at a time.")
+                limit = min(limits.member_limit(name), limits.total_bytes - total)
+                target = folder / name
+                with zipped.open(info) as member:
+                    total += copy_limited(member, target, limit, shown, name)
+                found[name] = target
+    except InputError:
+        raise
+    except ZIP_ERRORS as exc:
+        raise InputError(f"{shown} is not a readable zip file ({_reason(exc)}).") from None
+    return found
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().rstrip(".") or type(exc).__name__
+    text = re.sub(r"(/[^\s'\"]+)+", "…", text)  # never show a server path
+    return text[:120]
+
+
+# -- npz ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ArrayHeader:
+    name: str  # member name without .npy
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+def npz_headers(path: Path, shown: str, limits: Limits, budget: int) -> list[ArrayHeader]:
+    """The shape and dtype of every array in an ``.npz``, read from the ``.npy`` headers only.
+
+    ``budget`` is what is left of the import's decompressed-size limit: the arrays'
+    declared sizes and their real decompressed sizes (counted, not trusted) must fit.
+    """
+    headers = []
+    try:
+        with zipfile.ZipFile(path) as zipped:
+            infos = zipped.infolist()
+            if len(infos) > limits.npz_members:
+                raise InputError(
+                    f"{shown} is refused: native.npz holds {len(infos)} arrays, "
+                    f"more than {limits.npz_members}."
+                )
+            elements = 0
+            for info in infos:
+                if not info.filename.endswith(".npy") or "/" in info.filename:
+                    raise InputError(f"{shown} is refused: native.npz holds a file that is not an array.")
+                with zipped.open(info) as member:
+                    version = npy_format.read_magic(member)
+                    if version == (1, 0):
+                        shape, _fortran, dtype = npy_format.read_array_header_1_0(member)
+                    elif version in ((2, 0), (3, 0)):
+                        shape, _fortran, dtype = npy_format.read_array_header_2_0(member)
+                    else:
+                        raise ValueError(f"npy version {version}")
+                    if dtype.hasobject:
+                        raise InputError(f"{shown} is refused: native.npz holds Python objects, not numbers.")
+                    count = int(np.prod(shape, dtype=np.float64)) if shape else 1
+                    elements += count
+                    if elements > limits.npz_elements or count * dtype.itemsize > budget:
+                        raise InputError(
+                            f"{shown} is refused: the arrays in native.npz would take more than "
+                            f"{_mb(min(budget, limits.npz_elements * 8))} in memory."
+                        )
+                    # The real size, counted as it decompresses: an array holding more data than
+                    # its header says (a bomb, or a lying size field) is caught here.
+                    declared = count * dtype.itemsize
+                    real = 0
+                    while chunk := member.read(CHUNK):
+                        real += len(chunk)
+                        if real > declared:
+                            raise InputError(
+                                f"{shown} is refused: an array in native.npz holds more data than its "
+                                "header says."
+                            )
+                    budget -= member.tell()  # header and data, as decompressed
+                    if budget < 0:
+                        raise InputError(
+                            f"{shown} is refused: native.npz unpacks to more than the import limit."
+                        )
+                headers.append(ArrayHeader(info.filename[:-4], tuple(shape), dtype))
+    except InputError:
+        raise
+    except (*ZIP_ERRORS, SyntaxError) as exc:
+        raise InputError(f"{shown} has a damaged native.npz ({_reason(exc)}).") from None
+    return headers
+
+
+# -- JSON ---------------------------------------------------------------------------------
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def json_depth(text: str) -> int:
+    """How deeply objects and lists nest in ``text`` (strings are skipped)."""
+    bare = _STRING.sub("", text).encode("utf-8", "replace")
+    if not bare:
+        return 0
+    codes = np.frombuffer(bare, dtype=np.uint8)
+    steps = np.zeros(len(codes), dtype=np.int32)
+    steps[(codes == ord("{")) | (codes == ord("["))] = 1
+    steps[(codes == ord("}")) | (codes == ord("]"))] = -1
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def read_json(path: Path, shown: str, what: str, max_bytes: int, max_depth: int):
+    """Parse a JSON file after checking its size and nesting depth."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"{shown} is refused: {what} is {_mb(size)}, above the limit of {_mb(max_bytes)}.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        raise InputError(f"{shown} is refused: {what} is not UTF-8 text.") from None
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise InputError(f"{shown} is refused: {what} nests {depth} levels deep, more than {max_depth}.")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{shown} is refused: {what} is not valid JSON ({_reason(exc)}).") from None
+
+
+# -- CSV ----------------------------------------------------------------------------------
+def csv_header(path: Path, shown: str, what: str, limits: Limits) -> list[str]:
+    """The column names of a CSV file, read from a bounded first line."""
+    with open(path, "rb") as fh:
+        first = fh.readline(limits.header_bytes + 1)
+    if len(first) > limits.header_bytes:
+        raise InputError(
+            f"{shown} is refused: the header line of {what} is longer than {limits.header_bytes // 1024} KB."
+        )
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{shown} is refused: {what} is not UTF-8 text.") from None
+    if line.count(",") + 1 > limits.csv_columns:
+        raise InputError(
+            f"{shown} is refused: {what} has {line.count(',') + 1} columns, more than {limits.csv_columns}."
+        )
+    try:
+        return next(csv.reader([line.rstrip("\r\n")]), [])
+    except csv.Error as exc:
+        raise InputError(f"{shown} is refused: the header of {what} cannot be read ({exc}).") from None
+
+
+def count_rows(path: Path, shown: str, what: str, limit: int) -> int:
+    """Lines after the header, counted in 1 MiB pieces (quoted line breaks count too: a bound)."""
+    lines = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            lines += chunk.count(b"\n")
+            if lines > limit + 1:
+                raise InputError(f"{shown} is refused: {what} has more than {limit:,} rows.")
+    return max(0, lines - 1)
+
+
+def check_columns(
+    names: list[str], shown: str, what: str, allowed: Callable[[str], bool], required: Iterable[str]
+) -> None:
+    if len(set(names)) != len(names):
+        raise InputError(f"{shown} is refused: {what} repeats a column name.")
+    unknown = [n for n in names if not allowed(n)]
+    if unknown:
+        raise InputError(
+            f"{shown} is refused: {what} has a column PoseBench does not write ({_shown_name(unknown[0])})."
+        )
+    missing = [n for n in required if n not in names]
+    if missing:
+        raise InputError(f"{shown} is refused: {what} lacks the column {missing[0]}.")
+
+
+def _shown_name(name: str) -> str:
+    """A column name fit for a sentence: printable, short, quoted."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in name)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def copy_upload(stream, target: Path, limit: int, shown: str) -> int:
+    """An uploaded file (file-like or bytes) to ``target``, refusing more than ``limit`` bytes."""
+    if isinstance(stream, (bytes, bytearray)):
+        stream = io.BytesIO(stream)
+    if hasattr(stream, "seek"):
+        try:
+            stream.seek(0)
+        except (OSError, ValueError):
+            pass
+    try:
+        written = 0
+        with open(target, "xb") as out:
+            while chunk := stream.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise InputError(f"{shown} is larger than the import limit of {_mb(limit)}.")
+                out.write(chunk)
+    except InputError:
+        target.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
