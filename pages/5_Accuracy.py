@@ -10,7 +10,7 @@ import streamlit as st
 from posebench.analysis import accuracy, jump, metrics, offset, stability
 from posebench.core.errors import BenchError
 from posebench.dashboard import jobs, state, widgets
-from posebench.decision import scorecard
+from posebench.engine import sidecars
 from posebench.report.overlay import BACKEND_COLOURS
 
 UNIT_FORMAT = {
@@ -221,7 +221,7 @@ st.caption(
     "backend's landmarks: take-off, landing, flight time, jump height and, for drop jumps, "
     "ground-contact time and RSI. This re-runs every backend over the whole clip."
 )
-saved_jump = scorecard.load_jump_table(run)
+saved_jump = sidecars.load_jump_table(run)
 BUSY_HELP = state.busy_reason()
 busy = BUSY_HELP is not None
 clip_here = Path(run.clip.path).exists()
@@ -280,7 +280,7 @@ elif st.button(
             cancel=job.cancel_event,
         )
         try:
-            job.info["saved_to"] = scorecard.save_jump_table(run, result)  # beside the run
+            job.info["saved_to"] = sidecars.save_jump_table(run, result)  # beside the run
         except (BenchError, OSError) as exc:
             job.info["save_error"] = f"the jump analysis could not be saved: {exc}"
         return result

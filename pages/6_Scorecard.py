@@ -1,22 +1,28 @@
-"""Page 6: the go / no-go scorecard, from the run's measurements."""
+"""Page 6: the verdict first (replace, keep or not enough evidence), then the detail scores."""
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from posebench.backends import config as backend_config
-from posebench.dashboard import state, widgets
-from posebench.decision import scorecard
+from posebench.dashboard import reference_form, state, verdict_view, widgets
+from posebench.decision import evaluate, rules, verdict
+from posebench.decision import settings as scorecard_settings
+from posebench.decision.evidence import Evidence
+from posebench.engine import sidecars
 
 SETTINGS_KEY = "scorecard-settings"  # session copy of the settings, per run id
 BASELINE_PICKER = "score-baseline"
+BEST = "best RTMPose configuration"
 
 
-def settings_for(run) -> scorecard.Settings:
+def settings_for(run) -> scorecard_settings.Settings:
     """The run's settings, kept per run id; on first load the saved baseline is chosen."""
     kept = st.session_state.get(SETTINGS_KEY)
     if kept is None or kept[0] != run.run_id:
-        kept = (run.run_id, scorecard.settings_for(run))
+        kept = (run.run_id, scorecard_settings.settings_for(run))
         st.session_state[SETTINGS_KEY] = kept
         if kept[1].baseline in run.summary["backend"].tolist():
             state.set_baseline(kept[1].baseline)
@@ -24,17 +30,11 @@ def settings_for(run) -> scorecard.Settings:
     return kept[1]
 
 
-def verdict_box(verdict: scorecard.Verdict, good: set[str], middle: set[str]) -> None:
-    show = (
-        st.success if verdict.decision in good else (st.warning if verdict.decision in middle else st.error)
-    )
-    show(f"**{verdict.sentence}**")
-
-
 widgets.page_setup(
     "Scorecard",
-    "The go / no-go decision, scored from what this run measured. Every input shows where it "
-    "comes from; thresholds can be changed and are saved with the run.",
+    "The answer first: replace the baseline, keep it, or not enough evidence yet, in one "
+    "sentence with the numbers it rests on. Accuracy is judged against a reference when the "
+    "clip has one; the detail scores below never overrule it.",
 )
 run = widgets.need_run()
 st.markdown(widgets.run_caption(run))
@@ -47,25 +47,56 @@ settings = settings_for(run)
 cols = st.columns(2)
 with cols[0]:
     baseline = widgets.baseline_picker(run, key=BASELINE_PICKER)
-candidates = scorecard.candidates_of(run, baseline)
+candidates = evaluate.candidates_of(run, baseline)
 with cols[1]:
-    default = candidates.index(settings.candidate) if settings.candidate in candidates else 0
     picked = st.selectbox(
         "Candidate",
-        ["best-scoring"] + candidates,
-        index=default + 1 if settings.candidate in candidates else 0,
+        [BEST] + candidates,
+        index=candidates.index(settings.candidate) + 1 if settings.candidate in candidates else 0,
         key="score-candidate",
-        help="The configuration judged against the baseline; 'best-scoring' "
-        "takes the one with the highest decision-framework score.",
+        help="The configuration judged against the baseline; by default every other "
+        "configuration is judged and the best one is the headline.",
     )
 settings.baseline = baseline
-settings.candidate = None if picked == "best-scoring" else picked
+settings.candidate = None if picked == BEST else picked
 why_not = widgets.why_not_comparable(run, baseline, settings.candidate)
 if why_not:
     st.warning(why_not)
     st.stop()
 
-with st.expander("Thresholds (editable, saved with the run)"):
+reference = reference_form.saved(run)
+jump_table = sidecars.load_jump_table(run)
+evidence = Evidence.from_run(run, reference, jump_table, baseline)
+answer = verdict.decide(evidence, settings.thresholds, settings.candidate)
+
+# -- the headline ------------------------------------------------------------------------
+st.subheader("Verdict")
+verdict_view.headline(answer)
+verdict_view.criteria(answer)
+by_label = {c.display: c for c in run.configs}
+if answer.candidate in by_label:
+    st.caption(
+        verdict_view.as_text(
+            f"{answer.candidate} runs with: {backend_config.format_settings(by_label[answer.candidate])}"
+        )
+    )
+    if by_label[answer.candidate].preset == "rtmpose-lightweight-tuned":
+        st.caption(backend_config.TUNED_NOTE)
+if jump_table is None or not len(jump_table):
+    st.info("No jump analysis yet: run it on the Accuracy page (5 · Accuracy) to measure flight times.")
+
+with st.expander(
+    "Reference for this clip" + (f": {reference.describe()}" if reference else " (none yet)"),
+    expanded=reference is None,
+):
+    st.caption(
+        "The strongest evidence: what the jump really was. With a reference, accuracy is "
+        "judged against it for both backends; without one, only agreement with the baseline "
+        "can be judged. Saved with the run; the Accuracy page uses the same reference."
+    )
+    reference_form.editor(run, key="score-ref")
+
+with st.expander("Rules: thresholds and margins (editable, saved with the run)"):
     rows = pd.DataFrame(
         [
             {
@@ -75,7 +106,7 @@ with st.expander("Thresholds (editable, saved with the run)"):
                 "default": default_value,
                 "meaning": meaning,
             }
-            for k, (default_value, unit, meaning) in scorecard.THRESHOLDS.items()
+            for k, (default_value, unit, meaning) in rules.THRESHOLDS.items()
         ]
     )
     edited = st.data_editor(
@@ -86,17 +117,37 @@ with st.expander("Thresholds (editable, saved with the run)"):
         disabled=["threshold", "unit", "default", "meaning"],
         column_config={
             "value": st.column_config.NumberColumn("value", help="Edit to change the rule."),
-            "default": st.column_config.NumberColumn("default (study)"),
+            "default": st.column_config.NumberColumn("default"),
         },
     )
-    for row in edited.itertuples():
-        if pd.notna(row.value):
-            settings.thresholds[row.threshold] = float(row.value)
+    changed = {
+        row.threshold: float(row.value)
+        for row in edited.itertuples()
+        if pd.notna(row.value) and float(row.value) != settings.thresholds[row.threshold]
+    }
+    if changed:
+        settings.thresholds.update(changed)
+        st.rerun()
 
-jump_table = scorecard.load_jump_table(run)
-card = scorecard.evaluate(run, settings, jump_table)
-chosen = card.settings.candidate
+detail_settings = dataclasses.replace(settings, candidate=answer.candidate)
+card = evaluate.evaluate(run, detail_settings, jump_table)
+chosen = answer.candidate
 
+if st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
+    path = scorecard_settings.save_settings(run, settings)
+    st.success(
+        f"Saved to {path}."
+        if path
+        else "Kept with the run in this session (the run is not saved on disk yet)."
+    )
+
+st.divider()
+st.header("Detail: the scores behind it")
+st.caption(
+    f"These scores judge {chosen} against {baseline} by the original study's speed-only "
+    "criteria and the study plan's weighted framework. They score agreement with the baseline, "
+    "not accuracy against a reference, so they never decide: the verdict above does."
+)
 with st.expander(f"Override measured inputs of {chosen} (marked as overridden)"):
     inputs = card.inputs.copy()
     current = settings.overrides.get(chosen, {})
@@ -121,35 +172,11 @@ with st.expander(f"Override measured inputs of {chosen} (marked as overridden)")
             settings.overrides[chosen] = new
         else:
             settings.overrides.pop(chosen, None)
-        card = scorecard.evaluate(run, settings, jump_table)
+        card = evaluate.evaluate(run, detail_settings, jump_table)
 
-st.subheader("Verdict")
-verdict_box(card.feasibility_verdict, {"go"}, {"conditional"})
-verdict_box(
-    card.framework.verdict, {"full replacement"}, {"conditional replacement", "hybrid", "selective adoption"}
-)
-st.caption(
-    "First line: the original study's speed-only score (0-4 points). Second line: the study "
-    "plan's full decision framework, which adds accuracy and robustness. The sections below "
-    "show every input, rule and point."
-)
-
-by_label = {c.display: c for c in run.configs}
-if chosen in by_label:
-    st.markdown(f"**{chosen}** runs with: `{backend_config.format_settings(by_label[chosen])}`")
-    if by_label[chosen].preset == "rtmpose-lightweight-tuned":
-        st.caption(backend_config.TUNED_NOTE)
-
-if st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
-    path = scorecard.save_settings(run, card.settings)
-    st.success(
-        f"Saved to {path}."
-        if path
-        else "Kept with the run in this session (the run is not saved on disk yet)."
-    )
 
 # -- (a) performance feasibility ---------------------------------------------------------
-st.header("Performance feasibility (the original study)")
+st.subheader("Performance feasibility (the original study's 0-4 speed score)")
 feas = card.feasibility.copy()
 feas["met"] = feas["met"].map({True: "yes", False: "no"})
 st.dataframe(
@@ -161,6 +188,7 @@ st.dataframe(
         "overridden": st.column_config.CheckboxColumn("overridden"),
     },
 )
+st.markdown(verdict_view.as_text(f"Speed-only score: {card.feasibility_verdict.sentence}"))
 st.caption(
     f"{chosen} against {baseline}: one point per criterion met, 0-4 in all; 4 = go, 3 = "
     "conditional, 0-2 = no-go. FPS is end to end (decode + model) over the timed frames; "
@@ -171,7 +199,7 @@ st.caption(
 )
 
 # -- (b) decision framework ---------------------------------------------------------------
-st.header("Decision framework (the study plan)")
+st.subheader("Decision framework (the study plan)")
 fw = card.framework
 dims = fw.dimensions.copy()
 st.dataframe(
@@ -186,6 +214,12 @@ st.dataframe(
     },
 )
 score = fw.verdict.score
+st.markdown(verdict_view.as_text(f"Framework: {fw.verdict.sentence}"))
+if answer.decision != "replace" and "replacement" in fw.verdict.decision:
+    st.caption(
+        f"The framework's band ({fw.verdict.decision}) does not decide: the verdict above "
+        f"({answer.headline.lower()}) rests on stronger evidence."
+    )
 st.metric(
     "Weighted score",
     f"{score:.2f} / 4" if np.isfinite(score) else "not scored",

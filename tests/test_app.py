@@ -435,7 +435,7 @@ def test_the_explorer_takes_a_clip_of_ten_frames_or_fewer(app, tmp_path):
 
 
 def test_the_saved_scorecard_baseline_is_chosen_when_the_run_is_opened(app, results_root):
-    from posebench.decision import scorecard
+    from posebench.decision import settings as scorecard
 
     run = run_with(TRIO, fail=set(), run_id="20250104-000000-dddddd")
     results.save(run, results_root)

@@ -12,8 +12,12 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, RUNNING, FakeBackend
 from posebench import backends
 from posebench.backends import config as backend_config
-from posebench.decision import scorecard
-from posebench.engine import results
+from posebench.dashboard import verdict_view
+from posebench.decision import evaluate, rules, verdict
+from posebench.decision import inputs as scorecard_inputs
+from posebench.decision import settings as scorecard_settings
+from posebench.decision.evidence import Evidence
+from posebench.engine import results, sidecars
 from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(300)
@@ -45,15 +49,15 @@ BEST = {
 
 def inputs(**changes):
     values = {**BEST, **changes}
-    return scorecard.inputs_table({k: (v, "test value") for k, v in values.items() if v is not None})
+    return scorecard_inputs.inputs_table({k: (v, "test value") for k, v in values.items() if v is not None})
 
 
 def test_ladders_and_bands_follow_the_tables():
-    assert scorecard.ladder_score(0.96, "higher", (0.95, 0.9, 0.8)) == 4
-    assert scorecard.ladder_score(0.9, "higher", (0.95, 0.9, 0.8)) == 3
-    assert scorecard.ladder_score(0.5, "higher", (0.95, 0.9, 0.8)) == 1
-    assert scorecard.ladder_score(60, "lower", (33.3, 50, 100)) == 2
-    assert np.isnan(scorecard.ladder_score(np.nan, "lower", (1, 2, 3)))
+    assert evaluate.ladder_score(0.96, "higher", (0.95, 0.9, 0.8)) == 4
+    assert evaluate.ladder_score(0.9, "higher", (0.95, 0.9, 0.8)) == 3
+    assert evaluate.ladder_score(0.5, "higher", (0.95, 0.9, 0.8)) == 1
+    assert evaluate.ladder_score(60, "lower", (33.3, 50, 100)) == 2
+    assert np.isnan(evaluate.ladder_score(np.nan, "lower", (1, 2, 3)))
     bands = {
         4.0: "full replacement",
         3.5: "full replacement",
@@ -67,42 +71,42 @@ def test_ladders_and_bands_follow_the_tables():
         1.0: "keep MediaPipe",
     }
     for score, band in bands.items():
-        assert scorecard.band_for(score) == band
+        assert evaluate.band_for(score) == band
 
 
 def test_feasibility_scores_one_point_per_criterion():
-    thresholds = scorecard.default_thresholds()
-    table, verdict = scorecard.feasibility(inputs(), thresholds, "mp", "rtm")
+    thresholds = rules.default_thresholds()
+    table, verdict = evaluate.feasibility(inputs(), thresholds, "mp", "rtm")
     assert table["points"].tolist() == [1, 1, 1, 1] and verdict.decision == "go"
     assert verdict.sentence.startswith("Go: rtm scores 4/4 against mp")
 
     slow = inputs(fps_ratio=0.7, latency_ms_mean=70, best_family_fps_ratio=0.9)
-    table, verdict = scorecard.feasibility(slow, thresholds, "mp", "rtm")
+    table, verdict = evaluate.feasibility(slow, thresholds, "mp", "rtm")
     assert table["points"].tolist() == [0, 0, 1, 1]
     assert verdict.decision == "no-go" and verdict.score == 2
     assert "fps_ratio = 70 % of baseline" in table.loc[0, "measured"]
     assert table.loc[0, "rule"] == "fps_ratio ≥ 80 % of baseline"
 
     # thresholds are data: lowering the bar changes the points, and the titles say so
-    table, verdict = scorecard.feasibility(slow, {**thresholds, "fps_ratio_min": 0.6}, "mp", "rtm")
+    table, verdict = evaluate.feasibility(slow, {**thresholds, "fps_ratio_min": 0.6}, "mp", "rtm")
     assert table["points"].tolist() == [1, 0, 1, 1] and verdict.decision == "conditional"
     assert table.loc[0, "criterion"] == "FPS ≥ 60% of the baseline's"
 
     dropped = inputs(detection_drop_pts=8)
-    table, _ = scorecard.feasibility(dropped, thresholds, "mp", "rtm")
+    table, _ = evaluate.feasibility(dropped, thresholds, "mp", "rtm")
     assert table.loc[3, "points"] == 0 and "detection_drop_pts = 8 pts" in table.loc[3, "measured"]
 
 
 def test_the_decision_framework_weights_bands_and_must_meets():
-    thresholds = scorecard.default_thresholds()
-    best = scorecard.framework(inputs(), thresholds, "mp", "rtm")
+    thresholds = rules.default_thresholds()
+    best = evaluate.framework(inputs(), thresholds, "mp", "rtm")
     assert best.dimensions["score"].tolist() == [4.0, 4.0, 4.0, 4.0]
     assert best.dimensions["weight"].tolist() == [0.25, 0.25, 0.30, 0.20]
     assert best.verdict.score == 4.0 and best.verdict.decision == "full replacement"
     assert best.must_meet["met"].all() and best.targets["met"].all()
 
     # jittery and late: Accuracy and Robustness fall, the combined must-meet fails
-    weak = scorecard.framework(
+    weak = evaluate.framework(
         inputs(
             still_jitter_ratio=3,
             detection_drop_pts=6,
@@ -132,8 +136,8 @@ def test_the_decision_framework_weights_bands_and_must_meets():
 
 
 def test_unmeasured_inputs_are_left_out_and_overrides_are_marked():
-    thresholds = scorecard.default_thresholds()
-    partial = scorecard.framework(
+    thresholds = rules.default_thresholds()
+    partial = evaluate.framework(
         inputs(flight_time_diff_ms=None, takeoff_diff_frames=None), thresholds, "mp", "rtm"
     )
     row = partial.dimensions.set_index("dimension").loc["Accuracy"]
@@ -141,11 +145,11 @@ def test_unmeasured_inputs_are_left_out_and_overrides_are_marked():
     assert any("flight_time_diff_ms" in f for f in partial.verdict.flags)
     assert not partial.targets.set_index("target")["measured_at_all"].iloc[0]
 
-    table = scorecard.inputs_table({"fps_ratio": (0.7, "summary.fps")}, {"fps_ratio": 0.9})
+    table = scorecard_inputs.inputs_table({"fps_ratio": (0.7, "summary.fps")}, {"fps_ratio": 0.9})
     row = table.set_index("input").loc["fps_ratio"]
     assert row["value"] == 0.9 and row["overridden"]
     assert row["source"].startswith("OVERRIDDEN by the user (measured: 70 % of baseline")
-    _table, verdict = scorecard.feasibility(table, thresholds, "mp", "rtm")
+    _table, verdict = evaluate.feasibility(table, thresholds, "mp", "rtm")
     assert any("overridden" in f for f in verdict.flags)
 
 
@@ -162,20 +166,20 @@ def fake_run(monkeypatch, results_root):
 def test_settings_are_saved_beside_the_run_without_touching_it(fake_run):
     run, folder = fake_run
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    settings = scorecard.settings_for(run)
-    assert settings.thresholds == scorecard.default_thresholds() and settings.overrides == {}
+    settings = scorecard_settings.settings_for(run)
+    assert settings.thresholds == rules.default_thresholds() and settings.overrides == {}
     settings.thresholds["latency_max_ms"] = 40.0
     settings.overrides = {"rtmpose-lightweight-tuned": {"fps_ratio": 0.5}}
     settings.baseline = "mediapipe-lite"
-    path = scorecard.save_settings(run, settings)
+    path = scorecard_settings.save_settings(run, settings)
     assert path == folder / "scorecard.json"
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in before} == before
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left"
 
-    again = scorecard.settings_for(results.load(folder))
+    again = scorecard_settings.settings_for(results.load(folder))
     assert again == settings
     assert json.loads(path.read_text())["thresholds"]["latency_max_ms"] == 40.0
-    card = scorecard.evaluate(results.load(folder))
+    card = evaluate.evaluate(results.load(folder))
     assert card.inputs.set_index("input").loc["fps_ratio", "overridden"]
     assert card.settings.thresholds["latency_max_ms"] == 40.0
 
@@ -183,14 +187,14 @@ def test_settings_are_saved_beside_the_run_without_touching_it(fake_run):
 def test_the_jump_sidecar_is_formula_neutralised_and_written_whole(fake_run):
     run, folder = fake_run
     table = pd.DataFrame({"backend": ["=HYPERLINK(1)"], "flight_time_s": [-0.5]})
-    path = scorecard.save_jump_table(run, table)
+    path = sidecars.save_jump_table(run, table)
     assert path.read_text().splitlines() == ["backend,flight_time_s", "'=HYPERLINK(1),-0.5"]
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left"
 
 
 def test_identical_backends_agree_perfectly_on_the_scorecard(fake_run):
     run, _folder = fake_run
-    card = scorecard.evaluate(run)
+    card = evaluate.evaluate(run)
     values = card.inputs.set_index("input")["value"]
     assert values["agreement_0.1"] == 1.0 and values["trajectory_r2"] == pytest.approx(1.0)
     assert values["detection_drop_pts"] == 0
@@ -209,7 +213,7 @@ def test_a_failed_candidate_is_scored_not_crashed(monkeypatch, results_root):
     run = run_benchmark(
         str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight"], RunOptions(max_frames=5, warmup=0)
     )
-    card = scorecard.evaluate(run)
+    card = evaluate.evaluate(run)
     values = card.inputs.set_index("input")["value"]
     assert values["failed_backends"] == 1 and values["ready"] == 0
     assert np.isnan(values["fps_ratio"]) and np.isnan(values["agreement_0.1"])
@@ -235,7 +239,7 @@ def real_run(tmp_path_factory):
 @pytest.mark.integration
 def test_every_input_is_traced_to_the_run(real_run):
     run, _folder, _root = real_run
-    card = scorecard.evaluate(run, scorecard.Settings(candidate="rtmpose-lightweight"))
+    card = evaluate.evaluate(run, scorecard_settings.Settings(candidate="rtmpose-lightweight"))
     s = run.summary.set_index("backend")
     values = card.inputs.set_index("input")
     assert card.settings.baseline == "mediapipe-lite"
@@ -268,11 +272,16 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     page.run()
     assert not page.exception
     boxes = [b.value for b in [*page.success, *page.warning, *page.error]]
-    assert any("on performance feasibility" in b for b in boxes)
-    assert any("/4 against mediapipe-lite" in b for b in boxes)
+    expected = verdict.decide(
+        Evidence.from_run(run, None, None), scorecard_settings.settings_for(run).thresholds
+    )
+    assert verdict_view.as_text(expected.reason) in boxes
+    assert not page.success  # one clip, no reference: never a success box
     shown = " ".join(m.value for m in page.markdown)
-    chosen = next(c for c in run.configs if f"**{c.display}** runs with" in shown)
-    assert backend_config.format_settings(chosen) in shown  # the candidate's exact settings
+    assert "Speed\\-only score\\: " in shown and "on performance feasibility" in shown
+    captions = " ".join(c.value for c in page.caption)
+    chosen = next(c for c in run.configs if c.display == expected.candidate)
+    assert verdict_view.as_text(backend_config.format_settings(chosen)) in captions
     page.button(key="score-save").click().run()
     assert not page.exception
     assert (folder / "scorecard.json").exists()
@@ -291,4 +300,4 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     page.run()
     assert not page.exception
     assert (folder / "jump.csv").exists()
-    assert scorecard.load_jump_table(results.load(folder))["backend"].tolist() == ["mediapipe-lite"]
+    assert sidecars.load_jump_table(results.load(folder))["backend"].tolist() == ["mediapipe-lite"]

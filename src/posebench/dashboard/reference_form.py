@@ -1,0 +1,87 @@
+"""The clip's reference, entered once and saved with the run (Accuracy and Scorecard pages).
+
+A known flight time (contact mat, force plate, validated app) and/or reference
+take-off and landing frames (0-based decoded frames: take-off = first frame
+with both feet off the ground, landing = first frame with ground contact).
+It is kept beside the run (``engine.sidecars``) and the verdict uses it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from posebench.decision.evidence import Reference
+from posebench.engine import sidecars
+
+
+def saved(run) -> Reference | None:
+    """The run's saved reference, or None."""
+    return Reference.of(sidecars.load_reference(run), run.clip.fps)
+
+
+def editor(run, key: str) -> Reference | None:
+    """Inputs for the reference with a save button; returns the saved reference."""
+    current = saved(run)
+    flight = current.flight_time_s if current and not math.isnan(current.flight_time_s) else 0.0
+    take = current.takeoff_frame if current and not math.isnan(current.takeoff_frame) else -1
+    land = current.landing_frame if current and not math.isnan(current.landing_frame) else -1
+    last = max(0, run.clip.frames - 1)
+    cols = st.columns([1, 1, 1, 2])
+    flight_s = cols[0].number_input(
+        "Known flight time (s)",
+        min_value=0.0,
+        max_value=2.0,
+        value=float(flight),
+        step=0.001,
+        format="%.3f",
+        key=f"{key}-flight",
+        help="From a contact mat, force plate or validated app; 0 = not known.",
+    )
+    takeoff = cols[1].number_input(
+        "Take-off frame",
+        min_value=-1,
+        max_value=last,
+        value=int(take),
+        key=f"{key}-takeoff",
+        help="First frame with both feet off the ground (0-based decoded frame); -1 = not marked.",
+    )
+    landing = cols[2].number_input(
+        "Landing frame",
+        min_value=-1,
+        max_value=last,
+        value=int(land),
+        key=f"{key}-landing",
+        help="First frame with ground contact after the flight (0-based decoded frame); -1 = not marked.",
+    )
+    source = cols[3].text_input(
+        "Where it comes from",
+        value=current.source if current else "",
+        max_chars=120,
+        key=f"{key}-source",
+        placeholder="e.g. contact mat, force plate, by eye",
+    )
+    left, right = st.columns([1, 1])
+    if left.button("Save the reference with the run", key=f"{key}-save", icon=":material/save:"):
+        if takeoff >= 0 and landing >= 0 and landing <= takeoff:
+            st.error("The landing frame must come after the take-off frame; nothing was saved.")
+        else:
+            data = {
+                "flight_time_s": flight_s if flight_s > 0 else None,
+                "takeoff_frame": int(takeoff) if takeoff >= 0 else None,
+                "landing_frame": int(landing) if landing >= 0 else None,
+                "fps": run.clip.fps,
+                "source": source.strip(),
+            }
+            if Reference.of(data, run.clip.fps) is None:
+                st.warning("Enter a flight time or both frames first; nothing was saved.")
+            else:
+                sidecars.save_reference(run, data)
+                st.rerun()
+    if current is not None and right.button(
+        "Remove the reference", key=f"{key}-remove", icon=":material/delete:"
+    ):
+        sidecars.save_reference(run, None)
+        st.rerun()
+    return current

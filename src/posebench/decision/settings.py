@@ -1,0 +1,58 @@
+"""The scorecard settings saved with a run: baseline, candidate, thresholds, overrides.
+
+They live in ``run.extra["scorecard"]`` and, for a saved run, in the sidecar
+``scorecard.json`` beside the run's files (``engine.sidecars``); the run's own
+files are never rewritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from posebench.decision.numbers import is_number
+from posebench.decision.rules import INPUTS, THRESHOLDS, default_thresholds
+from posebench.engine import sidecars
+
+
+@dataclass
+class Settings:
+    baseline: str | None = None
+    candidate: str | None = None
+    thresholds: dict[str, float] = field(default_factory=default_thresholds)
+    overrides: dict[str, dict[str, float]] = field(default_factory=dict)  # candidate -> key -> value
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Settings:
+        data = data or {}
+        thresholds = default_thresholds()
+        thresholds.update(
+            {
+                k: float(v)
+                for k, v in (data.get("thresholds") or {}).items()
+                if k in THRESHOLDS and is_number(v)
+            }
+        )
+        overrides = {
+            str(c): {k: float(v) for k, v in (vals or {}).items() if k in INPUTS and is_number(v)}
+            for c, vals in (data.get("overrides") or {}).items()
+        }
+        return cls(
+            baseline=data.get("baseline"),
+            candidate=data.get("candidate"),
+            thresholds=thresholds,
+            overrides={c: v for c, v in overrides.items() if v},
+        )
+
+
+def settings_for(run, root: Path | None = None) -> Settings:
+    """Saved settings: the sidecar file wins over run.json's copy; defaults otherwise."""
+    return Settings.from_dict(sidecars.read_json(run, sidecars.SCORECARD, root))
+
+
+def save_settings(run, settings: Settings, root: Path | None = None) -> Path | None:
+    """Keep the settings with the run: in ``run.extra`` and, if saved, in ``scorecard.json``."""
+    return sidecars.write_json(run, sidecars.SCORECARD, settings.to_dict(), root)

@@ -1,0 +1,347 @@
+"""The headline verdict: replace, keep or undecided, in one sentence with its numbers.
+
+``decide(evidence, rules=None, candidate=None) -> Verdict`` judges an
+``evidence.Evidence`` (one run, or a study pooled over many clips) by the
+rules in ``rules.py`` (``rules`` overrides the editable thresholds: margins,
+speed bar, minimum clips):
+
+- **Accuracy** is decided by error against a reference whenever there is one
+  (a known flight time, or reference take-off/landing frames). Both backends
+  are measured against it the same way, and the candidate may be worse than
+  the baseline by at most ``accuracy_margin_ms`` (flight time) and
+  ``frame_margin_frames`` (take-off and landing frames). Agreement with the
+  baseline decides only when there is no reference; the sentence then says
+  so and names the evidence that would settle it.
+- **Detection** may drop by at most ``detection_drop_max_pts``; **speed**
+  must reach ``fps_ratio_min`` of the baseline's across the run's spread of
+  rounds (a single pass counts, and the notes say it is weaker evidence).
+- **Nothing unmeasured passes**: a criterion that could not be measured is
+  ``not measured`` and the decision cannot be ``replace``.
+- A ``replace`` needs at least ``min_clips`` clips; with fewer the decision
+  is ``undecided`` and the sentence says how many more clips are needed.
+
+Without ``candidate`` every other backend is judged and the best one is the
+headline (``Verdict.others`` keeps the rest). ``Verdict.to_json()`` is the
+content of ``verdict.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from posebench.decision import rules as R
+from posebench.decision.evidence import BackendEvidence, Evidence
+from posebench.decision.numbers import NAN, number
+from posebench.decision.numbers import is_number as measured
+from posebench.io.files import write_atomic
+
+
+@dataclass
+class Criterion:
+    key: str
+    title: str
+    status: str  # met | unmet | not measured
+    measured: float  # the candidate's value (NaN: not measured)
+    unit: str
+    threshold: float  # the value it must not pass
+    rule: str  # the rule in words, with the threshold
+    spread: str = ""  # the spread the value was measured with ("" = none)
+    detail: str = ""  # one sentence with the numbers
+    must_meet: bool = True
+
+
+@dataclass
+class Verdict:
+    decision: str  # replace | keep | undecided
+    headline: str  # e.g. "Keep mediapipe-lite"
+    reason: str  # one plain sentence with the deciding reason and its numbers
+    baseline: str
+    candidate: str
+    candidate_words: str  # the candidate's configuration in plain words
+    evidence: dict  # what accuracy was judged against (reference or fallback), clips, source
+    criteria: list[Criterion]
+    notes: list[str] = field(default_factory=list)  # machine state, single pass, ...
+    others: list[dict] = field(default_factory=list)  # the other candidates' decisions
+
+    @property
+    def unmeasured(self) -> list[Criterion]:
+        return [c for c in self.criteria if c.status == "not measured"]
+
+    def to_json(self) -> dict:
+        def clean(value):
+            if isinstance(value, float):
+                return None if math.isnan(value) else round(value, 6)
+            return value
+
+        return {
+            "decision": self.decision,
+            "headline": self.headline,
+            "reason": self.reason,
+            "baseline": self.baseline,
+            "candidate": self.candidate,
+            "candidate_settings": self.candidate_words,
+            "evidence": self.evidence,
+            "criteria": [{k: clean(v) for k, v in asdict(c).items()} for c in self.criteria],
+            "notes": self.notes,
+            "others": self.others,
+        }
+
+
+def write_json(verdict: Verdict, path: Path) -> Path:
+    """Write ``verdict.json`` atomically."""
+    write_atomic(Path(path), json.dumps(verdict.to_json(), indent=2, ensure_ascii=False).encode("utf-8"))
+    return Path(path)
+
+
+def rules_with(overrides: dict | None = None) -> dict[str, float]:
+    values = R.default_thresholds()
+    values.update({k: float(v) for k, v in (overrides or {}).items() if k in R.THRESHOLDS and measured(v)})
+    return values
+
+
+def decide(evidence: Evidence, rules: dict | None = None, candidate: str | None = None) -> Verdict:
+    """The headline verdict on ``evidence`` (see the module docstring)."""
+    thresholds = rules_with(rules)
+    if evidence.baseline not in evidence.backends:
+        raise ValueError(f"the baseline {evidence.baseline} has no evidence")
+    names = [candidate] if candidate else evidence.candidates()
+    names = [n for n in names if n in evidence.backends and n != evidence.baseline]
+    if not names:
+        raise ValueError("a verdict needs a baseline and at least one other backend")
+    judged = [_judge(evidence, name, thresholds) for name in names]
+    best = min(judged, key=lambda v: _rank(v, evidence))
+    best.others = [
+        {"candidate": v.candidate, "decision": v.decision, "reason": v.reason}
+        for v in judged
+        if v is not best
+    ]
+    return best
+
+
+def _rank(verdict: Verdict, evidence: Evidence) -> tuple:
+    cand = evidence.backends[verdict.candidate]
+    error = cand.flight_abs_error_ms if evidence.has_reference else cand.flight_diff_ms
+    return (
+        R.DECISION_RANK[verdict.decision],
+        error if measured(error) else math.inf,
+        -cand.fps if measured(cand.fps) else math.inf,
+    )
+
+
+# -- criteria ---------------------------------------------------------------------------
+def _criterion(key: str, status: str, value, unit: str, threshold, rule: str, **more) -> Criterion:
+    title, must = R.VERDICT_CRITERIA[key]
+    return Criterion(key, title, status, number(value), unit, number(threshold), rule, must_meet=must, **more)
+
+
+def _status(value, threshold, *, lower_is_better: bool = True) -> str:
+    if not (measured(value) and measured(threshold)):
+        return "not measured"
+    ok = value <= threshold if lower_is_better else value >= threshold
+    return "met" if ok else "unmet"
+
+
+def _ms(value) -> str:
+    return f"{value:.0f} ms" if measured(value) else "not measured"
+
+
+def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
+    margin = t["accuracy_margin_ms"]
+    limit = b.flight_abs_error_ms + margin
+    what = "mean absolute error" if e.kind == "study" else "flight time"
+    spread = ""
+    if e.kind == "study":
+        lo, hi = c.flight_bias_ci_ms
+        spread = f"bias {c.flight_bias_ms:+.0f} ms" if measured(c.flight_bias_ms) else ""
+        if measured(lo) and measured(hi):
+            spread += f" (95 % CI {lo:+.0f} to {hi:+.0f} ms)"
+        if measured(c.loa_ms[0]) and measured(c.loa_ms[1]):
+            spread += f"; 95 % limits of agreement {c.loa_ms[0]:+.0f} to {c.loa_ms[1]:+.0f} ms"
+        spread = f"{spread}; over {c.n_clips} clips".lstrip("; ")
+    status = _status(c.flight_abs_error_ms, limit)
+    if status == "not measured":
+        missing = [x.label for x in (c, b) if not measured(x.flight_abs_error_ms)]
+        detail = (
+            f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no flight time to "
+            f"measure against {e.reference_text} (run the jump analysis)"
+        )
+    elif e.kind == "study":
+        detail = (
+            f"over {min(c.n_clips, b.n_clips)} clips against {e.reference_text}, {c.label}'s "
+            f"flight time is off by {_ms(c.flight_abs_error_ms)} on average"
+            f"{f' (bias {c.flight_bias_ms:+.0f} ms)' if measured(c.flight_bias_ms) else ''} and "
+            f"{b.label}'s by {_ms(b.flight_abs_error_ms)}"
+        )
+    else:
+        detail = (
+            f"against {e.reference_text}, {c.label}'s flight time is {_ms(c.flight_abs_error_ms)} off "
+            f"and {b.label}'s {_ms(b.flight_abs_error_ms)}"
+        )
+    if status == "unmet":
+        detail += f" (allowed: at most {margin:.0f} ms more than {b.label})"
+    rule = f"{what} error ≤ the baseline's + {margin:g} ms"
+    return _criterion(
+        "accuracy", status, c.flight_abs_error_ms, "ms", limit, rule, spread=spread, detail=detail
+    )
+
+
+def _timing(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
+    margin = t["frame_margin_frames"]
+    excess = max(
+        c.takeoff_error_frames - b.takeoff_error_frames, c.landing_error_frames - b.landing_error_frames
+    )
+    excess = number(excess)
+    status = _status(excess, margin)
+    if status == "not measured":
+        detail = "take-off and landing frames could not be compared with the reference frames"
+    else:
+        detail = (
+            f"{c.label} is {c.takeoff_error_frames:.1f} frames off the reference take-off and "
+            f"{c.landing_error_frames:.1f} off the landing; {b.label} {b.takeoff_error_frames:.1f} and "
+            f"{b.landing_error_frames:.1f}"
+        )
+        if status == "unmet":
+            detail += f" (allowed: at most {margin:g} frame{'s' if margin != 1 else ''} more than {b.label})"
+    rule = f"frames off the reference ≤ the baseline's + {margin:g}"
+    return _criterion("timing", status, excess, "frames more than the baseline", margin, rule, detail=detail)
+
+
+def _agreement(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
+    target = t["flight_time_target_ms"]
+    status = _status(c.flight_diff_ms, target)
+    if status == "not measured":
+        detail = f"{c.label}'s flight time could not be compared with {b.label}'s (run the jump analysis)"
+    else:
+        avg = " on average" if e.kind == "study" else ""
+        detail = (
+            f"{c.label}'s flight time differs from {b.label}'s by {_ms(c.flight_diff_ms)}{avg} "
+            f"(target ≤ {target:g} ms)"
+        )
+    rule = f"flight-time difference from the baseline ≤ {target:g} ms"
+    return _criterion("agreement", status, c.flight_diff_ms, "ms", target, rule, detail=detail)
+
+
+def _detection(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
+    limit = t["detection_drop_max_pts"]
+    drop = (b.detection_rate - c.detection_rate) * 100
+    status = _status(drop, limit)
+    if status == "not measured":
+        detail = f"the detection rate of {c.label} or {b.label} was not measured"
+    else:
+        detail = (
+            f"{c.label} finds the person on {c.detection_rate:.0%} of frames, {b.label} on "
+            f"{b.detection_rate:.0%}"
+        )
+    rule = f"detection rate at most {limit:g} points below the baseline's"
+    return _criterion("detection", status, drop, "points below the baseline", limit, rule, detail=detail)
+
+
+def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tuple[Criterion, list[str]]:
+    bar = t["fps_ratio_min"]
+    notes = []
+    ratio = c.fps / b.fps if measured(c.fps) and measured(b.fps) and b.fps > 0 else NAN
+    spread_known = (
+        all(measured(v) for v in (c.fps_min, c.fps_max, b.fps_min, b.fps_max)) and min(c.rounds, b.rounds) > 1
+    )
+    spread = ""
+    if spread_known and b.fps_max > 0 and b.fps_min > 0:
+        worst, best = c.fps_min / b.fps_max, c.fps_max / b.fps_min
+        rounds = min(c.rounds, b.rounds)
+        spread = f"{worst:.0%} to {best:.0%} of {b.label}'s speed over {rounds} rounds"
+        status = "met" if worst >= bar else ("unmet" if measured(ratio) else "not measured")
+        detail = (
+            f"{c.label} runs at {c.fps_min:.1f}-{c.fps_max:.1f} frames/s and {b.label} at "
+            f"{b.fps_min:.1f}-{b.fps_max:.1f} over {rounds} rounds: {spread}"
+        )
+        if status == "unmet" and best >= bar:
+            detail += f"; the spread crosses the {bar:.0%} bar, so it does not hold across the rounds"
+    else:
+        status = _status(ratio, bar, lower_is_better=False)
+        detail = (
+            f"{c.label} runs at {c.fps:.1f} frames/s, {ratio:.0%} of {b.label}'s {b.fps:.1f}"
+            if measured(ratio)
+            else f"the speed of {c.label} or {b.label} was not measured"
+        )
+        if measured(ratio):
+            notes.append(
+                "Speed comes from a single timed pass, not repeated rounds: weaker evidence "
+                "(a run with several rounds gives its spread)."
+            )
+    rule = f"frames per second ≥ {bar:.0%} of the baseline's across the rounds"
+    crit = _criterion("speed", status, ratio, "× baseline", bar, rule, spread=spread, detail=detail)
+    return crit, notes
+
+
+def _clips(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
+    need = int(t["min_clips"])
+    have = min(c.n_clips, b.n_clips) if e.kind == "study" else (1 if c.status == b.status == "ok" else 0)
+    status = "met" if have >= need else "unmet"
+    more = need - have
+    detail = f"the evidence rests on {have} clip{'s' if have != 1 else ''}" + (
+        f"; a replace needs at least {need} ({more} more)" if more > 0 else ""
+    )
+    return _criterion("clips", status, have, "clips", need, f"at least {need} clips", detail=detail)
+
+
+# -- the decision -----------------------------------------------------------------------
+def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
+    b, c = e.backends[e.baseline], e.backends[candidate]
+    criteria, notes = [], list(e.machine_notes)
+    kind = e.evidence_kind
+    if kind == "agreement":
+        criteria.append(_agreement(e, c, b, t))
+    else:
+        criteria.append(_accuracy(e, c, b, t))
+        if kind == "frames" or (
+            e.kind == "study" and measured(c.takeoff_error_frames) and measured(b.takeoff_error_frames)
+        ):
+            criteria.append(_timing(e, c, b, t))
+    criteria.append(_detection(e, c, b, t))
+    speed, speed_notes = _speed(e, c, b, t)
+    criteria.append(speed)
+    notes += speed_notes
+    clips = _clips(e, c, b, t)
+    criteria.append(clips)
+    for x in (c, b):
+        if x.status != "ok":
+            notes.insert(0, f"{x.label} did not run to the end ({x.status}); its criteria are not measured.")
+
+    unmet = [k for k in criteria if k.status == "unmet" and k.key != "clips"]
+    missing = [k for k in criteria if k.status == "not measured"]
+    first = criteria[0]  # the accuracy (or agreement) criterion
+    fallback = (
+        f"There is no reference, so only agreement with {b.label} was judged; agreement is not "
+        f"accuracy, and {R.SETTLING_EVIDENCE} would settle it."
+        if kind == "agreement"
+        else ""
+    )
+    if unmet:
+        decision, why = "keep", unmet[0].detail
+        if unmet[0] is not first and first.status == "met":
+            why += f", although {first.detail}"
+    elif missing:
+        decision = "undecided"
+        why = "; ".join(k.detail for k in missing) + ", so it cannot be judged"
+    elif clips.status == "unmet":
+        decision = "undecided"
+        why = f"{first.detail} and every other criterion is met, but {clips.detail}"
+    else:
+        decision = "replace"
+        n = int(clips.measured)
+        why = f"{first.detail}; every criterion is met on {n} clip{'s' if n != 1 else ''}"
+    headline = R.DECISIONS[decision].format(baseline=b.label, candidate=c.label)
+    reason = f"{headline}: {why}."
+    if fallback and (decision != "keep" or unmet[0] is first):
+        reason += " " + fallback
+    evidence = {
+        "kind": kind,
+        "judged_against": e.reference_text if kind != "agreement" else f"agreement with {b.label} (fallback)",
+        "reference": e.reference.to_dict() if e.reference is not None else None,
+        "n_clips": int(clips.measured),
+        "source": e.source,
+        "would_settle_it": R.SETTLING_EVIDENCE if kind == "agreement" else "",
+    }
+    return Verdict(decision, headline, reason, b.label, c.label, c.words, evidence, criteria, notes)

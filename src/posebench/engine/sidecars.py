@@ -1,0 +1,101 @@
+"""Files kept beside a saved run (the run store's sidecars).
+
+A saved run's own files (``results.FILES``) are never rewritten. What is
+added to a run later lives in small sidecar files next to them, written
+atomically, and in ``run.extra`` for a run that is not saved (yet):
+
+- ``scorecard.json``: the scorecard settings (baseline, candidate, thresholds, overrides);
+- ``jump.csv``: the jump metrics per backend (formula-neutralised);
+- ``reference.json``: the clip's reference (known flight time, take-off/landing frames);
+- ``verdict.json``: the last verdict written for the run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from posebench.engine import results
+from posebench.io.files import write_atomic, write_csv_atomic
+
+SCORECARD = "scorecard.json"
+JUMP = "jump.csv"
+REFERENCE = "reference.json"
+VERDICT = "verdict.json"
+
+# sidecar -> the key of run.extra that holds it for a run not saved on disk
+EXTRA_KEYS = {SCORECARD: "scorecard", JUMP: "jump", REFERENCE: "reference"}
+
+
+def run_folder(run, root: Path | None = None) -> Path | None:
+    """The saved run's folder, or None when the run is not saved there."""
+    try:
+        path = results.run_dir(run.run_id, root)
+    except Exception:
+        return None
+    return path if (path / "run.json").exists() else None
+
+
+def read_json(run, name: str, root: Path | None = None) -> dict | None:
+    """A JSON sidecar: the file wins over ``run.extra``'s copy; None when neither holds one."""
+    folder = run_folder(run, root)
+    if folder is not None and (folder / name).exists():
+        try:
+            data = json.loads((folder / name).read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                return data
+        except (OSError, ValueError):
+            pass
+    kept = run.extra.get(EXTRA_KEYS.get(name, name))
+    return kept if isinstance(kept, dict) else None
+
+
+def write_json(run, name: str, data: dict | None, root: Path | None = None) -> Path | None:
+    """Keep ``data`` with the run (``run.extra`` and, if saved, the sidecar); None removes it."""
+    key = EXTRA_KEYS.get(name, name)
+    folder = run_folder(run, root)
+    if data is None:
+        run.extra.pop(key, None)
+        if folder is not None and (folder / name).exists():
+            (folder / name).unlink()
+        return None
+    run.extra[key] = data
+    if folder is None:
+        return None
+    path = folder / name
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+    return path
+
+
+def save_jump_table(run, table: pd.DataFrame, root: Path | None = None) -> Path | None:
+    """Keep a jump analysis of the run's clip beside the run (``jump.csv``)."""
+    run.extra["jump"] = table.to_dict(orient="records")
+    folder = run_folder(run, root)
+    if folder is None:
+        return None
+    path = folder / JUMP
+    write_csv_atomic(table, path)
+    return path
+
+
+def load_jump_table(run, root: Path | None = None) -> pd.DataFrame | None:
+    folder = run_folder(run, root)
+    if folder is not None and (folder / JUMP).exists():
+        try:
+            return pd.read_csv(folder / JUMP)
+        except (OSError, ValueError):
+            pass
+    records = run.extra.get("jump")
+    return pd.DataFrame(records) if records else None
+
+
+def load_reference(run, root: Path | None = None) -> dict | None:
+    """The clip's reference saved with the run (``reference.json``), or None."""
+    return read_json(run, REFERENCE, root)
+
+
+def save_reference(run, reference: dict | None, root: Path | None = None) -> Path | None:
+    """Save (or, with None, remove) the clip's reference beside the run."""
+    return write_json(run, REFERENCE, reference, root)

@@ -1,0 +1,220 @@
+"""The headline verdict: one decision from the strongest evidence there is."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from conftest import RUNNING, FakeBackend
+from posebench import backends
+from posebench.decision import verdict
+from posebench.decision.evidence import BackendEvidence, Evidence, Reference
+from posebench.engine import results, sidecars
+from posebench.engine.runner import RunOptions, run_benchmark
+
+pytestmark = pytest.mark.timeout(300)
+
+BASE, CAND = "mediapipe-lite", "rtmpose-lightweight-tuned"
+
+
+def backend(label, family, **values) -> BackendEvidence:
+    defaults = dict(n_clips=1, fps=30.0, detection_rate=1.0)
+    return BackendEvidence(label, family, words=f"{label} in words", **{**defaults, **values})
+
+
+def evidence(base: BackendEvidence, cand: BackendEvidence, reference: Reference | None = None, **more):
+    return Evidence(
+        BASE,
+        {base.label: base, cand.label: cand},
+        reference=reference,
+        reference_text=reference.describe() if reference else "",
+        has_reference=reference is not None,
+        **more,
+    )
+
+
+def test_a_faster_candidate_further_from_the_reference_is_kept():
+    ref = Reference(flight_time_s=0.789, source="validated app")
+    base = backend(BASE, "mediapipe", flight_abs_error_ms=12, flight_diff_ms=0)
+    cand = backend(CAND, "rtmpose", flight_abs_error_ms=46, fps=60.0, flight_diff_ms=34)
+    v = verdict.decide(evidence(base, cand, ref), {"min_clips": 1})
+    assert v.decision == "keep"
+    assert v.reason == (
+        "Keep mediapipe-lite: against the 789 ms reference (validated app), "
+        "rtmpose-lightweight-tuned's flight time is 46 ms off and mediapipe-lite's 12 ms "
+        "(allowed: at most 10 ms more than mediapipe-lite)."
+    )
+    crit = {c.key: c for c in v.criteria}
+    assert crit["accuracy"].status == "unmet" and crit["accuracy"].threshold == 22
+    assert crit["speed"].status == "met" and crit["speed"].measured == 2.0
+    assert "agreement" not in crit  # a reference exists: agreement does not decide
+
+
+def test_the_margin_is_editable_and_within_it_the_candidate_may_replace():
+    ref = Reference(flight_time_s=0.789)
+    base = backend(BASE, "mediapipe", flight_abs_error_ms=12)
+    cand = backend(CAND, "rtmpose", flight_abs_error_ms=46, fps=60.0)
+    assert verdict.decide(evidence(base, cand, ref), {"min_clips": 1, "accuracy_margin_ms": 40}).decision == (
+        "replace"
+    )
+
+
+def test_an_unmeasured_must_meet_input_never_gives_replace():
+    ref = Reference(flight_time_s=0.789)
+    base = backend(BASE, "mediapipe", flight_abs_error_ms=12)
+    for missing in ("flight_abs_error_ms", "detection_rate", "fps"):
+        cand = backend(CAND, "rtmpose", **{"flight_abs_error_ms": 5, "fps": 60.0, missing: math.nan})
+        v = verdict.decide(evidence(base, cand, ref), {"min_clips": 1})
+        assert v.decision in ("undecided", "keep"), missing
+        assert v.unmeasured, missing
+        assert v.reason.startswith("Not enough evidence:")
+
+
+def test_without_a_reference_agreement_decides_and_the_sentence_says_what_would_settle_it():
+    base = backend(BASE, "mediapipe", flight_diff_ms=0)
+    cand = backend(CAND, "rtmpose", flight_diff_ms=8, fps=45.0)
+    v = verdict.decide(evidence(base, cand), {"min_clips": 1})
+    assert v.decision == "replace" and v.evidence["kind"] == "agreement"
+    assert "only agreement with mediapipe-lite was judged; agreement is not accuracy" in v.reason
+    assert "a known flight time" in v.reason
+    far = backend(CAND, "rtmpose", flight_diff_ms=40, fps=45.0)
+    assert verdict.decide(evidence(base, far), {"min_clips": 1}).decision == "keep"
+
+
+def test_one_clip_is_not_enough_to_replace_and_says_how_many_more():
+    ref = Reference(takeoff_frame=260, landing_frame=277, fps=30.0, source="by eye")
+    base = backend(BASE, "mediapipe", flight_abs_error_ms=20, takeoff_error_frames=1, landing_error_frames=0)
+    cand = backend(CAND, "rtmpose", flight_abs_error_ms=10, takeoff_error_frames=0, landing_error_frames=1)
+    v = verdict.decide(evidence(base, cand, ref))
+    assert v.decision == "undecided"
+    assert "rests on 1 clip; a replace needs at least 10 (9 more)" in v.reason
+    assert "the reference take-off and landing frames 260 and 277 (567 ms of flight) (by eye)" in v.reason
+    assert {c.key for c in v.criteria} >= {"accuracy", "timing", "clips"}
+    late = backend(CAND, "rtmpose", flight_abs_error_ms=10, takeoff_error_frames=3, landing_error_frames=1)
+    v = verdict.decide(evidence(base, late, ref))
+    assert v.decision == "keep" and "3.0 frames off the reference take-off" in v.reason
+
+
+def test_speed_must_hold_across_the_spread_of_rounds():
+    ref = Reference(flight_time_s=0.5)
+    base = backend(BASE, "mediapipe", flight_abs_error_ms=10, fps=30, fps_min=25, fps_max=40, rounds=5)
+    cand = backend(CAND, "rtmpose", flight_abs_error_ms=10, fps=30, fps_min=28, fps_max=32, rounds=5)
+    v = verdict.decide(evidence(base, cand, ref), {"min_clips": 1})
+    speed = {c.key: c for c in v.criteria}["speed"]
+    assert speed.status == "unmet" and "spread crosses the 80% bar" in speed.detail
+    assert speed.spread == "70% to 128% of mediapipe-lite's speed over 5 rounds"
+    assert v.decision == "keep" and not any("single timed pass" in n for n in v.notes)
+    steady = backend(CAND, "rtmpose", flight_abs_error_ms=10, fps=45, fps_min=44, fps_max=46, rounds=5)
+    assert verdict.decide(evidence(base, steady, ref), {"min_clips": 1}).decision == "replace"
+    single = backend(CAND, "rtmpose", flight_abs_error_ms=10, fps=45)
+    v = verdict.decide(evidence(backend(BASE, "mediapipe", flight_abs_error_ms=10), single, ref))
+    assert any("single timed pass" in n for n in v.notes)
+
+
+def test_the_best_candidate_is_the_headline_and_the_others_are_kept():
+    ref = Reference(flight_time_s=0.789)
+    base = backend(BASE, "mediapipe", flight_abs_error_ms=12)
+    default = backend("rtmpose-lightweight", "rtmpose", flight_abs_error_ms=60, fps=20.0)
+    tuned = backend(CAND, "rtmpose", flight_abs_error_ms=14, fps=50.0)
+    e = Evidence(BASE, {BASE: base, default.label: default, CAND: tuned}, ref, ref.describe(), True)
+    v = verdict.decide(e, {"min_clips": 1})
+    assert v.candidate == CAND and v.decision == "replace"
+    assert v.others == [
+        {"candidate": "rtmpose-lightweight", "decision": "keep", "reason": v.others[0]["reason"]}
+    ]
+    assert verdict.decide(e, {"min_clips": 1}, candidate="rtmpose-lightweight").decision == "keep"
+
+
+POOLED = pd.DataFrame(
+    {
+        "backend": [BASE, CAND],
+        "n_clips": [12, 12],
+        "flight_time_bias_ms": [-4.0, 38.0],
+        "flight_time_bias_ci_low_ms": [-10.0, 30.0],
+        "flight_time_bias_ci_high_ms": [2.0, 46.0],
+        "flight_time_mae_ms": [11.0, 40.0],
+        "loa_low_ms": [-25.0, 10.0],
+        "loa_high_ms": [17.0, 66.0],
+        "icc": [0.95, 0.80],
+        "takeoff_bias_frames": [0.1, 2.0],
+        "landing_bias_frames": [0.0, 0.2],
+        "fps": [30.0, 55.0],
+        "detection_rate": [1.0, 1.0],
+    }
+)
+
+
+def test_a_study_is_judged_by_the_same_function_and_says_how_many_clips():
+    e = Evidence.from_study(POOLED, n_clips=12)
+    assert e.baseline == BASE and e.kind == "study" and e.has_reference
+    v = verdict.decide(e)
+    assert v.decision == "keep" and v.candidate == CAND
+    assert v.reason.startswith(
+        "Keep mediapipe-lite: over 12 clips against the clips' reference flight times, "
+        "rtmpose-lightweight-tuned's flight time is off by 40 ms on average (bias +38 ms)"
+    )
+    acc = {c.key: c for c in v.criteria}["accuracy"]
+    assert (
+        acc.spread
+        == "bias +38 ms (95 % CI +30 to +46 ms); 95 % limits of agreement +10 to +66 ms; over 12 clips"
+    )
+    assert {c.key: c for c in v.criteria}["timing"].status == "unmet"
+
+    good = POOLED.assign(
+        flight_time_mae_ms=[11.0, 12.0], flight_time_bias_ms=[-4.0, 3.0], takeoff_bias_frames=[0.1, 0.3]
+    )
+    assert verdict.decide(Evidence.from_study(good, 12)).decision == "replace"
+    few = good.assign(n_clips=[4, 4])
+    v = verdict.decide(Evidence.from_study(few, 4))
+    assert v.decision == "undecided" and "rests on 4 clips; a replace needs at least 10 (6 more)" in v.reason
+
+
+@pytest.fixture
+def fake_run(monkeypatch, results_root):
+    monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
+    run = run_benchmark(str(RUNNING), [BASE, CAND], RunOptions(max_frames=8, warmup=2))
+    return run, results.save(run)
+
+
+def test_a_run_gives_evidence_and_the_verdict_is_written_as_json(fake_run, tmp_path):
+    run, folder = fake_run
+    jump = pd.DataFrame(
+        {
+            "backend": [BASE, CAND],
+            "status": ["ok", "ok"],
+            "takeoff_frame": [260.4, 261.0],
+            "landing_frame": [277.6, 279.0],
+            "flight_time_s": [0.575, 0.601],
+        }
+    )
+    sidecars.save_reference(run, {"flight_time_s": 0.57, "source": "contact mat"})
+    e = Evidence.from_run(run, sidecars.load_reference(results.load(folder)), jump)
+    assert e.baseline == BASE and e.evidence_kind == "flight_time" and e.n_clips == 1
+    assert e.backends[CAND].flight_abs_error_ms == pytest.approx(31)
+    assert e.backends[CAND].flight_diff_ms == pytest.approx(26)
+    assert "RTMPose-s with the fair levers" in e.backends[CAND].words
+    v = verdict.decide(e)
+    assert v.decision == "keep" and "31 ms off and mediapipe-lite's 5 ms" in v.reason
+    path = verdict.write_json(v, tmp_path / "verdict.json")
+    data = json.loads(path.read_text())
+    assert data["decision"] == "keep" and data["reason"] == v.reason
+    assert data["baseline"] == BASE and data["candidate"] == CAND
+    assert data["evidence"]["reference"]["flight_time_s"] == 0.57
+    assert {c["status"] for c in data["criteria"]} <= {"met", "unmet", "not measured"}
+    assert all({"measured", "spread", "threshold", "status"} <= set(c) for c in data["criteria"])
+
+    nothing = verdict.decide(Evidence.from_run(run, None, None), {"min_clips": 1})
+    assert nothing.decision == "undecided" and nothing.evidence["kind"] == "agreement"
+    assert "could not be compared" in nothing.reason
+
+
+def test_an_overlapping_run_or_a_busy_machine_is_named(fake_run):
+    run, _folder = fake_run
+    run.overlapped = 1
+    run.environment = {**run.environment, "usable_cores": 2, "load_average": {"start": 3.1, "end": 2.5}}
+    notes = Evidence.from_run(run).machine_notes
+    assert any("1 other benchmark run overlapped" in n for n in notes)
+    assert any("busy: 1-minute load average 3.1 at the start, 2.5 at the end on 2 cores" in n for n in notes)
