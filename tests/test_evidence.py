@@ -16,8 +16,7 @@ from posebench import backends
 from posebench.analysis import jump as jump_analysis
 from posebench.backends import config as backend_config
 from posebench.core.errors import InputError
-from posebench.decision import scorecard
-from posebench.engine import results
+from posebench.engine import results, sidecars
 from posebench.engine.runner import RunOptions, run_benchmark
 from posebench.report import evidence
 
@@ -61,7 +60,7 @@ def test_run_bundle_holds_every_table_with_units_and_an_offline_report(saved_run
         ],
         known_flight_time_s=0.789,
     )
-    scorecard.save_jump_table(saved_run, jump)
+    sidecars.save_jump_table(saved_run, jump)
     files = _unzip(evidence.run_bundle(saved_run))
 
     for name in (

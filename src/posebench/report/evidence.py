@@ -28,8 +28,11 @@ import pandas as pd
 
 from posebench.analysis import jump as jump_analysis
 from posebench.backends import config as backend_config
-from posebench.decision import scorecard
-from posebench.engine import results
+from posebench.decision import rules as decision_rules
+from posebench.decision import settings as scorecard_settings
+from posebench.decision import verdict as decision_verdict
+from posebench.decision.evidence import Evidence
+from posebench.engine import results, sidecars
 from posebench.engine.summary import SUMMARY_COLUMNS
 from posebench.io.files import neutralise
 
@@ -325,7 +328,7 @@ SETTINGS_UNITS = {
 def run_verdict(run, jump_table: pd.DataFrame | None = None) -> dict:
     """The run's verdict: ``verdict.json`` saved beside the run when there is one, else the
     scorecard's decision with the run's saved scorecard settings."""
-    folder = scorecard.run_folder(run)
+    folder = sidecars.run_folder(run)
     if folder is not None and (folder / "verdict.json").exists():
         try:
             saved = json.loads((folder / "verdict.json").read_text(encoding="utf-8"))
@@ -340,29 +343,19 @@ def run_verdict(run, jump_table: pd.DataFrame | None = None) -> dict:
             "sentence": "Not judged: a verdict compares a candidate with a baseline, and this run "
             "has fewer than two configurations.",
         }
-    card = scorecard.evaluate(run, scorecard.settings_for(run), jump_table)
-    v = card.framework.verdict
-    return {
-        "decision": v.decision,
-        "sentence": v.sentence,
-        "baseline": v.baseline,
-        "candidate": v.candidate,
-        "score": v.score,
-        "max_score": v.max_score,
-        "rests_on": v.rests_on,
-        "flags": v.flags,
-        "speed_only": {
-            "decision": card.feasibility_verdict.decision,
-            "sentence": card.feasibility_verdict.sentence,
-        },
-        "source": "PoseBench scorecard (decision framework) with the run's saved settings",
-    }
+    settings = scorecard_settings.settings_for(run)
+    evidence = Evidence.from_run(run, sidecars.load_reference(run), jump_table, settings.baseline)
+    v = decision_verdict.decide(evidence, settings.thresholds, settings.candidate)
+    out = v.to_json()
+    out["sentence"] = v.reason
+    out["source"] = "PoseBench verdict with the run's saved reference and scorecard settings"
+    return out
 
 
 def references_table(run, jump_table: pd.DataFrame | None, verdict: dict) -> pd.DataFrame:
     """What the run's figures were compared with: the baseline, a known flight time, ..."""
     rows = []
-    baseline = verdict.get("baseline") or scorecard.settings_for(run).baseline
+    baseline = verdict.get("baseline") or scorecard_settings.settings_for(run).baseline
     if baseline:
         rows.append(
             {
@@ -430,7 +423,7 @@ def settings_table(run) -> pd.DataFrame:
 
 
 def scorecard_settings_table(run) -> pd.DataFrame:
-    settings = scorecard.settings_for(run)
+    settings = scorecard_settings.settings_for(run)
     rows = [
         {"setting": "baseline", "value": settings.baseline or "", "unit": "", "meaning": "Judged against."},
         {
@@ -442,7 +435,7 @@ def scorecard_settings_table(run) -> pd.DataFrame:
     ]
     rows += [
         {"setting": key, "value": settings.thresholds.get(key, default), "unit": unit, "meaning": meaning}
-        for key, (default, unit, meaning) in scorecard.THRESHOLDS.items()
+        for key, (default, unit, meaning) in decision_rules.THRESHOLDS.items()
     ]
     for cand, values in settings.overrides.items():
         rows += [
@@ -462,7 +455,7 @@ def machine_table(run) -> pd.DataFrame:
 
 def run_label(run) -> dict:
     """The run's name and note (``results.read_label``), empty when not saved."""
-    folder = scorecard.run_folder(run)
+    folder = sidecars.run_folder(run)
     return results.read_label(folder) if folder is not None else {"name": "", "note": ""}
 
 
@@ -470,10 +463,10 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
     """The evidence zip of one run (see the module's docstring)."""
     from posebench.report import charts as run_charts
 
-    jump_table = scorecard.load_jump_table(run)
+    jump_table = sidecars.load_jump_table(run)
     verdict = run_verdict(run, jump_table)
     label = run_label(run)
-    baseline = baseline or verdict.get("baseline") or scorecard.settings_for(run).baseline
+    baseline = baseline or verdict.get("baseline") or scorecard_settings.settings_for(run).baseline
     if baseline not in run.summary["backend"].tolist() and len(run.summary):
         baseline = str(run.summary["backend"].iloc[0])
     jump_frame = (
