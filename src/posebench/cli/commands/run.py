@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from posebench import backends
+from posebench.analysis import jump
 from posebench.backends.config import format_settings
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.errors import BackendUnavailable
@@ -99,6 +100,17 @@ def run(args) -> int:
     for config in run.configs:  # tuned or changed configurations: their exact settings
         if config.preset.endswith("-tuned") or ":" in config.spec():
             print(f"settings of {config.display}: {format_settings(config)}")
+    if len(run.frames):
+        table = jump.attach(run)  # from the recorded landmarks: no second pose pass
+        for row in table.itertuples():
+            if row.status == "ok":
+                print(
+                    f"jump ({row.backend}): take-off frame {row.takeoff_frame:.0f}, landing frame "
+                    f"{row.landing_frame:.0f}, flight time {row.flight_time_s * 1000:.0f} ms, "
+                    f"jump height {row.jump_height_m * 100:.1f} cm"
+                )
+            else:
+                print(f"jump ({row.backend}): none: {row.error}")
     path = results.save(run, Path(args.out) if args.out else None)
-    print(f"wrote {path}/ (summary.csv, frames.csv, run.json, native.npz)")
+    print(f"wrote {path}/ (summary.csv, frames.csv, run.json with the jump metrics, native.npz)")
     return 0 if run.status != "failed" else 1
