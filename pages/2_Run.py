@@ -5,7 +5,7 @@ import streamlit as st
 from posebench import backends
 from posebench.backends.config import PRESET_HELP, override, parse
 from posebench.core.errors import BenchError
-from posebench.dashboard import jobs, state, widgets
+from posebench.dashboard import auth, jobs, state, widgets
 from posebench.dashboard.settings_form import settings_form
 from posebench.engine import runner
 
@@ -205,7 +205,11 @@ right.caption(
     "come from the cache."
 )
 if start:
-    state.set_job(jobs.RunJob(info.path, configs, options, cache=state.model_cache(), keep=upload).start())
+    state.set_job(
+        jobs.RunJob(
+            info.path, configs, options, cache=state.model_cache(), keep=upload, owner=auth.viewer().name
+        ).start()
+    )
     st.rerun()
 
 

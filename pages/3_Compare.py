@@ -1,13 +1,11 @@
 """Page 3: the same frame for every backend with its skeleton, and the overlay video."""
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 
 from posebench.core.errors import BenchError
 from posebench.core.keypoints import LANDMARKS
-from posebench.dashboard import media, widgets
+from posebench.dashboard import media, safe_text, state, widgets
 
 widgets.page_setup(
     "Compare",
@@ -20,9 +18,9 @@ st.markdown(widgets.run_caption(run))
 if not len(run.frames):
     st.error("This run has no processed frames to show.")
     st.stop()
-if not Path(run.clip.path).exists():
+if not state.clip_here(run):
     st.error(
-        f"The clip {run.clip.name} is not on this machine, so its frames cannot be drawn; "
+        f"The clip {safe_text.md(run.clip.name)} is not on this machine, so its frames cannot be drawn; "
         "the tables and charts of this run still work."
     )
     st.stop()

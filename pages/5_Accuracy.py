@@ -9,7 +9,7 @@ import streamlit as st
 
 from posebench.analysis import accuracy, jump, metrics, offset, stability
 from posebench.core.errors import BenchError
-from posebench.dashboard import jobs, state, widgets
+from posebench.dashboard import auth, jobs, safe_text, state, widgets
 from posebench.engine import sidecars
 from posebench.report.overlay import BACKEND_COLOURS
 
@@ -225,7 +225,7 @@ st.caption(
 saved_jump = sidecars.load_jump_table(run)
 BUSY_HELP = state.busy_reason()
 busy = BUSY_HELP is not None
-clip_here = Path(run.clip.path).exists()
+clip_here = state.clip_here(run)
 cols = st.columns([1, 1, 2])
 kind = cols[0].radio(
     "Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k], key="jump-kind", horizontal=True
@@ -250,7 +250,7 @@ chosen_backends = cols[2].multiselect(
 ordered = [b for b in labels if b in chosen_backends]
 ordered = ([baseline] if baseline in ordered else []) + [b for b in ordered if b != baseline]
 if not clip_here:
-    st.warning(f"The clip {run.clip.name} is not on this machine, so the jump analysis cannot run.")
+    safe_text.warning(f"The clip {run.clip.name} is not on this machine, so the jump analysis cannot run.")
 elif st.button(
     f"Analyse the jump from the recorded landmarks ({run.clip.frames} frames × {len(ordered)} backends)",
     key="jump-run",
@@ -260,6 +260,7 @@ elif st.button(
 ):
     configs = [c for label in ordered for c in run.configs if c.display == label]
     clip, known_s = run.clip.path, (known if known > 0 else None)
+    may_change = auth.may_change_run(run)
 
     def analyse(job, kind=kind):
         order = [c.display for c in configs]
@@ -280,7 +281,8 @@ elif st.button(
             cancel=job.cancel_event,
         )
         try:
-            job.info["saved_to"] = sidecars.save_jump_table(run, result)  # beside the run
+            # beside the run, unless the run is someone else's (shared read-only)
+            job.info["saved_to"] = sidecars.save_jump_table(run, result) if may_change else None
         except (BenchError, OSError) as exc:
             job.info["save_error"] = f"the jump analysis could not be saved: {exc}"
         return result
@@ -338,9 +340,9 @@ if saved_jump is not None and len(saved_jump):
     )
     for row in saved_jump.itertuples():
         if row.status != "ok":
-            st.error(f"{row.backend}: {row.error}")
+            safe_text.error(f"{row.backend}: {row.error}")
         if isinstance(row.warnings, str) and row.warnings:
-            st.warning(f"{row.backend}: {row.warnings}")
+            safe_text.warning(f"{row.backend}: {row.warnings}")
 
 # -- ground truth -------------------------------------------------------------------------
 st.header("Ground truth: keypoint accuracy (COCO annotations)")

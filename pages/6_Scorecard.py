@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.backends import config as backend_config
-from posebench.dashboard import reference_form, state, verdict_view, widgets
+from posebench.dashboard import auth, reference_form, safe_text, state, verdict_view, widgets
 from posebench.decision import evaluate, rules, verdict
 from posebench.decision import settings as scorecard_settings
 from posebench.decision.evidence import Evidence
@@ -61,7 +61,7 @@ settings.baseline = baseline
 settings.candidate = None if picked == BEST else picked
 why_not = widgets.why_not_comparable(run, baseline, settings.candidate)
 if why_not:
-    st.warning(why_not)
+    safe_text.warning(why_not)
     st.stop()
 
 reference = reference_form.saved(run)
@@ -133,10 +133,15 @@ detail_settings = dataclasses.replace(settings, candidate=answer.candidate)
 card = evaluate.evaluate(run, detail_settings, jump_table)
 chosen = answer.candidate
 
-if st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
+if not auth.may_change_run(run):
+    st.caption(
+        "This run is shared with you read-only: you can try other settings here, but only its "
+        "owner can save them with the run."
+    )
+elif st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
     path = scorecard_settings.save_settings(run, settings)
     st.success(
-        f"Saved to {path}."
+        "Saved with the run."
         if path
         else "Kept with the run in this session (the run is not saved on disk yet)."
     )
@@ -295,4 +300,4 @@ st.dataframe(
         "framework_score": st.column_config.NumberColumn("framework (1-4)", format="%.2f"),
     },
 )
-st.caption(f"Every configuration of the run judged against {baseline} with the same thresholds.")
+safe_text.caption(f"Every configuration of the run judged against {baseline} with the same thresholds.")

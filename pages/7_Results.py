@@ -1,13 +1,14 @@
 """Page 7: saved runs: open, compare side by side, import from elsewhere, download, delete."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import BenchError
-from posebench.dashboard import media, run_import, state, widgets
-from posebench.engine import results
+from posebench.dashboard import auth, media, run_import, safe_text, state, widgets
+from posebench.engine import imports, results, run_access
 
 widgets.page_setup(
     "Results",
@@ -17,6 +18,7 @@ widgets.page_setup(
 CONFIRM = "results-confirm-delete"  # run ids waiting for the delete confirmation
 PICK = "results-pick"  # the runs the buttons act on
 FLASH = "results-flash"  # (message, errors) that survive one rerun
+IMPORT_ROUND = "results-import-round"  # bumped after every import try: a fresh, empty uploader
 COMPARE_COLUMNS = (
     "fps",
     "latency_ms_mean",
@@ -45,9 +47,15 @@ def _list_runs(root: str, stamp: tuple) -> pd.DataFrame:
 
 
 def _root_stamp(root: Path) -> tuple:
-    """Every run folder with its mtime (a run's run.json is written after its folder)."""
+    """Every run folder with its and its access record's mtime (sharing changes the list too)."""
     try:
-        return tuple(sorted((p.name, p.stat().st_mtime) for p in root.iterdir()))
+        return tuple(
+            sorted(
+                (p.name, p.stat().st_mtime, _mtime(p / "access.json"))
+                for p in root.iterdir()
+                if not p.name.startswith(".")
+            )
+        )
     except OSError:
         return ()
 
@@ -63,22 +71,38 @@ def _zip(path: str, mtime: float) -> bytes:
 
 
 def load_run(path):
-    return _load(str(path), _mtime(path))
+    """A saved run this user may see, its clip path replaced by one this session may read."""
+    if not viewer.can_see(run_access.owners.read(Path(path))):
+        raise BenchError(f"there is no saved run named {Path(path).name} that you can open")
+    run = _load(str(path), _mtime(path))
+    run.clip = replace(run.clip, path=state.readable_clip_path(run.clip))
+    return run
 
 
+viewer = auth.viewer()
+shared = auth.shared_mode()
 root = results.default_root()
-runs = _list_runs(str(root), _root_stamp(root))
-st.caption(f"Results folder: `{root.resolve()}` · {len(runs)} saved run(s).")
+runs = run_access.filter_visible(_list_runs(str(root), _root_stamp(root)), viewer)
+if shared:
+    st.caption(
+        f"{len(runs)} saved run(s) you can open: your own, and those others share with everyone (read-only)."
+    )
+else:
+    st.caption(f"Results folder: `{root.resolve()}` · {len(runs)} saved run(s).")
 if FLASH in st.session_state:
     message = st.session_state.pop(FLASH)
     done, problems = message if isinstance(message, tuple) else (message, [])
-    st.success(done)
+    if done:
+        safe_text.success(done)
     for problem in problems:
-        st.error(problem)
+        safe_text.error(problem)
 
 if len(runs):
+    shown_runs = runs.drop(columns=["path", "mine"])
+    if not shared:
+        shown_runs = shown_runs.drop(columns=["owner", "shared"])
     st.dataframe(
-        runs.drop(columns=["path"]),
+        shown_runs,
         hide_index=True,
         width="stretch",
         key="results-list",
@@ -87,6 +111,10 @@ if len(runs):
             "started": st.column_config.TextColumn("started (UTC)"),
             "backends": st.column_config.TextColumn("configurations", width="large"),
             "cpu": st.column_config.TextColumn("machine (CPU)"),
+            "owner": st.column_config.TextColumn("owner", help="Who made or imported the run."),
+            "shared": st.column_config.CheckboxColumn(
+                "shared", help="Shared with everyone on this server, read-only."
+            ),
         },
     )
     ids = runs["run_id"].tolist()
@@ -104,6 +132,8 @@ if len(runs):
         help="One run to open or download; two or more to compare.",
     )
     paths = dict(zip(runs["run_id"], runs["path"]))
+    mine = dict(zip(runs["run_id"], runs["mine"]))
+    not_mine = [r for r in picked if not mine.get(r, False)]
 
     cols = st.columns([1, 1, 4])
     open_clicked = cols[0].button(
@@ -115,20 +145,43 @@ if len(runs):
         help="Make this run the current one for the Compare, Charts and Scorecard pages.",
     )
     delete_clicked = cols[1].button(
-        "Delete…", disabled=not picked, key="results-delete", icon=":material/delete:", width="stretch"
+        "Delete…",
+        disabled=not picked or bool(not_mine),
+        key="results-delete",
+        icon=":material/delete:",
+        width="stretch",
+        help="Only the owner of a run may delete it." if not_mine else None,
     )
+    if shared and len(picked) == 1 and not not_mine:
+        owner_shares = bool(runs.loc[runs["run_id"] == picked[0], "shared"].iloc[0])
+        share = cols[2].toggle(
+            "Shared with everyone (read-only)",
+            value=owner_shares,
+            key=f"results-share-{picked[0]}",
+            help="Others signed in to this server can open and download it, never change or delete it.",
+        )
+        if share != owner_shares:
+            try:
+                run_access.set_shared(viewer, picked[0], share, root)
+            except BenchError as exc:
+                safe_text.error(exc)
+            else:
+                st.rerun()
+    elif shared and len(picked) == 1:
+        owner = runs.loc[runs["run_id"] == picked[0], "owner"].iloc[0]
+        safe_text.caption(f"Shared with you by {owner}, read-only.")
     if open_clicked:
         try:
             opened = load_run(paths[picked[0]])
             state.set_current_run(opened)
-            # Its clip is on this machine: choose it too, unless an upload is chosen (that
-            # would be let go, and uploading again is costly).
-            if state.chosen_upload() is None and Path(opened.clip.path).is_file():
+            # Its clip is one this session may read: choose it too, unless an upload is chosen
+            # (that would be let go, and uploading again is costly).
+            if state.chosen_upload() is None and state.clip_here(opened):
                 state.set_clip(opened.clip.path)
         except BenchError as exc:
-            st.error(str(exc))
+            safe_text.error(exc)
         else:
-            st.success(f"Opened {picked[0]}; the Compare and Charts pages now show it.")
+            safe_text.success(f"Opened {picked[0]}; the Compare and Charts pages now show it.")
     if delete_clicked:
         st.session_state[CONFIRM] = list(picked)
 
@@ -140,18 +193,18 @@ if len(runs):
             deleted, problems = [], []
             for run_id in pending:
                 try:
-                    results.delete(run_id, root)
+                    run_access.delete_run(viewer, run_id, root)
                     deleted.append(run_id)
                 except BenchError as exc:
                     problems.append(str(exc))
                 except OSError as exc:  # permissions, a file held open
-                    problems.append(f"{run_id} could not be deleted: {exc.strerror or exc}.")
+                    problems.append(f"{run_id} could not be deleted: {exc.strerror or 'the system refused'}.")
             st.session_state.pop(CONFIRM, None)
             if deleted:  # the list changes: show the message after the rerun
                 st.session_state[FLASH] = (f"Deleted {', '.join(deleted)}.", problems)
                 st.rerun()
             for problem in problems:
-                st.error(problem)
+                safe_text.error(problem)
         if no.button("Keep them", key="results-delete-no", width="stretch"):
             st.session_state.pop(CONFIRM, None)
             st.rerun()
@@ -163,7 +216,7 @@ if len(runs):
             try:
                 loaded = load_run(paths[run_id])
             except BenchError as exc:
-                st.error(str(exc))
+                safe_text.error(exc)
                 continue
             table = loaded.summary.copy()
             table.insert(0, "run", run_id)
@@ -185,7 +238,7 @@ if len(runs):
         try:
             chosen = load_run(paths[picked[0]])
         except BenchError as exc:
-            st.error(str(exc))
+            safe_text.error(exc)
         else:
             widgets.downloads(chosen, key="results-dl")
             cols = st.columns(3)
@@ -201,13 +254,20 @@ if len(runs):
                 help="The run folder, to import on another PoseBench.",
             )
             if cols[1].button(
-                "Make the overlay video", key="results-overlay", width="stretch", icon=":material/movie:"
+                "Make the overlay video",
+                key="results-overlay",
+                width="stretch",
+                icon=":material/movie:",
+                disabled=not state.clip_here(chosen),
+                help=None
+                if state.clip_here(chosen)
+                else "The run's clip is not one you can open here; upload it on the Clip page first.",
             ):
                 try:
                     with st.spinner("Rendering…"):
                         data = media.overlay_video(chosen)
                 except BenchError as exc:
-                    st.error(str(exc))
+                    safe_text.error(exc)
                 else:
                     cols[2].download_button(
                         "Overlay video (MP4)",
@@ -223,18 +283,24 @@ else:
     st.info("No saved runs yet: run a benchmark on the Run page, or import one below.")
 
 st.subheader("Import a run")
+import_mb = imports.import_limit_bytes() // 1024**2
+round_no = st.session_state.get(IMPORT_ROUND, 0)
 uploads = st.file_uploader(
-    "A zip of a run folder, or its files (summary.csv, frames.csv, run.json, native.npz)",
+    f"A zip of a run folder, or its files (summary.csv, frames.csv, run.json, native.npz); "
+    f"at most {import_mb} MB",
     type=["zip", "csv", "json", "npz"],
     accept_multiple_files=True,
-    key="results-import-files",
-    help="For example a run made by `python -m posebench run` on the target machine.",
+    max_upload_size=import_mb,
+    key=f"results-import-files-{round_no}",
+    help="For example a run made by `python -m posebench run` on the target machine. It is "
+    "checked before it is loaded; paths in it are dropped.",
 )
 if st.button("Import", disabled=not uploads, key="results-import", icon=":material/upload:"):
+    st.session_state[IMPORT_ROUND] = round_no + 1  # the uploader is emptied whatever happens
     try:
-        saved = run_import.import_uploads(uploads, root)
+        saved = run_import.import_uploads(uploads, root, owner=viewer.name)
     except BenchError as exc:
-        st.error(str(exc))
+        st.session_state[FLASH] = ("", [str(exc)])
     else:
         st.session_state[FLASH] = f"Imported {saved.name}."
-        st.rerun()
+    st.rerun()

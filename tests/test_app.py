@@ -328,7 +328,7 @@ def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path
     elsewhere = results.save(fake_run(tmp_path, "20250103-000000-cccccc"), tmp_path / "other")
     at = app.switch_page("pages/7_Results.py").run()
     assert any("No saved runs yet" in i for i in texts(at.info))
-    at.file_uploader(key="results-import-files").upload(
+    at.file_uploader(key="results-import-files-0").upload(
         "run.zip", run_import.zip_run(elsewhere), "application/zip"
     )
     at.run()
@@ -336,9 +336,15 @@ def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path
     assert not at.exception and texts(at.error) == []
     assert (results_root / "20250103-000000-cccccc" / "frames.csv").exists()
     assert any("Imported 20250103-000000-cccccc" in s for s in texts(at.success))
-    # importing it again is refused in one sentence and overwrites nothing
+    # the uploader is empty again; importing the same zip again is refused in one sentence
+    assert at.button(key="results-import").disabled
+    at.file_uploader(key="results-import-files-1").upload(
+        "run.zip", run_import.zip_run(elsewhere), "application/zip"
+    )
+    at.run()
     at.button(key="results-import").click().run()
     assert any("never overwritten" in e for e in texts(at.error))
+    assert at.button(key="results-import").disabled  # cleared after the failed import too
 
 
 def test_the_dashboard_starts_on_the_bundled_sample_and_runs_the_default_pair(app):

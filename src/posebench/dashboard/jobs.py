@@ -152,8 +152,10 @@ class RunJob(BackgroundJob):
         cache=None,
         results_root: Path | None = None,
         keep=None,
+        owner: str | None = None,
     ):
         self.run_id = runner.new_run_id()
+        self.owner = owner  # the user the saved run belongs to (engine.owners)
         super().__init__(clip_path=clip_path, keep=keep, name=f"posebench-run-{self.run_id}")
         self.configs = list(configs)
         self.labels = [c.display for c in self.configs]
@@ -199,7 +201,7 @@ class RunJob(BackgroundJob):
                 run.extra["jump_error"] = str(exc)
         if len(run.frames):
             try:
-                self.saved_to = results.save(run, self.results_root)
+                self.saved_to = results.save(run, self.results_root, owner=self.owner)
             except (BenchError, OSError) as exc:
                 self.save_error = f"the run could not be saved: {exc}"
         return run

@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 import streamlit as st
 
 from posebench.core.errors import BenchError
 
-from . import clip_input, registry, state, widgets
+from . import auth, clip_input, registry, safe_text, state, widgets
+
+log = logging.getLogger("posebench.dashboard")
 
 DEFAULT_TRIED = "clip-default-tried"  # session flag: the bundled sample was offered once
 
@@ -34,7 +39,10 @@ def home() -> None:
     if info or run:
         st.divider()
     if info:
-        st.write(f"Chosen clip: **{info.name}** ({info.width}×{info.height} px, {info.frames} frames)")
+        st.write(
+            f"Chosen clip: **{safe_text.md(info.name)}** "
+            f"({info.width}×{info.height} px, {info.frames} frames)"
+        )
     if run:
         st.markdown(widgets.run_caption(run))
 
@@ -52,12 +60,30 @@ def choose_default_clip() -> None:
             pass  # the Clip page says what is wrong with it when it is picked there
 
 
+def sign_in_page() -> None:
+    auth.require_sign_in()
+
+
 def run() -> None:
+    auth.apply_server_settings()
+    if not auth.require_sign_in():  # shared mode and nobody signed in: only the sign-in form
+        st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")], position="hidden")
+        return
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [st.Page(page.file) for page in registry.PAGES]
     page = st.navigation(pages)  # each page picks up a finished run in widgets.page_setup
     choose_default_clip()
     try:
         page.run()
+    except BenchError as exc:  # a sentence a person can act on
+        safe_text.error(exc)
+    except Exception:  # never a traceback: one sentence here, the detail in the server log
+        ref = uuid.uuid4().hex[:8]
+        log.exception("page %s failed (reference %s)", getattr(page, "title", "?"), ref)
+        st.error(
+            f"Something went wrong on this page and it stopped (reference {ref}); what was saved "
+            "is kept. Try again, or tell the administrator the reference."
+        )
     finally:  # after the page, so it shows what the page just chose (also after st.stop)
         widgets.sidebar_status()
+        auth.sidebar_user()

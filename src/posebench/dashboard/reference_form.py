@@ -15,6 +15,8 @@ import streamlit as st
 from posebench.decision.evidence import Reference
 from posebench.engine import sidecars
 
+from . import auth
+
 
 def saved(run) -> Reference | None:
     """The run's saved reference, or None."""
@@ -63,7 +65,15 @@ def editor(run, key: str) -> Reference | None:
         placeholder="e.g. contact mat, force plate, by eye",
     )
     left, right = st.columns([1, 1])
-    if left.button("Save the reference with the run", key=f"{key}-save", icon=":material/save:"):
+    read_only = not auth.may_change_run(run)
+    owner_only = "Only the run's owner may change what is saved with it." if read_only else None
+    if left.button(
+        "Save the reference with the run",
+        key=f"{key}-save",
+        icon=":material/save:",
+        disabled=read_only,
+        help=owner_only,
+    ):
         if takeoff >= 0 and landing >= 0 and landing <= takeoff:
             st.error("The landing frame must come after the take-off frame; nothing was saved.")
         else:
@@ -80,7 +90,11 @@ def editor(run, key: str) -> Reference | None:
                 sidecars.save_reference(run, data)
                 st.rerun()
     if current is not None and right.button(
-        "Remove the reference", key=f"{key}-remove", icon=":material/delete:"
+        "Remove the reference",
+        key=f"{key}-remove",
+        icon=":material/delete:",
+        disabled=read_only,
+        help=owner_only,
     ):
         sidecars.save_reference(run, None)
         st.rerun()

@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from posebench import backends
+from posebench.dashboard import auth
 from posebench.io import video
 
 CLIP_PATH = "clip_path"
@@ -115,6 +116,33 @@ def release_retired() -> None:
         else:
             clip.cleanup()
     st.session_state[RETIRED] = kept
+
+
+def readable_clip_path(clip) -> str:
+    """The path of a run's clip that this session may read, or "" when there is none.
+
+    This session's own upload is found by its SHA-256 (an imported run has no path at all).
+    Otherwise, on a shared server only the server's public clips (the bundled sample and
+    the clip folders) are read: never another user's upload, nor a path a run names.
+    """
+    own = upload()
+    sha = getattr(clip, "sha256", "")
+    if own is not None and sha and getattr(own.info, "sha256", "") == sha and Path(own.path).is_file():
+        return str(own.path)
+    path = str(clip.path or "")
+    if not path or not Path(path).is_file():
+        return ""
+    if not auth.shared_mode():
+        return path
+    from posebench.dashboard import clip_input
+
+    public = {str(Path(p).resolve()) for p, _label in clip_input.available_clips()[0]}
+    return path if str(Path(path).resolve()) in public else ""
+
+
+def clip_here(run) -> bool:
+    """True when the run's clip can be read by this session (frames can be drawn)."""
+    return bool(run.clip.path) and Path(run.clip.path).is_file()
 
 
 # -- runs -------------------------------------------------------------------------

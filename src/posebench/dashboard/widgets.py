@@ -12,7 +12,7 @@ from posebench.engine import results
 from posebench.engine.summary import SUMMARY_COLUMNS
 from posebench.io import files
 
-from . import registry, state
+from . import auth, registry, safe_text, state
 
 # Columns shown by default in a run's summary (the rest behind "all columns").
 KEY_COLUMNS = (
@@ -73,9 +73,9 @@ def sidebar_status() -> None:
     """What is chosen and running, under the page list (drawn by the router)."""
     with st.sidebar:
         info = st.session_state.get(state.CLIP_INFO)
-        st.caption(f"**Clip:** {info.name}" if info else "**Clip:** none chosen yet")
+        st.caption(f"**Clip:** {safe_text.md(info.name)}" if info else "**Clip:** none chosen yet")
         run = state.current_run()
-        st.caption(f"**Current run:** {run.run_id}" if run else "**Current run:** none yet")
+        st.caption(f"**Current run:** {safe_text.md(run.run_id)}" if run else "**Current run:** none yet")
         for running in state.running_jobs():
             what = getattr(running, "what", None) or "a benchmark"
             st.caption(f":orange[{what[:1].upper()}{what[1:]} is running]")
@@ -122,7 +122,7 @@ def need_clip():
     try:
         info = state.clip_info()
     except BenchError as exc:  # the chosen file went away or broke: say so in one sentence
-        st.error(str(exc))
+        safe_text.error(exc)
         info = None
     if info is None:
         st.info("Choose a clip first.")
@@ -206,24 +206,28 @@ def failures(run) -> None:
     """One inline error per backend that failed or stopped; the rest stays shown."""
     for row in run.summary.itertuples():
         if row.status == "failed":
-            st.error(f"{row.backend} failed: {row.error}")
+            safe_text.error(f"{row.backend} failed: {row.error}")
         elif row.status == "cancelled":
-            st.warning(f"{row.backend} was cancelled: {row.error}")
+            safe_text.warning(f"{row.backend} was cancelled: {row.error}")
 
 
 def run_caption(run) -> str:
     clip = run.clip
     frames = int(run.summary["frames_processed"].max()) if len(run.summary) else 0
-    status = "" if run.status == "complete" else f" · status **{run.status}**"
+    status = "" if run.status == "complete" else f" · status **{safe_text.md(run.status)}**"
     return (
-        f"Run `{run.run_id}` · clip **{clip.name}** ({clip.width}×{clip.height} px, "
+        f"Run `{run.run_id}` · clip **{safe_text.md(clip.name)}** ({clip.width}×{clip.height} px, "
         f"{clip.fps:.2f} frames/s) · {frames} frames per backend, first "
         f"{run.options.warmup} warm-up{status}"
     )
 
 
 def run_json_bytes(run) -> bytes:
-    return json.dumps(run.meta(), indent=2, default=results._json_default).encode("utf-8")
+    """run.json as downloaded; on a shared server without the clip's path on the server."""
+    meta = run.meta()
+    if auth.shared_mode():
+        meta["clip"] = {**meta["clip"], "path": ""}
+    return json.dumps(meta, indent=2, default=results._json_default).encode("utf-8")
 
 
 def downloads(run, key: str = "dl") -> None:

@@ -18,12 +18,15 @@ from posebench.engine.owners import Access, Viewer
 
 def visible_runs(viewer: Viewer, root: Path | None = None) -> pd.DataFrame:
     """``results.list_runs`` less the runs ``viewer`` may not see; adds ``mine`` (may change)."""
-    runs = results.list_runs(root)
+    return filter_visible(results.list_runs(root), viewer)
+
+
+def filter_visible(runs: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """The rows of a ``results.list_runs`` table ``viewer`` may see, with ``mine`` (may change)."""
     if not len(runs):
         return runs.assign(mine=pd.Series(dtype=bool))
-    access = [
-        Access(o if isinstance(o, str) else None, bool(s)) for o, s in zip(runs["owner"], runs["shared"])
-    ]
+    pairs = zip(runs["owner"], runs["shared"])
+    access = [Access(o if isinstance(o, str) else None, bool(s)) for o, s in pairs]
     keep = [viewer.can_see(a) for a in access]
     mine = [viewer.can_change(a) for a in access]
     return runs.assign(mine=mine)[keep].reset_index(drop=True)

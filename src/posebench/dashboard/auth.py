@@ -1,0 +1,161 @@
+"""Who is using the dashboard: single-user mode (the default) or signed-in users on a shared server.
+
+One setting decides: ``POSEBENCH_MODE=shared`` (environment) turns on shared-server mode.
+
+- **Single-user mode** (``make run`` on your own machine): no sign-in; the one user,
+  ``local``, owns and may change everything.
+- **Shared-server mode**: every page needs a signed-in user. Where an OpenID Connect
+  provider is configured for Streamlit (an ``[auth]`` section in ``.streamlit/secrets.toml``),
+  the sign-in is Streamlit's ``st.login`` and the user is the provider's e-mail address;
+  otherwise it is a local account from ``posebench users add NAME`` (Argon2id hashes,
+  ``engine.accounts``). Tracebacks are never shown (``client.showErrorDetails = none``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+
+import streamlit as st
+
+from posebench.core.errors import BenchError
+from posebench.engine import accounts, owners
+from posebench.engine.owners import Viewer
+
+from . import safe_text
+
+MODE_ENV = "POSEBENCH_MODE"
+USER_KEY = "auth-user"  # session: the signed-in local account
+FAILED_KEY = "auth-failed"  # session: (count, time of the last failure)
+SLOW_AFTER = 5  # failed sign-ins in a session before each try waits
+SLOW_S = 10.0
+log = logging.getLogger("posebench.auth")
+
+
+def shared_mode() -> bool:
+    return os.environ.get(MODE_ENV, "").strip().lower() == "shared"
+
+
+def oidc_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section for ``st.login``."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _oidc_name() -> str | None:
+    user = st.user
+    if not user.get("is_logged_in"):
+        return None
+    raw = str(user.get("email") or user.get("sub") or "")
+    name = re.sub(r"[^A-Za-z0-9_.@+-]", "_", raw)[:80].lstrip("._-+@")
+    return name or None
+
+
+def current_name() -> str | None:
+    """The signed-in user's name, ``local`` in single-user mode, None when nobody is signed in."""
+    if not shared_mode():
+        return owners.LOCAL
+    if oidc_configured():
+        return _oidc_name()
+    return st.session_state.get(USER_KEY)
+
+
+def viewer() -> Viewer:
+    """The person using this session (call ``require_sign_in`` first in shared mode)."""
+    if not shared_mode():
+        return Viewer(owners.LOCAL, single=True)
+    name = current_name()
+    if name is None:  # never reached past require_sign_in; refuse rather than guess
+        raise BenchError("sign in first")
+    return Viewer(name)
+
+
+def apply_server_settings() -> None:
+    """Shared mode: no tracebacks or developer menu for users."""
+    if shared_mode():
+        st.set_option("client.showErrorDetails", "none")
+        st.set_option("client.toolbarMode", "viewer")
+
+
+def require_sign_in() -> bool:
+    """True when the session may go on; otherwise the sign-in form is drawn."""
+    if not shared_mode() or current_name() is not None:
+        return True
+    st.title("PoseBench")
+    if oidc_configured():
+        st.write("This PoseBench server is shared: sign in to see your runs and clips.")
+        st.button("Sign in", type="primary", on_click=st.login, key="auth-oidc", icon=":material/login:")
+        return False
+    _local_sign_in()
+    return False
+
+
+def _local_sign_in() -> None:
+    st.write("This PoseBench server is shared: sign in with the account the administrator gave you.")
+    with st.form("auth-form", clear_on_submit=False):
+        name = st.text_input("User name", key="auth-name", autocomplete="username")
+        password = st.text_input(
+            "Password", type="password", key="auth-password", autocomplete="current-password"
+        )
+        submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
+    if not submitted:
+        return
+    failed, last = st.session_state.get(FAILED_KEY, (0, 0.0))
+    if failed >= SLOW_AFTER and time.time() - last < SLOW_S:
+        st.error(f"Too many wrong passwords: wait {SLOW_S:.0f} seconds and try again.")
+        return
+    try:
+        ok = accounts.verify(name.strip(), password)
+    except BenchError as exc:
+        log.warning("sign-in failed: %s", exc)
+        safe_text.error(exc)
+        return
+    if not ok:
+        st.session_state[FAILED_KEY] = (failed + 1, time.time())
+        st.error("That user name and password do not match an account on this server.")
+        return
+    st.session_state.pop(FAILED_KEY, None)
+    st.session_state[USER_KEY] = name.strip()
+    st.session_state.pop("auth-password", None)
+    st.rerun()
+
+
+def sign_out() -> None:
+    if oidc_configured():
+        st.logout()
+        return
+    for key in list(st.session_state):  # nothing of this user stays in the session
+        del st.session_state[key]
+
+
+def sidebar_user() -> None:
+    if not shared_mode():
+        return
+    name = current_name()
+    if name is None:
+        return
+    with st.sidebar:
+        st.caption(f"Signed in as **{safe_text.md(name)}**")
+        st.button("Sign out", key="auth-sign-out", on_click=sign_out, icon=":material/logout:")
+
+
+def may_change_run(run, root=None) -> bool:
+    """True when this user may change what is saved with ``run`` (settings, label, sharing).
+
+    A run not saved on disk is this session's own. In single-user mode everything may change.
+    """
+    from posebench.engine import results, run_access
+
+    if not shared_mode():
+        return True
+    try:
+        folder = results.run_dir(run.run_id, root)
+    except BenchError:
+        return False
+    if not (folder / "run.json").exists():
+        return True
+    return run_access.may_change(viewer(), run.run_id, root)
