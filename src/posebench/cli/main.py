@@ -16,7 +16,19 @@ import sys
 from posebench.core.errors import BenchError
 from posebench.io import native_log
 
-COMMANDS = ("backends", "models", "run", "sample", "accuracy", "jump", "explore", "perf", "runs", "users")
+COMMANDS = (
+    "backends",
+    "models",
+    "run",
+    "sample",
+    "accuracy",
+    "jump",
+    "explore",
+    "perf",
+    "runs",
+    "users",
+    "study",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,12 +27,12 @@ import numpy as np
 
 from posebench import backends
 from posebench.analysis import jump
-from posebench.core import environment
 from posebench.core.errors import BenchError
 from posebench.core.keypoints import LANDMARKS
 from posebench.engine.runner import RunOptions, run_benchmark
 from posebench.io import video
 from posebench.models.store import sha256_of
+from posebench.studies import hosts
 
 # Packages whose versions change the numbers: a new version means new rows.
 KEY_PACKAGES = (
@@ -65,8 +63,7 @@ ROW_COLUMNS: dict[str, tuple[str, str]] = {
     "detection_rate": ("share", "Share of frames with a person found (0-1)."),
     "fps": ("frames/s", "End-to-end speed of the pose pass (decode + model), warm-up left out."),
     "latency_ms_mean": ("ms", "Mean end-to-end time per frame."),
-    "job_s": ("s", "Wall time of the whole job (pose pass and jump analysis)."),
-    "host": ("", "Machine the job ran on: host name, CPU model, cores."),
+    **hosts.HOST_COLUMNS,
     "landmarks_sha256": ("", "Digest of the recorded landmarks: equal digests, equal landmarks."),
     "key": ("", "What the row is keyed by: clip SHA-256, spec, options and package versions."),
 }
@@ -112,11 +109,6 @@ def job_key(clip_sha256: str, spec: str, options: dict | None = None) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
-def host() -> str:
-    env = environment.describe()
-    return f"{socket.gethostname()} ({env.get('cpu') or platform.machine()}, {env.get('cores')} cores)"
-
-
 def clip_sha256(path: str | os.PathLike) -> str:
     return sha256_of(path)
 
@@ -140,10 +132,13 @@ def failed_row(job: StudyJob, reason: str, **extra) -> dict:
         status="failed",
         error=reason,
         kind=job.option("kind"),
-        host=host(),
         landmarks_sha256="",
         key=job.key,
     )
+    try:
+        row.update(hosts.host_record(job.backend))
+    except BenchError:
+        pass  # a spec that does not parse: the row says so in 'error'
     row.update(extra)
     return row
 
@@ -185,11 +180,11 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
         if run.status != "complete" or summary.get("status") != "ok":
             reason = summary.get("error") or f"the run ended {run.status}"
             return failed_row(
-                job, f"the pose pass failed: {reason}", job_s=time.perf_counter() - start, **common
+                job, f"the pose pass failed: {reason}", job_seconds=time.perf_counter() - start, **common
             )
         if not summary.get("detection_rate", 0) > 0:
             return failed_row(
-                job, "no person was found in any frame", job_s=time.perf_counter() - start, **common
+                job, "no person was found in any frame", job_seconds=time.perf_counter() - start, **common
             )
         table = jump.from_run(run, job.option("kind"), quality=job.option("quality"), cancel=cancel)
         result = table.iloc[0]
@@ -207,12 +202,15 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
     except jump.Cancelled as exc:
         return failed_row(job, f"cancelled: {exc}", backend=label, status="cancelled")
     except BenchError as exc:
-        return failed_row(job, str(exc), backend=label, job_s=time.perf_counter() - start)
+        return failed_row(job, str(exc), backend=label, job_seconds=time.perf_counter() - start)
     except Exception as exc:  # one clip never stops a study
         return failed_row(
-            job, f"unexpected {type(exc).__name__}: {exc}", backend=label, job_s=time.perf_counter() - start
+            job,
+            f"unexpected {type(exc).__name__}: {exc}",
+            backend=label,
+            job_seconds=time.perf_counter() - start,
         )
-    row["job_s"] = time.perf_counter() - start
+    row["job_seconds"] = time.perf_counter() - start
     return row
 
 
@@ -235,4 +233,4 @@ def as_dict(job: StudyJob) -> dict:
     return asdict(job)
 
 
-__all__ = ["ROW_COLUMNS", "StudyJob", "job_key", "run_study_job", "run_local", "clip_sha256", "host"]
+__all__ = ["ROW_COLUMNS", "StudyJob", "job_key", "run_study_job", "run_local", "clip_sha256"]

@@ -1,0 +1,116 @@
+"""``python -m posebench study MANIFEST.csv -b NAME ... [--out DIR] [--min-clips N] [--ray [ADDRESS]]``.
+
+Runs every clip of the manifest once per backend (the first backend is the
+baseline), prints progress per clip and the pooled table, and writes
+``DIR/<study_id>/`` with ``study_clips.csv``, ``study_summary.csv``,
+``verdict.json`` and the Bland-Altman and error-per-clip charts as PNG. A
+re-run computes only the clips x backends it does not have yet.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from posebench import backends
+from posebench.cli.commands.common import add_backend_option, print_table
+from posebench.core.errors import BackendUnavailable, InputError
+from posebench.engine import references
+from posebench.report import study_charts
+from posebench.studies import study as studies
+from posebench.studies.executor import executor_for
+
+DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight-tuned"]
+SHOWN = [
+    "backend",
+    "n_clips",
+    "flight_time_bias_ms",
+    "flight_time_bias_ci_low_ms",
+    "flight_time_bias_ci_high_ms",
+    "flight_time_mae_ms",
+    "loa_low_ms",
+    "loa_high_ms",
+    "icc",
+    "r",
+    "takeoff_bias_frames",
+    "landing_bias_frames",
+    "takeoff_offset_frames",
+    "flight_time_diff_mae_ms",
+    "fps",
+]
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "study", help="run a set of clips x backends and pool the accuracy against the references"
+    )
+    p.add_argument(
+        "manifest",
+        help="CSV with columns " + ", ".join(references.CSV_COLUMNS) + " ('clip': path relative to the CSV)",
+    )
+    add_backend_option(p)
+    p.add_argument("--out", default=None, help="folder for the study (default: results/studies/)")
+    p.add_argument("--name", default=None, help="study name (default: the manifest's file name)")
+    p.add_argument(
+        "--min-clips",
+        type=int,
+        default=studies.DEFAULT_MIN_CLIPS,
+        help=f"fewest clips a 'replace' may rest on (default {studies.DEFAULT_MIN_CLIPS})",
+    )
+    p.add_argument("--warmup", type=int, default=10, help="frames left out of the speed figures (default 10)")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="run the jobs on a Ray cluster (ADDRESS, or RAY_ADDRESS / a local instance when omitted)",
+    )
+    p.set_defaults(func=run)
+
+
+def _progress(done: int, total: int, text: str) -> None:
+    print(f"  [{done}/{total}] {text}", file=sys.stderr, flush=True)
+
+
+def run(args) -> int:
+    specs = args.backends or DEFAULT_BACKENDS
+    configs = [backends.parse(s) for s in specs]
+    for config in configs:
+        reason = backends.why_unavailable(config)
+        if reason:
+            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    if args.min_clips < 1:
+        raise InputError("--min-clips must be 1 or more")
+    study = studies.from_manifest(
+        args.manifest, specs, name=args.name, options={"warmup": args.warmup}, min_clips=args.min_clips
+    )
+    root = Path(args.out) if args.out else None
+    print(
+        f"study {study.study_id}: {len(study.clips)} clips x {len(specs)} backends "
+        f"(baseline {study.baseline}); {sum(c.reference is not None for c in study.clips)} clips "
+        "have a reference"
+    )
+    result = studies.run(study, root, executor=executor_for(args.ray), progress=_progress)
+    charts = study_charts.write_pngs(result.clips, result.summary, result.folder)
+    print(studies.pooled_sentence(result))
+    failed = result.clips[result.clips["status"] != "ok"]
+    for row in failed.itertuples():
+        print(f"no jump: {row.clip} x {row.backend}: {row.error}")
+    print("pooled per backend (flight time in ms, frames are 0-based decoded frames):")
+    print_table(result.summary, SHOWN, floatfmt="{:.1f}", formats={"icc": "{:.2f}", "r": "{:.2f}"})
+    print(
+        "bias: mean error (backend - reference) with its 95 % CI; mae: mean absolute error; loa: 95 % "
+        "limits of agreement (bias ± 1.96 SD); icc: ICC(2,1) absolute agreement; r: Pearson; "
+        "takeoff/landing_bias: frames late (+) or early (-); takeoff_offset: frames to add to the "
+        "detected take-off; flight_time_diff_mae: mean |difference| from the baseline; fps: median "
+        "frames per second on one host."
+    )
+    if result.verdict is not None:
+        print(f"verdict: {result.verdict.reason}")
+    written = [studies.FILES["clips"], studies.FILES["summary"]]
+    if result.verdict is not None:
+        written.append(studies.FILES["verdict"])
+    written += [p.name for p in charts.values()]
+    print(f"wrote {result.folder}/ ({', '.join(written)})")
+    return 0 if (result.clips["status"] == "ok").any() else 1

@@ -1,0 +1,247 @@
+"""References for clips, keyed by the clip's SHA-256: saved, listed, edited, exported, imported.
+
+A reference says what a clip's jump really was, from something better than a
+pose model: a known flight time (contact mat, force plate, validated app)
+and/or the take-off and landing frames marked by eye (take-off = first frame
+with both feet off the ground; landing = first frame with ground contact after
+the flight; 0-based decoded frames). One reference per clip, whatever its file
+name: the key is the SHA-256 of the clip's bytes.
+
+The store is one CSV per results folder (``<root>/references.csv``) with the
+columns of ``CSV_COLUMNS``; the same columns are the export/import format and
+the study manifest format (``clip`` there is a path relative to the manifest).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from posebench.core.errors import InputError
+from posebench.engine import results
+from posebench.io.files import neutralise, unneutralise, write_atomic
+
+CSV_COLUMNS = ("clip", "sha256", "kind", "flight_time_s", "takeoff_frame", "landing_frame", "source", "note")
+KINDS = ("cmj", "dj")  # countermovement jump, drop jump
+STORE_NAME = "references.csv"
+MAX_FLIGHT_S = 2.0  # no human jump flies longer
+_LOCK = threading.Lock()
+
+# Column -> (unit, meaning): the page's captions and docs read this.
+REFERENCE_COLUMNS: dict[str, tuple[str, str]] = {
+    "clip": ("", "The clip's file name (in a manifest: its path relative to the manifest)."),
+    "sha256": ("", "SHA-256 of the clip's bytes: the reference belongs to these bytes."),
+    "kind": ("", "Jump kind: cmj (countermovement jump) or dj (drop jump)."),
+    "flight_time_s": ("s", "Known flight time from a contact mat, force plate or validated app."),
+    "takeoff_frame": ("frame", "First frame with both feet off the ground (0-based decoded frame)."),
+    "landing_frame": ("frame", "First frame with ground contact after the flight (0-based)."),
+    "source": ("", "Where the reference comes from: contact mat, force plate, by eye, ..."),
+    "note": ("", "Anything else worth knowing."),
+}
+
+
+@dataclass
+class ClipReference:
+    clip: str = ""
+    sha256: str = ""
+    kind: str = "cmj"
+    flight_time_s: float = math.nan
+    takeoff_frame: float = math.nan
+    landing_frame: float = math.nan
+    source: str = ""
+    note: str = ""
+
+    def check(self) -> ClipReference:
+        """Refuse a reference that makes no sense, in one sentence."""
+        name = self.clip or "the clip"
+        sha = str(self.sha256 or "").strip().lower()
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise InputError(f"the reference for {name} needs the clip's SHA-256 (64 hex digits)")
+        self.sha256 = sha
+        self.kind = str(self.kind or "cmj").strip().lower()
+        if self.kind not in KINDS:
+            raise InputError(f"the jump kind for {name} must be cmj or dj, not '{self.kind}'")
+        ft = self.flight_time_s
+        if not math.isnan(ft) and not 0 < ft <= MAX_FLIGHT_S:
+            raise InputError(
+                f"the flight time for {name} must be between 0 and {MAX_FLIGHT_S:g} s (got {ft:g})"
+            )
+        for label, value in (("take-off", self.takeoff_frame), ("landing", self.landing_frame)):
+            if not math.isnan(value) and (value < 0 or value != int(value)):
+                raise InputError(f"the {label} frame for {name} must be a whole frame number from 0")
+        if self.has_frames and self.landing_frame <= self.takeoff_frame:
+            raise InputError(f"the landing frame for {name} must come after the take-off frame")
+        if math.isnan(ft) and (math.isnan(self.takeoff_frame) or math.isnan(self.landing_frame)):
+            raise InputError(
+                f"the reference for {name} needs a flight time or both the take-off and landing frames"
+            )
+        self.source, self.note = str(self.source or ""), str(self.note or "")
+        return self
+
+    @property
+    def has_frames(self) -> bool:
+        return not (math.isnan(self.takeoff_frame) or math.isnan(self.landing_frame))
+
+    def flight_time(self, fps: float | None) -> float:
+        """Seconds: the known flight time, else (landing - take-off) / fps."""
+        if not math.isnan(self.flight_time_s):
+            return self.flight_time_s
+        if self.has_frames and fps and fps > 0:
+            return (self.landing_frame - self.takeoff_frame) / fps
+        return math.nan
+
+    def as_row(self) -> dict:
+        return asdict(self)
+
+
+def _number(value) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"'{value}' is not a number") from None
+
+
+def from_mapping(row) -> ClipReference:
+    """A reference from a CSV row or a dict (unknown keys ignored, numbers parsed)."""
+    get = row.get
+    text = lambda k: "" if pd.isna(get(k, "")) else str(get(k, "")).strip()  # noqa: E731
+    return ClipReference(
+        clip=text("clip"),
+        sha256=text("sha256").lower(),
+        kind=text("kind") or "cmj",
+        flight_time_s=_number(get("flight_time_s")),
+        takeoff_frame=_number(get("takeoff_frame")),
+        landing_frame=_number(get("landing_frame")),
+        source=text("source"),
+        note=text("note"),
+    )
+
+
+def read_csv(data: bytes | str | Path) -> pd.DataFrame:
+    """A references/manifest CSV (a ``Path``, or its text or bytes) as a table of text.
+
+    Parsing the numbers is ``from_mapping``'s job.
+    """
+    try:
+        if isinstance(data, Path):
+            data = data.read_bytes()
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        table = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"the references file is not a readable CSV ({exc})") from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    if "clip" not in table.columns and "sha256" not in table.columns:
+        raise InputError(
+            "the references file needs a 'clip' or 'sha256' column (columns: " + ", ".join(CSV_COLUMNS) + ")"
+        )
+    return unneutralise(table)
+
+
+def store_path(root: Path | None = None) -> Path:
+    return Path(root or results.default_root()) / STORE_NAME
+
+
+def load(root: Path | None = None) -> dict[str, ClipReference]:
+    """Every saved reference, by SHA-256."""
+    path = store_path(root)
+    if not path.exists():
+        return {}
+    out = {}
+    for _, row in read_csv(Path(path)).iterrows():
+        try:
+            ref = from_mapping(row).check()
+        except InputError:
+            continue  # a damaged line is left out, not a broken store
+        out[ref.sha256] = ref
+    return out
+
+
+def table(refs: dict[str, ClipReference] | list[ClipReference]) -> pd.DataFrame:
+    items = list(refs.values()) if isinstance(refs, dict) else list(refs)
+    return pd.DataFrame([r.as_row() for r in items], columns=list(CSV_COLUMNS))
+
+
+def list_references(root: Path | None = None) -> pd.DataFrame:
+    """The saved references as a table (the export's columns), sorted by clip name."""
+    return table(load(root)).sort_values(["clip", "sha256"], ignore_index=True)
+
+
+def _write(refs: dict[str, ClipReference], root: Path | None) -> Path:
+    path = store_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, neutralise(table(refs)).to_csv(index=False).encode("utf-8"))
+    return path
+
+
+def get(sha256: str, root: Path | None = None) -> ClipReference | None:
+    return load(root).get(str(sha256).lower())
+
+
+def save(reference: ClipReference, root: Path | None = None) -> ClipReference:
+    """Add or replace (edit) the reference of one clip."""
+    reference.check()
+    with _LOCK:
+        refs = load(root)
+        refs[reference.sha256] = reference
+        _write(refs, root)
+    return reference
+
+
+def delete(sha256: str, root: Path | None = None) -> None:
+    with _LOCK:
+        refs = load(root)
+        if refs.pop(str(sha256).lower(), None) is None:
+            raise InputError("there is no saved reference for that clip")
+        _write(refs, root)
+
+
+def export_csv(root: Path | None = None) -> bytes:
+    """The saved references as CSV bytes (formula-neutralised), columns ``CSV_COLUMNS``."""
+    return neutralise(list_references(root)).to_csv(index=False).encode("utf-8")
+
+
+def parse_rows(data: bytes | str | Path) -> list[ClipReference]:
+    """Every row of a references CSV, checked; the first bad row stops it with its line number."""
+    out = []
+    for i, (_, row) in enumerate(read_csv(data).iterrows(), start=2):
+        try:
+            out.append(from_mapping(row).check())
+        except InputError as exc:
+            raise InputError(f"line {i}: {exc}") from None
+    return out
+
+
+def import_csv(data: bytes | str | Path, root: Path | None = None) -> list[ClipReference]:
+    """Save every reference in a CSV (rows need ``sha256``); all or nothing."""
+    rows = parse_rows(data)
+    with _LOCK:
+        refs = load(root)
+        for ref in rows:
+            refs[ref.sha256] = ref
+        _write(refs, root)
+    return rows
+
+
+FIELDS = tuple(f.name for f in fields(ClipReference))
+
+__all__ = [
+    "CSV_COLUMNS",
+    "ClipReference",
+    "REFERENCE_COLUMNS",
+    "delete",
+    "export_csv",
+    "from_mapping",
+    "get",
+    "import_csv",
+    "list_references",
+    "load",
+    "read_csv",
+    "save",
+]
