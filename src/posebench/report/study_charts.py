@@ -60,7 +60,11 @@ def bland_altman(clips: pd.DataFrame, summary: pd.DataFrame) -> ChartSpec:
         alt.Chart(ok)
         .mark_circle(size=70, opacity=0.8)
         .encode(
-            x=alt.X("mean_ms:Q", scale=alt.Scale(zero=False), title=f"Mean of backend and {against.split()[-1]} flight time (ms)"),
+            x=alt.X(
+                "mean_ms:Q",
+                scale=alt.Scale(zero=False),
+                title=f"Mean of backend and {against.split()[-1]} flight time (ms)",
+            ),
             y=alt.Y(f"{error}:Q", title=f"Backend minus {against.split()[-1]} (ms)"),
             color=colour,
             tooltip=["clip:N", "backend:N", alt.Tooltip(f"{error}:Q", format=".0f")],
