@@ -90,7 +90,7 @@ def test_local_executor_streams_rows_records_the_host_and_stops_on_cancel(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["j0.done", "j1.done"]
     for row in rows:
         assert set(hosts.HOST_COLUMNS) <= set(row)
-        assert row["executor"] == "local" and row["host_cores"] >= 1 and row["job_seconds"] >= 0
+        assert row["executor"] == "local" and row["host_cores"] >= 1 and row["job_s"] >= 0
 
 
 def test_a_clip_missing_here_becomes_a_row_with_the_reason(tmp_path):
@@ -181,3 +181,16 @@ def test_cancelling_stops_the_outstanding_ray_tasks(ray_instance, tmp_path):
     time.sleep(3.0)  # a task that was not stopped would finish (and leave its marker) by now
     done = sorted(Path(p).name for p in tmp_path.glob("*.done"))
     assert len(done) <= 2, done  # only the two that ran before the cancel
+
+
+# -- the cost model -------------------------------------------------------------------
+def test_cost_model_schedules_jobs_greedily_on_n_workers():
+    from posebench.studies import cost
+
+    assert cost.schedule_s([3, 3, 2, 2, 2], 2) == 7  # worked by hand: 3|3, 5|5, 7|5
+    assert cost.schedule_s([3, 3, 2, 2, 2], 1) == 12
+    assert cost.schedule_s([5, 1, 1, 1], 4) == 5  # the long job is the tail
+    # 500 jobs alternating 1 s and 2 s on 2 workers: 750 s of work, about 375 s.
+    assert 375 <= cost.expected_wall_s([1, 2], 2, jobs=500) <= 377
+    assert cost.expected_wall_s([1, 2], 1, jobs=4, overhead_s=0.5, startup_s=10) == 10 + 6 + 2
+    assert cost.per_job_overhead_s(8.0, [3, 3, 2, 2, 2], 2) == pytest.approx(1 / 3)

@@ -31,6 +31,7 @@ posebench[ray]``; see docs/scale.md for clusters.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import os
 import threading
@@ -57,14 +58,29 @@ def _study_job_fn() -> JobFn:
 
 
 def failure_row(job, reason: str) -> dict:
-    """The row of a job that could not run at all (the job itself never raises for bad input)."""
+    """The row of a job that could not run at all (a study job itself never raises for bad input)."""
+    try:
+        from posebench.studies.jobs import StudyJob, failed_row
+    except ImportError:  # pragma: no cover - jobs.py is part of the package
+        StudyJob = None
+    if StudyJob is not None and isinstance(job, StudyJob):
+        return failed_row(job, reason)
     return {
-        "clip": str(job.clip_path),
+        "clip": Path(job.clip_path).name,
         "sha256": job.clip_sha256,
         "backend": job.backend,
         "status": "failed",
         "error": reason,
     }
+
+
+def _call(job_fn: JobFn, job, cancel: threading.Event | None) -> dict:
+    """``job_fn(job, cancel)`` when it takes a cancel switch (run_study_job does), else ``job_fn(job)``."""
+    try:
+        takes_cancel = "cancel" in inspect.signature(job_fn).parameters
+    except (TypeError, ValueError):
+        takes_cancel = False
+    return dict(job_fn(job, cancel=cancel) if takes_cancel else job_fn(job))
 
 
 # -- what runs on the worker ---------------------------------------------------------
@@ -89,14 +105,14 @@ def local_clip(job, shipped: list) -> Path:
 
     The clip's own path when it is here with the right SHA-256; otherwise the bytes the
     driver shipped (``shipped`` holds one Ray object ref, or nothing), kept in the cache
-    under their SHA-256.
+    under their SHA-256 with the clip's own file name (rows name clips by file name).
     """
     path = Path(job.clip_path)
     if path.is_file() and store.sha256_of(path) == job.clip_sha256:
         return path
     if not shipped:
         raise BenchError(f"the clip {path.name} is not on this machine ({os.uname().nodename})")
-    copy = store.cache_root() / "clips" / f"{job.clip_sha256}{path.suffix}"
+    copy = store.cache_root() / "clips" / job.clip_sha256 / path.name
     if not (copy.is_file() and store.sha256_of(copy) == job.clip_sha256):
         import ray
 
@@ -111,22 +127,32 @@ def local_clip(job, shipped: list) -> Path:
 
 
 def run_on_host(
-    job, job_fn: JobFn, *, executor: str, cpus: float, gpus: float, shipped: Sequence = ()
+    job,
+    job_fn: JobFn,
+    *,
+    executor: str,
+    cpus: float,
+    gpus: float,
+    shipped: Sequence = (),
+    cancel: threading.Event | None = None,
 ) -> dict:
     """Run one job here: clip and models made ready, the job timed, the host recorded."""
+    start = time.perf_counter()
     try:
         clip = local_clip(job, list(shipped))
     except BenchError as exc:
-        return {**failure_row(job, str(exc)), **hosts.host_record(job.backend), "executor": executor}
-    here = dataclasses.replace(job, clip_path=str(clip)) if str(clip) != str(job.clip_path) else job
-    prepare_models(job.backend)
-    start = time.perf_counter()
-    row = dict(job_fn(here))
-    seconds = time.perf_counter() - start
-    if here is not job:  # the row names the clip as the study does, not the worker's copy
-        row = {k: (str(job.clip_path) if v == str(clip) else v) for k, v in row.items()}
-    row.update(hosts.host_record(job.backend))
-    row.update(job_cpus=cpus, job_gpus=gpus, executor=executor, job_seconds=seconds)
+        row = failure_row(job, str(exc))
+    else:
+        here = dataclasses.replace(job, clip_path=str(clip)) if str(clip) != str(job.clip_path) else job
+        prepare_models(job.backend)
+        row = _call(job_fn, here, cancel)
+    row.setdefault("job_s", time.perf_counter() - start)
+    record = hosts.host_record(job.backend)
+    for column in ("host", "provider", "engine"):  # the job's own words win where it has them
+        if row.get(column) not in (None, "") and row.get(column) == row.get(column):
+            record.pop(column)
+    row.update(record)
+    row.update(job_cpus=cpus, job_gpus=gpus, executor=executor)
     return row
 
 
@@ -154,7 +180,9 @@ class LocalExecutor:
         for index, job in enumerate(jobs):
             if cancel_event is not None and cancel_event.is_set():
                 break
-            row = run_on_host(job, job_fn, executor=self.name, cpus=0, gpus=0)
+            row = run_on_host(job, job_fn, executor=self.name, cpus=0, gpus=0, cancel=cancel_event)
+            if row.get("status") == "cancelled":  # stopped mid-job: not a result
+                break
             rows.append(row)
             if on_result is not None:
                 on_result(index, row)

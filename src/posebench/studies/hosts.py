@@ -20,7 +20,7 @@ from posebench.core import environment
 
 # Column -> (unit, meaning); docs/scale.md lists these.
 HOST_COLUMNS: dict[str, tuple[str, str]] = {
-    "host": ("", "Name of the machine the job ran on."),
+    "host": ("", "Machine the job ran on: host name (CPU model, cores)."),
     "host_cpu": ("", "That machine's CPU model."),
     "host_cores": ("cores", "Logical CPU cores of that machine."),
     "provider": ("", "Where the models ran: the ONNX Runtime execution provider, or MediaPipe's CPU."),
@@ -28,7 +28,6 @@ HOST_COLUMNS: dict[str, tuple[str, str]] = {
     "job_cpus": ("cores", "CPU cores the job reserved on its host (Ray's num_cpus; 0 = the whole machine)."),
     "job_gpus": ("GPUs", "GPUs the job reserved (1 when its provider runs on a GPU)."),
     "executor": ("", "local (one job after another in this process) or ray (a Ray cluster)."),
-    "job_seconds": ("s", "Wall time of the job on its host, models and clip ready (the cost model's input)."),
 }
 HOST_KEY = ("host", "host_cpu", "host_cores")  # rows that share these are one host
 
@@ -56,12 +55,18 @@ def provider_and_engine(spec: str) -> tuple[str, str]:
     return provider, config.engine
 
 
+def host_label() -> str:
+    """This machine in one string: ``name (CPU model, N cores)``."""
+    env = environment.describe()
+    return f"{socket.gethostname()} ({env['cpu']}, {env['cores']} cores)"
+
+
 def host_record(spec: str) -> dict:
     """The host columns for a job of backend ``spec`` running in this process."""
     env = environment.describe()
     provider, engine = provider_and_engine(spec)
     return {
-        "host": socket.gethostname(),
+        "host": host_label(),
         "host_cpu": env["cpu"],
         "host_cores": env["cores"],
         "provider": provider,

@@ -1,0 +1,128 @@
+"""Ray's overhead on a small study, and the cost model checked against it (docs/scale.md).
+
+    python scripts/ray_cost_check.py [--backend mediapipe-lite] [--rounds 2] [CLIP ...]
+
+Runs the same 3-clip study (default: the shared running, lab and CMJ clips) with the
+local executor and on a local Ray instance with 1 and with 2 workers (``num_cpus``),
+each in a fresh process so every mode pays its own imports and model loads. The Ray
+instance's start-up is reported apart: a cluster is started once and serves many
+studies. Modes take turns within each round, so a change in machine load hits all
+of them; the medians over rounds are compared. Prints the ratios Ray / local (target:
+<= 1.3) and what the cost model predicts from the local run's job times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("POSEBENCH_SHARED", ROOT.parent / "shared"))
+DEFAULT_CLIPS = [
+    SHARED / "clips" / "running_side_sports2d_demo3.mp4",
+    SHARED / "clips" / "lab_single_person_60fps_pose2sim_cam01.mp4",
+    SHARED / "clips" / "cmj_front_jumpmat_30fps.mp4",
+]
+MODES = {"local": None, "ray-1": 1, "ray-2": 2}
+
+
+def one_mode(mode: str, clips: list[str], backend: str) -> dict:
+    """Run the study once in this process with one executor; what the parent needs, as a dict."""
+    from posebench.studies import executor as ex
+    from posebench.studies.jobs import StudyJob, clip_sha256
+
+    jobs = [StudyJob(c, clip_sha256(c), backend) for c in clips]
+    startup = 0.0
+    if MODES[mode] is None:
+        runner = ex.LocalExecutor()
+    else:
+        import ray
+
+        t0 = time.perf_counter()
+        ray.init(num_cpus=MODES[mode], include_dashboard=False, log_to_driver=False)
+        startup = time.perf_counter() - t0
+        runner = ex.RayExecutor()
+    t0 = time.perf_counter()
+    rows = runner.run(jobs)
+    wall = time.perf_counter() - t0
+    runner.close()
+    if MODES[mode] is not None:
+        import ray
+
+        ray.shutdown()
+    return {
+        "mode": mode,
+        "wall_s": wall,
+        "startup_s": startup,
+        "job_s": [r["job_s"] for r in rows],
+        "status": [r["status"] for r in rows],
+        "landmarks": [r.get("landmarks_sha256") for r in rows],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clips", nargs="*", default=[str(c) for c in DEFAULT_CLIPS])
+    parser.add_argument("--backend", default="mediapipe-lite")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--study-clips", type=int, default=500, help="clips of the study to predict")
+    parser.add_argument("--mode", choices=list(MODES), help=argparse.SUPPRESS)  # one child run
+    args = parser.parse_args()
+    if args.mode:
+        print(json.dumps(one_mode(args.mode, args.clips, args.backend)))
+        return 0
+
+    from posebench.studies import cost
+
+    runs: dict[str, list[dict]] = {m: [] for m in MODES}
+    for round_no in range(args.rounds):
+        for mode in MODES:
+            out = subprocess.run(
+                [sys.executable, __file__, "--mode", mode, "--backend", args.backend, *args.clips],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            runs[mode].append(result)
+            print(
+                f"round {round_no + 1} {mode:6s} wall {result['wall_s']:6.1f} s "
+                f"(Ray start-up {result['startup_s']:4.1f} s apart)  jobs "
+                + ", ".join(f"{s:.1f}" for s in result["job_s"]),
+                flush=True,
+            )
+    wall = {m: statistics.median(r["wall_s"] for r in runs[m]) for m in MODES}
+    same = all(r["landmarks"] == runs["local"][0]["landmarks"] for m in MODES for r in runs[m])
+    local_jobs = [statistics.median(js) for js in zip(*(r["job_s"] for r in runs["local"]))]
+    print()
+    print(f"{len(args.clips)} clips x {args.backend}; medians of {args.rounds} round(s)")
+    print(f"  landmarks identical in every mode and round: {same}")
+    print(f"  local executor          {wall['local']:6.1f} s")
+    for mode, workers in MODES.items():
+        if workers is None:
+            continue
+        predicted = cost.expected_wall_s(local_jobs, workers)
+        overhead = cost.per_job_overhead_s(wall[mode], local_jobs, workers)
+        print(
+            f"  Ray, {workers} worker(s)         {wall[mode]:6.1f} s   ratio to local "
+            f"{wall[mode] / wall['local']:.2f} (target <= 1.3)   model {predicted:5.1f} s, "
+            f"fitted overhead {overhead:.1f} s/job"
+        )
+    overhead = cost.per_job_overhead_s(wall["ray-1"], local_jobs, 1)
+    startup = statistics.median(r["startup_s"] for r in runs["ray-1"])
+    jobs = args.study_clips
+    print(f"\nPredicted wall time of a {jobs}-clip study x {args.backend} (clips like these, one per job):")
+    for workers in (1, 2, 8, 32):
+        seconds = cost.expected_wall_s(local_jobs, workers, jobs=jobs, overhead_s=overhead, startup_s=startup)
+        print(f"  {workers:3d} worker(s): {seconds / 60:7.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
