@@ -35,37 +35,22 @@ def sleepy_job(job) -> dict:
     }
 
 
+def job_name(job) -> str:
+    return job.options.get("name") or Path(job.clip_path).name
+
+
 @dataclass(frozen=True)
 class DiesOnce:
-    """Wraps a job function: the named job kills its worker process on its first try."""
+    """Wraps a job function: the named job (options['name'] or the clip's file name) kills
+    its worker process on its first try; a marker file tells the first try from the retry."""
 
     job_fn: object
-    victim: str  # the job's options['name']
-    marks: str  # folder for the marker file that tells the first try from the retry
+    victim: str
+    marks: str
 
     def __call__(self, job) -> dict:
-        marker = Path(self.marks, f"{job.options.get('name')}.started")
-        if job.options.get("name") == self.victim and not marker.exists():
+        marker = Path(self.marks, f"{job_name(job)}.started")
+        if job_name(job) == self.victim and not marker.exists():
             marker.write_text("first try")
             os._exit(1)  # the worker dies mid-study
         return self.job_fn(job)
-
-
-def landmark_job(job) -> dict:
-    """Until posebench.studies.jobs lands: a real pose run on the first frames of the clip."""
-    import hashlib
-
-    from posebench.engine.runner import RunOptions, run_benchmark
-
-    run = run_benchmark(job.clip_path, [job.backend], RunOptions(max_frames=job.options["frames"], warmup=0))
-    native = next(iter(run.native.values()))
-    summary = run.summary.iloc[0]
-    return {
-        "clip": job.clip_path,
-        "sha256": job.clip_sha256,
-        "backend": job.backend,
-        "status": "ok",
-        "landmarks": hashlib.sha256(native["keypoints"].tobytes()).hexdigest(),
-        "frames": len(native["keypoints"]),
-        "fps": float(summary.get("fps", float("nan"))),
-    }

