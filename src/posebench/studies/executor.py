@@ -45,27 +45,18 @@ from posebench import backends
 from posebench.core.errors import BenchError, ModelUnavailable
 from posebench.models import store
 from posebench.studies import hosts
+from posebench.studies import jobs as study_jobs
 
-JobFn = Callable[[Any], dict]
+JobFn = Callable[..., dict]  # run_study_job(job) or run_study_job(job, cancel=event)
 OnResult = Callable[[int, dict], None]
 RAY_SETTING = "POSEBENCH_RAY_ADDRESS"  # the dashboard's (and CLI's) configured cluster
 POLL_S = 0.2  # how often a waiting Ray executor looks at the cancel switch
 
 
-def _study_job_fn() -> JobFn:
-    from posebench.studies.jobs import run_study_job
-
-    return run_study_job
-
-
 def failure_row(job, reason: str) -> dict:
     """The row of a job that could not run at all (a study job itself never raises for bad input)."""
-    try:
-        from posebench.studies.jobs import StudyJob, failed_row
-    except ImportError:  # pragma: no cover - jobs.py is part of the package
-        StudyJob = None
-    if StudyJob is not None and isinstance(job, StudyJob):
-        return failed_row(job, reason)
+    if isinstance(job, study_jobs.StudyJob):
+        return study_jobs.failed_row(job, reason)
     return {
         "clip": Path(job.clip_path).name,
         "sha256": job.clip_sha256,
@@ -176,7 +167,7 @@ class LocalExecutor:
         on_result: OnResult | None = None,
         cancel_event: threading.Event | None = None,
     ) -> list[dict]:
-        job_fn = self.job_fn or _study_job_fn()
+        job_fn = self.job_fn or study_jobs.run_study_job
         rows: list[dict] = []
         for index, job in enumerate(jobs):
             if cancel_event is not None and cancel_event.is_set():
@@ -297,7 +288,7 @@ class RayExecutor:
         cancel_event: threading.Event | None = None,
     ) -> list[dict]:
         ray = self.connect()
-        job_fn = self.job_fn or _study_job_fn()
+        job_fn = self.job_fn or study_jobs.run_study_job
         fn_ref = ray.put(job_fn)
         ship = self._should_ship(ray)
         clip_refs: dict[str, Any] = {}
