@@ -60,7 +60,7 @@ def one_mode(mode: str, clips: list[str], backend: str) -> dict:
         "mode": mode,
         "wall_s": wall,
         "startup_s": startup,
-        "job_s": [r["job_s"] for r in rows],
+        "job_seconds": [r["job_seconds"] for r in rows],
         "status": [r["status"] for r in rows],
         "landmarks": [r.get("landmarks_sha256") for r in rows],
     }
@@ -94,12 +94,12 @@ def main() -> int:
             print(
                 f"round {round_no + 1} {mode:6s} wall {result['wall_s']:6.1f} s "
                 f"(Ray start-up {result['startup_s']:4.1f} s apart)  jobs "
-                + ", ".join(f"{s:.1f}" for s in result["job_s"]),
+                + ", ".join(f"{s:.1f}" for s in result["job_seconds"]),
                 flush=True,
             )
     wall = {m: statistics.median(r["wall_s"] for r in runs[m]) for m in MODES}
     same = all(r["landmarks"] == runs["local"][0]["landmarks"] for m in MODES for r in runs[m])
-    local_jobs = [statistics.median(js) for js in zip(*(r["job_s"] for r in runs["local"]))]
+    local_jobs = [statistics.median(js) for js in zip(*(r["job_seconds"] for r in runs["local"]))]
     print()
     print(f"{len(args.clips)} clips x {args.backend}; medians of {args.rounds} round(s)")
     print(f"  landmarks identical in every mode and round: {same}")

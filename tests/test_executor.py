@@ -95,7 +95,7 @@ def test_local_executor_streams_rows_records_the_host_and_stops_on_cancel(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["j0.done", "j1.done"]
     for row in rows:
         assert set(hosts.HOST_COLUMNS) <= set(row)
-        assert row["executor"] == "local" and row["host_cores"] >= 1 and row["job_s"] >= 0
+        assert row["executor"] == "local" and row["host_cores"] >= 1 and row["job_seconds"] >= 0
 
 
 def test_a_clip_missing_here_becomes_a_row_with_the_reason(tmp_path):
@@ -145,7 +145,7 @@ def study_clips(tmp_path_factory):
     return [jump, mirrored, RUNNING]
 
 
-SPEED_COLUMNS = ("fps", "latency_ms_mean", "job_s")  # differ from run to run by nature
+SPEED_COLUMNS = ("fps", "latency_ms_mean", "job_seconds")  # differ from run to run by nature
 JUMP_AND_LANDMARKS = (
     "status", "error", "kind", "takeoff_frame", "landing_frame", "flight_time_s", "jump_height_m",
     "frames", "detection_rate", "landmarks_sha256", "key",

@@ -6,7 +6,7 @@ executor both do). Its wall time is then
 
     start-up + the greedy schedule of (job time + per-job overhead) on N workers
 
-where the job times are the ``job_s`` a study records per row, repeated in turn to
+where the job times are the ``job_seconds`` a study records per row, repeated in turn to
 reach a larger study (500 clips x the same backends), and the overhead is what an
 executor adds per job (Ray: shipping the job, a worker process, the result back).
 The schedule is simulated, not approximated by sum / N, so one long job at the end

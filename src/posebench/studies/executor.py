@@ -138,7 +138,8 @@ def run_on_host(
         here = dataclasses.replace(job, clip_path=str(clip)) if str(clip) != str(job.clip_path) else job
         prepare_models(job.backend)
         row = _call(job_fn, here, cancel)
-    row.setdefault("job_s", time.perf_counter() - start)
+    if not row.get("job_seconds", float("nan")) >= 0:  # the job's own time, else the executor's
+        row["job_seconds"] = time.perf_counter() - start
     record = hosts.host_record(job.backend)
     for column in ("host", "provider", "engine"):  # the job's own words win where it has them
         if row.get(column) not in (None, "") and row.get(column) == row.get(column):

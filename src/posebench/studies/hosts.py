@@ -28,6 +28,7 @@ HOST_COLUMNS: dict[str, tuple[str, str]] = {
     "job_cpus": ("cores", "CPU cores the job reserved on its host (Ray's num_cpus; 0 = the whole machine)."),
     "job_gpus": ("GPUs", "GPUs the job reserved (1 when its provider runs on a GPU)."),
     "executor": ("", "local (one job after another in this process) or ray (a Ray cluster)."),
+    "job_seconds": ("s", "Wall time of the job on its host (the cost model's input, docs/scale.md)."),
 }
 HOST_KEY = ("host", "host_cpu", "host_cores")  # rows that share these are one host
 
@@ -91,18 +92,19 @@ def speed_by_host(
     ran the same clip gets no ratio (n_pairs 0).
     """
     out = []
-    if rows.empty:
+    key_columns = [c for c in HOST_KEY if c in rows.columns]
+    if rows.empty or not key_columns:
         return pd.DataFrame(
             columns=[*HOST_KEY, "n_pairs", "baseline_" + speed, "candidate_" + speed, "ratio"]
         )
-    for key, group in rows.groupby(list(HOST_KEY), sort=True, dropna=False):
+    for key, group in rows.groupby(key_columns, sort=True, dropna=False):
         base = group[group[backend] == baseline].groupby(clip)[speed].median()
         cand = group[group[backend] == candidate].groupby(clip)[speed].median()
         paired = pd.concat([base.rename("b"), cand.rename("c")], axis=1).dropna()
         paired = paired[(paired["b"] > 0) & (paired["c"] > 0)]
         out.append(
             {
-                **dict(zip(HOST_KEY, key)),
+                **dict(zip(key_columns, key)),
                 "n_pairs": len(paired),
                 "baseline_" + speed: float(paired["b"].median()) if len(paired) else np.nan,
                 "candidate_" + speed: float(paired["c"].median()) if len(paired) else np.nan,
