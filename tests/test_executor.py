@@ -78,6 +78,9 @@ def test_speed_ratios_stay_within_each_host():
     assert table.loc["a", "n_pairs"] == 2
     assert table.loc["b", "ratio"] == pytest.approx(1.0)
     assert table.loc["b", "n_pairs"] == 1
+    rows["status"] = "ok"
+    every = hosts.speed_ratios(rows, "base")
+    assert list(every["backend"].unique()) == ["cand"] and list(every["ratio"]) == list(table["ratio"])
 
 
 # -- local executor -------------------------------------------------------------------
@@ -101,7 +104,7 @@ def test_local_executor_streams_rows_records_the_host_and_stops_on_cancel(tmp_pa
 def test_a_clip_missing_here_becomes_a_row_with_the_reason(tmp_path):
     job = StudyJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite")
     (row,) = ex.LocalExecutor().run([job])
-    assert row["status"] == "failed" and "gone.mp4 is not there" in row["error"]
+    assert row["status"] == "failed" and "gone.mp4 is not on this machine" in row["error"]
     assert row["executor"] == "local" and row["host"] and row["engine"] == "mediapipe"
 
 
@@ -190,7 +193,8 @@ def test_a_shipped_clip_is_copied_and_verified_where_the_file_is_missing(ray_ins
     bad = StudyJob(job.clip_path, "0" * 64, "mediapipe-lite")
     with pytest.raises(BenchError, match="wrong SHA-256"):
         ex.local_clip(bad, [ray_instance.put(RUNNING.read_bytes())])
-    assert ex.local_clip(job, []) == Path(job.clip_path)  # nothing shipped: the job reports it
+    with pytest.raises(BenchError, match=r"run\.mp4 is not on this machine"):
+        ex.local_clip(job, [])  # nothing shipped and not here
 
 
 @pytest.mark.integration

@@ -95,14 +95,18 @@ def prepare_models(spec: str) -> dict[str, str]:
 def local_clip(job, shipped: list) -> Path:
     """The path the job should read its clip from on this machine.
 
-    Nothing shipped (one machine, or a shared file system): the clip's own path; the job
-    itself checks that it is there with the right SHA-256. Shipped (``shipped`` holds one
+    Nothing shipped (one machine, or a shared file system): the clip's own path, which
+    must be there (the job itself checks its SHA-256). Shipped (``shipped`` holds one
     Ray object ref): the clip's own path when it is here with the right SHA-256, else a
     copy of the shipped bytes kept in the cache under their SHA-256 and the clip's file
     name (rows name clips by file name).
     """
     path = Path(job.clip_path)
-    if not shipped or (path.is_file() and store.sha256_of(path) == job.clip_sha256):
+    if not shipped:
+        if not path.is_file():
+            raise BenchError(f"the clip {path.name} is not on this machine ({socket.gethostname()})")
+        return path
+    if path.is_file() and store.sha256_of(path) == job.clip_sha256:
         return path
     copy = store.cache_root() / "clips" / job.clip_sha256 / path.name
     if not (copy.is_file() and store.sha256_of(copy) == job.clip_sha256):

@@ -112,3 +112,24 @@ def speed_by_host(
             }
         )
     return pd.DataFrame(out)
+
+
+def speed_ratios(clips: pd.DataFrame, baseline: str, *, backend: str = "backend") -> pd.DataFrame:
+    """``speed_by_host`` for every backend against the baseline, from a study's rows (status ok)."""
+    if clips.empty or backend not in clips.columns:
+        return pd.DataFrame()
+    ok = clips[clips["status"] == "ok"] if "status" in clips.columns else clips
+    tables = []
+    for label in dict.fromkeys(ok[backend]):
+        if label == baseline:
+            continue
+        table = speed_by_host(ok, baseline, label, backend=backend)
+        table.insert(0, "backend", label)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+SPEED_SENTENCE = (
+    "speed by host: ratio = the backend's frames/s over the baseline's, median over the clips both "
+    "ran on that host (above 1 = faster); computed within each host, never pooled across hosts."
+)

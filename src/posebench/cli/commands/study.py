@@ -17,6 +17,7 @@ from posebench.cli.commands.common import add_backend_option, print_table
 from posebench.core.errors import BackendUnavailable, InputError
 from posebench.engine import references
 from posebench.report import study_charts
+from posebench.studies import hosts
 from posebench.studies import study as studies
 from posebench.studies.executor import executor_for
 
@@ -106,6 +107,14 @@ def run(args) -> int:
         "detected take-off; flight_time_diff_mae: mean |difference| from the baseline; fps: median "
         "frames per second on one host."
     )
+    speed = hosts.speed_ratios(result.clips, study.baseline)
+    if len(speed) and (speed["n_pairs"] > 0).any():
+        print(hosts.SPEED_SENTENCE)
+        print_table(
+            speed,
+            ["backend", "host", "n_pairs", "baseline_fps", "candidate_fps", "ratio"],
+            formats={"ratio": "{:.2f}"},
+        )
     if result.verdict is not None:
         print(f"verdict: {result.verdict.reason}")
     written = [studies.FILES["clips"], studies.FILES["summary"]]
