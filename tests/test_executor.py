@@ -48,6 +48,17 @@ def test_executor_for_follows_the_flag_then_the_settings():
     assert isinstance(ex.executor_for(None, {"RAY_ADDRESS": "auto"}), ex.RayExecutor)
 
 
+def test_a_study_without_an_executor_uses_the_configured_cluster(monkeypatch):
+    from posebench.studies import study
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv(ex.RAY_SETTING, raising=False)
+    assert isinstance(study._default_executor(), ex.LocalExecutor)
+    monkeypatch.setenv(ex.RAY_SETTING, "head:6379")  # the dashboard's setting
+    chosen = study._default_executor()
+    assert isinstance(chosen, ex.RayExecutor) and chosen.address == "head:6379"
+
+
 def test_jobs_reserve_their_threads_and_a_gpu_only_for_gpu_providers():
     ray_ex = ex.RayExecutor()
     job = standin.FakeJob("c.mp4", "0" * 64, "rtmpose-lightweight-tuned")
@@ -201,7 +212,10 @@ def test_a_shipped_clip_is_copied_and_verified_where_the_file_is_missing(ray_ins
 def test_a_worker_killed_mid_study_is_retried_and_every_job_is_done_once(ray_instance, tmp_path):
     jobs = _jobs(5, tmp_path, sleep_s=0.3)
     dies = standin.DiesOnce(standin.sleepy_job, victim="j2", marks=str(tmp_path))
-    rows = ex.RayExecutor(job_fn=dies, max_retries=2).run(jobs)
+    executor = ex.RayExecutor(job_fn=dies, max_retries=2)
+    rows = executor.run(jobs)
+    executor.close()
+    assert ray_instance.is_initialized()  # the test started Ray: an executor leaving it keeps it up
     assert [r["name"] for r in rows] == ["j0", "j1", "j2", "j3", "j4"]
     assert all(r["status"] == "ok" for r in rows)
     assert (tmp_path / "j2.started").exists()  # the first try did die

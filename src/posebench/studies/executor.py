@@ -51,6 +51,8 @@ JobFn = Callable[..., dict]  # run_study_job(job) or run_study_job(job, cancel=e
 OnResult = Callable[[int, dict], None]
 RAY_SETTING = "POSEBENCH_RAY_ADDRESS"  # the dashboard's (and CLI's) configured cluster
 POLL_S = 0.2  # how often a waiting Ray executor looks at the cancel switch
+_SESSION = {"users": 0, "owned": False}  # this process's Ray session: executors in it, started by us
+_SESSION_LOCK = threading.Lock()
 
 
 def failure_row(job, reason: str) -> dict:
@@ -232,37 +234,49 @@ class RayExecutor:
         self.max_retries = max_retries
         self.ship_clips = ship_clips
         self.init_options = init_options or {}
-        self._started_here = False
+        self._joined = False
         self._remote: Any = None
 
     # connection ------------------------------------------------------------------
     def connect(self):
+        """Join (or start) this process's Ray session; ``close`` leaves it again."""
         ray = _ray()
-        if not ray.is_initialized():
-            options = dict(
-                address=self.address,
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level=logging.WARNING,
-                configure_logging=True,
-            )
-            options.update(self.init_options)
-            try:
-                ray.init(**options)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                where = self.address or os.environ.get("RAY_ADDRESS") or "a local instance"
-                raise BenchError(f"could not reach the Ray cluster at {where}: {exc}") from exc
-            self._started_here = True
+        with _SESSION_LOCK:
+            if not ray.is_initialized():
+                options = dict(
+                    address=self.address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                    configure_logging=True,
+                )
+                options.update(self.init_options)
+                try:
+                    ray.init(**options)
+                except (ConnectionError, RuntimeError, ValueError) as exc:
+                    where = self.address or os.environ.get("RAY_ADDRESS") or "a local instance"
+                    raise BenchError(f"could not reach the Ray cluster at {where}: {exc}") from exc
+                _SESSION["owned"] = True
+            if not self._joined:
+                _SESSION["users"] += 1
+                self._joined = True
         if self._remote is None:
             self._remote = ray.remote(_ray_task)
         return ray
 
     def close(self) -> None:
-        """Shut Ray down if this executor started it (a cluster it joined keeps running)."""
-        if self._started_here:
-            _ray().shutdown()
-            self._started_here = False
+        """Leave the Ray session; the last executor to leave one that PoseBench started shuts it
+        down (a cluster joined, or a session the caller started, keeps running). Studies running
+        at once in one process (two dashboard users) share the session safely."""
+        with _SESSION_LOCK:
+            if not self._joined:
+                return
+            self._joined = False
             self._remote = None
+            _SESSION["users"] -= 1
+            if _SESSION["users"] == 0 and _SESSION["owned"]:
+                _SESSION["owned"] = False
+                _ray().shutdown()
 
     def describe(self) -> str:
         ray = self.connect()

@@ -405,9 +405,11 @@ def run(
 
 
 def _default_executor():
-    from posebench.studies.executor import LocalExecutor
+    """Here, one job after another, unless a cluster is configured (``POSEBENCH_RAY_ADDRESS``,
+    ``RAY_ADDRESS``): that is how the dashboard's Study page uses a cluster (docs/scale.md)."""
+    from posebench.studies.executor import executor_for
 
-    return LocalExecutor()
+    return executor_for(None)
 
 
 def _name_rows(study: Study, rows: list[dict]) -> list[dict]:
