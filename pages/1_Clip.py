@@ -4,8 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from posebench.core.errors import BenchError
-from posebench.dashboard import clip_input, media, state, widgets
+from posebench.core.errors import BenchError, ServerBusy
+from posebench.dashboard import auth, clip_input, media, safe_text, state, widgets
+from posebench.engine import queue
 from posebench.io import uploads, video
 
 widgets.page_setup(
@@ -74,29 +75,36 @@ with left:
         if upload is None:
             st.session_state.pop(REFUSED, None)
         elif refused and refused[0] == upload.file_id:
-            st.error(refused[1])  # refused before: not checked again
+            safe_text.error(refused[1])  # refused before: not checked again
         elif upload.file_id != st.session_state.get(UPLOAD_ID) or not is_upload:
+            waiting = st.empty()
+
+            def show_place(place: int, running: int) -> None:
+                waiting.info(queue.place_text(place, running), icon=":material/hourglass_top:")
+
             try:
                 with st.spinner(f"Checking {uploads.safe_label(upload.name)}: decoding every frame…"):
-                    accepted = clip_input.save_upload(upload)
+                    accepted = clip_input.save_upload(upload, owner=auth.viewer().name, on_wait=show_place)
+            except ServerBusy as exc:  # not the file's fault: tried again on the next interaction
+                safe_text.error(exc)
             except BenchError as exc:  # the clip chosen before stays chosen
                 st.session_state[REFUSED] = (upload.file_id, str(exc))
-                st.error(str(exc))
+                safe_text.error(exc)
             else:
                 state.set_upload(accepted)
                 st.session_state[UPLOAD_ID] = upload.file_id
                 st.session_state.pop(REFUSED, None)
                 is_upload = True
         if is_upload:
-            st.caption(f"Using your upload: {state.upload().label}")
+            safe_text.caption(f"Using your upload: {state.upload().label}")
         elif current:
-            st.caption(f"Still using {Path(current).name}; upload a video to replace it.")
+            safe_text.caption(f"Still using {Path(current).name}; upload a video to replace it.")
 
 info = None
 try:
     info = state.clip_info()
 except BenchError as exc:
-    st.error(str(exc))
+    safe_text.error(exc)
 
 with right:
     if info is None:
@@ -119,13 +127,13 @@ with right:
                 width=PORTRAIT_WIDTH if info.height > info.width else "stretch",
             )
         except BenchError as exc:
-            st.error(str(exc))
+            safe_text.error(exc)
 
 if info is not None:
     with left:
         upload = state.chosen_upload()  # first, so they are read: edit list, rotation, VFR, 4K
         for notice in upload.notices if upload is not None else video.clip_notices(info):
-            st.info(notice, icon=":material/info:")
+            safe_text.info(notice, icon=":material/info:")
         rows = (
             ("Resolution", f"{info.width} × {info.height} px (as displayed)"),
             ("Frame rate", f"{info.fps:.2f} frames/s"),
@@ -135,7 +143,7 @@ if info is not None:
             ("Codec", info.codec),
             ("File size", f"{info.bytes / 1024**2:.1f} MB"),
         )
-        wrappable = "".join(f"{ch}\u200b" if ch in "_.-" else ch for ch in info.name)
+        wrappable = "".join(f"{ch}\u200b" if ch in "_.-" else ch for ch in safe_text.md(info.name))
         st.markdown(
             f"| Clip | {wrappable} |\n|---|---|\n"
             + "\n".join(f"| {label} | {value} |" for label, value in rows)

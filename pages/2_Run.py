@@ -224,6 +224,8 @@ def progress_panel() -> None:
             st.rerun()  # the whole page picks up the result
         return
     st.subheader("Running")
+    if job.waiting:
+        st.info(job.waiting, icon=":material/hourglass_top:")
     for item in job.progress():
         st.progress(item.fraction, text=item.text())
     left_s = job.left_s()

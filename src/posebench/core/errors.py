@@ -15,3 +15,7 @@ class ModelUnavailable(BenchError):
 
 class BackendUnavailable(BenchError):
     """A backend cannot run here (missing model, package or provider)."""
+
+
+class ServerBusy(BenchError):
+    """The server has no room for this work now; nothing is wrong with the input."""

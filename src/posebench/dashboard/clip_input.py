@@ -14,9 +14,12 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import threading
 import weakref
 from pathlib import Path
 
+from posebench.core.errors import InputError
+from posebench.engine import queue
 from posebench.io import uploads, video
 from posebench.io.video import VIDEO_SUFFIXES
 
@@ -51,19 +54,86 @@ def upload_dir() -> Path:
     return uploads.default_workdir()
 
 
-def save_upload(uploaded_file, **options) -> uploads.AcceptedClip:
+# -- upload storage: per user and for the whole server --------------------------------------
+DEFAULT_USER_MB = 2 * DEFAULT_UPLOAD_MB  # env POSEBENCH_UPLOADS_USER_MB
+DEFAULT_SERVER_MB = 4096  # env POSEBENCH_UPLOADS_SERVER_MB
+_OWNED: dict[str, set[Path]] = {}  # user -> paths of their uploads still on disk
+_OWNED_LOCK = threading.Lock()
+
+
+def _env_mb(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def user_usage(owner: str) -> int:
+    """Bytes of ``owner``'s uploads still on disk."""
+    with _OWNED_LOCK:
+        paths = _OWNED.get(owner, set())
+        paths.difference_update([p for p in paths if not p.exists()])
+        return sum(_size(p) for p in paths)
+
+
+def server_usage() -> int:
+    """Bytes of every upload on disk in the upload folder."""
+    folder = upload_dir()
+    return sum(_size(p) for p in folder.glob("upload-*")) if folder.is_dir() else 0
+
+
+def check_storage(owner: str, size: int, label: str) -> None:
+    """Refuse an upload that would pass the user's or the server's upload storage cap."""
+    user_cap = _env_mb("POSEBENCH_UPLOADS_USER_MB", DEFAULT_USER_MB) * 1024**2
+    server_cap = _env_mb("POSEBENCH_UPLOADS_SERVER_MB", DEFAULT_SERVER_MB) * 1024**2
+    used = user_usage(owner)
+    if used + size > user_cap:
+        raise InputError(
+            f"{label} would take your uploads on this server to {(used + size) / 1024**2:,.0f} MB, "
+            f"above your share of {user_cap / 1024**2:,.0f} MB; close tabs with other uploads, or "
+            "choose another clip in them, and try again."
+        )
+    total = server_usage()
+    if total + size > server_cap:
+        raise InputError(
+            f"The server's space for uploads is full ({total / 1024**2:,.0f} of "
+            f"{server_cap / 1024**2:,.0f} MB in use), so {label} was not taken; nothing is wrong "
+            "with the file. Try again later."
+        )
+
+
+def save_upload(uploaded_file, owner: str | None = None, on_wait=None, **options) -> uploads.AcceptedClip:
     """Store and check a Streamlit ``UploadedFile``; ``InputError`` (one sentence) if refused.
 
     The uploaded name is only a label; the bytes go to a random name in
     ``upload_dir()``. A refused file is deleted at once; an accepted one when
     its ``cleanup()`` is called. ``options`` go to ``accept_upload``.
+
+    ``owner`` is counted against the per-user and server-wide upload caps; the content
+    check waits for its turn in the server's queue (``engine.queue``), calling
+    ``on_wait(place, running)`` while it waits; a full queue is ``ServerBusy``.
     """
+    label = uploads.safe_label(getattr(uploaded_file, "name", None))
+    size = getattr(uploaded_file, "size", None)
+    owner = owner or "local"
+    check_storage(owner, size if isinstance(size, int) else 0, label)
     clip = uploads.accept_upload(
         getattr(uploaded_file, "name", None),
         uploaded_file,
         limit_bytes=upload_limit_mb() * 1024**2,
+        gate=lambda: queue.server_queue().slot("check", on_wait=on_wait),
         **options,
     )
+    with _OWNED_LOCK:
+        _OWNED.setdefault(owner, set()).add(Path(clip.path))
     # When nothing holds the clip any more (its browser session was dropped by the server and
     # no run reads it), its file goes too, instead of waiting for the server to stop.
     weakref.finalize(clip, _delete_file, clip.path)

@@ -20,7 +20,7 @@ from typing import Any
 
 from posebench.analysis import jump
 from posebench.core.errors import BenchError
-from posebench.engine import results, runner
+from posebench.engine import queue, results, runner
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ class RunJob(BackgroundJob):
     ):
         self.run_id = runner.new_run_id()
         self.owner = owner  # the user the saved run belongs to (engine.owners)
+        self.waiting: str | None = None  # where the run is in the server's queue, while it waits
         super().__init__(clip_path=clip_path, keep=keep, name=f"posebench-run-{self.run_id}")
         self.configs = list(configs)
         self.labels = [c.display for c in self.configs]
@@ -174,17 +175,22 @@ class RunJob(BackgroundJob):
             self._progress[label] = (done, total, elapsed_s)
             self._latest = label
 
+    def _on_wait(self, place: int, running: int) -> None:
+        self.waiting = queue.place_text(place, running, "run")
+
     def _execute(self):
         try:
-            run = runner.run_benchmark(
-                self.clip_path,
-                self.configs,
-                self.options,
-                cache=self._cache,
-                progress=self._on_progress,
-                cancel=self.cancel_event,
-                run_id=self.run_id,
-            )
+            with queue.server_queue().slot("run", on_wait=self._on_wait, cancel=self.cancel_event):
+                self.waiting = None
+                run = runner.run_benchmark(
+                    self.clip_path,
+                    self.configs,
+                    self.options,
+                    cache=self._cache,
+                    progress=self._on_progress,
+                    cancel=self.cancel_event,
+                    run_id=self.run_id,
+                )
         except BenchError:
             raise
         except Exception as exc:  # never a traceback in the page

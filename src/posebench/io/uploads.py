@@ -31,10 +31,12 @@ What it does, in order:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from posebench.core.errors import InputError
+from posebench.core.errors import InputError, ServerBusy
 from posebench.io import video
 
 CHUNK_BYTES = 1 << 20
@@ -55,8 +57,11 @@ DEFAULT_MAX_PIXELS = 7680 * 4320  # 8K UHD; env POSEBENCH_MAX_PIXELS
 MIN_FRAMES = 2
 DOWNSCALE_ABOVE = 2560  # longer side, pixels: 4K and above is downscaled ...
 DOWNSCALE_TO = 1920  # ... so its longer side is this many pixels
-INSPECT_BASE_S = 30.0  # time limit of the content check: base ...
-INSPECT_PER_MB_S = 1.0  # ... plus this per MB; env POSEBENCH_INSPECT_TIMEOUT
+INSPECT_BASE_S = 30.0  # processor-time limit of the content check: base ...
+INSPECT_PER_MB_S = 1.0  # ... plus this per MB; env POSEBENCH_INSPECT_TIMEOUT (CPU seconds)
+INSPECT_WALL_FACTOR = 10  # wall-clock backstop: this many times the CPU limit ...
+INSPECT_WALL_MIN_S = 600.0  # ... and at least this long; env POSEBENCH_INSPECT_WALL
+INSPECT_POLL_S = 0.1  # how often the checker's processor time is read
 INSPECT_MEMORY_BYTES = 6 * 1024**3  # address-space limit of the checking process
 LABEL_MAX = 100
 STALE_AFTER_S = 24 * 3600  # leftovers of a killed server are swept after this
@@ -215,8 +220,15 @@ def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path
 
 # -- checking the content in a separate process -----------------------------------------------
 def inspect_timeout(path: Path) -> float:
+    """Processor seconds the content check may use (all its threads together)."""
     default = INSPECT_BASE_S + INSPECT_PER_MB_S * path.stat().st_size / 1024**2
     return _env_number("POSEBENCH_INSPECT_TIMEOUT", default)
+
+
+def inspect_wall_limit(cpu_limit_s: float) -> float:
+    """Wall-clock seconds after which a check that used little processor time is given up."""
+    default = max(INSPECT_WALL_MIN_S, INSPECT_WALL_FACTOR * cpu_limit_s)
+    return _env_number("POSEBENCH_INSPECT_WALL", default)
 
 
 def inspect(
@@ -237,41 +249,83 @@ def inspect(
     if outcome["kind"] == "input_error":
         raise InputError(outcome["error"].replace(path.name, label))
     if outcome["kind"] == "timeout":
+        limit = f"{round(timeout_s, 1):g}" if timeout_s >= 0.1 else f"{timeout_s:g}"
         raise InputError(
-            f"{label} took longer than {timeout_s:.0f} s to read and was refused "
-            "(a damaged or unusually long clip)"
+            f"{label} took longer than {limit} s of processor time to read and was refused "
+            "(a damaged or unusually long clip; POSEBENCH_INSPECT_TIMEOUT)"
+        )
+    if outcome["kind"] == "busy":
+        raise ServerBusy(
+            f"The server was too busy to finish checking {label} within "
+            f"{outcome['wall_s'] / 60:.0f} minutes (it had {outcome['cpu_s']:.0f} s of processor "
+            "time); nothing is known to be wrong with the file. Try again when fewer people are "
+            "running things."
         )
     raise InputError(f"{label} made the video decoder fail and was refused (a damaged file)")
 
 
-def run_inspector(path: Path, timeout_s: float) -> dict:
-    """Run the probe in a child process. ``kind``: ok | input_error | crash | timeout."""
+def run_inspector(path: Path, timeout_s: float, wall_s: float | None = None) -> dict:
+    """Run the probe in a child process. ``kind``: ok | input_error | crash | timeout | busy.
+
+    ``timeout_s`` limits the child's **processor time** (read every 0.1 s with psutil, and
+    ``RLIMIT_CPU`` a little above it as a second line), so a check that waits for the CPU
+    on a busy server is not refused for it. ``wall_s`` is a backstop for a child that hangs
+    without using the processor; running past it with the processor time unspent is "busy".
+    """
+    import psutil
+
+    wall_s = inspect_wall_limit(timeout_s) if wall_s is None else wall_s
     env = dict(os.environ)
-    # CPU seconds add up over decoder threads, so allow every core for the whole time.
-    env["POSEBENCH_INSPECT_CPU"] = str(int(timeout_s * (os.cpu_count() or 1)) + 5)
+    env["POSEBENCH_INSPECT_CPU"] = str(int(timeout_s) + 5)
     env["POSEBENCH_INSPECT_PARENT"] = str(os.getpid())
     src = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "posebench.io.uploads", "inspect", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    started = time.monotonic()
+    cpu_s = 0.0
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "posebench.io.uploads", "inspect", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:  # subprocess.run has killed and reaped the child
-        return {"kind": "timeout", "returncode": None}
-    lines = done.stdout.strip().splitlines()
-    if done.returncode == 0 and lines:
+        watched = psutil.Process(child.pid)
+    except psutil.Error:
+        watched = None
+    outcome = None
+    while True:
+        try:
+            stdout, stderr = child.communicate(timeout=INSPECT_POLL_S)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            if watched is not None:
+                t = watched.cpu_times()
+                cpu_s = t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+        if cpu_s > timeout_s:
+            outcome = {"kind": "timeout", "returncode": None, "cpu_s": cpu_s}
+        elif time.monotonic() - started > wall_s:
+            outcome = {"kind": "busy", "returncode": None, "cpu_s": cpu_s, "wall_s": wall_s}
+        if outcome is not None:
+            child.kill()
+            child.communicate()
+            return outcome
+    lines = stdout.strip().splitlines()
+    if child.returncode == 0 and lines:
         try:
             answer = json.loads(lines[-1])
             answer["returncode"] = 0
             return answer
         except ValueError:
             pass
-    return {"kind": "crash", "returncode": done.returncode, "stderr": done.stderr[-2000:]}
+    if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and cpu_s > 0.8 * timeout_s:
+        return {"kind": "timeout", "returncode": child.returncode, "cpu_s": cpu_s}
+    return {"kind": "crash", "returncode": child.returncode, "stderr": stderr[-2000:]}
 
 
 def _inspect_here(path: str) -> dict:
@@ -351,17 +405,21 @@ def accept_upload(
     pixel_limit: int | None = None,
     timeout_s: float | None = None,
     isolate: bool = True,
+    gate=None,
 ) -> AcceptedClip:
     """Store, check and describe an uploaded clip; ``InputError`` (one sentence) if refused.
 
     The file is removed again when it is refused, and by ``cleanup()`` or the
-    ``with`` block when the caller is done with it.
+    ``with`` block when the caller is done with it. ``gate``, when given, is called for a
+    context manager held around the content check (the server's queue, ``engine.queue``).
     """
     label = safe_label(name)
     limit = upload_limit_bytes() if limit_bytes is None else int(limit_bytes)
     path = store(label, stream, limit, Path(workdir) if workdir else default_workdir())
     try:
-        info = _relabel(inspect(path, label, timeout_s, isolate), path, label)
+        with gate() if gate is not None else contextlib.nullcontext():
+            checked = inspect(path, label, timeout_s, isolate)
+        info = _relabel(checked, path, label)
         max_side, notices = judge(info, label, pixel_limit)
     except BaseException:
         _remove(path)

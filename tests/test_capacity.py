@@ -1,0 +1,173 @@
+"""Capacity: one server-wide queue for content checks and runs, a processor-time limit on the
+check, "server busy" (never "damaged") when full, and caps on upload storage."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import LAB, RUNNING
+from posebench.core.errors import InputError, ServerBusy
+from posebench.dashboard import clip_input
+from posebench.engine import queue
+from posebench.io import uploads
+
+pytestmark = pytest.mark.timeout(300)
+MB = 1024**2
+
+
+class Upload:
+    """The parts of Streamlit's UploadedFile that save_upload uses."""
+
+    def __init__(self, path: Path, name: str | None = None):
+        self.name = name or path.name
+        self._fh = open(path, "rb")  # noqa: SIM115 - closed by the test's clean-up
+        self.size = path.stat().st_size
+
+    def read(self, n=-1):
+        return self._fh.read(n)
+
+    def seek(self, pos):
+        return self._fh.seek(pos)
+
+
+@pytest.fixture
+def one_slot(monkeypatch, tmp_path):
+    monkeypatch.setenv("POSEBENCH_QUEUE_SLOTS", "1")
+    monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
+    queue.reset()
+    yield queue.server_queue()
+    queue.reset()
+
+
+def test_two_long_uploads_at_once_are_both_accepted_one_after_the_other(one_slot, monkeypatch):
+    """Two reviewers upload at the same moment: the second waits its turn and is told its place.
+
+    The check's limit is processor time, so the wait does not count against it: here the limit
+    (6 s of CPU) is shorter than the first check plus the wait for it would be in wall time.
+    """
+    monkeypatch.setenv("POSEBENCH_INSPECT_TIMEOUT", "6")
+    waits: dict[str, list] = {"a": [], "b": []}
+    accepted: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    hold = threading.Event()
+
+    def upload(key: str, path: Path) -> None:
+        try:
+            accepted[key] = clip_input.save_upload(
+                Upload(path, f"{key}.mp4"), owner=key, on_wait=lambda p, r: waits[key].append((p, r))
+            )
+        except Exception as exc:  # the assertion below names it
+            errors[key] = str(exc)
+
+    # A run holds the only slot for a while, so both checks have to queue behind it.
+    def long_run():
+        with one_slot.slot("run"):
+            hold.wait(8)
+
+    blocker = threading.Thread(target=long_run)
+    blocker.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    threads = [threading.Thread(target=upload, args=(k, p)) for k, p in (("a", LAB), ("b", RUNNING))]
+    for t in threads:
+        t.start()
+        time.sleep(0.3)
+    time.sleep(7)
+    hold.set()
+    for t in threads:
+        t.join(120)
+    blocker.join()
+    took = time.monotonic() - started
+    assert errors == {}, errors
+    assert set(accepted) == {"a", "b"}
+    assert accepted["a"].info.frames == 100 and accepted["b"].info.frames == 47
+    # each was told its place behind the run: one first in line, the other second
+    assert waits["a"] and waits["b"]
+    assert sorted([waits["a"][0], waits["b"][0]]) == [(1, 1), (2, 1)]
+    assert took > 7  # both waited longer than their 6 s processor-time limit, and passed
+    for clip in accepted.values():
+        clip.cleanup()
+
+
+def test_a_full_queue_says_server_busy_not_damaged(one_slot, monkeypatch):
+    monkeypatch.setenv("POSEBENCH_QUEUE_WAITING", "1")
+    queue.reset()
+    q = queue.server_queue()
+    release = threading.Event()
+
+    def hold_slot():
+        with q.slot("run"):
+            release.wait(10)
+
+    def wait_in_line():
+        try:
+            with q.slot("run"):
+                pass
+        except ServerBusy:
+            pass
+
+    holder = threading.Thread(target=hold_slot)
+    holder.start()
+    time.sleep(0.2)
+    waiter = threading.Thread(target=wait_in_line)
+    waiter.start()
+    time.sleep(0.3)
+    with pytest.raises(ServerBusy) as caught:
+        clip_input.save_upload(Upload(RUNNING), owner="c")
+    text = str(caught.value)
+    assert "server is busy" in text and "Nothing is wrong with your file" in text
+    assert "damaged" not in text
+    release.set()
+    holder.join()
+    waiter.join()
+    assert list(Path(clip_input.upload_dir()).glob("upload-*")) == []  # nothing kept
+
+
+def test_a_check_that_gets_no_processor_time_is_busy_not_damaged(tmp_path, monkeypatch):
+    """A checker that makes no progress (here: it sleeps) is given up at the wall-clock
+    backstop with "too busy", not blamed on the file."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setenv("PYTHONPATH", str(hook))
+    monkeypatch.setenv("POSEBENCH_INSPECT_WALL", "2")
+    with pytest.raises(ServerBusy, match="too busy to finish checking running") as caught:
+        uploads.accept_upload("running.mp4", open(RUNNING, "rb"), workdir=tmp_path / "up")  # noqa: SIM115
+    assert "damaged" not in str(caught.value)
+    assert psutil.Process().children(recursive=True) == []
+    assert list((tmp_path / "up").iterdir()) == []
+
+
+def test_the_check_limit_is_processor_time(tmp_path, monkeypatch):
+    """A checker that burns the processor is stopped at its CPU-time limit."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text("while True:\n    pass\n")
+    monkeypatch.setenv("PYTHONPATH", str(hook))
+    monkeypatch.setenv("POSEBENCH_INSPECT_TIMEOUT", "1.5")
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"took longer than 1\.5 s of processor time"):
+        uploads.accept_upload("running.mp4", open(RUNNING, "rb"), workdir=tmp_path / "up")  # noqa: SIM115
+    assert time.monotonic() - started < 60
+    assert psutil.Process().children(recursive=True) == []
+
+
+def test_upload_storage_is_capped_per_user_and_for_the_server(monkeypatch, tmp_path):
+    monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
+    monkeypatch.setenv("POSEBENCH_UPLOADS_USER_MB", "1")
+    first = clip_input.save_upload(Upload(RUNNING), owner="dana")  # 74 KB
+    try:
+        with pytest.raises(InputError, match="above your share of 1 MB"):
+            clip_input.check_storage("dana", 2 * MB, "big.mp4")
+        clip_input.check_storage("erin", MB // 2, "small.mp4")  # another user has her own share
+        monkeypatch.setenv("POSEBENCH_UPLOADS_SERVER_MB", "1")
+        with pytest.raises(InputError, match="server's space for uploads is full"):
+            clip_input.check_storage("erin", MB - 1000, "small.mp4")
+    finally:
+        first.cleanup()
+    assert clip_input.user_usage("dana") == 0
