@@ -15,7 +15,6 @@ widgets.page_setup(
     "after another so they never share the CPU.",
 )
 
-DEFAULT_PRESETS = ("mediapipe-lite", "rtmpose-lightweight")
 FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose (rtmlib, ONNX Runtime)"}
 DEFAULT_FRAME_CAP = 300
 POLL_SECONDS = 0.5
@@ -49,7 +48,7 @@ for col, (family, title) in zip(family_cols, FAMILY_TITLES.items()):
             label = f"{config.preset} (not available here)" if reason else config.preset
             use = st.checkbox(
                 label,
-                value=config.preset in DEFAULT_PRESETS and not reason,
+                value=config.preset in backends.DEFAULT_COMPARISON and not reason,
                 disabled=bool(reason) or busy,
                 key=f"use-{config.preset}",
                 persist_state=state.KEEP,

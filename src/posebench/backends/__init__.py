@@ -9,7 +9,7 @@ from posebench.core.errors import BackendUnavailable, BenchError
 from posebench.models import store as model_store
 
 from .base import STAGES, PoseBackend, PoseResult
-from .config import PRESETS, BackendConfig, parse
+from .config import DEFAULT_COMPARISON, PRESETS, BackendConfig, parse
 from .sessions import DEFAULT_CACHE, ModelCache, available_providers
 
 # family -> (module, class, packages it needs, model fields of the config)
@@ -54,6 +54,13 @@ def why_unavailable(config: BackendConfig) -> str | None:
     return None
 
 
+def default_comparison() -> list[str]:
+    """The default comparison's presets that can run here (all of them where none can, so the
+    caller says why)."""
+    usable = [p for p in DEFAULT_COMPARISON if why_unavailable(PRESETS[p]) is None]
+    return usable or list(DEFAULT_COMPARISON)
+
+
 def create(config: BackendConfig | str, cache: ModelCache | None = None) -> PoseBackend:
     """A ready backend for one run; raises ``BackendUnavailable`` with the reason."""
     if isinstance(config, str):
@@ -84,6 +91,8 @@ __all__ = [
     "ModelCache",
     "DEFAULT_CACHE",
     "PRESETS",
+    "DEFAULT_COMPARISON",
+    "default_comparison",
     "parse",
     "create",
     "why_unavailable",

@@ -205,6 +205,10 @@ _PRESET_LIST: list[BackendConfig] = [
     replace(_rtm("rtmpose-lightweight-tuned", "yolox_tiny", "rtmpose_s_halpe26", 416), **TUNED_LEVERS),
 ]
 PRESETS: dict[str, BackendConfig] = {c.preset: c for c in _PRESET_LIST}
+# The default comparison (CLI `run`/`jump` and the Run page): the baseline as the jump app runs it,
+# the rtmlib default, and the tuned preset, so that a user who keeps the defaults compares
+# MediaPipe with the best RTMPose configuration as well as with RTMPose out of the box.
+DEFAULT_COMPARISON = ("mediapipe-lite", "rtmpose-lightweight", "rtmpose-lightweight-tuned")
 
 PRESET_HELP = {
     "mediapipe-lite": "MediaPipe Pose Landmarker lite, VIDEO mode (as the jump app runs it)",

@@ -23,6 +23,7 @@ COMMANDS = (
     "sample",
     "accuracy",
     "jump",
+    "verdict",
     "explore",
     "perf",
     "runs",

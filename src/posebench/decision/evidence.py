@@ -113,14 +113,13 @@ class Reference:
     def describe(self) -> str:
         """'the 789 ms reference flight time (contact mat)' and the like."""
         ms = self.flight_time() * 1000
+        source = f", {self.source}" if self.source else ""
         if self.kind == "flight_time":
-            text = f"the {ms:.0f} ms reference"
-        else:
-            text = (
-                f"the reference take-off and landing frames {self.takeoff_frame:.0f} and "
-                f"{self.landing_frame:.0f} ({ms:.0f} ms of flight)"
-            )
-        return text + (f" ({self.source})" if self.source else "")
+            return f"the {ms:.0f} ms reference" + (f" ({self.source})" if self.source else "")
+        return (
+            f"the reference take-off and landing frames {self.takeoff_frame:.0f} and "
+            f"{self.landing_frame:.0f} ({ms:.0f} ms of flight{source})"
+        )
 
     def to_dict(self) -> dict:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
@@ -322,18 +321,8 @@ def _family_from_label(label: str) -> str:
 
 
 def describe_config(config, label: str) -> str:
-    """A configuration in words a coach can read: the preset's description and any change."""
-    if config is None:
-        return label
-    words = backend_config.PRESET_HELP.get(config.preset, config.preset)
-    preset = backend_config.PRESETS.get(config.preset)
-    if preset is None:
-        return words
-    base, mine = preset.settings(), config.settings()
-    changed = {k: v for k, v in mine.items() if base.get(k) != v}
-    if changed:
-        words += "; changed: " + ", ".join(f"{k}={v}" for k, v in changed.items())
-    return words
+    """A configuration in words a coach can read (``backends.config.describe``)."""
+    return backend_config.describe(config) if config is not None else label
 
 
 def machine_notes(run) -> list[str]:

@@ -206,7 +206,7 @@ def _timing(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Cri
         if status == "unmet":
             detail += f" (allowed: at most {margin:g} frame{'s' if margin != 1 else ''} more than {b.label})"
     rule = f"frames off the reference ≤ the baseline's + {margin:g}"
-    return _criterion("timing", status, excess, "frames more than the baseline", margin, rule, detail=detail)
+    return _criterion("timing", status, excess, "frames", margin, rule, detail=detail)
 
 
 def _agreement(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
@@ -236,7 +236,7 @@ def _detection(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> 
             f"{b.detection_rate:.0%}"
         )
     rule = f"detection rate at most {limit:g} points below the baseline's"
-    return _criterion("detection", status, drop, "points below the baseline", limit, rule, detail=detail)
+    return _criterion("detection", status, drop, "points", limit, rule, detail=detail)
 
 
 def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tuple[Criterion, list[str]]:
@@ -327,7 +327,7 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
         why = "; ".join(k.detail for k in missing) + ", so it cannot be judged"
     elif clips.status == "unmet":
         decision = "undecided"
-        why = f"{first.detail} and every other criterion is met, but {clips.detail}"
+        why = f"{first.detail}, and every other criterion is met, but {clips.detail}"
     else:
         decision = "replace"
         n = int(clips.measured)

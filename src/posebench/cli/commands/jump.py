@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from posebench import backends
 from posebench.analysis import jump
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.engine import results
 from posebench.io.files import safe_name, write_csv_atomic
-
-DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]
 
 
 def register(sub) -> None:
@@ -42,7 +41,7 @@ def register(sub) -> None:
 def run(args) -> int:
     table = jump.compare(
         args.clip,
-        args.backends or DEFAULT_BACKENDS,
+        args.backends or backends.default_comparison(),
         args.kind,
         known_flight_time_s=args.flight_time,
         quality=args.quality,

