@@ -9,7 +9,7 @@ import streamlit as st
 
 from posebench.analysis import accuracy, jump, metrics, offset, stability
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, jobs, safe_text, state, widgets
+from posebench.dashboard import auth, jobs, reference_form, safe_text, state, widgets
 from posebench.engine import sidecars
 from posebench.report.overlay import BACKEND_COLOURS
 
@@ -226,21 +226,20 @@ saved_jump = sidecars.load_jump_table(run)
 BUSY_HELP = state.busy_reason()
 busy = BUSY_HELP is not None
 clip_here = state.clip_here(run)
-cols = st.columns([1, 1, 2])
+saved_ref = reference_form.saved(run)
+with st.expander(reference_form.label(saved_ref), expanded=saved_ref is None):
+    st.caption(
+        "What the jump really was: a known flight time (contact mat, force plate, validated app) "
+        "and/or the take-off and landing frames. Each backend's error against it is shown, and "
+        "the Scorecard judges accuracy against it. Saved with the run."
+    )
+    reference_form.editor(run, key="acc-ref")
+known = saved_ref.flight_time() if saved_ref is not None else 0.0
+cols = st.columns([1, 3])
 kind = cols[0].radio(
     "Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k], key="jump-kind", horizontal=True
 )
-known = cols[1].number_input(
-    "Known flight time (s)",
-    min_value=0.0,
-    max_value=2.0,
-    value=0.0,
-    step=0.01,
-    format="%.3f",
-    key="jump-known",
-    help="From a contact mat or force plate; 0 = not known. Each backend's error against it is shown.",
-)
-chosen_backends = cols[2].multiselect(
+chosen_backends = cols[1].multiselect(
     "Backends",
     labels,
     default=labels,

@@ -85,10 +85,7 @@ if answer.candidate in by_label:
 if jump_table is None or not len(jump_table):
     st.info("No jump analysis yet: run it on the Accuracy page (5 · Accuracy) to measure flight times.")
 
-with st.expander(
-    "Reference for this clip" + (f": {reference.describe()}" if reference else " (none yet)"),
-    expanded=reference is None,
-):
+with st.expander(reference_form.label(reference), expanded=reference is None):
     st.caption(
         "The strongest evidence: what the jump really was. With a reference, accuracy is "
         "judged against it for both backends; without one, only agreement with the baseline "

@@ -21,7 +21,11 @@ import pandas as pd
 import pytest
 
 from conftest import CLIPS, MODELS, RUNNING
+from posebench.backends.config import DEFAULT_COMPARISON
 from posebench.core.keypoints import landmark_columns
+from posebench.decision import verdict
+from posebench.decision.evidence import Evidence
+from posebench.engine import results, sidecars
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -166,9 +170,10 @@ def test_upload_run_download_and_watch(page, server):
         *landmark_columns(),
     ]
     assert set(expected) <= set(frames.columns)
-    assert sorted(frames["backend"].unique()) == ["mediapipe-lite", "rtmpose-lightweight"]
-    assert len(frames) == 2 * FRAMES
-    assert frames.groupby("backend")["warmup"].sum().tolist() == [WARMUP, WARMUP]
+    # the default comparison: MediaPipe lite, the rtmlib default and the tuned preset
+    assert sorted(frames["backend"].unique()) == list(DEFAULT_COMPARISON)
+    assert len(frames) == 3 * FRAMES
+    assert frames.groupby("backend")["warmup"].sum().tolist() == [WARMUP] * 3
 
     # 3. Compare: the overlay video has a source the browser can play.
     go(page, "Compare")
@@ -211,3 +216,20 @@ def test_upload_run_download_and_watch(page, server):
     no_exceptions(page)
     page.screenshot(path=ARTIFACTS / "browser-results.png")
     assert len([p for p in server[1].iterdir() if not p.name.startswith(".")]) == 1
+
+    # 6. Scorecard: the headline verdict comes first, the same sentence the CLI would print.
+    folder = next(p for p in server[1].iterdir() if (p / "run.json").exists())
+    run = results.load(folder)
+    expected = verdict.decide(
+        Evidence.from_run(
+            run, sidecars.load_reference(run, server[1]), sidecars.load_jump_table(run, server[1])
+        )
+    )
+    go(page, "Scorecard")
+    headline = page.get_by_test_id("stAlert").first
+    headline.wait_for()
+    assert headline.inner_text().strip() == expected.reason
+    assert expected.decision != "replace"  # 20 frames of one clip, no reference
+    assert page.get_by_text("Detail: the scores behind it").count() == 1
+    no_exceptions(page)
+    page.screenshot(path=ARTIFACTS / "browser-scorecard.png")

@@ -12,6 +12,7 @@ import math
 
 import streamlit as st
 
+from posebench.dashboard.verdict_view import as_text
 from posebench.decision.evidence import Reference
 from posebench.engine import sidecars
 
@@ -21,6 +22,11 @@ from . import auth
 def saved(run) -> Reference | None:
     """The run's saved reference, or None."""
     return Reference.of(sidecars.load_reference(run), run.clip.fps)
+
+
+def label(reference: Reference | None) -> str:
+    """An expander's title for the reference (user text escaped)."""
+    return "Reference for this clip" + (f": {as_text(reference.describe())}" if reference else " (none yet)")
 
 
 def editor(run, key: str) -> Reference | None:
