@@ -233,7 +233,7 @@ with st.expander(reference_form.label(saved_ref), expanded=saved_ref is None):
         "and/or the take-off and landing frames. Each backend's error against it is shown, and "
         "the Scorecard judges accuracy against it. Saved with the run."
     )
-    reference_form.editor(run, key="acc-ref")
+    reference_form.editor(run, key="acc-ref", may_change=auth.may_change_run(run))
 known = saved_ref.flight_time() if saved_ref is not None else 0.0
 cols = st.columns([1, 3])
 kind = cols[0].radio(

@@ -11,7 +11,6 @@ from posebench.dashboard import auth, reference_form, safe_text, state, verdict_
 from posebench.decision import evaluate, rules, verdict
 from posebench.decision import settings as scorecard_settings
 from posebench.decision.evidence import Evidence
-from posebench.engine import sidecars
 
 SETTINGS_KEY = "scorecard-settings"  # session copy of the settings, per run id
 BASELINE_PICKER = "score-baseline"
@@ -65,7 +64,7 @@ if why_not:
     st.stop()
 
 reference = reference_form.saved(run)
-jump_table = sidecars.load_jump_table(run)
+jump_table = verdict_view.jump_metrics(run)
 evidence = Evidence.from_run(run, reference, jump_table, baseline)
 answer = verdict.decide(evidence, settings.thresholds, settings.candidate)
 
@@ -83,7 +82,10 @@ if answer.candidate in by_label:
     if by_label[answer.candidate].preset == "rtmpose-lightweight-tuned":
         st.caption(backend_config.TUNED_NOTE)
 if jump_table is None or not len(jump_table):
-    st.info("No jump analysis yet: run it on the Accuracy page (5 · Accuracy) to measure flight times.")
+    st.info(
+        "No jump metrics: the clip or this run's recorded landmarks are not on this machine, so "
+        "no flight time could be measured."
+    )
 
 with st.expander(reference_form.label(reference), expanded=reference is None):
     st.caption(
@@ -91,7 +93,7 @@ with st.expander(reference_form.label(reference), expanded=reference is None):
         "judged against it for both backends; without one, only agreement with the baseline "
         "can be judged. Saved with the run; the Accuracy page uses the same reference."
     )
-    reference_form.editor(run, key="score-ref")
+    reference_form.editor(run, key="score-ref", may_change=auth.may_change_run(run))
 
 with st.expander("Rules: thresholds and margins (editable, saved with the run)"):
     rows = pd.DataFrame(
@@ -130,27 +132,34 @@ detail_settings = dataclasses.replace(settings, candidate=answer.candidate)
 card = evaluate.evaluate(run, detail_settings, jump_table)
 chosen = answer.candidate
 
-if not auth.may_change_run(run):
+may_change = auth.may_change_run(run)
+if not may_change:
     st.caption(
         "This run is shared with you read-only: you can try other settings here, but only its "
         "owner can save them with the run."
     )
-elif st.button("Save these settings with the run", key="score-save", icon=":material/save:"):
-    path = scorecard_settings.save_settings(run, settings)
+if st.button(
+    "Save these settings and the verdict with the run",
+    key="score-save",
+    icon=":material/save:",
+    disabled=not may_change,
+    help=None if may_change else "This run is shared with you read-only.",
+):
+    path = verdict_view.save(run, settings, answer)
     st.success(
-        "Saved with the run."
+        f"Saved beside the run in {path.parent.name} (scorecard.json, verdict.json)."
         if path
         else "Kept with the run in this session (the run is not saved on disk yet)."
     )
 
 st.divider()
 st.header("Detail: the scores behind it")
-st.caption(
+safe_text.caption(
     f"These scores judge {chosen} against {baseline} by the original study's speed-only "
     "criteria and the study plan's weighted framework. They score agreement with the baseline, "
     "not accuracy against a reference, so they never decide: the verdict above does."
 )
-with st.expander(f"Override measured inputs of {chosen} (marked as overridden)"):
+with st.expander(f"Override measured inputs of {safe_text.md(chosen)} (marked as overridden)"):
     inputs = card.inputs.copy()
     current = settings.overrides.get(chosen, {})
     inputs["override"] = [current.get(k, np.nan) for k in inputs["input"]]
@@ -191,7 +200,7 @@ st.dataframe(
     },
 )
 st.markdown(verdict_view.as_text(f"Speed-only score: {card.feasibility_verdict.sentence}"))
-st.caption(
+safe_text.caption(
     f"{chosen} against {baseline}: one point per criterion met, 0-4 in all; 4 = go, 3 = "
     "conditional, 0-2 = no-go. FPS is end to end (decode + model) over the timed frames; "
     "optimisation potential counts when any configuration of the candidate's family in this run "
@@ -218,7 +227,7 @@ st.dataframe(
 score = fw.verdict.score
 st.markdown(verdict_view.as_text(f"Framework: {fw.verdict.sentence}"))
 if answer.decision != "replace" and "replacement" in fw.verdict.decision:
-    st.caption(
+    safe_text.caption(
         f"The framework's band ({fw.verdict.decision}) does not decide: the verdict above "
         f"({answer.headline.lower()}) rests on stronger evidence."
     )

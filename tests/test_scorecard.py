@@ -12,11 +12,11 @@ from streamlit.testing.v1 import AppTest
 from conftest import ROOT, RUNNING, FakeBackend
 from posebench import backends
 from posebench.backends import config as backend_config
-from posebench.dashboard import verdict_view
+from posebench.dashboard import safe_text
 from posebench.decision import evaluate, rules, verdict
 from posebench.decision import inputs as scorecard_inputs
 from posebench.decision import settings as scorecard_settings
-from posebench.decision.evidence import Evidence
+from posebench.decision.evidence import Evidence, jump_table_for
 from posebench.engine import results, sidecars
 from posebench.engine.runner import RunOptions, run_benchmark
 
@@ -273,15 +273,15 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     assert not page.exception
     boxes = [b.value for b in [*page.success, *page.warning, *page.error]]
     expected = verdict.decide(
-        Evidence.from_run(run, None, None), scorecard_settings.settings_for(run).thresholds
+        Evidence.from_run(run, None, jump_table_for(run)), scorecard_settings.settings_for(run).thresholds
     )
-    assert verdict_view.as_text(expected.reason) in boxes
+    assert safe_text.md(expected.reason) in boxes
     assert not page.success  # one clip, no reference: never a success box
     shown = " ".join(m.value for m in page.markdown)
-    assert "Speed\\-only score\\: " in shown and "on performance feasibility" in shown
+    assert "Speed-only score: " in shown and "on performance feasibility" in shown
     captions = " ".join(c.value for c in page.caption)
     chosen = next(c for c in run.configs if c.display == expected.candidate)
-    assert verdict_view.as_text(backend_config.format_settings(chosen)) in captions
+    assert safe_text.md(backend_config.format_settings(chosen)) in captions
     page.button(key="score-save").click().run()
     assert not page.exception
     assert (folder / "scorecard.json").exists()

@@ -206,7 +206,7 @@ def test_a_run_gives_evidence_and_the_verdict_is_written_as_json(fake_run, tmp_p
     assert {c["status"] for c in data["criteria"]} <= {"met", "unmet", "not measured"}
     assert all({"measured", "spread", "threshold", "status"} <= set(c) for c in data["criteria"])
 
-    nothing = verdict.decide(Evidence.from_run(run, None, None), {"min_clips": 1})
+    nothing = verdict.decide(Evidence.from_run(run, None, None), {"min_clips": 1, "fps_ratio_min": 0})
     assert nothing.decision == "undecided" and nothing.evidence["kind"] == "agreement"
     assert "could not be compared" in nothing.reason
 

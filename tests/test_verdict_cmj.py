@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import CMJ, ROOT
 from posebench import cli
-from posebench.dashboard import verdict_view
+from posebench.dashboard import safe_text
 from posebench.engine import results
 from posebench.engine.runner import RunOptions, run_benchmark
 
@@ -50,14 +50,14 @@ def page_headline(folder, root, monkeypatch) -> list[str]:
 def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cmj, capsys, monkeypatch):
     folder, root = cmj
     # no reference: agreement with the baseline is the fallback, and the sentence says so
-    out, data = cli_verdict(capsys, folder, "--jump")
+    out, data = cli_verdict(capsys, folder)  # jump metrics replayed from the recorded landmarks
     assert (folder / "jump.csv").exists()
     assert data["reason"] == out.splitlines()[0]
     assert data["evidence"]["kind"] == "agreement" and data["baseline"] == "mediapipe-lite"
     assert data["candidate"] == "rtmpose-lightweight-tuned"
     assert data["decision"] in ("keep", "undecided")  # one clip never replaces
     boxes, page = page_headline(folder, root, monkeypatch)
-    assert verdict_view.as_text(data["reason"]) in boxes
+    assert safe_text.md(data["reason"]) in boxes
     assert not page.success
 
     # a known flight time (the manifest's ~17 frames at 29.95 frames/s): judged against it
@@ -67,7 +67,7 @@ def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cm
     accuracy = next(c for c in data["criteria"] if c["title"].startswith("Flight time against"))
     assert accuracy["status"] in ("met", "unmet") and accuracy["measured"] is not None
     boxes, _page = page_headline(folder, root, monkeypatch)
-    assert verdict_view.as_text(data["reason"]) in boxes
+    assert safe_text.md(data["reason"]) in boxes
 
     # reference frames: both backends judged against take-off 261 and landing 278
     out, data = cli_verdict(capsys, folder, "--takeoff", "261", "--landing", "278")
@@ -77,5 +77,5 @@ def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cm
         "Take-off and landing frames against the reference",
     }
     boxes, _page = page_headline(folder, root, monkeypatch)
-    assert verdict_view.as_text(data["reason"]) in boxes
+    assert safe_text.md(data["reason"]) in boxes
     assert data["decision"] != "replace"  # one clip is fewer than the 10 a replace needs

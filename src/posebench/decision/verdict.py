@@ -163,11 +163,7 @@ def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> C
         spread = f"{spread}; over {c.n_clips} clips".lstrip("; ")
     status = _status(c.flight_abs_error_ms, limit)
     if status == "not measured":
-        missing = [x.label for x in (c, b) if not measured(x.flight_abs_error_ms)]
-        detail = (
-            f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no flight time to "
-            f"measure against {e.reference_text} (run the jump analysis)"
-        )
+        detail = f"{_no_flight_time(c, b, 'flight_abs_error_ms')} to measure against {e.reference_text}"
     elif e.kind == "study":
         detail = (
             f"over {min(c.n_clips, b.n_clips)} clips against {e.reference_text}, {c.label}'s "
@@ -186,6 +182,21 @@ def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> C
     return _criterion(
         "accuracy", status, c.flight_abs_error_ms, "ms", limit, rule, spread=spread, detail=detail
     )
+
+
+def _no_flight_time(c: BackendEvidence, b: BackendEvidence, field_name: str) -> str:
+    """Which backend has no flight time, and why (the jump analysis' reason when it gave one)."""
+    parts = []
+    for x in (c, b):
+        if x.jump_error:
+            parts.append(f"{x.label} has no flight time ({x.jump_error.rstrip('.')})")
+    if not parts:
+        missing = [x.label for x in (c, b) if not measured(getattr(x, field_name))] or [c.label]
+        parts.append(
+            f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no flight time "
+            "(no jump analysis for this run yet)"
+        )
+    return "; ".join(parts)
 
 
 def _timing(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
@@ -213,7 +224,9 @@ def _agreement(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> 
     target = t["flight_time_target_ms"]
     status = _status(c.flight_diff_ms, target)
     if status == "not measured":
-        detail = f"{c.label}'s flight time could not be compared with {b.label}'s (run the jump analysis)"
+        detail = f"{c.label}'s flight time could not be compared with {b.label}'s: " + _no_flight_time(
+            c, b, "flight_diff_ms"
+        )
     else:
         avg = " on average" if e.kind == "study" else ""
         detail = (

