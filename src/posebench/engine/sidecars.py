@@ -6,7 +6,9 @@ atomically, and in ``run.extra`` for a run that is not saved (yet):
 
 - ``scorecard.json``: the scorecard settings (baseline, candidate, thresholds, overrides);
 - ``jump.csv``: the jump metrics per backend (formula-neutralised);
-- ``reference.json``: the clip's reference (known flight time, take-off/landing frames);
+- ``reference.json``: the clip's reference (known flight time, take-off/landing frames), only
+  for a clip without a SHA-256; otherwise the reference lives in the reference store
+  (``engine.references``, keyed by the clip's SHA-256) and every run of that clip shares it;
 - ``verdict.json``: the last verdict written for the run.
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from posebench.engine import results
+from posebench.engine import references, results
 from posebench.io.files import write_atomic, write_csv_atomic
 
 SCORECARD = "scorecard.json"
@@ -92,10 +94,36 @@ def load_jump_table(run, root: Path | None = None) -> pd.DataFrame | None:
 
 
 def load_reference(run, root: Path | None = None) -> dict | None:
-    """The clip's reference saved with the run (``reference.json``), or None."""
+    """The clip's reference: from the reference store by the clip's SHA-256 (the one place a
+    clip's reference lives, shared by every run and study of those bytes), else the one kept
+    beside the run (``reference.json``, for a run whose clip has no SHA-256); None when none."""
+    sha = str(getattr(run.clip, "sha256", "") or "")
+    if sha:
+        found = references.get(sha, root)
+        if found is not None:
+            return found.as_row()
     return read_json(run, REFERENCE, root)
 
 
 def save_reference(run, reference: dict | None, root: Path | None = None) -> Path | None:
-    """Save (or, with None, remove) the clip's reference beside the run."""
-    return write_json(run, REFERENCE, reference, root)
+    """Save (or, with None, remove) the clip's reference: in the reference store when the
+    clip's SHA-256 is known, else beside the run. Returns the file written."""
+    sha = str(getattr(run.clip, "sha256", "") or "")
+    if not sha:
+        return write_json(run, REFERENCE, reference, root)
+    write_json(run, REFERENCE, None, root)  # one place: the store
+    if reference is None:
+        if references.get(sha, root) is not None:
+            references.delete(sha, root)
+        return None
+    references.save(
+        references.from_mapping(
+            {
+                **{k: v for k, v in reference.items() if v is not None},
+                "clip": run.clip.name,
+                "sha256": sha,
+            }
+        ),
+        root,
+    )
+    return references.store_path(root)
