@@ -57,10 +57,12 @@ _SESSION_LOCK = threading.Lock()
 
 def failure_row(job, reason: str) -> dict:
     """The row of a job that could not run at all (a study job itself never raises for bad input)."""
+    # The clip is named by its path: the study maps it to the clip's name in the study even
+    # when there is no SHA-256 to go by (a clip that is not there).
     if isinstance(job, study_jobs.StudyJob):
-        return study_jobs.failed_row(job, reason)
+        return {**study_jobs.failed_row(job, reason), "clip": str(job.clip_path)}
     return {
-        "clip": Path(job.clip_path).name,
+        "clip": str(job.clip_path),
         "sha256": job.clip_sha256,
         "backend": job.backend,
         "status": "failed",
