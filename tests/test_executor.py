@@ -46,6 +46,9 @@ def test_executor_for_follows_the_flag_then_the_settings():
     assert ex.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "10.0.0.5:6379"}).address == "10.0.0.5:6379"
     assert ex.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "local"}).address is None
     assert isinstance(ex.executor_for(None, {"RAY_ADDRESS": "auto"}), ex.RayExecutor)
+    assert ex.where_jobs_run({}) == "Jobs run on this machine, one after another."
+    assert "Ray cluster at 10.0.0.5:6379" in ex.where_jobs_run({"POSEBENCH_RAY_ADDRESS": "10.0.0.5:6379"})
+    assert "Ray instance started on this machine" in ex.where_jobs_run({"POSEBENCH_RAY_ADDRESS": "local"})
 
 
 def test_a_study_without_an_executor_uses_the_configured_cluster(monkeypatch):
@@ -253,3 +256,21 @@ def test_cost_model_schedules_jobs_greedily_on_n_workers():
     assert 375 <= cost.expected_wall_s([1, 2], 2, jobs=500) <= 377
     assert cost.expected_wall_s([1, 2], 1, jobs=4, overhead_s=0.5, startup_s=10) == 10 + 6 + 2
     assert cost.per_job_overhead_s(8.0, [3, 3, 2, 2, 2], 2) == pytest.approx(1 / 3)
+
+
+@pytest.mark.integration
+def test_posebench_study_with_ray_runs_its_jobs_on_the_cluster(ray_instance, study_clips, tmp_path, capsys):
+    from posebench import cli
+    from posebench.engine import references
+
+    header = ",".join(references.CSV_COLUMNS)
+    (tmp_path / "manifest.csv").write_text(f"{header}\n{study_clips[0]},,cmj,,,,,\n", encoding="utf-8")
+    out = tmp_path / "studies"
+    args = ["study", str(tmp_path / "manifest.csv"), "-b", "mediapipe-lite", "--out", str(out), "--ray"]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr()
+    assert "jobs run: Ray cluster: 1 node(s), 2 CPU(s), 0 GPU(s)" in printed.out
+    assert "[1/1] cmj_jump.mp4 x mediapipe-lite: ok" in printed.err
+    table = pd.read_csv(out / "manifest" / "study_clips.csv")
+    assert list(table["executor"]) == ["ray"] and table["host_cpu"].notna().all()
+    assert ray_instance.is_initialized()  # the command joined the test's Ray session and left it up

@@ -281,6 +281,7 @@ class RayExecutor:
                 _ray().shutdown()
 
     def describe(self) -> str:
+        """What the jobs run on (connects to the cluster)."""
         ray = self.connect()
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         cpus = ray.cluster_resources().get("CPU", 0)
@@ -378,3 +379,15 @@ def executor_for(ray_address: str | None = None, environ=os.environ) -> LocalExe
     if environ.get("RAY_ADDRESS", "").strip():
         return RayExecutor(None)
     return LocalExecutor()
+
+
+def where_jobs_run(environ=os.environ) -> str:
+    """One sentence for pages and the CLI: where a study's jobs will run (nothing is contacted)."""
+    chosen = executor_for(None, environ)
+    if isinstance(chosen, LocalExecutor):
+        return "Jobs run on this machine, one after another."
+    if chosen.address:
+        return f"Jobs run on the Ray cluster at {chosen.address} ({RAY_SETTING})."
+    if environ.get(RAY_SETTING, "").strip() == "local":
+        return f"Jobs run on a Ray instance started on this machine ({RAY_SETTING}=local)."
+    return f"Jobs run on the Ray cluster at {environ.get('RAY_ADDRESS')} (RAY_ADDRESS)."

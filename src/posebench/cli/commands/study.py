@@ -92,7 +92,9 @@ def run(args) -> int:
         f"(baseline {study.baseline}); {sum(c.reference is not None for c in study.clips)} clips "
         "have a reference"
     )
-    result = studies.run(study, root, executor=executor_for(args.ray), progress=_progress)
+    executor = executor_for(args.ray)
+    print(f"jobs run: {executor.describe()}")  # a cluster that cannot be reached stops here
+    result = studies.run(study, root, executor=executor, progress=_progress)
     charts = study_charts.write_pngs(result.clips, result.summary, result.folder)
     print(studies.pooled_sentence(result))
     failed = result.clips[result.clips["status"] != "ok"]
