@@ -187,6 +187,23 @@ ready = bool(configs) and valid and timed > 0 and not duplicate and not busy and
 if not configs and not busy:
     st.warning("Choose at least one backend that can run here.")
 
+with st.expander("Name this run and add a note (optional)"):
+    name_col, note_col = st.columns([1, 2])
+    run_name = name_col.text_input(
+        "Name",
+        key="run-name",
+        max_chars=80,
+        placeholder="e.g. CMJ, Anna, 3 March",
+        help="Shown on the Results page and in the evidence report instead of the run's id.",
+    )
+    run_note = note_col.text_area(
+        "Note",
+        key="run-note",
+        max_chars=2000,
+        height=68,
+        placeholder="What was filmed, how, anything a reader should know",
+    )
+
 left, right = st.columns([1, 3])
 start = left.button(
     "Run benchmark",
@@ -204,9 +221,16 @@ right.caption(
     "come from the cache."
 )
 if start:
+    label = {"name": " ".join(run_name.split()), "note": run_note.strip()}
     state.set_job(
         jobs.RunJob(
-            info.path, configs, options, cache=state.model_cache(), keep=upload, owner=auth.viewer().name
+            info.path,
+            configs,
+            options,
+            cache=state.model_cache(),
+            keep=upload,
+            owner=auth.viewer().name,
+            label=label,
         ).start()
     )
     st.rerun()
@@ -219,7 +243,7 @@ def progress_panel() -> None:
     if job is None:
         return
     if job.finished:
-        if not job.collected:
+        if not state.is_collected(job):
             st.rerun()  # the whole page picks up the result
         return
     st.subheader("Running")
@@ -268,6 +292,7 @@ if run is not None:
     st.caption("Hover a column header for what it means. Timings leave out the warm-up frames.")
     with st.expander("Model load time: cold versus cached"):
         widgets.load_times(run)
+    widgets.evidence_download(run, key="run-evidence")
     widgets.downloads(run, key="run-dl")
     cols = st.columns(4)
     with cols[0]:

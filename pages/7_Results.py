@@ -12,8 +12,10 @@ from posebench.engine import imports, results, run_access
 
 widgets.page_setup(
     "Results",
-    "Every finished run is saved under the results folder. Runs made "
-    "with the command line on another machine can be imported here.",
+    "Every finished run is kept here, listed by name, clip, date and verdict. Pick one to open "
+    "it on the other pages, give it a name and a note, or take its evidence report away "
+    "(one zip with an HTML report that opens without the dashboard). Pick two or more to "
+    "see them side by side.",
 )
 CONFIRM = "results-confirm-delete"  # run ids waiting for the delete confirmation
 PICK = "results-pick"  # the runs the buttons act on
@@ -97,23 +99,44 @@ if FLASH in st.session_state:
     for problem in problems:
         safe_text.error(problem)
 
+
+def _run_title(run_id: str) -> str:
+    """How a run is named in pickers: its name (or id), clip and date."""
+    row = runs[runs["run_id"] == run_id]
+    if not len(row):
+        return run_id
+    row = row.iloc[0]
+    return f"{row['name'] or run_id} · {row['clip']} · {str(row['started'])[:16].replace('T', ' ')}"
+
+
 if len(runs):
-    shown_runs = runs.drop(columns=["path", "mine"])
-    if not shared:
-        shown_runs = shown_runs.drop(columns=["owner", "shared"])
+    listed = runs.drop(columns=["path", "mine"])
+    listed["started"] = listed["started"].str.slice(0, 16).str.replace("T", " ")
+    listed["name"] = listed["name"].where(listed["name"] != "", listed["run_id"])
+    listed["verdict"] = listed["verdict"].where(listed["verdict"] != "", "not judged yet")
+    order = ["name", "clip", "started", "verdict", "backends", "note", "status", "run_id", "cpu"]
+    if shared:
+        order += ["owner", "shared"]
     st.dataframe(
-        shown_runs,
+        listed[order],
         hide_index=True,
         width="stretch",
         key="results-list",
         column_config={
-            "run_id": st.column_config.TextColumn("run", help="Folder name of the run."),
-            "started": st.column_config.TextColumn("started (UTC)"),
-            "backends": st.column_config.TextColumn("configurations", width="large"),
-            "cpu": st.column_config.TextColumn("machine (CPU)"),
-            "owner": st.column_config.TextColumn("owner", help="Who made or imported the run."),
+            "name": st.column_config.TextColumn("Name", help="The run's name, or its id when unnamed."),
+            "clip": st.column_config.TextColumn("Clip"),
+            "started": st.column_config.TextColumn("Date (UTC)"),
+            "verdict": st.column_config.TextColumn(
+                "Verdict", help="The decision saved with the run (Scorecard or `posebench verdict`)."
+            ),
+            "backends": st.column_config.TextColumn("Configurations", width="medium"),
+            "note": st.column_config.TextColumn("Note", width="medium"),
+            "status": st.column_config.TextColumn("Status"),
+            "run_id": st.column_config.TextColumn("Run id", help="Folder name of the run."),
+            "cpu": st.column_config.TextColumn("Machine (CPU)"),
+            "owner": st.column_config.TextColumn("Owner", help="Who made or imported the run."),
             "shared": st.column_config.CheckboxColumn(
-                "shared", help="Shared with everyone on this server, read-only."
+                "Shared", help="Shared with everyone on this server, read-only."
             ),
         },
     )
@@ -129,6 +152,7 @@ if len(runs):
         ids,
         default=default,
         key=PICK,
+        format_func=_run_title,
         help="One run to open or download; two or more to compare.",
     )
     paths = dict(zip(runs["run_id"], runs["path"]))
@@ -234,16 +258,35 @@ if len(runs):
             )
 
     if len(picked) == 1:
-        st.subheader(f"Downloads of {picked[0]}")
+        st.subheader(f"Take away: {_run_title(picked[0])}")
         try:
             chosen = load_run(paths[picked[0]])
         except BenchError as exc:
             safe_text.error(exc)
         else:
+            widgets.evidence_download(chosen, key="results-evidence")
+            with st.expander("Name and note"):
+                label = results.read_label(paths[picked[0]])
+                if not run_access.may_change(viewer, picked[0], root):
+                    safe_text.caption(f"{label['name'] or picked[0]}: {label['note'] or 'no note'}")
+                    st.caption("Only the run's owner can change its name and note.")
+                else:
+                    with st.form(f"results-label-{picked[0]}", border=False):
+                        new_name = st.text_input("Name", label["name"], max_chars=results.NAME_MAX)
+                        new_note = st.text_area("Note", label["note"], max_chars=results.NOTE_MAX)
+                        if st.form_submit_button("Save name and note", icon=":material/save:"):
+                            try:
+                                results.set_label(picked[0], new_name, new_note, root)
+                            except (BenchError, OSError) as exc:
+                                safe_text.error(exc)
+                            else:
+                                st.session_state[FLASH] = f"Saved the name and note of {picked[0]}."
+                                st.rerun()
+            st.caption("Single files:")
             widgets.downloads(chosen, key="results-dl")
             cols = st.columns(3)
             cols[0].download_button(
-                "Whole run (zip)",
+                "Run folder for another PoseBench (zip)",
                 _zip(str(paths[picked[0]]), _mtime(paths[picked[0]])),
                 file_name=f"{picked[0]}.zip",
                 mime="application/zip",

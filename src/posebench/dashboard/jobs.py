@@ -153,10 +153,12 @@ class RunJob(BackgroundJob):
         results_root: Path | None = None,
         keep=None,
         owner: str | None = None,
+        label: dict | None = None,
     ):
         self.run_id = runner.new_run_id()
         self.owner = owner  # the user the saved run belongs to (engine.owners)
         self.waiting: str | None = None  # where the run is in the server's queue, while it waits
+        self.label = {k: v for k, v in (label or {}).items() if v}  # name and note, saved with the run
         super().__init__(clip_path=clip_path, keep=keep, name=f"posebench-run-{self.run_id}")
         self.configs = list(configs)
         self.labels = [c.display for c in self.configs]
@@ -195,6 +197,7 @@ class RunJob(BackgroundJob):
             raise
         except Exception as exc:  # never a traceback in the page
             raise BenchError(f"the run stopped unexpectedly: {type(exc).__name__}: {exc}") from exc
+        run.extra.update(self.label)
         self.run = run
         if len(run.frames) and not self.cancel_event.is_set():
             try:  # jump metrics from the recorded landmarks (seconds, no second pose pass)

@@ -72,6 +72,9 @@ def run() -> None:
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [st.Page(page.file) for page in registry.PAGES]
     page = st.navigation(pages)  # each page picks up a finished run in widgets.page_setup
+    problem = state.restore_from_url()  # a reload or a shared link: its clip and run
+    if problem:
+        st.session_state[widgets.URL_PROBLEM] = problem
     choose_default_clip()
     try:
         page.run()
@@ -87,3 +90,4 @@ def run() -> None:
     finally:  # after the page, so it shows what the page just chose (also after st.stop)
         widgets.sidebar_status()
         auth.sidebar_user()
+        state.write_url()

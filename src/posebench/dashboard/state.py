@@ -19,8 +19,12 @@ from pathlib import Path
 import streamlit as st
 
 from posebench import backends
+from posebench.core.errors import BenchError
 from posebench.dashboard import auth
+from posebench.engine import results
 from posebench.io import video
+
+from . import job_registry
 
 CLIP_PATH = "clip_path"
 CLIP_INFO = "clip_info"
@@ -30,6 +34,9 @@ JOB = "run_job"  # dashboard.jobs.RunJob of the run in progress (or just finishe
 EXPLORE_JOB = "explore_job"  # dashboard.jobs.BackgroundJob of the Explorer sweep
 JUMP_JOB = "jump_job"  # dashboard.jobs.BackgroundJob of the Accuracy page's jump analysis
 JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB)
+JOB_PAGES = {JOB: "run", EXPLORE_JOB: "explorer", JUMP_JOB: "accuracy"}  # where each job is shown
+COLLECTED = "collected-jobs"  # ids of the finished jobs this session has taken in
+URL_DONE = "url-restored"  # the link's clip and run were opened in this session
 EXPLORER_RESULT = "explorer-result"  # {"table": DataFrame, "meta": dict, "clip": path}
 JUMP_RESULT = "jump-result"  # (run id, jump table) of the last jump analysis
 HISTORY = "run_history"  # earlier runs of this browser session, newest first
@@ -85,8 +92,13 @@ def chosen_upload():
 
 
 def set_upload(clip) -> None:
-    """Choose an accepted upload as the clip; the upload it replaces is let go."""
+    """Choose an accepted upload as the clip; the upload it replaces is let go.
+
+    The user's latest upload is also kept by the server (``job_registry``), so a reload or a
+    link with its token reopens it.
+    """
     previous = upload()
+    job_registry.registry().keep_upload(user_key(), clip)
     st.session_state[UPLOAD] = clip
     st.session_state[CLIP_PATH] = str(clip.path)
     st.session_state[CLIP_INFO] = clip.info
@@ -195,12 +207,17 @@ KEEP = "session"
 
 
 # -- the run in progress ------------------------------------------------------------
+def user_key() -> str:
+    """Who this tab belongs to: the signed-in user, or "local" in single-user mode."""
+    return str(auth.current_name() or "")
+
+
 def job():
     return st.session_state.get(JOB)
 
 
 def set_job(new_job) -> None:
-    st.session_state[JOB] = new_job
+    set_job_of(JOB, new_job)
 
 
 def job_of(key: str):
@@ -209,7 +226,108 @@ def job_of(key: str):
 
 
 def set_job_of(key: str, new_job) -> None:
+    """Keep the job in this tab and in the user's registry, so every tab of the user sees it."""
     st.session_state[key] = new_job
+    job_registry.registry().add(user_key(), key, new_job)
+
+
+def user_jobs() -> list:
+    """The user's jobs from every tab (``job_registry.Entry``: key, job), oldest first."""
+    return job_registry.registry().jobs(user_key())
+
+
+def adopt_user_jobs() -> None:
+    """A job of this user that runs in another tab (or ran before a reload) shows here too."""
+    for entry in job_registry.registry().running(user_key()):
+        mine = st.session_state.get(entry.key)
+        if mine is None or mine.finished:
+            st.session_state[entry.key] = entry.job
+
+
+def is_collected(a_job) -> bool:
+    """Whether this session has taken the finished job's result in (each tab does so once)."""
+    return id(a_job) in st.session_state.get(COLLECTED, set())
+
+
+def mark_collected(a_job) -> None:
+    st.session_state.setdefault(COLLECTED, set()).add(id(a_job))
+
+
+def open_saved_run(run_id: str):
+    """Make the saved run ``run_id`` the current one; ``InputError`` (one sentence) if it cannot."""
+    folder = results.run_dir(run_id)
+    if not (folder / "run.json").exists():
+        raise BenchError(f"there is no saved run named {run_id}")
+    run = results.load(folder)
+    set_current_run(run)
+    return run
+
+
+# -- the address bar: clip and run, so a reload or a shared link reopens them --------------
+def _clip_by_name(name: str) -> str | None:
+    from .clip_input import available_clips  # clip_input imports nothing of state
+
+    for path, _label in available_clips()[0]:
+        if path.name == name:
+            return str(path)
+    return None
+
+
+def restore_from_url() -> str | None:
+    """Once per session: open the clip and run the address names; one sentence if one cannot be."""
+    if st.session_state.get(URL_DONE):
+        return None
+    st.session_state[URL_DONE] = True
+    params = st.query_params
+    problems = []
+    clip = params.get("clip")
+    if clip and not clip_path():
+        try:
+            if clip.startswith("upload:"):
+                kept = job_registry.registry().upload(user_key(), clip.partition(":")[2])
+                if kept is None:
+                    raise BenchError(
+                        "the uploaded clip of that link is no longer on the server; upload it again"
+                    )
+                set_upload(kept)
+            else:
+                path = _clip_by_name(clip)
+                if path is None:
+                    raise BenchError(f"the clip {clip} is not offered on this server")
+                set_clip(path)
+        except BenchError as exc:
+            problems.append(str(exc))
+    run_id = params.get("run")
+    if run_id and (current_run() is None or current_run().run_id != run_id):
+        try:
+            open_saved_run(run_id)
+        except BenchError as exc:
+            problems.append(str(exc))
+    if problems:
+        return "The link could not reopen everything: " + "; ".join(problems) + "."
+    return None
+
+
+def write_url() -> None:
+    """Put the chosen clip and the current run in the address bar (only what changed)."""
+    wanted = {}
+    path = clip_path()
+    if path:
+        chosen = chosen_upload()
+        token = job_registry.registry().upload_token(user_key(), chosen) if chosen is not None else None
+        if chosen is None:
+            wanted["clip"] = Path(path).name
+        elif token:
+            wanted["clip"] = f"upload:{token}"
+    run = current_run()
+    if run is not None and results.RUN_ID.match(run.run_id):
+        wanted["run"] = run.run_id
+    params = st.query_params
+    for key in ("clip", "run"):
+        if key in wanted and params.get(key) != wanted[key]:
+            params[key] = wanted[key]
+        elif key not in wanted and key in params:
+            del params[key]
 
 
 def running_jobs() -> list:
@@ -238,15 +356,15 @@ def collect_finished_job() -> None:
     clip; a jump analysis the jump result of its run (already saved beside the run).
     """
     running = job()
-    if running is not None and running.finished and not running.collected:
-        running.collected = True
+    if running is not None and running.finished and not is_collected(running):
+        mark_collected(running)
         if running.run is not None:
             set_current_run(running.run)
         else:
             release_retired()
     sweep = job_of(EXPLORE_JOB)
-    if sweep is not None and sweep.finished and not sweep.collected:
-        sweep.collected = True
+    if sweep is not None and sweep.finished and not is_collected(sweep):
+        mark_collected(sweep)
         if sweep.result is not None:
             st.session_state[EXPLORER_RESULT] = {
                 "table": sweep.result,
@@ -255,8 +373,8 @@ def collect_finished_job() -> None:
             }
         release_retired()
     jumping = job_of(JUMP_JOB)
-    if jumping is not None and jumping.finished and not jumping.collected:
-        jumping.collected = True
+    if jumping is not None and jumping.finished and not is_collected(jumping):
+        mark_collected(jumping)
         if jumping.result is not None:
             st.session_state[JUMP_RESULT] = (jumping.info["run_id"], jumping.result)
         release_retired()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import BenchError
+from posebench.decision import scorecard
 from posebench.engine import results
 from posebench.engine.summary import SUMMARY_COLUMNS
-from posebench.io import files
+from posebench.report import evidence
 
 from . import auth, registry, safe_text, state
 
@@ -63,22 +65,97 @@ def page_setup(title: str, intro: str = "") -> None:
     st.set_page_config(
         page_title=f"{title} · PoseBench", page_icon=":material/directions_run:", layout="wide"
     )
+    state.adopt_user_jobs()  # a job of this user started in another tab, or before a reload
     state.collect_finished_job()  # the one place: every page, the start page too, calls this
     st.title(title)
     if intro:
         st.caption(intro)
+    if URL_PROBLEM in st.session_state:
+        safe_text.warning(st.session_state.pop(URL_PROBLEM))
+
+
+URL_PROBLEM = "url-problem"  # the sentence saying what a link could not reopen
+
+
+def job_fraction_left(a_job) -> tuple[float, float | None]:
+    """(share done 0-1, rough seconds left or None) of a running job of any kind."""
+    if hasattr(a_job, "left_s"):  # a benchmark: per backend
+        progress = a_job.progress()
+        done = sum(p.fraction for p in progress) / max(1, len(progress))
+        return done, a_job.left_s()
+    done, _text = a_job.overall()
+    elapsed = a_job.elapsed_s()
+    left = elapsed / done * (1 - done) if done > 0.02 and elapsed > 1 else None
+    return done, left
+
+
+def _job_line(a_job) -> str:
+    what = getattr(a_job, "what", None) or "a job"
+    what = what[:1].upper() + what[1:]
+    if a_job.finished:
+        if a_job.error:
+            return f"{what} stopped: {a_job.error}"
+        return f"{what} finished at {time.strftime('%H:%M', time.localtime(a_job.ended_at or 0))}"
+    done, left = job_fraction_left(a_job)
+    tail = f", about {left:.0f} s left" if left is not None else ""
+    return f"{what} running: {done:.0%} done{tail}"
+
+
+def _reopen(a_job) -> None:
+    """Make a finished benchmark's run the current one in this tab."""
+    run = getattr(a_job, "run", None)
+    if run is not None:
+        state.set_current_run(run)
 
 
 def sidebar_status() -> None:
-    """What is chosen and running, under the page list (drawn by the router)."""
+    """What is chosen and running, under the page list (drawn by the router).
+
+    The user's jobs come from every tab (``state.user_jobs``): a running one with its progress
+    and a link to its page, a finished benchmark with a button that opens its result here.
+    """
     with st.sidebar:
         info = st.session_state.get(state.CLIP_INFO)
         st.caption(f"**Clip:** {safe_text.md(info.name)}" if info else "**Clip:** none chosen yet")
         run = state.current_run()
-        st.caption(f"**Current run:** {safe_text.md(run.run_id)}" if run else "**Current run:** none yet")
-        for running in state.running_jobs():
-            what = getattr(running, "what", None) or "a benchmark"
-            st.caption(f":orange[{what[:1].upper()}{what[1:]} is running]")
+        name = (run.extra or {}).get("name") if run else None
+        shown = f"{name} ({run.run_id})" if name else (run.run_id if run else "")
+        st.caption(f"**Current run:** {safe_text.md(shown)}" if run else "**Current run:** none yet")
+        entries = state.user_jobs()
+        if any(not e.job.finished for e in entries):
+            _jobs_panel()
+        elif entries:
+            _jobs_list(entries)
+
+
+@st.fragment(run_every=1.0)
+def _jobs_panel() -> None:
+    entries = state.user_jobs()
+    if all(e.job.finished for e in entries):
+        st.rerun()  # the whole page takes the result in
+    _jobs_list(entries)
+
+
+def _jobs_list(entries) -> None:
+    current = state.current_run()
+    for i, entry in enumerate(reversed(entries[-3:])):
+        a_job = entry.job
+        line = _job_line(a_job)
+        if not a_job.finished:
+            st.caption(f":orange[{line}]")
+            page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
+            st.page_link(page.file, label=f"See it on {page.label}", icon=":material/visibility:")
+            continue
+        st.caption(line)
+        run = getattr(a_job, "run", None)
+        if run is not None and (current is None or current.run_id != run.run_id):
+            st.button(
+                f"Open run {run.run_id}",
+                key=f"sidebar-open-{i}-{run.run_id}",
+                on_click=_reopen,
+                args=(a_job,),
+                icon=":material/open_in_new:",
+            )
 
 
 def job_progress(key: str, cancel_help: str, poll_s: float = 0.5) -> None:
@@ -94,12 +171,14 @@ def job_progress(key: str, cancel_help: str, poll_s: float = 0.5) -> None:
         if job is None:
             return
         if job.finished:
-            if not job.collected:
+            if not state.is_collected(job):
                 st.rerun()
             return
         fraction, text = job.overall()
         st.progress(fraction, text=text)
-        st.caption(f"Running for {job.elapsed_s():.0f} s; you can use other pages meanwhile.")
+        _done, left = job_fraction_left(job)
+        eta = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
+        st.caption(f"Running for {job.elapsed_s():.0f} s{eta}; you can use other pages meanwhile.")
         if job.cancelling:
             st.warning("Cancelling…")
         else:
@@ -236,14 +315,16 @@ def downloads(run, key: str = "dl") -> None:
     downloads = (
         (
             "Per-frame CSV",
-            files.to_csv_bytes(run.frames),
+            evidence.csv_bytes(
+                evidence.Table("frames.csv", "", run.frames, evidence.frame_units(run.frames.columns))
+            ),
             f"{run.run_id}-frames.csv",
             "text/csv",
             "One row per processed frame per backend: timings in ms, landmarks in pixels.",
         ),
         (
             "Summary CSV",
-            files.to_csv_bytes(run.summary),
+            evidence.csv_bytes(evidence.Table("summary.csv", "", run.summary, SUMMARY_COLUMNS)),
             f"{run.run_id}-summary.csv",
             "text/csv",
             "One row per backend: speed, latency percentiles, load times, detection rate.",
@@ -269,6 +350,41 @@ def downloads(run, key: str = "dl") -> None:
                 icon=":material/download:",
                 width="stretch",
             )
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _evidence_zip(run_id: str, stamp: tuple, _run) -> bytes:
+    return evidence.run_bundle(_run)
+
+
+def _folder_stamp(run) -> tuple:
+    """The saved run's files and their mtimes: a new jump analysis, name or verdict changes it."""
+    folder = scorecard.run_folder(run)
+    if folder is None:
+        return (len(run.extra or {}),)
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.iterdir()))
+    except OSError:
+        return ()
+
+
+def evidence_download(run, key: str = "evidence", primary: bool = True) -> None:
+    """The run's evidence report: one zip with every CSV, verdict.json and an offline HTML page."""
+    stamp = _folder_stamp(run)
+    st.download_button(
+        "Evidence report (zip)",
+        data=lambda: _evidence_zip(run.run_id, stamp, run),
+        file_name=f"{run.run_id}-evidence.zip",
+        mime="application/zip",
+        key=f"{key}-{run.run_id}",
+        on_click="ignore",
+        type="primary" if primary else "secondary",
+        icon=":material/summarize:",
+        help="Everything to take away: report.html (opens without the dashboard or a network: "
+        "the verdict, the key tables and the charts), every table as CSV with units in the "
+        "headers (frames, summary, jump, references, settings, scorecard settings, machine) "
+        "and verdict.json.",
+    )
 
 
 def baseline_picker(run, key: str = "baseline-picker") -> str:
