@@ -237,11 +237,19 @@ def user_jobs() -> list:
 
 
 def adopt_user_jobs() -> None:
-    """A job of this user that runs in another tab (or ran before a reload) shows here too."""
-    for entry in job_registry.registry().running(user_key()):
+    """A job of this user that runs in another tab (or ran before a reload) shows here too.
+
+    A tab with no run of its own also takes in the user's latest finished benchmark, so a
+    reload just after a run comes back to that run.
+    """
+    entries = job_registry.registry().jobs(user_key())
+    for entry in entries:
         mine = st.session_state.get(entry.key)
-        if mine is None or mine.finished:
+        if not entry.job.finished and (mine is None or mine.finished):
             st.session_state[entry.key] = entry.job
+    finished = [e for e in entries if e.key == JOB and e.job.finished and getattr(e.job, "run", None)]
+    if finished and current_run() is None and job() is None:
+        st.session_state[JOB] = finished[-1].job
 
 
 def is_collected(a_job) -> bool:
