@@ -1,0 +1,131 @@
+"""A session that survives, in a real browser: reloads, a second tab, the evidence report offline.
+
+`streamlit run app.py` driven by Playwright with Debian's chromium (see test_browser.py).
+A shared link opens the Run page on the running clip; a benchmark starts; the tab is
+reloaded mid-run and after the run and comes back to the same clip, run and page; a second
+tab sees the running job; the evidence report's HTML renders the verdict and its charts
+with the network off; no visible table header has an underscore.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import zipfile
+
+import pytest
+
+from conftest import RUNNING
+from test_browser import ARTIFACTS, CHROMIUM_ARGS, CHROMIUM, no_exceptions, server  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
+
+FRAMES, WARMUP = 12, 2
+SIZES = ({"width": 1280, "height": 800}, {"width": 1920, "height": 1080})
+
+
+@pytest.fixture(scope="module")
+def browser(server):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def sidebar_text(tab) -> str:
+    return tab.get_by_test_id("stSidebar").inner_text()
+
+
+def table_headers(tab) -> list[str]:
+    """Header texts of every table drawn on the page (the grid's accessible table)."""
+    return tab.evaluate(
+        """Array.from(document.querySelectorAll(
+            "[data-testid='stDataFrame'] th, [data-testid='stDataFrame'] [role='columnheader'],"
+            + " [data-testid='stTable'] th")).map(e => e.textContent.trim()).filter(t => t)"""
+    )
+
+
+def test_reload_second_tab_and_evidence_report(server, browser):  # noqa: F811
+    url = server[0]
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=SIZES[0], accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(120_000)
+
+    # A shared link chooses the clip and the page.
+    tab.goto(f"{url}/Run?clip={RUNNING.name}")
+    tab.wait_for_selector("h1:has-text('Run')")
+    tab.wait_for_selector(f"text={RUNNING.name}")
+    for label, value in (("Frames to process", FRAMES), ("Warm-up frames", WARMUP)):
+        box = tab.get_by_role("spinbutton", name=label)
+        box.fill(str(value))
+        box.press("Enter")
+        tab.wait_for_function(
+            "([l, v]) => document.querySelector(`input[aria-label='${l}']`).value == v",
+            arg=[label, str(value)],
+        )
+    tab.get_by_role("button", name="Run benchmark").click()
+    tab.wait_for_selector("text=Running for")
+
+    # Reload mid-run: same page and clip, the run's progress is still shown.
+    tab.reload()
+    tab.wait_for_selector("h1:has-text('Run')")
+    tab.wait_for_selector("text=Running for")
+    assert RUNNING.name in tab.url and "/Run" in tab.url
+    assert RUNNING.name in sidebar_text(tab)
+    tab.screenshot(path=ARTIFACTS / "browser-reload-mid-run.png")
+
+    # A second tab of the same user sees the running job and can go to it.
+    second = context.new_page()
+    second.set_default_timeout(120_000)
+    second.goto(url)
+    second.wait_for_selector("text=Work through the pages")
+    second.get_by_test_id("stSidebar").get_by_text("A benchmark running").wait_for()
+    assert second.get_by_test_id("stSidebar").get_by_role("link", name="See it on 2 · Run").count() == 1
+    second.screenshot(path=ARTIFACTS / "browser-second-tab.png")
+
+    # After the run: the address names the run; a reload comes back to it on the same page.
+    tab.wait_for_selector("text=Model load time", timeout=300_000)
+    tab.wait_for_url(re.compile(r"run=[0-9]{8}-"))
+    run_id = re.search(r"run=([A-Za-z0-9_.-]+)", tab.url).group(1)
+    tab.reload()
+    tab.wait_for_selector("text=Model load time")
+    assert "/Run" in tab.url and run_id in tab.url and RUNNING.name in tab.url
+    assert run_id in sidebar_text(tab) and RUNNING.name in sidebar_text(tab)
+    no_exceptions(tab)
+
+    # The evidence report: jump.csv, verdict.json and an HTML page that works offline.
+    with tab.expect_download() as download:
+        tab.get_by_role("button", name="Evidence report (zip)").click()
+    archive = zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes()))
+    names = {name.split("/", 1)[1] for name in archive.namelist()}
+    assert {"jump.csv", "verdict.json", "report.html", "summary.csv", "frames.csv"} <= names
+    report = ARTIFACTS / "browser-evidence-report.html"
+    report.write_bytes(archive.read(next(n for n in archive.namelist() if n.endswith("report.html"))))
+    offline = browser.new_context(viewport=SIZES[0])
+    offline.set_offline(True)
+    page = offline.new_page()
+    page.goto(report.as_uri())
+    verdict = page.locator("#verdict").inner_text()
+    assert len(verdict) > 20
+    sizes = page.evaluate("Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
+    assert len(sizes) == 4 and all(w > 300 for w in sizes)
+    page.screenshot(path=ARTIFACTS / "browser-evidence-report.png", full_page=True)
+    offline.close()
+
+    # Every page at both sizes: no table header with an underscore, no exception.
+    pages = ("Run", "Compare", "Charts", "Accuracy", "Scorecard", "Results", "Explorer", "Clip")
+    for size in SIZES:
+        tab.set_viewport_size(size)
+        for name in pages:
+            tab.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+            tab.wait_for_selector(f"h1:has-text('{name}')")
+            time.sleep(2.5)  # tables and charts draw after the page
+            no_exceptions(tab)
+            headers = table_headers(tab)
+            assert not [h for h in headers if "_" in h], (name, headers)
+            tab.screenshot(path=ARTIFACTS / f"browser-{name.lower()}-{size['width']}.png", full_page=True)
+    context.close()
