@@ -17,7 +17,7 @@ import zipfile
 import pytest
 
 from conftest import RUNNING
-from test_browser import ARTIFACTS, CHROMIUM_ARGS, CHROMIUM, no_exceptions, server  # noqa: F401
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, no_exceptions, server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
 

@@ -21,7 +21,7 @@ import streamlit as st
 from posebench import backends
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth
-from posebench.engine import results
+from posebench.engine import results, run_access
 from posebench.io import video
 
 from . import job_registry
@@ -262,11 +262,9 @@ def mark_collected(a_job) -> None:
 
 
 def open_saved_run(run_id: str):
-    """Make the saved run ``run_id`` the current one; ``InputError`` (one sentence) if it cannot."""
-    folder = results.run_dir(run_id)
-    if not (folder / "run.json").exists():
-        raise BenchError(f"there is no saved run named {run_id}")
-    run = results.load(folder)
+    """Make the saved run ``run_id`` the current one, if this user may see it; ``InputError``
+    (one sentence) when not."""
+    run = run_access.open_run(auth.viewer(), run_id)
     set_current_run(run)
     return run
 

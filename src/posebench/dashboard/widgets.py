@@ -9,8 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import BenchError
-from posebench.decision import scorecard
-from posebench.engine import results
+from posebench.engine import results, sidecars
 from posebench.engine.summary import SUMMARY_COLUMNS
 from posebench.report import evidence
 
@@ -359,7 +358,7 @@ def _evidence_zip(run_id: str, stamp: tuple, _run) -> bytes:
 
 def _folder_stamp(run) -> tuple:
     """The saved run's files and their mtimes: a new jump analysis, name or verdict changes it."""
-    folder = scorecard.run_folder(run)
+    folder = sidecars.run_folder(run)
     if folder is None:
         return (len(run.extra or {}),)
     try:
