@@ -11,8 +11,10 @@ from posebench.io import uploads, video
 
 widgets.page_setup(
     "Clip",
-    "The video every backend will run on. Phone clips are fine: "
-    "rotation metadata is applied and frames are counted by decoding them.",
+    "The video both pose models will watch. A phone clip of one jump is fine: it is turned "
+    "upright and its frames are counted one by one.",
+    "the preview shows the athlete whole, feet included, and the frame rate and length on the "
+    "left are what you filmed.",
 )
 
 SOURCES = ("Sample or clip folder", "Upload a video")

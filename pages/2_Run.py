@@ -3,7 +3,8 @@
 import streamlit as st
 
 from posebench import backends
-from posebench.backends.config import PRESET_HELP, override, parse
+from posebench.backends.config import PRESET_HELP, PRESET_WORDS, override, parse
+from posebench.backends.config import describe as cfg_words
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth, jobs, state, widgets
 from posebench.dashboard.settings_form import settings_form
@@ -11,8 +12,11 @@ from posebench.engine import runner
 
 widgets.page_setup(
     "Run",
-    "Every chosen backend processes the same frames of the clip, one "
-    "after another so they never share the CPU.",
+    "Runs the chosen pose models over the same frames of your clip, one after another so they "
+    "never slow each other down, and measures how fast each one is.",
+    "the speed (frames per second, higher is better) and the share of frames with a person in "
+    "the results table. The defaults compare MediaPipe with RTMPose out of the box; add the "
+    "tuned RTMPose for a fair comparison.",
 )
 
 FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose (rtmlib, ONNX Runtime)"}
@@ -52,7 +56,9 @@ for col, (family, title) in zip(family_cols, FAMILY_TITLES.items()):
                 disabled=bool(reason) or busy,
                 key=f"use-{config.preset}",
                 persist_state=state.KEEP,
-                help=f"Not available here: {reason}." if reason else PRESET_HELP.get(config.preset),
+                help=f"Not available here: {reason}."
+                if reason
+                else f"{PRESET_WORDS.get(config.preset, '')}. In detail: {PRESET_HELP.get(config.preset)}.",
             )
             if use and not reason:
                 chosen.append(config)
@@ -63,14 +69,17 @@ if unavailable:
             st.markdown(f"- **{preset}**: {reason}.")
 
 configs = []
+if chosen:
+    st.subheader("What each one does")
 for base in chosen:
-    with st.expander(f"Settings of {base.preset}", expanded=False):
+    with st.container(border=True):
         try:
             config = override(base, settings_form(base, f"lever-{base.preset}"))
         except BenchError as exc:
             st.error(str(exc))
             continue
-        st.caption(f"Runs as `{config.spec()}`")
+        if config != base:
+            st.caption(f"Changed: {cfg_words(config)} · runs as `{config.spec()}`")
         reason = backends.why_unavailable(config)
         if reason:
             st.error(f"{config.spec()} cannot run here: {reason}.")

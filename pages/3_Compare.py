@@ -9,8 +9,10 @@ from posebench.dashboard import media, safe_text, state, widgets
 
 widgets.page_setup(
     "Compare",
-    "Each backend's 13 jump landmarks (shoulders, hips, knees, ankles, "
-    "heels, toes and nose) drawn on the same frame.",
+    "The same frame with each model's skeleton drawn on it: the 13 points the jump app uses "
+    "(nose, shoulders, hips, knees, ankles, heels and toes).",
+    "the feet and ankles around take-off and landing: that is where a point off by a few "
+    "centimetres moves the jump's timing.",
 )
 run = widgets.need_run()
 st.markdown(widgets.run_caption(run))

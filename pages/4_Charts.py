@@ -5,7 +5,13 @@ import streamlit as st
 from posebench.dashboard import state, widgets
 from posebench.report import charts
 
-widgets.page_setup("Charts", "How fast each configuration is, measured on the same frames.")
+widgets.page_setup(
+    "Charts",
+    "How fast each model is on your clip, measured on the same frames: speed, time per frame, "
+    "how steady that time is, and where it goes.",
+    "the first chart: a bar past the dashed red line is fast enough by the study's rule "
+    "(at least 80 % of the baseline's speed).",
+)
 run = widgets.need_run()
 st.markdown(widgets.run_caption(run))
 widgets.failures(run)

@@ -54,10 +54,12 @@ def table(df: pd.DataFrame, meta: dict, columns=None, key=None) -> None:
 
 widgets.page_setup(
     "Accuracy & agreement",
-    "Speed alone misled the original study: the jump app later withdrew RTMPose because it put "
-    "take-off about two frames later than MediaPipe. This page shows how far the backends agree "
-    "on where the landmarks are, how steady they are, whether one lags the other, and what that "
-    "does to the jump metrics.",
+    "Do the models see the athlete in the same place at the same moment, and what does that do "
+    "to the jump numbers? Speed alone misled the original study: RTMPose was later withdrawn "
+    "because it put take-off about two frames late.",
+    "the jump metrics at the bottom, and with a known flight time (contact mat, force plate) "
+    "each model's error against it: that is accuracy. Agreement with MediaPipe only says how "
+    "alike the two are.",
 )
 run = widgets.need_run()
 st.markdown(widgets.run_caption(run))
@@ -83,6 +85,7 @@ COLOURS = alt.Scale(
 
 # -- agreement --------------------------------------------------------------------------
 st.header("Agreement with the baseline")
+st.caption(metrics.AGREEMENT)
 if not candidates:
     st.info("Only one backend has landmarks in this run; agreement needs two.")
 else:

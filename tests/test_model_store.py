@@ -316,3 +316,18 @@ def test_sample_clip_found_in_the_cache_is_verified(empty_store, monkeypatch):
     os.replace(changed, target)
     with pytest.raises(BenchError, match="wrong SHA-256"):
         sample_clip.ensure_sample()
+
+
+def test_set_up_links_the_shared_models_so_the_cli_needs_no_export(tmp_path, monkeypatch, capsys):
+    """`models fetch` (run by set-up) links verified files into the cache; a later shell
+    without POSEBENCH_MODEL_DIRS finds them there, as the README's CLI lines assume."""
+    from posebench.cli.main import main
+
+    monkeypatch.setenv("POSEBENCH_MODEL_DIRS", str(MODELS))
+    monkeypatch.setenv("POSEBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("POSEBENCH_OFFLINE", "1")
+    assert main(["models", "fetch"]) == 0
+    monkeypatch.delenv("POSEBENCH_MODEL_DIRS")
+    path = model_store.resolve("yolox_nano", fetch=False)
+    assert path.parent == model_store.cache_dir() and path.is_symlink()
+    assert path.resolve() == (MODELS / catalogue.get("yolox_nano").filename).resolve()

@@ -72,6 +72,17 @@ def frames_all_within(frames: pd.DataFrame, reference: str, candidate: str, thre
 
 # -- tables over all backends of a run ------------------------------------------
 # Column -> (unit, meaning): the pages' captions and docs/accuracy.md read this.
+# The two words, defined once: every page and report uses these sentences.
+AGREEMENT = (
+    "Agreement: the share of landmark positions (13 points × frames, pooled) that lie within 0.1 "
+    "torso length (about 5 cm on an adult) of the baseline's. It says how alike two models are, "
+    "not which one is right."
+)
+WHOLE_SKELETON_MATCH = (
+    "Whole-skeleton match: the share of frames on which all 13 points lie within 0.1 torso length "
+    "of the baseline's at once; stricter than agreement, which counts single points."
+)
+
 AGREEMENT_COLUMNS: dict[str, tuple[str, str]] = {
     "baseline": ("", "The reference backend every candidate is compared with."),
     "candidate": ("", "The backend compared with the baseline."),
@@ -87,7 +98,7 @@ AGREEMENT_COLUMNS: dict[str, tuple[str, str]] = {
     "frames": ("frames", "Frames where both backends reported the landmark."),
     "frames_all_within_0.1": (
         "share",
-        "Share of frames where every landmark both have is within 0.1 torso lengths.",
+        "Whole-skeleton match: share of frames where every landmark both have is within 0.1 torso lengths.",
     ),
     "detection_rate": ("share", "Share of processed frames on which the candidate found a person."),
     "detection_rate_baseline": ("share", "Share of processed frames on which the baseline found a person."),

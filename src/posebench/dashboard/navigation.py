@@ -22,8 +22,10 @@ DEFAULT_TRIED = "clip-default-tried"  # session flag: the bundled sample was off
 def home() -> None:
     widgets.page_setup(
         "PoseBench",
-        "A fair CPU benchmark of Google MediaPipe Pose against RTMPose (rtmlib on ONNX Runtime) "
-        "for the jump-analysis app.",
+        "Can RTMPose replace MediaPipe in the jump-analysis app? PoseBench runs both on your "
+        "clip, measures how fast they are and how far their jump numbers are from a reference, "
+        "and gives a verdict with the evidence.",
+        "the Scorecard's verdict sentence; every other page shows the evidence behind it.",
     )
     st.markdown(
         "Work through the pages in order. Every number on them has its unit, and the "

@@ -22,33 +22,36 @@ class Lever:
     label: str
     kind: str  # select | slider | number | toggle
     limits: tuple = ()  # slider/number: (min, max, step); select choices come from config
+    advanced: bool = False  # an engine lever: shown under "Advanced"
 
 
 # Labels and widget kinds only: what each lever means (the widget's help) and the
 # values a select offers live in backends.config (LEVER_HELP, CHOICES), one place
-# for the CLI and the dashboard.
+# for the CLI and the dashboard. The first ones are what a coach decides; the engine's
+# levers (threads, graph optimisation, execution mode, spinning, batching, ...) sit
+# under an "Advanced" expander.
 LEVERS: dict[str, Lever] = {
-    "model": Lever("Landmarker model", "select"),
-    "running_mode": Lever("Running mode", "select"),
-    "min_detection_confidence": Lever("Min. detection confidence", "slider", (0.0, 1.0, 0.05)),
-    "min_tracking_confidence": Lever("Min. tracking confidence", "slider", (0.0, 1.0, 0.05)),
-    "detector": Lever("Person detector", "select"),
+    "model": Lever("Model size", "select"),
+    "running_mode": Lever("Follow the athlete between frames", "select"),
+    "min_detection_confidence": Lever("How sure to be that a person is there", "slider", (0.0, 1.0, 0.05)),
+    "min_tracking_confidence": Lever("How sure to stay while following", "slider", (0.0, 1.0, 0.05)),
+    "detector": Lever("Person finder model", "select"),
     "pose": Lever("Pose model", "select"),
-    "det_every": Lever("Detector every N frames", "number", (0, 10_000, 1)),
-    "person": Lever("People to pose", "select"),
-    "det_input": Lever("Detector input (px)", "number", (32, 2048, 32)),
-    "det_score": Lever("Detector min. score", "slider", (0.0, 1.0, 0.05)),
-    "lost_score": Lever("Tracking lost below", "slider", (0.0, 1.0, 0.05)),
-    "carry_pad": Lever("Carried-box margin", "slider", (0.0, 0.3, 0.01)),
-    "engine": Lever("Engine", "select"),
-    "provider": Lever("Execution provider", "select"),
-    "intra_threads": Lever("Threads per model", "number", (0, 64, 1)),
-    "inter_threads": Lever("Threads between ops", "number", (0, 64, 1)),
-    "spinning": Lever("Spin-wait threads", "toggle"),
-    "graph_opt": Lever("Graph optimisation", "select"),
-    "exec_mode": Lever("Execution mode", "select"),
-    "batch_pose": Lever("One pose run for all crops", "toggle"),
-    "fused_preprocess": Lever("Fused float32 pre-processing", "toggle"),
+    "det_every": Lever("Look for the athlete every N frames (0 = only when lost)", "number", (0, 10_000, 1)),
+    "person": Lever("Whom to follow", "select"),
+    "det_input": Lever("Detector input (px)", "number", (32, 2048, 32), advanced=True),
+    "det_score": Lever("Detector min. score", "slider", (0.0, 1.0, 0.05), advanced=True),
+    "lost_score": Lever("Tracking lost below", "slider", (0.0, 1.0, 0.05), advanced=True),
+    "carry_pad": Lever("Carried-box margin", "slider", (0.0, 0.3, 0.01), advanced=True),
+    "engine": Lever("Engine", "select", advanced=True),
+    "provider": Lever("Execution provider", "select", advanced=True),
+    "intra_threads": Lever("Threads per model", "number", (0, 64, 1), advanced=True),
+    "inter_threads": Lever("Threads between ops", "number", (0, 64, 1), advanced=True),
+    "spinning": Lever("Spin-wait threads", "toggle", advanced=True),
+    "graph_opt": Lever("Graph optimisation", "select", advanced=True),
+    "exec_mode": Lever("Execution mode", "select", advanced=True),
+    "batch_pose": Lever("One pose run for all crops", "toggle", advanced=True),
+    "fused_preprocess": Lever("Fused float32 pre-processing", "toggle", advanced=True),
 }
 
 
@@ -90,8 +93,30 @@ def lever_widget(field_name: str, current, key: str):
 
 
 def settings_form(base: backends.BackendConfig, key_prefix: str, columns: int = 3) -> dict:
-    """Widgets for every lever of ``base``'s family; returns the settings that differ from it."""
+    """Widgets for every lever of ``base``'s family; returns the settings that differ from it.
+
+    The preset in words first with its exact settings one click away, then an expander with
+    the levers a coach decides, then one with the engine's levers ("Advanced").
+    """
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.markdown(f"**{base.preset}**: {cfg.describe(base)}")
+    with right.popover("Exact settings", icon=":material/tune:", width="stretch"):
+        st.code(cfg.format_settings(base).replace(", ", "\n"), language=None, wrap_lines=True)
     names = [n for n in cfg.FAMILY_FIELDS[base.family] if n in LEVERS]
+    plain = [n for n in names if not LEVERS[n].advanced]
+    advanced = [n for n in names if LEVERS[n].advanced]
+    with st.expander(f"Change the settings of {base.preset}"):
+        changes = _widgets(base, plain, key_prefix, columns)
+    if advanced:
+        with st.expander(
+            f"Advanced: engine settings of {base.preset} (threads, graph optimisation, batching)"
+        ):
+            st.caption("For engineers: how ONNX Runtime runs the models. The defaults are fine for a coach.")
+            changes.update(_widgets(base, advanced, key_prefix, columns))
+    return changes
+
+
+def _widgets(base: backends.BackendConfig, names: list[str], key_prefix: str, columns: int) -> dict:
     cols = st.columns(columns)
     changes = {}
     for i, name in enumerate(names):

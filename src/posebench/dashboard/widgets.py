@@ -59,8 +59,9 @@ UNIT_FORMAT = {
 }
 
 
-def page_setup(title: str, intro: str = "") -> None:
-    """Common top of every page: config, finished-run pickup, title."""
+def page_setup(title: str, intro: str = "", look_at: str = "") -> None:
+    """Common top of every page: config, finished-run pickup, title, what the page shows
+    (``intro``) and what to look at first (``look_at``), in a coach's words."""
     st.set_page_config(
         page_title=f"{title} · PoseBench", page_icon=":material/directions_run:", layout="wide"
     )
@@ -68,7 +69,9 @@ def page_setup(title: str, intro: str = "") -> None:
     state.collect_finished_job()  # the one place: every page, the start page too, calls this
     st.title(title)
     if intro:
-        st.caption(intro)
+        st.markdown(intro)
+    if look_at:
+        st.caption(f"**What to look at:** {look_at}")
     if URL_PROBLEM in st.session_state:
         safe_text.warning(st.session_state.pop(URL_PROBLEM))
 

@@ -80,6 +80,25 @@ def find_local(name: str) -> tuple[Path | None, list[str]]:
     return None, tried
 
 
+def link_into_cache(name: str, path: Path) -> Path | None:
+    """Make the verified file ``path`` findable without ``POSEBENCH_MODEL_DIRS``: a link to it
+    in the user cache (set-up does this, so the CLI works in a fresh shell). Returns the link,
+    or None when the cache already has a verified copy or no link can be made."""
+    asset = catalogue.get(name)
+    cached = cache_dir() / asset.filename
+    if Path(path).resolve().parent == cache_dir().resolve():
+        return None
+    if cached.exists() and verify(asset, cached) is None:
+        return None
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        cached.unlink(missing_ok=True)  # a broken link or a wrong file: never used anyway
+        cached.symlink_to(Path(path).resolve())
+    except OSError:
+        return None
+    return cached if verify(asset, cached) is None else None
+
+
 def resolve(name: str, fetch: bool = True) -> Path:
     """Path of a verified copy of model ``name``; fetch it if allowed.
 

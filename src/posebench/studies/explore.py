@@ -74,13 +74,14 @@ COLUMNS = {
     "fps_max": ("frames/s", "fastest round"),
     "agreement": (
         "0-1",
-        "share of frames (both found a person) with all 13 landmarks within 0.1 torso length of the baseline",
+        "whole-skeleton match: share of frames (both found a person) with all 13 landmarks within "
+        "0.1 torso length of the baseline",
     ),
     "landmarks_within": ("0-1", "share of single landmarks within 0.1 torso length of the baseline"),
     "detection_rate": ("0-1", "share of frames with a person found"),
     "detector_rate": ("0-1", "share of frames the person detector ran on"),
     "pose_runs_per_frame": ("runs/frame", "pose-model runs per frame"),
-    "meets_target": ("", "agreement at or above the target"),
+    "meets_target": ("", "whole-skeleton match at or above the target"),
     "pareto": ("", "on the Pareto front: no other configuration is both faster and agrees better"),
     "best": ("", "the fastest configuration that meets the target"),
     "baseline": ("", "the reference the others are compared with"),

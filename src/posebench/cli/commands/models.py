@@ -38,10 +38,16 @@ def run(args) -> int:
     for name in names:
         try:
             path = model_store.resolve(name, fetch=True)
-            print(f"ok      {name}: {path}")
+            linked = model_store.link_into_cache(name, path)  # the CLI finds it without the env
+            print(f"ok      {name}: {path}" + (f" (linked from {linked})" if linked else ""))
         except ModelUnavailable as exc:
             failed.append(name)
             print(f"missing {name}: {exc}")
+    if not args.names:  # set-up: every other verified file in POSEBENCH_MODEL_DIRS goes in the cache too
+        for asset in catalogue.CATALOGUE:
+            path, _tried = model_store.find_local(asset.name)
+            if asset.name not in names and path is not None and model_store.link_into_cache(asset.name, path):
+                print(f"linked  {asset.name}: {path}")
     if failed:
         raise BenchError(f"{len(failed)} of {len(names)} models could not be fetched: {', '.join(failed)}")
     return 0
