@@ -59,9 +59,25 @@ UNIT_FORMAT = {
 }
 
 
+def _through_the_router() -> None:
+    """Make sure the page runs inside ``app.py``'s navigation.
+
+    Streamlit runs a page file on its own (its old "pages folder" mode) when a link to a page
+    is the first request a fresh server gets, so the link's clip and run, the sidebar and the
+    user's jobs would be missing. The first page to see that switches the server to the router
+    (as ``st.navigation`` itself does) and runs again.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_setup(title: str, intro: str = "", look_at: str = "") -> None:
     """Common top of every page: config, finished-run pickup, title, what the page shows
     (``intro``) and what to look at first (``look_at``), in a coach's words."""
+    _through_the_router()
     st.set_page_config(
         page_title=f"{title} · PoseBench", page_icon=":material/directions_run:", layout="wide"
     )
