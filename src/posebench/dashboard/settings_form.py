@@ -98,7 +98,7 @@ def settings_form(base: backends.BackendConfig, key_prefix: str, columns: int = 
     The preset in words first with its exact settings one click away, then an expander with
     the levers a coach decides, then one with the engine's levers ("Advanced").
     """
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    left, right = st.columns([4, 1], vertical_alignment="center")
     left.markdown(f"**{base.preset}**: {cfg.describe(base)}")
     with right.popover("Exact settings", icon=":material/tune:", width="stretch"):
         st.code(cfg.format_settings(base).replace(", ", "\n"), language=None, wrap_lines=True)
