@@ -14,6 +14,7 @@ the keys other pages rely on live in one place:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -265,6 +266,7 @@ def open_saved_run(run_id: str):
     """Make the saved run ``run_id`` the current one, if this user may see it; ``InputError``
     (one sentence) when not."""
     run = run_access.open_run(auth.viewer(), run_id)
+    run.clip = replace(run.clip, path=readable_clip_path(run.clip))  # never another user's upload
     set_current_run(run)
     return run
 
