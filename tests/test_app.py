@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend
 from posebench import backends
+from posebench.dashboard import job_registry
 from posebench.engine import results
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -29,6 +30,7 @@ def uploads_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def app(results_root, uploads_dir, monkeypatch):
     monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
+    job_registry.registry.clear()  # the server's jobs of earlier tests are not this user's
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
@@ -493,7 +495,7 @@ def test_kept_results_belong_to_their_run_and_clip(app, tmp_path):
     at.session_state["clip_path"] = str(RUNNING)
     at.switch_page("pages/8_Explorer.py").run()
     assert not at.exception
-    assert not at.get("subheader") or "Speed versus agreement" not in texts(at.subheader)
+    assert not at.get("subheader") or "Speed versus whole-skeleton match" not in texts(at.subheader)
 
 
 def test_accuracy_buttons_wait_for_a_running_benchmark(app):
@@ -544,7 +546,7 @@ def start_explorer(at: AppTest, budget: int = 5) -> AppTest:
     at.switch_page("pages/8_Explorer.py").run()
     from posebench.studies import explore
 
-    at.multiselect(key="explorer-configs").set_value([explore.default_candidates()[0].spec()])
+    at.button_group(key="explorer-configs").set_value([explore.default_candidates()[0].spec()])
     at.slider(key="explorer-budget").set_value(budget)
     at.slider(key="explorer-frames").set_value(10)
     at.run()
@@ -568,7 +570,7 @@ def test_the_explorer_runs_in_the_background_across_pages(app):
     assert job.error is None
     found = at.session_state["explorer-result"]
     assert found["clip"] == str(RUNNING) and len(found["table"]) >= 2
-    assert "Speed versus agreement" in texts(at.subheader)
+    assert "Speed versus whole-skeleton match" in texts(at.subheader)
     assert not at.button(key="explorer-go").disabled
 
 

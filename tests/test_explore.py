@@ -118,7 +118,7 @@ def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
     at.run()
     at.switch_page("pages/8_Explorer.py").run()
     assert not at.exception
-    at.multiselect(key="explorer-configs").set_value([])
+    at.button_group(key="explorer-configs").set_value([])
     at.text_area(key="explorer-extra").set_value("\n".join(CANDIDATES))
     at.slider(key="explorer-budget").set_value(5)
     at.slider(key="explorer-frames").set_value(10)
@@ -131,5 +131,5 @@ def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
     assert not at.error, [e.value for e in at.error]
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3
-    assert at.success or at.warning  # the winner, or why there is none
+    assert at.success or at.info or at.warning  # the winner (against a lowered target: info), or why none
     assert any("frames per second" in c.value for c in at.caption)

@@ -14,6 +14,7 @@ the keys other pages rely on live in one place:
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,6 +38,7 @@ JUMP_JOB = "jump_job"  # dashboard.jobs.BackgroundJob of the Accuracy page's jum
 JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB)
 JOB_PAGES = {JOB: "run", EXPLORE_JOB: "explorer", JUMP_JOB: "accuracy"}  # where each job is shown
 COLLECTED = "collected-jobs"  # ids of the finished jobs this session has taken in
+ADOPT_FINISHED_S = 120  # a new tab takes in a benchmark that finished this recently
 URL_DONE = "url-restored"  # the link's clip and run were opened in this session
 EXPLORER_RESULT = "explorer-result"  # {"table": DataFrame, "meta": dict, "clip": path}
 JUMP_RESULT = "jump-result"  # (run id, jump table) of the last jump analysis
@@ -248,7 +250,14 @@ def adopt_user_jobs() -> None:
         mine = st.session_state.get(entry.key)
         if not entry.job.finished and (mine is None or mine.finished):
             st.session_state[entry.key] = entry.job
-    finished = [e for e in entries if e.key == JOB and e.job.finished and getattr(e.job, "run", None)]
+    finished = [
+        e
+        for e in entries
+        if e.key == JOB
+        and e.job.finished
+        and getattr(e.job, "run", None) is not None
+        and time.time() - (e.job.ended_at or 0) < ADOPT_FINISHED_S
+    ]
     if finished and current_run() is None and job() is None:
         st.session_state[JOB] = finished[-1].job
 

@@ -59,6 +59,9 @@ UNIT_FORMAT = {
 }
 
 
+ROUTED = "routed"  # this session has run through the router
+
+
 def _through_the_router() -> None:
     """Make sure the page runs inside ``app.py``'s navigation.
 
@@ -71,7 +74,10 @@ def _through_the_router() -> None:
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        if not st.session_state.get(ROUTED):  # a session's first run: no click to lose
+            st.session_state[ROUTED] = True
+            st.rerun()
+    st.session_state[ROUTED] = True
 
 
 def page_setup(title: str, intro: str = "", look_at: str = "") -> None:
