@@ -214,7 +214,13 @@ def test_a_run_gives_evidence_and_the_verdict_is_written_as_json(fake_run, tmp_p
 def test_an_overlapping_run_or_a_busy_machine_is_named(fake_run):
     run, _folder = fake_run
     run.overlapped = 1
-    run.environment = {**run.environment, "usable_cores": 2, "load_average": {"start": 3.1, "end": 2.5}}
+    run.extra["machine"] = {"load_1min_start": 3.1, "load_1min_end": 2.5, "usable_cores": 2}
     notes = Evidence.from_run(run).machine_notes
     assert any("1 other benchmark run overlapped" in n for n in notes)
     assert any("busy: 1-minute load average 3.1 at the start, 2.5 at the end on 2 cores" in n for n in notes)
+    run.overlapped = 0
+    run.extra["machine"] = {"load_1min_start": 0.2, "load_1min_end": 0.3, "usable_cores": 2}
+    run.extra["machine"]["overlapping_runs"] = [{"run_id": "other", "source": "cli"}] * 2
+    assert Evidence.from_run(run).machine_notes == [
+        "2 other benchmark runs overlapped this one: its speed figures are not comparable."
+    ]

@@ -14,7 +14,7 @@ from posebench.dashboard import auth, safe_text
 from posebench.decision import settings as scorecard_settings
 from posebench.decision import verdict
 from posebench.decision.evidence import jump_table_for
-from posebench.decision.numbers import is_number
+from posebench.decision.numbers import fmt, is_number
 from posebench.decision.verdict import Verdict
 from posebench.engine import sidecars
 
@@ -32,25 +32,40 @@ def headline(verdict: Verdict) -> None:
         st.warning(as_text(note), icon=":material/speed:")
 
 
+STATUS_WORDS = {"met": "met", "unmet": "NOT met", "not measured": "not measured"}
+
+
 def criteria_table(verdict: Verdict) -> pd.DataFrame:
-    """One row per criterion, as shown under the headline."""
+    """One row per criterion, as shown under the headline: the sentence with its numbers first."""
     rows = []
     for c in verdict.criteria:
+        value = fmt(c.measured, c.unit)
+        if c.unit == "clips" and is_number(c.measured):
+            value = f"{c.measured:.0f} clip{'s' if c.measured != 1 else ''}"
         rows.append(
             {
                 "criterion": c.title,
-                "status": c.status,
-                "measured": f"{c.measured:.3g} {c.unit}" if is_number(c.measured) else "not measured",
-                "spread": c.spread or "-",
+                "status": STATUS_WORDS.get(c.status, c.status),
+                "what was measured": c.detail,
+                "value": value,
                 "rule": c.rule,
-                "detail": c.detail,
+                "spread": c.spread or "-",
             }
         )
     return pd.DataFrame(rows)
 
 
+STATUS_ICONS = {"met": ":material/check:", "unmet": ":material/close:", "not measured": ":material/help:"}
+
+
 def criteria(verdict: Verdict) -> None:
-    st.dataframe(criteria_table(verdict), hide_index=True, width="stretch")
+    for c in verdict.criteria:
+        st.markdown(
+            f"{STATUS_ICONS.get(c.status, '')} **{STATUS_WORDS.get(c.status, c.status)}** · "
+            f"{as_text(c.title)}: {as_text(c.detail)}" + (f" ({as_text(c.spread)})" if c.spread else "")
+        )
+    with st.expander("The criteria as a table (values, rules, spread)"):
+        st.dataframe(criteria_table(verdict), hide_index=True, width="stretch")
     judged = verdict.evidence.get("judged_against", "")
     st.caption(
         as_text(

@@ -357,19 +357,27 @@ def describe_config(config, label: str) -> str:
 
 
 def machine_notes(run) -> list[str]:
-    """Sentences on what makes the run's timings doubtful: a busy machine, overlapping runs."""
+    """Sentences on what makes the run's timings doubtful: a busy machine, overlapping runs.
+
+    Reads the machine state the run recorded (``run.extra["machine"]``: 1-minute load average
+    at the start and end, cores, the other runs that overlapped it) and the run's own count of
+    overlapping runs in this process.
+    """
     notes = []
+    state = {**dict(run.environment or {}), **dict((run.extra or {}).get("machine") or {})}
     overlapped = int(number(getattr(run, "overlapped", 0)) or 0)
     if "overlapped_runs" in run.summary.columns:
         overlapped = max([overlapped, *[int(v) for v in run.summary["overlapped_runs"] if measured(v)]])
+    others = state.get("overlapping_runs")
+    if isinstance(others, list):
+        overlapped = max(overlapped, len(others))
     if overlapped:
         notes.append(
             f"{overlapped} other benchmark run{'s' if overlapped > 1 else ''} overlapped this one: "
             "its speed figures are not comparable."
         )
-    env = dict(run.environment or {})
-    cores = number(env.get("usable_cores")) or number(env.get("cores"))
-    loads = _load_averages(env)
+    cores = number(state.get("usable_cores")) or number(state.get("cores"))
+    loads = _load_averages(state)
     if loads and measured(cores) and cores > 0:
         worst = max(loads.values())
         if worst / cores >= R.BUSY_LOAD_PER_CORE:
