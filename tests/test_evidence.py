@@ -134,3 +134,35 @@ def test_presets_in_words():
 def test_human_headers_have_no_underscores():
     assert evidence.human_header("flight_time_error_ms", "ms") == "Flight time error (ms)"
     assert evidence.human_header("detection_rate", "share") == "Detection rate (%)"
+
+
+def test_study_bundle_holds_the_pooled_tables_the_verdict_and_an_offline_report(tmp_path):
+    from posebench.engine import references
+    from posebench.studies import study as studies
+    from test_study import SHA_A, SHA_B, _row
+
+    clips = [
+        studies.StudyClip(
+            name=f"{s[:3]}.mp4",
+            path=f"/nowhere/{s[:3]}.mp4",
+            sha256=s,
+            kind="cmj",
+            reference=references.ClipReference(f"{s[:3]}.mp4", s, "cmj", flight_time_s=ft),
+        )
+        for s, ft in ((SHA_A, 0.50), (SHA_B, 0.60))
+    ]
+    study = studies.Study("Squad <b>A</b>", clips, ["mediapipe-lite", "rtmpose-lightweight-tuned"])
+    rows = [
+        _row(SHA_A, "mediapipe-lite", 0.51, 100),
+        _row(SHA_B, "mediapipe-lite", 0.58, 201),
+        _row(SHA_A, "rtmpose-lightweight-tuned", 0.46, 102),
+        _row(SHA_B, "rtmpose-lightweight-tuned", 0.55, 202),
+    ]
+    result = studies.tables(study, rows, tmp_path)
+    files = _unzip(evidence.study_bundle(result, note="pre-season"))
+    assert {"study_clips.csv", "study_summary.csv", "verdict.json", "report.html"} <= set(files)
+    verdict = json.loads(files["verdict.json"])
+    page = files["report.html"].decode()
+    assert verdict["decision"] in ("replace", "keep", "undecided")
+    assert "pre-season" in page and "Squad &lt;b&gt;A&lt;/b&gt;" in page
+    assert len(re.findall(r"src='data:image/png;base64,", page)) == 2

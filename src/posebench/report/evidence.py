@@ -275,6 +275,16 @@ def bundle(
     return buffer.getvalue()
 
 
+def _title(chart, fallback: str) -> str:
+    """The chart's own title (Vega-Lite keeps it as text or as {"text": ...})."""
+    try:
+        title = chart.to_dict().get("title", "")
+    except Exception:  # a chart that cannot be written out has no title either
+        return fallback
+    title = title.get("text", "") if isinstance(title, dict) else title
+    return " ".join(title) if isinstance(title, list) else (str(title) or fallback)
+
+
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")[:40] or "chart"
 
@@ -520,9 +530,7 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
     charts: list[Chart] = []
     if with_charts and len(run.summary):
         for spec in run_charts.all_charts(run, baseline):
-            title = spec.chart.to_dict().get("title", "")
-            title = title.get("text", "") if isinstance(title, dict) else str(title)
-            charts.append(Chart(title or "Chart", spec.chart, spec.caption))
+            charts.append(Chart(_title(spec.chart, "Chart"), spec.chart, spec.caption))
     clip = run.clip
     env = run.environment or {}
     facts = [
@@ -559,4 +567,61 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
     )
 
 
-__all__ = ["Table", "Chart", "bundle", "run_bundle", "html_report", "with_units", "human_header"]
+# -- one study ------------------------------------------------------------------------------
+def study_bundle(result, note: str = "", with_charts: bool = True) -> bytes:
+    """The evidence zip of a study (``studies.StudyResult``, read by its attributes): the
+    per-clip and pooled tables as CSV, the verdict, the study's definition and an offline
+    ``report.html`` with its charts. The study page (or CLI) calls this."""
+    from posebench.report import study_charts
+
+    study = result.study
+    verdict = result.verdict
+    if verdict is not None:
+        payload = dict(verdict.to_json())
+        sentence = verdict.reason
+    else:
+        payload = {"decision": "undecided", "reason": "Not judged: the study has no result to judge yet."}
+        sentence = payload["reason"]
+    payload.setdefault("sentence", sentence)
+    tables = [
+        Table("study_clips.csv", "Every clip, every configuration", result.clips, {}, in_report=False),
+        Table("study_summary.csv", "Pooled over the clips", result.summary, {}),
+    ]
+    charts: list[Chart] = []
+    if with_charts and len(result.clips):
+        for key, spec in study_charts.all_charts(result.clips, result.summary).items():
+            charts.append(Chart(_title(spec.chart, key.replace("_", " ")), spec.chart, spec.caption))
+    files = {}
+    for path in sorted(Path(result.folder).glob("*.json")):  # the study's definition
+        if path.name != "verdict.json":  # written from the verdict itself
+            files[path.name] = path.read_bytes()
+    facts = [
+        ("Study", study.name or study.study_id),
+        ("Clips", str(len(study.clips))),
+        ("Configurations", ", ".join(study.backends)),
+        ("Baseline", study.baseline),
+    ]
+    return bundle(
+        f"{study.study_id}-evidence",
+        f"PoseBench study: {study.name or study.study_id}",
+        sentence,
+        decision=str(payload.get("decision", "")),
+        verdict=payload,
+        facts=facts,
+        tables=tables,
+        charts=charts,
+        files=files,
+        note=note,
+    )
+
+
+__all__ = [
+    "Table",
+    "Chart",
+    "bundle",
+    "run_bundle",
+    "study_bundle",
+    "html_report",
+    "with_units",
+    "human_header",
+]
