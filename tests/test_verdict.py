@@ -224,3 +224,25 @@ def test_an_overlapping_run_or_a_busy_machine_is_named(fake_run):
     assert Evidence.from_run(run).machine_notes == [
         "2 other benchmark runs overlapped this one: its speed figures are not comparable."
     ]
+
+
+def test_the_verdict_says_when_a_jump_table_carries_an_event_calibration():
+    ref = Reference(takeoff_frame=261, landing_frame=277, fps=30.0, source="by eye")
+    base = backend(BASE, "mediapipe", flight_abs_error_ms=60, takeoff_error_frames=2, landing_error_frames=0)
+    cand = backend(
+        CAND,
+        "rtmpose",
+        flight_abs_error_ms=0,
+        takeoff_error_frames=0,
+        landing_error_frames=0,
+        calibration_applied=True,
+        calibration="take-off +1 frames, landing -1 frames, estimated from 12 clips",
+    )
+    v = verdict.decide(evidence(base, cand, ref), {"min_clips": 1})
+    assert v.to_json()["evidence"]["calibration_applied"] == {BASE: False, CAND: True}
+    assert any("include an event calibration (take-off +1 frames" in n for n in v.notes)
+    plain = verdict.decide(
+        evidence(base, backend(CAND, "rtmpose", flight_abs_error_ms=0), ref), {"min_clips": 1}
+    )
+    assert not any("event calibration" in n for n in plain.notes)
+    assert plain.to_json()["evidence"]["calibration_applied"] == {BASE: False, CAND: False}

