@@ -104,6 +104,7 @@ else:
     chosen = st.selectbox("Per-landmark detail for", candidates, key="acc-landmark-candidate")
     detail = metrics.agreement_table(frames, baseline, [chosen])
     bars = detail[detail["landmark"] != "all"].copy()
+    bars["landmark"] = bars["landmark"].str.replace("_", " ")  # words, as everywhere else
     bars["within_pct"] = bars["within_0.1"] * 100
     bars = bars.rename(columns={"within_0.1": "within_01"})
     chart = (

@@ -286,7 +286,7 @@ if len(runs):
             widgets.downloads(chosen, key="results-dl")
             cols = st.columns(3)
             cols[0].download_button(
-                "Run folder for another PoseBench (zip)",
+                "Run folder (zip, to import)",
                 _zip(str(paths[picked[0]]), _mtime(paths[picked[0]])),
                 file_name=f"{picked[0]}.zip",
                 mime="application/zip",

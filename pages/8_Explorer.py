@@ -28,21 +28,23 @@ st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.frames}
 # -- what to sweep --------------------------------------------------------------------
 defaults = explorer.default_candidates()
 labels = {c.spec(): explorer.changes_of(c) for c in defaults}
+picked = (
+    st.pills(
+        f"Settings to try ({len(labels)}; click one to leave it out)",
+        list(labels),
+        selection_mode="multi",
+        default=list(labels),
+        width="stretch",
+        wrap=True,  # every setting visible, on as many lines as it takes
+        format_func=labels.get,
+        key="explorer-configs",
+        help="Lever settings on top of rtmpose-lightweight (the rtmlib default). "
+        "See `python -m posebench backends` for what each lever does.",
+    )
+    or []
+)
 left, right = st.columns([3, 2], gap="large")
 with left:
-    picked = (
-        st.pills(
-            f"Settings to try ({len(labels)}; click one to leave it out)",
-            list(labels),
-            selection_mode="multi",
-            default=list(labels),
-            format_func=labels.get,
-            key="explorer-configs",
-            help="Lever settings on top of rtmpose-lightweight (the rtmlib default). "
-            "See `python -m posebench backends` for what each lever does.",
-        )
-        or []
-    )
     extra = st.text_area(
         "More configurations (one per line, PRESET:key=value,...)",
         "",
@@ -82,7 +84,7 @@ with right:
         help="Agreement is measured against this backend.",
     )
     auto = st.toggle(
-        "Target: at least as good as RTMPose's defaults",
+        "Target from RTMPose's defaults",
         True,
         key="explorer-auto",
         help="On: the target is 95 % whole-skeleton match, or what RTMPose's own defaults score "
