@@ -27,7 +27,7 @@ def headline(verdict: Verdict) -> None:
     BOXES[verdict.decision](as_text(verdict.reason), icon=ICONS[verdict.decision])
     st.caption(as_text(f"Candidate {verdict.candidate}: {verdict.candidate_words}."))
     for crit in verdict.unmeasured:
-        st.warning(as_text(f"Not measured: {crit.title}: {crit.detail}."))
+        st.warning(as_text(f"Not measured: {crit.title}. A replace needs it measured."))
     for note in verdict.notes:
         st.warning(as_text(note), icon=":material/speed:")
 

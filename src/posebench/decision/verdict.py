@@ -186,6 +186,8 @@ def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> C
 
 def _no_flight_time(c: BackendEvidence, b: BackendEvidence, field_name: str) -> str:
     """Which backend has no flight time, and why (the jump analysis' reason when it gave one)."""
+    if c.jump_error and b.jump_error:
+        return f"neither has a flight time ({c.jump_error.rstrip('.')})"
     parts = []
     for x in (c, b):
         if x.jump_error:
