@@ -65,7 +65,7 @@ class Registry:
             if e.job.finished and now - (getattr(e.job, "ended_at", None) or now) < KEEP_FINISHED_S
         ]
         room = max(0, KEEP_PER_USER - len(running))
-        finished = finished[len(finished) - room :] if room else []
+        finished = finished[-room:] if room else []
         return sorted(running + finished, key=lambda e: e.registered)
 
     # -- the latest upload ------------------------------------------------------------------

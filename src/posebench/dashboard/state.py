@@ -262,6 +262,12 @@ def adopt_user_jobs() -> None:
         st.session_state[JOB] = finished[-1].job
 
 
+def take_finished_job(entry) -> None:
+    """Bring a finished job of another tab into this one, so its page shows its result."""
+    st.session_state[entry.key] = entry.job
+    st.session_state.get(COLLECTED, set()).discard(id(entry.job))
+
+
 def is_collected(a_job) -> bool:
     """Whether this session has taken the finished job's result in (each tab does so once)."""
     return id(a_job) in st.session_state.get(COLLECTED, set())

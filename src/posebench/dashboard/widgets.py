@@ -172,6 +172,15 @@ def _jobs_list(entries) -> None:
             continue
         st.caption(line)
         run = getattr(a_job, "run", None)
+        if run is None and a_job.result is not None and state.job_of(entry.key) is not a_job:
+            page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
+            if st.button(
+                f"Show the result on {page.label}",
+                key=f"sidebar-take-{i}-{entry.key}",
+                icon=":material/open_in_new:",
+            ):
+                state.take_finished_job(entry)
+                st.switch_page(page.file)
         if run is not None and (current is None or current.run_id != run.run_id):
             st.button(
                 f"Open run {run.run_id}",
