@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, media, run_import, safe_text, state, widgets
+from posebench.dashboard import auth, media, run_import, safe_text, state, study_view, widgets
 from posebench.engine import imports, results, run_access
 
 widgets.page_setup(
@@ -324,6 +324,24 @@ if len(runs):
                     )
 else:
     st.info("No saved runs yet: run a benchmark on the Run page, or import one below.")
+
+st.subheader("Saved studies")
+saved_studies = study_view.saved_studies()
+if len(saved_studies):
+    st.dataframe(
+        saved_studies[["study_id", "clips", "backends", "decision", "updated"]],
+        hide_index=True,
+        width="stretch",
+        key="results-studies",
+        column_config={"decision": st.column_config.Column("decision", help="The study's verdict.")},
+    )
+    cols = st.columns([3, 1])
+    chosen_study = cols[0].selectbox("Study", list(saved_studies["study_id"]), key="results-study-pick")
+    if cols[1].button("Open on the Study page", key="results-study-open", icon=":material/science:"):
+        st.session_state[state.OPEN_STUDY] = chosen_study
+        st.switch_page("pages/9_Study.py")
+else:
+    st.caption("No saved studies yet: a study pools many clips against their references (Study page).")
 
 st.subheader("Import a run")
 import_mb = imports.import_limit_bytes() // 1024**2

@@ -81,5 +81,13 @@ PAGES: tuple[PageEntry, ...] = (
         "Sweep the speed levers on your clip and find the fastest configuration that "
         "still agrees with the baseline.",
     ),
+    PageEntry(
+        "study",
+        "pages/9_Study.py",
+        "Study",
+        ":material/science:",
+        "Many jumps against their references: bias, limits of agreement and ICC per backend, "
+        "and the verdict they support.",
+    ),
 )
 BY_KEY = {page.key: page for page in PAGES}

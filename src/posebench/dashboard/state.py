@@ -35,11 +35,14 @@ BASELINE = "baseline"
 JOB = "run_job"  # dashboard.jobs.RunJob of the run in progress (or just finished)
 EXPLORE_JOB = "explore_job"  # dashboard.jobs.BackgroundJob of the Explorer sweep
 JUMP_JOB = "jump_job"  # dashboard.jobs.BackgroundJob of the Accuracy page's jump analysis
-JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB)
-JOB_PAGES = {JOB: "run", EXPLORE_JOB: "explorer", JUMP_JOB: "accuracy"}  # where each job is shown
+STUDY_JOB = "study_job"  # dashboard.jobs.BackgroundJob of the Study page's study
+JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB, STUDY_JOB)
+# where each job is shown
+JOB_PAGES = {JOB: "run", EXPLORE_JOB: "explorer", JUMP_JOB: "accuracy", STUDY_JOB: "study"}
 COLLECTED = "collected-jobs"  # ids of the finished jobs this session has taken in
 ADOPT_FINISHED_S = 120  # a new tab takes in a benchmark that finished this recently
 URL_DONE = "url-restored"  # the link's clip and run were opened in this session
+OPEN_STUDY = "open_study"  # study_id of the study the Study page shows
 EXPLORER_RESULT = "explorer-result"  # {"table": DataFrame, "meta": dict, "clip": path}
 JUMP_RESULT = "jump-result"  # (run id, jump table) of the last jump analysis
 HISTORY = "run_history"  # earlier runs of this browser session, newest first
@@ -401,3 +404,7 @@ def collect_finished_job() -> None:
         if jumping.result is not None:
             st.session_state[JUMP_RESULT] = (jumping.info["run_id"], jumping.result)
         release_retired()
+    studying = job_of(STUDY_JOB)
+    if studying is not None and studying.finished and not is_collected(studying):
+        mark_collected(studying)
+        st.session_state[OPEN_STUDY] = studying.info["study_id"]

@@ -1,0 +1,235 @@
+"""What the Study page does, so the page itself stays a thin view.
+
+Where things live: in single-user mode studies are in ``<results>/studies`` and
+references in ``<results>/references.csv``; on a shared server each signed-in
+user has their own (``<results>/users/<name>/...``), so nobody reaches
+another user's studies or references. Each study folder records its owner
+(``access.json``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from posebench.core.errors import BenchError, InputError
+from posebench.dashboard import auth, clip_input, jobs
+from posebench.dashboard.state import STUDY_JOB
+from posebench.engine import owners, references, results
+from posebench.io import video
+from posebench.io.files import safe_name
+from posebench.report import study_charts
+from posebench.studies import study as studies
+
+DRAFT = "study_draft"  # session key: {"clips": [StudyClip, ...]} being put together
+FEET_SHARE = 0.4  # the scrubber shows the lowest 40 % of the frame (the feet) by default
+
+
+# -- where -----------------------------------------------------------------------------
+def user_root() -> Path:
+    viewer = auth.viewer()
+    root = results.default_root()
+    return root if viewer.single else root / "users" / owners.check_user_name(viewer.name)
+
+
+def reference_root() -> Path:
+    return user_root()
+
+
+def study_root() -> Path:
+    return user_root() / "studies"
+
+
+def saved_studies() -> pd.DataFrame:
+    return studies.list_studies(study_root())
+
+
+# -- clips -------------------------------------------------------------------------------
+def public_clips() -> list[Path]:
+    """Clips every user may use: the configured clip folders."""
+    return clip_input.folder_clips()
+
+
+def draft() -> dict:
+    return st.session_state.setdefault(DRAFT, {"clips": []})
+
+
+def add_public(paths: list[Path], kind: str) -> int:
+    saved = references.load(reference_root())
+    clips = []
+    for path in paths:
+        clip = studies.make_clip(path, path.name, kind)
+        clip.reference = saved.get(clip.sha256)
+        clips.append(clip)
+    return _add(clips)
+
+
+def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
+    """Content-check each upload and keep the accepted ones in the study's folder.
+
+    Returns (clips added, one sentence per refused file).
+    """
+    folder = study_root() / safe_name(study_name or "study", "study") / "clips"
+    saved = references.load(reference_root())
+    clips, refused = [], []
+    for file in files or []:
+        try:
+            accepted = clip_input.save_upload(file)
+        except InputError as exc:
+            refused.append(f"{getattr(file, 'name', 'a file')}: {exc}")
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / safe_name(accepted.label, "clip.mp4")
+            shutil.copyfile(accepted.path, target)
+        finally:
+            accepted.cleanup()
+        clip = studies.make_clip(target, accepted.label, kind)
+        clip.reference = saved.get(clip.sha256)
+        clips.append(clip)
+    return _add(clips), refused
+
+
+def _add(clips: list[studies.StudyClip]) -> int:
+    current = draft()["clips"]
+    have = {c.sha256 for c in current if c.sha256}
+    new = [c for c in clips if not c.sha256 or c.sha256 not in have]
+    current.extend(new)
+    return len(new)
+
+
+def clips_table(clips: list[studies.StudyClip]) -> pd.DataFrame:
+    """The draft's clips with their references, for the editor (one row per clip)."""
+    rows = []
+    for clip in clips:
+        ref = clip.reference
+        rows.append(
+            {
+                "clip": clip.name,
+                "kind": clip.kind,
+                "flight_time_s": ref.flight_time_s if ref else np.nan,
+                "takeoff_frame": ref.takeoff_frame if ref else np.nan,
+                "landing_frame": ref.landing_frame if ref else np.nan,
+                "source": ref.source if ref else "",
+                "note": ref.note if ref else "",
+                "sha256": clip.sha256,
+            }
+        )
+    return pd.DataFrame(rows, columns=[*references.CSV_COLUMNS[:1], *references.CSV_COLUMNS[2:], "sha256"])
+
+
+def apply_edits(clips: list[studies.StudyClip], edited: pd.DataFrame) -> list[str]:
+    """Take the editor's references into the clips and the reference store; one sentence per problem."""
+    problems = []
+    for clip, (_, row) in zip(clips, edited.iterrows()):
+        clip.kind = str(row.get("kind") or "cmj")
+        values = {**row.to_dict(), "sha256": clip.sha256, "clip": clip.name}
+        has = any(pd.notna(values.get(k)) for k in ("flight_time_s", "takeoff_frame", "landing_frame"))
+        if not has:
+            clip.reference = None
+            continue
+        if not clip.sha256:
+            problems.append(f"{clip.name}: the file could not be read, so no reference can be kept for it")
+            continue
+        try:
+            ref = references.from_mapping(values).check()
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        clip.reference = references.save(ref, reference_root())
+    return problems
+
+
+def import_references(data: bytes) -> int:
+    """Save the references of a CSV and attach them to the draft's clips with the same SHA-256."""
+    rows = references.import_csv(data, reference_root())
+    by_sha = {r.sha256: r for r in rows}
+    for clip in draft()["clips"]:
+        if clip.sha256 in by_sha:
+            clip.reference = by_sha[clip.sha256]
+    return len(rows)
+
+
+def set_reference_frame(clip: studies.StudyClip, field: str, frame: int) -> str:
+    """Set the take-off or landing frame of a clip's reference from the scrubber; '' or a problem."""
+    ref = clip.reference or references.ClipReference(clip.name, clip.sha256, clip.kind, source="by eye")
+    setattr(ref, field, float(frame))
+    clip.reference = ref
+    if ref.has_frames or not np.isnan(ref.flight_time_s):
+        try:
+            references.save(ref.check(), reference_root())
+        except InputError as exc:
+            return str(exc)
+    return ""
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def feet_view(path: str, index: int, share: float = FEET_SHARE) -> np.ndarray:
+    """Frame ``index`` (0-based decoded), cropped to its lowest ``share`` and shown as RGB."""
+    image = video.read_frame(path, index)
+    h = image.shape[0]
+    crop = image[int(h * (1 - share)) :, :, ::-1]
+    return np.ascontiguousarray(crop)
+
+
+# -- running ------------------------------------------------------------------------------
+def build(name: str, clips: list, backend_specs: list[str], min_clips: int) -> studies.Study:
+    """The study to run: a new one, or a saved one of that name with these clips added."""
+    study = studies.Study(name.strip(), list(clips), list(backend_specs), min_clips=int(min_clips))
+    folder = studies.folder_of(study.study_id, study_root())
+    if (folder / studies.FILES["definition"]).exists():
+        saved = studies.load(study.study_id, study_root())
+        study = studies.add_clips(saved, list(clips))
+        study.backends, study.min_clips = list(backend_specs), int(min_clips)
+    study.check()
+    return study
+
+
+def start(study: studies.Study) -> jobs.BackgroundJob:
+    """The study in a background thread with progress and cancel; the page polls the job."""
+    root = study_root()
+    folder = studies.save_definition(study, root)
+    viewer = auth.viewer()
+    if not viewer.single:
+        owners.write(folder, owners.Access(viewer.name))
+
+    def work(job: jobs.BackgroundJob):
+        def progress(done: int, total: int, text: str) -> None:
+            job.report(done / max(total, 1), f"{done} of {total} jobs: {text}")
+
+        result = studies.run(study, root, progress=progress, cancel=job.cancel_event)
+        try:
+            study_charts.write_pngs(result.clips, result.summary, result.folder)
+        except (BenchError, OSError, ImportError) as exc:
+            job.info["chart_error"] = f"the charts could not be saved as PNG: {exc}"
+        return result
+
+    return jobs.BackgroundJob(work, what="a study", name="posebench-study", study_id=study.study_id).start()
+
+
+def open_result(study_id: str) -> studies.StudyResult:
+    return studies.open_result(study_id, study_root())
+
+
+def downloads(result: studies.StudyResult) -> list[tuple[str, bytes, str]]:
+    """(file name, bytes, MIME type) of every file the study wrote."""
+    kinds = {".csv": "text/csv", ".json": "application/json", ".png": "image/png"}
+    names = [
+        studies.FILES["clips"],
+        studies.FILES["summary"],
+        studies.FILES["verdict"],
+        *study_charts.PNG_FILES.values(),
+    ]
+    out = []
+    for name in names:
+        path = result.folder / name
+        if path.exists():
+            out.append((name, path.read_bytes(), kinds[path.suffix]))
+    return out
+
+
+__all__ = ["STUDY_JOB", "start", "open_result", "study_root", "reference_root"]
