@@ -63,5 +63,7 @@ def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):  
 
     go(page, "Results")
     page.wait_for_selector("text=Saved studies")
-    page.locator("[data-testid='stSelectbox']").filter(has_text="browser-study").wait_for()
+    page.get_by_role("heading", name="Saved studies").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "browser-study-results.png")
+    assert page.get_by_role("combobox", name="Study", exact=True).input_value() == "browser-study"
     no_exceptions(page)

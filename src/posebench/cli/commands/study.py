@@ -12,12 +12,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from posebench import backends
 from posebench.cli.commands.common import add_backend_option, print_table
 from posebench.core.errors import BackendUnavailable, InputError
 from posebench.engine import references
 from posebench.report import study_charts
-from posebench.studies import hosts
+from posebench.studies import hosts, pooled
 from posebench.studies import study as studies
 from posebench.studies.executor import executor_for
 
@@ -70,6 +72,20 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def pooled_text(summary: pd.DataFrame) -> str:
+    """The pooled table turned on its side: one line per statistic with its unit, one column per backend."""
+    lines = {}
+    for col in SHOWN[1:]:
+        if col not in summary.columns:
+            continue
+        unit = pooled.SUMMARY_COLUMNS[col][0]
+        fmt = "{:.2f}" if col in ("icc", "r") else ("{:.0f}" if unit in ("clips", "frames/s") else "{:.1f}")
+        label = f"{col} ({unit})" if unit and not col.endswith(f"_{unit}") else col
+        lines[label] = ["-" if pd.isna(v) else fmt.format(float(v)) for v in summary[col]]
+    table = pd.DataFrame(lines, index=list(summary["backend"])).T
+    return table.to_string()
+
+
 def _progress(done: int, total: int, text: str) -> None:
     print(f"  [{done}/{total}] {text}", file=sys.stderr, flush=True)
 
@@ -100,8 +116,8 @@ def run(args) -> int:
     failed = result.clips[result.clips["status"] != "ok"]
     for row in failed.itertuples():
         print(f"no jump: {row.clip} x {row.backend}: {row.error}")
-    print("pooled per backend (flight time in ms, frames are 0-based decoded frames):")
-    print_table(result.summary, SHOWN, floatfmt="{:.1f}", formats={"icc": "{:.2f}", "r": "{:.2f}"})
+    print("pooled per backend (one column per backend; frames are 0-based decoded frames):")
+    print(pooled_text(result.summary))
     print(
         "bias: mean error (backend - reference) with its 95 % CI; mae: mean absolute error; loa: 95 % "
         "limits of agreement (bias ± 1.96 SD); icc: ICC(2,1) absolute agreement; r: Pearson; "
