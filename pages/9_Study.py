@@ -135,6 +135,21 @@ if len(saved):
         cols = st.columns(3)
         for i, (name, data, mime) in enumerate(study_view.downloads(result)):
             cols[i % 3].download_button(name, data, file_name=name, mime=mime, key=f"study-dl-{name}")
+        zipped = st.session_state.get("study-zip")
+        stamp = study_view.result_stamp(result)
+        if zipped is None or zipped[0] != stamp:
+            if st.button("Prepare the evidence report (zip)", key="study-zip-make"):
+                with st.spinner("Rendering the charts..."):
+                    st.session_state["study-zip"] = (stamp, study_view.evidence_zip(result))
+                st.rerun()
+        else:
+            st.download_button(
+                "Evidence report (zip: tables, verdict, offline HTML report)",
+                zipped[1],
+                file_name=f"{result.study.study_id}-evidence.zip",
+                mime="application/zip",
+                key="study-zip-dl",
+            )
 else:
     st.info("No study yet: put one together below.")
 

@@ -9,6 +9,7 @@ another user's studies or references. Each study folder records its owner
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -155,15 +156,18 @@ def import_references(data: bytes) -> int:
 
 
 def set_reference_frame(clip: studies.StudyClip, field: str, frame: int) -> str:
-    """Set the take-off or landing frame of a clip's reference from the scrubber; '' or a problem."""
-    ref = clip.reference or references.ClipReference(clip.name, clip.sha256, clip.kind, source="by eye")
-    setattr(ref, field, float(frame))
-    clip.reference = ref
+    """Set the take-off or landing frame of a clip's reference from the scrubber; '' or a problem.
+
+    A frame that makes the reference impossible (a landing before the take-off) changes nothing.
+    """
+    base = clip.reference or references.ClipReference(clip.name, clip.sha256, clip.kind, source="by eye")
+    ref = dataclasses.replace(base, **{field: float(frame)})
     if ref.has_frames or not np.isnan(ref.flight_time_s):
         try:
             references.save(ref.check(), reference_root())
         except InputError as exc:
             return str(exc)
+    clip.reference = ref
     return ""
 
 
@@ -230,6 +234,19 @@ def downloads(result: studies.StudyResult) -> list[tuple[str, bytes, str]]:
         if path.exists():
             out.append((name, path.read_bytes(), kinds[path.suffix]))
     return out
+
+
+def result_stamp(result: studies.StudyResult) -> str:
+    """Changes whenever the study's rows change (a prepared zip is then made again)."""
+    rows = result.folder / studies.FILES["rows"]
+    return f"{result.study.study_id}:{rows.stat().st_mtime_ns if rows.exists() else 0}"
+
+
+def evidence_zip(result: studies.StudyResult) -> bytes:
+    """The study's evidence report: tables, verdict, definition and an offline HTML page."""
+    from posebench.report import evidence
+
+    return evidence.study_bundle(result)
 
 
 __all__ = ["STUDY_JOB", "start", "open_result", "study_root", "reference_root"]

@@ -428,16 +428,18 @@ def _name_rows(study: Study, rows: list[dict]) -> list[dict]:
     return out
 
 
-def tables(study: Study, rows: list[dict], folder: Path) -> StudyResult:
-    """Write study_clips.csv, study_summary.csv and verdict.json from the rows."""
+def tables(study: Study, rows: list[dict], folder: Path, write: bool = True) -> StudyResult:
+    """The study's tables and verdict from the rows; ``write``: also study_clips.csv,
+    study_summary.csv and verdict.json."""
     baseline = study.baseline
     clips = pooled.clip_table(_name_rows(study, rows), study.references(), baseline)
     summary = pooled.summary(clips, baseline)
-    write_csv_atomic(clips, folder / FILES["clips"])
-    write_csv_atomic(summary, folder / FILES["summary"])
     verdict = judge(study, summary)
-    if verdict is not None:
-        decision_verdict.write_json(verdict, folder / FILES["verdict"])
+    if write:
+        write_csv_atomic(clips, folder / FILES["clips"])
+        write_csv_atomic(summary, folder / FILES["summary"])
+        if verdict is not None:
+            decision_verdict.write_json(verdict, folder / FILES["verdict"])
     return StudyResult(study, folder, clips, summary, verdict, computed=0, reused=0)
 
 
@@ -457,7 +459,7 @@ def open_result(study_id: str, root: Path | None = None) -> StudyResult:
     folder = folder_of(study_id, root)
     cache = cached_rows(folder)
     rows = [cache[j.key] for j in study.jobs() if j.key in cache]
-    return tables(study, rows, folder)
+    return tables(study, rows, folder, write=False)
 
 
 def pooled_sentence(result: StudyResult) -> str:

@@ -1,0 +1,42 @@
+"""The Study page with Streamlit's AppTest: clips added, reference frames marked with the scrubber."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import CLIPS, RUNNING
+from posebench.engine import references
+from posebench.studies import jobs
+
+pytestmark = [pytest.mark.timeout(300)]
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def test_reference_frames_are_marked_with_the_scrubber(results_root, monkeypatch, tmp_path):
+    monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
+    monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/9_Study.py").run()
+    assert not at.exception
+    assert any("No study yet" in i.value for i in at.info)
+    at.multiselect(key="study-public").set_value([RUNNING.name]).run()
+    at.button(key="study-add").click().run()
+    assert not at.exception
+    assert any("References for 1 clips" in s.value for s in at.subheader)
+
+    at.slider(key="scrub-frame").set_value(10).run()
+    at.button(key="scrub-takeoff").click().run()  # last ground contact at 10: take-off is 11
+    at.slider(key="scrub-frame").set_value(20).run()
+    at.button(key="scrub-landing").click().run()  # first landing contact at 20
+    assert not at.exception
+    saved = references.get(jobs.clip_sha256(RUNNING), results_root)
+    assert (saved.takeoff_frame, saved.landing_frame, saved.source) == (11.0, 20.0, "by eye")
+
+    at.slider(key="scrub-frame").set_value(5).run()
+    at.button(key="scrub-landing").click().run()  # a landing before the take-off is refused
+    assert any("must come after the take-off" in e.value for e in at.error)
+    assert references.get(jobs.clip_sha256(RUNNING), results_root).landing_frame == 20.0
