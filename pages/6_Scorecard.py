@@ -200,6 +200,11 @@ st.dataframe(
     },
 )
 st.markdown(verdict_view.as_text(f"Speed-only score: {card.feasibility_verdict.sentence}"))
+if answer.decision != "replace" and card.feasibility_verdict.decision != "no-go":
+    safe_text.caption(
+        f"This score leaves accuracy out, so its '{card.feasibility_verdict.decision}' does not "
+        f"decide: the verdict above ({answer.headline.lower()}) rests on stronger evidence."
+    )
 safe_text.caption(
     f"{chosen} against {baseline}: one point per criterion met, 0-4 in all; 4 = go, 3 = "
     "conditional, 0-2 = no-go. FPS is end to end (decode + model) over the timed frames; "

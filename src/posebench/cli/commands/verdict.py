@@ -98,6 +98,7 @@ def run(args) -> int:
     answer = verdict.decide(evidence, settings.thresholds, args.candidate or settings.candidate)
     path = verdict.write_json(answer, Path(args.out) if args.out else folder / sidecars.VERDICT)
     print(answer.reason)
+    print(f"decision: {answer.decision}")
     print(f"candidate {answer.candidate}: {answer.candidate_words}")
     for note in answer.notes:
         print(f"note: {note}")
