@@ -93,7 +93,8 @@ else:
     overview = metrics.agreement_overview(frames, baseline, candidates)
     table(overview, metrics.AGREEMENT_COLUMNS, key="acc-overview")
     st.caption(
-        f"Each candidate's 13 landmarks compared with {baseline}'s on the same frames. Distances "
+        f"Each candidate's 13 landmarks compared with {safe_text.md(baseline)}'s on the same frames. "
+        "Distances "
         "are divided by the baseline's torso length on that frame (shoulder mid-point to hip "
         "mid-point, about 50 cm on an adult), so 0.1 torso is about 5 cm. 'within' columns: share "
         "of landmark positions within that distance, all landmarks pooled; detection rate: share "
@@ -158,7 +159,7 @@ jitter_meta = {
     "backend": ("", "The backend."),
     "still_frames": (
         "frames",
-        f"Frames where the athlete stands still: {rule.describe()} (found on {baseline}).",
+        f"Frames where the athlete stands still: {rule.describe()} (found on {safe_text.md(baseline)}).",
     ),
     **{
         f"{n}_median_{p}": (
@@ -249,7 +250,8 @@ chosen_backends = cols[1].multiselect(
     labels,
     default=labels,
     key="jump-backends",
-    help=f"The first one is the reference for the differences (the baseline, {baseline}, is put first).",
+    help="The first one is the reference for the differences "
+    f"(the baseline, {safe_text.md(baseline)}, is put first).",
 )
 ordered = [b for b in labels if b in chosen_backends]
 ordered = ([baseline] if baseline in ordered else []) + [b for b in ordered if b != baseline]

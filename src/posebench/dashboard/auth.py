@@ -65,11 +65,11 @@ def current_name() -> str | None:
 
 
 def viewer() -> Viewer:
-    """The person using this session (call ``require_sign_in`` first in shared mode)."""
+    """The person using this session (pages run only once ``signed_in()``)."""
     if not shared_mode():
         return Viewer(owners.LOCAL, single=True)
     name = current_name()
-    if name is None:  # never reached past require_sign_in; refuse rather than guess
+    if name is None:  # pages run only when signed in; refuse rather than guess
         raise BenchError("sign in first")
     return Viewer(name)
 
@@ -81,17 +81,19 @@ def apply_server_settings() -> None:
         st.set_option("client.toolbarMode", "viewer")
 
 
-def require_sign_in() -> bool:
-    """True when the session may go on; otherwise the sign-in form is drawn."""
-    if not shared_mode() or current_name() is not None:
-        return True
+def signed_in() -> bool:
+    """True when the session may go on: single-user mode, or a user is signed in."""
+    return not shared_mode() or current_name() is not None
+
+
+def sign_in_form() -> None:
+    """The sign-in page: Streamlit's ``st.login`` button, or the local account form."""
     st.title("PoseBench")
     if oidc_configured():
         st.write("This PoseBench server is shared: sign in to see your runs and clips.")
         st.button("Sign in", type="primary", on_click=st.login, key="auth-oidc", icon=":material/login:")
-        return False
+        return
     _local_sign_in()
-    return False
 
 
 def _local_sign_in() -> None:

@@ -62,14 +62,12 @@ def choose_default_clip() -> None:
             pass  # the Clip page says what is wrong with it when it is picked there
 
 
-def sign_in_page() -> None:
-    auth.require_sign_in()
-
-
 def run() -> None:
     auth.apply_server_settings()
-    if not auth.require_sign_in():  # shared mode and nobody signed in: only the sign-in form
-        st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")], position="hidden")
+    if not auth.signed_in():  # shared mode and nobody signed in: only the sign-in page
+        st.navigation(
+            [st.Page(auth.sign_in_form, title="Sign in", icon=":material/login:")], position="hidden"
+        ).run()
         return
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [st.Page(page.file) for page in registry.PAGES]

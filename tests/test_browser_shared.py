@@ -1,0 +1,221 @@
+"""Shared-server mode in a real browser: two signed-in users (local accounts), each with runs.
+
+Neither can see, open, download or delete the other's unshared runs or uploaded clip; a run
+shared with everyone is read-only to the other (no delete, no saving settings, no clip);
+a configuration label and a clip name made of markdown show as literal text.
+Screenshots (1280x800) go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import CLIPS, MODELS, RUNNING, FakeBackend
+from posebench import backends
+from posebench.backends import config as backend_config
+from posebench.engine import accounts, audit, results
+from posebench.engine.runner import RunOptions, run_benchmark
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, free_port, go, no_exceptions
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+MARKDOWN = "![p](http://127.0.0.1:9/x.png) [phish](http://127.0.0.1:9/)"
+PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-22"}
+
+
+def _run(run_id: str, label: str, clip_name: str, clip_path: str):
+    config = backend_config.override(backend_config.parse("mediapipe-lite"), {"label": label})
+    original = backends.create
+    backends.create = lambda c, cache=None: FakeBackend(c.display)
+    try:
+        run = run_benchmark(
+            str(RUNNING), [config, "rtmpose-lightweight"], RunOptions(max_frames=6, warmup=1), run_id=run_id
+        )
+    finally:
+        backends.create = original
+    run.clip = replace(run.clip, name=clip_name, path=clip_path)
+    return run
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    base = tmp_path_factory.mktemp("shared")
+    results_dir, uploads_dir = base / "results", base / "uploads"
+    uploads_dir.mkdir()
+    accounts_file = base / "accounts.json"
+    for name, password in PASSWORDS.items():
+        accounts.add(name, password, accounts_file)
+    # Alice's uploaded clip sits in the upload folder, as a real upload would.
+    alice_clip = uploads_dir / "upload-alice.mp4"
+    shutil.copy(RUNNING, alice_clip)
+    for run_id, owner, shared, label, name in (
+        ("20250101-000000-aliceprivate", "alice", False, "mediapipe-lite", "alice-secret.mp4"),
+        ("20250102-000000-aliceshared", "alice", True, MARKDOWN, MARKDOWN + ".mp4"),
+        ("20250103-000000-bobprivate", "bob", False, "mediapipe-lite", "bob.mp4"),
+    ):
+        results.save(_run(run_id, label, name, str(alice_clip)), results_dir, owner=owner, shared=shared)
+    port = free_port()
+    env = dict(
+        os.environ,
+        POSEBENCH_MODE="shared",
+        POSEBENCH_ACCOUNTS=str(accounts_file),
+        POSEBENCH_RESULTS=str(results_dir),
+        POSEBENCH_UPLOADS=str(uploads_dir),
+        POSEBENCH_CLIP_DIRS=str(CLIPS),
+        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
+    )
+    log = open(base / "streamlit.log", "w")  # noqa: SIM115  (lives as long as the server)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+        + ["--server.address", "127.0.0.1", "--server.port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
+                time.sleep(0.3)
+        yield url, results_dir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def sign_in(browser, url: str, name: str, shot: str | None = None):
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector("text=sign in with the account")
+    page.wait_for_timeout(1500)  # the first paint may still list the pages folder
+    assert page.get_by_test_id("stSidebarNav").count() == 0  # no page before signing in
+    page.get_by_role("textbox", name="User name").fill(name)
+    page.get_by_role("textbox", name="Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("text=do not match an account")
+    if shot:
+        page.screenshot(path=ARTIFACTS / shot)
+    page.get_by_role("textbox", name="Password").fill(PASSWORDS[name])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("text=Work through the pages")
+    page.wait_for_selector(f"text=Signed in as {name}")
+    return page
+
+
+def run_options(page) -> list[str]:
+    """The run ids the 'Runs to act on' picker offers (the runs this user can see)."""
+    box = page.get_by_test_id("stMultiSelect")
+    picked = re.findall(r"\d{8}-\d{6}-[a-z]+", box.inner_text())
+    box.click()
+    options = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return sorted({t.strip() for t in picked + options})
+
+
+def pick(page, run_id: str) -> None:
+    box = page.get_by_test_id("stMultiSelect")
+    for _ in range(5):  # clear what is picked
+        clear = box.get_by_role("button", name="Clear all")
+        if clear.count() == 0:
+            break
+        clear.first.click()
+    box.click()
+    page.get_by_role("option", name=run_id).click()
+    page.keyboard.press("Escape")
+    page.wait_for_selector(f"text=Downloads of {run_id}")
+
+
+def test_two_users_see_only_their_own_and_shared_runs(shared_server, browser):
+    url, results_dir = shared_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    bob = sign_in(browser, url, "bob", shot="browser-shared-sign-in.png")
+    alice = sign_in(browser, url, "alice")
+
+    # Bob sees his run and Alice's shared one, never Alice's private one.
+    go(bob, "Results")
+    assert run_options(bob) == ["20250102-000000-aliceshared", "20250103-000000-bobprivate"]
+    go(alice, "Results")
+    assert run_options(alice) == ["20250101-000000-aliceprivate", "20250102-000000-aliceshared"]
+
+    # The shared run is read-only to Bob: no delete, no sharing switch; downloads hold no path.
+    pick(bob, "20250102-000000-aliceshared")
+    bob.wait_for_selector("text=Shared with you by alice, read-only")
+    assert bob.get_by_role("button", name="Delete…").is_disabled()
+    assert bob.get_by_text("Shared with everyone (read-only)").count() == 0
+    assert bob.get_by_role("button", name="Make the overlay video").is_disabled()  # not his clip
+    with bob.expect_download() as download:
+        bob.get_by_role("button", name="Run JSON").click()
+    meta = json.loads(Path(download.value.path()).read_text())
+    assert meta["clip"]["path"] == "" and "upload-alice" not in json.dumps(meta)
+    bob.wait_for_timeout(1000)  # let the rerun after picking settle
+    bob.locator(".st-key-results-open button").first.click()
+    bob.wait_for_selector("text=Opened 20250102-000000-aliceshared")
+    no_exceptions(bob)
+    bob.screenshot(path=ARTIFACTS / "browser-shared-results.png")
+
+    # Compare: Alice's uploaded clip is never shown to Bob; the markdown clip name is literal text.
+    go(bob, "Compare")
+    bob.wait_for_selector("text=is not on this machine")
+    assert bob.locator("video").count() == 0 and bob.locator("img[src*='x.png']").count() == 0
+    assert bob.locator("a[href*='127.0.0.1:9']").count() == 0
+    shown = bob.locator("[data-testid='stMain']").inner_text().replace("\u200b", "")
+    assert MARKDOWN in shown  # literal, as typed (zero-width spaces break autolinks)
+    bob.screenshot(path=ARTIFACTS / "browser-shared-markdown.png")
+
+    # Scorecard: Bob can look but not save settings with Alice's run.
+    go(bob, "Scorecard")
+    bob.wait_for_selector("text=shared with you read-only")
+    assert bob.get_by_role("button", name="Save these settings with the run").count() == 0
+    assert (
+        bob.locator("img[src*='x.png']").count() == 0 and bob.locator("a[href*='127.0.0.1:9']").count() == 0
+    )
+    no_exceptions(bob)
+
+    # Alice deletes her private run; Bob's run is untouched; the deletion is in the audit log.
+    pick(alice, "20250101-000000-aliceprivate")
+    assert alice.get_by_text("Shared with everyone (read-only)").count() == 1
+    alice.get_by_role("button", name="Delete…").click()
+    alice.get_by_role("button", name="Yes, delete").click()
+    alice.wait_for_selector("text=Deleted 20250101-000000-aliceprivate")
+    assert not (results_dir / "20250101-000000-aliceprivate").exists()
+    assert (results_dir / "20250103-000000-bobprivate" / "run.json").exists()
+    entry = audit.read(results_dir)[-1]
+    assert entry["action"] == "delete" and entry["user"] == "alice"
+    no_exceptions(alice)
