@@ -258,7 +258,7 @@ if len(runs):
             )
 
     if len(picked) == 1:
-        st.subheader(f"Take away: {_run_title(picked[0])}")
+        st.subheader(f"Take away: {safe_text.md(_run_title(picked[0]))}")
         try:
             chosen = load_run(paths[picked[0]])
         except BenchError as exc:

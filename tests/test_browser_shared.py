@@ -143,10 +143,11 @@ def run_options(page) -> list[str]:
     """The run ids the 'Runs to act on' picker offers (the runs this user can see)."""
     box = page.get_by_test_id("stMultiSelect")
     picked = re.findall(r"\d{8}-\d{6}-[a-z]+", box.inner_text())
-    box.click()
-    options = page.get_by_role("option").all_inner_texts()
+    box.get_by_role("button", name="Open").click()  # the arrow, not a picked chip
+    page.get_by_role("option").first.wait_for()
+    options = re.findall(r"\d{8}-\d{6}-[a-z]+", " ".join(page.get_by_role("option").all_inner_texts()))
     page.keyboard.press("Escape")
-    return sorted({t.strip() for t in picked + options})
+    return sorted(set(picked + options))
 
 
 def pick(page, run_id: str) -> None:
@@ -156,10 +157,10 @@ def pick(page, run_id: str) -> None:
         if clear.count() == 0:
             break
         clear.first.click()
-    box.click()
+    box.get_by_role("button", name="Open").click()  # the arrow, not a picked chip
     page.get_by_role("option", name=run_id).click()
     page.keyboard.press("Escape")
-    page.wait_for_selector(f"text=Downloads of {run_id}")
+    page.wait_for_selector(f"text=Take away: {run_id}")
 
 
 def test_two_users_see_only_their_own_and_shared_runs(shared_server, browser):
