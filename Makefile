@@ -33,7 +33,7 @@ export POSEBENCH_UPLOAD_MB
 help:
 	@echo "make setup    create .venv, install pinned packages, fetch models and the sample clip"
 	@echo "make run      setup, then start the dashboard on http://$(ADDRESS):$(PORT) (PORT=..., ADDRESS=..., POSEBENCH_UPLOAD_MB=...)"
-	@echo "make test     setup + Debian chromium, then run the whole test suite"
+	@echo "make test     setup + Debian chromium + lint, then run the whole test suite"
 	@echo "make lint     ruff (lint and format), the layer contract (import-linter) and mypy"
 	@echo "make bench    setup, then the performance benchmark (BENCH_ARGS=...)"
 
@@ -49,7 +49,7 @@ run: setup
 		--browser.gatherUsageStats false
 
 # pytest exit status 5 means "no tests ran": that is a failure too.
-test: setup chromium
+test: setup chromium lint
 	@mkdir -p $(ARTIFACTS)
 	@status=0; $(PY) -m pytest -q -rfE --durations=15 --timeout=900 \
 		--junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS) || status=$$?; \

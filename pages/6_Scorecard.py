@@ -11,6 +11,7 @@ from posebench.dashboard import auth, reference_form, safe_text, state, verdict_
 from posebench.decision import evaluate, rules, verdict
 from posebench.decision import settings as scorecard_settings
 from posebench.decision.evidence import Evidence
+from posebench.engine import selection
 
 SETTINGS_KEY = "scorecard-settings"  # session copy of the settings, per run id
 BASELINE_PICKER = "score-baseline"
@@ -58,7 +59,7 @@ with cols[1]:
     )
 settings.baseline = baseline
 settings.candidate = None if picked == BEST else picked
-why_not = widgets.why_not_comparable(run, baseline, settings.candidate)
+why_not = selection.why_not_comparable(run.summary, baseline, settings.candidate)
 if why_not:
     safe_text.warning(why_not)
     st.stop()
@@ -79,7 +80,7 @@ if answer.candidate in by_label:
             f"{answer.candidate} runs with: {backend_config.format_settings(by_label[answer.candidate])}"
         )
     )
-    if by_label[answer.candidate].preset == "rtmpose-lightweight-tuned":
+    if by_label[answer.candidate].preset == backend_config.TUNED_PRESET:
         st.caption(backend_config.TUNED_NOTE)
 if jump_table is None or not len(jump_table):
     st.info(

@@ -6,8 +6,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, media, run_import, safe_text, state, study_view, widgets
+from posebench.dashboard import auth, media, run_import, safe_text, state, study_view, tables, widgets
 from posebench.engine import imports, results, run_access
 
 widgets.page_setup(
@@ -21,6 +22,7 @@ CONFIRM = "results-confirm-delete"  # run ids waiting for the delete confirmatio
 PICK = "results-pick"  # the runs the buttons act on
 FLASH = "results-flash"  # (message, errors) that survive one rerun
 IMPORT_ROUND = "results-import-round"  # bumped after every import try: a fresh, empty uploader
+COMPARE_KEY_COLUMNS = ("run", "backend", "fps", "latency_ms_mean", "latency_ms_p95", "detection_rate")
 COMPARE_COLUMNS = (
     "fps",
     "latency_ms_mean",
@@ -117,28 +119,12 @@ if len(runs):
     order = ["name", "clip", "started", "verdict", "backends", "note", "status", "run_id", "cpu"]
     if shared:
         order += ["owner", "shared"]
-    st.dataframe(
-        listed[order],
-        hide_index=True,
-        width="stretch",
+    tables.show_table(
+        listed,
+        schema.RUN_LIST_COLUMNS,
+        ["name", "clip", "started", "verdict", "backends"],
+        show=order,
         key="results-list",
-        column_config={
-            "name": st.column_config.TextColumn("Name", help="The run's name, or its id when unnamed."),
-            "clip": st.column_config.TextColumn("Clip"),
-            "started": st.column_config.TextColumn("Date (UTC)"),
-            "verdict": st.column_config.TextColumn(
-                "Verdict", help="The decision saved with the run (Scorecard or `posebench verdict`)."
-            ),
-            "backends": st.column_config.TextColumn("Configurations", width="medium"),
-            "note": st.column_config.TextColumn("Note", width="medium"),
-            "status": st.column_config.TextColumn("Status"),
-            "run_id": st.column_config.TextColumn("Run id", help="Folder name of the run."),
-            "cpu": st.column_config.TextColumn("Machine (CPU)"),
-            "owner": st.column_config.TextColumn("Owner", help="Who made or imported the run."),
-            "shared": st.column_config.CheckboxColumn(
-                "Shared", help="Shared with everyone on this server, read-only."
-            ),
-        },
     )
     ids = runs["run_id"].tolist()
     current = state.current_run()
@@ -235,7 +221,7 @@ if len(runs):
 
     if len(picked) >= 2:
         st.subheader("Side by side")
-        tables = []
+        parts = []
         for run_id in picked:
             try:
                 loaded = load_run(paths[run_id])
@@ -246,11 +232,15 @@ if len(runs):
             table.insert(0, "run", run_id)
             table.insert(2, "clip", loaded.clip.name)
             table["machine"] = loaded.environment.get("cpu", "")
-            tables.append(table)
-        if tables:
-            joined = pd.concat(tables, ignore_index=True)
-            widgets.summary_table(
-                joined, columns=("run", "backend", "clip", *COMPARE_COLUMNS, "machine"), key="results-compare"
+            parts.append(table)
+        if parts:
+            joined = pd.concat(parts, ignore_index=True)
+            tables.show_table(
+                joined,
+                {**schema.SUMMARY_COLUMNS, **schema.RUN_ROW_COLUMNS},
+                COMPARE_KEY_COLUMNS,
+                show=("run", "backend", "clip", *COMPARE_COLUMNS, "machine"),
+                key="results-compare",
             )
             st.caption(
                 "One row per configuration per run. Timings from different machines, or "

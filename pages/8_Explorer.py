@@ -1,14 +1,13 @@
 """Page 8: the lever explorer - RTMPose speed versus agreement with the baseline on your clip."""
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from posebench import backends
 from posebench.analysis import metrics
 from posebench.core.errors import BenchError
-from posebench.dashboard import jobs, state, widgets
+from posebench.dashboard import jobs, state, tables, widgets
 from posebench.io import files
+from posebench.report import explorer_chart
 from posebench.studies import explore as explorer
 
 widgets.page_setup(
@@ -79,7 +78,7 @@ with right:
     mp_presets = [c.preset for c, why in backends.list_presets() if c.family == "mediapipe" and why is None]
     baseline = st.selectbox(
         "Baseline",
-        mp_presets or ["mediapipe-lite"],
+        mp_presets or [explorer.BASELINE],
         key="explorer-baseline",
         help="Agreement is measured against this backend.",
     )
@@ -115,36 +114,18 @@ if go:
     except BenchError as exc:
         st.error(str(exc))
     else:
-        clip, cache, upload = info.path, state.model_cache(), state.chosen_upload()
-
-        def sweep(
-            job,
+        job = jobs.explore_job(
+            info.path,
+            candidates,
+            keep=state.chosen_upload(),
+            cache=state.model_cache(),
             baseline=baseline,
-            budget=float(budget),
+            budget_s=float(budget),
             frames=int(frames),
             target=target,
             reference=reference,
-        ):
-            job.report(0.0, "Loading models...")
-            return explorer.explore(
-                clip,
-                candidates,
-                baseline=baseline,
-                budget_s=budget,
-                frames=frames,
-                target=target,
-                cache=cache,
-                progress=job.report,
-                cancel=job.cancel_event,
-                reference=reference,
-            )
-
-        state.set_job_of(
-            state.EXPLORE_JOB,
-            jobs.BackgroundJob(
-                sweep, what="the Explorer sweep", clip_path=clip, keep=upload, name="posebench-explore"
-            ).start(),
         )
+        state.set_job_of(state.EXPLORE_JOB, job.start())
         st.rerun()
 
 widgets.job_progress(
@@ -192,96 +173,19 @@ if len(best):
 else:
     st.warning(f"No setting met the {meta['target']:.0%} whole-skeleton match target on this clip.")
 
-PLOT_COLUMNS = [
-    "config",
-    "changes",
-    "fps",
-    "fps_q1",
-    "fps_q3",
-    "agreement",
-    "detector_rate",
-    "rounds",
-    "pareto",
-    "best",
-    "baseline",
-]
-plot = table.loc[
-    (table["status"] == "ok") & table["fps"].notna() & table["agreement"].notna(), PLOT_COLUMNS
-].copy()
-plot["fps_q1"] = plot["fps_q1"].fillna(plot["fps"])
-plot["fps_q3"] = plot["fps_q3"].fillna(plot["fps"])
-plot["detector_rate"] = plot["detector_rate"].fillna(0.0)
-unplotted = table.loc[~table.index.isin(plot.index), "changes"].tolist()
-plot["kind"] = "other"
-plot.loc[plot["pareto"], "kind"] = "Pareto front"
-plot.loc[plot["best"], "kind"] = "best meeting the target"
-plot.loc[plot["baseline"], "kind"] = "baseline"
-plot["agreement_pct"] = plot["agreement"] * 100
-kinds = ["best meeting the target", "Pareto front", "other", "baseline"]
-colours = ["#d62728", "#1f77b4", "#9e9e9e", "#2ca02c"]
-x = alt.X("fps:Q", title="Speed (frames per second, median of the rounds)")
-y = alt.Y(
-    "agreement_pct:Q",
-    title="Whole-skeleton match with the baseline (% of frames)",
-    scale=alt.Scale(domain=[0, 100]),
-)
-tooltip = [
-    alt.Tooltip("changes:N", title="settings"),
-    alt.Tooltip("fps:Q", title="frames/s (median)", format=".1f"),
-    alt.Tooltip("fps_q1:Q", title="frames/s, lower quartile", format=".1f"),
-    alt.Tooltip("fps_q3:Q", title="frames/s, upper quartile", format=".1f"),
-    alt.Tooltip("agreement_pct:Q", title="whole-skeleton match (%)", format=".1f"),
-    alt.Tooltip("detector_rate:Q", title="detector ran on (share of frames)", format=".0%"),
-    alt.Tooltip("rounds:Q", title="rounds"),
-]
-spread = alt.Chart(plot).mark_rule(opacity=0.5).encode(x="fps_q1:Q", x2="fps_q3:Q", y="agreement_pct:Q")
-points = (
-    alt.Chart(plot)
-    .mark_point(filled=True, size=120)
-    .encode(
-        x=x,
-        y=y,
-        tooltip=tooltip,
-        color=alt.Color("kind:N", title="", scale=alt.Scale(domain=kinds, range=colours)),
-        shape=alt.Shape("kind:N", title="", scale=alt.Scale(domain=kinds)),
-    )
-)
-front = (
-    alt.Chart(plot[plot["pareto"]].sort_values("fps"))
-    .mark_line(color="#1f77b4", strokeDash=[4, 3])
-    .encode(x="fps:Q", y="agreement_pct:Q")
-)
-goal = (
-    alt.Chart(pd.DataFrame({"target": [meta["target"] * 100]}))
-    .mark_rule(color="#d62728", strokeDash=[2, 2])
-    .encode(y="target:Q")
-)
-if len(plot):
-    st.altair_chart((goal + spread + front + points).properties(height=420), width="stretch")
+spec, unplotted = explorer_chart.speed_versus_match(table, meta)
+if spec is not None:
+    st.altair_chart(spec.chart, width="stretch")
 if unplotted:
     st.info(
         "Not in the chart (no speed, or no frame where both this configuration and the "
         f"baseline found a person): {', '.join(unplotted)}."
     )
-st.caption(
-    f"Each point is one configuration on {meta['frames']} frames of {meta['clip']}, "
-    f"{meta['rounds']} round(s) within a {meta['budget_s']:.0f} s budget. Across: speed in frames "
-    "per second (model time only, frames preloaded; the horizontal bar spans the lower to upper "
-    "quartile of the rounds). Up: the share of frames, among those where both found a person, "
-    f"with all 13 landmarks within {meta['threshold']:g} torso length (about 5 cm) of "
-    f"{meta['baseline']}. Dashed red line: the target, {meta['target']:.0%} "
-    f"({meta['target_rule']})"
-    + (
-        f"; the rtmlib default scores {meta['default_agreement']:.0%} here. "
-        if meta["default_agreement"] is not None
-        else ". "
-    )
-    + "Dashed blue line: the Pareto front, where no other configuration is both faster and agrees "
-    "better."
-)
+st.caption(spec.caption if spec is not None else explorer_chart.caption(meta))
 
 # -- the table -----------------------------------------------------------------------------
 st.subheader("Every configuration")
+EXPLORER_KEY_COLUMNS = ("changes", "fps", "agreement", "meets_target", "pareto", "best")
 shown = [
     "changes",
     "fps",
@@ -303,38 +207,7 @@ shown = [
 ]
 if meta.get("reference"):  # event errors against the reference, right after the agreement
     shown[3:3] = list(explorer.EVENT_COLUMNS)
-fmt = {
-    name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%.1f")
-    for name, (unit, meaning) in explorer.COLUMNS.items()
-    if unit == "frames/s"
-}
-fmt.update(
-    {
-        name: st.column_config.NumberColumn(name, help=meaning, format="percent")
-        for name, (unit, meaning) in explorer.COLUMNS.items()
-        if unit == "0-1"
-    }
-)
-fmt.update(
-    {
-        name: st.column_config.NumberColumn(f"{name} ({unit})", help=meaning, format="%+.0f")
-        for name, (unit, meaning) in explorer.COLUMNS.items()
-        if unit in ("frames", "ms")
-    }
-)
-fmt["pose_runs_per_frame"] = st.column_config.NumberColumn(
-    "pose_runs_per_frame (runs/frame)",
-    format="%.2f",
-    help=explorer.COLUMNS.get("pose_runs_per_frame", ("", ""))[1],
-)
-fmt.update(
-    {
-        name: st.column_config.Column(name, help=meaning)
-        for name, (unit, meaning) in explorer.COLUMNS.items()
-        if name not in fmt
-    }
-)
-st.dataframe(table[shown], column_config=fmt, hide_index=True, width="stretch")
+tables.show_table(table, explorer.COLUMNS, EXPLORER_KEY_COLUMNS, show=shown, key="explorer-table")
 st.caption(
     "Hover a column title for its meaning. Agreement does not change between rounds "
     "(the models are deterministic); speed does, hence the quartiles."

@@ -22,7 +22,7 @@ import pytest
 
 from conftest import CLIPS, MODELS, RUNNING
 from posebench.backends.config import DEFAULT_COMPARISON
-from posebench.core.keypoints import landmark_columns
+from posebench.core.schema import landmark_columns
 from posebench.decision import verdict
 from posebench.decision.evidence import Evidence
 from posebench.engine import results, sidecars

@@ -13,7 +13,7 @@ import pytest
 from conftest import CMJ, LAB, RUNNING
 from posebench import backends
 from posebench.analysis import metrics
-from posebench.core import keypoints
+from posebench.core import schema
 from posebench.engine import results
 from posebench.engine.runner import RunOptions, run_benchmark
 from posebench.io import video
@@ -101,7 +101,7 @@ def test_summary_and_frames_tables(lab_run):
     assert s.loc["rtmpose-lightweight", "detector_rate"] == 1.0
     assert s.loc["mediapipe-lite", "detector_rate"] < 0.2
     f = lab_run.frames
-    assert set(keypoints.landmark_columns()) <= set(f.columns)
+    assert set(schema.landmark_columns()) <= set(f.columns)
     # RTMPose's stage times add up to about its model time.
     r = f[f["backend"] == "rtmpose-lightweight"]
     stages = r[["preprocess_ms", "detect_ms", "pose_ms", "postprocess_ms"]].sum(axis=1)

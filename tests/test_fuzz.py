@@ -15,6 +15,7 @@ Whole test: about a minute on two cores.
 
 from __future__ import annotations
 
+import functools
 import io
 import select
 import subprocess
@@ -33,7 +34,13 @@ from posebench.io import uploads
 
 pytestmark = pytest.mark.timeout(300)
 
-CLIP = RUNNING.read_bytes()  # 74 KB H.264 mp4 with its index at the front
+
+@functools.cache
+def clip_bytes() -> bytes:
+    """The 74 KB H.264 mp4 (index at the front) every mutation starts from."""
+    return RUNNING.read_bytes()
+
+
 CASE_LIMIT_S = 20.0
 SEEN: Counter = Counter()  # outcomes met, to check the mutations reach both
 FUZZ = dict(
@@ -63,7 +70,7 @@ for line in sys.stdin:
 # -- mutations -----------------------------------------------------------------------------
 @st.composite
 def mutated_clips(draw) -> bytes:
-    data = bytearray(CLIP)
+    data = bytearray(clip_bytes())
     kind = draw(st.sampled_from(["truncate", "flip", "flip_header", "delete", "duplicate", "zero", "splice"]))
     size = len(data)
     if kind == "truncate":
@@ -140,7 +147,7 @@ def test_reader_gives_a_clean_answer_on_mutated_clips(worker, case_dir, data):
 
 def test_reader_worker_sees_the_unmutated_clip(worker, case_dir):
     path = case_dir / "original.mp4"
-    path.write_bytes(CLIP)
+    path.write_bytes(clip_bytes())
     assert worker.ask(path) == "ok 47 47"
 
 

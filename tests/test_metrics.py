@@ -86,6 +86,18 @@ def test_a_backend_agrees_perfectly_with_itself(lab_run):
 
 
 # -- offset ---------------------------------------------------------------------------------
+def shift_backend(frames: pd.DataFrame, backend: str, k: int) -> pd.DataFrame:
+    """A copy of the table where ``backend`` shows everything ``k`` frames later (k < 0: earlier):
+    the landmark columns of frame t move to frame t + k."""
+    out = frames.copy()
+    mine = out["backend"] == backend
+    shifted = out[mine].copy()
+    shifted["frame"] = shifted["frame"] + k
+    keep_frames = set(out.loc[mine, "frame"])
+    shifted = shifted[shifted["frame"].isin(keep_frames)]
+    return pd.concat([out[~mine], shifted], ignore_index=True)
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("shifted", [CAND, BASE])
 def test_the_offset_finder_recovers_an_injected_shift_exactly(lab_run, shifted):
@@ -95,7 +107,7 @@ def test_the_offset_finder_recovers_an_injected_shift_exactly(lab_run, shifted):
     assert abs(lag0) <= 1, "the two backends see the same movement at about the same time"
     sign = 1 if shifted == CAND else -1
     for k in range(-3, 4):
-        found = offset.find_lag(offset.shift_backend(frames, shifted, k), BASE, CAND, fps)
+        found = offset.find_lag(shift_backend(frames, shifted, k), BASE, CAND, fps)
         assert found.lag_frames == lag0 + sign * k, f"shift {k} of {shifted}"
         assert found.lag_ms == pytest.approx(found.lag_frames * 1000 / fps)
 
@@ -111,7 +123,7 @@ def test_the_offset_finder_copes_with_missing_landmarks(lab_run):
         frames.loc[gone, f"{name}_y"] = np.nan
     lag0 = offset.find_lag(lab_run.frames, BASE, CAND, lab_run.clip.fps).lag_frames
     for k in (-2, 2):
-        found = offset.find_lag(offset.shift_backend(frames, CAND, k), BASE, CAND, lab_run.clip.fps)
+        found = offset.find_lag(shift_backend(frames, CAND, k), BASE, CAND, lab_run.clip.fps)
         assert found.lag_frames == lag0 + k
         assert np.isfinite(found.correlation)
     bridged = offset.fill_short_gaps(np.array([1.0, np.nan, np.nan, 4.0, np.nan, *[np.nan] * 4, 9.0]))

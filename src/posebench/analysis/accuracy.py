@@ -22,7 +22,7 @@ wrong (PCK) or 0 (OKS).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,7 +141,7 @@ def load_coco(annotations_path: str | Path, images_dir: str | Path) -> list[Anno
         raise InputError(f"{images_dir} is not a folder of images")
     data = _read_json(Path(annotations_path))
     images = {img.get("id"): img for img in data["images"] if isinstance(img, dict)}
-    out = []
+    out: list[Annotation] = []
     for ann in data["annotations"]:
         if not isinstance(ann, dict) or ann.get("iscrowd"):
             continue
@@ -175,7 +175,7 @@ def load_coco(annotations_path: str | Path, images_dir: str | Path) -> list[Anno
         out.append(
             Annotation(
                 image_path=_image_path(images_dir, image.get("file_name", "")),
-                image_id=ann.get("image_id"),
+                image_id=ann["image_id"],  # its image was found above
                 annotation_id=ann.get("id", len(out)),
                 box=np.array([x, y, x + w, y + h]),
                 truth=truth,
@@ -248,16 +248,22 @@ class _RTMPoseOnBoxes:
     The backend is built as a benchmark run builds it (``backends.create``: the
     configured engine, provider, threads and spinning, models from the
     ``ModelCache``, a load failure a ``BenchError``); only its pose model's
-    rtmlib tool, which runs on the backend's own session, is called here. The
+    rtmlib tool, which runs on the backend's own session, is called here (``pose_on_boxes``). The
     detector is loaded with the backend but never run.
     """
 
     def __init__(self, config: BackendConfig, cache: ModelCache | None):
-        self._backend = backends.create(config, cache)
-        self.keypoint_set = self._backend.keypoint_set
+        from posebench.backends.rtmpose_backend import RTMPoseBackend
+
+        backend = backends.create(config, cache)
+        if not isinstance(backend, RTMPoseBackend):
+            backend.close()
+            raise InputError(f"{config.display} is not an RTMPose configuration")
+        self._backend = backend
+        self.keypoint_set = backend.keypoint_set
 
     def predict(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
-        kpts, scores = self._backend._pose(image, bboxes=[list(box)])
+        kpts, scores = self._backend.pose_on_boxes(image, [box])
         return to_landmarks(kpts[0], scores[0], self.keypoint_set)
 
     def close(self) -> None:
@@ -310,7 +316,7 @@ def predict(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> np.ndarray:
     """(N, 13, 3) x, y (image pixels), score of one backend on every annotated box."""
-    config = backends.parse(config) if isinstance(config, str) else config
+    config = backends.as_config(config)
     model = _estimator(config, cache, margin)
     out = np.full((len(annotations), len(LANDMARKS), 3), np.nan)
     images: dict[Path, np.ndarray] = {}
@@ -339,8 +345,10 @@ def _stack(annotations: list[Annotation]):
 
 def offered_landmarks(config: BackendConfig | str) -> np.ndarray:
     """(13,) bool: the landmarks the backend's keypoint set has (COCO-17 lacks heels and toes)."""
-    config = backends.parse(config) if isinstance(config, str) else config
+    config = backends.as_config(config)
     keypoint_set = "mediapipe33" if config.family == "mediapipe" else catalogue.get(config.pose).keypoint_set
+    if keypoint_set is None:
+        raise InputError(f"{config.pose} is not a pose model")
     index = LANDMARK_INDEX[keypoint_set]
     return np.array([index[name] is not None for name in LANDMARKS])
 
@@ -362,7 +370,9 @@ def score(
     size = reference_size(annotations, norm)
     has = np.isfinite(pred[..., :2]).all(axis=-1)
     offered = np.ones(len(LANDMARKS), bool) if offered is None else np.asarray(offered, bool)
-    row = {f"pck_{a:g}": pck(pred, truth, labelled & offered, size, a) for a in alphas}
+    row: dict[str, float | int | str] = {
+        f"pck_{a:g}": pck(pred, truth, labelled & offered, size, a) for a in alphas
+    }
     per_person = oks(pred, truth, labelled, area)
     row["oks"] = float(np.nanmean(per_person)) if np.isfinite(per_person).any() else float("nan")
     row["annotations"] = len(annotations)
@@ -397,7 +407,7 @@ def per_landmark(
 def evaluate(
     images_dir: str | Path,
     annotations_path: str | Path,
-    configs: list[BackendConfig | str],
+    configs: Sequence[BackendConfig | str],
     *,
     norm: str = "box",
     cache: ModelCache | None = None,
@@ -414,7 +424,7 @@ def evaluate(
     annotations.sort(key=lambda a: str(a.image_path))
     rows, parts = [], []
     for config in configs:
-        config = backends.parse(config) if isinstance(config, str) else config
+        config = backends.as_config(config)
         try:
             pred = predict(config, annotations, cache=cache, margin=margin, progress=progress)
         except InputError:

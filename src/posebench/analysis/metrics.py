@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from posebench.core import schema
 from posebench.core.keypoints import LANDMARKS, torso_length
 
 THRESHOLDS = (0.05, 0.1, 0.2)
@@ -18,8 +19,7 @@ THRESHOLDS = (0.05, 0.1, 0.2)
 def landmark_array(frames: pd.DataFrame, backend: str) -> tuple[np.ndarray, np.ndarray]:
     """(frame indices, (T, 13, 3) x/y/score) for one backend, sorted by frame."""
     mine = frames[frames["backend"] == backend].sort_values("frame")
-    cols = [f"{name}_{part}" for name in LANDMARKS for part in ("x", "y", "score")]
-    arr = mine[cols].to_numpy(dtype=float).reshape(len(mine), len(LANDMARKS), 3)
+    arr = mine[schema.landmark_columns()].to_numpy(dtype=float).reshape(len(mine), len(LANDMARKS), 3)
     return mine["frame"].to_numpy(), arr
 
 
@@ -163,11 +163,15 @@ def vertical_trajectories(frames: pd.DataFrame, backend: str) -> pd.DataFrame:
     """Per frame: vertical position (pixels, down is positive) of the hip mid-point and of
     each ankle, the signals take-off and landing are found from. NaN where absent."""
     mine = frames[frames["backend"] == backend].sort_values("frame")
+
+    def y(name: str) -> np.ndarray:
+        return mine[schema.landmark_column(name, "y")].to_numpy(float)
+
     out = pd.DataFrame(
         {
-            "hip": (mine["left_hip_y"].to_numpy(float) + mine["right_hip_y"].to_numpy(float)) / 2,
-            "left_ankle": mine["left_ankle_y"].to_numpy(float),
-            "right_ankle": mine["right_ankle_y"].to_numpy(float),
+            "hip": (y("left_hip") + y("right_hip")) / 2,
+            "left_ankle": y("left_ankle"),
+            "right_ankle": y("right_ankle"),
         },
         index=pd.Index(mine["frame"].to_numpy(), name="frame"),
     )

@@ -206,17 +206,3 @@ def offset_table(
             }
         )
     return pd.DataFrame(rows, columns=list(OFFSET_COLUMNS))
-
-
-def shift_backend(frames: pd.DataFrame, backend: str, k: int) -> pd.DataFrame:
-    """A copy of the table where ``backend`` shows everything ``k`` frames later (k < 0: earlier).
-
-    Used to check the lag finder: the landmark columns of frame t move to frame t + k.
-    """
-    out = frames.copy()
-    mine = out["backend"] == backend
-    shifted = out[mine].copy()
-    shifted["frame"] = shifted["frame"] + k
-    keep_frames = set(out.loc[mine, "frame"])
-    shifted = shifted[shifted["frame"].isin(keep_frames)]
-    return pd.concat([out[~mine], shifted], ignore_index=True)

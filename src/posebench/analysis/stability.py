@@ -13,12 +13,14 @@ mid-point, so every backend is judged on the same frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from posebench.analysis.metrics import backends_in, landmark_array
 from posebench.core.keypoints import LANDMARKS, torso_length
+from posebench.engine import selection
 
 # The three derivatives, their order and unit.
 DERIVATIVES: tuple[tuple[str, int, str], ...] = (
@@ -146,7 +148,7 @@ def _reference_still(
     frames: pd.DataFrame, fps: float, labels: list[str], reference: str | None, rule: StillRule
 ) -> pd.Series:
     """The still mask of ``reference``, or of the first backend when it is not in the table."""
-    return still_mask(frames, reference if reference in labels else labels[0], fps, rule)
+    return still_mask(frames, selection.baseline_or_first(reference, labels), fps, rule)
 
 
 def jitter_table(
@@ -167,7 +169,7 @@ def _jitter_rows(frames: pd.DataFrame, fps: float, labels: list[str], still: pd.
         is_still = still.reindex(grid, fill_value=False).to_numpy()
         for phase, mask in (("still", is_still), ("all", np.ones(len(grid), bool))):
             for li, name in enumerate([*LANDMARKS, "all"]):
-                row = {"backend": label, "landmark": name, "phase": phase}
+                row: dict[str, Any] = {"backend": label, "landmark": name, "phase": phase}
                 for dname, _order, _unit in DERIVATIVES:
                     data = ders[dname][mask]
                     values = data.ravel() if name == "all" else data[:, li]
@@ -191,7 +193,7 @@ def jitter_overview(
     rows = []
     for label in labels:
         mine = pooled[pooled["backend"] == label].set_index("phase")
-        row = {"backend": label}
+        row: dict[str, Any] = {"backend": label}
         for phase in ("still", "all"):
             for name, _o, _u in DERIVATIVES:
                 row[f"{name}_median_{phase}"] = (

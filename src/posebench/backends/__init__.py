@@ -8,8 +8,8 @@ from posebench.core import catalogue
 from posebench.core.errors import BackendUnavailable, BenchError
 from posebench.models import store as model_store
 
-from .base import STAGES, PoseBackend, PoseResult
-from .config import DEFAULT_COMPARISON, PRESETS, BackendConfig, parse
+from .base import PoseBackend, PoseResult
+from .config import DEFAULT_COMPARISON, PRESETS, BackendConfig, as_config, as_configs, parse
 from .sessions import DEFAULT_CACHE, ModelCache, available_providers
 
 # family -> (module, class, packages it needs, model fields of the config)
@@ -84,7 +84,6 @@ def list_presets() -> list[tuple[BackendConfig, str | None]]:
 
 
 __all__ = [
-    "STAGES",
     "PoseBackend",
     "PoseResult",
     "BackendConfig",
@@ -94,6 +93,8 @@ __all__ = [
     "DEFAULT_COMPARISON",
     "default_comparison",
     "parse",
+    "as_config",
+    "as_configs",
     "create",
     "why_unavailable",
     "list_presets",

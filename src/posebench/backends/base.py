@@ -9,9 +9,6 @@ import numpy as np
 
 from posebench.core.keypoints import to_landmarks
 
-# Per-stage times every backend reports, in milliseconds (decode is the runner's).
-STAGES: tuple[str, ...] = ("preprocess", "detect", "pose", "postprocess")
-
 
 @dataclass
 class PoseResult:
@@ -23,7 +20,7 @@ class PoseResult:
     box: np.ndarray | None = None  # (4,) x1, y1, x2, y2 of the reported person
     detector_ran: bool = True  # did a person detector run on this frame
     people: int = 0  # people the pose model was run on
-    stage_ms: dict[str, float] = field(default_factory=dict)
+    stage_ms: dict[str, float] = field(default_factory=dict)  # schema.BACKEND_STAGES -> ms
     model_runs: dict[str, int] = field(default_factory=dict)  # model name -> session runs
 
     @property

@@ -8,7 +8,9 @@ table all speak of the same settings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from posebench.core import catalogue
 from posebench.core.errors import BenchError
@@ -174,7 +176,7 @@ def _rtm(preset: str, detector: str, pose: str, det_input: int, **levers) -> Bac
 # input, 2 ORT threads without spinning (spinning is ~10 % faster on an idle machine with
 # frames preloaded, slower end to end once decoding runs alongside, and its speed collapses
 # under any other load).
-TUNED_LEVERS = dict(
+TUNED_LEVERS: dict[str, Any] = dict(
     detector="yolox_nano",
     det_every=0,
     person="tracked",
@@ -208,7 +210,13 @@ PRESETS: dict[str, BackendConfig] = {c.preset: c for c in _PRESET_LIST}
 # The default comparison (CLI `run`/`jump` and the Run page): the baseline as the jump app runs it,
 # the rtmlib default, and the tuned preset, so that a user who keeps the defaults compares
 # MediaPipe with the best RTMPose configuration as well as with RTMPose out of the box.
-DEFAULT_COMPARISON = ("mediapipe-lite", "rtmpose-lightweight", "rtmpose-lightweight-tuned")
+# The presets the studies, the CLI and the dashboard start from, by role.
+BASELINE_PRESET = "mediapipe-lite"  # what the jump app runs today: the one to replace
+CANDIDATE_PRESET = "rtmpose-lightweight"  # rtmlib's lightweight defaults: the candidate
+TUNED_PRESET = "rtmpose-lightweight-tuned"  # the candidate with the chosen speed levers
+ACCURACY_BASELINE_PRESET = "mediapipe-full"  # the MediaPipe model the accuracy check labels with
+# A run's default backends: the baseline, the candidate and the tuned candidate.
+DEFAULT_COMPARISON: tuple[str, ...] = (BASELINE_PRESET, CANDIDATE_PRESET, TUNED_PRESET)
 
 PRESET_HELP = {
     "mediapipe-lite": "MediaPipe Pose Landmarker lite, VIDEO mode (as the jump app runs it)",
@@ -307,6 +315,16 @@ def parse(spec: str) -> BackendConfig:
     if not rest:
         return config
     return override(config, dict(_split_pair(item) for item in rest.split(",") if item.strip()))
+
+
+def as_config(item: BackendConfig | str) -> BackendConfig:
+    """A configuration as given, or parsed from its ``PRESET[:key=value,...]`` spec."""
+    return parse(item) if isinstance(item, str) else item
+
+
+def as_configs(items: Iterable[BackendConfig | str]) -> list[BackendConfig]:
+    """``as_config`` of each item, in order."""
+    return [as_config(item) for item in items]
 
 
 def _split_pair(item: str) -> tuple[str, str]:

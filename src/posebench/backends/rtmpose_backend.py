@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from posebench.core import catalogue
-from posebench.core.errors import BackendUnavailable
+from posebench.core.errors import BackendUnavailable, BenchError
 from posebench.models import store as model_store
 
 from .base import PoseBackend, PoseResult, box_from_keypoints
@@ -103,6 +103,8 @@ class RTMPoseBackend(PoseBackend):
         cache = cache if cache is not None else DEFAULT_CACHE
         det_asset = catalogue.get(config.detector)
         pose_asset = catalogue.get(config.pose)
+        if pose_asset.keypoint_set is None or pose_asset.input_size is None:
+            raise BenchError(f"{config.pose} is not a pose model (it has no keypoint set or input size)")
         self.keypoint_set = pose_asset.keypoint_set
         det_path = str(model_store.resolve(config.detector, fetch=False))
         pose_path = str(model_store.resolve(config.pose, fetch=False))
@@ -305,6 +307,11 @@ class RTMPoseBackend(PoseBackend):
         results = tool.compiled_model(blob)  # openvino
         return [results[out] for out in tool._ov_outputs]
 
+    def pose_on_boxes(self, image_bgr: np.ndarray, boxes) -> tuple[np.ndarray, np.ndarray]:
+        """The pose model alone on given person boxes (x1, y1, x2, y2), with rtmlib's pre- and
+        post-processing: native keypoints (n, K, 2) and scores (n, K). No detector runs."""
+        return self._pose(image_bgr, bboxes=[list(box) for box in boxes])
+
     def model_inputs(self, image_bgr: np.ndarray) -> dict[str, np.ndarray]:
         """The exact inputs the detector and the pose model get for this frame (the pose
         model's for the first selected person, or the whole frame when none): fixed
@@ -347,14 +354,15 @@ class RTMPoseBackend(PoseBackend):
         if run_det:
             boxes = self._detect(image_bgr, stage)
             runs["detector"] = 1
-        else:
-            boxes = self._carried
-        keypoints, scores = [], []
+        else:  # due unless boxes are carried
+            boxes = self._carried if self._carried is not None else np.empty((0, 4))
+        keypoints: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
         if len(boxes):
             keypoints, scores = self._pose_people(image_bgr, boxes, stage, runs)
         t0 = time.perf_counter()
         self._frame_no += 1
-        carried = []
+        carried: list[np.ndarray] = []
         for kpts, kscores in zip(keypoints, scores):
             nb = None
             if np.mean(kscores) >= self.config.lost_score:

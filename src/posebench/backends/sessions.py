@@ -125,14 +125,4 @@ class ModelCache:
         return len(self._items)
 
 
-class NoCache(ModelCache):
-    """Loads every time: for cold-start measurements."""
-
-    def get(self, key: tuple, loader: Callable[[], Any]) -> Loaded:
-        start = time.perf_counter()
-        value = loader()
-        ms = (time.perf_counter() - start) * 1000.0
-        return Loaded(value, ms, False, ms)
-
-
 DEFAULT_CACHE = ModelCache()

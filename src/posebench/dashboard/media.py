@@ -53,8 +53,9 @@ def run_frame_bgr(run, frame_index: int, max_side: int = PREVIEW_SIDE) -> np.nda
     ids = tuple(sorted(int(i) for i in run.frames["frame"].unique())) if len(run.frames) else ()
     if frame_index in ids and frame_index != ids[0]:
         data = preview_frames(clip.path, ids, max_side, mtime).get(frame_index)
-        if data is not None:
-            return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data is not None else None
+        if image is not None:
+            return image
     return cv2.cvtColor(frame_rgb(clip.path, frame_index, max_side, mtime), cv2.COLOR_RGB2BGR)
 
 

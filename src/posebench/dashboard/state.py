@@ -17,13 +17,14 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Final
 
 import streamlit as st
 
 from posebench import backends
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth
-from posebench.engine import results, run_access
+from posebench.engine import results, run_access, selection
 from posebench.io import video
 
 from . import job_registry
@@ -184,24 +185,12 @@ def history() -> list:
 
 
 def baseline(run=None) -> str | None:
-    """The baseline label for ``run``: the one chosen if the run has it, else its first MediaPipe
-    backend that ran ("ok"), else its first backend that ran, else its first backend."""
+    """The baseline label for ``run``: the one chosen if the run has it, else the default
+    (``engine.selection.default_baseline``)."""
     run = run if run is not None else current_run()
     if run is None or not len(run.summary):
         return st.session_state.get(BASELINE)
-    labels = run.summary["backend"].tolist()
-    chosen = st.session_state.get(BASELINE)
-    if chosen in labels:
-        return chosen
-    families = run.summary["family"].tolist()
-    ok = (run.summary["status"] == "ok").tolist() if "status" in run.summary else [True] * len(labels)
-    ranked = (
-        [lb for lb, fam, good in zip(labels, families, ok) if good and fam == "mediapipe"]
-        + [lb for lb, good in zip(labels, ok) if good]
-        + [lb for lb, fam in zip(labels, families) if fam == "mediapipe"]
-        + labels
-    )
-    return ranked[0]
+    return selection.default_baseline(run.summary, st.session_state.get(BASELINE))
 
 
 def set_baseline(label: str) -> None:
@@ -209,7 +198,7 @@ def set_baseline(label: str) -> None:
 
 
 # Widgets whose choices should survive a change of page pass this to Streamlit.
-KEEP = "session"
+KEEP: Final = "session"
 
 
 # -- the run in progress ------------------------------------------------------------

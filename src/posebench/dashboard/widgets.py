@@ -8,54 +8,39 @@ import time
 import pandas as pd
 import streamlit as st
 
+from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.engine import results, sidecars
-from posebench.engine.summary import SUMMARY_COLUMNS
 from posebench.report import evidence
 
-from . import auth, registry, safe_text, state
+from . import auth, registry, safe_text, state, tables
 
-# Columns shown by default in a run's summary (the rest behind "all columns").
-KEY_COLUMNS = (
-    "backend",
-    "status",
+# Columns of a run's summary shown (key ones first; the rest one click away).
+SUMMARY_SHOWN = (
+    *schema.SUMMARY_KEY_COLUMNS,
     "frames",
-    "fps",
-    "latency_ms_mean",
-    "latency_ms_p95",
+    "fps_model",
+    "latency_ms_p50",
+    "latency_ms_p99",
     "model_ms_mean",
-    "detection_rate",
+    *(schema.stage_mean_column(stage) for stage in schema.STAGES),
     "init_ms",
     "init_cached",
     "cold_init_ms",
-    "peak_rss_mb",
-    "error",
+    "detector_rate",
+    "people_mean",
+    "overlapped_runs",
+    "notes",
 )
 LOAD_COLUMNS = ("backend", "init_ms", "init_cached", "cold_init_ms")
-# Plain-language headers for the columns a reviewer reads most; the rest show "name (unit)".
-COLUMN_TITLES = {
-    "backend": "configuration",
-    "frames": "timed frames",
-    "fps": "speed (frames/s)",
-    "fps_model": "model-only speed (frames/s)",
-    "latency_ms_mean": "mean time per frame (ms)",
-    "latency_ms_p95": "95th percentile (ms)",
-    "model_ms_mean": "model time per frame (ms)",
-    "detection_rate": "frames with a person (%)",
-    "init_ms": "model load (ms)",
-    "init_cached": "from cache",
-    "cold_init_ms": "first load (ms)",
-    "peak_rss_mb": "peak memory (MB)",
-}
-# unit -> Streamlit number format
-UNIT_FORMAT = {
-    "ms": "%.1f",
-    "frames/s": "%.1f",
-    "MB": "%.0f",
-    "share": "percent",
-    "frames": "%d",
-    "runs": "%d",
-    "people": "%.2f",
+# Why a summary value can be missing ("—").
+SUMMARY_MISSING = {
+    "fps": "the backend failed or timed no frames.",
+    "latency_ms_mean": "the backend failed or timed no frames.",
+    "latency_ms_p95": "the backend failed or timed no frames.",
+    "detection_rate": "the backend processed no frames.",
+    "peak_rss_mb": "the backend did not start.",
+    "error": "nothing went wrong.",
 }
 
 
@@ -257,56 +242,47 @@ def need_run():
     return run
 
 
-def column_config(columns) -> dict:
-    """``st.column_config`` for summary columns: unit in the header, meaning as help."""
-    config = {}
-    for name in columns:
-        unit, meaning = SUMMARY_COLUMNS.get(name, ("", ""))
-        title = f"{name} ({unit})" if unit and unit != "share" else name
-        if unit == "share":
-            title = f"{name} (%)"
-        title = COLUMN_TITLES.get(name, title)
-        if unit in UNIT_FORMAT:
-            config[name] = st.column_config.NumberColumn(title, help=meaning, format=UNIT_FORMAT[unit])
-        elif name == "init_cached":
-            config[name] = st.column_config.CheckboxColumn(title, help=meaning)
-        else:
-            config[name] = st.column_config.TextColumn(title, help=meaning)
-    return config
-
-
 def summary_table(
-    summary: pd.DataFrame, columns=KEY_COLUMNS, key: str | None = None, extra_columns: dict | None = None
+    summary: pd.DataFrame,
+    columns=SUMMARY_SHOWN,
+    key: str | None = None,
+    key_columns=schema.SUMMARY_KEY_COLUMNS,
 ) -> None:
-    """A summary with units in the headers and each column's meaning on hover."""
+    """A run's summary: key columns first, units in the headers, meanings on hover."""
     shown = [c for c in columns if c in summary.columns]
     if "error" in shown and not summary["error"].fillna("").astype(str).str.len().any():
         shown.remove("error")
-    config = column_config(shown)
-    config.update(extra_columns or {})
-    st.dataframe(summary[shown], column_config=config, hide_index=True, key=key, width="stretch")
+    tables.show_table(
+        summary,
+        schema.SUMMARY_COLUMNS,
+        key_columns,
+        show=shown,
+        key=key,
+        missing=SUMMARY_MISSING,
+    )
 
 
 def load_times(run) -> None:
     """Cold versus cached model-load time, so the saving of the cache is visible."""
     data = run.summary[list(LOAD_COLUMNS)].copy()
-    data["saving_ms"] = (data["cold_init_ms"] - data["init_ms"]).where(data["init_cached"])
-    config = column_config(LOAD_COLUMNS)
-    config["init_ms"] = st.column_config.NumberColumn(
-        "load this run (ms)", format="%.1f", help=SUMMARY_COLUMNS["init_ms"][1]
+    data["saving_ms"] = (data["cold_init_ms"] - data["init_ms"]).where(data["init_cached"].astype(bool))
+    tables.show_table(
+        data,
+        {
+            **schema.SUMMARY_COLUMNS,
+            "saving_ms": schema.Column(
+                "ms", "First load minus this run's load, when the models came from the cache."
+            ),
+        },
+        key_columns=[*LOAD_COLUMNS, "saving_ms"],
+        titles={
+            "init_ms": "load this run (ms)",
+            "cold_init_ms": "first, uncached load (ms)",
+            "saving_ms": "saved by the cache (ms)",
+        },
+        missing={"saving_ms": "the models were loaded afresh, so the cache saved nothing."},
+        key=f"load-times-{run.run_id}",
     )
-    config["cold_init_ms"] = st.column_config.NumberColumn(
-        "first, uncached load (ms)", format="%.1f", help=SUMMARY_COLUMNS["cold_init_ms"][1]
-    )
-    config["init_cached"] = st.column_config.CheckboxColumn(
-        "from cache", help=SUMMARY_COLUMNS["init_cached"][1]
-    )
-    config["saving_ms"] = st.column_config.NumberColumn(
-        "saved by the cache (ms)",
-        format="%.1f",
-        help="First load minus this run's load, when the models came from the cache.",
-    )
-    st.dataframe(data, column_config=config, hide_index=True, width="stretch")
     st.caption(
         "Model loading is not part of the frame timings. The models are loaded once per "
         "server and shared by every run and browser session; a run that finds them in "
@@ -357,7 +333,7 @@ def downloads(run, key: str = "dl") -> None:
         ),
         (
             "Summary CSV",
-            evidence.csv_bytes(evidence.Table("summary.csv", "", run.summary, SUMMARY_COLUMNS)),
+            evidence.csv_bytes(evidence.Table("summary.csv", "", run.summary, schema.SUMMARY_COLUMNS)),
             f"{run.run_id}-summary.csv",
             "text/csv",
             "One row per backend: speed, latency percentiles, load times, detection rate.",
@@ -439,34 +415,6 @@ def baseline_picker(run, key: str = "baseline-picker") -> str:
         help="The configuration the others are measured against "
         "(by default the first MediaPipe one that ran).",
     )
-
-
-def usable_backends(run) -> list[str]:
-    """Labels of the run's backends that ran ("ok") and have timed frames."""
-    summary = run.summary
-    if not len(summary):
-        return []
-    ok = summary["status"] == "ok" if "status" in summary else True
-    timed = summary["frames"].fillna(0) > 0 if "frames" in summary else True
-    return summary.loc[ok & timed, "backend"].tolist()
-
-
-def why_not_comparable(run, baseline: str, candidate: str | None = None) -> str | None:
-    """One sentence when the run cannot give a fair comparison, else None."""
-    usable = usable_backends(run)
-    if len(usable) < 2:
-        return (
-            f"Only {len(usable)} of the run's {len(run.summary)} backends ran and timed "
-            "frames; a comparison needs two, so run the benchmark again with backends "
-            "that work here."
-        )
-    for role, label in (("baseline", baseline), ("candidate", candidate)):
-        if label is not None and label not in usable:
-            return (
-                f"The {role} {label} failed or has no timed frames in this run; pick one "
-                f"that ran ({', '.join(usable)})."
-            )
-    return None
 
 
 def event_reference_inputs(frames: int, key: str) -> dict | None:

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from posebench.analysis import stability
-from posebench.decision.evidence import default_baseline
 from posebench.decision.inputs import measure
 from posebench.decision.numbers import fmt, is_number
 from posebench.decision.rules import (
@@ -38,6 +37,7 @@ from posebench.decision.rules import (
     TARGETS,
 )
 from posebench.decision.settings import Settings, settings_for
+from posebench.engine import selection
 
 
 @dataclass
@@ -109,7 +109,7 @@ def feasibility(
     return table, Score(decision, sentence, rests, points, 4, baseline, candidate, flags)
 
 
-def ladder_score(value: float, better: str, cuts: tuple[float, float, float]) -> float:
+def ladder_score(value: float, better: str, cuts: tuple[float, ...]) -> float:
     """4, 3, 2 or 1 from the cuts; NaN when the value was not measured."""
     if not is_number(value):
         return np.nan
@@ -198,12 +198,12 @@ def framework(inputs: pd.DataFrame, thresholds: dict[str, float], baseline: str,
     target_rows = []
     for name, key, op, ref in TARGETS:
         value = values.loc[key, "value"]
-        limit = _threshold(ref, thresholds)
+        bound = _threshold(ref, thresholds)
         target_rows.append(
             {
-                "target": f"{name} {SYMBOLS[op]} {fmt(limit, INPUTS[key][0])}",
+                "target": f"{name} {SYMBOLS[op]} {fmt(bound, INPUTS[key][0])}",
                 "measured": fmt(value, INPUTS[key][0]),
-                "met": bool(is_number(value) and OPS[op](float(value), limit)),
+                "met": bool(is_number(value) and OPS[op](float(value), bound)),
                 "measured_at_all": is_number(value),
             }
         )
@@ -285,7 +285,7 @@ def evaluate(run, settings: Settings | None = None, jump_table: pd.DataFrame | N
     labels = run.summary["backend"].tolist()
     if len(labels) < 2:
         raise ValueError("a scorecard needs a baseline and at least one other backend")
-    baseline = settings.baseline if settings.baseline in labels else default_baseline(run.summary)
+    baseline = selection.default_baseline(run.summary, settings.baseline)
     jitter = stability.jitter_overview(run.frames, run.clip.fps, baseline) if len(run.frames) else None
     overview, scored = [], {}
     for cand in candidates_of(run, baseline):

@@ -49,7 +49,7 @@ from posebench.backends import config as backend_config
 from posebench.decision import rules as R
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
-from posebench.engine import sidecars
+from posebench.engine import selection, sidecars
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ class Evidence:
         fps_clip = float(run.clip.fps)
         ref = reference if isinstance(reference, Reference) else Reference.of(reference, fps_clip)
         labels = run.summary["backend"].tolist()
-        base = baseline if baseline in labels else default_baseline(run.summary)
+        base = selection.default_baseline(run.summary, baseline)
         jumps = _ok_jumps(jump_table)
         failed = _jump_errors(jump_table)
         summary = run.summary.set_index("backend")
@@ -256,7 +256,7 @@ class Evidence:
         labels = table.index.tolist()
         if "family" not in table.columns:
             table["family"] = [_family_from_label(b) for b in labels]
-        base = baseline if baseline in labels else default_baseline(table.reset_index())
+        base = selection.default_baseline(table.reset_index(), baseline)
         out = {}
         for label in labels:
             row = table.loc[label]
@@ -332,17 +332,10 @@ def jump_table_for(run, root: Path | None = None, *, save: bool = True) -> pd.Da
         return table
     if not run.clip.path or not Path(run.clip.path).exists() or not len(run.frames):
         return None
-    table = jump.from_run(run, "cmj", baseline=default_baseline(run.summary))
+    table = jump.from_run(run, "cmj", baseline=selection.default_baseline(run.summary))
     if save and (table["status"] == "ok").any():
         sidecars.save_jump_table(run, table, root)
     return table
-
-
-def default_baseline(summary: pd.DataFrame) -> str:
-    """The first MediaPipe configuration, else the first backend."""
-    family = summary["family"] if "family" in summary.columns else pd.Series([""] * len(summary))
-    mp = summary.loc[family.to_numpy() == "mediapipe", "backend"].tolist()
-    return mp[0] if mp else str(summary["backend"].iloc[0])
 
 
 def _config_from_label(label: str):
@@ -371,9 +364,7 @@ def machine_notes(run) -> list[str]:
     """
     notes = []
     state = {**dict(run.environment or {}), **dict((run.extra or {}).get("machine") or {})}
-    overlapped = int(number(getattr(run, "overlapped", 0)) or 0)
-    if "overlapped_runs" in run.summary.columns:
-        overlapped = max([overlapped, *[int(v) for v in run.summary["overlapped_runs"] if measured(v)]])
+    overlapped = int(getattr(run, "overlapped", 0) or 0)
     others = state.get("overlapping_runs")
     if isinstance(others, list):
         overlapped = max(overlapped, len(others))

@@ -178,7 +178,7 @@ def inputs_table(
         overridden = key in (overrides or {})
         if overridden:
             source = f"OVERRIDDEN by the user (measured: {fmt(value, unit)}; {source})"
-            value = float(overrides[key])
+            value = float((overrides or {})[key])
         records.append(
             {
                 "input": key,

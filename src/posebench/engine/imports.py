@@ -28,10 +28,9 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from posebench.core import schema
 from posebench.core.errors import InputError
-from posebench.core.keypoints import landmark_columns
 from posebench.engine import audit, results
-from posebench.engine.summary import SUMMARY_COLUMNS
 from posebench.io import run_import as untrusted
 from posebench.io import video
 
@@ -52,31 +51,9 @@ LIMITS = untrusted.Limits(
 )
 SUMMARY_ROWS = 1000
 REQUIRED = ("run.json", "summary.csv", "frames.csv")
-FRAME_BASE_COLUMNS = (
-    "backend",
-    "preset",
-    "frame",
-    "timestamp_ms",
-    "warmup",
-    "detected",
-    "detector_ran",
-    "people",
-    "latency_ms",
-    "model_ms",
-    "decode_ms",
-    "preprocess_ms",
-    "detect_ms",
-    "pose_ms",
-    "postprocess_ms",
-    "detector_runs",
-    "pose_runs",
-    "box_x1",
-    "box_y1",
-    "box_x2",
-    "box_y2",
-)
-FRAME_TEXT_COLUMNS = ("backend", "preset")
-FRAME_COLUMNS = frozenset(FRAME_BASE_COLUMNS) | frozenset(landmark_columns())
+FRAME_BASE_COLUMNS = tuple(c for c in schema.FRAME_COLUMNS if c not in schema.landmark_columns())
+FRAME_TEXT_COLUMNS = tuple(c for c, col in schema.FRAME_COLUMNS.items() if col.dtype == "str")
+FRAME_COLUMNS = frozenset(schema.FRAME_COLUMNS)
 SUMMARY_TEXT_UNITS = ("",)  # summary columns without a unit may hold text
 NPZ_NAME = re.compile(r"^b(\d{1,2})_(keypoints|scores|keypoint_set|label)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -179,7 +156,7 @@ def _check_types(run, shown: str) -> None:
         (
             "summary.csv",
             run.summary,
-            {c for c, (unit, _m) in SUMMARY_COLUMNS.items() if unit in SUMMARY_TEXT_UNITS},
+            {c for c, (unit, _m) in schema.SUMMARY_COLUMNS.items() if unit in SUMMARY_TEXT_UNITS},
         ),
     ):
         for column in table.columns:
@@ -216,7 +193,12 @@ def check_folder(folder: Path, shown: str) -> dict:
         untrusted.read_json(folder / "run.json", shown, "run.json", RUN_JSON_BYTES, RUN_JSON_DEPTH), shown
     )
     _check_csv(
-        folder / "summary.csv", shown, "summary.csv", SUMMARY_COLUMNS.__contains__, ("backend",), SUMMARY_ROWS
+        folder / "summary.csv",
+        shown,
+        "summary.csv",
+        schema.SUMMARY_COLUMNS.__contains__,
+        ("backend",),
+        SUMMARY_ROWS,
     )
     _check_csv(
         folder / "frames.csv",

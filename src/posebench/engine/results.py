@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from posebench.core import schema
 from posebench.core.errors import BenchError, InputError
 from posebench.engine import owners
 from posebench.io import video
@@ -193,8 +194,10 @@ def load(path: str | Path, shown: str | None = None):
         "options",
         "backends",
         "environment",
-        "overlapped_runs",
+        "overlapped_runs",  # runs saved before the summary was its one place
     }
+    if len(summary) and "overlapped_runs" not in summary.columns:
+        summary["overlapped_runs"] = int(meta.get("overlapped_runs", 0) or 0)
     return BenchmarkRun(
         run_id=meta["run_id"],
         clip=clip,
@@ -207,7 +210,6 @@ def load(path: str | Path, shown: str | None = None):
         started=meta.get("started", ""),
         finished=meta.get("finished", ""),
         status=meta.get("status", "complete"),
-        overlapped=meta.get("overlapped_runs", 0),
         extra={k: v for k, v in meta.items() if k not in known},
     )
 
@@ -257,20 +259,7 @@ def read_verdict(folder: str | Path) -> str:
     return str(data.get("decision", "")) if isinstance(data, dict) else ""
 
 
-LIST_COLUMNS = [
-    "run_id",
-    "name",
-    "started",
-    "clip",
-    "verdict",
-    "status",
-    "backends",
-    "cpu",
-    "note",
-    "path",
-    "owner",
-    "shared",
-]
+LIST_COLUMNS = list(schema.RUN_LIST_COLUMNS)  # the list of saved runs
 
 
 def list_runs(root: Path | None = None) -> pd.DataFrame:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,13 +22,12 @@ import psutil
 
 from posebench import backends
 from posebench.backends import BackendConfig, ModelCache, PoseResult
-from posebench.core import environment
+from posebench.core import environment, schema
 from posebench.core.errors import BenchError
 from posebench.core.keypoints import LANDMARKS, NATIVE_COUNT
 from posebench.engine.summary import summarise
 from posebench.io import video
 
-STAGE_COLUMNS = ("decode_ms", "preprocess_ms", "detect_ms", "pose_ms", "postprocess_ms")
 PRELOAD_LIMIT_BYTES = 2 * 1024**3  # model-only mode refuses to hold more decoded frames
 ROW_CHUNK = 500  # per-frame rows are packed into a table every this many
 
@@ -86,8 +86,21 @@ class BenchmarkRun:
     started: str
     finished: str = ""
     status: str = "complete"  # complete | cancelled | failed
-    overlapped: int = 0  # other runs in this process at the same time
     extra: dict = field(default_factory=dict)  # e.g. scorecard thresholds saved with the run
+
+    @property
+    def overlapped(self) -> int:
+        """Other benchmark runs in this process at the same time (the summary's one place for it,
+        ``overlapped_runs``); 0 when the summary has none."""
+        if not len(self.summary) or "overlapped_runs" not in self.summary.columns:
+            return 0
+        values = pd.to_numeric(self.summary["overlapped_runs"], errors="coerce").dropna()
+        return int(values.max()) if len(values) else 0
+
+    @overlapped.setter
+    def overlapped(self, value: int) -> None:
+        if len(self.summary):
+            self.summary["overlapped_runs"] = int(value)
 
     def meta(self) -> dict:
         return {
@@ -108,7 +121,6 @@ class BenchmarkRun:
                 for c in self.configs
             ],
             "environment": self.environment,
-            "overlapped_runs": self.overlapped,
             **self.extra,
         }
 
@@ -277,7 +289,7 @@ def _record(
     scale: np.ndarray,
 ) -> dict:
     """One per-frame row; ``scale`` (x, y) maps the frame the model saw to the original."""
-    row = {
+    row = {  # the frames table: columns as in schema.FRAME_COLUMNS
         "backend": backend_label,
         "preset": preset,
         "frame": frame.index,
@@ -291,19 +303,19 @@ def _record(
         "decode_ms": frame.decode_ms,
     }
     stages = result.stage_ms if result is not None else {}
-    for name in backends.STAGES:
-        row[f"{name}_ms"] = stages.get(name, np.nan)
+    for name in schema.BACKEND_STAGES:
+        row[schema.stage_column(name)] = stages.get(name, np.nan)
     runs = result.model_runs if result is not None else {}
     row["detector_runs"] = runs.get("detector", 0)
     row["pose_runs"] = runs.get("pose", 0)
     box = result.box if result is not None and result.box is not None else [np.nan] * 4
-    for name, value, factor in zip(("box_x1", "box_y1", "box_x2", "box_y2"), box, (*scale, *scale)):
+    for name, value, factor in zip(schema.BOX_COLUMNS, box, (*scale, *scale)):
         row[name] = float(value) * factor
     lm = result.landmarks() if result is not None else np.full((len(LANDMARKS), 3), np.nan)
     for i, name in enumerate(LANDMARKS):
-        row[f"{name}_x"] = lm[i, 0] * scale[0]
-        row[f"{name}_y"] = lm[i, 1] * scale[1]
-        row[f"{name}_score"] = lm[i, 2]
+        row[schema.landmark_column(name, "x")] = lm[i, 0] * scale[0]
+        row[schema.landmark_column(name, "y")] = lm[i, 1] * scale[1]
+        row[schema.landmark_column(name, "score")] = lm[i, 2]
     return row
 
 
@@ -312,7 +324,7 @@ ProgressFn = Callable[[str, int, int, float], None]
 
 def run_benchmark(
     clip_path: str,
-    configs: list[BackendConfig | str],
+    configs: Sequence[BackendConfig | str],
     options: RunOptions | None = None,
     *,
     cache: ModelCache | None = None,
@@ -330,10 +342,10 @@ def run_benchmark(
     """
     options = options or RunOptions()
     options.check()
-    configs = [backends.parse(c) if isinstance(c, str) else c for c in configs]
-    if not configs:
+    parsed = backends.as_configs(configs)
+    if not parsed:
         raise BenchError("choose at least one backend")
-    labels = [c.display for c in configs]
+    labels = [c.display for c in parsed]
     if len(set(labels)) != len(labels):
         raise BenchError("two backends have the same label; give them different labels")
     clip = video.probe(clip_path)
@@ -350,7 +362,7 @@ def run_benchmark(
     status = "complete"
     process = psutil.Process()
     with _ActiveRun(run_id) as active:
-        for config in configs:
+        for config in parsed:
             if cancel is not None and cancel.is_set():
                 status = "cancelled"
                 outcomes.append(
@@ -361,7 +373,7 @@ def run_benchmark(
                     }
                 )
                 continue
-            outcome = {"label": config.display, "status": "ok", "error": ""}
+            outcome: dict[str, Any] = {"label": config.display, "status": "ok", "error": ""}
             outcomes.append(outcome)
             try:
                 backend = backends.create(config, cache)
@@ -374,7 +386,8 @@ def run_benchmark(
                 cold_init_ms=backend.cold_init_ms,
                 model_files=backend.model_files,
             )
-            kpts, scores = [], []
+            kpts: list[np.ndarray] = []
+            scores: list[np.ndarray] = []
             native_count = NATIVE_COUNT[backend.keypoint_set]
             peak_rss = process.memory_info().rss
             t_start = time.perf_counter()
@@ -399,9 +412,12 @@ def run_benchmark(
                             scale,
                         )
                     )
-                    if result.detected:
+                    if result.detected and result.keypoints is not None:
                         kpts.append(result.keypoints[:, :2] * scale)
-                        scores.append(result.scores)
+                        found = result.scores
+                        scores.append(
+                            found if found is not None else np.full((len(result.keypoints),), np.nan)
+                        )
                     else:
                         kpts.append(np.full((native_count, 2), np.nan))
                         scores.append(np.full((native_count,), np.nan))
@@ -435,14 +451,14 @@ def run_benchmark(
                 }
         overlapped = active.overlapped()
     frames = rows.table()
-    summary = summarise(frames, configs, outcomes, clip, options, overlapped)
+    summary = summarise(frames, parsed, outcomes, clip, options, overlapped)
     if all(o["status"] == "failed" for o in outcomes):
         status = "failed"
     return BenchmarkRun(
         run_id=run_id,
         clip=clip,
         options=options,
-        configs=configs,
+        configs=parsed,
         frames=frames,
         summary=summary,
         native=native,
@@ -450,7 +466,6 @@ def run_benchmark(
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         status=status,
-        overlapped=overlapped,
         extra={"notices": _run_notices(clip, options, outcomes, overlapped)},
     )
 

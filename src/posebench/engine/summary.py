@@ -7,52 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 
-# Column -> (unit, one sentence of meaning). The dashboard's captions and the
-# README's column reference read this one table.
-SUMMARY_COLUMNS: dict[str, tuple[str, str]] = {
-    "backend": ("", "The configuration's label (preset and changed settings)."),
-    "preset": ("", "The named preset it started from."),
-    "family": ("", "mediapipe or rtmpose."),
-    "status": ("", "ok, failed or cancelled."),
-    "error": ("", "Why it failed or stopped, in one sentence."),
-    "frames": ("frames", "Timed frames: processed frames minus the warm-up frames."),
-    "frames_processed": ("frames", "All frames the backend processed, warm-up included."),
-    "fps": ("frames/s", "End-to-end speed: timed frames / (decode + model time)."),
-    "fps_model": ("frames/s", "Model-only speed: timed frames / model time (decode left out)."),
-    "latency_ms_mean": ("ms", "Mean end-to-end time per frame (decode + model)."),
-    "latency_ms_p50": ("ms", "Median end-to-end time per frame."),
-    "latency_ms_p90": ("ms", "90th percentile: 9 in 10 frames were faster."),
-    "latency_ms_p95": ("ms", "95th percentile end-to-end time per frame."),
-    "latency_ms_p99": ("ms", "99th percentile end-to-end time per frame."),
-    "model_ms_mean": ("ms", "Mean model time per frame (preprocess, detect, pose, postprocess)."),
-    "decode_ms_mean": ("ms", "Mean time to decode one frame."),
-    "preprocess_ms_mean": ("ms", "Mean time resizing and normalising inputs per frame."),
-    "detect_ms_mean": (
-        "ms",
-        "Mean person-detector time per frame (0 on frames it did not run). "
-        "MediaPipe runs its detector inside the landmarker call, so its "
-        "detector time is counted under pose_ms.",
-    ),
-    "pose_ms_mean": ("ms", "Mean pose-model time per frame."),
-    "postprocess_ms_mean": ("ms", "Mean time decoding model outputs per frame."),
-    "init_ms": ("ms", "Time to get the models ready for this run."),
-    "init_cached": ("", "True when the models came from the in-memory cache."),
-    "cold_init_ms": ("ms", "Time the first, uncached load of these models took in this process."),
-    "peak_rss_mb": ("MB", "Peak resident memory of the whole process during this backend's run."),
-    "detection_rate": ("share", "Share of processed frames with a person found (0-1)."),
-    "detector_rate": ("share", "Share of processed frames on which a person detector ran (0-1)."),
-    "people_mean": ("people", "Mean number of people the pose model ran on per frame."),
-    "overlapped_runs": (
-        "runs",
-        "Other benchmark runs in this process at the same time; "
-        "timings with a value above 0 are not comparable.",
-    ),
-    "settings": ("", "Every setting of the configuration, as JSON."),
-    "notes": (
-        "",
-        "What a reader must know with these numbers: a frame or time cap, or that no person was found.",
-    ),
-}
+from posebench.core import schema
+
+# The summary table's columns, units and meanings live in the schema (one definition).
+SUMMARY_COLUMNS = schema.SUMMARY_COLUMNS
 
 
 def _pct(values: np.ndarray, q: float) -> float:
@@ -86,9 +44,9 @@ def summarise(
             "latency_ms_p99": _pct(lat, 99),
             "model_ms_mean": float(model.mean()) if len(model) else np.nan,
         }
-        for stage in ("decode", "preprocess", "detect", "pose", "postprocess"):
-            col = f"{stage}_ms"
-            row[f"{stage}_ms_mean"] = float(timed[col].mean()) if len(timed) else np.nan
+        for stage in schema.STAGES:
+            col = schema.stage_column(stage)
+            row[schema.stage_mean_column(stage)] = float(timed[col].mean()) if len(timed) else np.nan
         row.update(
             {
                 "init_ms": outcome.get("init_ms", np.nan),

@@ -26,7 +26,7 @@ class _Filter(threading.Thread):
     restore_fd: int
 
 
-def filter_stderr() -> threading.Thread | None:
+def filter_stderr() -> _Filter | None:
     """Start filtering descriptor 2; returns the thread (None when it cannot be done)."""
     if os.environ.get("POSEBENCH_DEBUG"):
         return None
@@ -52,7 +52,7 @@ def filter_stderr() -> threading.Thread | None:
     return thread
 
 
-def stop(thread: threading.Thread | None) -> None:
+def stop(thread: _Filter | None) -> None:
     """Put the original stderr back; the pipe's end lets the last lines through."""
     if thread is None:
         return

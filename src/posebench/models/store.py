@@ -8,7 +8,6 @@ does not match the catalogue is never used.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -16,6 +15,9 @@ import platformdirs
 
 from posebench.core import catalogue
 from posebench.core.errors import ModelUnavailable
+from posebench.models.verify import sha256_of, verify
+
+__all__ = ["cache_dir", "cache_root", "find_local", "model_dirs", "resolve", "sha256_of", "verify"]
 
 
 def cache_root() -> Path:
@@ -33,35 +35,6 @@ def model_dirs() -> list[Path]:
     """Local directories searched before anything is fetched."""
     raw = os.environ.get("POSEBENCH_MODEL_DIRS", "")
     return [Path(p).expanduser() for p in raw.split(":") if p.strip()]
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-_VERIFIED: dict[tuple[str, int, int, int, str], bool] = {}
-
-
-def verify(asset: catalogue.ModelAsset, path: Path) -> str | None:
-    """Return None when ``path`` holds the asset, else why it does not."""
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        return f"cannot read {path}: {exc.strerror}"
-    if asset.bytes is not None and stat.st_size != asset.bytes:
-        return f"{path} has {stat.st_size:,} bytes, expected {asset.bytes:,}"
-    if asset.sha256 is None:
-        return None
-    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, asset.sha256)
-    if key not in _VERIFIED:
-        _VERIFIED[key] = sha256_of(path) == asset.sha256
-    if not _VERIFIED[key]:
-        return f"{path} has the wrong SHA-256 (expected {asset.sha256[:12]}...)"
-    return None
 
 
 def find_local(name: str) -> tuple[Path | None, list[str]]:

@@ -14,24 +14,19 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from posebench.core import schema
 from posebench.report.overlay import BACKEND_COLOURS
 
 DEFAULT_FPS_RATIO = 0.8  # the study's rule: FPS >= 80 % of the baseline's
 CHART_HEIGHT = 260
 # Stage -> its column in the per-frame table, in pipeline order; "other" is what is left.
-STAGES: dict[str, str] = {
-    "decode": "decode_ms",
-    "preprocess": "preprocess_ms",
-    "detect": "detect_ms",
-    "pose": "pose_ms",
-    "postprocess": "postprocess_ms",
-}
+STAGES: dict[str, str] = {stage: schema.stage_column(stage) for stage in schema.STAGES}
 STAGE_ORDER = (*STAGES, "other")
 
 
 @dataclass(frozen=True)
 class ChartSpec:
-    chart: alt.Chart
+    chart: alt.Chart | alt.LayerChart | alt.FacetChart | alt.HConcatChart | alt.VConcatChart
     caption: str
 
 

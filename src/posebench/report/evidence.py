@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -28,12 +29,12 @@ import pandas as pd
 
 from posebench.analysis import jump as jump_analysis
 from posebench.backends import config as backend_config
+from posebench.core import schema
 from posebench.decision import rules as decision_rules
 from posebench.decision import settings as scorecard_settings
 from posebench.decision import verdict as decision_verdict
 from posebench.decision.evidence import Evidence
-from posebench.engine import results, sidecars
-from posebench.engine.summary import SUMMARY_COLUMNS
+from posebench.engine import results, selection, sidecars
 from posebench.io.files import neutralise
 
 # unit -> decimals kept in the CSVs and the report ("share" columns become percent)
@@ -68,7 +69,7 @@ class Table:
     name: str  # file name in the zip, e.g. "summary.csv"
     title: str
     data: pd.DataFrame
-    units: dict[str, tuple[str, str]] = field(default_factory=dict)
+    units: schema.Described = field(default_factory=dict)
     caption: str = ""
     key_columns: Sequence[str] = ()  # shown in the HTML report (all columns go to the CSV)
     in_report: bool = True
@@ -83,23 +84,15 @@ class Chart:
 
 # -- tables with units ---------------------------------------------------------------------
 def frame_units(columns) -> dict[str, tuple[str, str]]:
-    """Units of the per-frame table's columns, from their names."""
-    units: dict[str, tuple[str, str]] = {}
-    for name in columns:
-        if name.endswith("_ms"):
-            units[name] = ("ms", "")
-        elif name.endswith(("_x", "_y")) or name.startswith("box_"):
-            units[name] = ("px", "Image pixels of the clip as displayed.")
-        elif name.endswith("_score"):
-            units[name] = ("score", "The backend's confidence for this landmark.")
-        elif name in ("frame",):
-            units[name] = ("", "Decoded frame index, from 0.")
-        elif name in ("people", "detector_runs", "pose_runs"):
-            units[name] = ("count", "")
-    return units
+    """Units and meanings of the per-frame table's columns, from the schema."""
+    return {
+        name: (col.unit, col.meaning)
+        for name in columns
+        if (col := schema.FRAME_COLUMNS.get(name)) is not None
+    }
 
 
-def with_units(data: pd.DataFrame, units: dict[str, tuple[str, str]]) -> pd.DataFrame:
+def with_units(data: pd.DataFrame, units: schema.Described) -> pd.DataFrame:
     """The table with ``name (unit)`` headers, shares as percent and rounded numbers."""
     out = data.copy()
     renamed = {}
@@ -434,7 +427,7 @@ def settings_table(run) -> pd.DataFrame:
 
 def scorecard_settings_table(run) -> pd.DataFrame:
     settings = scorecard_settings.settings_for(run)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"setting": "baseline", "value": settings.baseline or "", "unit": "", "meaning": "Judged against."},
         {
             "setting": "candidate",
@@ -476,9 +469,9 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
     jump_table = sidecars.load_jump_table(run)
     verdict = run_verdict(run, jump_table)
     label = run_label(run)
-    baseline = baseline or verdict.get("baseline") or scorecard_settings.settings_for(run).baseline
-    if baseline not in run.summary["backend"].tolist() and len(run.summary):
-        baseline = str(run.summary["backend"].iloc[0])
+    baseline = selection.default_baseline(
+        run.summary, baseline or verdict.get("baseline") or scorecard_settings.settings_for(run).baseline
+    )
     jump_frame = (
         jump_table if jump_table is not None else pd.DataFrame(columns=list(jump_analysis.JUMP_COLUMNS))
     )
@@ -492,7 +485,7 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
             "summary.csv",
             "Speed and detection, one row per configuration",
             run.summary,
-            SUMMARY_COLUMNS,
+            schema.SUMMARY_COLUMNS,
             "Timings leave out the warm-up frames.",
             SUMMARY_KEY,
         ),

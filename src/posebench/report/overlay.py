@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.core.keypoints import LANDMARKS, SKELETON
 from posebench.io import video
@@ -55,8 +56,7 @@ def landmark_table(frames: pd.DataFrame, backend: str) -> dict[int, np.ndarray]:
     mine = frames[frames["backend"] == backend] if len(frames) else frames
     if not len(mine):
         return {}
-    cols = [f"{name}_{part}" for name in LANDMARKS for part in ("x", "y", "score")]
-    values = mine[cols].to_numpy(dtype=float).reshape(len(mine), len(LANDMARKS), 3)
+    values = mine[schema.landmark_columns()].to_numpy(dtype=float).reshape(len(mine), len(LANDMARKS), 3)
     return dict(zip(mine["frame"].astype(int).tolist(), values))
 
 
@@ -136,7 +136,9 @@ class H264Writer:
 
         self.path = Path(path)
         self._av = av
-        self._container = av.open(str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"})
+        self._container: av.container.OutputContainer | None = av.open(
+            str(self.path), mode="w", format="mp4", options={"movflags": "+faststart"}
+        )
         rate = _rate(fps)
         self._stream = self._container.add_stream("libx264", rate=rate)
         self._stream.pix_fmt = "yuv420p"
@@ -153,6 +155,8 @@ class H264Writer:
             self._size = (w, h)
         elif (w, h) != self._size:
             image_bgr = cv2.resize(image_bgr, self._size, interpolation=cv2.INTER_AREA)
+        if self._container is None:
+            raise BenchError(f"{self.path.name} is already closed")
         frame = self._av.VideoFrame.from_ndarray(np.ascontiguousarray(image_bgr), format="bgr24")
         for packet in self._stream.encode(frame):
             self._container.mux(packet)

@@ -33,7 +33,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,9 +45,9 @@ from posebench.core.errors import BenchError
 from posebench.engine.runner import RunOptions, preload_frames, run_benchmark
 from posebench.io import video
 
-BASE = "rtmpose-lightweight"
-BASELINE = "mediapipe-lite"
-TUNED = "rtmpose-lightweight-tuned"
+BASE = backends.config.CANDIDATE_PRESET
+BASELINE = backends.config.BASELINE_PRESET
+TUNED = backends.config.TUNED_PRESET
 AUTO_TARGET = 0.95
 THRESHOLD = 0.1  # torso lengths
 
@@ -80,13 +80,13 @@ COLUMNS = {
     "fps_min": ("frames/s", "slowest round"),
     "fps_max": ("frames/s", "fastest round"),
     "agreement": (
-        "0-1",
+        "share",
         "whole-skeleton match: share of frames (both found a person) with all 13 landmarks within "
         "0.1 torso length of the baseline",
     ),
-    "landmarks_within": ("0-1", "share of single landmarks within 0.1 torso length of the baseline"),
-    "detection_rate": ("0-1", "share of frames with a person found"),
-    "detector_rate": ("0-1", "share of frames the person detector ran on"),
+    "landmarks_within": ("share", "share of single landmarks within 0.1 torso length of the baseline"),
+    "detection_rate": ("share", "share of frames with a person found"),
+    "detector_rate": ("share", "share of frames the person detector ran on"),
     "pose_runs_per_frame": ("runs/frame", "pose-model runs per frame"),
     "meets_target": ("", "whole-skeleton match at or above the target"),
     "pareto": ("", "on the Pareto front: no other configuration is both faster and agrees better"),
@@ -105,7 +105,7 @@ COLUMNS = {
 ProgressFn = Callable[[float, str], None]
 
 
-def grid(base: str = BASE, **levers: list) -> list[BackendConfig]:
+def grid(base: str = BASE, /, **levers: list) -> list[BackendConfig]:
     """Every combination of the given lever values on top of ``base``."""
     keys = list(levers)
     return [
@@ -140,7 +140,7 @@ def changes_of(config: BackendConfig) -> str:
 
 def explore(
     clip_path: str,
-    candidates: list[BackendConfig | str] | None = None,
+    candidates: Sequence[BackendConfig | str] | None = None,
     *,
     baseline: str = BASELINE,
     budget_s: float = 90.0,
@@ -168,10 +168,7 @@ def explore(
     if target is not None and not 0.0 <= target <= 1.0:
         raise BenchError("the agreement target is a share between 0 and 1")
     reference = _checked_reference(reference)
-    configs = [
-        backends.parse(c) if isinstance(c, str) else c
-        for c in (candidates if candidates is not None else default_candidates())
-    ]
+    configs = backends.as_configs(candidates if candidates is not None else default_candidates())
     base_cfg = backends.parse(baseline)
     configs = _unique([c for c in configs if c.spec() != base_cfg.spec()])
     if not configs:
@@ -270,7 +267,10 @@ def event_errors(run, reference: dict, kind: str = "cmj", *, cancel=None) -> pd.
     run's recorded landmarks (no second pose pass), errors in frames (positive =
     later than the reference) and the flight-time error in ms at the clip's rate.
     """
-    reference = _checked_reference(reference)
+    checked = _checked_reference(reference)
+    if checked is None:
+        raise BenchError("the event check needs a reference take-off and landing frame")
+    reference = checked
     table = jump.from_run(run, kind, cancel=cancel)
     fps = run.clip.fps
     out = pd.DataFrame({"backend": table["backend"]})

@@ -22,13 +22,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
 from posebench import backends
 from posebench.analysis import jump
+from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.core.keypoints import LANDMARKS
 from posebench.engine.runner import RunOptions, run_benchmark
 from posebench.io import video
 from posebench.models.store import sha256_of
@@ -117,13 +118,13 @@ def _landmarks_digest(frames, label: str) -> str:
     if not len(frames):
         return ""
     rows = frames[frames["backend"] == label].sort_values("frame")
-    cols = [f"{name}_{part}" for name in LANDMARKS for part in ("x", "y", "score")]
+    cols = schema.landmark_columns()
     values = np.ascontiguousarray(rows[cols].to_numpy(dtype=np.float64))
     return hashlib.sha256(values.tobytes()).hexdigest()[:16]
 
 
 def failed_row(job: StudyJob, reason: str, **extra) -> dict:
-    row = {name: np.nan for name in ROW_COLUMNS}
+    row: dict[str, Any] = {name: np.nan for name in ROW_COLUMNS}
     row.update(
         clip=os.path.basename(job.clip_path),
         sha256=job.clip_sha256,

@@ -32,16 +32,17 @@ import pandas as pd
 
 from posebench import backends
 from posebench.analysis import metrics
-from posebench.backends import BackendConfig, ModelCache, PoseResult
+from posebench.backends import BackendConfig, ModelCache, PoseBackend, PoseResult
+from posebench.backends.rtmpose_backend import RTMPoseBackend
 from posebench.backends.sessions import session_settings
+from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.core.keypoints import LANDMARKS
 from posebench.io import video
 from posebench.models import store as model_store
 
-TUNED = "rtmpose-lightweight-tuned"
-DEFAULT_PRESET = "rtmpose-lightweight"
-BASELINE = "mediapipe-lite"
+TUNED = backends.config.TUNED_PRESET
+DEFAULT_PRESET = backends.config.CANDIDATE_PRESET
+BASELINE = backends.config.BASELINE_PRESET
 RTMLIB_DEFAULT = "rtmlib BodyWithFeet"
 
 # ratio name -> (meaning, target, "max" = must stay at or under | "min" = at or over)
@@ -145,10 +146,15 @@ def _floor_ms(session, feed: np.ndarray, repeats: int) -> float:
 
 
 def _run_pass(
-    name: str, make: Callable[[], object], frames: list[video.Frame], rnd: int, keep: dict | None
+    name: str,
+    make: Callable[[], PoseBackend | _RtmlibDefault],
+    frames: list[video.Frame],
+    rnd: int,
+    keep: dict | None,
 ) -> Pass:
     backend = make()
-    runs_det, runs_pose = 0, {}
+    runs_det = 0
+    runs_pose: dict[int, int] = {}
     results = []
     elapsed = 0.0
     try:
@@ -176,8 +182,7 @@ def _landmark_table(outputs: dict[str, list]) -> pd.DataFrame:
         for i, res in enumerate(results):
             lm = res.landmarks()
             row = {"backend": name, "frame": i}
-            for j, lname in enumerate(LANDMARKS):
-                row[f"{lname}_x"], row[f"{lname}_y"], row[f"{lname}_score"] = lm[j]
+            row.update(zip(schema.landmark_columns(), lm.ravel()))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -219,7 +224,7 @@ def run_perf(
         return lambda: backends.create(config, cache)
 
     rtmlib_default = _RtmlibDefault(default_cfg)
-    contestants: dict[str, Callable[[], object]] = {
+    contestants: dict[str, Callable[[], PoseBackend | _RtmlibDefault]] = {
         RTMLIB_DEFAULT: lambda: rtmlib_default,
         tuned_cfg.display: make(tuned_cfg),
         base_cfg.display: make(base_cfg),
@@ -227,6 +232,9 @@ def run_perf(
     if include_preset_default:
         contestants[default_cfg.display] = make(default_cfg)
     probe_backend = backends.create(tuned_cfg, cache)
+    if not isinstance(probe_backend, RTMPoseBackend):
+        probe_backend.close()
+        raise BenchError(f"{tuned_cfg.display} is not an RTMPose configuration")
     try:
         sessions = probe_backend.sessions()
         feeds = probe_backend.model_inputs(clip_frames[0].image)

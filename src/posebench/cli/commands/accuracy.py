@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from posebench.analysis import accuracy
+from posebench.backends import config as backend_config
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.engine import results
 from posebench.io.files import safe_name, write_csv_atomic
 
-DEFAULT_BACKENDS = ["mediapipe-full", "rtmpose-lightweight"]
+DEFAULT_BACKENDS = [backend_config.ACCURACY_BASELINE_PRESET, backend_config.CANDIDATE_PRESET]
 
 
 def register(sub) -> None:

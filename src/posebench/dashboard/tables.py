@@ -1,0 +1,180 @@
+"""The one table renderer of the dashboard.
+
+Every table a page shows goes through ``show_table``: headers are words with the unit
+in brackets (from ``core.schema`` or an analysis's ``{column: (unit, meaning)}`` table),
+each column's meaning is on hover, numbers are rounded to what they can mean, frame
+numbers are whole, missing values read "—" (with the reason on hover when it is
+known), and only the key columns are shown at first, so nothing important needs a
+sideways scroll at 1280 px: the rest are listed, with their meanings, in an expander
+that can add them to the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from posebench.core import schema
+
+MISSING = "—"
+KEY_LIMIT = 7  # key columns shown when the caller names none
+
+# unit -> how a number in that unit is written
+_FIXED: dict[str, str] = {
+    "frames/s": "{:.1f}",
+    "MB": "{:.0f}",
+    "s": "{:.3f}",
+    "m": "{:.3f}",
+    "cm": "{:+.1f}",
+    "px": "{:.1f}",
+    "frame": "{:.1f}",  # sub-frame estimates (take-off, landing); whole frames are "int"
+    "torso lengths": "{:.3f}",
+    "R²": "{:.3f}",
+    "r": "{:.2f}",
+    "score": "{:.2f}",
+    "ratio": "{:.2f}",
+    "0-1": "{:.3f}",
+    "torso lengths/s": "{:.3f}",
+    "torso lengths/s²": "{:.1f}",
+    "torso lengths/s³": "{:.0f}",
+    "people": "{:.2f}",
+    "runs/frame": "{:.2f}",
+}
+_WHOLE_UNITS = {"frames", "runs", "keypoints", "count"}
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _general(value: float) -> str:
+    size = abs(value)
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def formatter(
+    column: schema.Column, series: pd.Series | None = None, name: str = ""
+) -> Callable[[object], str]:
+    """How one column's values are written: rounded to what they can mean, "—" when missing;
+    differences and errors (``*_diff*``, ``*_error*``) carry their sign."""
+    signed = "_diff" in name or "_error" in name
+    whole = column.dtype == "int" or column.unit in _WHOLE_UNITS
+    if series is not None and pd.api.types.is_integer_dtype(series):  # frame numbers, counts
+        whole = True
+
+    def number(value: float) -> str:
+        if column.dtype == "bool" or isinstance(value, bool | np.bool_):
+            return "yes" if value else "no"
+        if whole:
+            return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.0f}"
+        if column.unit == "share":
+            return f"{value:.1%}"
+        if column.unit == "ms":
+            return f"{value:.0f}" if abs(value) >= 100 else f"{value:.1f}"
+        if column.unit in _FIXED:
+            return _FIXED[column.unit].format(value)
+        return _general(value)
+
+    def write(value) -> str:
+        if _is_missing(value):
+            return MISSING
+        if isinstance(value, bool | np.bool_ | int | float | np.integer | np.floating):
+            if isinstance(value, float | np.floating) and not math.isfinite(float(value)):
+                return MISSING
+            text = number(value)  # type: ignore[arg-type]
+            return f"+{text}" if signed and float(value) > 0 and not text.startswith("+") else text
+        return str(value)
+
+    return write
+
+
+def _key(key: str | None, columns: Sequence[str]) -> str:
+    return key or "table-" + hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
+
+
+def _plain(text: str) -> str:
+    """Our own text, shown as text inside markdown (no emphasis from ``_`` or ``*``)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
+
+
+def show_table(
+    df: pd.DataFrame,
+    columns: schema.Described | None = None,
+    key_columns: Sequence[str] | None = None,
+    *,
+    show: Sequence[str] | None = None,
+    titles: Mapping[str, str] | None = None,
+    missing: Mapping[str, str] | None = None,
+    key: str | None = None,
+    more_label: str = "More columns",
+) -> None:
+    """Show ``df`` as a read-only table.
+
+    ``columns`` describes the columns (a ``core.schema`` table or ``{name: (unit, meaning)}``);
+    names it lacks are looked up in the summary and frames tables. ``show`` chooses and
+    orders the columns (default: all of ``df``); ``key_columns`` are the ones shown at first
+    (default: the first few), the others are behind ``more_label``. ``titles`` overrides a
+    header; ``missing`` gives, per column, why a value can be missing ("—").
+    """
+    shown = [c for c in (show or df.columns) if c in df.columns]
+    keys = [c for c in (key_columns or shown[:KEY_LIMIT]) if c in shown]
+    rest = [c for c in shown if c not in keys]
+    if len(rest) == 1:  # an expander for one column hides more than it saves
+        keys, rest = shown, []
+    key = _key(key, shown)
+    described = {name: schema.describe(name, columns) for name in shown}
+
+    holder = st.container()
+    everything = False
+    if rest:
+        with st.expander(f"{more_label} ({len(rest)})"):
+            everything = st.toggle("Show them in the table", key=f"{key}-all")
+            st.markdown(
+                "\n".join(
+                    f"- **{_plain(schema.title(n, described[n]))}**: {_plain(described[n].meaning)}"
+                    for n in rest
+                )
+            )
+    visible = shown if everything else keys
+
+    data = df[shown].reset_index(drop=True)
+    config = {}
+    formats = {}
+    for name in shown:
+        column = described[name]
+        header = (titles or {}).get(name) or schema.title(name, column)
+        help_text = column.meaning
+        reason = (missing or {}).get(name)
+        if reason:
+            help_text = f"{help_text} {MISSING} means: {reason}".strip()
+        if pd.api.types.is_bool_dtype(data[name]):
+            config[name] = st.column_config.CheckboxColumn(header, help=help_text or None)
+            continue
+        config[name] = st.column_config.Column(header, help=help_text or None)
+        formats[name] = formatter(column, data[name], name)
+    styled = data.style.format(formats, na_rep=MISSING)
+    holder.dataframe(
+        styled,
+        column_config=config,
+        column_order=visible,
+        hide_index=True,
+        width="stretch",
+        key=key,
+    )
