@@ -21,6 +21,7 @@ def colours(labels: list[str]) -> alt.Scale:
 def landmark_agreement(detail: pd.DataFrame, candidate: str, baseline: str) -> alt.Chart:
     """A bar per landmark: share of frames within 0.1 torso of the baseline (``metrics.agreement_table``)."""
     bars = detail[detail["landmark"] != "all"].copy()
+    bars["landmark"] = bars["landmark"].str.replace("_", " ")  # words, as everywhere else
     bars["within_pct"] = bars["within_0.1"] * 100
     bars = bars.rename(columns={"within_0.1": "within_01"})
     return (
