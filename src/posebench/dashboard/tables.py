@@ -109,6 +109,11 @@ def _key(key: str | None, columns: Sequence[str]) -> str:
     return key or "table-" + hashlib.sha1(",".join(columns).encode()).hexdigest()[:10]
 
 
+def _heading(text: str) -> str:
+    """A header reads like the start of a sentence: its first letter upper-case."""
+    return text[:1].upper() + text[1:]
+
+
 def _plain(text: str) -> str:
     """Our own text, shown as text inside markdown (no emphasis from ``_`` or ``*``)."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
@@ -148,7 +153,7 @@ def show_table(
             everything = st.toggle("Show them in the table", key=f"{key}-all")
             st.markdown(
                 "\n".join(
-                    f"- **{_plain(schema.title(n, described[n]))}**: {_plain(described[n].meaning)}"
+                    f"- **{_plain(_heading(schema.title(n, described[n])))}**: {_plain(described[n].meaning)}"
                     for n in rest
                 )
             )
@@ -160,6 +165,7 @@ def show_table(
     for name in shown:
         column = described[name]
         header = (titles or {}).get(name) or schema.title(name, column)
+        header = _heading(header)
         help_text = column.meaning
         reason = (missing or {}).get(name)
         if reason:
@@ -176,5 +182,5 @@ def show_table(
         column_order=visible,
         hide_index=True,
         width="stretch",
-        key=key,
+        key=f"{key}-all" if everything else key,  # a fresh grid when the columns change
     )
