@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -161,7 +162,10 @@ def set_reference_frame(clip: studies.StudyClip, field: str, frame: int) -> str:
     A frame that makes the reference impossible (a landing before the take-off) changes nothing.
     """
     base = clip.reference or references.ClipReference(clip.name, clip.sha256, clip.kind, source="by eye")
-    ref = dataclasses.replace(base, **{field: float(frame)})
+    if field not in ("takeoff_frame", "landing_frame"):
+        raise ValueError(f"the scrubber sets takeoff_frame or landing_frame, not {field}")
+    changes: dict[str, Any] = {field: float(frame)}
+    ref = dataclasses.replace(base, **changes)
     if ref.has_frames or not np.isnan(ref.flight_time_s):
         try:
             references.save(ref.check(), reference_root())
