@@ -10,6 +10,7 @@ from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth, media, run_import, safe_text, state, study_view, tables, widgets
 from posebench.engine import imports, results, run_access
+from posebench.studies import study as studies
 
 widgets.page_setup(
     "Results",
@@ -318,12 +319,11 @@ else:
 st.subheader("Saved studies")
 saved_studies = study_view.saved_studies()
 if len(saved_studies):
-    st.dataframe(
-        saved_studies[["study_id", "clips", "backends", "decision", "updated"]],
-        hide_index=True,
-        width="stretch",
+    tables.show_table(
+        saved_studies,
+        studies.LIST_COLUMNS,
+        show=["study_id", "clips", "backends", "decision", "updated"],
         key="results-studies",
-        column_config={"decision": st.column_config.Column("decision", help="The study's verdict.")},
     )
     cols = st.columns([3, 1])
     chosen_study = cols[0].selectbox("Study", list(saved_studies["study_id"]), key="results-study-pick")

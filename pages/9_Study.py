@@ -1,11 +1,10 @@
 """Study: many jumps, each against its reference - the evidence a replace decision needs."""
 
-import pandas as pd
 import streamlit as st
 
 from posebench import backends
 from posebench.core.errors import BenchError
-from posebench.dashboard import safe_text, state, study_view, verdict_view, widgets
+from posebench.dashboard import safe_text, state, study_view, tables, verdict_view, widgets
 from posebench.engine import references
 from posebench.io import video
 from posebench.report import study_charts
@@ -19,25 +18,6 @@ widgets.page_setup(
     "pools the errors the way a validation paper does: bias with its 95 % confidence interval, "
     "limits of agreement, ICC. The verdict rests on those numbers and says how many clips it has.",
 )
-
-UNIT_FORMAT = {"ms": "%.1f", "s": "%.3f", "m": "%.3f", "cm": "%.1f", "frames": "%.1f", "frame": "%.1f"}
-UNIT_FORMAT |= {"frames/s": "%.1f", "share": "%.2f", "clips": "%d"}
-
-
-def table(df: pd.DataFrame, meta: dict, columns=None, key=None) -> None:
-    columns = [c for c in (columns or df.columns) if c in df.columns]
-    config = {}
-    for name in columns:
-        unit, meaning = meta.get(name, ("", ""))
-        suffix = {"ms": "_ms", "frames": "_frames", "s": "_s", "m": "_m", "cm": "_cm"}.get(unit)
-        shown_unit = unit and unit not in ("clips", "share") and not (suffix and name.endswith(suffix))
-        title = f"{name} ({unit})" if shown_unit else name
-        if unit in UNIT_FORMAT:
-            config[name] = st.column_config.NumberColumn(title, help=meaning, format=UNIT_FORMAT[unit])
-        else:
-            config[name] = st.column_config.Column(title, help=meaning)
-    st.dataframe(df[columns], column_config=config, hide_index=True, width="stretch", key=key)
-
 
 # -- the open study: the answer first ---------------------------------------------------------
 saved = study_view.saved_studies()
@@ -96,7 +76,7 @@ if len(saved):
             "detection_rate",
             "fps",
         ]
-        table(result.summary, pooled.SUMMARY_COLUMNS, shown, key="study-summary")
+        tables.show_table(result.summary, pooled.SUMMARY_COLUMNS, show=shown, key="study-summary")
         st.caption(
             "Pooled per backend over the clips with a jump and a reference. Bias = mean of (backend "
             "- reference), positive = flight too long; limits of agreement = bias ± 1.96 SD (Bland & "
@@ -109,10 +89,10 @@ if len(saved):
                 st.altair_chart(spec.chart, width="stretch")
                 st.caption(spec.caption)
         with st.expander(f"Every clip × backend ({len(result.clips)} rows)"):
-            table(
+            tables.show_table(
                 result.clips,
                 pooled.CLIP_COLUMNS,
-                [
+                show=[
                     "clip",
                     "backend",
                     "status",

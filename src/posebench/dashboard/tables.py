@@ -46,7 +46,7 @@ _FIXED: dict[str, str] = {
     "people": "{:.2f}",
     "runs/frame": "{:.2f}",
 }
-_WHOLE_UNITS = {"frames", "runs", "keypoints", "count"}
+_WHOLE_UNITS = {"runs", "keypoints", "count", "clips"}
 
 
 def _is_missing(value) -> bool:
@@ -73,8 +73,8 @@ def formatter(
     column: schema.Column, series: pd.Series | None = None, name: str = ""
 ) -> Callable[[object], str]:
     """How one column's values are written: rounded to what they can mean, "—" when missing;
-    differences and errors (``*_diff*``, ``*_error*``) carry their sign."""
-    signed = "_diff" in name or "_error" in name
+    differences, errors and biases (``*_diff*``, ``*_error*``, ``*_bias*``) carry their sign."""
+    signed = any(word in name for word in ("_diff", "_error", "_bias"))
     whole = column.dtype == "int" or column.unit in _WHOLE_UNITS
     if series is not None and pd.api.types.is_integer_dtype(series):  # frame numbers, counts
         whole = True
@@ -82,8 +82,10 @@ def formatter(
     def number(value: float) -> str:
         if column.dtype == "bool" or isinstance(value, bool | np.bool_):
             return "yes" if value else "no"
-        if whole:
+        if whole or (column.unit == "frames" and float(value).is_integer()):
             return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.0f}"
+        if column.unit == "frames":  # a mean or a sub-frame estimate
+            return f"{value:.1f}"
         if column.unit == "share":
             return f"{value:.1%}"
         if column.unit == "ms":

@@ -254,6 +254,18 @@ def load(study_id: str, root: Path | None = None) -> Study:
         raise InputError(f"there is no readable study named {study_id} ({type(exc).__name__})") from None
 
 
+# The list of saved studies: column -> (unit, meaning).
+LIST_COLUMNS: dict[str, tuple[str, str]] = {
+    "study_id": ("", "Folder name of the study."),
+    "name": ("", "The study's name."),
+    "clips": ("clips", "Clips in the study."),
+    "backends": ("", "The configurations the study compares, the baseline first."),
+    "decision": ("", "The study's verdict: replace, keep or undecided (empty before it has run)."),
+    "updated": ("", "When the study was last changed (UTC)."),
+    "path": ("", "Where the study's folder is on the server."),
+}
+
+
 def list_studies(root: Path | None = None) -> pd.DataFrame:
     """One row per saved study, newest first."""
     root = Path(root or default_root())
@@ -283,8 +295,9 @@ def list_studies(root: Path | None = None) -> pd.DataFrame:
                 )
             except (OSError, ValueError, TypeError, AttributeError):
                 continue
-    columns = ["study_id", "name", "clips", "backends", "decision", "updated", "path"]
-    return pd.DataFrame(rows, columns=columns).sort_values("updated", ascending=False, ignore_index=True)
+    return pd.DataFrame(rows, columns=list(LIST_COLUMNS)).sort_values(
+        "updated", ascending=False, ignore_index=True
+    )
 
 
 def delete(study_id: str, root: Path | None = None) -> None:
