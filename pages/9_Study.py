@@ -159,7 +159,7 @@ with left:
         st.toast(f"{added + more} clips added")
 with right:
     labels = [c.preset for c, why in backends.list_presets() if why is None]
-    default = [b for b in ("mediapipe-lite", "rtmpose-lightweight-tuned") if b in labels]
+    default = [b for b in backends.config.STUDY_PAIR if b in labels]
     chosen_backends = st.multiselect(
         "Backends (the first is the baseline)", labels, default=default, key="study-backends"
     )

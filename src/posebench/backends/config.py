@@ -215,6 +215,8 @@ BASELINE_PRESET = "mediapipe-lite"  # what the jump app runs today: the one to r
 CANDIDATE_PRESET = "rtmpose-lightweight"  # rtmlib's lightweight defaults: the candidate
 TUNED_PRESET = "rtmpose-lightweight-tuned"  # the candidate with the chosen speed levers
 ACCURACY_BASELINE_PRESET = "mediapipe-full"  # the MediaPipe model the accuracy check labels with
+# A study's default backends: the baseline and the tuned candidate.
+STUDY_PAIR: tuple[str, str] = (BASELINE_PRESET, TUNED_PRESET)
 # A run's default backends: the baseline, the candidate and the tuned candidate.
 DEFAULT_COMPARISON: tuple[str, ...] = (BASELINE_PRESET, CANDIDATE_PRESET, TUNED_PRESET)
 

@@ -23,7 +23,7 @@ from posebench.studies import hosts, pooled
 from posebench.studies import study as studies
 from posebench.studies.executor import executor_for
 
-DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight-tuned"]
+DEFAULT_BACKENDS = list(backends.config.STUDY_PAIR)
 SHOWN = [
     "backend",
     "n_clips",
