@@ -60,10 +60,8 @@ def one_mode(mode: str, clips: list[str], backend: str) -> dict:
     if MODES[mode] is None:
         runner = ex.LocalExecutor()
     else:
-        import ray
-
         t0 = time.perf_counter()
-        ray.init(num_cpus=MODES[mode], include_dashboard=False, log_to_driver=False)
+        ex.init_ray(num_cpus=MODES[mode], include_dashboard=False, log_to_driver=False)
         startup = time.perf_counter() - t0
         runner = ex.RayExecutor()
     t0 = time.perf_counter()
@@ -128,9 +126,7 @@ def main() -> int:
         return 1
     wall = {m: statistics.median(r["wall_s"] for r in runs[m]) for m in runs}
     beyond = {
-        m: statistics.median(
-            r["wall_s"] - cost.schedule_s(r["job_seconds"], MODES[m] or 1) for r in runs[m]
-        )
+        m: statistics.median(r["wall_s"] - cost.schedule_s(r["job_seconds"], MODES[m] or 1) for r in runs[m])
         for m in runs
     }
     same = all(r["landmarks"] == runs["local"][0]["landmarks"] for m in runs for r in runs[m])

@@ -145,7 +145,7 @@ def ray_instance():
     ray.cloudpickle.register_pickle_by_value(standin)  # workers do not have tests/ on their path
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        ex.init_ray(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     if started:
         ray.shutdown()
@@ -232,6 +232,7 @@ def test_a_job_whose_worker_always_dies_is_one_failed_row(ray_instance, tmp_path
     rows = ex.RayExecutor(job_fn=dies, max_retries=0).run(jobs)
     assert [r["status"] for r in rows] == ["ok", "failed"]
     assert "worker was lost 1 times" in rows[1]["error"]
+    assert rows[1]["host"] == "" and rows[1]["executor"] == "ray"
 
 
 @pytest.mark.integration

@@ -196,6 +196,23 @@ class LocalExecutor:
         pass
 
 
+def init_ray(attempts: int = 3, **options) -> None:
+    """``ray.init(**options)``, tried again when a local instance does not come up in time.
+
+    Ray gives a new local node 30 s to register; on a machine under heavy load it sometimes
+    needs longer, and a second try (after cleaning up the first) then succeeds.
+    """
+    ray = _ray()
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(**options)
+            return
+        except Exception as exc:
+            if "timed out during startup" not in str(exc) or attempt == attempts:
+                raise
+            ray.shutdown()
+
+
 def _ray():
     try:
         import ray
@@ -254,7 +271,7 @@ class RayExecutor:
                 )
                 options.update(self.init_options)
                 try:
-                    ray.init(**options)
+                    init_ray(**options)
                 except (ConnectionError, RuntimeError, ValueError) as exc:
                     where = self.address or os.environ.get("RAY_ADDRESS") or "a local instance"
                     raise BenchError(f"could not reach the Ray cluster at {where}: {exc}") from exc
@@ -360,7 +377,8 @@ class RayExecutor:
                 f"its Ray worker was lost {self.max_retries + 1} times ({type(exc).__name__}); "
                 "the job was not finished"
             )
-        return {**failure_row(job, reason.splitlines()[0]), "executor": self.name}
+        where = dict.fromkeys(("host", "host_cpu", "host_cores"), "")  # no worker finished it
+        return {**failure_row(job, reason.splitlines()[0]), **where, "executor": self.name}
 
 
 def executor_for(ray_address: str | None = None, environ=os.environ) -> LocalExecutor | RayExecutor:
