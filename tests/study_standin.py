@@ -54,3 +54,8 @@ class DiesOnce:
             marker.write_text("first try")
             os._exit(1)  # the worker dies mid-study
         return self.job_fn(job)
+
+
+def niceness_job(job) -> dict:
+    """A job that reports the priority (niceness) of the process it runs in."""
+    return {"clip": job.clip_path, "sha256": job.clip_sha256, "backend": job.backend, "nice": os.nice(0)}

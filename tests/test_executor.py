@@ -275,3 +275,12 @@ def test_posebench_study_with_ray_runs_its_jobs_on_the_cluster(ray_instance, stu
     table = pd.read_csv(out / "manifest" / "study_clips.csv")
     assert list(table["executor"]) == ["ray"] and table["host_cpu"].notna().all()
     assert ray_instance.is_initialized()  # the command joined the test's Ray session and left it up
+
+
+@pytest.mark.integration
+def test_jobs_on_a_local_instance_run_at_normal_priority(ray_instance):
+    import os
+
+    job = standin.FakeJob(str(RUNNING), "", "mediapipe-lite")
+    (row,) = ex.RayExecutor(job_fn=standin.niceness_job).run([job])
+    assert row["nice"] == os.nice(0)  # not Ray's default of 15: speed comparable with a local run
