@@ -8,6 +8,7 @@ from posebench.dashboard import safe_text, state, study_view, tables, verdict_vi
 from posebench.engine import references
 from posebench.io import video
 from posebench.report import study_charts
+from posebench.studies import executor as study_executor
 from posebench.studies import pooled
 from posebench.studies import study as studies
 
@@ -245,6 +246,7 @@ if clips:
         disabled=bool(busy) or not chosen_backends or not name.strip(),
         help=busy or ("Give the study a name first." if not name.strip() else None),
     )
+    st.caption(study_executor.where_jobs_run() + " See docs/scale.md to use a Ray cluster.")
     if run_it:
         try:
             study = study_view.build(name, clips, chosen_backends, int(min_clips))

@@ -154,10 +154,17 @@ def main() -> int:
         return 1
     overhead = cost.per_job_overhead_s(wall["ray-1"], local_jobs, 1)
     startup = statistics.median(r["startup_s"] for r in runs["ray-1"])
+    warmup, warm_jobs = cost.split_warmup(local_jobs)
     jobs = args.study_clips
-    print(f"\nPredicted wall time of a {jobs}-clip study x {args.backend} (clips like these, one per job):")
+    print(
+        f"\nPredicted wall time of a {jobs}-clip study x {args.backend} (clips like these, one per job; "
+        f"warm job times {', '.join(f'{s:.1f}' for s in warm_jobs)} s, warm-up {warmup:.1f} s per worker, "
+        f"overhead {overhead:.1f} s per job, Ray start-up {startup:.1f} s):"
+    )
     for workers in (1, 2, 8, 32):
-        seconds = cost.expected_wall_s(local_jobs, workers, jobs=jobs, overhead_s=overhead, startup_s=startup)
+        seconds = cost.expected_wall_s(
+            warm_jobs, workers, jobs=jobs, overhead_s=overhead, startup_s=startup, warmup_s=warmup
+        )
         print(f"  {workers:3d} worker(s): {seconds / 60:7.1f} min")
     return 0
 

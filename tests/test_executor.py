@@ -257,6 +257,9 @@ def test_cost_model_schedules_jobs_greedily_on_n_workers():
     assert 375 <= cost.expected_wall_s([1, 2], 2, jobs=500) <= 377
     assert cost.expected_wall_s([1, 2], 1, jobs=4, overhead_s=0.5, startup_s=10) == 10 + 6 + 2
     assert cost.per_job_overhead_s(8.0, [3, 3, 2, 2, 2], 2) == pytest.approx(1 / 3)
+    assert cost.split_warmup([12, 2, 4, 3]) == (9, [3, 2, 4, 3])  # first job: 9 s of imports and loads
+    assert cost.schedule_s([2, 2], 2, warmup_s=9) == 11
+    assert cost.expected_wall_s([3, 2, 4, 3], 2, jobs=8, warmup_s=9) == 9 + 12
 
 
 @pytest.mark.integration
