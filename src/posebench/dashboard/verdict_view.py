@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from posebench.dashboard import auth, safe_text
+from posebench.dashboard import auth, safe_text, tables
 from posebench.decision import settings as scorecard_settings
 from posebench.decision import verdict
 from posebench.decision.evidence import jump_table_for
@@ -32,6 +32,18 @@ def headline(verdict: Verdict) -> None:
         st.warning(as_text(note), icon=":material/speed:")
 
 
+CRITERIA_COLUMNS: dict[str, tuple[str, str]] = {
+    "criterion": ("", "What is judged; every criterion must be met for 'replace'."),
+    "status": ("", "met, NOT met (keep the baseline) or not measured (not enough evidence)."),
+    "what was measured": ("", "The numbers, in one sentence."),
+    "value": ("", "The candidate's value, with its unit."),
+    "rule": ("", "What it must meet (the thresholds are editable)."),
+    "spread": (
+        "",
+        "What the value's spread is: its rounds (speed) or, over a study, the 95 % CI of the bias "
+        "and the limits of agreement.",
+    ),
+}
 STATUS_WORDS = {"met": "met", "unmet": "NOT met", "not measured": "not measured"}
 
 
@@ -65,7 +77,12 @@ def criteria(verdict: Verdict) -> None:
             f"{as_text(c.title)}: {as_text(c.detail)}" + (f" ({as_text(c.spread)})" if c.spread else "")
         )
     with st.expander("The criteria as a table (values, rules, spread)"):
-        st.dataframe(criteria_table(verdict), hide_index=True, width="stretch")
+        tables.show_table(
+            criteria_table(verdict),
+            CRITERIA_COLUMNS,
+            ["criterion", "status", "value", "rule"],
+            key="verdict-criteria",
+        )
     judged = verdict.evidence.get("judged_against", "")
     st.caption(
         as_text(

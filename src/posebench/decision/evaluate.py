@@ -39,6 +39,33 @@ from posebench.decision.rules import (
 from posebench.decision.settings import Settings, settings_for
 from posebench.engine import selection
 
+# Column -> (unit, meaning) of every detail table (the page's tables read this).
+DETAIL_COLUMNS: dict[str, tuple[str, str]] = {
+    "criterion": ("", "What is scored."),
+    "measured": ("", "The measured value, with its unit."),
+    "points": ("points", "1 when the criterion is met, else 0."),
+    "rule": ("", "The rule with the thresholds in force (editable)."),
+    "met": ("", "Whether the rule holds."),
+    "overridden": ("", "An input of it was typed in by hand instead of measured."),
+    "source": ("", "Where the value was measured."),
+    "dimension": ("", "One of the framework's four dimensions."),
+    "weight": ("share", "The dimension's weight in the weighted score."),
+    "score": ("1-4", "Score on the framework's 1-4 scale (empty: not measured)."),
+    "weighted": ("1-4", "Weight × score."),
+    "measured_inputs": ("", "Inputs of the dimension that could be measured."),
+    "value": ("1-4", "The combined score the must-meet rule reads."),
+    "minimum": ("1-4", "The lowest score the rule allows."),
+    "how": ("", "How the dimensions combine: mean, weighted (30:20) or sum."),
+    "target": ("", "The study plan's accuracy target."),
+    "input": ("", "The measured input (see docs/scorecard.md)."),
+    "candidate": ("", "The configuration judged against the baseline."),
+    "feasibility_points": ("points", "The original study's speed-only score, 0-4."),
+    "feasibility_verdict": ("", "go (4), conditional (3) or no-go (0-2) on speed alone."),
+    "framework_score": ("1-4", "The framework's weighted score."),
+    "band": ("", "The framework's band for that score."),
+    "recommendation": ("", "The band, or keep MediaPipe when a must-meet criterion is missed."),
+}
+
 
 @dataclass
 class Score:
