@@ -22,8 +22,10 @@ if not len(run.frames):
     st.stop()
 if not state.clip_here(run):
     st.error(
-        f"The clip {safe_text.md(run.clip.name)} is not on this machine, so its frames cannot be drawn; "
-        "the tables and charts of this run still work."
+        f"The clip {safe_text.md(run.clip.name)} is not on this machine or not yours to open here "
+        "(another user's upload, or a run imported without its clip), so its frames cannot be drawn. "
+        "Upload the same file on the Clip page and it is found by its content; the tables and charts "
+        "of this run work without it."
     )
     st.stop()
 

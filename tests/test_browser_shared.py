@@ -193,7 +193,7 @@ def test_two_users_see_only_their_own_and_shared_runs(shared_server, browser):
 
     # Compare: Alice's uploaded clip is never shown to Bob; the markdown clip name is literal text.
     go(bob, "Compare")
-    bob.wait_for_selector("text=is not on this machine")
+    bob.wait_for_selector("text=not yours to open here")
     assert bob.locator("video").count() == 0 and bob.locator("img[src*='x.png']").count() == 0
     assert bob.locator("a[href*='127.0.0.1:9']").count() == 0
     shown = bob.locator("[data-testid='stMain']").inner_text().replace("\u200b", "")

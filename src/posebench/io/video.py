@@ -235,9 +235,9 @@ def _not_a_video(p: Path, facts: ContainerFacts, opened: bool) -> InputError:
     kind = sniff(p)
     if facts.video_codec and other_decoder_reads(p):
         return InputError(
-            f"{p.name} is a {facts.video_codec.upper()} video that is not damaged, but the video decoder "
-            f"PoseBench uses on this server cannot decode {facts.video_codec.upper()}; convert it to "
-            "H.264 (for example `ffmpeg -i IN -c:v libx264 OUT.mp4`) and try again"
+            f"{p.name} is not damaged, but its video is coded in {facts.video_codec.upper()}, which the "
+            "video decoder PoseBench uses on this server cannot decode; convert it to H.264 (for "
+            "example ffmpeg -i IN -c:v libx264 OUT.mp4) and try again"
         )
     if kind and "video" in kind:
         return InputError(
