@@ -6,7 +6,7 @@ from posebench import backends
 from posebench.backends.config import PRESET_HELP, PRESET_WORDS, override, parse
 from posebench.backends.config import describe as cfg_words
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, jobs, state, widgets
+from posebench.dashboard import auth, jobs, safe_text, state, widgets
 from posebench.dashboard.settings_form import settings_form
 from posebench.engine import runner
 
@@ -31,7 +31,7 @@ downscale = (
     else ""
 )
 st.caption(
-    f"Clip **{info.name}**: {info.width}×{info.height} px, {info.fps:.2f} frames/s, "
+    f"Clip **{safe_text.md(info.name)}**: {info.width}×{info.height} px, {info.fps:.2f} frames/s, "
     f"{info.frames} frames ({info.duration_s:.1f} s).{downscale}"
 )
 
@@ -76,13 +76,13 @@ for base in chosen:
         try:
             config = override(base, settings_form(base, f"lever-{base.preset}"))
         except BenchError as exc:
-            st.error(str(exc))
+            safe_text.error(exc)
             continue
         if config != base:
             st.caption(f"Changed: {cfg_words(config)} · runs as `{config.spec()}`")
         reason = backends.why_unavailable(config)
         if reason:
-            st.error(f"{config.spec()} cannot run here: {reason}.")
+            safe_text.error(f"{config.spec()} cannot run here: {reason}.")
             continue
         configs.append(config)
 
@@ -99,11 +99,11 @@ with st.expander("More configurations (same preset with other settings)"):
         try:
             config = parse(line)
         except BenchError as exc:
-            st.error(str(exc))
+            safe_text.error(exc)
             continue
         reason = backends.why_unavailable(config)
         if reason:
-            st.error(f"{line} cannot run here: {reason}.")
+            safe_text.error(f"{line} cannot run here: {reason}.")
         else:
             configs.append(config)
 
@@ -177,7 +177,7 @@ valid = True
 try:
     options.check()
 except BenchError as exc:
-    st.error(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    safe_text.error(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
     valid = False
 if valid and timed <= 0:
     st.error(
@@ -283,14 +283,18 @@ finished = state.job()
 run = state.current_run()
 if finished is not None and finished.finished:
     if finished.error:
-        st.error(f"The run did not start or stopped: {finished.error}")
+        safe_text.error(f"The run did not start or stopped: {finished.error}")
     if finished.save_error:
-        st.error(finished.save_error)
+        safe_text.error(finished.save_error)
 if run is not None:
     st.subheader("Results")
     st.markdown(widgets.run_caption(run))
     if finished is not None and finished.run is run and finished.saved_to:
-        st.caption(f"Saved to `{finished.saved_to}`; it is listed on the Results page.")
+        st.caption(
+            "Saved; it is listed on the Results page."
+            if auth.shared_mode()
+            else f"Saved to `{finished.saved_to}`; it is listed on the Results page."
+        )
     widgets.failures(run)
     notices = (run.extra or {}).get("notices")  # caps, downscale, the clip, overlapping runs
     if notices is None and run.overlapped:  # a run saved before runs had notices

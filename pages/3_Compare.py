@@ -44,7 +44,7 @@ else:
 try:
     panels = media.skeleton_panels(run, frame_index)
 except BenchError as exc:
-    st.error(str(exc))
+    safe_text.error(exc)
     panels = []
 
 PER_ROW = 4 if run.clip.width < run.clip.height else 2  # portrait panels narrower
@@ -54,12 +54,12 @@ for start in range(0, len(panels), PER_ROW):
         with col:
             st.image(image, width="stretch")
             if not row:
-                st.caption(f"**{label}**: did not process this frame.")
+                st.caption(f"**{safe_text.md(label)}**: did not process this frame.")
                 continue
             found = sum(np.isfinite(row.get(f"{n}_x", np.nan)) for n in LANDMARKS)
             warm = " (warm-up)" if row.get("warmup") else ""
             st.caption(
-                f"**{label}**: {'person found' if row['detected'] else 'no person found'}, "
+                f"**{safe_text.md(label)}**: {'person found' if row['detected'] else 'no person found'}, "
                 f"{found} of {len(LANDMARKS)} landmarks; {row['latency_ms']:.1f} ms end to "
                 f"end for this frame{warm}; detector "
                 f"{'ran' if row['detector_ran'] else 'did not run'}."
@@ -79,7 +79,7 @@ if want:
         with st.spinner(f"Rendering {processed} frames…"):
             data = media.overlay_video(run)
     except BenchError as exc:
-        st.error(str(exc))
+        safe_text.error(exc)
     else:
         st.video(data, format="video/mp4")
         st.download_button(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from posebench.dashboard import state, widgets
+from posebench.dashboard import safe_text, state, widgets
 from posebench.report import charts
 
 widgets.page_setup(
@@ -37,6 +37,6 @@ with cols[1]:
 
 for spec in charts.all_charts(run, baseline, ratio):
     st.altair_chart(spec.chart, width="stretch")
-    st.caption(spec.caption)
+    safe_text.caption(spec.caption)  # holds configuration labels: shown as text
 if not len(run.frames):
     st.info("No per-frame data in this run, so only the speed chart is shown.")

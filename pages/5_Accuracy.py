@@ -302,7 +302,7 @@ with st.expander("Score against annotations"):
                     )
                 st.session_state[GT_RESULT] = (run.run_id, summary, per_landmark)
             except BenchError as exc:
-                st.error(str(exc))
+                safe_text.error(exc)
     kept = st.session_state.get(GT_RESULT)
     if kept is not None and kept[0] == run.run_id:  # scored for this run, not an earlier one
         _run_id, summary, per_landmark = kept

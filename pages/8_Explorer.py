@@ -5,7 +5,7 @@ import streamlit as st
 from posebench import backends
 from posebench.analysis import metrics
 from posebench.core.errors import BenchError
-from posebench.dashboard import jobs, state, tables, widgets
+from posebench.dashboard import jobs, safe_text, state, tables, widgets
 from posebench.io import files
 from posebench.report import explorer_chart
 from posebench.studies import explore as explorer
@@ -22,7 +22,7 @@ widgets.page_setup(
 RESULT = state.EXPLORER_RESULT  # session key: {"table": DataFrame, "meta": dict, "clip": path}
 
 info = widgets.need_clip()
-st.caption(f"Clip **{info.name}**: {info.width}×{info.height} px, {info.frames} frames.")
+st.caption(f"Clip **{safe_text.md(info.name)}**: {info.width}×{info.height} px, {info.frames} frames.")
 
 # -- what to sweep --------------------------------------------------------------------
 defaults = explorer.default_candidates()
@@ -112,7 +112,7 @@ if go:
         candidates = [backends.parse(s) for s in picked]
         candidates += [backends.parse(line) for line in extra.splitlines() if line.strip()]
     except BenchError as exc:
-        st.error(str(exc))
+        safe_text.error(exc)
     else:
         job = jobs.explore_job(
             info.path,
