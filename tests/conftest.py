@@ -148,6 +148,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def run_registry(tmp_path_factory, monkeypatch):
+    """Each test's own registry of runs: runs of other test sessions on this machine (other
+    worktrees) must not count as overlapping with this test's runs."""
+    path = tmp_path_factory.mktemp("run-registry")
+    monkeypatch.setenv("POSEBENCH_RUN_REGISTRY", str(path))
+    return path
+
+
 @pytest.fixture
 def results_root(tmp_path, monkeypatch):
     root = tmp_path / "results"
@@ -197,3 +206,93 @@ class FakeBackend:
 @pytest.fixture
 def fake_backend():
     return FakeBackend
+
+
+# -- picklable stand-ins for backends.create, for the dashboard's worker process ----------
+# The worker is a fresh process: a monkeypatch of this process cannot reach it, so tests hand
+# one of these to it through ``posebench.dashboard.jobs.BACKEND_FACTORY``.
+class SlowFakeBackend(FakeBackend):
+    """A fake that takes 50 ms a frame (time to press cancel mid-run)."""
+
+    def process(self, image, timestamp_ms):
+        import time
+
+        time.sleep(0.05)
+        return super().process(image, timestamp_ms)
+
+
+class CrashingFakeBackend(FakeBackend):
+    """Kills its whole process on the third frame: ``os._exit`` or a segmentation fault."""
+
+    how = "exit"
+
+    def process(self, image, timestamp_ms):
+        if self.calls == 2:
+            if self.how == "segfault":
+                import ctypes
+
+                ctypes.string_at(0)  # reads address 0: SIGSEGV
+            os._exit(7)
+        return super().process(image, timestamp_ms)
+
+
+class SegfaultingFakeBackend(CrashingFakeBackend):
+    how = "segfault"
+
+
+class HangingFakeBackend(FakeBackend):
+    """Never returns from its third frame (it cannot see a cancel)."""
+
+    def process(self, image, timestamp_ms):
+        if self.calls == 2:
+            import time
+
+            time.sleep(600)
+        return super().process(image, timestamp_ms)
+
+
+def fake_create(config, cache=None):
+    return FakeBackend(config.display)
+
+
+def slow_create(config, cache=None):
+    return SlowFakeBackend(config.display)
+
+
+def rtmpose_fails_at_4_create(config, cache=None):
+    """RTMPose presets fail on their fifth frame; every other backend is real."""
+    if config.family == "rtmpose":
+        return FakeBackend(config.display, fail_at=4)
+    import importlib
+
+    from posebench.backends import FAMILIES
+
+    module, cls, _packages, _fields = FAMILIES[config.family]
+    return getattr(importlib.import_module(module), cls)(config, cache)
+
+
+def crashing_create(config, cache=None):
+    """The RTMPose preset kills the worker; MediaPipe presets are fakes that run first."""
+    if config.family == "rtmpose":
+        return CrashingFakeBackend(config.display)
+    return FakeBackend(config.display)
+
+
+def segfaulting_create(config, cache=None):
+    if config.family == "rtmpose":
+        return SegfaultingFakeBackend(config.display)
+    return FakeBackend(config.display)
+
+
+def hanging_create(config, cache=None):
+    return HangingFakeBackend(config.display)
+
+
+def pid_job(n, progress, cancel):
+    """A stand-in timing job for ``ProcessJob``: reports, then returns its process id."""
+    import time
+
+    progress(0.5, "half way")
+    while n == "forever" and not cancel.is_set():
+        time.sleep(0.05)
+    return os.getpid(), n

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import conftest
 from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend
 from posebench import backends
-from posebench.dashboard import job_registry
+from posebench.dashboard import job_registry, jobs
 from posebench.engine import results
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -53,8 +54,10 @@ def choose_upload(at: AppTest, clip: Path | str, data: bytes | None = None) -> A
 
 
 def fake_backends(monkeypatch) -> None:
-    """Every backend is a FakeBackend: page flows without the cost of real models."""
+    """Every backend is a FakeBackend: page flows without the cost of real models (here and
+    in the dashboard's worker process, which a monkeypatch of this process cannot reach)."""
     monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
+    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.fake_create)
 
 
 def start_run(at: AppTest, frames: int, warmup: int, extra: str = "") -> AppTest:
@@ -138,14 +141,7 @@ def test_upload_run_compare_chart_and_manage_results(app, results_root):
 
 @pytest.mark.integration
 def test_a_backend_failing_mid_run_is_reported_and_the_other_kept(app, monkeypatch):
-    real_create = backends.create
-
-    def create(config, cache=None):
-        if config.family == "rtmpose":
-            return FakeBackend(fail_at=4)
-        return real_create(config, cache)
-
-    monkeypatch.setattr(backends, "create", create)
+    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.rtmpose_fails_at_4_create)  # in the worker
     app.session_state["clip_path"] = str(RUNNING)
     at = wait_for_run(start_run(app, frames=12, warmup=2))
     assert not at.exception

@@ -15,7 +15,6 @@ import pytest
 
 from conftest import LAB, RUNNING, FakeBackend
 from posebench.backends import ModelCache
-from posebench.engine import runner
 from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(300)
@@ -129,7 +128,7 @@ def test_overlap_counter_returns_to_zero_and_counts_peers(monkeypatch):
         RunOptions(max_frames=4, warmup=0),
     )
     assert [r.overlapped for r in runs] == [1, 1]
-    assert runner._ACTIVE == 0 and runner._PEAK == {}
+    assert {r.extra["machine"]["overlapping_runs"][0]["run_id"] for r in runs} == {r.run_id for r in runs}
     monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
     alone = run_benchmark(str(RUNNING), ["mediapipe-lite"], RunOptions(max_frames=2, warmup=0))
     assert alone.overlapped == 0

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import conftest
 from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.core.errors import BenchError, InputError
@@ -19,7 +20,7 @@ from posebench.dashboard import clip_input, jobs, run_import
 from posebench.engine import results, runner
 from posebench.report import charts
 
-pytestmark = [pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.timeout(300)]
 CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
 
 
@@ -42,21 +43,18 @@ def fake_run(
 
 
 # -- background runs ---------------------------------------------------------------------
-def test_a_job_runs_in_the_background_reports_progress_and_saves(results_root):
-    def create(config, cache=None):
-        return FakeBackend(config.display)
-
-    with mock.patch.object(backends, "create", create):
-        job = jobs.RunJob(
-            str(RUNNING),
-            [backends.parse(c) for c in CONFIGS],
-            runner.RunOptions(max_frames=8, warmup=2),
-            results_root=results_root,
-        )
-        before = job.progress()
-        assert [p.state for p in before] == ["starting", "waiting"]
-        job.start()
-        assert job.wait(60)
+def test_a_job_runs_in_the_background_reports_progress_and_saves(results_root, monkeypatch):
+    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.fake_create)  # reaches the worker process
+    job = jobs.RunJob(
+        str(RUNNING),
+        [backends.parse(c) for c in CONFIGS],
+        runner.RunOptions(max_frames=8, warmup=2),
+        results_root=results_root,
+    )
+    before = job.progress()
+    assert [p.state for p in before] == ["starting", "waiting"]
+    job.start()
+    assert job.wait(240)
     assert job.error is None and job.save_error is None
     assert [p.state for p in job.progress()] == ["finished", "finished"]
     assert all(p.done == p.total == 8 for p in job.progress())
@@ -64,25 +62,19 @@ def test_a_job_runs_in_the_background_reports_progress_and_saves(results_root):
     assert len(job.run.frames) == 16
 
 
-def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(results_root):
-    started = __import__("threading").Event()
-
-    class Slow(FakeBackend):
-        def process(self, image, timestamp_ms):
-            started.set()
-            __import__("time").sleep(0.05)
-            return super().process(image, timestamp_ms)
-
-    with mock.patch.object(backends, "create", lambda config, cache=None: Slow(config.display)):
-        job = jobs.RunJob(
-            str(RUNNING),
-            [backends.parse(c) for c in CONFIGS],
-            runner.RunOptions(warmup=0),
-            results_root=results_root,
-        ).start()
-        assert started.wait(30)
-        job.cancel()
-        assert job.wait(30)
+def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(results_root, monkeypatch):
+    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.slow_create)
+    job = jobs.RunJob(
+        str(RUNNING),
+        [backends.parse(c) for c in CONFIGS],
+        runner.RunOptions(warmup=0),
+        results_root=results_root,
+    ).start()
+    deadline = __import__("time").monotonic() + 240
+    while not any(p.done for p in job.progress()) and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.05)
+    job.cancel()
+    assert job.wait(240)
     assert job.run.status == "cancelled"
     done = job.progress()
     assert done[0].state == "stopped" and 0 < done[0].done < 47
@@ -98,7 +90,7 @@ def test_a_job_that_cannot_start_says_why_in_one_sentence(results_root, tmp_path
         runner.RunOptions(max_frames=5),
         results_root=results_root,
     ).start()
-    assert job.wait(30)
+    assert job.wait(240)
     assert job.run is None and "missing.mp4" in job.error and "\n" not in job.error
     assert not results_root.exists() or not any(results_root.iterdir())
 
@@ -144,33 +136,29 @@ def test_unusable_uploads_are_refused_in_one_sentence(uploads_dir, name, data, w
     assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []  # nothing left behind
 
 
-def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(uploads_dir, results_root):
+def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(
+    uploads_dir, results_root, monkeypatch
+):
     import gc
-    import threading
+    import time
 
     clip = clip_input.save_upload(Upload("a.mp4", RUNNING.read_bytes()))
     path = clip.path
-    started = threading.Event()
-
-    class Slow(FakeBackend):
-        def process(self, image, timestamp_ms):
-            started.set()
-            __import__("time").sleep(0.01)
-            return super().process(image, timestamp_ms)
-
-    with mock.patch.object(backends, "create", lambda config, cache=None: Slow(config.display)):
-        job = jobs.RunJob(
-            str(path),
-            [backends.parse(c) for c in CONFIGS],
-            runner.RunOptions(max_frames=20, warmup=0),
-            results_root=results_root,
-            keep=clip,
-        ).start()
-        del clip  # the browser session let go of it (e.g. the tab was closed)
-        assert started.wait(30)
-        gc.collect()
-        assert path.exists()  # the run still reads it: every backend opens the file
-        assert job.wait(60)
+    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.slow_create)
+    job = jobs.RunJob(
+        str(path),
+        [backends.parse(c) for c in CONFIGS],
+        runner.RunOptions(max_frames=20, warmup=0),
+        results_root=results_root,
+        keep=clip,
+    ).start()
+    del clip  # the browser session let go of it (e.g. the tab was closed)
+    deadline = time.monotonic() + 240
+    while not any(p.done for p in job.progress()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    gc.collect()
+    assert path.exists()  # the run still reads it: every backend opens the file
+    assert job.wait(240)
     assert job.error is None and job.run.status == "complete" and len(job.run.frames) == 40
     gc.collect()
     assert not path.exists() and list(uploads_dir.iterdir()) == []

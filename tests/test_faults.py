@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import psutil
@@ -10,7 +11,7 @@ import pytest
 from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.core.errors import BackendUnavailable
-from posebench.engine import results, runner
+from posebench.engine import results
 from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(120)
@@ -103,7 +104,7 @@ def test_cancel_keeps_what_was_measured_and_saves_a_whole_folder(made, results_r
 
 
 @pytest.mark.parametrize("background", [False, True])
-def test_an_aborted_run_cleans_up_after_itself(made, background):
+def test_an_aborted_run_cleans_up_after_itself(made, background, run_registry):
     """Anything thrown through the runner (a closed session, Ctrl-C) leaves no thread or count."""
 
     class SessionClosed(BaseException):
@@ -121,7 +122,8 @@ def test_an_aborted_run_cleans_up_after_itself(made, background):
             progress=progress,
         )
     assert all(b.closed for b in made.created)
-    assert runner._ACTIVE == 0 and runner._PEAK == {}
+    entries = [json.loads(p.read_text()) for p in run_registry.glob("*.json")]
+    assert len(entries) == 1 and entries[0]["ended"]  # its entry in the registry of runs is closed
     import gc
 
     gc.collect()  # the frame generator closes its decode thread when dropped

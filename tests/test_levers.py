@@ -169,8 +169,11 @@ def test_tuned_preset_carries_the_tuned_levers():
 
 def test_ort_options_are_left_out_of_other_engines_settings():
     settings = parse("rtmpose-lightweight:engine=openvino").settings()
-    assert "intra_threads" not in settings and "spinning" not in settings
+    assert "spinning" not in settings and "provider" not in settings
+    assert settings["intra_threads"] == 0  # OpenVINO takes a thread count too
     assert settings["engine"] == "openvino"
+    settings = parse("rtmpose-lightweight:engine=opencv").settings()
+    assert "intra_threads" not in settings and "spinning" not in settings
 
 
 def test_lever_values_are_checked():

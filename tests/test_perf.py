@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 import posebench.studies.perf
-from conftest import RUNNING, FakeBackend
+from conftest import RUNNING
 from posebench import backends
 from posebench.cli.main import main
 from posebench.core.errors import BenchError
-from posebench.io import video
 from posebench.studies.perf import RTMLIB_DEFAULT, TARGETS, run_perf
 
 pytestmark = pytest.mark.timeout(300)
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def report():
-    return run_perf(str(RUNNING), frames=6, rounds=1, include_preset_default=False)
+    return run_perf(str(RUNNING), frames=8, rounds=2, warmup=2)
 
 
 @pytest.mark.integration
@@ -30,7 +29,14 @@ def test_perf_reports_the_three_ratios_with_verdicts(report):
 
 @pytest.mark.integration
 def test_perf_times_every_contestant_and_floors_each_model(report):
-    assert set(report.table["contestant"]) == {RTMLIB_DEFAULT, "rtmpose-lightweight-tuned", "mediapipe-lite"}
+    assert set(report.table["contestant"]) == {
+        RTMLIB_DEFAULT,
+        "rtmpose-lightweight-tuned",
+        "mediapipe-lite",
+        "rtmpose-lightweight",
+    }
+    assert sorted(report.passes["round"].unique()) == [1, 2]
+    assert (report.passes["frames"] == 6).all()  # 8 frames, the first 2 of each pass untimed
     assert (report.table["fps"] > 0).all()
     assert set(report.floors["model"]) == {"detector", "pose"}
     assert (report.floors["ms"] > 0).all()
@@ -43,34 +49,33 @@ def test_perf_times_every_contestant_and_floors_each_model(report):
 @pytest.mark.integration
 def test_perf_states_the_exact_settings(report):
     tuned = report.settings["rtmpose-lightweight-tuned"]
-    assert tuned["det_every"] == 0 and "spinning" in tuned
+    assert tuned["det_every"] == 0 and "intra_threads" in tuned
+    # engine=auto was resolved by measurement, and the report says which engine ran
+    assert tuned["engine"] == report.engine_choice["engine"] != "auto"
+    assert {c["engine"] for c in report.engine_choice["candidates"]} >= {"onnxruntime"}
     assert report.settings[RTMLIB_DEFAULT]["object"] == "rtmlib.BodyWithFeet"
 
 
 @pytest.mark.integration
 def test_cli_perf_prints_ratios_and_settings(capsys):
-    rc = main(["perf", str(RUNNING), "--frames", "4", "--rounds", "1", "--no-preset-default"])
+    rc = main(
+        ["perf", str(RUNNING), "--frames", "4", "--warmup", "1", "--rounds", "1", "--no-preset-default"]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     for key in TARGETS:
         assert key in out
+    assert "n/a   landmarks_vs_default" in out  # no rtmlib-default preset to compare with
     assert sum(out.count(word) for word in ("PASS", "MISS")) >= 3
     assert "intra_threads" in out and "exact settings" in out
 
 
-class _Closing(FakeBackend):
-    closed = False
-
-    def close(self):
-        self.closed = True
-
-
-def test_a_pass_closes_its_backend_even_when_the_backend_raises():
-    backend = _Closing(fail_at=1)
-    frames = [video.Frame(i, i * 33, np.zeros((64, 48, 3), np.uint8), 0.0) for i in range(3)]
-    with pytest.raises(RuntimeError, match="fake failure"):
-        posebench.studies.perf._run_pass("fake", lambda: backend, frames, 1, None)
-    assert backend.closed
+@pytest.mark.integration
+def test_perf_measures_the_tuned_landmarks_against_the_rtmlib_default(report):
+    row = report.ratios.set_index("ratio").loc["landmarks_vs_default"]
+    assert 0 < row["value"] <= 1 and row["verdict"] in ("PASS", "MISS")
+    agree = report.agreement.set_index("contestant")
+    assert agree.loc["rtmpose-lightweight-tuned", "landmarks_within_0.1_of_default"] == row["value"]
 
 
 def test_rtmlib_default_that_will_not_load_is_a_bench_error(monkeypatch):

@@ -8,6 +8,7 @@ from posebench.core import catalogue
 from posebench.core.errors import BackendUnavailable, BenchError
 from posebench.models import store as model_store
 
+from . import sessions
 from .base import PoseBackend, PoseResult
 from .config import DEFAULT_COMPARISON, PRESETS, BackendConfig, as_config, as_configs, parse
 from .sessions import DEFAULT_CACHE, ModelCache, available_providers
@@ -22,7 +23,12 @@ FAMILIES = {
         ("detector", "pose"),
     ),
 }
-ENGINE_PACKAGES = {"onnxruntime": "onnxruntime", "opencv": "cv2", "openvino": "openvino"}
+ENGINE_PACKAGES = {
+    "onnxruntime": "onnxruntime",
+    "opencv": "cv2",
+    "openvino": "openvino",
+    "auto": "onnxruntime",
+}
 
 
 def why_unavailable(config: BackendConfig) -> str | None:
@@ -31,10 +37,17 @@ def why_unavailable(config: BackendConfig) -> str | None:
     for package in packages:
         if importlib.util.find_spec(package) is None:
             return f"the Python package '{package}' is not installed"
+    if config.family == "mediapipe" and config.delegate == "GPU":
+        reason = sessions.mediapipe_gpu_problem()
+        if reason:
+            return f"MediaPipe's GPU delegate does not start here ({reason})"
     if config.family == "rtmpose":
         package = ENGINE_PACKAGES[config.engine]
         if importlib.util.find_spec(package) is None:
-            return f"the {config.engine} engine needs the '{package}' package (see README, optional engines)"
+            return (
+                f"the {config.engine} engine needs the '{package}' package "
+                f"(installed by set-up; see docs/setup.md)"
+            )
         if config.engine == "onnxruntime" and config.provider not in available_providers():
             return (
                 f"execution provider {config.provider} is not in this onnxruntime build "
@@ -61,10 +74,23 @@ def default_comparison() -> list[str]:
     return usable or list(DEFAULT_COMPARISON)
 
 
+def resolve(config: BackendConfig) -> tuple[BackendConfig, dict | None]:
+    """``config`` with ``engine=auto`` replaced by the engine measured fastest here (and that
+    measurement, else None); see ``posebench.backends.engines``."""
+    from . import engines
+
+    reason = why_unavailable(config)
+    if reason:
+        raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    return engines.resolve(config)
+
+
 def create(config: BackendConfig | str, cache: ModelCache | None = None) -> PoseBackend:
     """A ready backend for one run; raises ``BackendUnavailable`` with the reason."""
     if isinstance(config, str):
         config = parse(config)
+    if config.family == "rtmpose" and config.engine == "auto":
+        config, _choice = resolve(config)
     reason = why_unavailable(config)
     if reason:
         raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
@@ -96,6 +122,7 @@ __all__ = [
     "as_config",
     "as_configs",
     "create",
+    "resolve",
     "why_unavailable",
     "list_presets",
     "available_providers",

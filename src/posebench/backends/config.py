@@ -21,10 +21,11 @@ CADENCE_HELP = (
     "0 = only when tracking is lost (the counterpart of MediaPipe's VIDEO mode)"
 )
 PERSON_CHOICES = ("all", "largest", "central", "tracked")
-ENGINES = ("onnxruntime", "opencv", "openvino")
+ENGINES = ("onnxruntime", "openvino", "opencv", "auto")
 GRAPH_OPT = ("disabled", "basic", "extended", "all")
 EXEC_MODES = ("sequential", "parallel")
 RUNNING_MODES = ("VIDEO", "IMAGE")
+DELEGATES = ("CPU", "GPU")
 DETECTORS = tuple(a.name for a in catalogue.CATALOGUE if a.role == "detector")
 POSE_MODELS = tuple(a.name for a in catalogue.CATALOGUE if a.role == "pose")
 LANDMARKERS = tuple(a.name for a in catalogue.CATALOGUE if a.role == "landmarker")
@@ -40,6 +41,7 @@ class BackendConfig:
     running_mode: str = "VIDEO"
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    delegate: str = "CPU"  # MediaPipe's CPU (XNNPACK) or GPU delegate
     # RTMPose through rtmlib
     detector: str = ""  # detector asset name
     pose: str = ""  # pose asset name
@@ -80,8 +82,9 @@ class BackendConfig:
         since they do not apply there.
         """
         keep = FAMILY_FIELDS[self.family]
-        if self.family == "rtmpose" and self.engine != "onnxruntime":
-            keep = tuple(k for k in keep if k not in ORT_ONLY_FIELDS)
+        if self.family == "rtmpose" and self.engine not in ("onnxruntime", "auto"):
+            skip = ORT_ONLY_FIELDS if self.engine != "openvino" else OV_SKIPPED_FIELDS
+            keep = tuple(k for k in keep if k not in skip)
         return {k: v for k, v in asdict(self).items() if k in keep}
 
 
@@ -90,7 +93,7 @@ def _fmt(value) -> str:
 
 
 FAMILY_FIELDS = {
-    "mediapipe": ("model", "running_mode", "min_detection_confidence", "min_tracking_confidence"),
+    "mediapipe": ("model", "running_mode", "min_detection_confidence", "min_tracking_confidence", "delegate"),
     "rtmpose": (
         "detector",
         "pose",
@@ -112,6 +115,7 @@ FAMILY_FIELDS = {
     ),
 }
 ORT_ONLY_FIELDS = ("provider", "intra_threads", "inter_threads", "spinning", "graph_opt", "exec_mode")
+OV_SKIPPED_FIELDS = tuple(f for f in ORT_ONLY_FIELDS if f != "intra_threads")  # OpenVINO takes a thread count
 
 # One line per lever: what it does, with its unit. `python -m posebench backends` prints
 # these; the dashboard can use them as widget help.
@@ -120,6 +124,8 @@ LEVER_HELP = {
     "running_mode": "VIDEO = detector only when tracking is lost (the jump app); IMAGE = every frame",
     "min_detection_confidence": "MediaPipe: person detections below this score (0-1) are dropped",
     "min_tracking_confidence": "MediaPipe: below this score (0-1) VIDEO mode runs its detector again",
+    "delegate": "MediaPipe: CPU (XNNPACK) or GPU delegate; GPU is offered where this mediapipe build "
+    "and machine can run it (checked by starting it)",
     "detector": f"person detector model ({', '.join(DETECTORS)})",
     "pose": f"pose model ({', '.join(POSE_MODELS)})",
     "det_input": "detector input side in pixels; the YOLOX ONNX files accept only their fixed 416 or 640",
@@ -131,10 +137,13 @@ LEVER_HELP = {
     "carry_pad": "margin added on each side of the box carried from the last keypoints, as a share "
     "of its width / height (0.1 = 10 %); the detector's own boxes are a little larger "
     "than the keypoints",
-    "engine": "runtime for the ONNX files: onnxruntime, or rtmlib's opencv (cv2.dnn) / openvino "
-    "(`pip install openvino`); the session options below apply to onnxruntime only",
+    "engine": "runtime for the ONNX files: onnxruntime, openvino, rtmlib's opencv (cv2.dnn), or auto = "
+    "the fastest engine and execution provider on this machine, chosen by measuring them (cached; "
+    "the run records which); the session options below apply to onnxruntime, intra_threads to "
+    "openvino too",
     "provider": "ONNX Runtime execution provider (see the list above)",
-    "intra_threads": "ONNX Runtime threads inside one operator; 0 = its default (one per core)",
+    "intra_threads": "ONNX Runtime (and OpenVINO) threads inside one operator; 0 = its default "
+    "(one per core)",
     "inter_threads": "ONNX Runtime threads across operators (parallel exec_mode only); 0 = default",
     "spinning": "ONNX Runtime threads busy-wait between operators (true/false); off frees the CPU "
     "for the other model and for decoding",
@@ -176,7 +185,11 @@ def _rtm(preset: str, detector: str, pose: str, det_input: int, **levers) -> Bac
 # input, 2 ORT threads without spinning (spinning is ~10 % faster on an idle machine with
 # frames preloaded, slower end to end once decoding runs alongside, and its speed collapses
 # under any other load).
+#
+# Engine: `auto`, the fastest engine present, measured on the machine (posebench.backends.engines;
+# on this machine's CPU OpenVINO, which computes in bfloat16 here, against ONNX Runtime).
 TUNED_LEVERS: dict[str, Any] = dict(
+    engine="auto",
     detector="yolox_nano",
     det_every=0,
     person="tracked",
@@ -198,6 +211,7 @@ _PRESET_LIST: list[BackendConfig] = [
     _mp("mediapipe-lite-image", "pose_landmarker_lite", "IMAGE"),
     _mp("mediapipe-full-image", "pose_landmarker_full", "IMAGE"),
     _mp("mediapipe-heavy-image", "pose_landmarker_heavy", "IMAGE"),
+    replace(_mp("mediapipe-lite-gpu", "pose_landmarker_lite", "VIDEO"), delegate="GPU"),
     _rtm("rtmpose-lightweight", "yolox_tiny", "rtmpose_s_halpe26", 416),
     _rtm("rtmpose-balanced", "yolox_m", "rtmpose_m_halpe26", 640),
     _rtm("rtmpose-performance", "yolox_x", "rtmpose_x_halpe26", 640),
@@ -227,6 +241,7 @@ PRESET_HELP = {
     "mediapipe-lite-image": "MediaPipe lite, IMAGE mode: its detector on every frame",
     "mediapipe-full-image": "MediaPipe full, IMAGE mode: its detector on every frame",
     "mediapipe-heavy-image": "MediaPipe heavy, IMAGE mode: its detector on every frame",
+    "mediapipe-lite-gpu": "MediaPipe lite, VIDEO mode, on MediaPipe's GPU delegate (where supported)",
     "rtmpose-lightweight": "rtmlib BodyWithFeet lightweight defaults: YOLOX-tiny on every frame",
     "rtmpose-balanced": "rtmlib BodyWithFeet balanced: YOLOX-m + RTMPose-m (Halpe-26) on every frame",
     "rtmpose-performance": "rtmlib BodyWithFeet performance: YOLOX-x + RTMPose-x (Halpe-26) on every frame",
@@ -235,8 +250,8 @@ PRESET_HELP = {
     "rtmpose-body-performance": "rtmlib Body performance: YOLOX-x + RTMPose-x (COCO-17)",
     "rtmpose-lightweight-tuned": (
         "RTMPose-s with the fair levers: YOLOX-nano only when tracking "
-        "is lost, one tracked athlete, tight carried box, 2 ORT threads "
-        "without spinning"
+        "is lost, one tracked athlete, tight carried box, 2 threads "
+        "without spinning, on the fastest engine measured on this machine"
     ),
 }
 
@@ -301,6 +316,7 @@ CHOICES = {
     "graph_opt": GRAPH_OPT,
     "exec_mode": EXEC_MODES,
     "running_mode": RUNNING_MODES,
+    "delegate": DELEGATES,
     "detector": DETECTORS,
     "pose": POSE_MODELS,
     "model": LANDMARKERS,

@@ -50,8 +50,9 @@ class MediaPipeBackend(PoseBackend):
         loaded = cache.get(("mediapipe-bytes", path), lambda: _read_bytes(path))
         self._mp = mp
         mode = getattr(vision.RunningMode, config.running_mode)
+        delegate = getattr(BaseOptions.Delegate, config.delegate)
         options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=loaded.value),
+            base_options=BaseOptions(model_asset_buffer=loaded.value, delegate=delegate),
             running_mode=mode,
             num_poses=1,
             min_pose_detection_confidence=config.min_detection_confidence,

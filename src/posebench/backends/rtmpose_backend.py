@@ -26,7 +26,7 @@ from posebench.models import store as model_store
 
 from .base import PoseBackend, PoseResult, box_from_keypoints
 from .config import BackendConfig
-from .sessions import DEFAULT_CACHE, ModelCache, ort_session
+from .sessions import DEFAULT_CACHE, ModelCache, ort_session, ov_model, ov_settings, session_settings
 
 # rtmlib's RTMPose normalisation (ImageNet mean / std, BGR order as rtmlib feeds it).
 _MEAN = np.array((123.675, 116.28, 103.53), dtype=np.float32)[:, None, None]
@@ -47,11 +47,16 @@ except ImportError:  # pragma: no cover - rtmlib missing: the backend reports it
     bbox_xyxy2cs = top_down_affine = None
 
 
-def _with_session(cls, session, **attrs):
-    """An rtmlib tool object that uses ``session`` instead of building its own."""
+def _with_session(cls, session, engine: str = "onnxruntime", **attrs):
+    """An rtmlib tool object that uses ``session`` (an ONNX Runtime session or an OpenVINO
+    compiled model) instead of building its own."""
     tool = cls.__new__(cls)  # rtmlib's __init__ would create a session without options
-    tool.session = session
-    tool.backend = "onnxruntime"
+    if engine == "openvino":
+        tool.compiled_model = session
+        tool._ov_outputs = list(session.outputs)
+    else:
+        tool.session = session
+    tool.backend = engine
     tool.device = "cpu"
     tool.onnx_model = getattr(session, "_model_path", "")
     for key, value in attrs.items():
@@ -115,10 +120,11 @@ class RTMPoseBackend(PoseBackend):
         det_size = (config.det_input, config.det_input)
         self._check_input(det_loaded.value, det_size, det_asset.filename)
         pose_size = tuple(pose_asset.input_size)
-        if config.engine == "onnxruntime":
+        if config.engine in ("onnxruntime", "openvino"):
             self._det = _with_session(
                 YOLOX,
                 det_loaded.value,
+                config.engine,
                 model_input_size=det_size,
                 mean=None,
                 std=None,
@@ -129,12 +135,13 @@ class RTMPoseBackend(PoseBackend):
             self._pose = _with_session(
                 RTMPose,
                 pose_loaded.value,
+                config.engine,
                 model_input_size=pose_size,
                 mean=(123.675, 116.28, 103.53),
                 std=(58.395, 57.12, 57.375),
                 to_openpose=False,
             )
-        else:  # rtmlib's own classes load the files for opencv (cv2.dnn) and openvino
+        else:  # rtmlib's own classes load the files for opencv (cv2.dnn)
             with contextlib.redirect_stdout(io.StringIO()):  # rtmlib prints "load ..." lines
                 self._det = YOLOX(
                     det_path,
@@ -149,6 +156,9 @@ class RTMPoseBackend(PoseBackend):
         if config.engine == "onnxruntime":
             self._pose_input_name = self._pose.session.get_inputs()[0].name
             self._pose_outputs = [o.name for o in self._pose.session.get_outputs()]
+        if config.engine == "openvino":  # requests per run: the compiled models are shared
+            self._ov_pose_request = self._pose.compiled_model.create_infer_request()
+            self._ov_det_request = self._det.compiled_model.create_infer_request()
         self.init_ms = (time.perf_counter() - start) * 1000.0
         self.init_cached = det_loaded.cached and pose_loaded.cached
         self.cold_init_ms = (
@@ -181,13 +191,8 @@ class RTMPoseBackend(PoseBackend):
                 path, c.provider, c.intra_threads, c.inter_threads, c.spinning, c.graph_opt, c.exec_mode
             )
         if c.engine == "openvino":
-            try:
-                import openvino  # noqa: F401
-            except ImportError:
-                raise BackendUnavailable(
-                    "the openvino engine needs `pip install openvino` (see docs/speed.md, optional engines)"
-                ) from None
-        return path  # rtmlib's own classes load opencv / openvino models
+            return ov_model(path, c.intra_threads)
+        return path  # rtmlib's own classes load opencv models
 
     @staticmethod
     def _check_input(session, size: tuple[int, int], filename: str) -> None:
@@ -218,7 +223,7 @@ class RTMPoseBackend(PoseBackend):
         t0 = time.perf_counter()
         det_in, ratio = self._det.preprocess(image_bgr)
         t1 = time.perf_counter()
-        raw = self._det.inference(det_in)[0]
+        raw = self._det_infer(det_in)
         t2 = time.perf_counter()
         if raw.ndim == 3 and raw.shape[-1] == 5:  # NMS inside the graph: x1, y1, x2, y2, score
             raw = raw[:, raw[0, :, 4] >= self.config.det_score]
@@ -229,6 +234,13 @@ class RTMPoseBackend(PoseBackend):
         stage["detect"] += (t2 - t1) * 1e3
         stage["postprocess"] += (t3 - t2) * 1e3
         return boxes
+
+    def _det_infer(self, det_in: np.ndarray) -> np.ndarray:
+        """The detector's raw output for rtmlib's pre-processed (H, W, 3) input."""
+        if self.config.engine != "openvino":
+            return self._det.inference(det_in)[0]
+        feed = np.ascontiguousarray(det_in.transpose(2, 0, 1), dtype=np.float32)[None]
+        return self._ov_det_request.infer({0: feed})[self._det._ov_outputs[0]]
 
     def _pose_input(self, image_bgr: np.ndarray, box: np.ndarray, out: np.ndarray):
         """Write one crop into ``out`` (3, H, W) float32; return rtmlib's center and scale."""
@@ -304,7 +316,7 @@ class RTMPoseBackend(PoseBackend):
         if self.config.engine == "opencv":
             tool.session.setInput(blob)
             return list(tool.session.forward(tool.session.getUnconnectedOutLayersNames()))
-        results = tool.compiled_model(blob)  # openvino
+        results = self._ov_pose_request.infer({0: blob})  # openvino
         return [results[out] for out in tool._ov_outputs]
 
     def pose_on_boxes(self, image_bgr: np.ndarray, boxes) -> tuple[np.ndarray, np.ndarray]:
@@ -331,6 +343,33 @@ class RTMPoseBackend(PoseBackend):
         if self.config.engine != "onnxruntime":
             return {}
         return {"detector": self._det.session, "pose": self._pose.session}
+
+    def model_runners(self) -> dict:
+        """role -> ``run(feed)``: one bare run of that model on this backend's own session or
+        compiled model (ONNX Runtime and OpenVINO), for floor measurements."""
+        if self.config.engine == "onnxruntime":
+            out = {}
+            for role, session in self.sessions().items():
+                name = session.get_inputs()[0].name
+                out[role] = lambda feed, s=session, n=name: s.run(None, {n: feed})
+            return out
+        if self.config.engine == "openvino":
+            return {
+                "detector": lambda feed: self._ov_det_request.infer({0: feed}),
+                "pose": lambda feed: self._ov_pose_request.infer({0: feed}),
+            }
+        return {}
+
+    def engine_settings(self) -> dict:
+        """What the engine actually runs with, read back from it (role -> settings)."""
+        if self.config.engine == "onnxruntime":
+            return {role: session_settings(s) for role, s in self.sessions().items()}
+        if self.config.engine == "openvino":
+            return {
+                "detector": ov_settings(self._det.compiled_model),
+                "pose": ov_settings(self._pose.compiled_model),
+            }
+        return {}
 
     def process(self, image_bgr: np.ndarray, timestamp_ms: int) -> PoseResult:
         if self.config.engine != "opencv":

@@ -12,6 +12,9 @@ never cached.
 
 from __future__ import annotations
 
+import functools
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,12 +32,111 @@ GRAPH_LEVELS = {
 EXEC_MODES = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
 
 
+# Providers that run on a GPU: operators they lack fall back to the CPU provider.
+GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "ROCMExecutionProvider")
+# Providers that are not a local device (the Azure provider calls a remote endpoint).
+REMOTE_PROVIDERS = ("AzureExecutionProvider",)
+
+
 def available_providers() -> list[str]:
     try:
         import onnxruntime as ort
     except ImportError:
         return []
     return list(ort.get_available_providers())
+
+
+def local_providers(providers: list[str] | None = None) -> list[str]:
+    """The execution providers that run on this machine (``providers``: a given list, for tests)."""
+    given = available_providers() if providers is None else providers
+    return [p for p in given if p not in REMOTE_PROVIDERS]
+
+
+def openvino_devices() -> list[str]:
+    """OpenVINO's devices on this machine (CPU, GPU, NPU), or [] when it is not installed."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return []
+    try:
+        return list(ov.Core().available_devices)
+    except Exception:  # a broken plugin must not break the backend list
+        return ["CPU"]
+
+
+_MP_GPU_PROBE = """
+import sys
+from mediapipe.tasks.python import BaseOptions, vision
+opts = vision.PoseLandmarkerOptions(
+    base_options=BaseOptions(model_asset_path=sys.argv[1], delegate=BaseOptions.Delegate.GPU),
+    running_mode=vision.RunningMode.VIDEO,
+)
+vision.PoseLandmarker.create_from_options(opts).close()
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def mediapipe_gpu_problem() -> str | None:
+    """None when MediaPipe's GPU delegate starts on this machine, else why not (one phrase).
+
+    Checked once per process by starting a landmarker on the GPU delegate in a separate
+    process (a GPU driver that crashes must not take this process with it)."""
+    import os
+    import shutil
+
+    from posebench.models import store as model_store
+
+    if not (os.path.exists("/dev/dri") or shutil.which("nvidia-smi")):
+        return "no GPU device on this machine: no /dev/dri and no nvidia-smi"
+    try:
+        model = str(model_store.resolve("pose_landmarker_lite", fetch=False))
+    except Exception as exc:
+        return f"no model to try it with: {exc}"
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", _MP_GPU_PROBE, model], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the check did not finish: {type(exc).__name__}"
+    if out.returncode == 0:
+        return None
+    lines = [ln for ln in out.stderr.splitlines() if "Error" in ln or "error" in ln]
+    last = (lines or out.stderr.strip().splitlines() or [f"exit code {out.returncode}"])[-1]
+    if "kGpuService" in out.stderr:
+        return "this mediapipe build or machine has no GPU service"
+    return last.strip()[:160]
+
+
+def ov_model(path: str, threads: int = 0, device: str = "CPU"):
+    """An OpenVINO compiled model for the lowest latency, with ``threads`` inference threads
+    (0 = OpenVINO's default). OpenVINO picks its own precision for the device (bfloat16 on
+    CPUs with AMX / AVX-512 BF16); ``ov_settings`` reads back what it chose."""
+    try:
+        import openvino as ov
+    except ImportError:
+        raise BackendUnavailable("the openvino engine needs the 'openvino' package") from None
+    config = {"PERFORMANCE_HINT": "LATENCY"}
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = int(threads)
+    core = ov.Core()
+    return core.compile_model(core.read_model(path), device, config)
+
+
+def ov_settings(compiled) -> dict:
+    """The options an OpenVINO compiled model actually runs with, read back from it."""
+    out = {}
+    for key, name in (
+        ("EXECUTION_DEVICES", "device"),
+        ("INFERENCE_NUM_THREADS", "threads"),
+        ("INFERENCE_PRECISION_HINT", "precision"),
+        ("PERFORMANCE_HINT", "hint"),
+    ):
+        try:
+            value = compiled.get_property(key)
+        except Exception:
+            continue
+        out[name] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    return out
 
 
 def ort_session(
@@ -54,6 +156,8 @@ def ort_session(
             f"execution provider {provider} is not in this onnxruntime build "
             f"(available: {', '.join(available_providers())})"
         )
+    if provider in GPU_PROVIDERS and hasattr(ort, "preload_dlls"):
+        _preload_cuda(ort)  # the CUDA / cuDNN libraries set-up installs as pip packages
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = int(intra_threads)
     opts.inter_op_num_threads = int(inter_threads)
@@ -63,7 +167,17 @@ def ort_session(
     opts.add_session_config_entry("session.intra_op.allow_spinning", spin)
     opts.add_session_config_entry("session.inter_op.allow_spinning", spin)
     opts.log_severity_level = 3
-    return ort.InferenceSession(path, sess_options=opts, providers=[provider])
+    # A GPU provider hands the operators it lacks to the CPU; the CPU provider runs alone.
+    providers = [provider, "CPUExecutionProvider"] if provider in GPU_PROVIDERS else [provider]
+    return ort.InferenceSession(path, sess_options=opts, providers=providers)
+
+
+@functools.lru_cache(maxsize=1)
+def _preload_cuda(ort) -> None:
+    try:
+        ort.preload_dlls()
+    except Exception:  # the session below then says what is missing
+        pass
 
 
 def session_settings(session) -> dict:

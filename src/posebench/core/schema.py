@@ -144,17 +144,33 @@ SUMMARY_COLUMNS: dict[str, Column] = {
     "frames_processed": Column(
         "frames", "All frames the backend processed, warm-up included.", "int", "frames processed"
     ),
-    "fps": Column("frames/s", "End-to-end speed: timed frames / (decode + model time).", "float", "speed"),
+    "rounds": Column(
+        "rounds",
+        "Timed rounds: every backend ran the same frames this many times, interleaved, the order "
+        "rotating each round; the speed figures use every round.",
+        "int",
+        "rounds",
+    ),
+    "fps": Column(
+        "frames/s",
+        "End-to-end speed: timed frames / (decode + model time), the median of the rounds.",
+        "float",
+        "speed",
+    ),
+    "fps_min": Column("frames/s", "The slowest round's end-to-end speed.", "float", "slowest round"),
+    "fps_max": Column("frames/s", "The fastest round's end-to-end speed.", "float", "fastest round"),
     "fps_model": Column(
         "frames/s",
-        "Model-only speed: timed frames / model time (decode left out).",
+        "Model-only speed: timed frames / model time (decode left out), the median of the rounds.",
         "float",
         "model-only speed",
     ),
     "latency_ms_mean": Column(
-        "ms", "Mean end-to-end time per frame (decode + model).", "float", "time per frame"
+        "ms", "Mean end-to-end time per frame (decode + model), all rounds pooled.", "float", "time per frame"
     ),
-    "latency_ms_p50": Column("ms", "Median end-to-end time per frame.", "float", "median time per frame"),
+    "latency_ms_p50": Column(
+        "ms", "Median end-to-end time per frame, all rounds pooled.", "float", "median time per frame"
+    ),
     "latency_ms_p90": Column(
         "ms", "90th percentile: 9 in 10 frames were faster.", "float", "90th percentile"
     ),
@@ -201,8 +217,8 @@ SUMMARY_COLUMNS: dict[str, Column] = {
     ),
     "overlapped_runs": Column(
         "runs",
-        "Other benchmark runs in this process at the same time; "
-        "timings with a value above 0 are not comparable.",
+        "Other benchmark runs on this machine (any process: the dashboard, the command line) at "
+        "the same time; timings with a value above 0 are not comparable.",
         "int",
         "overlapping runs",
     ),
@@ -220,6 +236,8 @@ SUMMARY_KEY_COLUMNS: tuple[str, ...] = (
     "backend",
     "status",
     "fps",
+    "fps_min",
+    "fps_max",
     "latency_ms_mean",
     "latency_ms_p95",
     "detection_rate",

@@ -1,12 +1,16 @@
-"""Heavy work in a background thread, with progress and a cancel switch.
+"""Heavy work away from the page, with progress and a cancel switch.
 
 ``BackgroundJob(target, ...)`` runs ``target(job)`` in a daemon thread; the
 target reports with ``job.report(fraction, text)`` and checks
 ``job.cancel_event``. The page starts a job and polls it; the thread never
-touches Streamlit. ``RunJob`` is the benchmark run built on it: when the run
-ends, it saves it with ``posebench.engine.results.save`` itself, so a closed browser tab
-loses nothing that was measured. The Explorer sweep and the jump analysis are
-plain ``BackgroundJob``s.
+touches Streamlit. The jump analysis (which times nothing) is a plain ``BackgroundJob``.
+
+Whatever is timed runs in its own worker process (``posebench.engine.worker``),
+never in the web server: ``RunJob`` (the benchmark run; the worker saves the run
+itself, atomically, so a closed browser tab loses nothing that was measured) and
+``ProcessJob`` (the Explorer's sweep). The thread only relays the worker's
+progress; cancelling ends the worker process; a worker that crashes fails the
+job with a sentence and leaves the server running.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any
 
 from posebench.analysis import jump
 from posebench.core.errors import BenchError
-from posebench.engine import queue, results, runner, sidecars
+from posebench.engine import queue, runner, sidecars, worker
+from posebench.io import video
 from posebench.studies import explore
 
 
@@ -38,6 +43,8 @@ class BackendProgress:
         return min(1.0, self.done / self.total) if self.total else 0.0
 
     def text(self) -> str:
+        if self.state == "waiting" and self.done:
+            return f"{self.label}: {self.done} of {self.total} frames, waiting for its next round"
         if self.state == "waiting":
             return f"{self.label}: waiting for the backends before it"
         if self.state == "starting":
@@ -141,7 +148,8 @@ class BackgroundJob:
 
 
 class RunJob(BackgroundJob):
-    """One benchmark run in a daemon thread; ``cancel()`` stops it after the current frame."""
+    """One benchmark run in its own worker process; ``cancel()`` stops it after the current
+    frame (the worker saves what it measured and exits) or, failing that, ends the process."""
 
     what = "a benchmark"
 
@@ -150,7 +158,7 @@ class RunJob(BackgroundJob):
         clip_path: str,
         configs: list,
         options: runner.RunOptions,
-        cache=None,
+        cache=None,  # unused: the worker process loads its own models
         results_root: Path | None = None,
         keep=None,
         owner: str | None = None,
@@ -168,7 +176,7 @@ class RunJob(BackgroundJob):
         self.run = None  # BenchmarkRun when finished
         self.saved_to: Path | None = None
         self.save_error: str | None = None
-        self._cache = cache
+        self._worker: worker.WorkerRun | None = None
         self._progress: dict[str, tuple[int, int, float]] = {}
         self._latest: str | None = None
 
@@ -181,40 +189,54 @@ class RunJob(BackgroundJob):
     def _on_wait(self, place: int, running: int) -> None:
         self.waiting = queue.place_text(place, running, "run")
 
+    def _on_status(self, text: str) -> None:
+        with self._lock:
+            self._text = text
+
     def _execute(self):
+        process = worker.WorkerRun(
+            self.clip_path,
+            self.configs,
+            self.options,
+            self.run_id,
+            results_root=self.results_root,
+            create=BACKEND_FACTORY,
+            owner=self.owner,
+            after=attach_jump_metrics,
+            clip_info=video.remembered(self.clip_path),
+            extra=self.label,
+        )
+        with self._lock:
+            self._worker = process
         try:
             with queue.server_queue().slot("run", on_wait=self._on_wait, cancel=self.cancel_event):
                 self.waiting = None
-                run = runner.run_benchmark(
-                    self.clip_path,
-                    self.configs,
-                    self.options,
-                    cache=self._cache,
-                    progress=self._on_progress,
-                    cancel=self.cancel_event,
-                    run_id=self.run_id,
-                )
+                process.start()
+                if self.cancel_event.is_set():  # cancelled while it was starting
+                    process.cancel()
+                run = process.follow(self._on_progress, self._on_status)
         except BenchError:
             raise
         except Exception as exc:  # never a traceback in the page
             raise BenchError(f"the run stopped unexpectedly: {type(exc).__name__}: {exc}") from exc
-        run.extra.update(self.label)
         self.run = run
-        if len(run.frames) and not self.cancel_event.is_set():
-            try:  # jump metrics from the recorded landmarks (seconds, no second pose pass)
-                with self._lock:
-                    self._text = "jump metrics from the recorded landmarks"
-                jump.attach(run, cancel=self.cancel_event)
-            except jump.Cancelled:
-                pass
-            except BenchError as exc:
-                run.extra["jump_error"] = str(exc)
-        if len(run.frames):
-            try:
-                self.saved_to = results.save(run, self.results_root, owner=self.owner)
-            except (BenchError, OSError) as exc:
-                self.save_error = f"the run could not be saved: {exc}"
+        self.saved_to, self.save_error = process.saved_to, process.save_error
         return run
+
+    def cancel(self) -> None:
+        """Stop after the current frame; the worker process ends (at the latest after a grace
+        period, when it is terminated)."""
+        super().cancel()
+        with self._lock:
+            process = self._worker
+        if process is not None:
+            process.cancel()
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The worker process's id (None until it started)."""
+        with self._lock:
+            return self._worker.pid if self._worker is not None else None
 
     # -- page side ----------------------------------------------------------------
     def progress(self) -> list[BackendProgress]:
@@ -232,6 +254,8 @@ class RunJob(BackgroundJob):
                     state = "finished"
                 elif label == latest and not self.finished:
                     state = "running"
+                elif not self.finished:
+                    state = "waiting"  # its next round comes after the others' (interleaved)
                 else:
                     state = "stopped"
                 left = elapsed / done * (total - done) if done and state == "running" else None
@@ -255,8 +279,55 @@ class RunJob(BackgroundJob):
         per_frame = sum(p.elapsed_s / p.done for p in timed) / len(timed)
         total = max(p.total for p in timed)
         left = sum(p.left_s or 0.0 for p in progress if p.state == "running")
-        left += sum(per_frame * total for p in progress if p.state in ("waiting", "starting"))
+        left += sum(
+            per_frame * ((p.total - p.done) if p.total else total)
+            for p in progress
+            if p.state in ("waiting", "starting")
+        )
         return left
+
+
+def attach_jump_metrics(run, cancel) -> None:
+    """Jump metrics from the recorded landmarks (seconds, no second pose pass); called by the
+    worker process before it saves the run."""
+    try:
+        jump.attach(run, cancel=cancel)
+    except jump.Cancelled:
+        pass
+    except BenchError as exc:
+        run.extra["jump_error"] = str(exc)
+
+
+# Tests only: a picklable stand-in for ``backends.create`` handed to the worker process (a
+# monkeypatch of the server process cannot reach a fresh process). None in the product.
+BACKEND_FACTORY = None
+
+
+class ProcessJob(BackgroundJob):
+    """A timing job (the Explorer's sweep) in its own worker process:
+    ``func(**kwargs, progress=report(fraction, text), cancel=event)`` with ``func`` a
+    module-level function; ``cancel()`` stops it (or, failing that, ends the process)."""
+
+    def __init__(self, func: Callable, kwargs: dict, **job_kwargs):
+        super().__init__(**job_kwargs)
+        self._func, self._kwargs = func, dict(kwargs)
+        self._worker: worker.WorkerCall | None = None
+
+    def _execute(self):
+        process = worker.WorkerCall(self._func, self._kwargs, name=self._thread.name)
+        with self._lock:
+            self._worker = process
+        process.start()
+        if self.cancel_event.is_set():
+            process.cancel()
+        return process.follow(self.report)
+
+    def cancel(self) -> None:
+        super().cancel()
+        with self._lock:
+            process = self._worker
+        if process is not None:
+            process.cancel()
 
 
 # -- the pages' other jobs ---------------------------------------------------------------
@@ -301,17 +372,16 @@ def jump_job(
 
 
 def explore_job(clip: str, candidates: list, *, keep=None, cache=None, **settings) -> BackgroundJob:
-    """The Explorer's sweep of ``candidates`` on ``clip`` (``studies.explore.explore`` settings)."""
-
-    def sweep(job: BackgroundJob):
-        job.report(0.0, "Loading models...")
-        return explore.explore(
-            clip, candidates, cache=cache, progress=job.report, cancel=job.cancel_event, **settings
-        )
-
-    return BackgroundJob(
-        sweep, what="the Explorer sweep", clip_path=clip, keep=keep, name="posebench-explore"
+    """The Explorer's sweep of ``candidates`` on ``clip`` (``studies.explore.explore`` settings),
+    timed in its own worker process (``cache`` is not used: the worker loads its own models)."""
+    return ProcessJob(
+        explore.explore,
+        {"clip_path": clip, "candidates": candidates, **settings},
+        what="the Explorer sweep",
+        clip_path=clip,
+        keep=keep,
+        name="posebench-explore",
     )
 
 
-__all__ = ["BackgroundJob", "RunJob", "BackendProgress", "jump_job", "explore_job"]
+__all__ = ["BackgroundJob", "ProcessJob", "RunJob", "BackendProgress", "jump_job", "explore_job"]

@@ -35,6 +35,7 @@ LEVERS: dict[str, Lever] = {
     "running_mode": Lever("Follow the athlete between frames", "select"),
     "min_detection_confidence": Lever("How sure to be that a person is there", "slider", (0.0, 1.0, 0.05)),
     "min_tracking_confidence": Lever("How sure to stay while following", "slider", (0.0, 1.0, 0.05)),
+    "delegate": Lever("Run MediaPipe on", "select"),
     "detector": Lever("Person finder model", "select"),
     "pose": Lever("Pose model", "select"),
     "det_every": Lever("Look for the athlete every N frames (0 = only when lost)", "number", (0, 10_000, 1)),

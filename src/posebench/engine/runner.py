@@ -1,9 +1,9 @@
 """The fair runner: every backend on the same frames, one tidy table out.
 
 Backends run one after another (never at once, so they do not share the CPU),
-each on the same decoded frames. The first ``warmup`` frames of each backend
-are processed and kept for accuracy, but left out of the speed figures
-(flag ``warmup`` in the per-frame table).
+each on the same decoded frames, in interleaved rounds whose order rotates. The
+first ``warmup`` frames of each pass are processed (and kept for accuracy in
+the first round) but left out of the speed figures (flag ``warmup``).
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ from posebench.backends import BackendConfig, ModelCache, PoseResult
 from posebench.core import environment, schema
 from posebench.core.errors import BenchError
 from posebench.core.keypoints import LANDMARKS, NATIVE_COUNT
-from posebench.engine.summary import summarise
+from posebench.engine import machine
+from posebench.engine.summary import round_speeds, summarise
 from posebench.io import video
 
 PRELOAD_LIMIT_BYTES = 2 * 1024**3  # model-only mode refuses to hold more decoded frames
 ROW_CHUNK = 500  # per-frame rows are packed into a table every this many
+MAX_ROUNDS = 20
 
 
 @dataclass
@@ -41,6 +43,7 @@ class RunOptions:
     max_side: int | None = None  # downscale so the longer side is at most this
     preload: bool = False  # model-only: decode all frames before timing
     background_decode: bool = False  # decode in a thread, overlapping inference
+    rounds: int = 1  # timed rounds: each backend runs the frames this many times, interleaved
 
     def frame_cap(self, fps: float) -> int | None:
         caps = [
@@ -63,6 +66,7 @@ class RunOptions:
             (self.max_seconds is not None and not self.max_seconds > 0, "seconds must be more than 0"),
             (self.warmup < 0, "warm-up frames cannot be negative"),
             (self.stride < 1, "frame stride must be 1 or more"),
+            (not 1 <= self.rounds <= MAX_ROUNDS, f"rounds must be between 1 and {MAX_ROUNDS}"),
             (
                 self.max_side is not None and self.max_side < 32,
                 "the downscale side must be at least 32 pixels",
@@ -87,11 +91,12 @@ class BenchmarkRun:
     finished: str = ""
     status: str = "complete"  # complete | cancelled | failed
     extra: dict = field(default_factory=dict)  # e.g. scorecard thresholds saved with the run
+    timings: pd.DataFrame | None = None  # every round's per-frame times (not saved; see "rounds")
 
     @property
     def overlapped(self) -> int:
-        """Other benchmark runs in this process at the same time (the summary's one place for it,
-        ``overlapped_runs``); 0 when the summary has none."""
+        """Other benchmark runs on this machine (any process) at the same time (the summary's one
+        place for it, ``overlapped_runs``); 0 when the summary has none."""
         if not len(self.summary) or "overlapped_runs" not in self.summary.columns:
             return 0
         values = pd.to_numeric(self.summary["overlapped_runs"], errors="coerce").dropna()
@@ -128,38 +133,6 @@ class BenchmarkRun:
 def new_run_id() -> str:
     """Sortable by time; 40 random bits make two ids alike in one second all but impossible."""
     return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:10]
-
-
-# -- overlapping runs ----------------------------------------------------------
-_ACTIVE = 0
-_ACTIVE_LOCK = threading.Lock()
-_PEAK: dict[str, int] = {}
-
-
-class _ActiveRun:
-    """Counts runs in this process; records the most that ran alongside this one."""
-
-    def __init__(self, run_id: str):
-        self.run_id = run_id
-
-    def __enter__(self):
-        global _ACTIVE
-        with _ACTIVE_LOCK:
-            _ACTIVE += 1
-            for key in _PEAK:
-                _PEAK[key] = max(_PEAK[key], _ACTIVE - 1)
-            _PEAK[self.run_id] = _ACTIVE - 1
-        return self
-
-    def overlapped(self) -> int:
-        with _ACTIVE_LOCK:
-            return _PEAK.get(self.run_id, 0)
-
-    def __exit__(self, *exc):
-        global _ACTIVE
-        with _ACTIVE_LOCK:
-            _ACTIVE -= 1
-            _PEAK.pop(self.run_id, None)
 
 
 # -- per-frame rows ---------------------------------------------------------------
@@ -208,7 +181,7 @@ def _cap_note(clip: video.ClipInfo, options: RunOptions) -> str:
 
 
 def _run_notices(
-    clip: video.ClipInfo, options: RunOptions, outcomes: list[dict], overlapped: int
+    clip: video.ClipInfo, options: RunOptions, outcomes: list[dict], overlapping: list[dict]
 ) -> list[str]:
     """Sentences a reviewer must read with the numbers (saved in run.json)."""
     notices = list(video.clip_notices(clip))
@@ -228,11 +201,18 @@ def _run_notices(
                 f"{outcome['frames_done']} frames (detection rate 0): check that the "
                 f"clip shows a person."
             )
-    if overlapped:
+    for outcome in outcomes:
+        if outcome.get("rounds_identical") is False:
+            notices.append(
+                f"{outcome['label']} gave different keypoints in a later round than in the first; "
+                f"the per-frame table holds the first round's."
+            )
+    if overlapping:
+        n = len(overlapping)
         notices.append(
-            f"{overlapped} other benchmark run{'s' if overlapped > 1 else ''} ran in "
-            f"this process at the same time, so these timings are not comparable "
-            f"with runs made alone."
+            f"{n} other benchmark run{'s' if n > 1 else ''} ran on this machine at the same "
+            f"time (any process: dashboard or command line), so these timings are not "
+            f"comparable with runs made alone."
         )
     return notices
 
@@ -320,11 +300,69 @@ def _record(
 
 
 ProgressFn = Callable[[str, int, int, float], None]
+PassHook = Callable[[str, int, object], None]
+TIMING_COLUMNS = (
+    "backend",
+    "round",
+    "frame",
+    "warmup",
+    "latency_ms",
+    "model_ms",
+    "decode_ms",
+    *(schema.stage_column(name) for name in schema.BACKEND_STAGES),
+    "detector_runs",
+    "pose_runs",
+    "people",
+)
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """A backend made by ``make()`` instead of from a preset (e.g. rtmlib's own object in the
+    speed check); it runs in the rounds like any configuration."""
+
+    label: str
+    make: Callable[[], object]
+    family: str = "rtmpose"
+    preset: str = ""
+    fixed: dict = field(default_factory=dict)  # its settings, for the tables
+
+    @property
+    def display(self) -> str:
+        return self.label
+
+    def spec(self) -> str:
+        return self.label
+
+    def settings(self) -> dict:
+        return dict(self.fixed)
+
+
+def _rotation(n: int, rnd: int) -> list[int]:
+    """Run order of round ``rnd`` (1-based): the first backend of a round runs last in the next."""
+    shift = (rnd - 1) % n if n else 0
+    return list(range(shift, n)) + list(range(shift))
+
+
+def _same_points(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b))
+
+
+class _Pass:
+    """One backend over the frames once (one round)."""
+
+    def __init__(self, label: str, rnd: int) -> None:
+        self.label = label
+        self.round = rnd
+        self.done = 0
+        self.kpts: list[np.ndarray] = []
+        self.scores: list[np.ndarray] = []
+        self.timings: list[tuple] = []
 
 
 def run_benchmark(
     clip_path: str,
-    configs: Sequence[BackendConfig | str],
+    configs: Sequence[BackendConfig | Contestant | str],
     options: RunOptions | None = None,
     *,
     cache: ModelCache | None = None,
@@ -332,24 +370,40 @@ def run_benchmark(
     cancel: threading.Event | None = None,
     run_id: str | None = None,
     preloaded: list[video.Frame] | None = None,
+    before_pass: PassHook | None = None,
+    source: str = "",
 ) -> BenchmarkRun:
-    """Run every configuration on the clip; return the tidy tables.
+    """Run every configuration on the clip, in ``options.rounds`` interleaved rounds; return
+    the tidy tables.
 
-    ``progress(label, done, total, elapsed_s)`` is called after each frame.
-    Setting ``cancel`` stops after the current frame; what was measured is
-    kept and the run is marked cancelled. A backend that fails (cannot load,
-    or raises mid-run) is marked failed and the others still run.
+    Round 1 runs the backends in the given order; each later round starts one further along
+    (A B C, then B C A, then C A B), so none always runs first. Each pass makes the backend
+    afresh (models from the cache; per-run state such as tracked boxes or a VIDEO-mode
+    landmarker never carries over), processes every frame, and leaves its first ``warmup``
+    frames out of the speed figures. The per-frame table (landmarks included) is the first
+    round's: accuracy measures use one pass, and later rounds are checked to give the very
+    same keypoints (``identical_rounds`` in ``run.json``). Every round's times are kept in
+    ``timings``; the summary's FPS is the median of the rounds with their min and max, and
+    its latency percentiles pool all rounds.
+
+    ``progress(label, done, total, elapsed_s)`` is called after each frame (counted over all
+    rounds of that backend). ``before_pass(label, round, backend)`` is called right before a
+    pass is timed. Setting ``cancel`` stops after the current frame; what was measured is
+    kept and the run is marked cancelled. A backend that fails (cannot load, or raises
+    mid-run) is marked failed and the others still run. ``source`` names who started the run
+    in the machine-wide registry of runs (``posebench.engine.machine``).
     """
     options = options or RunOptions()
     options.check()
-    parsed = backends.as_configs(configs)
-    if not parsed:
+    configs = [c if isinstance(c, Contestant) else backends.as_config(c) for c in configs]
+    if not configs:
         raise BenchError("choose at least one backend")
-    labels = [c.display for c in parsed]
+    labels = [c.display for c in configs]
     if len(set(labels)) != len(labels):
         raise BenchError("two backends have the same label; give them different labels")
     clip = video.probe(clip_path)
     total = options.frames_to_process(clip)
+    rounds = options.rounds
     scaled_w, scaled_h = video.scaled_size(clip.width, clip.height, options.max_side)
     scale = np.array([clip.width / scaled_w, clip.height / scaled_h])  # back to original pixels
     run_id = run_id or new_run_id()
@@ -358,107 +412,150 @@ def run_benchmark(
         preloaded = preload_frames(clip, options)
     rows = _Rows()
     native: dict[str, dict[str, np.ndarray]] = {}
-    outcomes: list[dict] = []
+    outcomes: list[dict[str, Any]] = [{"label": c.display, "status": "ok", "error": ""} for c in configs]
+    engine_choices: dict[str, dict] = {}
+    first: dict[int, _Pass] = {}  # config index -> its round-1 pass
+    timings: list[tuple] = []
+    done_all = [0] * len(configs)
+    spent = [0.0] * len(configs)
     status = "complete"
     process = psutil.Process()
-    with _ActiveRun(run_id) as active:
-        for config in parsed:
-            if cancel is not None and cancel.is_set():
-                status = "cancelled"
-                outcomes.append(
-                    {
-                        "label": config.display,
-                        "status": "cancelled",
-                        "error": "not run: the run was cancelled",
-                    }
-                )
-                continue
-            outcome: dict[str, Any] = {"label": config.display, "status": "ok", "error": ""}
-            outcomes.append(outcome)
-            try:
-                backend = backends.create(config, cache)
-            except BenchError as exc:
-                outcome.update(status="failed", error=str(exc))
-                continue
-            outcome.update(
-                init_ms=backend.init_ms,
-                init_cached=backend.init_cached,
-                cold_init_ms=backend.cold_init_ms,
-                model_files=backend.model_files,
-            )
-            kpts: list[np.ndarray] = []
-            scores: list[np.ndarray] = []
-            native_count = NATIVE_COUNT[backend.keypoint_set]
-            peak_rss = process.memory_info().rss
-            t_start = time.perf_counter()
-            done = 0
-            try:
-                for frame in _frame_source(clip, options, preloaded):
-                    if cancel is not None and cancel.is_set():
-                        status = outcome["status"] = "cancelled"
-                        outcome["error"] = f"cancelled after {done} frames"
-                        break
-                    t0 = time.perf_counter()
-                    result = backend.process(frame.image, frame.timestamp_ms)
-                    model_ms = (time.perf_counter() - t0) * 1000.0
-                    rows.append(
-                        _record(
+
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
+
+    with machine.RunEntry(run_id, source) as entry:
+        for i, config in enumerate(configs):  # engine=auto: the engine measured fastest here
+            if isinstance(config, BackendConfig) and config.family == "rtmpose" and config.engine == "auto":
+                try:
+                    configs[i], choice = backends.resolve(config)
+                except BenchError as exc:
+                    outcomes[i].update(status="failed", error=str(exc))
+                    continue
+                if choice is not None:
+                    engine_choices[config.display] = choice
+        for rnd in range(1, rounds + 1):
+            for i in _rotation(len(configs), rnd):
+                config, outcome = configs[i], outcomes[i]
+                if outcome["status"] == "failed":
+                    continue
+                if cancelled():
+                    status = "cancelled"
+                    if outcome["status"] == "ok" and i not in first:
+                        outcome.update(status="cancelled", error="not run: the run was cancelled")
+                    continue
+                try:
+                    backend = (
+                        config.make() if isinstance(config, Contestant) else backends.create(config, cache)
+                    )
+                except BenchError as exc:
+                    outcome.update(status="failed", error=str(exc))
+                    continue
+                except Exception as exc:  # a contestant's own factory
+                    outcome.update(status="failed", error=f"failed to load: {type(exc).__name__}: {exc}")
+                    continue
+                if rnd == 1:
+                    outcome.update(
+                        init_ms=getattr(backend, "init_ms", np.nan),
+                        init_cached=getattr(backend, "init_cached", False),
+                        cold_init_ms=getattr(backend, "cold_init_ms", np.nan),
+                        model_files=getattr(backend, "model_files", {}),
+                        peak_rss=process.memory_info().rss,
+                    )
+                native_count = NATIVE_COUNT[backend.keypoint_set]
+                one = _Pass(config.display, rnd)
+                try:
+                    if before_pass is not None:
+                        before_pass(config.display, rnd, backend)
+                    for frame in _frame_source(clip, options, preloaded):
+                        if cancelled():
+                            status = outcome["status"] = "cancelled"
+                            outcome["error"] = f"cancelled in round {rnd} of {rounds} after {one.done} frames"
+                            break
+                        t0 = time.perf_counter()
+                        result = backend.process(frame.image, frame.timestamp_ms)
+                        model_ms = (time.perf_counter() - t0) * 1000.0
+                        row = _record(
                             config.display,
                             config.preset,
                             frame,
                             result,
                             model_ms,
-                            done < options.warmup,
+                            one.done < options.warmup,
                             scale,
                         )
+                        if rnd == 1:
+                            rows.append(row)
+                        timings.append(tuple(rnd if c == "round" else row[c] for c in TIMING_COLUMNS))
+                        if result.detected and result.keypoints is not None:
+                            one.kpts.append(result.keypoints[:, :2] * scale)
+                            found = result.scores
+                            one.scores.append(
+                                found if found is not None else np.full((len(result.keypoints),), np.nan)
+                            )
+                        else:
+                            one.kpts.append(np.full((native_count, 2), np.nan))
+                            one.scores.append(np.full((native_count,), np.nan))
+                        one.done += 1
+                        done_all[i] += 1
+                        spent[i] += (frame.decode_ms + model_ms) / 1000.0
+                        if one.done % 10 == 0:
+                            outcome["peak_rss"] = max(outcome["peak_rss"], process.memory_info().rss)
+                            entry.heartbeat()
+                        if progress is not None:
+                            progress(config.display, done_all[i], total * rounds, spent[i])
+                except BenchError as exc:
+                    outcome.update(status="failed", error=str(exc))
+                except Exception as exc:  # a backend that raises mid-run fails alone
+                    outcome.update(
+                        status="failed", error=f"failed at frame {one.done}: {type(exc).__name__}: {exc}"
                     )
-                    if result.detected and result.keypoints is not None:
-                        kpts.append(result.keypoints[:, :2] * scale)
-                        found = result.scores
-                        scores.append(
-                            found if found is not None else np.full((len(result.keypoints),), np.nan)
-                        )
-                    else:
-                        kpts.append(np.full((native_count, 2), np.nan))
-                        scores.append(np.full((native_count,), np.nan))
-                    done += 1
-                    if done % 10 == 0:
-                        peak_rss = max(peak_rss, process.memory_info().rss)
-                    if progress is not None:
-                        progress(config.display, done, total, time.perf_counter() - t_start)
-            except BenchError as exc:
-                outcome.update(status="failed", error=str(exc))
-            except Exception as exc:  # a backend that raises mid-run fails alone
-                outcome.update(status="failed", error=f"failed at frame {done}: {type(exc).__name__}: {exc}")
-            finally:
-                backend.close()
-            outcome["peak_rss_mb"] = max(peak_rss, process.memory_info().rss) / 1024**2
-            outcome["frames_done"] = done
-            outcome["no_person"] = done > 0 and not any(np.isfinite(k).any() for k in kpts)
-            outcome["notes"] = "; ".join(
-                n
-                for n in (
-                    _cap_note(clip, options),
-                    f"no person found in any of {done} frames" if outcome["no_person"] else "",
-                )
-                if n
+                finally:
+                    backend.close()
+                outcome["peak_rss"] = max(outcome.get("peak_rss", 0), process.memory_info().rss)
+                if rnd == 1:
+                    first[i] = one
+                    outcome["keypoint_set"] = backend.keypoint_set
+                    outcome["rounds_identical"] = True
+                elif i in first and one.done == first[i].done and outcome["status"] == "ok":
+                    same = _same_points(one.kpts, first[i].kpts)
+                    outcome["rounds_identical"] = outcome["rounds_identical"] and same
+        overlapping_entry = entry
+    for i, config in enumerate(configs):
+        outcome = outcomes[i]
+        one = first.get(i)
+        done = one.done if one else 0
+        outcome["peak_rss_mb"] = outcome.pop("peak_rss", np.nan) / 1024**2
+        outcome["frames_done"] = done
+        kpts = one.kpts if one else []
+        outcome["no_person"] = done > 0 and not any(np.isfinite(k).any() for k in kpts)
+        outcome["notes"] = "; ".join(
+            n
+            for n in (
+                _cap_note(clip, options),
+                f"no person found in any of {done} frames" if outcome["no_person"] else "",
             )
-            if kpts:
-                native[config.display] = {
-                    "keypoints": np.stack(kpts),
-                    "scores": np.stack(scores),
-                    "keypoint_set": np.array(backend.keypoint_set),
-                }
-        overlapped = active.overlapped()
+            if n
+        )
+        if kpts:
+            native[config.display] = {
+                "keypoints": np.stack(kpts),
+                "scores": np.stack(one.scores),
+                "keypoint_set": np.array(outcome["keypoint_set"]),
+            }
+    state = overlapping_entry.state()
+    overlapped = len(state["overlapping_runs"])
     frames = rows.table()
-    summary = summarise(frames, parsed, outcomes, clip, options, overlapped)
+    timing_table = pd.DataFrame(timings, columns=list(TIMING_COLUMNS))
+    summary = summarise(frames, configs, outcomes, clip, options, overlapped, timing_table)
     if all(o["status"] == "failed" for o in outcomes):
         status = "failed"
+    speeds = round_speeds(timing_table)
     return BenchmarkRun(
         run_id=run_id,
         clip=clip,
         options=options,
-        configs=parsed,
+        configs=configs,
         frames=frames,
         summary=summary,
         native=native,
@@ -466,8 +563,17 @@ def run_benchmark(
         started=started,
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
         status=status,
-        extra={"notices": _run_notices(clip, options, outcomes, overlapped)},
+        timings=timing_table,
+        extra={
+            "notices": _run_notices(clip, options, outcomes, state["overlapping_runs"]),
+            "machine": state,
+            "rounds": speeds.to_dict("records"),
+            "identical_rounds": {
+                o["label"]: bool(o.get("rounds_identical")) for o in outcomes if "rounds_identical" in o
+            },
+            "engine_choice": engine_choices,
+        },
     )
 
 
-__all__ = ["RunOptions", "BenchmarkRun", "run_benchmark", "new_run_id"]
+__all__ = ["RunOptions", "BenchmarkRun", "Contestant", "run_benchmark", "new_run_id"]

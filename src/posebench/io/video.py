@@ -322,6 +322,12 @@ def remember(info: ClipInfo) -> None:
         _PROBE_CACHE[_cache_key(Path(info.path))] = info
 
 
+def remembered(path: str | os.PathLike) -> ClipInfo | None:
+    """The probe result kept for ``path`` (None when it was never probed or has changed)."""
+    with _PROBE_LOCK:
+        return _PROBE_CACHE.get(_cache_key(Path(path)))
+
+
 def forget(path: str | os.PathLike) -> None:
     """Drop every cached probe result for ``path`` (its file is going away)."""
     resolved = str(Path(path).resolve())

@@ -49,13 +49,19 @@ def settings_text(run) -> str:
         extra.append("model-only (frames decoded before timing)")
     tail = f" ({', '.join(extra)})" if extra else ""
     overlap = (
-        f" Another run shared the CPU ({run.overlapped} overlapping), so timings are not comparable."
+        f" Another run shared the machine ({run.overlapped} overlapping), so timings are not comparable."
         if run.overlapped
         else ""
     )
+    state = (run.extra or {}).get("machine") or {}
+    if state.get("load_1min_start") is not None:
+        machine += (
+            f", 1-minute load average {state['load_1min_start']:.1f} at start and "
+            f"{state['load_1min_end']:.1f} at end"
+        )
     return (
         f"Settings: {processed} frames per backend of which the first {opts.warmup} are "
-        f"warm-up and left out of the timings{tail}; clip {clip.name} "
+        f"warm-up and left out of the timings{tail}; {getattr(opts, 'rounds', 1)} round(s); clip {clip.name} "
         f"({clip.width}×{clip.height} px, {clip.fps:.2f} frames/s); machine {machine}; "
         f"run {run.run_id}.{overlap}"
     )
@@ -92,11 +98,26 @@ def fps_chart(
     summary: pd.DataFrame, baseline: str, settings: str, ratio: float = DEFAULT_FPS_RATIO
 ) -> ChartSpec:
     """Bar per configuration (end-to-end frames/s) with a rule at ``ratio`` × baseline FPS."""
-    data = _ok(summary)[["backend", "fps", "fps_model"]].copy()
+    ok = _ok(summary)
+    data = ok[["backend", "fps", "fps_model"]].copy()
+    # The spread over the rounds (runs saved before rounds existed have none: min = max = fps).
+    data["fps_min"] = ok["fps_min"] if "fps_min" in ok else ok["fps"]
+    data["fps_max"] = ok["fps_max"] if "fps_max" in ok else ok["fps"]
+    data["rounds"] = ok.get("rounds", 1)
+    data = data.fillna({"fps_min": data["fps"], "fps_max": data["fps"], "rounds": 1})
     labels = summary["backend"].tolist()
     base = summary.loc[summary["backend"] == baseline, "fps"]
     threshold = float(base.iloc[0]) * ratio if len(base) and pd.notna(base.iloc[0]) else None
-    top = max([float(data["fps"].max()) if len(data) else 0.0, threshold or 0.0, 1.0]) * 1.12
+    top = (
+        max(
+            [
+                float(data[["fps", "fps_max"]].max().max()) if len(data) else 0.0,
+                threshold or 0.0,
+                1.0,
+            ]
+        )
+        * 1.12
+    )
     bars = (
         alt.Chart(data)
         .mark_bar()
@@ -110,15 +131,27 @@ def fps_chart(
             color=alt.Color("backend:N", scale=_colour_scale(labels), legend=None),
             tooltip=[
                 alt.Tooltip("backend:N", title="configuration"),
-                alt.Tooltip("fps:Q", title="frames/s end to end", format=".1f"),
+                alt.Tooltip("fps:Q", title="frames/s end to end (median round)", format=".1f"),
+                alt.Tooltip("fps_min:Q", title="slowest round", format=".1f"),
+                alt.Tooltip("fps_max:Q", title="fastest round", format=".1f"),
+                alt.Tooltip("rounds:Q", title="rounds"),
                 alt.Tooltip("fps_model:Q", title="frames/s model only", format=".1f"),
             ],
         )
     )
-    text = bars.mark_text(align="left", dx=4).encode(
-        text=alt.Text("fps:Q", format=".1f"), color=alt.value("black")
+    spread = (
+        alt.Chart(data)
+        .mark_errorbar(ticks=True, color="black", thickness=1.5)
+        .encode(
+            x=alt.X("fps_min:Q", title="frames per second (end to end, higher is better)"),
+            x2="fps_max:Q",
+            y=alt.Y("backend:N", title=None, sort=labels),
+        )
     )
-    layers = [bars, text]
+    text = bars.mark_text(align="left", dx=4, dy=-8).encode(
+        x="fps_max:Q", text=alt.Text("fps:Q", format=".1f"), color=alt.value("black")
+    )
+    layers = [bars, spread, text]
     if threshold is not None:
         rule_data = pd.DataFrame(
             {"threshold": [threshold], "label": [f"{ratio:.0%} of {baseline}: {threshold:.1f} frames/s"]}
@@ -142,9 +175,16 @@ def fps_chart(
         if threshold is not None
         else f"No threshold line: the baseline {baseline} has no speed figure in this run."
     )
+    rounds = int(data["rounds"].max()) if len(data) and data["rounds"].notna().any() else 1
+    spread_text = (
+        f"Each bar is the median of {rounds} interleaved rounds; the black whisker spans the "
+        "slowest to the fastest round (a long whisker: the machine was busy in some round). "
+        if rounds > 1
+        else "One round only, so no spread is shown. "
+    )
     caption = (
         "Frames per second each configuration processed, end to end (decoding the frame "
-        "plus the model), over the timed frames only. " + rule_text + " " + settings
+        "plus the model), over the timed frames only. " + spread_text + rule_text + " " + settings
     )
     return ChartSpec(chart, caption)
 

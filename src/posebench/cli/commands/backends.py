@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from posebench import backends
-from posebench.backends.config import CADENCE_HELP, PRESET_HELP, settings_help
+from posebench.backends import engines, sessions
+from posebench.backends.config import CADENCE_HELP, PRESET_HELP, parse, settings_help
 
 
 def register(sub) -> None:
@@ -13,6 +14,24 @@ def register(sub) -> None:
 
 def run(args) -> int:
     print(f"ONNX Runtime execution providers here: {', '.join(backends.available_providers()) or 'none'}")
+    print("Engines for the RTMPose models (engine=...):")
+    print("\n".join(engines.describe()))
+    tuned = parse("rtmpose-lightweight-tuned")
+    choice = engines.cached_choice(tuned)
+    if choice:
+        costs = ", ".join(
+            f"{r['engine']} {r['provider']} {r['cost_ms']:.1f} ms"
+            for r in choice["candidates"]
+            if "cost_ms" in r
+        )
+        print(
+            f"  engine=auto (the tuned preset) runs on {choice['engine']} {choice['provider']}: the "
+            f"fastest measured here on {choice['measured_at']} (cost per frame: {costs})"
+        )
+    else:
+        print("  engine=auto (the tuned preset): measured on its first run here, then cached")
+    gpu = sessions.mediapipe_gpu_problem()
+    print(f"MediaPipe delegates: CPU; GPU {'available' if gpu is None else 'not here: ' + gpu}")
     for config, reason in backends.list_presets():
         mark = "ok  " if reason is None else "n/a "
         note = PRESET_HELP.get(config.preset, "")

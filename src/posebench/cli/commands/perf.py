@@ -33,6 +33,25 @@ def register(sub) -> None:
         help=f"the RTMPose configuration under test (default {TUNED})",
     )
     p.add_argument(
+        "--warmup",
+        type=int,
+        default=10,
+        help="first frames of each pass left out of the timings (default 10)",
+    )
+    p.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME[:key=value,...]",
+        help="a further configuration timed in the same rounds, e.g. the 'before' of a change "
+        "(give it a label=...); repeat for several",
+    )
+    p.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="decode the frames in every pass instead of preloading them (target vs MediaPipe 1.6)",
+    )
+    p.add_argument(
         "--no-preset-default",
         action="store_true",
         help="leave out the rtmpose-lightweight preset (rtmlib's own object still runs)",
@@ -48,20 +67,48 @@ def run(args) -> int:
         tuned=args.tuned,
         include_preset_default=not args.no_preset_default,
         progress=lambda msg: print(f"  {msg}", file=sys.stderr),
+        also=args.also,
+        warmup=args.warmup,
+        end_to_end=args.end_to_end,
     )
     clip = report.clip
+    how = "decoded in every pass (end to end)" if report.end_to_end else "preloaded"
     print(
-        f"clip: {clip.name}  {clip.width}x{clip.height}  {report.frames} frames preloaded; "
-        f"{report.rounds} timed rounds after a warm-up round, contestants interleaved; "
-        f"1-min load average {report.load[0]:.1f} at start, {report.load[1]:.1f} at end"
+        f"clip: {clip.name}  {clip.width}x{clip.height}  {report.frames} frames {how}, the first "
+        f"{report.warmup} of each pass untimed; {report.rounds} rounds, contestants interleaved, "
+        f"order rotating; 1-min load average {report.load[0]:.1f} at start, {report.load[1]:.1f} at end"
     )
+    others = (report.machine or {}).get("overlapping_runs") or []
+    if others:
+        print(
+            f"WARNING: {len(others)} other benchmark run(s) on this machine overlapped with this one "
+            f"({', '.join(o['run_id'] for o in others)}); ratios from one run stay paired, but "
+            "absolute numbers are not comparable."
+        )
+    for label, why in (report.skipped or {}).items():
+        print(f"left out: {label} could not run here: {why}")
+    if report.engine_choice:
+        c = report.engine_choice
+        times = "; ".join(
+            f"{r['engine']} {r['provider']}: "
+            + (f"{r['cost_ms']:.2f} ms" if "cost_ms" in r else f"failed ({r.get('error', '')})")
+            for r in c["candidates"]
+        )
+        print(
+            f"tuned engine (engine=auto): {c['engine']} {c['provider']}, measured "
+            f"{'earlier, from the cache' if c.get('cached') else 'now'} ({c['measured_at']}): "
+            f"cost per frame {times}"
+        )
     print(
-        "\nmodel floor: one bare session.run on the clip's first frame, pre-processed, "
+        "\nmodel floor: one bare model run on the clip's first frame, pre-processed, "
         "with the tuned pipeline's own sessions, timed right before its pass (ms per run: "
         "mean of the runs, median of the rounds):"
     )
     print_table(report.floors, ["model", "batch", "ms", "ms_min", "ms_max"], "{:.2f}")
-    print("\npipelines (ms per frame and frames per second, median of the rounds; model runs per frame):")
+    print(
+        "\npipelines (ms per frame and frames per second, median of the rounds; FPS / MediaPipe "
+        "lite FPS, median of the per-round ratios; model runs per frame):"
+    )
     print_table(
         report.table,
         [
@@ -70,6 +117,7 @@ def run(args) -> int:
             "fps",
             "fps_min",
             "fps_max",
+            "vs_mediapipe",
             "detector_runs_per_frame",
             "pose_runs_per_frame",
         ],
@@ -78,16 +126,23 @@ def run(args) -> int:
     print("\nratios measured in this run (median of per-round ratios, min-max in brackets):")
     for _, r in report.ratios.iterrows():
         print(
-            f"  {r['verdict']:4s}  {r['ratio']:13s} {r['value']:7.3f}  [{r['min']:.3f}-{r['max']:.3f}]"
+            f"  {r['verdict']:4s}  {r['ratio']:20s} {r['value']:7.3f}  [{r['min']:.3f}-{r['max']:.3f}]"
             f"  target {r['target']:7s}  {r['meaning']}"
         )
     if len(report.agreement):
         print(
-            "\nagreement with MediaPipe lite (share of frames where all 13 landmarks are within "
-            "0.1 torso length):"
+            "\nagreement (first round): share of frames where all 13 landmarks are within 0.1 torso "
+            "length of MediaPipe lite's; share of landmark positions within 0.1 torso length of the "
+            "rtmlib default's (rtmpose-lightweight):"
         )
         for _, r in report.agreement.iterrows():
-            print(f"  {r['contestant']}: {r['frames_all_within_0.1']:.1%}")
+            line = f"  {r['contestant']}: {r['frames_all_within_0.1']:.1%} of frames vs MediaPipe lite"
+            if (
+                "landmarks_within_0.1_of_default" in r
+                and r["landmarks_within_0.1_of_default"] == r["landmarks_within_0.1_of_default"]
+            ):
+                line += f"; {r['landmarks_within_0.1_of_default']:.1%} of landmarks vs the rtmlib default"
+            print(line)
     print("\nexact settings:")
     for name, settings in report.settings.items():
         text = ", ".join(f"{k}={_fmt(v)}" for k, v in settings.items())

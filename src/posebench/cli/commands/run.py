@@ -12,11 +12,15 @@ from posebench.core.errors import BackendUnavailable
 from posebench.engine import results
 from posebench.engine.runner import RunOptions, run_benchmark
 
+DEFAULT_ROUNDS = 3
 SHOWN = [
     "backend",
     "status",
     "frames",
+    "rounds",
     "fps",
+    "fps_min",
+    "fps_max",
     "fps_model",
     "latency_ms_mean",
     "latency_ms_p50",
@@ -49,6 +53,13 @@ def add_run_options(p) -> None:
     )
     p.add_argument("--stride", type=int, default=1, help="keep every n-th frame (default 1)")
     p.add_argument(
+        "--rounds",
+        type=int,
+        default=DEFAULT_ROUNDS,
+        help=f"timed rounds: every backend runs the frames this many times, interleaved, the order "
+        f"rotating; FPS is the median with min and max (default {DEFAULT_ROUNDS})",
+    )
+    p.add_argument(
         "--max-side", type=int, default=None, help="downscale so the longer side is at most this many pixels"
     )
     p.add_argument(
@@ -70,6 +81,7 @@ def options_from(args) -> RunOptions:
         max_side=args.max_side,
         preload=args.model_only,
         background_decode=args.background_decode,
+        rounds=getattr(args, "rounds", 1),
     )
 
 
@@ -79,7 +91,7 @@ def run(args) -> int:
         reason = backends.why_unavailable(config)
         if reason:
             raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
-    run = run_benchmark(args.clip, configs, options_from(args), progress=progress_printer())
+    run = run_benchmark(args.clip, configs, options_from(args), progress=progress_printer(), source="cli")
     clip = run.clip
     print(
         f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
@@ -87,11 +99,26 @@ def run(args) -> int:
     )
     print_table(run.summary, SHOWN, formats=RATE_FORMATS)
     print(
-        f"frames: timed frames (the first {run.options.warmup} are warm-up, left out); fps, "
-        "fps_model: frames per second end to end (decode + model) and model only; latency: ms "
-        "per frame end to end; init_ms: model load time; detection_rate: share of frames with "
-        "a person; detector_rate: share of frames the person detector ran on."
+        f"frames: timed frames per pass (the first {run.options.warmup} are warm-up, left out); "
+        f"rounds: passes over the frames, interleaved, order rotating; fps: frames per second end "
+        "to end (decode + model), median of the rounds, fps_min/fps_max the slowest and fastest "
+        "round; fps_model: model only; latency: ms per frame end to end, all rounds pooled; "
+        "init_ms: model load time; detection_rate: share of frames with a person; "
+        "detector_rate: share of frames the person detector ran on."
     )
+    state = run.extra.get("machine", {})
+    print(
+        f"machine: {run.environment.get('cpu', '?')}, {run.environment.get('cores', '?')} cores; "
+        f"1-minute load average {state.get('load_1min_start', float('nan')):.1f} at start, "
+        f"{state.get('load_1min_end', float('nan')):.1f} at end; "
+        f"{len(state.get('overlapping_runs', []))} other benchmark run(s) on this machine overlapped"
+    )
+    for label, choice in run.extra.get("engine_choice", {}).items():
+        print(
+            f"{label}: engine=auto ran on {choice['engine']} {choice['provider']}, the fastest "
+            f"measured here ({'cached measurement of ' if choice.get('cached') else 'measured '}"
+            f"{choice['measured_at']})"
+        )
     for _, row in run.summary[run.summary["status"] != "ok"].iterrows():
         print(f"{row['backend']}: {row['status']}: {row['error']}")
     for notice in run.extra.get("notices", []):

@@ -1,0 +1,269 @@
+"""A benchmark run in its own worker process, as the dashboard starts it.
+
+The dashboard never times a run inside the web server: Streamlit's reruns and the
+server's threads would share the GIL and the cores with ONNX Runtime's threads (the
+dashboard measured 22 % slower than the command line that way). ``WorkerRun`` starts a
+fresh Python process (``multiprocessing`` "spawn": nothing of the server is inherited)
+that runs the very code the command line runs (``run_benchmark`` then ``results.save``)
+and reports over a pipe:
+
+- ``("progress", label, done, total, elapsed_s)`` now and then;
+- ``("status", text)`` for work after the frames (the jump metrics);
+- ``("done", run, saved_to, save_error)`` at the end (the saved run, or why it was not saved);
+- ``("error", sentence)`` when the run could not happen.
+
+Cancelling sets an event the runner checks after every frame: the worker stops, saves what
+it measured (atomically: a run folder appears whole or not at all) and exits; if it has not
+ended ``CANCEL_GRACE_S`` seconds later it is terminated, then killed. A worker that dies
+(a backend that segfaults or calls ``os._exit``) ends the run as failed, with a sentence; the
+server goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from posebench.core.errors import BenchError
+
+CANCEL_GRACE_S = 15.0  # a cancelled worker has this long to save and exit
+PROGRESS_EVERY_S = 0.1  # the worker sends progress at most this often per backend
+_CTX = multiprocessing.get_context("spawn")
+
+
+def _child(conn, cancel, request: dict) -> None:
+    """The worker process: run, save, send the result."""
+    from posebench import backends
+    from posebench.engine import results, runner
+    from posebench.io import video
+
+    try:
+        if request.get("clip_info") is not None:  # what the server knows of the clip (an
+            video.remember(request["clip_info"])  # upload's readable name), as in the server
+        if request.get("create") is not None:  # tests: a picklable stand-in for backends.create
+            backends.create = request["create"]
+        sent: dict[str, float] = {}
+        held: dict[str, tuple] = {}  # the latest progress not sent yet, per backend
+
+        def progress(label: str, done: int, total: int, elapsed_s: float) -> None:
+            now = time.monotonic()
+            if done >= total or now - sent.get(label, 0.0) >= PROGRESS_EVERY_S:
+                sent[label] = now
+                held.pop(label, None)
+                conn.send(("progress", label, done, total, elapsed_s))
+            else:
+                held[label] = ("progress", label, done, total, elapsed_s)
+
+        run = runner.run_benchmark(
+            request["clip_path"],
+            request["configs"],
+            request["options"],
+            progress=progress,
+            cancel=cancel,
+            run_id=request["run_id"],
+            source="dashboard",
+        )
+        for message in held.values():  # where each backend stopped (a cancel, a failure)
+            conn.send(message)
+        run.extra.update(request.get("extra") or {})
+        if len(run.frames) and not cancel.is_set() and request.get("after") is not None:
+            conn.send(("status", "jump metrics from the recorded landmarks"))
+            request["after"](run, cancel)
+        saved_to, save_error = None, None
+        if len(run.frames):
+            try:
+                saved_to = results.save(run, request.get("results_root"), owner=request.get("owner"))
+            except (BenchError, OSError) as exc:
+                save_error = f"the run could not be saved: {exc}"
+        conn.send(("done", run, saved_to, save_error))
+    except BenchError as exc:
+        conn.send(("error", str(exc)))
+    except Exception as exc:  # never a traceback in the page
+        conn.send(("error", f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _ended_by(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "it did not end"
+    if exitcode < 0:
+        try:
+            return f"it was ended by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"it was ended by signal {-exitcode}"
+    return f"it exited with code {exitcode}"
+
+
+class WorkerRun:
+    """The server's side of one worker process: ``start()``, then ``follow(on_progress)``
+    until it returns the run (or raises ``BenchError`` with one sentence); ``cancel()`` from
+    any thread."""
+
+    def __init__(
+        self,
+        clip_path: str,
+        configs: list,
+        options,
+        run_id: str,
+        results_root: Path | None = None,
+        create: Callable | None = None,
+        clip_info=None,
+        owner: str | None = None,
+        after: Callable | None = None,
+        extra: dict | None = None,
+    ) -> None:
+        self.request = {
+            "extra": dict(extra or {}),  # saved with the run (its name and note)
+            "clip_info": clip_info,
+            "owner": owner,  # the user the saved run belongs to (engine.owners)
+            "after": after,  # after(run, cancel) before saving, e.g. the jump metrics
+            "clip_path": str(clip_path),
+            "configs": list(configs),
+            "options": options,
+            "run_id": run_id,
+            "results_root": results_root,
+            "create": create,
+        }
+        self.cancel_event = _CTX.Event()
+        self.saved_to: Path | None = None
+        self.save_error: str | None = None
+        self.exitcode: int | None = None
+        self._cancel_at: float | None = None
+        self._last = ("", 0, 0)  # last progress: label, done, total
+        self._recv, send = _CTX.Pipe(duplex=False)
+        self._process = _CTX.Process(
+            target=_child,
+            args=(send, self.cancel_event, self.request),
+            name=f"posebench-{run_id}",
+            daemon=True,
+        )
+        self._send = send
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def start(self) -> WorkerRun:
+        self._process.start()
+        self._send.close()  # the child holds the only sending end: EOF when it dies
+        return self
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        if self._cancel_at is None:
+            self._cancel_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def _stop(self) -> None:
+        """End the process: terminate, then kill."""
+        self._process.terminate()
+        self._process.join(3)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(3)
+
+    def follow(
+        self,
+        on_progress: Callable[[str, int, int, float], None],
+        on_status: Callable[[str], None] | None = None,
+    ):
+        """Relay progress until the worker ends; return its ``BenchmarkRun``."""
+        outcome = None
+        try:
+            while outcome is None:
+                if self._cancel_at is not None and time.monotonic() - self._cancel_at > CANCEL_GRACE_S:
+                    self._stop()
+                    raise BenchError(
+                        f"the run was cancelled and its worker did not stop within "
+                        f"{CANCEL_GRACE_S:.0f} s, so it was ended; nothing of it was saved"
+                    )
+                if not self._recv.poll(0.2):
+                    if not self._process.is_alive() and not self._recv.poll(0):
+                        break
+                    continue
+                try:
+                    message = self._recv.recv()
+                except (EOFError, OSError):
+                    break  # the worker died
+                if message[0] == "progress":
+                    self._last = message[1:]
+                    on_progress(*message[1:])
+                elif message[0] == "status":
+                    if on_status is not None:
+                        on_status(message[1])
+                else:
+                    outcome = message
+        finally:
+            self._process.join(5)
+            if self._process.is_alive():
+                self._stop()
+            self.exitcode = self._process.exitcode
+            self._recv.close()
+        if outcome is None:
+            raise BenchError(
+                f"the benchmark worker process stopped unexpectedly{self._where()} "
+                f"({_ended_by(self.exitcode)}); a backend most likely crashed. Nothing of this "
+                f"run was saved; the dashboard itself is unaffected"
+            )
+        if outcome[0] == "error":
+            raise BenchError(outcome[1])
+        return self._finish(outcome)
+
+    def _where(self) -> str:
+        label, done, total = (*self._last, 0, 0, 0)[:3]
+        return f" while {label} was running (last reported: frame {done} of {total})" if label else ""
+
+    def _finish(self, outcome):
+        _, run, self.saved_to, self.save_error = outcome
+        return run
+
+
+def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
+    """A worker process for another timing job: ``func(**kwargs, progress=..., cancel=...)``."""
+    try:
+
+        def progress(fraction: float, text: str) -> None:
+            conn.send(("progress", float(fraction), str(text)))
+
+        conn.send(("done", func(**kwargs, progress=progress, cancel=cancel)))
+    except BenchError as exc:
+        conn.send(("error", str(exc)))
+    except Exception as exc:  # never a traceback in the page
+        conn.send(("error", f"it stopped unexpectedly: {type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+class WorkerCall(WorkerRun):
+    """Another timing job (the Explorer's sweep) in its own worker process:
+    ``func(**kwargs, progress=report(fraction, text), cancel=event)``, a picklable
+    module-level function; ``follow(on_progress)`` returns what it returned."""
+
+    def __init__(self, func: Callable, kwargs: dict, name: str = "posebench-call") -> None:
+        self.request = {"func": func, "kwargs": kwargs}
+        self.cancel_event = _CTX.Event()
+        self.saved_to = None
+        self.save_error = None
+        self.exitcode = None
+        self._cancel_at = None
+        self._last = ()
+        self._recv, send = _CTX.Pipe(duplex=False)
+        self._process = _CTX.Process(
+            target=_call_child, args=(send, self.cancel_event, func, kwargs), name=name, daemon=True
+        )
+        self._send = send
+
+    def _where(self) -> str:
+        return f" while it was at: {self._last[1]}" if len(self._last) > 1 else ""
+
+    def _finish(self, outcome):
+        return outcome[1]
+
+
+__all__ = ["WorkerRun", "WorkerCall", "CANCEL_GRACE_S"]

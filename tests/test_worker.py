@@ -1,0 +1,115 @@
+"""Dashboard benchmarks run in their own worker process (issue 10): progress, cancel, crashes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psutil
+import pytest
+
+import conftest
+from conftest import RUNNING
+from posebench import backends
+from posebench.dashboard import jobs
+from posebench.engine import results, runner, worker
+
+pytestmark = pytest.mark.timeout(600)
+CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
+
+
+def start(monkeypatch, factory, results_root, options=None, configs=CONFIGS):
+    monkeypatch.setattr(jobs, "BACKEND_FACTORY", factory)
+    return jobs.RunJob(
+        str(RUNNING),
+        [backends.parse(c) for c in configs],
+        options or runner.RunOptions(max_frames=8, warmup=2),
+        results_root=results_root,
+    ).start()
+
+
+def wait_for_frames(job, timeout=240):
+    deadline = time.monotonic() + timeout
+    while not any(p.done for p in job.progress()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(p.done for p in job.progress()), "no progress from the worker"
+
+
+def assert_nothing_half_written(results_root):
+    if results_root.exists():
+        assert [p.name for p in results_root.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def test_the_run_is_timed_in_another_process_and_saved(monkeypatch, results_root):
+    job = start(monkeypatch, conftest.fake_create, results_root)
+    assert job.wait(240), "the worker did not finish"
+    assert job.error is None and job.save_error is None, job.error
+    assert job.worker_pid not in (None, os.getpid())
+    assert not psutil.pid_exists(job.worker_pid) or psutil.Process(job.worker_pid).status() == "zombie"
+    assert [p.state for p in job.progress()] == ["finished", "finished"]
+    assert job.saved_to == results_root / job.run_id and (job.saved_to / "run.json").exists()
+    saved = results.load(job.saved_to)
+    assert len(saved.frames) == len(job.run.frames) == 16
+    assert job.run.extra["machine"]["overlapping_runs"] == []
+
+
+@pytest.mark.parametrize(
+    "factory, ended_by",
+    [(conftest.crashing_create, "exited with code 7"), (conftest.segfaulting_create, "signal SIGSEGV")],
+)
+def test_a_backend_that_kills_the_worker_fails_the_run_with_a_sentence(
+    monkeypatch, results_root, factory, ended_by
+):
+    job = start(monkeypatch, factory, results_root)
+    assert job.wait(240)
+    assert job.run is None
+    assert "worker process stopped unexpectedly" in job.error and ended_by in job.error
+    assert "while rtmpose-lightweight was running" in job.error  # where it died
+    assert "\n" not in job.error
+    assert_nothing_half_written(results_root)
+    assert not results_root.exists() or not any(results_root.iterdir())
+    # the server process (this one) is still here and can run the next benchmark
+    again = start(monkeypatch, conftest.fake_create, results_root)
+    assert again.wait(240) and again.error is None and again.saved_to.exists()
+
+
+def test_cancel_stops_the_worker_which_saves_what_it_measured(monkeypatch, results_root):
+    job = start(monkeypatch, conftest.slow_create, results_root, runner.RunOptions(warmup=0))
+    wait_for_frames(job)
+    job.cancel()
+    assert job.wait(240)
+    assert job.error is None, job.error
+    assert job.run.status == "cancelled"
+    done = job.progress()
+    assert done[0].state == "stopped" and 0 < done[0].done < 47
+    assert done[1].state == "stopped" and done[1].done == 0
+    saved = results.load(job.saved_to)
+    assert saved.status == "cancelled" and len(saved.frames) == len(job.run.frames)
+    assert_nothing_half_written(results_root)
+    assert not psutil.pid_exists(job.worker_pid) or psutil.Process(job.worker_pid).status() == "zombie"
+
+
+def test_cancel_ends_a_worker_that_does_not_stop(monkeypatch, results_root):
+    monkeypatch.setattr(worker, "CANCEL_GRACE_S", 1.0)
+    job = start(monkeypatch, conftest.hanging_create, results_root, runner.RunOptions(warmup=0))
+    wait_for_frames(job)
+    time.sleep(0.3)  # now inside the frame that never returns
+    job.cancel()
+    assert job.wait(240)
+    assert job.run is None and "did not stop within 1 s" in job.error
+    assert not psutil.pid_exists(job.worker_pid) or psutil.Process(job.worker_pid).status() == "zombie"
+    assert not results_root.exists() or not any(results_root.iterdir())  # nothing half-written
+
+
+def test_the_explorer_kind_of_job_runs_in_a_worker_process_and_can_be_cancelled():
+    job = jobs.ProcessJob(conftest.pid_job, {"n": 3}, what="the Explorer sweep").start()
+    assert job.wait(240) and job.error is None, job.error
+    pid, n = job.result
+    assert n == 3 and pid != os.getpid()
+    assert job.overall() == (0.5, "half way")
+    endless = jobs.ProcessJob(conftest.pid_job, {"n": "forever"}, what="the Explorer sweep").start()
+    deadline = time.monotonic() + 240
+    while endless.overall()[1] != "half way" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    endless.cancel()
+    assert endless.wait(240) and endless.error is None and endless.result[1] == "forever"
