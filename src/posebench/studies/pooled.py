@@ -216,8 +216,12 @@ def summary(clips: pd.DataFrame, baseline: str) -> pd.DataFrame:
         )
         out.append(row)
     table = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
-    for col in ("takeoff_offset_frames", "landing_offset_frames"):
-        table[col] = table[col].astype("Int64")
+    for col in table.columns:
+        if col not in ("backend", "role", "speed_host"):
+            table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
+    counts = [c for c, (unit, _) in SUMMARY_COLUMNS.items() if unit == "clips"]
+    for col in ("takeoff_offset_frames", "landing_offset_frames", *counts):
+        table[col] = table[col].round().astype("Int64")
     return table
 
 
