@@ -10,6 +10,7 @@ import pytest
 import clipgen
 from conftest import RUNNING
 from posebench.studies import jobs
+from posebench.studies.executor import LocalExecutor
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -40,7 +41,9 @@ def test_failing_clips_become_rows_with_reasons(tmp_path):
         "gone.mp4": (jobs.StudyJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite"), "is not there"),
     }
     rows = []
-    jobs.run_local([job for job, _ in cases.values()], lambda job, row: rows.append(row), threading.Event())
+    LocalExecutor().run(
+        [job for job, _ in cases.values()], lambda i, row: rows.append(row), threading.Event()
+    )
     assert [r["clip"] for r in rows] == list(cases)
     for row in rows:
         assert row["status"] == "failed"
@@ -52,5 +55,7 @@ def test_a_cancelled_executor_starts_nothing():
     cancel = threading.Event()
     cancel.set()
     rows = []
-    jobs.run_local([jobs.StudyJob(str(RUNNING), "", "mediapipe-lite")], lambda j, r: rows.append(r), cancel)
+    LocalExecutor().run(
+        [jobs.StudyJob(str(RUNNING), "", "mediapipe-lite")], lambda i, r: rows.append(r), cancel
+    )
     assert rows == []

