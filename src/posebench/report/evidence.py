@@ -130,15 +130,12 @@ def _cell(value, unit: str) -> str:
     return text if text and text.lower() not in ("nan", "none") else MISSING
 
 
-def human_header(name: str, unit: str) -> str:
-    """``flight_time_error_ms`` + ``ms`` -> ``Flight time error (ms)``: no underscores."""
-    words = name.replace("_", " ").strip()
-    for suffix in (" ms", " s", " m", " cm", " mb", " pct"):
-        if words.endswith(suffix) and unit:
-            words = words[: -len(suffix)]
-    words = words[:1].upper() + words[1:]
-    shown = "%" if unit in ("share", "0-1") else unit
-    return f"{words} ({shown})" if shown else words
+def human_header(name: str, unit: str, meaning: str = "") -> str:
+    """``flight_time_error_ms`` + ``ms`` -> ``Flight time error (ms)``: the dashboard's words
+    (``core.schema.title``), no underscores."""
+    column = schema.describe(name, {name: (unit, meaning)}) if unit else schema.describe(name)
+    words = schema.title(name, column).replace("_", " ")
+    return words[:1].upper() + words[1:]
 
 
 def html_table(table: Table) -> str:
