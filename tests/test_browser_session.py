@@ -73,7 +73,7 @@ def test_reload_second_tab_and_evidence_report(server, browser):  # noqa: F811
 
     # A second tab of the same user sees the running job and can go to it.
     second = context.new_page()
-    second.set_default_timeout(120_000)
+    second.set_default_timeout(300_000)  # a loaded machine serves the second tab slowly
     second.goto(url)
     second.wait_for_selector("text=Work through the pages")
     second.get_by_test_id("stSidebar").get_by_text("A benchmark running").wait_for()
