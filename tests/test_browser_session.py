@@ -114,7 +114,7 @@ def test_reload_second_tab_and_evidence_report(server, browser):  # noqa: F811
     verdict = page.locator("#verdict").inner_text()
     assert len(verdict) > 20
     sizes = page.evaluate("Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
-    assert len(sizes) == 4 and all(w > 300 for w in sizes)
+    assert len(sizes) >= 4 and all(w > 300 for w in sizes)  # every chart of the run
     page.screenshot(path=ARTIFACTS / "browser-evidence-report.png", full_page=True)
     offline.close()
 
