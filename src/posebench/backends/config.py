@@ -262,6 +262,7 @@ PRESET_WORDS = {
     "mediapipe-full": "MediaPipe, full model (larger, slower), follows the athlete",
     "mediapipe-heavy": "MediaPipe, heavy model (largest, slowest), follows the athlete",
     "mediapipe-lite-image": "MediaPipe, lite model, looks for the athlete afresh on every frame",
+    "mediapipe-lite-gpu": "MediaPipe, lite model, as the jump app runs it, on the graphics card",
     "mediapipe-full-image": "MediaPipe, full model, looks for the athlete afresh on every frame",
     "mediapipe-heavy-image": "MediaPipe, heavy model, looks for the athlete afresh on every frame",
     "rtmpose-lightweight": "RTMPose, small, out of the box: looks for people on every frame",
