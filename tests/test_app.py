@@ -60,10 +60,13 @@ def fake_backends(monkeypatch) -> None:
     monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.fake_create)
 
 
-def start_run(at: AppTest, frames: int, warmup: int, extra: str = "") -> AppTest:
+def start_run(at: AppTest, frames: int, warmup: int, extra: str = "", rounds: int = 1) -> AppTest:
+    """Press Run with these settings; one round unless asked (the flows, not the spread, are
+    under test here; rounds are tested in test_rounds.py and test_worker.py)."""
     at.switch_page("pages/2_Run.py").run()
     at.number_input(key="run-frames").set_value(frames)
     at.number_input(key="run-warmup").set_value(warmup)
+    at.number_input(key="run-rounds").set_value(rounds)
     if extra:
         at.text_area(key="run-extra-specs").set_value(extra)
     at.run()
