@@ -33,11 +33,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from posebench.core import catalogue, environment
-from posebench.core.errors import BackendUnavailable
+from posebench.core.errors import BackendUnavailable, BenchError
 from posebench.models import store as model_store
 
 from .config import BackendConfig
@@ -71,7 +72,7 @@ def detector_share(config: BackendConfig) -> float:
 
 def apply(config: BackendConfig, engine: str, provider: str) -> BackendConfig:
     """``config`` on ``engine`` / ``provider``, keeping its label (so tables keep their names)."""
-    changes = {"engine": engine, "label": config.display}
+    changes: dict[str, Any] = {"engine": engine, "label": config.display}
     if engine == "onnxruntime":
         changes["provider"] = provider
     return replace(config, **changes)
@@ -97,7 +98,10 @@ def _runner(engine: str, provider: str, path: str, config: BackendConfig) -> Cal
 
 def _feeds(config: BackendConfig) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(0)
-    pw, ph = catalogue.get(config.pose).input_size
+    size = catalogue.get(config.pose).input_size
+    if size is None:
+        raise BenchError(f"{config.pose} is not a pose model (it has no input size)")
+    pw, ph = size
     side = config.det_input
     return {
         "detector": rng.uniform(0, 255, (1, 3, side, side)).astype(np.float32),
@@ -114,7 +118,9 @@ def measure(config: BackendConfig, pairs: list[tuple[str, str]], rounds: int = R
     }
     feeds = _feeds(config)
     runners: dict[tuple[str, str], dict] = {}
-    rows = {pair: {"engine": pair[0], "provider": pair[1]} for pair in pairs}
+    rows: dict[tuple[str, str], dict[str, Any]] = {
+        pair: {"engine": pair[0], "provider": pair[1]} for pair in pairs
+    }
     for pair in pairs:
         try:
             runners[pair] = {role: _runner(*pair, path, config) for role, path in paths.items()}

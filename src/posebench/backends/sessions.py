@@ -115,7 +115,7 @@ def ov_model(path: str, threads: int = 0, device: str = "CPU"):
         import openvino as ov
     except ImportError:
         raise BackendUnavailable("the openvino engine needs the 'openvino' package") from None
-    config = {"PERFORMANCE_HINT": "LATENCY"}
+    config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
     if threads:
         config["INFERENCE_NUM_THREADS"] = int(threads)
     core = ov.Core()

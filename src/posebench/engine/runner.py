@@ -82,7 +82,7 @@ class BenchmarkRun:
     run_id: str
     clip: video.ClipInfo
     options: RunOptions
-    configs: list[BackendConfig]
+    configs: Sequence[BackendConfig | Contestant]
     frames: pd.DataFrame
     summary: pd.DataFrame
     native: dict[str, dict[str, np.ndarray]]  # backend -> {"keypoints", "scores"}
@@ -322,7 +322,7 @@ class Contestant:
     speed check); it runs in the rounds like any configuration."""
 
     label: str
-    make: Callable[[], object]
+    make: Callable[[], Any]  # an object with process(), close() and keypoint_set, like a PoseBackend
     family: str = "rtmpose"
     preset: str = ""
     fixed: dict = field(default_factory=dict)  # its settings, for the tables
@@ -395,10 +395,12 @@ def run_benchmark(
     """
     options = options or RunOptions()
     options.check()
-    configs = [c if isinstance(c, Contestant) else backends.as_config(c) for c in configs]
-    if not configs:
+    parsed: list[BackendConfig | Contestant] = [
+        c if isinstance(c, Contestant) else backends.as_config(c) for c in configs
+    ]
+    if not parsed:
         raise BenchError("choose at least one backend")
-    labels = [c.display for c in configs]
+    labels = [c.display for c in parsed]
     if len(set(labels)) != len(labels):
         raise BenchError("two backends have the same label; give them different labels")
     clip = video.probe(clip_path)
@@ -412,12 +414,12 @@ def run_benchmark(
         preloaded = preload_frames(clip, options)
     rows = _Rows()
     native: dict[str, dict[str, np.ndarray]] = {}
-    outcomes: list[dict[str, Any]] = [{"label": c.display, "status": "ok", "error": ""} for c in configs]
+    outcomes: list[dict[str, Any]] = [{"label": c.display, "status": "ok", "error": ""} for c in parsed]
     engine_choices: dict[str, dict] = {}
     first: dict[int, _Pass] = {}  # config index -> its round-1 pass
     timings: list[tuple] = []
-    done_all = [0] * len(configs)
-    spent = [0.0] * len(configs)
+    done_all = [0] * len(parsed)
+    spent = [0.0] * len(parsed)
     status = "complete"
     process = psutil.Process()
 
@@ -425,18 +427,18 @@ def run_benchmark(
         return cancel is not None and cancel.is_set()
 
     with machine.RunEntry(run_id, source) as entry:
-        for i, config in enumerate(configs):  # engine=auto: the engine measured fastest here
+        for i, config in enumerate(parsed):  # engine=auto: the engine measured fastest here
             if isinstance(config, BackendConfig) and config.family == "rtmpose" and config.engine == "auto":
                 try:
-                    configs[i], choice = backends.resolve(config)
+                    parsed[i], choice = backends.resolve(config)
                 except BenchError as exc:
                     outcomes[i].update(status="failed", error=str(exc))
                     continue
                 if choice is not None:
                     engine_choices[config.display] = choice
         for rnd in range(1, rounds + 1):
-            for i in _rotation(len(configs), rnd):
-                config, outcome = configs[i], outcomes[i]
+            for i in _rotation(len(parsed), rnd):
+                config, outcome = parsed[i], outcomes[i]
                 if outcome["status"] == "failed":
                     continue
                 if cancelled():
@@ -521,13 +523,13 @@ def run_benchmark(
                     same = _same_points(one.kpts, first[i].kpts)
                     outcome["rounds_identical"] = outcome["rounds_identical"] and same
         overlapping_entry = entry
-    for i, config in enumerate(configs):
+    for i, config in enumerate(parsed):
         outcome = outcomes[i]
-        one = first.get(i)
-        done = one.done if one else 0
+        kept = first.get(i)
+        done = kept.done if kept else 0
         outcome["peak_rss_mb"] = outcome.pop("peak_rss", np.nan) / 1024**2
         outcome["frames_done"] = done
-        kpts = one.kpts if one else []
+        kpts = kept.kpts if kept else []
         outcome["no_person"] = done > 0 and not any(np.isfinite(k).any() for k in kpts)
         outcome["notes"] = "; ".join(
             n
@@ -537,17 +539,17 @@ def run_benchmark(
             )
             if n
         )
-        if kpts:
+        if kept is not None and kpts:
             native[config.display] = {
                 "keypoints": np.stack(kpts),
-                "scores": np.stack(one.scores),
+                "scores": np.stack(kept.scores),
                 "keypoint_set": np.array(outcome["keypoint_set"]),
             }
     state = overlapping_entry.state()
     overlapped = len(state["overlapping_runs"])
     frames = rows.table()
     timing_table = pd.DataFrame(timings, columns=list(TIMING_COLUMNS))
-    summary = summarise(frames, configs, outcomes, clip, options, overlapped, timing_table)
+    summary = summarise(frames, parsed, outcomes, clip, options, overlapped, timing_table)
     if all(o["status"] == "failed" for o in outcomes):
         status = "failed"
     speeds = round_speeds(timing_table)
@@ -555,7 +557,7 @@ def run_benchmark(
         run_id=run_id,
         clip=clip,
         options=options,
-        configs=configs,
+        configs=parsed,
         frames=frames,
         summary=summary,
         native=native,

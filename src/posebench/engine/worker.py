@@ -252,7 +252,7 @@ class WorkerCall(WorkerRun):
         self.save_error = None
         self.exitcode = None
         self._cancel_at = None
-        self._last = ()
+        self._last = ("", 0, 0)
         self._recv, send = _CTX.Pipe(duplex=False)
         self._process = _CTX.Process(
             target=_call_child, args=(send, self.cancel_event, func, kwargs), name=name, daemon=True

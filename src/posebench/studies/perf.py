@@ -248,7 +248,8 @@ def run_perf(
         raise BenchError("; ".join(f"{k}: {v}" for k, v in skipped.items() if k in core))
     labels = [c for c in labels if c not in skipped]  # an extra that cannot run here is left out
     load_end = os.getloadavg()[0]
-    timed = run.timings[~run.timings["warmup"].astype(bool) & run.timings["backend"].isin(labels)]
+    timings = run.timings if run.timings is not None else pd.DataFrame(columns=["warmup", "backend", "round"])
+    timed = timings[~timings["warmup"].astype(bool) & timings["backend"].isin(labels)]
     pass_rows = []
     for (label, rnd), part in timed.groupby(["backend", "round"], sort=False):
         seconds = float(part["latency_ms"].sum()) / 1e3

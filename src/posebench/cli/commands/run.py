@@ -123,9 +123,9 @@ def run(args) -> int:
         print(f"{row['backend']}: {row['status']}: {row['error']}")
     for notice in run.extra.get("notices", []):
         print(f"note: {notice}")
-    for config in run.configs:  # tuned or changed configurations: their exact settings
-        if config.preset.endswith("-tuned") or ":" in config.spec():
-            print(f"settings of {config.display}: {format_settings(config)}")
+    for ran in run.configs:  # tuned or changed configurations: their exact settings
+        if isinstance(ran, backends.BackendConfig) and (ran.preset.endswith("-tuned") or ":" in ran.spec()):
+            print(f"settings of {ran.display}: {format_settings(ran)}")
     if len(run.frames):
         table = jump.attach(run)  # from the recorded landmarks: no second pose pass
         for row in table.itertuples():
