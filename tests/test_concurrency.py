@@ -136,17 +136,22 @@ def test_overlap_counter_returns_to_zero_and_counts_peers(monkeypatch):
 
 @pytest.mark.integration
 def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(results_root, monkeypatch):
-    """Three AppTest sessions start runs that overlap; each matches the same run done alone."""
+    """Three reviewers' sessions start runs that overlap; each matches the same run done alone."""
     from streamlit.testing.v1 import AppTest
 
     from conftest import CLIPS
     from test_app import APP, wait_for_run
 
+    from posebench.dashboard import auth
+
     monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
+    # Three reviewers on a shared server (one user's tabs share that user's one job).
+    monkeypatch.setenv(auth.MODE_ENV, "shared")
     clips = [LAB, RUNNING, RUNNING]
     sessions = []
-    for clip in clips:  # three sessions, each ready to press "Run"
+    for i, clip in enumerate(clips):  # three sessions, each ready to press "Run"
         at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state[auth.USER_KEY] = f"reviewer-{i}"
         at.run()
         at.session_state["clip_path"] = str(clip)
         at.switch_page("pages/2_Run.py").run()
