@@ -28,7 +28,7 @@ from posebench.engine import accounts, audit, results
 from posebench.engine.runner import RunOptions, run_benchmark
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, free_port, go, no_exceptions
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 MARKDOWN = "![p](http://127.0.0.1:9/x.png) [phish](http://127.0.0.1:9/)"
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-22"}
@@ -121,7 +121,7 @@ def browser():
 def sign_in(browser, url: str, name: str, shot: str | None = None):
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(180_000)  # a loaded 2-core machine can take minutes per page
     page.goto(url)
     page.wait_for_selector("text=sign in with the account")
     page.wait_for_timeout(1500)  # the first paint may still list the pages folder
