@@ -140,9 +140,8 @@ def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(resu
     from streamlit.testing.v1 import AppTest
 
     from conftest import CLIPS
-    from test_app import APP, wait_for_run
-
     from posebench.dashboard import auth
+    from test_app import APP, wait_for_run
 
     monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
     # Three reviewers on a shared server (one user's tabs share that user's one job).
