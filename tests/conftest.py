@@ -148,6 +148,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def child_pids() -> set[int]:
+    """This test process's child processes, by PID (multiprocessing's resource tracker, once
+    started by any test, stays: compare against the set taken before)."""
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
 @pytest.fixture(autouse=True)
 def run_registry(tmp_path_factory, monkeypatch):
     """Each test's own registry of runs: runs of other test sessions on this machine (other

@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import psutil
 import pytest
 
 import clipgen
-from conftest import MODELS, RUNNING
+from conftest import MODELS, RUNNING, child_pids
 from posebench.core.errors import InputError
 from posebench.engine.runner import RunOptions, run_benchmark
 from posebench.io import uploads, video
@@ -179,10 +178,11 @@ def test_the_check_result_is_reused_by_the_run(tmp_path, monkeypatch, fake_backe
 
 # -- uploads: isolation, clean-up ------------------------------------------------------------
 def test_a_hanging_check_is_stopped_and_leaves_no_process(tmp_path, monkeypatch):
+    before = child_pids()
     monkeypatch.setenv("POSEBENCH_INSPECT_TIMEOUT", "0.05")
     with pytest.raises(InputError, match="took longer than"):
         _accept(Path(RUNNING), tmp_path / "up")
-    assert psutil.Process().children(recursive=True) == []
+    assert child_pids() - before == set()  # no process left behind
     assert list((tmp_path / "up").iterdir()) == []
 
 

@@ -7,10 +7,9 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
-from conftest import LAB, RUNNING
+from conftest import LAB, RUNNING, child_pids
 from posebench.core.errors import InputError, ServerBusy
 from posebench.dashboard import clip_input
 from posebench.engine import queue
@@ -131,6 +130,7 @@ def test_a_full_queue_says_server_busy_not_damaged(one_slot, monkeypatch):
 def test_a_check_that_gets_no_processor_time_is_busy_not_damaged(tmp_path, monkeypatch):
     """A checker that makes no progress (here: it sleeps) is given up at the wall-clock
     backstop with "too busy", not blamed on the file."""
+    before = child_pids()
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text("import time\ntime.sleep(60)\n")
@@ -139,12 +139,13 @@ def test_a_check_that_gets_no_processor_time_is_busy_not_damaged(tmp_path, monke
     with pytest.raises(ServerBusy, match="too busy to finish checking running") as caught:
         uploads.accept_upload("running.mp4", open(RUNNING, "rb"), workdir=tmp_path / "up")  # noqa: SIM115
     assert "damaged" not in str(caught.value)
-    assert psutil.Process().children(recursive=True) == []
+    assert child_pids() - before == set()  # no process left behind
     assert list((tmp_path / "up").iterdir()) == []
 
 
 def test_the_check_limit_is_processor_time(tmp_path, monkeypatch):
     """A checker that burns the processor is stopped at its CPU-time limit."""
+    before = child_pids()
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text("while True:\n    pass\n")
@@ -154,7 +155,7 @@ def test_the_check_limit_is_processor_time(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"took longer than 1\.5 s of processor time"):
         uploads.accept_upload("running.mp4", open(RUNNING, "rb"), workdir=tmp_path / "up")  # noqa: SIM115
     assert time.monotonic() - started < 60
-    assert psutil.Process().children(recursive=True) == []
+    assert child_pids() - before == set()  # no process left behind
 
 
 def test_upload_storage_is_capped_per_user_and_for_the_server(monkeypatch, tmp_path):

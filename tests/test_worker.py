@@ -53,6 +53,23 @@ def test_the_run_is_timed_in_another_process_and_saved(monkeypatch, results_root
     assert job.run.extra["machine"]["overlapping_runs"] == []
 
 
+def test_a_page_as_the_servers_main_script_is_not_rerun_in_the_worker(monkeypatch, results_root, tmp_path):
+    """Streamlit makes the page being shown the process's ``__main__``; "spawn" would re-run
+    it in the worker. A page that cannot run outside its session must not fail the run."""
+    import sys
+    import types
+
+    page = tmp_path / "page_needing_its_session.py"
+    page.write_text("raise SystemExit('a page was re-run in the worker')\n", encoding="utf-8")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    job = start(monkeypatch, conftest.fake_create, results_root)
+    assert job.wait(240), "the worker did not finish"
+    assert job.error is None, job.error
+    assert len(job.run.frames) == 16
+
+
 @pytest.mark.parametrize(
     "factory, ended_by",
     [(conftest.crashing_create, "exited with code 7"), (conftest.segfaulting_create, "signal SIGSEGV")],

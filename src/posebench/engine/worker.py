@@ -22,6 +22,7 @@ server goes on.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.spawn
 import signal
 import time
 from collections.abc import Callable
@@ -32,6 +33,25 @@ from posebench.core.errors import BenchError
 CANCEL_GRACE_S = 15.0  # a cancelled worker has this long to save and exit
 PROGRESS_EVERY_S = 0.1  # the worker sends progress at most this often per backend
 _CTX = multiprocessing.get_context("spawn")
+PROCESS_PREFIX = "posebench-"  # every worker process's name starts so
+
+
+def _preparation_without_main(name: str, _prepare=multiprocessing.spawn.get_preparation_data):
+    """What a spawned process is told before it starts, less the parent's ``__main__`` for a
+    worker: "spawn" would re-run the parent's main script in the child, and in the Streamlit
+    server (and its test harness) that is the page being shown. Re-running a page there costs
+    time and fails when the page needs the session (a page that shows a run but has none).
+    The worker imports what it needs itself."""
+    data = _prepare(name)
+    if str(name).startswith(PROCESS_PREFIX):
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+if not hasattr(multiprocessing.spawn.get_preparation_data, "posebench"):
+    _preparation_without_main.posebench = True  # type: ignore[attr-defined]
+    multiprocessing.spawn.get_preparation_data = _preparation_without_main
 
 
 def _child(conn, cancel, request: dict) -> None:
@@ -138,7 +158,7 @@ class WorkerRun:
         self._process = _CTX.Process(
             target=_child,
             args=(send, self.cancel_event, self.request),
-            name=f"posebench-{run_id}",
+            name=f"{PROCESS_PREFIX}{run_id}",
             daemon=True,
         )
         self._send = send
@@ -255,7 +275,10 @@ class WorkerCall(WorkerRun):
         self._last = ("", 0, 0)
         self._recv, send = _CTX.Pipe(duplex=False)
         self._process = _CTX.Process(
-            target=_call_child, args=(send, self.cancel_event, func, kwargs), name=name, daemon=True
+            target=_call_child,
+            args=(send, self.cancel_event, func, kwargs),
+            name=name if name.startswith(PROCESS_PREFIX) else PROCESS_PREFIX + name,
+            daemon=True,
         )
         self._send = send
 
