@@ -261,37 +261,13 @@ if start:
 
 
 # -- progress ---------------------------------------------------------------------------
-@st.fragment(run_every=POLL_SECONDS)
-def progress_panel() -> None:
-    job = state.job()
-    if job is None:
-        return
-    if job.finished:
-        if not state.is_collected(job):
-            st.rerun()  # the whole page picks up the result
-        return
-    st.subheader("Running")
-    if job.waiting:
-        st.info(job.waiting, icon=":material/hourglass_top:")
-    for item in job.progress():
-        st.progress(item.fraction, text=item.text())
-    left_s = job.left_s()
-    eta = f", about {left_s:.0f} s left" if left_s is not None else ""
-    st.caption(f"Running for {job.elapsed_s():.0f} s{eta}.")
-    if job.cancelling:
-        st.warning("Cancelling after the current frame: the worker saves what it measured and stops…")
-    else:
-        st.button(
-            "Cancel",
-            key="run-cancel",
-            on_click=job.cancel,
-            icon=":material/stop:",
-            help="Stops the worker after the current frame; what was measured is kept.",
-        )
-
-
-if busy:
-    progress_panel()
+widgets.job_progress(
+    state.JOB,
+    "Stops the worker after the current frame; what was measured is kept.",
+    POLL_SECONDS,
+    title="Running",
+    cancelling="Cancelling after the current frame: the worker saves what it measured and stops…",
+)
 
 # -- results -------------------------------------------------------------------------------
 finished = state.job()

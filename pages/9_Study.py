@@ -58,26 +58,9 @@ if len(saved):
         elif len(result.study.backends) < 2:
             st.info("A verdict needs two backends: the baseline and a candidate.")
         st.caption(safe_text.md(studies.pooled_sentence(result).split(";")[0] + "."))
-        shown = [
-            "backend",
-            "role",
-            "n_clips",
-            "flight_time_bias_ms",
-            "flight_time_bias_ci_low_ms",
-            "flight_time_bias_ci_high_ms",
-            "flight_time_mae_ms",
-            "loa_low_ms",
-            "loa_high_ms",
-            "icc",
-            "r",
-            "takeoff_bias_frames",
-            "landing_bias_frames",
-            "takeoff_offset_frames",
-            "flight_time_diff_mae_ms",
-            "detection_rate",
-            "fps",
-        ]
-        tables.show_table(result.summary, pooled.SUMMARY_COLUMNS, show=shown, key="study-summary")
+        tables.show_table(
+            result.summary, pooled.SUMMARY_COLUMNS, show=pooled.HEADLINE_COLUMNS, key="study-summary"
+        )
         st.caption(
             "Pooled per backend over the clips with a jump and a reference. Bias = mean of (backend "
             "- reference), positive = flight too long; limits of agreement = bias ± 1.96 SD (Bland & "

@@ -167,7 +167,7 @@ def test_cancel_keeps_what_was_measured(app):
     while not any(p.done for p in job.progress()) and time.monotonic() < deadline:
         time.sleep(0.2)
     at.run()
-    at.button(key="run-cancel").click().run()
+    at.button(key="run_job-cancel").click().run()
     at = wait_for_run(at)
     run = at.session_state["current_run"]
     assert run.status == "cancelled"

@@ -7,6 +7,7 @@ under test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -48,33 +49,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    results_dir = tmp_path_factory.mktemp("browser-results")
+@contextlib.contextmanager
+def streamlit_app(env: dict, log_path: Path):
+    """``streamlit run app.py`` on a free local port with ``env``; yields its URL once it
+    answers, and stops it (terminate, then kill) at the end."""
     port = free_port()
-    env = dict(
-        os.environ,
-        POSEBENCH_RESULTS=str(results_dir),
-        POSEBENCH_CLIP_DIRS=str(CLIPS),
-        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
-    )
-    log = open(tmp_path_factory.mktemp("browser-log") / "streamlit.log", "w")  # noqa: SIM115  (lives as long as the server)
+    log = open(log_path, "w")  # noqa: SIM115  (lives as long as the server)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-        ],
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+        + ["--server.address", "127.0.0.1", "--server.port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -91,7 +74,7 @@ def server(tmp_path_factory):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not start; see {log.name}") from None
                 time.sleep(0.3)
-        yield url, results_dir
+        yield url
     finally:
         proc.terminate()
         try:
@@ -100,6 +83,21 @@ def server(tmp_path_factory):
             proc.kill()
             proc.wait(5)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    results_dir = tmp_path_factory.mktemp("browser-results")
+    env = dict(
+        os.environ,
+        POSEBENCH_RESULTS=str(results_dir),
+        POSEBENCH_CLIP_DIRS=str(CLIPS),
+        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
+    )
+    with streamlit_app(env, tmp_path_factory.mktemp("browser-log") / "streamlit.log") as url:
+        yield url, results_dir
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +22,7 @@ from posebench import backends
 from posebench.backends import config as backend_config
 from posebench.engine import accounts, audit, results
 from posebench.engine.runner import RunOptions, run_benchmark
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, free_port, go, no_exceptions
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, go, no_exceptions, streamlit_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -67,7 +63,6 @@ def shared_server(tmp_path_factory):
         ("20250103-000000-bobprivate", "bob", False, "mediapipe-lite", "bob.mp4"),
     ):
         results.save(_run(run_id, label, name, str(alice_clip)), results_dir, owner=owner, shared=shared)
-    port = free_port()
     env = dict(
         os.environ,
         POSEBENCH_MODE="shared",
@@ -77,35 +72,8 @@ def shared_server(tmp_path_factory):
         POSEBENCH_CLIP_DIRS=str(CLIPS),
         POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
     )
-    log = open(base / "streamlit.log", "w")  # noqa: SIM115  (lives as long as the server)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-        + ["--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
-                time.sleep(0.3)
+    with streamlit_app(env, base / "streamlit.log") as url:
         yield url, results_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
 
 
 @pytest.fixture(scope="module")

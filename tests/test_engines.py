@@ -77,6 +77,8 @@ def test_a_choice_made_on_a_busy_machine_is_measured_again_when_it_is_quiet(monk
     assert not engines._stale({"load_1min": 1.0, "cores": 2})
     monkeypatch.setattr(engines.os, "getloadavg", lambda: (5.0, 5.0, 5.0))
     assert not engines._stale({"load_1min": 9.0, "cores": 2})  # still busy: keep it
+    # a choice without its load (cached by an older version, whatever the load then) is unknown
+    assert engines._stale({"engine": "onnxruntime", "cores": 2})
 
 
 @pytest.mark.integration

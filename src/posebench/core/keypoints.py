@@ -60,21 +60,11 @@ LANDMARK_INDEX: dict[str, dict[str, int | None]] = {
         "left_foot_index": 20,
         "right_foot_index": 21,
     },
-    "coco17": {
-        "nose": 0,
-        "left_shoulder": 5,
-        "right_shoulder": 6,
-        "left_hip": 11,
-        "right_hip": 12,
-        "left_knee": 13,
-        "right_knee": 14,
-        "left_ankle": 15,
-        "right_ankle": 16,
-        "left_heel": None,
-        "right_heel": None,
-        "left_foot_index": None,
-        "right_foot_index": None,
-    },
+}
+# COCO-17 is Halpe-26's first 17 keypoints (Halpe adds the head, neck, hip centre and feet).
+LANDMARK_INDEX["coco17"] = {
+    name: (index if index is not None and index < 17 else None)
+    for name, index in LANDMARK_INDEX["halpe26"].items()
 }
 
 NATIVE_COUNT: dict[str, int] = {"mediapipe33": 33, "halpe26": 26, "coco17": 17}

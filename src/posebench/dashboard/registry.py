@@ -63,8 +63,9 @@ PAGES: tuple[PageEntry, ...] = (
         "pages/6_Scorecard.py",
         "6 · Scorecard",
         ":material/gavel:",
-        "The go / no-go verdict: every criterion with its measured input, rule and "
-        "points; thresholds editable and saved with the run.",
+        "The answer for this run: replace, keep or undecided, and why; accuracy against "
+        "the jump's reference, detection and speed, each with its measured value and rule; "
+        "thresholds editable and saved with the run.",
     ),
     PageEntry(
         "results",

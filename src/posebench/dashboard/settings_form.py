@@ -44,6 +44,7 @@ LEVERS: dict[str, Lever] = {
     "det_score": Lever("Detector min. score", "slider", (0.0, 1.0, 0.05), advanced=True),
     "lost_score": Lever("Tracking lost below", "slider", (0.0, 1.0, 0.05), advanced=True),
     "carry_pad": Lever("Carried-box margin", "slider", (0.0, 0.3, 0.01), advanced=True),
+    "carry_motion": Lever("Move the carried box with the athlete", "toggle", advanced=True),
     "engine": Lever("Engine", "select", advanced=True),
     "provider": Lever("Execution provider", "select", advanced=True),
     "intra_threads": Lever("Threads per model", "number", (0, 64, 1), advanced=True),

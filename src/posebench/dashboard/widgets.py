@@ -176,8 +176,16 @@ def _jobs_list(entries) -> None:
             )
 
 
-def job_progress(key: str, cancel_help: str, poll_s: float = 0.5) -> None:
-    """A progress bar and a Cancel button for the session's background job under ``key``.
+def job_progress(
+    key: str,
+    cancel_help: str,
+    poll_s: float = 0.5,
+    *,
+    title: str | None = None,
+    cancelling: str = "Cancelling…",
+) -> None:
+    """A progress bar (one per backend for a benchmark) and a Cancel button for the session's
+    background job under ``key``, with its place in the server's queue while it waits.
 
     Polls while the job runs and reruns the whole page once it has finished, so the
     page picks up the result (``state.collect_finished_job``).
@@ -192,13 +200,21 @@ def job_progress(key: str, cancel_help: str, poll_s: float = 0.5) -> None:
             if not state.is_collected(job):
                 st.rerun()
             return
-        fraction, text = job.overall()
-        st.progress(fraction, text=text)
+        if title:
+            st.subheader(title)
+        if getattr(job, "waiting", None):
+            st.info(job.waiting, icon=":material/hourglass_top:")
+        if hasattr(job, "left_s"):  # a benchmark: a bar per backend
+            for item in job.progress():
+                st.progress(item.fraction, text=item.text())
+        else:
+            fraction, text = job.overall()
+            st.progress(fraction, text=text)
         _done, left = job_fraction_left(job)
         eta = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
         st.caption(f"Running for {job.elapsed_s():.0f} s{eta}; you can use other pages meanwhile.")
         if job.cancelling:
-            st.warning("Cancelling…")
+            st.warning(cancelling)
         else:
             st.button(
                 "Cancel", key=f"{key}-cancel", on_click=job.cancel, icon=":material/stop:", help=cancel_help

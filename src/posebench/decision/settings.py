@@ -1,8 +1,8 @@
 """The scorecard settings saved with a run: baseline, candidate, thresholds, overrides.
 
-They live in ``run.extra["scorecard"]`` and, for a saved run, in the sidecar
-``scorecard.json`` beside the run's files (``engine.sidecars``); the run's own
-files are never rewritten.
+A saved run keeps them in the sidecar ``scorecard.json`` beside its files
+(``engine.sidecars``; the run's own files are never rewritten); a run not saved
+(yet) keeps them in ``run.extra["scorecard"]``, which saving moves to the sidecar.
 """
 
 from __future__ import annotations

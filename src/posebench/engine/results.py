@@ -35,6 +35,9 @@ FILES = ("summary.csv", "frames.csv", "run.json", "native.npz")
 STALE_TMP_S = 3600  # a temporary folder this old was left by a killed process
 RUN_JSON_BYTES = 4 * 1024**2  # a saved run.json larger than this is not read (ours are a few KB)
 RUN_JSON_DEPTH = 64  # nor one nested deeper than this
+# What is added to a run after its frames (``run.extra`` key -> file) lives in a sidecar file
+# beside the saved run (``engine.sidecars``), never also in run.json: one place each.
+SIDECARS = {"scorecard": "scorecard.json", "jump": "jump.csv", "reference": "reference.json"}
 
 
 def default_root() -> Path:
@@ -72,9 +75,10 @@ def save(run, root: Path | None = None, owner: str | None = None, shared: bool =
         for name, table in (("summary.csv", run.summary), ("frames.csv", run.frames)):
             with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
                 neutralise(table).to_csv(fh, index=False)  # streamed, not built in memory
-        (tmp / "run.json").write_text(
-            json.dumps(run.meta(), indent=2, default=_json_default), encoding="utf-8"
-        )
+        meta = run.meta()
+        for key, name in SIDECARS.items():
+            _write_sidecar(tmp / name, meta.pop(key, None))
+        (tmp / "run.json").write_text(json.dumps(meta, indent=2, default=_json_default), encoding="utf-8")
         arrays = {}
         for i, (label, data) in enumerate(run.native.items()):
             for key, value in data.items():
@@ -95,6 +99,17 @@ def save(run, root: Path | None = None, owner: str | None = None, shared: bool =
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _write_sidecar(path: Path, data) -> None:
+    """A sidecar that ``run.extra`` held before the run was saved: a table as CSV, else JSON."""
+    if not data:
+        return
+    if path.suffix == ".csv":
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            neutralise(pd.DataFrame(data)).to_csv(fh, index=False)
+    else:
+        path.write_text(json.dumps(data, indent=2, default=_json_default), encoding="utf-8")
 
 
 def sweep_temporary(root: Path, older_than_s: float = STALE_TMP_S) -> int:

@@ -2,7 +2,8 @@
 
 A saved run's own files (``results.FILES``) are never rewritten. What is
 added to a run later lives in small sidecar files next to them, written
-atomically, and in ``run.extra`` for a run that is not saved (yet):
+atomically, and in ``run.extra`` only while the run is not saved (yet): saving
+the run writes those to the sidecar files, not to run.json (``results.SIDECARS``):
 
 - ``scorecard.json``: the scorecard settings (baseline, candidate, thresholds, overrides);
 - ``jump.csv``: the jump metrics per backend (formula-neutralised);
@@ -22,13 +23,13 @@ import pandas as pd
 from posebench.engine import references, results
 from posebench.io.files import write_atomic, write_csv_atomic
 
-SCORECARD = "scorecard.json"
-JUMP = "jump.csv"
-REFERENCE = "reference.json"
+SCORECARD = results.SIDECARS["scorecard"]
+JUMP = results.SIDECARS["jump"]
+REFERENCE = results.SIDECARS["reference"]
 VERDICT = "verdict.json"
 
 # sidecar -> the key of run.extra that holds it for a run not saved on disk
-EXTRA_KEYS = {SCORECARD: "scorecard", JUMP: "jump", REFERENCE: "reference"}
+EXTRA_KEYS = {name: key for key, name in results.SIDECARS.items()}
 
 
 def run_folder(run, root: Path | None = None) -> Path | None:
@@ -55,7 +56,8 @@ def read_json(run, name: str, root: Path | None = None) -> dict | None:
 
 
 def write_json(run, name: str, data: dict | None, root: Path | None = None) -> Path | None:
-    """Keep ``data`` with the run (``run.extra`` and, if saved, the sidecar); None removes it."""
+    """Keep ``data`` with the run: the sidecar of a saved run, else ``run.extra`` (one place
+    each); None removes it."""
     key = EXTRA_KEYS.get(name, name)
     folder = run_folder(run, root)
     if data is None:
@@ -63,20 +65,23 @@ def write_json(run, name: str, data: dict | None, root: Path | None = None) -> P
         if folder is not None and (folder / name).exists():
             (folder / name).unlink()
         return None
-    run.extra[key] = data
     if folder is None:
+        run.extra[key] = data
         return None
+    run.extra.pop(key, None)
     path = folder / name
     write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
     return path
 
 
 def save_jump_table(run, table: pd.DataFrame, root: Path | None = None) -> Path | None:
-    """Keep a jump analysis of the run's clip beside the run (``jump.csv``)."""
-    run.extra["jump"] = table.to_dict(orient="records")
+    """Keep a jump analysis of the run's clip beside the saved run (``jump.csv``), or with
+    the run while it is not saved."""
     folder = run_folder(run, root)
     if folder is None:
+        run.extra["jump"] = table.to_dict(orient="records")
         return None
+    run.extra.pop("jump", None)
     path = folder / JUMP
     write_csv_atomic(table, path)
     return path

@@ -16,6 +16,32 @@ def safe_name(name: str, fallback: str = "file") -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:60] or fallback
 
 
+CHUNK_BYTES = 1 << 20  # streams are copied 1 MiB at a time
+
+
+def megabytes(size: float) -> str:
+    """A size in MB, one decimal at most (``1 MB``, ``5.3 MB``)."""
+    return f"{size / 1024**2:,.1f}".removesuffix(".0") + " MB"
+
+
+def copy_capped(source, target: Path, limit: int, too_large: str, on_chunk=None) -> int:
+    """Copy a readable stream into a new file ``target`` (never an existing one), 1 MiB at a
+    time; stop with ``InputError(too_large)`` past ``limit`` bytes. ``on_chunk(bytes)`` sees
+    every chunk (a digest). Returns the bytes written; the caller removes ``target`` on error."""
+    from posebench.core.errors import InputError
+
+    written = 0
+    with open(target, "xb") as out:
+        while chunk := source.read(CHUNK_BYTES):
+            written += len(chunk)
+            if written > limit:
+                raise InputError(too_large)
+            out.write(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
+    return written
+
+
 def write_atomic(path: str | Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, then move it into place.
 

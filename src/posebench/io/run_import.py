@@ -28,8 +28,9 @@ import numpy as np
 from numpy.lib import format as npy_format
 
 from posebench.core.errors import InputError
+from posebench.io.files import CHUNK_BYTES, copy_capped, megabytes
 
-CHUNK = 1 << 20
+CHUNK = CHUNK_BYTES
 # What reading a broken or hostile zip can raise besides BadZipFile.
 ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -62,10 +63,6 @@ class Limits:
         return int((self.member_bytes or {}).get(name, self.total_bytes))
 
 
-def _mb(size: float) -> str:
-    return f"{size / 1024**2:,.1f}".removesuffix(".0") + " MB"
-
-
 # -- zips ---------------------------------------------------------------------------------
 def base_name(name: str) -> str:
     """The last part of a member or upload name (folders and drive letters dropped)."""
@@ -74,17 +71,9 @@ def base_name(name: str) -> str:
 
 def copy_limited(source, target: Path, limit: int, shown: str, what: str) -> int:
     """Copy a readable stream to ``target`` 1 MiB at a time; refuse more than ``limit`` bytes."""
-    written = 0
-    with open(target, "xb") as out:
-        while True:
-            chunk = source.read(CHUNK)
-            if not chunk:
-                break
-            written += len(chunk)
-            if written > limit:
-                raise InputError(f"{shown} is refused: {what} unpacks to more than {_mb(limit)}.")
-            out.write(chunk)
-    return written
+    return copy_capped(
+        source, target, limit, f"{shown} is refused: {what} unpacks to more than {megabytes(limit)}."
+    )
 
 
 def unpack_zip(
@@ -100,7 +89,7 @@ def unpack_zip(
     total = 0
     try:
         if archive.stat().st_size > limits.archive_bytes:
-            raise InputError(f"{shown} is larger than the import limit of {_mb(limits.archive_bytes)}.")
+            raise InputError(f"{shown} is larger than the import limit of {megabytes(limits.archive_bytes)}.")
         with zipfile.ZipFile(archive) as zipped:
             infos = zipped.infolist()
             if len(infos) > 10_000:
@@ -171,7 +160,7 @@ def npz_headers(path: Path, shown: str, limits: Limits, budget: int) -> list[Arr
                     if elements > limits.npz_elements or count * dtype.itemsize > budget:
                         raise InputError(
                             f"{shown} is refused: the arrays in native.npz would take more than "
-                            f"{_mb(min(budget, limits.npz_elements * 8))} in memory."
+                            f"{megabytes(min(budget, limits.npz_elements * 8))} in memory."
                         )
                     # The real size, counted as it decompresses: an array holding more data than
                     # its header says (a bomb, or a lying size field) is caught here.
@@ -217,7 +206,9 @@ def read_json(path: Path, shown: str, what: str, max_bytes: int, max_depth: int)
     """Parse a JSON file after checking its size and nesting depth."""
     size = path.stat().st_size
     if size > max_bytes:
-        raise InputError(f"{shown} is refused: {what} is {_mb(size)}, above the limit of {_mb(max_bytes)}.")
+        raise InputError(
+            f"{shown} is refused: {what} is {megabytes(size)}, above the limit of {megabytes(max_bytes)}."
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
@@ -301,7 +292,7 @@ def copy_upload(stream, target: Path, limit: int, shown: str) -> int:
             while chunk := stream.read(CHUNK):
                 written += len(chunk)
                 if written > limit:
-                    raise InputError(f"{shown} is larger than the import limit of {_mb(limit)}.")
+                    raise InputError(f"{shown} is larger than the import limit of {megabytes(limit)}.")
                 out.write(chunk)
     except InputError:
         target.unlink(missing_ok=True)

@@ -50,8 +50,8 @@ from typing import BinaryIO
 
 from posebench.core.errors import InputError, ServerBusy
 from posebench.io import video
+from posebench.io.files import CHUNK_BYTES, copy_capped, megabytes
 
-CHUNK_BYTES = 1 << 20
 DEFAULT_LIMIT_MB = 200  # env POSEBENCH_UPLOAD_MB
 DEFAULT_MAX_PIXELS = 7680 * 4320  # 8K UHD; env POSEBENCH_MAX_PIXELS
 MIN_FRAMES = 2
@@ -166,15 +166,10 @@ def _remove_all() -> None:
 
 
 # -- storing -----------------------------------------------------------------------------
-def _mb(size: int) -> str:
-    """A size in MB, one decimal at most (``1 MB``, ``5.3 MB``)."""
-    return f"{size / 1024**2:,.1f}".removesuffix(".0") + " MB"
-
-
 def _too_big(label: str, size: int, limit_bytes: int) -> str:
-    if _mb(size) == _mb(limit_bytes):
-        return f"{label} is slightly larger than the upload limit of {_mb(limit_bytes)}."
-    return f"{label} is {_mb(size)}, above the upload limit of {_mb(limit_bytes)}."
+    if megabytes(size) == megabytes(limit_bytes):
+        return f"{label} is slightly larger than the upload limit of {megabytes(limit_bytes)}."
+    return f"{label} is {megabytes(size)}, above the upload limit of {megabytes(limit_bytes)}."
 
 
 def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path:
@@ -195,19 +190,10 @@ def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path
     path = workdir / f"upload-{uuid.uuid4().hex}{safe_suffix(label)}"
     with _LIVE_LOCK:
         _LIVE.add(path)
-    written = 0
     digest = hashlib.sha256()
+    too_large = f"{label} is larger than the upload limit of {megabytes(limit_bytes)}."
     try:
-        with open(path, "xb") as out:
-            while True:
-                chunk = stream.read(CHUNK_BYTES)
-                if not chunk:
-                    break
-                written += len(chunk)
-                if written > limit_bytes:
-                    raise InputError(f"{label} is larger than the upload limit of {_mb(limit_bytes)}.")
-                out.write(chunk)
-                digest.update(chunk)
+        written = copy_capped(stream, path, limit_bytes, too_large, digest.update)
     except BaseException:
         _remove(path)
         raise

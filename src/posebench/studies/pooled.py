@@ -225,4 +225,26 @@ def summary(clips: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return table
 
 
-__all__ = ["CLIP_COLUMNS", "SUMMARY_COLUMNS", "clip_table", "summary"]
+# The pooled statistics a reader is shown first (the Study page's table, the command line's
+# printout), in this order; the rest of SUMMARY_COLUMNS is in study_summary.csv.
+HEADLINE_COLUMNS = [
+    "backend",
+    "role",
+    "n_clips",
+    "flight_time_bias_ms",
+    "flight_time_bias_ci_low_ms",
+    "flight_time_bias_ci_high_ms",
+    "flight_time_mae_ms",
+    "loa_low_ms",
+    "loa_high_ms",
+    "icc",
+    "r",
+    "takeoff_bias_frames",
+    "landing_bias_frames",
+    "takeoff_offset_frames",
+    "flight_time_diff_mae_ms",
+    "detection_rate",
+    "fps",
+]
+
+__all__ = ["CLIP_COLUMNS", "HEADLINE_COLUMNS", "SUMMARY_COLUMNS", "clip_table", "summary"]

@@ -24,23 +24,6 @@ from posebench.studies import study as studies
 from posebench.studies.executor import executor_for
 
 DEFAULT_BACKENDS = list(backends.config.STUDY_PAIR)
-SHOWN = [
-    "backend",
-    "n_clips",
-    "flight_time_bias_ms",
-    "flight_time_bias_ci_low_ms",
-    "flight_time_bias_ci_high_ms",
-    "flight_time_mae_ms",
-    "loa_low_ms",
-    "loa_high_ms",
-    "icc",
-    "r",
-    "takeoff_bias_frames",
-    "landing_bias_frames",
-    "takeoff_offset_frames",
-    "flight_time_diff_mae_ms",
-    "fps",
-]
 
 
 def register(sub) -> None:
@@ -75,13 +58,17 @@ def register(sub) -> None:
 def pooled_text(summary: pd.DataFrame) -> str:
     """The pooled table turned on its side: one line per statistic with its unit, one column per backend."""
     lines = {}
-    for col in SHOWN[1:]:
-        if col not in summary.columns:
+    for col in pooled.HEADLINE_COLUMNS:
+        if col in ("backend", "role") or col not in summary.columns:
             continue
         unit = pooled.SUMMARY_COLUMNS[col][0]
         fmt = "{:.2f}" if col in ("icc", "r") else ("{:.0f}" if unit in ("clips", "frames/s") else "{:.1f}")
+        if unit == "share":  # a rate, as everywhere on the command line: in per cent
+            unit, fmt, scale = "%", "{:.0f}", 100.0
+        else:
+            scale = 1.0
         label = f"{col} ({unit})" if unit and not col.endswith(f"_{unit}") else col
-        lines[label] = ["-" if pd.isna(v) else fmt.format(float(v)) for v in summary[col]]
+        lines[label] = ["-" if pd.isna(v) else fmt.format(float(v) * scale) for v in summary[col]]
     table = pd.DataFrame(lines, index=list(summary["backend"])).T
     return table.to_string()
 
