@@ -130,6 +130,12 @@ def test_presets_in_words():
         "changed: detector only when the athlete is lost, one athlete, followed"
     )
     assert set(backend_config.PRESET_WORDS) == set(backend_config.PRESETS)
+    # engine=auto resolved to the measured engine is said as such, not as a change
+    from posebench.backends import engines
+
+    on_openvino = backend_config.describe(engines.apply(tuned, "openvino", "CPU"))
+    assert on_openvino.endswith("engine openvino, measured the fastest on this machine")
+    assert "changed" not in on_openvino
 
 
 def test_human_headers_have_no_underscores():

@@ -300,11 +300,14 @@ def describe(config: BackendConfig) -> str:
     words = PRESET_WORDS.get(config.preset, config.preset)
     base = PRESETS.get(config.preset)
     changes = []
+    chosen = ""
     for name in FAMILY_FIELDS[config.family]:
         value = getattr(config, name)
         if base is None or value == getattr(base, name):
             continue
-        if (name, value) in SETTING_WORDS:
+        if name == "engine" and base.engine == "auto":  # engine=auto resolved: not a change
+            chosen = f"; engine {value}, measured the fastest on this machine"
+        elif (name, value) in SETTING_WORDS:
             changes.append(SETTING_WORDS[(name, value)])
         elif name == "det_every":
             changes.append(f"detector every {value} frames")
@@ -312,7 +315,7 @@ def describe(config: BackendConfig) -> str:
             changes.append(f"{value} threads" if value else "threads: one per core")
         else:
             changes.append(f"{name}={_fmt(value)}")
-    return words + (f"; changed: {', '.join(changes)}" if changes else "")
+    return words + chosen + (f"; changed: {', '.join(changes)}" if changes else "")
 
 
 # Settings with a fixed set of values (the dashboard offers these as choices).

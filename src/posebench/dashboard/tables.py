@@ -177,6 +177,8 @@ def show_table(
             continue
         config[name] = st.column_config.Column(header, help=help_text or None)
         formats[name] = formatter(column, data[name], name)
+        if data[name].map(_is_missing).any():  # the grid would write its own grey "None"
+            data[name] = data[name].map(formats[name]).astype(object)
     styled = data.style.format(formats, na_rep=MISSING)
     holder.dataframe(
         styled,

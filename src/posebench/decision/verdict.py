@@ -90,6 +90,10 @@ class Verdict:
         }
 
 
+def _count_of_clips(n: int) -> str:
+    return f"{n} clip" if n == 1 else f"{n} clips"
+
+
 def write_json(verdict: Verdict, path: Path) -> Path:
     """Write ``verdict.json`` atomically."""
     write_atomic(Path(path), json.dumps(verdict.to_json(), indent=2, ensure_ascii=False).encode("utf-8"))
@@ -160,13 +164,13 @@ def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> C
             spread += f" (95 % CI {lo:+.0f} to {hi:+.0f} ms)"
         if measured(c.loa_ms[0]) and measured(c.loa_ms[1]):
             spread += f"; 95 % limits of agreement {c.loa_ms[0]:+.0f} to {c.loa_ms[1]:+.0f} ms"
-        spread = f"{spread}; over {c.n_clips} clips".lstrip("; ")
+        spread = f"{spread}; over {_count_of_clips(c.n_clips)}".lstrip("; ")
     status = _status(c.flight_abs_error_ms, limit)
     if status == "not measured":
         detail = f"{_no_flight_time(c, b, 'flight_abs_error_ms')} to measure against {e.reference_text}"
     elif e.kind == "study":
         detail = (
-            f"over {min(c.n_clips, b.n_clips)} clips against {e.reference_text}, {c.label}'s "
+            f"over {_count_of_clips(min(c.n_clips, b.n_clips))} against {e.reference_text}, {c.label}'s "
             f"flight time is off by {_ms(c.flight_abs_error_ms)} on average"
             f"{f' (bias {c.flight_bias_ms:+.0f} ms)' if measured(c.flight_bias_ms) else ''} and "
             f"{b.label}'s by {_ms(b.flight_abs_error_ms)}"
