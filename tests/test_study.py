@@ -195,3 +195,24 @@ def test_posebench_study_writes_tables_plots_and_verdict_and_resumes(tmp_path, c
     again = after[after["clip"] == "clips/cmj.mp4"].set_index("backend")
     assert list(again["landmarks_sha256"]) == list(cmj["landmarks_sha256"])
     assert all(k in before for k in again["key"])
+
+
+@pytest.mark.integration
+def test_a_study_started_on_the_dashboard_runs_in_a_worker_process(tmp_path):
+    """The Study page times its jobs in a worker process, as the Run page does (issue 10)."""
+    import os
+
+    from posebench.dashboard import jobs, study_view
+    from posebench.studies import study as studies
+
+    clip = studies.make_clip(RUNNING)
+    study = studies.Study("worker study", [clip], ["mediapipe-lite"])
+    job = jobs.ProcessJob(
+        study_view.run_in_worker, {"study": study, "root": tmp_path}, what="a study"
+    ).start()
+    assert job.wait(300) and job.error is None, job.error
+    assert job.result == study.study_id
+    assert job.overall()[0] == 1.0 and "1 of 1 jobs" in job.overall()[1]
+    rows = studies.open_result(study.study_id, tmp_path).clips
+    assert list(rows["status"]) == ["ok"] and rows["host"].iloc[0]
+    assert job._worker is not None and job._worker.pid not in (None, os.getpid())

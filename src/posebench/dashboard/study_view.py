@@ -198,25 +198,35 @@ def build(name: str, clips: list, backend_specs: list[str], min_clips: int) -> s
 
 
 def start(study: studies.Study) -> jobs.BackgroundJob:
-    """The study in a background thread with progress and cancel; the page polls the job."""
+    """The study in its own worker process (its jobs are timed there, not in the server),
+    with progress and cancel; the page polls the job and opens the saved result."""
     root = study_root()
     folder = studies.save_definition(study, root)
     viewer = auth.viewer()
     if not viewer.single:
         owners.write(folder, owners.Access(viewer.name))
+    return jobs.ProcessJob(
+        run_in_worker,
+        {"study": study, "root": root},
+        what="a study",
+        name="posebench-study",
+        study_id=study.study_id,
+    ).start()
 
-    def work(job: jobs.BackgroundJob):
-        def progress(done: int, total: int, text: str) -> None:
-            job.report(done / max(total, 1), f"{done} of {total} jobs: {text}")
 
-        result = studies.run(study, root, progress=progress, cancel=job.cancel_event)
-        try:
-            study_charts.write_pngs(result.clips, result.summary, result.folder)
-        except (BenchError, OSError, ImportError) as exc:
-            job.info["chart_error"] = f"the charts could not be saved as PNG: {exc}"
-        return result
+def run_in_worker(study: studies.Study, root: Path | None, *, progress, cancel) -> str:
+    """What the worker process runs: the study's missing jobs, its tables, verdict and PNG
+    charts (a chart that cannot be saved leaves the page's own charts). Returns its id."""
 
-    return jobs.BackgroundJob(work, what="a study", name="posebench-study", study_id=study.study_id).start()
+    def report(done: int, total: int, text: str) -> None:
+        progress(done / max(total, 1), f"{done} of {total} jobs: {text}")
+
+    result = studies.run(study, root, progress=report, cancel=cancel)
+    try:
+        study_charts.write_pngs(result.clips, result.summary, result.folder)
+    except (BenchError, OSError, ImportError):
+        pass  # the PNGs are for the evidence report, which renders them again when missing
+    return result.study.study_id
 
 
 def open_result(study_id: str) -> studies.StudyResult:
