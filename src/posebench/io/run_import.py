@@ -30,7 +30,6 @@ from numpy.lib import format as npy_format
 from posebench.core.errors import InputError
 from posebench.io.files import CHUNK_BYTES, copy_capped, megabytes
 
-CHUNK = CHUNK_BYTES
 # What reading a broken or hostile zip can raise besides BadZipFile.
 ZIP_ERRORS = (
     zipfile.BadZipFile,
@@ -166,7 +165,7 @@ def npz_headers(path: Path, shown: str, limits: Limits, budget: int) -> list[Arr
                     # its header says (a bomb, or a lying size field) is caught here.
                     declared = count * dtype.itemsize
                     real = 0
-                    while chunk := member.read(CHUNK):
+                    while chunk := member.read(CHUNK_BYTES):
                         real += len(chunk)
                         if real > declared:
                             raise InputError(
@@ -249,7 +248,7 @@ def count_rows(path: Path, shown: str, what: str, limit: int) -> int:
     """Lines after the header, counted in 1 MiB pieces (quoted line breaks count too: a bound)."""
     lines = 0
     with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
+        while chunk := fh.read(CHUNK_BYTES):
             lines += chunk.count(b"\n")
             if lines > limit + 1:
                 raise InputError(f"{shown} is refused: {what} has more than {limit:,} rows.")
@@ -287,17 +286,12 @@ def copy_upload(stream, target: Path, limit: int, shown: str) -> int:
         except (OSError, ValueError):
             pass
     try:
-        written = 0
-        with open(target, "xb") as out:
-            while chunk := stream.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise InputError(f"{shown} is larger than the import limit of {megabytes(limit)}.")
-                out.write(chunk)
+        return copy_capped(
+            stream, target, limit, f"{shown} is larger than the import limit of {megabytes(limit)}."
+        )
     except InputError:
         target.unlink(missing_ok=True)
         raise
-    return written
 
 
 def remove_tree(path: Path) -> None:
