@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from posebench.access import queue
 from posebench.core.errors import BenchError, ServerBusy
 from posebench.dashboard import auth, clip_input, media, safe_text, state, widgets
-from posebench.engine import queue
 from posebench.io import uploads, video
 
 widgets.page_setup(

@@ -8,7 +8,7 @@ from posebench.backends.config import describe as cfg_words
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth, jobs, safe_text, state, widgets
 from posebench.dashboard.settings_form import settings_form
-from posebench.engine import runner
+from posebench.store import run_record
 
 widgets.page_setup(
     "Run",
@@ -151,7 +151,7 @@ cols = st.columns(4)
 rounds = cols[2].number_input(
     "Rounds",
     1,
-    runner.MAX_ROUNDS,
+    run_record.MAX_ROUNDS,
     DEFAULT_ROUNDS,
     1,
     key="run-rounds",
@@ -174,7 +174,7 @@ background = cols[1].toggle(
     persist_state=state.KEEP,
     help="Decode the next frame in a thread while the model runs.",
 )
-options = runner.RunOptions(
+options = run_record.RunOptions(
     max_frames=int(max_frames),
     warmup=int(warmup),
     stride=int(stride),

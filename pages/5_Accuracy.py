@@ -17,8 +17,9 @@ from posebench.dashboard import (
     tables,
     widgets,
 )
-from posebench.engine import selection, sidecars
+from posebench.engine import selection
 from posebench.report import accuracy_charts, feet
+from posebench.store import sidecars
 
 GT_RESULT = "accuracy-result"  # session key: (run id, summary, per-landmark table)
 

@@ -6,10 +6,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from posebench.access import import_runs, run_access
 from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth, media, run_import, safe_text, state, study_view, tables, widgets
-from posebench.engine import imports, results, run_access
+from posebench.store import results
 from posebench.studies import study as studies
 
 widgets.page_setup(
@@ -334,7 +335,7 @@ else:
     st.caption("No saved studies yet: a study pools many clips against their references (Study page).")
 
 st.subheader("Import a run")
-import_mb = imports.import_limit_bytes() // 1024**2
+import_mb = import_runs.import_limit_bytes() // 1024**2
 round_no = st.session_state.get(IMPORT_ROUND, 0)
 uploads = st.file_uploader(
     f"A zip of a run folder, or its files (summary.csv, frames.csv, run.json, native.npz); "

@@ -5,9 +5,9 @@ import streamlit as st
 from posebench import backends
 from posebench.core.errors import BenchError
 from posebench.dashboard import safe_text, state, study_view, tables, verdict_view, widgets
-from posebench.engine import references
 from posebench.io import video
 from posebench.report import study_charts
+from posebench.store import references
 from posebench.studies import executor as study_executor
 from posebench.studies import pooled
 from posebench.studies import study as studies

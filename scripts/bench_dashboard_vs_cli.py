@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from posebench import backends
 from posebench.dashboard import jobs
-from posebench.engine import runner
+from posebench.store import run_record
 
 DEFAULT_CLIP = ROOT.parent / "shared" / "clips" / "cmj_front_jumpmat_30fps.mp4"
 DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]  # the Run page's and the CLI's defaults
@@ -45,7 +45,7 @@ def dashboard_fps(
     job = jobs.RunJob(
         clip,
         [backends.parse(s) for s in specs],
-        runner.RunOptions(max_frames=frames, warmup=warmup, rounds=rounds),
+        run_record.RunOptions(max_frames=frames, warmup=warmup, rounds=rounds),
         results_root=out,
     ).start()
     job.wait()

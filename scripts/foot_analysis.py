@@ -31,10 +31,11 @@ import pandas as pd
 
 from posebench.analysis import jump
 from posebench.core.keypoints import LANDMARKS, visibility
-from posebench.engine import results
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.report import feet
 from posebench.report.evidence import chart_png
+from posebench.store import results
+from posebench.store.run_record import RunOptions
 
 CLIPS = {
     "cmj": "cmj_front_jumpmat_30fps.mp4",

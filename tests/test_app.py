@@ -14,7 +14,7 @@ import conftest
 from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend
 from posebench import backends
 from posebench.dashboard import job_registry, jobs
-from posebench.engine import results
+from posebench.store import results, run_record
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -399,7 +399,7 @@ def run_with(configs, fail, frames=8, warmup=2, run_id=None):
         return runner.run_benchmark(
             str(RUNNING),
             [backends.parse(c) for c in configs],
-            runner.RunOptions(max_frames=frames, warmup=warmup),
+            run_record.RunOptions(max_frames=frames, warmup=warmup),
             run_id=run_id,
         )
     finally:

@@ -16,8 +16,9 @@ import pytest
 import clipgen
 from conftest import MODELS, RUNNING, child_pids
 from posebench.core.errors import InputError
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.io import uploads, video
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 

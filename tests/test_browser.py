@@ -26,7 +26,7 @@ from posebench.backends.config import DEFAULT_COMPARISON
 from posebench.core.schema import landmark_columns
 from posebench.decision import verdict
 from posebench.decision.evidence import Evidence
-from posebench.engine import results, sidecars
+from posebench.store import results, sidecars
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 

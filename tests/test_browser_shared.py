@@ -19,9 +19,11 @@ import pytest
 
 from conftest import CLIPS, MODELS, RUNNING, FakeBackend
 from posebench import backends
+from posebench.access import accounts, audit
 from posebench.backends import config as backend_config
-from posebench.engine import accounts, audit, results
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store import results
+from posebench.store.run_record import RunOptions
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, go, no_exceptions, streamlit_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import LAB, RUNNING, child_pids
+from posebench.access import queue
 from posebench.core.errors import InputError, ServerBusy
 from posebench.dashboard import clip_input
-from posebench.engine import queue
 from posebench.io import uploads
 
 pytestmark = pytest.mark.timeout(300)

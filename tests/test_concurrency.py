@@ -15,7 +15,8 @@ import pytest
 
 from conftest import LAB, RUNNING, FakeBackend
 from posebench.backends import ModelCache
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -17,8 +17,9 @@ from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.core.errors import BenchError, InputError
 from posebench.dashboard import clip_input, jobs, run_import
-from posebench.engine import results, runner
+from posebench.engine import runner
 from posebench.report import charts
+from posebench.store import results, run_record
 
 pytestmark = [pytest.mark.timeout(300)]
 CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
@@ -38,7 +39,7 @@ def fake_run(
 
     with mock.patch.object(backends, "create", create):
         return runner.run_benchmark(
-            str(RUNNING), CONFIGS, runner.RunOptions(max_frames=frames, warmup=warmup), run_id=run_id
+            str(RUNNING), CONFIGS, run_record.RunOptions(max_frames=frames, warmup=warmup), run_id=run_id
         )
 
 
@@ -48,7 +49,7 @@ def test_a_job_runs_in_the_background_reports_progress_and_saves(results_root, m
     job = jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in CONFIGS],
-        runner.RunOptions(max_frames=8, warmup=2),
+        run_record.RunOptions(max_frames=8, warmup=2),
         results_root=results_root,
     )
     before = job.progress()
@@ -67,7 +68,7 @@ def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(results_root
     job = jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in CONFIGS],
-        runner.RunOptions(warmup=0),
+        run_record.RunOptions(warmup=0),
         results_root=results_root,
     ).start()
     deadline = __import__("time").monotonic() + 240
@@ -87,7 +88,7 @@ def test_a_job_that_cannot_start_says_why_in_one_sentence(results_root, tmp_path
     job = jobs.RunJob(
         str(tmp_path / "missing.mp4"),
         [backends.parse("mediapipe-lite")],
-        runner.RunOptions(max_frames=5),
+        run_record.RunOptions(max_frames=5),
         results_root=results_root,
     ).start()
     assert job.wait(240)
@@ -148,7 +149,7 @@ def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(
     job = jobs.RunJob(
         str(path),
         [backends.parse(c) for c in CONFIGS],
-        runner.RunOptions(max_frames=20, warmup=0),
+        run_record.RunOptions(max_frames=20, warmup=0),
         results_root=results_root,
         keep=clip,
     ).start()

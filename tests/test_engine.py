@@ -14,9 +14,10 @@ from conftest import CMJ, LAB, RUNNING
 from posebench import backends
 from posebench.analysis import metrics
 from posebench.core import schema
-from posebench.engine import results
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.io import video
+from posebench.store import results
+from posebench.store.run_record import RunOptions
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 

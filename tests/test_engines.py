@@ -103,7 +103,8 @@ def test_openvino_and_onnxruntime_find_the_same_person(tmp_path):
     import numpy as np
 
     from conftest import LAB
-    from posebench.engine.runner import RunOptions, run_benchmark
+    from posebench.engine.runner import run_benchmark
+    from posebench.store.run_record import RunOptions
 
     run = run_benchmark(
         str(LAB),

@@ -16,9 +16,10 @@ from posebench import backends
 from posebench.analysis import jump as jump_analysis
 from posebench.backends import config as backend_config
 from posebench.core.errors import InputError
-from posebench.engine import results, sidecars
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.report import evidence
+from posebench.store import results, sidecars
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -144,7 +145,7 @@ def test_human_headers_have_no_underscores():
 
 
 def test_study_bundle_holds_the_pooled_tables_the_verdict_and_an_offline_report(tmp_path):
-    from posebench.engine import references
+    from posebench.store import references
     from posebench.studies import study as studies
     from test_study import SHA_A, SHA_B, _row
 

@@ -265,7 +265,7 @@ def test_cost_model_schedules_jobs_greedily_on_n_workers():
 @pytest.mark.integration
 def test_posebench_study_with_ray_runs_its_jobs_on_the_cluster(ray_instance, study_clips, tmp_path, capsys):
     from posebench import cli
-    from posebench.engine import references
+    from posebench.store import references
 
     header = ",".join(references.CSV_COLUMNS)
     (tmp_path / "manifest.csv").write_text(f"{header}\n{study_clips[0]},,cmj,,,,,\n", encoding="utf-8")

@@ -11,8 +11,9 @@ import pytest
 from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.core.errors import BackendUnavailable
-from posebench.engine import results
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store import results
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -20,10 +20,12 @@ import pytest
 
 from conftest import RUNNING, FakeBackend
 from posebench import backends
+from posebench.access import audit, import_runs
 from posebench.core.errors import InputError
-from posebench.engine import audit, imports, results
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.io import run_import as untrusted
+from posebench.store import results
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -194,7 +196,7 @@ def test_refusals_name_the_uploaded_file_not_a_temporary_folder(run_folder, tmp_
     bad = {"run.json": b'{"run_id": "x", "clip": 5}'}
     upload = _zip(run_folder, tmp_path / "from-coach.zip", bad)
     with pytest.raises(InputError) as caught:
-        imports.import_run([("from-coach.zip", io.BytesIO(upload.read_bytes()))], tmp_path / "r")
+        import_runs.import_run([("from-coach.zip", io.BytesIO(upload.read_bytes()))], tmp_path / "r")
     assert str(caught.value).startswith("from-coach.zip is refused") and "tmp" not in str(caught.value)
 
 
@@ -211,7 +213,7 @@ def test_refusals_name_the_uploaded_file_not_a_temporary_folder(run_folder, tmp_
 def test_schema_checks(member, data, expected, run_folder, tmp_path):
     upload = _zip(run_folder, tmp_path / "bad.zip", {member: data})
     with pytest.raises(InputError, match=None) as caught:
-        imports.import_run(upload, tmp_path / "r")
+        import_runs.import_run(upload, tmp_path / "r")
     assert expected in str(caught.value) and str(caught.value).startswith("bad.zip")
 
 
@@ -222,4 +224,4 @@ def test_json_depth_skips_strings():
 
 def test_the_schema_accepts_every_column_a_real_run_writes(run_folder):
     header = (run_folder / "frames.csv").read_text().splitlines()[0].split(",")
-    assert set(header) <= imports.FRAME_COLUMNS
+    assert set(header) <= import_runs.FRAME_COLUMNS

@@ -14,7 +14,8 @@ import pytest
 
 from conftest import CMJ
 from posebench.analysis import jump
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store.run_record import RunOptions
 from posebench.studies import explore
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]

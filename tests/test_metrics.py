@@ -9,7 +9,8 @@ import pytest
 from conftest import CMJ, LAB
 from posebench.analysis import metrics, offset, stability
 from posebench.core.keypoints import LANDMARKS
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -11,6 +11,7 @@ from posebench.core.errors import BenchError
 from posebench.core.keypoints import LANDMARKS
 from posebench.io import video
 from posebench.report import overlay
+from posebench.store import run_record
 from test_dashboard import fake_run
 
 pytestmark = [pytest.mark.timeout(180)]
@@ -89,7 +90,9 @@ def test_no_frames_or_no_clip_is_one_sentence(tmp_path):
 def test_a_real_run_draws_real_skeletons(tmp_path):
     from posebench.engine import runner
 
-    run = runner.run_benchmark(str(RUNNING), ["mediapipe-lite"], runner.RunOptions(max_frames=5, warmup=0))
+    run = runner.run_benchmark(
+        str(RUNNING), ["mediapipe-lite"], run_record.RunOptions(max_frames=5, warmup=0)
+    )
     out = overlay.write_overlay_video(str(RUNNING), run.frames, ["mediapipe-lite"], tmp_path / "o.mp4")
     with av.open(str(out)) as container:
         frames = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]

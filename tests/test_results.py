@@ -16,9 +16,10 @@ from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.backends import config as backend_config
 from posebench.core.errors import BenchError, InputError
-from posebench.engine import results
-from posebench.engine.runner import RunOptions, new_run_id, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.io import files
+from posebench.store import results
+from posebench.store.run_record import RunOptions, new_run_id
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,8 +12,9 @@ import pytest
 from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.engine import machine
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.engine.summary import SUMMARY_COLUMNS
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 

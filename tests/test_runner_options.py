@@ -9,8 +9,9 @@ import pytest
 
 from conftest import BOXFLIP, LAB, RUNNING, FakeBackend
 from posebench import backends
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.io import video
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -13,7 +13,8 @@ from posebench.core import schema
 from posebench.core.keypoints import LANDMARKS
 from posebench.dashboard import tables
 from posebench.engine import selection
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store.run_record import RunOptions
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from posebench.decision import evaluate, rules, verdict
 from posebench.decision import inputs as scorecard_inputs
 from posebench.decision import settings as scorecard_settings
 from posebench.decision.evidence import Evidence, jump_table_for
-from posebench.engine import results, sidecars
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store import results, sidecars
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -14,7 +14,7 @@ from conftest import CMJ, LAB, RUNNING
 from posebench import cli
 from posebench.analysis import agreement
 from posebench.core.errors import InputError
-from posebench.engine import references
+from posebench.store import references
 from posebench.studies import pooled
 
 pytestmark = pytest.mark.timeout(900)

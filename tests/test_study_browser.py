@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import RUNNING
-from posebench.engine import references
+from posebench.store import references
 from test_browser import ARTIFACTS, go, no_exceptions, page, server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import CLIPS, RUNNING
-from posebench.engine import references
+from posebench.store import references
 from posebench.studies import jobs
 
 pytestmark = [pytest.mark.timeout(300)]

@@ -12,8 +12,9 @@ from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.decision import verdict
 from posebench.decision.evidence import BackendEvidence, Evidence, Reference
-from posebench.engine import results, sidecars
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store import results, sidecars
+from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -15,8 +15,9 @@ from streamlit.testing.v1 import AppTest
 from conftest import CMJ, ROOT
 from posebench import cli
 from posebench.dashboard import safe_text
-from posebench.engine import results
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store import results
+from posebench.store.run_record import RunOptions
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 

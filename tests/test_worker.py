@@ -12,7 +12,8 @@ import conftest
 from conftest import RUNNING
 from posebench import backends
 from posebench.dashboard import jobs
-from posebench.engine import results, runner, worker
+from posebench.engine import worker
+from posebench.store import results, run_record
 
 pytestmark = pytest.mark.timeout(600)
 CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
@@ -23,7 +24,7 @@ def start(monkeypatch, factory, results_root, options=None, configs=CONFIGS):
     return jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in configs],
-        options or runner.RunOptions(max_frames=8, warmup=2),
+        options or run_record.RunOptions(max_frames=8, warmup=2),
         results_root=results_root,
     ).start()
 
@@ -91,7 +92,7 @@ def test_a_backend_that_kills_the_worker_fails_the_run_with_a_sentence(
 
 
 def test_cancel_stops_the_worker_which_saves_what_it_measured(monkeypatch, results_root):
-    job = start(monkeypatch, conftest.slow_create, results_root, runner.RunOptions(warmup=0))
+    job = start(monkeypatch, conftest.slow_create, results_root, run_record.RunOptions(warmup=0))
     wait_for_frames(job)
     job.cancel()
     assert job.wait(240)
@@ -108,7 +109,7 @@ def test_cancel_stops_the_worker_which_saves_what_it_measured(monkeypatch, resul
 
 def test_cancel_ends_a_worker_that_does_not_stop(monkeypatch, results_root):
     monkeypatch.setattr(worker, "CANCEL_GRACE_S", 1.0)
-    job = start(monkeypatch, conftest.hanging_create, results_root, runner.RunOptions(warmup=0))
+    job = start(monkeypatch, conftest.hanging_create, results_root, run_record.RunOptions(warmup=0))
     wait_for_frames(job)
     time.sleep(0.3)  # now inside the frame that never returns
     job.cancel()

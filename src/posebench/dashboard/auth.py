@@ -20,9 +20,10 @@ import time
 
 import streamlit as st
 
+from posebench.access import accounts
 from posebench.core.errors import BenchError
-from posebench.engine import accounts, owners
-from posebench.engine.owners import Viewer
+from posebench.store import owners
+from posebench.store.owners import Viewer
 
 from . import safe_text
 
@@ -150,7 +151,8 @@ def may_change_run(run, root=None) -> bool:
 
     A run not saved on disk is this session's own. In single-user mode everything may change.
     """
-    from posebench.engine import results, run_access
+    from posebench.access import run_access
+    from posebench.store import results
 
     if not shared_mode():
         return True

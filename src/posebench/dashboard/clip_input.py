@@ -18,8 +18,8 @@ import threading
 import weakref
 from pathlib import Path
 
+from posebench.access import queue
 from posebench.core.errors import InputError
-from posebench.engine import queue
 from posebench.io import uploads, video
 from posebench.io.video import VIDEO_SUFFIXES
 

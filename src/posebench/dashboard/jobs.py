@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from posebench.access import queue
 from posebench.analysis import jump
 from posebench.core.errors import BenchError
-from posebench.engine import queue, runner, sidecars, worker
+from posebench.engine import worker
 from posebench.io import video
+from posebench.store import run_record, sidecars
 from posebench.studies import explore
 
 
@@ -157,14 +159,14 @@ class RunJob(BackgroundJob):
         self,
         clip_path: str,
         configs: list,
-        options: runner.RunOptions,
+        options: run_record.RunOptions,
         cache=None,  # unused: the worker process loads its own models
         results_root: Path | None = None,
         keep=None,
         owner: str | None = None,
         label: dict | None = None,
     ):
-        self.run_id = runner.new_run_id()
+        self.run_id = run_record.new_run_id()
         self.owner = owner  # the user the saved run belongs to (engine.owners)
         self.waiting: str | None = None  # where the run is in the server's queue, while it waits
         self.label = {k: v for k, v in (label or {}).items() if v}  # name and note, saved with the run

@@ -14,7 +14,7 @@ import streamlit as st
 
 from posebench.dashboard.verdict_view import as_text
 from posebench.decision.evidence import Reference
-from posebench.engine import sidecars
+from posebench.store import sidecars
 
 from . import auth
 

@@ -1,6 +1,6 @@
 """Import a run made elsewhere (a zip of a run folder, or its files), and zip a run to move it.
 
-The uploads are untrusted data: ``posebench.engine.imports.import_run`` checks every
+The uploads are untrusted data: ``posebench.access.import_runs.import_run`` checks every
 member against the schema before anything is loaded, drops every path in the run and
 saves it owned by the importing user. ``zip_run`` leaves server paths out of the zip.
 """
@@ -12,12 +12,13 @@ import json
 import zipfile
 from pathlib import Path
 
-from posebench.engine import imports, results
+from posebench.access import import_runs
+from posebench.store import results
 
 
 def import_uploads(files, root: Path | None = None, owner: str | None = None) -> Path:
     """Save the uploaded run under ``root``; returns its folder. Raises ``InputError`` (one sentence)."""
-    return imports.import_run([(getattr(f, "name", "upload"), f) for f in files], root, owner=owner)
+    return import_runs.import_run([(getattr(f, "name", "upload"), f) for f in files], root, owner=owner)
 
 
 def zip_run(path: Path) -> bytes:

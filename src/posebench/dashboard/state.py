@@ -5,7 +5,7 @@ the keys other pages rely on live in one place:
 
 - ``clip_path``: str path of the chosen clip
 - ``clip_info``: ``posebench.io.video.ClipInfo`` of that clip
-- ``current_run``: ``posebench.engine.runner.BenchmarkRun`` of the last finished (or opened) run
+- ``current_run``: ``posebench.store.run_record.BenchmarkRun`` of the last finished (or opened) run
 - ``baseline``: label of the baseline backend the user picked (default: the run's first
   MediaPipe one that ran)
 - ``clip_upload``: ``posebench.io.uploads.AcceptedClip`` of this session's upload, kept until
@@ -22,10 +22,12 @@ from typing import Final
 import streamlit as st
 
 from posebench import backends
+from posebench.access import run_access
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth
-from posebench.engine import results, run_access, selection
+from posebench.engine import selection
 from posebench.io import video
+from posebench.store import results
 
 from . import job_registry
 

@@ -21,10 +21,10 @@ import streamlit as st
 from posebench.core.errors import BenchError, InputError
 from posebench.dashboard import auth, clip_input, jobs
 from posebench.dashboard.state import STUDY_JOB
-from posebench.engine import owners, references, results
 from posebench.io import video
 from posebench.io.files import safe_name
 from posebench.report import study_charts
+from posebench.store import owners, references, results
 from posebench.studies import study as studies
 
 DRAFT = "study_draft"  # session key: {"clips": [StudyClip, ...]} being put together

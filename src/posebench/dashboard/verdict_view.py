@@ -16,7 +16,7 @@ from posebench.decision import verdict
 from posebench.decision.evidence import jump_table_for
 from posebench.decision.numbers import fmt, is_number
 from posebench.decision.verdict import Verdict
-from posebench.engine import sidecars
+from posebench.store import sidecars
 
 BOXES = {"replace": st.success, "undecided": st.warning, "keep": st.error}
 ICONS = {"replace": ":material/check_circle:", "undecided": ":material/help:", "keep": ":material/block:"}

@@ -10,8 +10,8 @@ import streamlit as st
 
 from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.engine import results, sidecars
 from posebench.report import evidence
+from posebench.store import results, sidecars
 
 from . import auth, registry, safe_text, state, tables
 

@@ -49,7 +49,8 @@ from posebench.backends import config as backend_config
 from posebench.decision import rules as R
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
-from posebench.engine import selection, sidecars
+from posebench.engine import selection
+from posebench.store import sidecars
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from posebench.decision.numbers import is_number
 from posebench.decision.rules import INPUTS, THRESHOLDS, default_thresholds
-from posebench.engine import sidecars
+from posebench.store import sidecars
 
 
 @dataclass

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,111 +26,10 @@ from posebench.core.keypoints import LANDMARKS, NATIVE_COUNT
 from posebench.engine import machine
 from posebench.engine.summary import round_speeds, summarise
 from posebench.io import video
+from posebench.store.run_record import BenchmarkRun, Contestant, RunOptions, new_run_id
 
 PRELOAD_LIMIT_BYTES = 2 * 1024**3  # model-only mode refuses to hold more decoded frames
 ROW_CHUNK = 500  # per-frame rows are packed into a table every this many
-MAX_ROUNDS = 20
-
-
-@dataclass
-class RunOptions:
-    max_frames: int | None = None  # frames of the clip to process (from the start)
-    max_seconds: float | None = None  # or: seconds of the clip to process
-    warmup: int = 10  # first frames left out of the speed figures
-    stride: int = 1  # keep every n-th decoded frame
-    max_side: int | None = None  # downscale so the longer side is at most this
-    preload: bool = False  # model-only: decode all frames before timing
-    background_decode: bool = False  # decode in a thread, overlapping inference
-    rounds: int = 1  # timed rounds: each backend runs the frames this many times, interleaved
-
-    def frame_cap(self, fps: float) -> int | None:
-        caps = [
-            c
-            for c in (self.max_frames, max(1, round(self.max_seconds * fps)) if self.max_seconds else None)
-            if c
-        ]
-        return min(caps) if caps else None
-
-    def frames_to_process(self, clip: video.ClipInfo) -> int:
-        """Frames each backend processes: every ``stride``-th of the capped start of the clip."""
-        cap = self.frame_cap(clip.fps)
-        prefix = min(cap, clip.frames) if cap else clip.frames
-        return -(-prefix // max(1, self.stride))
-
-    def check(self) -> None:
-        """Refuse settings that make no sense, in one sentence."""
-        rules = (
-            (self.max_frames is not None and self.max_frames < 1, "frames must be 1 or more"),
-            (self.max_seconds is not None and not self.max_seconds > 0, "seconds must be more than 0"),
-            (self.warmup < 0, "warm-up frames cannot be negative"),
-            (self.stride < 1, "frame stride must be 1 or more"),
-            (not 1 <= self.rounds <= MAX_ROUNDS, f"rounds must be between 1 and {MAX_ROUNDS}"),
-            (
-                self.max_side is not None and self.max_side < 32,
-                "the downscale side must be at least 32 pixels",
-            ),
-        )
-        for broken, sentence in rules:
-            if broken:
-                raise BenchError(sentence)
-
-
-@dataclass
-class BenchmarkRun:
-    run_id: str
-    clip: video.ClipInfo
-    options: RunOptions
-    configs: Sequence[BackendConfig | Contestant]
-    frames: pd.DataFrame
-    summary: pd.DataFrame
-    native: dict[str, dict[str, np.ndarray]]  # backend -> {"keypoints", "scores"}
-    environment: dict
-    started: str
-    finished: str = ""
-    status: str = "complete"  # complete | cancelled | failed
-    extra: dict = field(default_factory=dict)  # e.g. scorecard thresholds saved with the run
-    timings: pd.DataFrame | None = None  # every round's per-frame times (not saved; see "rounds")
-
-    @property
-    def overlapped(self) -> int:
-        """Other benchmark runs on this machine (any process) at the same time (the summary's one
-        place for it, ``overlapped_runs``); 0 when the summary has none."""
-        if not len(self.summary) or "overlapped_runs" not in self.summary.columns:
-            return 0
-        values = pd.to_numeric(self.summary["overlapped_runs"], errors="coerce").dropna()
-        return int(values.max()) if len(values) else 0
-
-    @overlapped.setter
-    def overlapped(self, value: int) -> None:
-        if len(self.summary):
-            self.summary["overlapped_runs"] = int(value)
-
-    def meta(self) -> dict:
-        return {
-            "run_id": self.run_id,
-            "status": self.status,
-            "started": self.started,
-            "finished": self.finished,
-            "clip": self.clip.as_dict(),
-            "options": asdict(self.options),
-            "backends": [
-                {
-                    "label": c.display,
-                    "spec": c.spec(),
-                    "preset": c.preset,
-                    "family": c.family,
-                    "settings": c.settings(),
-                }
-                for c in self.configs
-            ],
-            "environment": self.environment,
-            **self.extra,
-        }
-
-
-def new_run_id() -> str:
-    """Sortable by time; 40 random bits make two ids alike in one second all but impossible."""
-    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:10]
 
 
 # -- per-frame rows ---------------------------------------------------------------
@@ -314,28 +211,6 @@ TIMING_COLUMNS = (
     "pose_runs",
     "people",
 )
-
-
-@dataclass(frozen=True)
-class Contestant:
-    """A backend made by ``make()`` instead of from a preset (e.g. rtmlib's own object in the
-    speed check); it runs in the rounds like any configuration."""
-
-    label: str
-    make: Callable[[], Any]  # an object with process(), close() and keypoint_set, like a PoseBackend
-    family: str = "rtmpose"
-    preset: str = ""
-    fixed: dict = field(default_factory=dict)  # its settings, for the tables
-
-    @property
-    def display(self) -> str:
-        return self.label
-
-    def spec(self) -> str:
-        return self.label
-
-    def settings(self) -> dict:
-        return dict(self.fixed)
 
 
 def _rotation(n: int, rnd: int) -> list[int]:

@@ -57,8 +57,9 @@ if not hasattr(multiprocessing.spawn.get_preparation_data, "posebench"):
 def _child(conn, cancel, request: dict) -> None:
     """The worker process: run, save, send the result."""
     from posebench import backends
-    from posebench.engine import results, runner
+    from posebench.engine import runner
     from posebench.io import video
+    from posebench.store import results
 
     try:
         if request.get("clip_info") is not None:  # what the server knows of the clip (an

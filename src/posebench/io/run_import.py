@@ -8,7 +8,7 @@ line (length, column count, names) and its row count before pandas reads it.
 
 Each refusal is an ``InputError`` of one sentence that names the uploaded file (``shown``),
 never a temporary path. The schema (which names, shapes and columns are allowed) is the
-caller's: ``posebench.engine.imports`` holds the one for saved runs.
+caller's: ``posebench.access.import_runs`` holds the one for saved runs.
 """
 
 from __future__ import annotations

@@ -34,8 +34,9 @@ from posebench.decision import rules as decision_rules
 from posebench.decision import settings as scorecard_settings
 from posebench.decision import verdict as decision_verdict
 from posebench.decision.evidence import Evidence
-from posebench.engine import results, selection, sidecars
+from posebench.engine import selection
 from posebench.io.files import neutralise
+from posebench.store import results, sidecars
 
 # unit -> decimals kept in the CSVs and the report ("share" columns become percent)
 DECIMALS = {

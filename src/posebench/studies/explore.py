@@ -42,8 +42,9 @@ from posebench import backends
 from posebench.analysis import jump, metrics
 from posebench.backends import BackendConfig, ModelCache
 from posebench.core.errors import BenchError
-from posebench.engine.runner import RunOptions, preload_frames, run_benchmark
+from posebench.engine.runner import preload_frames, run_benchmark
 from posebench.io import video
+from posebench.store.run_record import RunOptions
 
 BASE = backends.config.CANDIDATE_PRESET
 BASELINE = backends.config.BASELINE_PRESET

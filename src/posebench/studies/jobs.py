@@ -30,9 +30,10 @@ from posebench import backends
 from posebench.analysis import jump
 from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.io import video
 from posebench.models.store import sha256_of
+from posebench.store.run_record import RunOptions
 from posebench.studies import hosts
 
 # Packages whose versions change the numbers: a new version means new rows.

@@ -37,9 +37,10 @@ from posebench import backends
 from posebench.analysis import metrics
 from posebench.backends import BackendConfig, ModelCache, PoseResult
 from posebench.core.errors import BenchError
-from posebench.engine.runner import Contestant, RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
 from posebench.io import video
 from posebench.models import store as model_store
+from posebench.store.run_record import Contestant, RunOptions
 
 TUNED = "rtmpose-lightweight-tuned"
 DEFAULT_PRESET = "rtmpose-lightweight"

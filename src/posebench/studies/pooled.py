@@ -17,7 +17,7 @@ import pandas as pd
 
 from posebench.analysis import agreement
 from posebench.analysis.jump import GRAVITY
-from posebench.engine.references import ClipReference
+from posebench.store.references import ClipReference
 from posebench.studies.jobs import ROW_COLUMNS
 
 # Column -> (unit, meaning) of study_clips.csv (besides the job row's ROW_COLUMNS).

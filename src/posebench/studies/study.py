@@ -34,8 +34,8 @@ from posebench import backends
 from posebench.core.errors import InputError
 from posebench.decision import evidence as decision_evidence
 from posebench.decision import verdict as decision_verdict
-from posebench.engine import references, results
 from posebench.io.files import safe_name, write_atomic, write_csv_atomic
+from posebench.store import references, results
 from posebench.studies import jobs, pooled
 
 STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")

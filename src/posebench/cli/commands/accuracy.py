@@ -7,8 +7,8 @@ from pathlib import Path
 from posebench.analysis import accuracy
 from posebench.backends import config as backend_config
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
-from posebench.engine import results
 from posebench.io.files import safe_name, write_csv_atomic
+from posebench.store import results
 
 DEFAULT_BACKENDS = [backend_config.ACCURACY_BASELINE_PRESET, backend_config.CANDIDATE_PRESET]
 

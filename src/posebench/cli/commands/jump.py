@@ -9,8 +9,8 @@ from posebench import backends
 from posebench.analysis import calibration, jump
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.keypoints import SCORE_SCALES
-from posebench.engine import results
 from posebench.io.files import safe_name, write_csv_atomic
+from posebench.store import results
 
 
 def register(sub) -> None:

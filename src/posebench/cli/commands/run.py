@@ -9,8 +9,9 @@ from posebench.analysis import jump
 from posebench.backends.config import format_settings
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.errors import BackendUnavailable
-from posebench.engine import results
-from posebench.engine.runner import RunOptions, run_benchmark
+from posebench.engine.runner import run_benchmark
+from posebench.store import results
+from posebench.store.run_record import RunOptions
 
 DEFAULT_ROUNDS = 3
 SHOWN = [

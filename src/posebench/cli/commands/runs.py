@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from posebench.engine import imports, run_access
+from posebench.access import import_runs, run_access
 
 
 def register(sub) -> None:
@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 
 def run_import(args) -> int:
-    saved = imports.import_run(Path(args.zip), Path(args.out) if args.out else None, owner=args.owner)
+    saved = import_runs.import_run(Path(args.zip), Path(args.out) if args.out else None, owner=args.owner)
     print(f"imported {saved.name} into {saved.parent}/")
     return 0
 

@@ -17,8 +17,8 @@ import pandas as pd
 from posebench import backends
 from posebench.cli.commands.common import add_backend_option, print_table
 from posebench.core.errors import BackendUnavailable, InputError
-from posebench.engine import references
 from posebench.report import study_charts
+from posebench.store import references
 from posebench.studies import hosts, pooled
 from posebench.studies import study as studies
 from posebench.studies.executor import executor_for

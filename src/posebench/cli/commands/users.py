@@ -9,8 +9,8 @@ from __future__ import annotations
 import getpass
 import sys
 
+from posebench.access import accounts
 from posebench.core.errors import InputError
-from posebench.engine import accounts
 
 
 def register(sub) -> None:

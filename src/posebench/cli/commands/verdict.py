@@ -17,7 +17,7 @@ from posebench.core.errors import InputError
 from posebench.decision import settings as scorecard_settings
 from posebench.decision import verdict
 from posebench.decision.evidence import Evidence, Reference, jump_table_for
-from posebench.engine import results, sidecars
+from posebench.store import results, sidecars
 
 
 def register(sub) -> None:

@@ -25,10 +25,10 @@ import pandas as pd
 
 from posebench.core import schema
 from posebench.core.errors import BenchError, InputError
-from posebench.engine import owners
 from posebench.io import video
 from posebench.io.files import neutralise, unneutralise
 from posebench.io.run_import import read_json
+from posebench.store import owners
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 FILES = ("summary.csv", "frames.csv", "run.json", "native.npz")
@@ -151,7 +151,7 @@ def load(path: str | Path, shown: str | None = None):
     ``shown`` names the run in error sentences (default: the folder name).
     """
     from posebench.backends import config as backend_config
-    from posebench.engine.runner import BenchmarkRun, RunOptions
+    from posebench.store.run_record import BenchmarkRun, RunOptions
 
     path = Path(path)
     shown = shown or path.name

@@ -28,11 +28,12 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from posebench.access import audit
 from posebench.core import schema
 from posebench.core.errors import InputError
-from posebench.engine import audit, results
 from posebench.io import run_import as untrusted
 from posebench.io import video
+from posebench.store import results
 
 RUN_JSON_BYTES = 1024**2
 RUN_JSON_DEPTH = 16

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from posebench.engine import references, results
 from posebench.io.files import write_atomic, write_csv_atomic
+from posebench.store import references, results
 
 SCORECARD = results.SIDECARS["scorecard"]
 JUMP = results.SIDECARS["jump"]

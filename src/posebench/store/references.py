@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.core.errors import InputError
-from posebench.engine import results
 from posebench.io.files import neutralise, unneutralise, write_atomic
+from posebench.store import results
 
 CSV_COLUMNS = ("clip", "sha256", "kind", "flight_time_s", "takeoff_frame", "landing_frame", "source", "note")
 KINDS = ("cmj", "dj")  # countermovement jump, drop jump

@@ -19,8 +19,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from posebench.core.errors import InputError
-from posebench.engine.owners import check_user_name
 from posebench.io.files import write_atomic
+from posebench.store.owners import check_user_name
 
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()
@@ -33,7 +33,7 @@ def accounts_path() -> Path:
     override = os.environ.get("POSEBENCH_ACCOUNTS")
     if override:
         return Path(override)
-    from posebench.engine.results import default_root
+    from posebench.store.results import default_root
 
     return default_root() / ".accounts.json"
 

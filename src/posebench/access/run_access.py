@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from posebench.access import audit
 from posebench.core.errors import InputError
-from posebench.engine import audit, owners, results
-from posebench.engine.owners import Access, Viewer
+from posebench.store import owners, results
+from posebench.store.owners import Access, Viewer
 
 
 def visible_runs(viewer: Viewer, root: Path | None = None) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Who may do what: accounts, run access, the audit log, run imports and the server-wide queue."""

@@ -1,0 +1,1 @@
+"""Saved runs on disk: run folders, their sidecar files, owners and references."""
