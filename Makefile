@@ -58,8 +58,8 @@ test: setup chromium lint
 
 # Lint: ruff (lint + format), the layer contract (import-linter) and mypy.
 lint: setup
-	$(VENV)/bin/ruff check src tests pages app.py scripts
-	$(VENV)/bin/ruff format --check src tests pages app.py scripts
+	$(VENV)/bin/ruff check src tests app.py scripts
+	$(VENV)/bin/ruff format --check src tests app.py scripts
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 

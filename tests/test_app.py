@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import conftest
-from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend
+from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend, goto
 from posebench import backends
 from posebench.dashboard import job_registry, jobs
 from posebench.store import results, run_record
@@ -46,7 +46,7 @@ def choose_upload(at: AppTest, clip: Path | str, data: bytes | None = None) -> A
     """Upload ``data`` (default: the bytes of ``clip``) as ``clip``'s name on the Clip page."""
     name = Path(clip).name
     data = Path(clip).read_bytes() if data is None else data
-    at.switch_page("pages/1_Clip.py").run()
+    goto(at, "clip").run()
     if at.radio(key="clip-source").value != "Upload a video":
         at.radio(key="clip-source").set_value("Upload a video").run()
     at.file_uploader(key="clip-upload").upload(name, data, "video/mp4")
@@ -63,7 +63,7 @@ def fake_backends(monkeypatch) -> None:
 def start_run(at: AppTest, frames: int, warmup: int, extra: str = "", rounds: int = 1) -> AppTest:
     """Press Run with these settings; one round unless asked (the flows, not the spread, are
     under test here; rounds are tested in test_rounds.py and test_worker.py)."""
-    at.switch_page("pages/2_Run.py").run()
+    goto(at, "run").run()
     at.number_input(key="run-frames").set_value(frames)
     at.number_input(key="run-warmup").set_value(warmup)
     at.number_input(key="run-rounds").set_value(rounds)
@@ -112,13 +112,13 @@ def test_upload_run_compare_chart_and_manage_results(app, results_root):
     assert (saved / "frames.csv").exists() and (saved / "run.json").exists()
     assert any("Saved to" in c for c in texts(at.caption))
 
-    at.switch_page("pages/3_Compare.py").run()
+    goto(at, "compare").run()
     assert not at.exception and texts(at.error) == []
     assert len(at.get("image")) == 3  # one frame per backend with its skeleton
     assert len(at.get("video")) == 1  # the overlay video
     assert any("mediapipe-lite" in c and "landmarks" in c for c in texts(at.caption))
 
-    at.switch_page("pages/4_Charts.py").run()
+    goto(at, "charts").run()
     assert not at.exception and texts(at.error) == []
     assert len(at.get("vega_lite_chart")) == 4
     captions = [
@@ -131,7 +131,7 @@ def test_upload_run_compare_chart_and_manage_results(app, results_root):
         assert "15 frames per backend" in caption and "first 3" in caption
         assert RUNNING.name in caption and "machine" in caption
 
-    at.switch_page("pages/7_Results.py").run()
+    goto(at, "results").run()
     assert not at.exception
     assert at.multiselect(key="results-pick").value == [run.run_id]
     at.button(key="results-delete").click().run()
@@ -176,7 +176,7 @@ def test_cancel_keeps_what_was_measured(app):
 
 
 def test_a_file_that_is_not_a_video_gets_one_sentence(app, uploads_dir):
-    at = app.switch_page("pages/1_Clip.py").run()
+    at = goto(app, "clip").run()
     before = at.session_state["clip_path"]  # the first sample, chosen by default
     at = choose_upload(at, "notes.mp4", b"this is text, not a video\n" * 50)
     assert not at.exception
@@ -261,7 +261,7 @@ def test_a_replaced_upload_is_deleted_once_no_run_reads_it(app, uploads_dir, mon
     assert not first.path.exists() and second.path.exists()
     assert list(uploads_dir.iterdir()) == [second.path]
     # Picking a sample lets the upload go too (once no run reads it: the current one does).
-    at.switch_page("pages/1_Clip.py").run()
+    goto(at, "clip").run()
     at.radio(key="clip-source").set_value("Sample or clip folder").run()
     at.selectbox(key="clip-pick").set_value(first_listed_clip()).run()
     assert not at.exception
@@ -272,7 +272,7 @@ def test_without_models_every_backend_is_disabled_with_its_reason(app, tmp_path,
     monkeypatch.setenv("POSEBENCH_MODEL_DIRS", str(tmp_path / "no-models"))
     monkeypatch.setenv("POSEBENCH_CACHE", str(tmp_path / "no-cache"))
     app.session_state["clip_path"] = str(RUNNING)
-    at = app.switch_page("pages/2_Run.py").run()
+    at = goto(app, "run").run()
     assert not at.exception
     boxes = [b for b in at.checkbox if b.key and b.key.startswith("use-")]
     assert len(boxes) == len(backends.PRESETS)
@@ -283,8 +283,8 @@ def test_without_models_every_backend_is_disabled_with_its_reason(app, tmp_path,
 
 
 def test_pages_without_a_run_point_to_where_to_get_one(app):
-    for page in ("pages/3_Compare.py", "pages/4_Charts.py"):
-        at = app.switch_page(page).run()
+    for page in ("compare", "charts"):
+        at = goto(app, page).run()
         assert not at.exception
         assert any("No run yet" in i for i in texts(at.info))
 
@@ -296,7 +296,7 @@ def test_results_page_opens_and_compares_saved_runs(app, results_root, tmp_path)
     second = fake_run(tmp_path, "20250102-000000-bbbbbb")
     results.save(first, results_root)
     results.save(second, results_root)
-    at = app.switch_page("pages/7_Results.py").run()
+    at = goto(app, "results").run()
     assert not at.exception
     at.multiselect(key="results-pick").set_value([first.run_id]).run()
     at.button(key="results-open").click().run()
@@ -310,12 +310,12 @@ def test_results_page_opens_and_compares_saved_runs(app, results_root, tmp_path)
 
 def test_run_settings_survive_a_visit_to_another_page(app):
     app.session_state["clip_path"] = str(LAB)
-    at = app.switch_page("pages/2_Run.py").run()
+    at = goto(app, "run").run()
     at.number_input(key="run-frames").set_value(90)
     at.checkbox(key="use-mediapipe-full").check()
     at.run()
-    at.switch_page("pages/1_Clip.py").run()
-    at.switch_page("pages/2_Run.py").run()
+    goto(at, "clip").run()
+    goto(at, "run").run()
     assert not at.exception
     assert at.number_input(key="run-frames").value == 90
     assert at.checkbox(key="use-mediapipe-full").value
@@ -331,7 +331,7 @@ def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path
     from test_dashboard import fake_run
 
     elsewhere = results.save(fake_run(tmp_path, "20250103-000000-cccccc"), tmp_path / "other")
-    at = app.switch_page("pages/7_Results.py").run()
+    at = goto(app, "results").run()
     assert any("No saved runs yet" in i for i in texts(at.info))
     at.file_uploader(key="results-import-files-0").upload(
         "run.zip", run_import.zip_run(elsewhere), "application/zip"
@@ -359,7 +359,7 @@ def test_the_dashboard_starts_on_the_bundled_sample_and_runs_the_default_pair(ap
     sample = sample_clip.cached_sample()
     assert sample is not None, "the sample clip is not set up: `make setup` fetches it"
     assert app.session_state["clip_path"] == str(sample)
-    app.switch_page("pages/2_Run.py").run()
+    goto(app, "run").run()
     assert not app.exception
     assert not app.button(key="run-start").disabled  # mediapipe-lite vs rtmpose-lightweight
 
@@ -409,12 +409,12 @@ def run_with(configs, fail, frames=8, warmup=2, run_id=None):
 TRIO = ["mediapipe-lite", "rtmpose-lightweight", "rtmpose-lightweight:det_every=0"]
 
 
-@pytest.mark.parametrize("page", ["pages/5_Accuracy.py", "pages/6_Scorecard.py"])
+@pytest.mark.parametrize("page", ["accuracy", "scorecard"])
 def test_a_failed_baseline_is_not_the_default_and_is_refused(app, page):
     run = run_with(TRIO, fail={"mediapipe-lite"})
     assert (run.summary.set_index("backend")["status"] == "ok").sum() == 2
     app.session_state["current_run"] = run
-    at = app.switch_page(page).run()
+    at = goto(app, page).run()
     assert not at.exception
     key = "accuracy-baseline" if "Accuracy" in page else "score-baseline"
     assert at.selectbox(key=key).value == "rtmpose-lightweight"  # the first that ran
@@ -426,11 +426,11 @@ def test_a_failed_baseline_is_not_the_default_and_is_refused(app, page):
     assert not at.dataframe  # no NaN tables, no verdict
 
 
-@pytest.mark.parametrize("page", ["pages/5_Accuracy.py", "pages/6_Scorecard.py"])
+@pytest.mark.parametrize("page", ["accuracy", "scorecard"])
 def test_fewer_than_two_backends_that_ran_get_one_sentence(app, page):
     run = run_with(TRIO[:2], fail={"mediapipe-lite"})
     app.session_state["current_run"] = run
-    at = app.switch_page(page).run()
+    at = goto(app, page).run()
     assert not at.exception
     assert any("Only 1 of the run's 2 backends ran" in w for w in texts(at.warning))
     assert not at.dataframe
@@ -441,7 +441,7 @@ def test_the_explorer_takes_a_clip_of_ten_frames_or_fewer(app, tmp_path):
 
     short = clipgen.sized_clip(tmp_path / "short.mp4", 64, 48, frames=6)
     app.session_state["clip_path"] = str(short)
-    at = app.switch_page("pages/8_Explorer.py").run()
+    at = goto(app, "explorer").run()
     assert not at.exception
     assert any("all 6 of the clip" in c for c in texts(at.caption))
 
@@ -454,10 +454,10 @@ def test_the_saved_scorecard_baseline_is_chosen_when_the_run_is_opened(app, resu
     settings = scorecard.settings_for(run)
     settings.baseline = "rtmpose-lightweight"
     scorecard.save_settings(run, settings)
-    at = app.switch_page("pages/7_Results.py").run()
+    at = goto(app, "results").run()
     at.multiselect(key="results-pick").set_value([run.run_id]).run()
     at.button(key="results-open").click().run()
-    at.switch_page("pages/6_Scorecard.py").run()
+    goto(at, "scorecard").run()
     assert not at.exception
     assert at.selectbox(key="score-baseline").value == "rtmpose-lightweight"
 
@@ -465,7 +465,7 @@ def test_the_saved_scorecard_baseline_is_chosen_when_the_run_is_opened(app, resu
 def test_a_delete_that_fails_says_why_after_the_click(app, results_root, monkeypatch):
     run = run_with(TRIO[:2], fail=set(), run_id="20250105-000000-eeeeee")
     results.save(run, results_root)
-    at = app.switch_page("pages/7_Results.py").run()
+    at = goto(app, "results").run()
 
     def refuse(run_id, root=None):
         raise PermissionError(13, "Permission denied")
@@ -484,7 +484,7 @@ def test_kept_results_belong_to_their_run_and_clip(app, tmp_path):
     second = run_with(TRIO[:2], fail=set(), run_id="20250107-000000-gggggg")
     app.session_state["current_run"] = second
     app.session_state["accuracy-result"] = (first.run_id, pd.DataFrame({"backend": ["x"]}), pd.DataFrame())
-    at = app.switch_page("pages/5_Accuracy.py").run()
+    at = goto(app, "accuracy").run()
     assert not at.exception
     assert not [d for d in at.dataframe if list(d.value.columns) == ["backend"]]
     # the Explorer's answer belongs to the clip it was found on
@@ -494,7 +494,7 @@ def test_kept_results_belong_to_their_run_and_clip(app, tmp_path):
         "clip": "/elsewhere/other.mp4",
     }
     at.session_state["clip_path"] = str(RUNNING)
-    at.switch_page("pages/8_Explorer.py").run()
+    goto(at, "explorer").run()
     assert not at.exception
     assert not at.get("subheader") or "Speed versus whole-skeleton match" not in texts(at.subheader)
 
@@ -507,7 +507,7 @@ def test_accuracy_buttons_wait_for_a_running_benchmark(app):
 
     app.session_state["current_run"] = run_with(TRIO[:2], fail=set())
     app.session_state["run_job"] = Running()
-    at = app.switch_page("pages/5_Accuracy.py").run()
+    at = goto(app, "accuracy").run()
     assert not at.exception
     button = at.button(key="jump-run")
     assert button.disabled and "benchmark" in button.help
@@ -515,7 +515,7 @@ def test_accuracy_buttons_wait_for_a_running_benchmark(app):
 
 def test_the_run_page_uses_the_engine_count_and_checks(app):
     app.session_state["clip_path"] = str(RUNNING)
-    at = app.switch_page("pages/2_Run.py").run()
+    at = goto(app, "run").run()
     at.number_input(key="run-frames").set_value(40)
     at.number_input(key="run-warmup").set_value(15)
     at.number_input(key="run-stride").set_value(3)
@@ -544,7 +544,7 @@ def wait_for_job(at: AppTest, key: str, timeout: float = 240) -> AppTest:
 
 def start_explorer(at: AppTest, budget: int = 5) -> AppTest:
     at.session_state["clip_path"] = str(RUNNING)
-    at.switch_page("pages/8_Explorer.py").run()
+    goto(at, "explorer").run()
     from posebench.studies import explore
 
     at.button_group(key="explorer-configs").set_value([explore.default_candidates()[0].spec()])
@@ -561,11 +561,11 @@ def test_the_explorer_runs_in_the_background_across_pages(app):
     job = at.session_state["explore_job"]
     assert not job.finished  # the click returned at once
     assert at.button(key="explore_job-cancel")  # a Cancel button beside the bar
-    at.switch_page("pages/2_Run.py").run()  # another page: the sweep goes on
+    goto(at, "run").run()  # another page: the sweep goes on
     assert not at.exception
     if not job.finished:
         assert at.button(key="run-start").disabled and "Explorer" in at.button(key="run-start").help
-    at.switch_page("pages/8_Explorer.py").run()
+    goto(at, "explorer").run()
     at = wait_for_job(at, "explore_job")
     assert not at.exception
     assert job.error is None
@@ -607,17 +607,17 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
     original = jump._run_kinemotion
     jump._run_kinemotion = kinemotion
     try:
-        at = app.switch_page("pages/5_Accuracy.py").run()
+        at = goto(app, "accuracy").run()
         at.button(key="jump-run").click().run()
         assert not at.exception
         job = at.session_state["jump_job"]
         assert not job.finished and at.button(key="jump_job-cancel")
         assert at.button(key="jump-run").disabled  # one heavy job at a time
-        at.switch_page("pages/8_Explorer.py").run()
+        goto(at, "explorer").run()
         assert at.button(key="explorer-go").disabled
         assert "jump analysis" in at.button(key="explorer-go").help
         release.set()
-        at.switch_page("pages/5_Accuracy.py").run()
+        goto(at, "accuracy").run()
         at = wait_for_job(at, "jump_job", timeout=30)
     finally:
         jump._run_kinemotion = original

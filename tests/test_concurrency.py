@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import LAB, RUNNING, FakeBackend
+from conftest import LAB, RUNNING, FakeBackend, goto
 from posebench.backends import ModelCache
 from posebench.engine.runner import run_benchmark
 from posebench.store.run_record import RunOptions
@@ -154,7 +154,7 @@ def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(resu
         at.session_state[auth.USER_KEY] = f"reviewer-{i}"
         at.run()
         at.session_state["clip_path"] = str(clip)
-        at.switch_page("pages/2_Run.py").run()
+        goto(at, "run").run()
         at.number_input(key="run-frames").set_value(20)
         at.number_input(key="run-warmup").set_value(2)
         sessions.append(at.run())

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import RUNNING
+from conftest import RUNNING, goto
 from posebench.cli.main import main
 from posebench.core.errors import BenchError
 from posebench.studies import explore as explorer
@@ -116,7 +116,7 @@ def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
     at = AppTest.from_file(app, default_timeout=240)
     at.session_state["clip_path"] = str(RUNNING)
     at.run()
-    at.switch_page("pages/8_Explorer.py").run()
+    goto(at, "explorer").run()
     assert not at.exception
     at.button_group(key="explorer-configs").set_value([])
     at.text_area(key="explorer-extra").set_value("\n".join(CANDIDATES))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import CLIPS, RUNNING
+from conftest import CLIPS, RUNNING, goto
 from posebench.store import references
 from posebench.studies import jobs
 
@@ -20,7 +20,7 @@ def test_reference_frames_are_marked_with_the_scrubber(results_root, monkeypatch
     monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/9_Study.py").run()
+    goto(at, "study").run()
     assert not at.exception
     assert any("No study yet" in i.value for i in at.info)
     at.multiselect(key="study-public").set_value([RUNNING.name]).run()

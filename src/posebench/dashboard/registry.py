@@ -24,35 +24,35 @@ class PageEntry:
 PAGES: tuple[PageEntry, ...] = (
     PageEntry(
         "clip",
-        "pages/1_Clip.py",
+        "clip",
         "1 · Clip",
         ":material/movie:",
         "Choose a clip: upload your own video or pick a bundled sample.",
     ),
     PageEntry(
         "run",
-        "pages/2_Run.py",
+        "run",
         "2 · Run",
         ":material/play_arrow:",
         "Pick the backends and their settings, then run; each backend gets the same frames.",
     ),
     PageEntry(
         "compare",
-        "pages/3_Compare.py",
+        "compare",
         "3 · Compare",
         ":material/compare:",
         "See the same frame with every backend's skeleton, and an overlay video.",
     ),
     PageEntry(
         "charts",
-        "pages/4_Charts.py",
+        "charts",
         "4 · Charts",
         ":material/bar_chart:",
         "Speed, time per frame, its spread, and where the time goes.",
     ),
     PageEntry(
         "accuracy",
-        "pages/5_Accuracy.py",
+        "accuracy",
         "5 · Accuracy",
         ":material/straighten:",
         "How closely the backends agree, how steady they are, any lag between them, "
@@ -60,7 +60,7 @@ PAGES: tuple[PageEntry, ...] = (
     ),
     PageEntry(
         "scorecard",
-        "pages/6_Scorecard.py",
+        "scorecard",
         "6 · Scorecard",
         ":material/gavel:",
         "The answer for this run: replace, keep or undecided, and why; accuracy against "
@@ -69,14 +69,14 @@ PAGES: tuple[PageEntry, ...] = (
     ),
     PageEntry(
         "results",
-        "pages/7_Results.py",
+        "results",
         "Results",
         ":material/folder_open:",
         "Saved runs: open, compare side by side, import from another machine, delete.",
     ),
     PageEntry(
         "explorer",
-        "pages/8_Explorer.py",
+        "explorer",
         "Explorer",
         ":material/tune:",
         "Sweep the speed levers on your clip and find the fastest configuration that "
@@ -84,7 +84,7 @@ PAGES: tuple[PageEntry, ...] = (
     ),
     PageEntry(
         "study",
-        "pages/9_Study.py",
+        "study",
         "Study",
         ":material/science:",
         "Many jumps against their references: bias, limits of agreement and ICC per backend, "
