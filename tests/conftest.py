@@ -304,3 +304,14 @@ def pid_job(n, progress, cancel):
     while n == "forever" and not cancel.is_set():
         time.sleep(0.05)
     return os.getpid(), n
+
+
+def goto(at, key: str):
+    """Switch an ``AppTest`` to the registry's page ``key`` (pages are functions, so AppTest's
+    ``switch_page``, which takes a file, cannot name them); call ``run()`` after, as with switch_page."""
+    from streamlit.util import calc_hash
+
+    from posebench.dashboard import registry
+
+    at._page_hash = calc_hash(registry.BY_KEY[key].url_path)
+    return at

@@ -70,7 +70,7 @@ def run() -> None:
         ).run()
         return
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-    pages += [st.Page(page.file) for page in registry.PAGES]
+    pages += [widgets.streamlit_page(page.key) for page in registry.PAGES]
     page = st.navigation(pages)  # each page picks up a finished run in widgets.page_setup
     problem = state.restore_from_url()  # a reload or a shared link: its clip and run
     if problem:

@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from posebench.core import schema
 from posebench.core.errors import BenchError
@@ -153,7 +154,9 @@ def _jobs_list(entries) -> None:
         if not a_job.finished:
             st.caption(f":orange[{line}]")
             page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
-            st.page_link(page.file, label=f"See it on {page.label}", icon=":material/visibility:")
+            st.page_link(
+                streamlit_page(page.key), label=f"See it on {page.label}", icon=":material/visibility:"
+            )
             continue
         st.caption(line)
         run = getattr(a_job, "run", None)
@@ -165,7 +168,7 @@ def _jobs_list(entries) -> None:
                 icon=":material/open_in_new:",
             ):
                 state.take_finished_job(entry)
-                st.switch_page(page.file)
+                switch_to(page.key)
         if run is not None and (current is None or current.run_id != run.run_id):
             st.button(
                 f"Open run {run.run_id}",
@@ -225,9 +228,20 @@ def job_progress(
         panel()
 
 
+def streamlit_page(name: str) -> StreamlitPage:
+    """The registry's page ``name`` as Streamlit's page object (navigation, links, switches)."""
+    page = registry.BY_KEY[name]
+    return st.Page(page.render(), title=page.label, icon=page.icon, url_path=page.url_path)
+
+
 def page_link(name: str) -> None:
     page = registry.BY_KEY[name]
-    st.page_link(page.file, label=page.label, icon=page.icon)
+    st.page_link(streamlit_page(name), label=page.label, icon=page.icon)
+
+
+def switch_to(name: str) -> None:
+    """Go to the registry's page ``name`` (the rest of this page does not run)."""
+    st.switch_page(streamlit_page(name))
 
 
 def need_clip():

@@ -108,7 +108,8 @@ def render() -> None:
         **{
             f"{n}_median_{p}": (
                 u,
-                f"Median {n} of the landmarks on {'still frames (jitter)' if p == 'still' else 'all frames'}.",
+                f"Median {n} of the landmarks on "
+                f"{'still frames (jitter)' if p == 'still' else 'all frames'}.",
             )
             for n, _o, u in stability.DERIVATIVES
             for p in ("still", "all")
@@ -308,7 +309,7 @@ def render() -> None:
                 folder.mkdir()
                 for f in image_files:
                     (folder / Path(f.name).name).write_bytes(f.getvalue())
-                (Path(tmp) / "ann.json").write_bytes(ann_file.getvalue())
+                (Path(tmp) / "ann.json").write_bytes(ann_file.getvalue())  # type: ignore[union-attr]
                 try:
                     with st.spinner("Scoring…"):
                         summary, per_landmark = accuracy.evaluate(

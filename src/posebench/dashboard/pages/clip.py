@@ -52,12 +52,12 @@ def render() -> None:
                 )
             else:
                 paths = [str(path) for path, _label in clips]
-                labels = dict(zip(paths, (label for _path, label in clips)))
-                st.selectbox(
+                labels: dict[str, str] = dict(zip(paths, (label for _path, label in clips)))
+                st.selectbox(  # type: ignore[call-overload]
                     "Clip",
                     paths,
                     index=paths.index(current) if current in paths else None,
-                    format_func=labels.get,
+                    format_func=lambda p: labels.get(p, p),
                     key="clip-pick",
                     on_change=pick_clip,
                     placeholder="Pick a clip to replace your upload" if is_upload else "Pick a clip",

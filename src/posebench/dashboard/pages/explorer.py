@@ -37,7 +37,7 @@ def render() -> None:
             default=list(labels),
             width="stretch",
             wrap=True,  # every setting visible, on as many lines as it takes
-            format_func=labels.get,
+            format_func=lambda spec: labels.get(spec, spec),
             key="explorer-configs",
             help="Lever settings on top of rtmpose-lightweight (the rtmlib default). "
             "See `python -m posebench backends` for what each lever does.",
@@ -134,7 +134,8 @@ def render() -> None:
 
     widgets.job_progress(
         state.EXPLORE_JOB,
-        "Stops after the current frame; the rounds already finished are kept (none before the first round ends).",
+        "Stops after the current frame; the rounds already finished are kept "
+        "(none before the first round ends).",
     )
     sweep_job = state.job_of(state.EXPLORE_JOB)
     if sweep_job is not None and sweep_job.finished and sweep_job.clip_path == info.path:

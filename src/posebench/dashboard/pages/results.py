@@ -70,7 +70,7 @@ def render() -> None:
 
     @st.cache_data(max_entries=2, show_spinner=False)
     def _zip(path: str, mtime: float) -> bytes:
-        return run_import.zip_run(path)
+        return run_import.zip_run(Path(path))
 
     def load_run(path):
         """A saved run this user may see, its clip path replaced by one this session may read."""
@@ -86,7 +86,8 @@ def render() -> None:
     runs = run_access.filter_visible(_list_runs(str(root), _root_stamp(root)), viewer)
     if shared:
         st.caption(
-            f"{len(runs)} saved run(s) you can open: your own, and those others share with everyone (read-only)."
+            f"{len(runs)} saved run(s) you can open: your own, and those others share "
+            "with everyone (read-only)."
         )
     else:
         st.caption(f"Results folder: `{root.resolve()}` · {len(runs)} saved run(s).")
@@ -271,8 +272,8 @@ def render() -> None:
                                     st.rerun()
                 st.caption("Single files:")
                 widgets.downloads(chosen, key="results-dl")
-                cols = st.columns(3)
-                cols[0].download_button(
+                dl_cols = st.columns(3)
+                dl_cols[0].download_button(
                     "Run folder (zip, to import)",
                     _zip(str(paths[picked[0]]), _mtime(paths[picked[0]])),
                     file_name=f"{picked[0]}.zip",
@@ -283,7 +284,7 @@ def render() -> None:
                     width="stretch",
                     help="The run folder, to import on another PoseBench.",
                 )
-                if cols[1].button(
+                if dl_cols[1].button(
                     "Make the overlay video",
                     key="results-overlay",
                     width="stretch",
@@ -299,7 +300,7 @@ def render() -> None:
                     except BenchError as exc:
                         safe_text.error(exc)
                     else:
-                        cols[2].download_button(
+                        dl_cols[2].download_button(
                             "Overlay video (MP4)",
                             data,
                             file_name=f"{picked[0]}-overlay.mp4",

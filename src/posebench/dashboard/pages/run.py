@@ -61,7 +61,8 @@ def render() -> None:
                     persist_state=state.KEEP,
                     help=f"Not available here: {reason}."
                     if reason
-                    else f"{PRESET_WORDS.get(config.preset, '')}. In detail: {PRESET_HELP.get(config.preset)}.",
+                    else f"{PRESET_WORDS.get(config.preset, '')}. "
+                    f"In detail: {PRESET_HELP.get(config.preset)}.",
                 )
                 if use and not reason:
                     chosen.append(config)
@@ -253,7 +254,7 @@ def render() -> None:
         "process, which loads the models afresh (a few seconds)."
     )
     if start:
-        label = {"name": " ".join(run_name.split()), "note": run_note.strip()}
+        run_label = {"name": " ".join(run_name.split()), "note": run_note.strip()}
         state.set_job(
             jobs.RunJob(
                 info.path,
@@ -262,7 +263,7 @@ def render() -> None:
                 cache=state.model_cache(),
                 keep=upload,
                 owner=auth.viewer().name,
-                label=label,
+                label=run_label,
             ).start()
         )
         st.rerun()

@@ -25,7 +25,7 @@ def render() -> None:
         if kept is None or kept[0] != run.run_id:
             kept = (run.run_id, scorecard_settings.settings_for(run))
             st.session_state[SETTINGS_KEY] = kept
-            if kept[1].baseline in run.summary["backend"].tolist():
+            if kept[1].baseline and kept[1].baseline in run.summary["backend"].tolist():
                 state.set_baseline(kept[1].baseline)
                 st.session_state.pop(BASELINE_PICKER, None)
         return kept[1]
