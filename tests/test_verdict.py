@@ -12,6 +12,7 @@ from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.decision import verdict
 from posebench.decision.evidence import BackendEvidence, Evidence, Reference
+from posebench.decision.speed import SpeedSource
 from posebench.engine.runner import run_benchmark
 from posebench.store import results, sidecars
 from posebench.store.run_record import RunOptions
@@ -148,6 +149,19 @@ POOLED = pd.DataFrame(
 )
 
 
+QUIET = SpeedSource(
+    kind="run",
+    source="run quiet-1",
+    host="quiet-box",
+    cpu="a CPU",
+    cores=8,
+    fps={
+        BASE: {"fps": 30.0, "fps_min": 29.0, "fps_max": 31.0, "rounds": 5},
+        CAND: {"fps": 55.0, "fps_min": 54.0, "fps_max": 56.0, "rounds": 5},
+    },
+)
+
+
 def test_a_study_is_judged_by_the_same_function_and_says_how_many_clips():
     e = Evidence.from_study(POOLED, n_clips=12)
     assert e.baseline == BASE and e.kind == "study" and e.has_reference
@@ -167,9 +181,13 @@ def test_a_study_is_judged_by_the_same_function_and_says_how_many_clips():
     good = POOLED.assign(
         flight_time_mae_ms=[11.0, 12.0], flight_time_bias_ms=[-4.0, 3.0], takeoff_bias_frames=[0.1, 0.3]
     )
-    assert verdict.decide(Evidence.from_study(good, 12)).decision == "replace"
+    # a study's own timings never decide: a replace needs a dedicated speed measurement
+    v = verdict.decide(Evidence.from_study(good, 12))
+    assert v.decision == "undecided" and "speed was not measured on any machine" in v.reason
+    assert {c.key: c for c in v.criteria}["speed"].status == "not measured"
+    assert verdict.decide_for_targets(Evidence.from_study(good, 12), [QUIET]).decision == "replace"
     few = good.assign(n_clips=[4, 4])
-    v = verdict.decide(Evidence.from_study(few, 4))
+    v = verdict.decide_for_targets(Evidence.from_study(few, 4), [QUIET])
     assert v.decision == "undecided" and "rests on 4 clips; a replace needs at least 10 (6 more)" in v.reason
 
 

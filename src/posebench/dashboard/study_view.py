@@ -185,16 +185,69 @@ def feet_view(path: str, index: int, share: float = FEET_SHARE) -> np.ndarray:
 
 
 # -- running ------------------------------------------------------------------------------
-def build(name: str, clips: list, backend_specs: list[str], min_clips: int) -> studies.Study:
-    """The study to run: a new one, or a saved one of that name with these clips added."""
-    study = studies.Study(name.strip(), list(clips), list(backend_specs), min_clips=int(min_clips))
+def build(
+    name: str,
+    clips: list,
+    backend_specs: list[str],
+    min_clips: int,
+    margin_ms: float = studies.DEFAULT_MARGIN_MS,
+    speed_runs: list[str] | None = None,
+) -> studies.Study:
+    """The study to run: a new one, or a saved one of that name with these clips added.
+    ``speed_runs``: run folders (``speed_run_choices``) whose speed decides, one per target."""
+    speed = [str(r) for r in speed_runs or []]
+    study = studies.Study(
+        name.strip(),
+        list(clips),
+        list(backend_specs),
+        min_clips=int(min_clips),
+        margin_ms=float(margin_ms),
+        speed_runs=speed,
+    )
     folder = studies.folder_of(study.study_id, study_root())
     if (folder / studies.FILES["definition"]).exists():
         saved = studies.load(study.study_id, study_root())
         study = studies.add_clips(saved, list(clips))
         study.backends, study.min_clips = list(backend_specs), int(min_clips)
+        study.margin_ms, study.speed_runs = float(margin_ms), speed
     study.check()
     return study
+
+
+# -- speed evidence and the per-target verdict ------------------------------------------------
+def speed_run_choices() -> dict[str, str]:
+    """Saved runs this viewer may read, as speed evidence: label -> run folder. A run with
+    rounds on a quiet machine decides speed; the label says its machine, rounds and load."""
+    from posebench.access import run_access
+    from posebench.decision import speed
+
+    runs = run_access.visible_runs(auth.viewer(), results.default_root())
+    out = {}
+    for row in runs.itertuples():
+        try:
+            src = speed.from_folder(row.path)
+        except BenchError:
+            continue
+        state = "busy: not reliable" if src.busy else "quiet"
+        label = f"{row.run_id} · {src.machine} · {src.rounds} rounds · {state}"
+        out[label] = str(row.path)
+    return out
+
+
+def show_paired_and_targets(verdict) -> None:
+    """The paired accuracy (with its athletes) and the matrix, one row per deployment target."""
+    from posebench.dashboard import tables
+    from posebench.decision import text
+    from posebench.decision.verdict import TARGET_COLUMNS
+
+    lines = text.paired_lines(verdict)
+    if lines:
+        st.markdown("**Paired accuracy** (every clip judged by both backends)")
+        st.code("\n".join(lines), language=None)
+    if verdict.targets:
+        st.markdown("**One answer per deployment target** (speed depends on the machine; accuracy is shared)")
+        frame = pd.DataFrame(verdict.targets)
+        tables.show_table(frame, TARGET_COLUMNS, show=list(text.TARGET_SHOWN), key="study-targets")
 
 
 def start(study: studies.Study) -> jobs.BackgroundJob:

@@ -45,10 +45,12 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.analysis import jump
+from posebench.analysis.paired import Clusters, Paired
 from posebench.backends import config as backend_config
-from posebench.decision import rules as R
+from posebench.decision import speed
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
+from posebench.decision.speed import SpeedSource
 from posebench.engine import selection
 from posebench.store import sidecars
 
@@ -173,6 +175,13 @@ class Evidence:
     source: str = ""  # "run <id>" or "study <name>"
     kind: str = "run"  # run | study
     machine_notes: list[str] = field(default_factory=list)  # busy machine, overlapping runs
+    # a study: the paired comparison of each candidate with the baseline, clip by clip
+    paired: dict[str, Paired] = field(default_factory=dict)
+    clusters: dict[str, Clusters] = field(default_factory=dict)  # candidate -> athletes behind its pairs
+    reference_flight_s: float = NAN  # mean reference flight time (turns ms into cm of jump height)
+    # the speed measurement that may decide (None: none given; a run: the run itself)
+    speed: SpeedSource | None = None
+    incidental_speed: str = ""  # a study's own timings in words: shown, never deciding
 
     @property
     def evidence_kind(self) -> str:
@@ -244,13 +253,25 @@ class Evidence:
             source=f"run {run.run_id} on {run.clip.name}",
             kind="run",
             machine_notes=machine_notes(run),
+            speed=speed.from_run(run),
         )
 
     @classmethod
     def from_study(
-        cls, pooled: pd.DataFrame, n_clips: int, baseline: str | None = None, name: str = "study"
+        cls,
+        pooled: pd.DataFrame,
+        n_clips: int,
+        baseline: str | None = None,
+        name: str = "study",
+        *,
+        paired: dict[str, Paired] | None = None,
+        clusters: dict[str, Clusters] | None = None,
+        reference_flight_s: float = NAN,
     ) -> Evidence:
-        """Evidence from a study's pooled table (one row per backend; columns above)."""
+        """Evidence from a study's pooled table (one row per backend; columns above) and,
+        when given, the paired comparison of each candidate with the baseline (``paired``,
+        ``clusters``: ``analysis.paired``). Its speed figures are the study's incidental
+        timings: shown, never deciding (a dedicated measurement is ``Evidence.speed``)."""
         if pooled is None or not len(pooled):
             raise ValueError("a study verdict needs a pooled table with one row per backend")
         table = pooled.drop_duplicates("backend").set_index("backend")
@@ -297,6 +318,9 @@ class Evidence:
             n_clips=int(n_clips),
             source=f"study {name}",
             kind="study",
+            paired=dict(paired or {}),
+            clusters=dict(clusters or {}),
+            reference_flight_s=number(reference_flight_s),
         )
 
 
@@ -357,49 +381,6 @@ def describe_config(config, label: str) -> str:
 
 
 def machine_notes(run) -> list[str]:
-    """Sentences on what makes the run's timings doubtful: a busy machine, overlapping runs.
-
-    Reads the machine state the run recorded (``run.extra["machine"]``: 1-minute load average
-    at the start and end, cores, the other runs that overlapped it) and the run's own count of
-    overlapping runs in this process.
-    """
-    notes = []
-    state = {**dict(run.environment or {}), **dict((run.extra or {}).get("machine") or {})}
-    overlapped = int(getattr(run, "overlapped", 0) or 0)
-    others = state.get("overlapping_runs")
-    if isinstance(others, list):
-        overlapped = max(overlapped, len(others))
-    if overlapped:
-        notes.append(
-            f"{overlapped} other benchmark run{'s' if overlapped > 1 else ''} overlapped this one: "
-            "its speed figures are not comparable."
-        )
-    cores = number(state.get("usable_cores")) or number(state.get("cores"))
-    loads = _load_averages(state)
-    if loads and measured(cores) and cores > 0:
-        worst = max(loads.values())
-        if worst / cores >= R.BUSY_LOAD_PER_CORE:
-            when = ", ".join(f"{v:.1f} {k}" for k, v in loads.items())
-            notes.append(
-                f"The machine was busy: 1-minute load average {when} on {cores:.0f} cores; "
-                "speed figures measured on a busy machine are doubtful."
-            )
-    return notes
-
-
-def _load_averages(env: dict) -> dict[str, float]:
-    """The run's recorded 1-minute load averages ('at the start', 'at the end')."""
-    found = {}
-    for key, value in env.items():
-        if "load" not in str(key).lower():
-            continue
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                if measured(v):
-                    found[f"at the {k}" if k in ("start", "end") else str(k)] = number(v)
-        elif isinstance(value, (list, tuple)) and value and measured(value[0]):
-            found[str(key)] = number(value[0])
-        elif measured(value):
-            name = "at the start" if "start" in str(key) else "at the end" if "end" in str(key) else str(key)
-            found[name] = number(value)
-    return found
+    """Sentences on what makes the run's timings doubtful: a busy machine, overlapping runs
+    (``speed.busy_reasons``)."""
+    return speed.busy_reasons(run)

@@ -181,7 +181,12 @@ DECISIONS: dict[str, str] = {
 }
 # better first: how the best candidate is chosen when several were judged
 DECISION_RANK: dict[str, int] = {"replace": 0, "undecided": 1, "keep": 2}
-CRITERION_STATES = ("met", "unmet", "not measured")
+CRITERION_STATES = ("met", "unmet", "not measured", "not yet known")
+# States that block a 'replace' without being a reason to keep: the answer is 'not enough evidence'.
+# "not yet known": measured, but the 95 % CI straddles the margin (a study's paired accuracy).
+UNSETTLED_STATES = ("not measured", "not yet known")
+# The paired accuracy's answer (analysis.paired) -> the criterion's state.
+PAIRED_STATES = {"as accurate": "met", "less accurate": "unmet", "not yet known": "not yet known"}
 
 # Evidence for accuracy, strongest first. The first one present decides accuracy.
 EVIDENCE_RANKS: tuple[tuple[str, str], ...] = (

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from posebench.analysis import paired as paired_stats
 from posebench.decision import rules as R
+from posebench.decision import speed as speed_evidence
 from posebench.decision.evidence import BackendEvidence, Evidence
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
@@ -65,10 +67,15 @@ class Verdict:
     criteria: list[Criterion]
     notes: list[str] = field(default_factory=list)  # machine state, single pass, ...
     others: list[dict] = field(default_factory=list)  # the other candidates' decisions
+    machine: str = ""  # the machine the speed criterion (and so the headline) speaks for
+    paired: dict = field(default_factory=dict)  # the paired accuracy comparison (a study)
+    clusters: dict = field(default_factory=dict)  # the athletes behind it
+    speed_source: dict = field(default_factory=dict)  # the measurement speed was judged on
+    targets: list[dict] = field(default_factory=list)  # one row per deployment target
 
     @property
     def unmeasured(self) -> list[Criterion]:
-        return [c for c in self.criteria if c.status == "not measured"]
+        return [c for c in self.criteria if c.status in R.UNSETTLED_STATES]
 
     def to_json(self) -> dict:
         def clean(value):
@@ -87,6 +94,11 @@ class Verdict:
             "criteria": [{k: clean(v) for k, v in asdict(c).items()} for c in self.criteria],
             "notes": self.notes,
             "others": self.others,
+            "machine": self.machine,
+            "paired": self.paired,
+            "clusters": self.clusters,
+            "speed_source": self.speed_source,
+            "targets": self.targets,
         }
 
 
@@ -122,6 +134,8 @@ def decide(evidence: Evidence, rules: dict | None = None, candidate: str | None 
         for v in judged
         if v is not best
     ]
+    if evidence.speed is not None:
+        best.targets = [target_row(best, evidence.speed)]
     return best
 
 
@@ -152,7 +166,88 @@ def _ms(value) -> str:
     return f"{value:.0f} ms" if measured(value) else "not measured"
 
 
+def _ms_words(value: float, closer: str = "closer", further: str = "further") -> str:
+    """A paired difference in words: '22 ms closer', '9 ms further', '0 ms'."""
+    if round(abs(value)) == 0:
+        return "0 ms"
+    return f"{abs(value):.0f} ms {closer if value < 0 else further}"
+
+
+def _athletes_words(k: paired_stats.Clusters | None, n: int) -> str:
+    """'11 jumps from 6 athletes', '6 jumps from one athlete', '7 jumps (athletes not named)'."""
+    jumps = f"{n} jump{'s' if n != 1 else ''}"
+    if k is None or k.n_athletes == 0:
+        return f"{jumps} (athletes not named)"
+    if k.n_athletes == 1:
+        return f"{jumps}, all from one athlete ({k.n_clips} jumps of one person are not {k.n_clips} people)"
+    text = f"{jumps} from {k.n_athletes} athletes"
+    if k.one_supplies_most:
+        text += f" ({k.largest_clips} of them from one athlete, {k.largest})"
+    return text
+
+
+def _paired_accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
+    """A study's accuracy: the paired non-inferiority comparison (``analysis.paired``)."""
+    margin = t["accuracy_margin_ms"]
+    p = e.paired[c.label]
+    k = e.clusters.get(c.label)
+    status = R.PAIRED_STATES[p.verdict] if p.n >= 2 and measured(p.ci_t_high_ms) else "not measured"
+    rule = (
+        f"95 % CI of the per-clip |flight-time error| difference ({c.label} - {b.label}) entirely "
+        f"under +{margin:g} ms (non-inferiority)"
+    )
+    cm = paired_stats.height_cm(p.mean_ms, e.reference_flight_s)
+    spread = f"mean {p.mean_ms:+.0f} ms, 95 % CI {p.ci_t_low_ms:+.0f} to {p.ci_t_high_ms:+.0f} ms (t)"
+    if measured(p.ci_boot_low_ms):
+        spread += f", {p.ci_boot_low_ms:+.0f} to {p.ci_boot_high_ms:+.0f} ms (bootstrap)"
+    if k is not None and measured(k.ci_low_ms):
+        spread += f", {k.ci_low_ms:+.0f} to {k.ci_high_ms:+.0f} ms (resampling the {k.n_athletes} athletes)"
+    if measured(p.wilcoxon_p):
+        spread += f"; Wilcoxon p = {p.wilcoxon_p:.2g}"
+    spread += (
+        f"; {c.label} closer on {p.candidate_closer}, {b.label} on {p.baseline_closer}, "
+        f"{p.tied} tied; over {_count_of_clips(p.n)}"
+    )
+    if status == "not measured":
+        detail = (
+            f"over {_athletes_words(k, p.n)}, the accuracy cannot be compared clip by clip: a paired "
+            "comparison needs at least 2 clips that both backends measured against a reference"
+        )
+        return _criterion("accuracy", status, p.mean_ms, "ms", margin, rule, spread=spread, detail=detail)
+    height = f" (≈{abs(cm):.0f} cm of jump height)" if measured(cm) and round(abs(cm)) else ""
+    if round(abs(p.mean_ms)) == 0:
+        closer = "as close to"
+    else:
+        closer = f"{abs(p.mean_ms):.0f} ms{height} {'closer to' if p.mean_ms < 0 else 'further from'}"
+    detail = (
+        f"over {_athletes_words(k, p.n)}, {c.label}'s flight time is {closer} the reference than "
+        f"{b.label}'s on average (95 % CI {_ms_words(p.ci_t_low_ms)} to "
+        f"{_ms_words(p.ci_t_high_ms)}; margin {margin:g} ms), so it is {p.verdict}"
+    )
+    if p.verdict == "not yet known":
+        if measured(p.clips_needed) and p.clips_needed > p.n:
+            more = int(p.clips_needed - p.n)
+            detail += (
+                f": about {int(p.clips_needed)} clips in all ({more} more) would settle it at the "
+                "observed spread"
+            )
+        else:
+            detail += ": more clips would settle it"
+    return _criterion("accuracy", status, p.mean_ms, "ms", margin, rule, spread=spread, detail=detail)
+
+
+def _with_margin(p: paired_stats.Paired, margin: float) -> paired_stats.Paired:
+    """The paired comparison judged against the margin in force (editable), not the stored one."""
+    if p.margin_ms == margin:
+        return p
+    verdict = paired_stats.non_inferiority(p.ci_t_low_ms, p.ci_t_high_ms, margin)
+    needed = paired_stats.clips_needed(p.mean_ms, p.sd_ms, margin) if verdict == "not yet known" else NAN
+    return replace(p, margin_ms=margin, verdict=verdict, clips_needed=needed)
+
+
 def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
+    if e.kind == "study" and c.label in e.paired and e.paired[c.label].n > 0:
+        return _paired_accuracy(e, c, b, t)
     margin = t["accuracy_margin_ms"]
     limit = b.flight_abs_error_ms + margin
     what = "mean absolute error" if e.kind == "study" else "flight time"
@@ -259,7 +354,47 @@ def _detection(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> 
 
 
 def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tuple[Criterion, list[str]]:
+    """Speed from a dedicated measurement (``e.speed``): a study's own timings never decide,
+    and a measurement taken on a busy machine is not measured reliably."""
     bar = t["fps_ratio_min"]
+    rule = f"frames per second ≥ {bar:.0%} of the baseline's across the rounds"
+    src = e.speed
+    unreliable = ""
+    if e.kind == "study" and (src is None or src.kind != "run"):
+        where = src.machine if src is not None else "any machine"
+        unreliable = f"speed was not measured on {where} for this decision"
+        if e.incidental_speed:
+            unreliable += f" (the study's own timings, {e.incidental_speed}, are shown but never decide)"
+        unreliable += (
+            ": measure it with a run with rounds on a quiet machine (posebench study ... --speed RUN_DIR)"
+        )
+    elif src is not None and src.busy:
+        unreliable = (
+            f"speed on {src.machine} was measured while it was busy ({_busy_words(src)}), so it is not "
+            "measured reliably: re-measure on a quiet machine"
+        )
+    if unreliable:
+        return _criterion("speed", "not measured", NAN, "× baseline", bar, rule, detail=unreliable), []
+    crit, notes = _speed_figures(c, b, bar, rule)
+    if e.kind == "study" and src is not None:
+        crit.detail = f"on {src.machine} ({src.source}), {crit.detail}"
+    return crit, notes
+
+
+def _busy_words(src: speed_evidence.SpeedSource) -> str:
+    """The busy reasons, short: 'load 3.1 at the start on 2 cores; 1 overlapping run'."""
+    words = []
+    for reason in src.busy:
+        if reason.startswith("The machine was busy: "):
+            words.append(reason.removeprefix("The machine was busy: ").split(";")[0])
+        else:
+            words.append(reason.split(":")[0])
+    return "; ".join(words)
+
+
+def _speed_figures(
+    c: BackendEvidence, b: BackendEvidence, bar: float, rule: str
+) -> tuple[Criterion, list[str]]:
     notes = []
     ratio = c.fps / b.fps if measured(c.fps) and measured(b.fps) and b.fps > 0 else NAN
     spread_known = (
@@ -289,7 +424,6 @@ def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tupl
                 "Speed comes from a single timed pass, not repeated rounds: weaker evidence "
                 "(a run with several rounds gives its spread)."
             )
-    rule = f"frames per second ≥ {bar:.0%} of the baseline's across the rounds"
     crit = _criterion("speed", status, ratio, "× baseline", bar, rule, spread=spread, detail=detail)
     return crit, notes
 
@@ -297,6 +431,8 @@ def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tupl
 def _clips(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
     need = int(t["min_clips"])
     have = min(c.n_clips, b.n_clips) if e.kind == "study" else (1 if c.status == b.status == "ok" else 0)
+    if e.kind == "study" and c.label in e.paired and e.paired[c.label].n > 0:
+        have = e.paired[c.label].n  # the clips both backends measured against a reference
     status = "met" if have >= need else "unmet"
     more = need - have
     detail = f"the evidence rests on {have} clip{'s' if have != 1 else ''}" + (
@@ -308,6 +444,10 @@ def _clips(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Crit
 # -- the decision -----------------------------------------------------------------------
 def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     b, c = e.backends[e.baseline], e.backends[candidate]
+    if candidate in e.paired:
+        e = replace(
+            e, paired={**e.paired, candidate: _with_margin(e.paired[candidate], t["accuracy_margin_ms"])}
+        )
     criteria, notes = [], list(e.machine_notes)
     kind = e.evidence_kind
     if kind == "agreement":
@@ -334,7 +474,7 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
             notes.insert(0, f"{x.label} did not run to the end ({x.status}); its criteria are not measured.")
 
     unmet = [k for k in criteria if k.status == "unmet" and k.key != "clips"]
-    missing = [k for k in criteria if k.status == "not measured"]
+    missing = [k for k in criteria if k.status in R.UNSETTLED_STATES]
     first = criteria[0]  # the accuracy (or agreement) criterion
     fallback = (
         f"There is no reference, so only agreement with {b.label} was judged; agreement is not "
@@ -349,6 +489,8 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     elif missing:
         decision = "undecided"
         why = "; ".join(k.detail for k in missing) + ", so it cannot be judged"
+        if first not in missing:  # what was measured comes first (accuracy), then what was not
+            why = f"{first.detail}; but {why}"
     elif clips.status == "unmet":
         decision = "undecided"
         why = f"{first.detail}, and every other criterion is met, but {clips.detail}"
@@ -357,6 +499,11 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
         n = int(clips.measured)
         why = f"{first.detail}; every criterion is met on {n} clip{'s' if n != 1 else ''}"
     headline = R.DECISIONS[decision].format(baseline=b.label, candidate=c.label)
+    src = e.speed
+    if e.kind == "study" and src is not None:
+        headline += f" on {src.host or src.machine}"  # the machine its speed speaks for
+    if e.kind == "study" and c.label in e.paired and e.paired[c.label].n > 0:
+        why = _study_why(criteria, decision, clips)
     reason = f"{headline}: {why}."
     if fallback and (decision != "keep" or unmet[0] is first):
         reason += " " + fallback
@@ -369,4 +516,103 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
         "would_settle_it": R.SETTLING_EVIDENCE if kind == "agreement" else "",
         "calibration_applied": {x.label: x.calibration_applied for x in (b, c)},
     }
-    return Verdict(decision, headline, reason, b.label, c.label, c.words, evidence, criteria, notes)
+    pair = e.paired.get(c.label)
+    cluster = e.clusters.get(c.label)
+    return Verdict(
+        decision,
+        headline,
+        reason,
+        b.label,
+        c.label,
+        c.words,
+        evidence,
+        criteria,
+        notes,
+        machine=src.machine if src is not None else "",
+        paired=pair.to_dict() if pair is not None else {},
+        clusters=cluster.to_dict() if cluster is not None else {},
+        speed_source=src.to_dict() if src is not None else {},
+    )
+
+
+def _study_why(criteria: list[Criterion], decision: str, clips: Criterion) -> str:
+    """A study's sentence: the paired accuracy first, then what else decided, and the speed
+    with the machine it was measured on (it is named whether it decided or not)."""
+    parts = [criteria[0].detail]
+    for k in criteria[1:]:
+        if k.key == "speed" or (k.status != "met" and k.key != "clips"):
+            parts.append(k.detail)
+    if clips.status != "met":
+        parts.append(clips.detail)
+    elif decision == "replace":
+        n = int(clips.measured)
+        parts.append(f"every criterion is met on {n} clip{'s' if n != 1 else ''}")
+    return "; ".join(parts)
+
+
+# -- deployment targets -------------------------------------------------------------------
+# Column -> (unit, meaning) of the verdict's matrix (verdict.json's ``targets``, the pages' table).
+TARGET_COLUMNS: dict[str, tuple[str, str]] = {
+    "target": ("", "The deployment target: the machine the speed was measured on."),
+    "speed_source": ("", "The speed measurement (a run with rounds), or none."),
+    "speed": ("× baseline", "The candidate's frames per second over the baseline's there."),
+    "speed_holds": ("", "met, NOT met, or not measured (none, or measured on a busy machine)."),
+    "accuracy": ("", "The shared accuracy answer (accuracy does not depend on the machine)."),
+    "decision": ("", "replace, keep or undecided for that target."),
+    "candidate": ("", "The candidate judged for that target."),
+}
+
+
+def with_speed(evidence: Evidence, source: speed_evidence.SpeedSource) -> Evidence:
+    """The evidence with its speed figures taken from ``source`` (NaN where it has none)."""
+    backends = {}
+    for label, ev in evidence.backends.items():
+        figures = source.fps.get(label, {}) if source.kind == "run" else {}
+        backends[label] = replace(
+            ev,
+            fps=number(figures.get("fps")),
+            fps_min=number(figures.get("fps_min")),
+            fps_max=number(figures.get("fps_max")),
+            rounds=int(figures.get("rounds") or 1),
+        )
+    return replace(evidence, backends=backends, speed=source, paired=dict(evidence.paired))
+
+
+def target_row(v: Verdict, source: speed_evidence.SpeedSource) -> dict:
+    crit = {c.key: c for c in v.criteria}
+    speed = crit.get("speed")
+    accuracy = crit.get("accuracy") or crit.get("agreement")
+    holds = speed.status if speed is not None else "not measured"
+    if holds == "not measured" and source.busy:
+        holds = "not measured reliably (busy)"
+    return {
+        "target": source.machine,
+        "host": source.host,
+        "cpu": source.cpu,
+        "cores": source.cores,
+        "gpu": source.gpu,
+        "speed_source": source.source or "not measured",
+        "speed": None if speed is None or not measured(speed.measured) else round(speed.measured, 4),
+        "speed_spread": speed.spread if speed is not None else "",
+        "speed_holds": holds,
+        "accuracy": v.paired.get("verdict") or (accuracy.status if accuracy is not None else ""),
+        "decision": v.decision,
+        "candidate": v.candidate,
+        "reason": v.reason,
+    }
+
+
+def decide_for_targets(
+    evidence: Evidence,
+    sources: list[speed_evidence.SpeedSource],
+    rules: dict | None = None,
+    candidate: str | None = None,
+) -> Verdict:
+    """One decision per deployment target: the shared accuracy evidence, each target's own
+    speed measurement (``speed.by_target``; no measurement: this machine, 'not measured').
+    The first target is the headline; ``Verdict.targets`` holds every row."""
+    targets = speed_evidence.by_target(list(sources)) or [speed_evidence.this_machine()]
+    judged = [(decide(with_speed(evidence, src), rules, candidate), src) for src in targets]
+    head = judged[0][0]
+    head.targets = [target_row(v, src) for v, src in judged]
+    return head

@@ -585,6 +585,33 @@ def study_bundle(result, note: str = "", with_charts: bool = True) -> bytes:
         Table("study_clips.csv", "Every clip, every configuration", result.clips, {}, in_report=False),
         Table("study_summary.csv", "Pooled over the clips", result.summary, {}),
     ]
+    if verdict is not None and verdict.paired:
+        from posebench.analysis import paired
+        from posebench.decision import text
+        from posebench.decision.verdict import TARGET_COLUMNS
+
+        pairs = paired.paired_table(result.clips, verdict.baseline, verdict.candidate)
+        tables.append(
+            Table(
+                "study_paired.csv",
+                f"Paired accuracy: {verdict.candidate} against {verdict.baseline}, clip by clip",
+                pairs,
+                paired.TABLE_COLUMNS,
+                caption=" ".join(line.strip() for line in text.paired_lines(verdict)),
+            )
+        )
+        if verdict.targets:
+            tables.append(
+                Table(
+                    "study_targets.csv",
+                    "One answer per deployment target",
+                    pd.DataFrame(verdict.targets),
+                    TARGET_COLUMNS,
+                    caption="Speed depends on the machine and is judged only from a dedicated run with "
+                    "rounds on a quiet machine; accuracy is shared by every target.",
+                    key_columns=text.TARGET_SHOWN,
+                )
+            )
     charts: list[Chart] = []
     if with_charts and len(result.clips):
         for key, spec in study_charts.all_charts(result.clips, result.summary).items():

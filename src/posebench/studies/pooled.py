@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from posebench.analysis import agreement
+from posebench.analysis import agreement, paired
 from posebench.analysis.jump import GRAVITY
 from posebench.store.references import ClipReference
 from posebench.studies.jobs import ROW_COLUMNS
@@ -23,6 +23,8 @@ from posebench.studies.jobs import ROW_COLUMNS
 # Column -> (unit, meaning) of study_clips.csv (besides the job row's ROW_COLUMNS).
 CLIP_COLUMNS: dict[str, tuple[str, str]] = {
     **{k: ROW_COLUMNS[k] for k in ("clip", "sha256", "backend", "status", "error", "kind")},
+    "athlete": ("", "Who jumped (the manifest's athlete column): one athlete's clips are not independent."),
+    "session": ("", "When / where the clip was filmed (the manifest's session column)."),
     **{k: ROW_COLUMNS[k] for k in ("takeoff_frame", "landing_frame", "flight_time_s", "jump_height_m")},
     "reference_flight_time_s": (
         "s",
@@ -115,14 +117,22 @@ def _ref_fields(ref: ClipReference | None, fps_clip: float) -> dict:
     }
 
 
-def clip_table(rows: list[dict], references: dict[str, ClipReference], baseline: str) -> pd.DataFrame:
-    """One row per clip x backend with the reference, the errors and the baseline differences."""
+def clip_table(
+    rows: list[dict],
+    references: dict[str, ClipReference],
+    baseline: str,
+    groups: dict[str, dict[str, str]] | None = None,
+) -> pd.DataFrame:
+    """One row per clip x backend with the reference, the errors and the baseline differences;
+    ``groups``: clip SHA-256 -> its ``athlete`` and ``session``."""
     table = pd.DataFrame(rows)
     for col in CLIP_COLUMNS:
         if col not in table.columns:
             table[col] = np.nan
     if table.empty:
         return table[list(CLIP_COLUMNS)]
+    for col in ("athlete", "session"):
+        table[col] = [str((groups or {}).get(str(sha), {}).get(col, "") or "") for sha in table["sha256"]]
     fps_of_clip = table.groupby("sha256")["fps_clip"].transform("max")
     refs = [_ref_fields(references.get(str(s)), f) for s, f in zip(table["sha256"], fps_of_clip)]
     for col in ("reference_flight_time_s", "reference_takeoff_frame", "reference_landing_frame"):
@@ -144,6 +154,31 @@ def clip_table(rows: list[dict], references: dict[str, ClipReference], baseline:
         theirs = table["sha256"].map(pd.to_numeric(base[col], errors="coerce"))
         table[diff] = (num(col) - theirs) * scale
     return table[[*CLIP_COLUMNS, *[c for c in table.columns if c not in CLIP_COLUMNS]]]
+
+
+# The paired table (one row per clip both backends measured): ``analysis.paired``.
+PAIRED_COLUMNS = paired.TABLE_COLUMNS
+paired_table = paired.paired_table
+
+
+def incidental_speed_words(summary: pd.DataFrame, baseline: str) -> str:
+    """The study's own timings in words ('one pass per clip on HOST: X at N% of the baseline's
+    speed'): shown beside the verdict, never deciding."""
+    if summary.empty or "fps" not in summary.columns:
+        return ""
+    table = summary.set_index("backend")
+    if baseline not in table.index:
+        return ""
+    base = table.loc[baseline, "fps"]
+    parts = []
+    for label, row in table.iterrows():
+        if label == baseline or not (pd.notna(row["fps"]) and pd.notna(base) and base > 0):
+            continue
+        parts.append(f"{label} at {row['fps'] / base:.0%} of {baseline}'s speed")
+    if not parts:
+        return ""
+    host = str(table["speed_host"].iloc[0]) if "speed_host" in table.columns else ""
+    return "one pass per clip" + (f" on {host}" if host and host != "nan" else "") + ": " + ", ".join(parts)
 
 
 def _speed_host(clips: pd.DataFrame) -> str:
@@ -247,4 +282,13 @@ HEADLINE_COLUMNS = [
     "fps",
 ]
 
-__all__ = ["CLIP_COLUMNS", "HEADLINE_COLUMNS", "SUMMARY_COLUMNS", "clip_table", "summary"]
+__all__ = [
+    "CLIP_COLUMNS",
+    "HEADLINE_COLUMNS",
+    "PAIRED_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "clip_table",
+    "incidental_speed_words",
+    "paired_table",
+    "summary",
+]

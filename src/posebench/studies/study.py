@@ -31,8 +31,11 @@ import numpy as np
 import pandas as pd
 
 from posebench import backends
-from posebench.core.errors import InputError
+from posebench.analysis import paired as paired_stats
+from posebench.core.errors import BenchError, InputError
 from posebench.decision import evidence as decision_evidence
+from posebench.decision import rules as decision_rules
+from posebench.decision import speed as decision_speed
 from posebench.decision import verdict as decision_verdict
 from posebench.io.files import safe_name, write_atomic, write_csv_atomic
 from posebench.store import references, results
@@ -40,6 +43,8 @@ from posebench.studies import jobs, pooled
 
 STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 DEFAULT_MIN_CLIPS = 10
+DEFAULT_MARGIN_MS = float(decision_rules.THRESHOLDS["accuracy_margin_ms"][0])
+GROUP_COLUMNS = ("athlete", "session")  # optional manifest columns: who jumped, and when
 FILES = {
     "clips": "study_clips.csv",
     "summary": "study_summary.csv",
@@ -67,6 +72,8 @@ class StudyClip:
     sha256: str = ""  # "" when the file could not be read
     kind: str = "cmj"
     reference: references.ClipReference | None = None
+    athlete: str = ""  # who jumped: clips of one athlete are not independent ("" = not named)
+    session: str = ""  # when / where they were filmed
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -82,6 +89,8 @@ class StudyClip:
             sha256=str(data.get("sha256", "")),
             kind=str(data.get("kind", "cmj")),
             reference=references.from_mapping(ref) if isinstance(ref, dict) else None,
+            athlete=str(data.get("athlete") or ""),
+            session=str(data.get("session") or ""),
         )
 
 
@@ -93,6 +102,8 @@ class Study:
     options: dict = field(default_factory=dict)  # warmup, max_side, quality
     min_clips: int = DEFAULT_MIN_CLIPS
     study_id: str = ""
+    margin_ms: float = DEFAULT_MARGIN_MS  # non-inferiority margin of the paired accuracy
+    speed_runs: list[str] = field(default_factory=list)  # run folders: the speed evidence, one per target
 
     def __post_init__(self):
         self.study_id = check_study_id(self.study_id or safe_name(self.name, "study"))
@@ -111,6 +122,8 @@ class Study:
             raise InputError("a backend is listed twice")
         if int(self.min_clips) < 1:
             raise InputError("the minimum number of clips must be 1 or more")
+        if not (math.isfinite(float(self.margin_ms)) and float(self.margin_ms) >= 0):
+            raise InputError("the accuracy margin must be 0 ms or more")
 
     def jobs(self) -> list[jobs.StudyJob]:
         out = []
@@ -119,6 +132,10 @@ class Study:
                 options = {**self.options, "kind": clip.kind}
                 out.append(jobs.StudyJob(clip.path, clip.sha256, spec, options))
         return out
+
+    def groups(self) -> dict[str, dict[str, str]]:
+        """Clip SHA-256 -> its athlete and session (as the manifest names them)."""
+        return {c.sha256: {"athlete": c.athlete, "session": c.session} for c in self.clips if c.sha256}
 
     def references(self) -> dict[str, references.ClipReference]:
         return {c.sha256: c.reference for c in self.clips if c.sha256 and c.reference is not None}
@@ -130,6 +147,8 @@ class Study:
             "backends": list(self.backends),
             "options": dict(self.options),
             "min_clips": int(self.min_clips),
+            "margin_ms": float(self.margin_ms),
+            "speed_runs": [str(r) for r in self.speed_runs],
             "clips": [c.to_dict() for c in self.clips],
         }
 
@@ -142,6 +161,8 @@ class Study:
             options=dict(data.get("options") or {}),
             min_clips=int(data.get("min_clips", DEFAULT_MIN_CLIPS)),
             study_id=str(data.get("study_id", "")),
+            margin_ms=float(data.get("margin_ms", DEFAULT_MARGIN_MS)),
+            speed_runs=[str(r) for r in data.get("speed_runs") or []],
         )
 
 
@@ -183,6 +204,8 @@ def from_manifest(
     options: dict | None = None,
     min_clips: int = DEFAULT_MIN_CLIPS,
     reference_root: Path | None = None,
+    margin_ms: float = DEFAULT_MARGIN_MS,
+    speed_runs: list[str] | None = None,
 ) -> Study:
     """A study from a manifest CSV (columns ``references.CSV_COLUMNS``; ``clip`` relative to it).
 
@@ -210,6 +233,7 @@ def from_manifest(
             raise InputError(f"manifest line {line}: {exc}") from None
         path = (manifest.parent / rel).resolve()
         clip = make_clip(path, rel, kind, ref)
+        clip.athlete, clip.session = (str(row.get(c, "") or "").strip()[:200] for c in GROUP_COLUMNS)
         if ref is not None and clip.sha256:
             ref.clip = ref.clip or rel
             try:
@@ -225,6 +249,8 @@ def from_manifest(
         backends=list(backend_specs),
         options=dict(options or {}),
         min_clips=min_clips,
+        margin_ms=margin_ms,
+        speed_runs=[str(r) for r in speed_runs or []],
     )
     study.check()
     return study
@@ -445,9 +471,9 @@ def tables(study: Study, rows: list[dict], folder: Path, write: bool = True) -> 
     """The study's tables and verdict from the rows; ``write``: also study_clips.csv,
     study_summary.csv and verdict.json."""
     baseline = study.baseline
-    clips = pooled.clip_table(_name_rows(study, rows), study.references(), baseline)
+    clips = pooled.clip_table(_name_rows(study, rows), study.references(), baseline, study.groups())
     summary = pooled.summary(clips, baseline)
-    verdict = judge(study, summary)
+    verdict = judge(study, summary, clips)
     if write:
         write_csv_atomic(clips, folder / FILES["clips"])
         write_csv_atomic(summary, folder / FILES["summary"])
@@ -456,14 +482,49 @@ def tables(study: Study, rows: list[dict], folder: Path, write: bool = True) -> 
     return StudyResult(study, folder, clips, summary, verdict, computed=0, reused=0)
 
 
-def judge(study: Study, summary: pd.DataFrame) -> decision_verdict.Verdict | None:
-    """The study's verdict: one decision from the pooled evidence (None with one backend)."""
+def judge(
+    study: Study, summary: pd.DataFrame, clips: pd.DataFrame | None = None
+) -> decision_verdict.Verdict | None:
+    """The study's verdict (None with one backend): the paired accuracy of each candidate
+    against the baseline, clip by clip, and speed from the study's dedicated speed runs, one
+    decision per deployment target (none given: 'not measured' on this machine)."""
     if len(summary) < 2:
         return None
+    comparisons, groups = {}, {}
+    reference_s = float("nan")
+    if clips is not None and len(clips):
+        for label in summary["backend"]:
+            if label == study.baseline:
+                continue
+            table = pooled.paired_table(clips, study.baseline, label)
+            if len(table):
+                comparisons[label] = paired_stats.compare(table["diff_ms"], study.margin_ms)
+                groups[label] = paired_stats.clusters(table["diff_ms"], table["athlete"], table["session"])
+        refs = pd.to_numeric(clips["reference_flight_time_s"], errors="coerce").dropna()
+        reference_s = float(refs.mean()) if len(refs) else reference_s
     evidence = decision_evidence.Evidence.from_study(
-        summary, n_clips=len(study.clips), baseline=study.baseline, name=study.name
+        summary,
+        n_clips=len(study.clips),
+        baseline=study.baseline,
+        name=study.name,
+        paired=comparisons,
+        clusters=groups,
+        reference_flight_s=reference_s,
     )
-    return decision_verdict.decide(evidence, decision_verdict.rules_with({"min_clips": study.min_clips}))
+    evidence.incidental_speed = pooled.incidental_speed_words(summary, study.baseline)
+    rules = decision_verdict.rules_with({"min_clips": study.min_clips, "accuracy_margin_ms": study.margin_ms})
+    return decision_verdict.decide_for_targets(evidence, speed_sources(study), rules)
+
+
+def speed_sources(study: Study) -> list[decision_speed.SpeedSource]:
+    """The study's speed runs as speed evidence (a run that cannot be read is an InputError)."""
+    out = []
+    for folder in study.speed_runs:
+        try:
+            out.append(decision_speed.from_folder(folder))
+        except BenchError as exc:
+            raise InputError(f"the speed run {folder} cannot be read: {exc}") from None
+    return out
 
 
 def open_result(study_id: str, root: Path | None = None) -> StudyResult:

@@ -1,4 +1,5 @@
-"""``python -m posebench study MANIFEST.csv -b NAME ... [--out DIR] [--min-clips N] [--ray [ADDRESS]]``.
+"""``python -m posebench study MANIFEST.csv -b NAME ... [--out DIR] [--min-clips N] [--margin MS]
+[--speed RUN_DIR ...] [--ray [ADDRESS]]``.
 
 Runs every clip of the manifest once per backend (the first backend is the
 baseline), prints progress per clip and the pooled table, and writes
@@ -17,6 +18,7 @@ import pandas as pd
 from posebench import backends
 from posebench.cli.commands.common import add_backend_option, print_table
 from posebench.core.errors import BackendUnavailable, InputError
+from posebench.decision import text as verdict_text
 from posebench.report import study_charts
 from posebench.store import references
 from posebench.studies import hosts, pooled
@@ -44,6 +46,23 @@ def register(sub) -> None:
         help=f"fewest clips a 'replace' may rest on (default {studies.DEFAULT_MIN_CLIPS})",
     )
     p.add_argument("--warmup", type=int, default=10, help="frames left out of the speed figures (default 10)")
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=studies.DEFAULT_MARGIN_MS,
+        metavar="MS",
+        help="non-inferiority margin: how much further from the reference (mean per-clip |error| "
+        f"difference, ms) the candidate may be (default {studies.DEFAULT_MARGIN_MS:g})",
+    )
+    p.add_argument(
+        "--speed",
+        action="append",
+        default=None,
+        metavar="RUN_DIR",
+        help="a saved run with rounds (posebench run CLIP --rounds N, or one imported from another "
+        "machine) whose speed decides; repeat it for more deployment targets (the first is the "
+        "headline). Without it speed is 'not measured': the study's own timings never decide",
+    )
     p.add_argument(
         "--ray",
         nargs="?",
@@ -86,8 +105,20 @@ def run(args) -> int:
             raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
     if args.min_clips < 1:
         raise InputError("--min-clips must be 1 or more")
+    if not (args.margin >= 0):
+        raise InputError("--margin must be 0 ms or more")
+    speed_runs = [str(Path(r).resolve()) for r in args.speed or []]
+    for folder in speed_runs:
+        if not (Path(folder) / "run.json").is_file():
+            raise InputError(f"--speed {folder} is not a saved run folder (it has no run.json)")
     study = studies.from_manifest(
-        args.manifest, specs, name=args.name, options={"warmup": args.warmup}, min_clips=args.min_clips
+        args.manifest,
+        specs,
+        name=args.name,
+        options={"warmup": args.warmup},
+        min_clips=args.min_clips,
+        margin_ms=args.margin,
+        speed_runs=speed_runs,
     )
     root = Path(args.out) if args.out else None
     print(
@@ -121,7 +152,12 @@ def run(args) -> int:
             formats={"ratio": "{:.2f}"},
         )
     if result.verdict is not None:
+        for line in verdict_text.paired_lines(result.verdict):
+            print(line)
         print(f"verdict: {result.verdict.reason}")
+        if result.verdict.targets:
+            print("per deployment target (speed depends on the machine; accuracy is shared):")
+            print_table(pd.DataFrame(result.verdict.targets).fillna("-"), list(verdict_text.TARGET_SHOWN))
     written = [studies.FILES["clips"], studies.FILES["summary"]]
     if result.verdict is not None:
         written.append(studies.FILES["verdict"])

@@ -59,6 +59,7 @@ def render() -> None:
             st.subheader(safe_text.md(f"Study {result.study.name}"))
             if result.verdict is not None:
                 verdict_view.headline(result.verdict)
+                study_view.show_paired_and_targets(result.verdict)
             elif len(result.study.backends) < 2:
                 st.info("A verdict needs two backends: the baseline and a candidate.")
             st.caption(safe_text.md(studies.pooled_sentence(result).split(";")[0] + "."))
@@ -159,6 +160,23 @@ def render() -> None:
             key="study-min-clips",
             help="With fewer clips the verdict says 'not enough evidence' and how many more are needed.",
         )
+        margin_ms = st.number_input(
+            "Accuracy margin (ms)",
+            0.0,
+            200.0,
+            studies.DEFAULT_MARGIN_MS,
+            key="study-margin",
+            help="Non-inferiority: the candidate is as accurate when the 95 % CI of its per-clip "
+            "|flight-time error| difference from the baseline stays under this margin.",
+        )
+        speed_choices = study_view.speed_run_choices()
+        speed_picked = st.multiselect(
+            "Speed evidence (saved runs with rounds, one per machine)",
+            list(speed_choices),
+            key="study-speed",
+            help="The verdict's speed comes from a dedicated run with rounds on a quiet machine; the "
+            "study's own timings never decide. Each machine is a deployment target.",
+        )
 
     clips = draft["clips"]
     if clips:
@@ -236,7 +254,8 @@ def render() -> None:
         st.caption(study_executor.where_jobs_run() + " See docs/scale.md to use a Ray cluster.")
         if run_it:
             try:
-                study = study_view.build(name, clips, chosen_backends, int(min_clips))
+                speed_runs = [speed_choices[k] for k in speed_picked]
+                study = study_view.build(name, clips, chosen_backends, int(min_clips), margin_ms, speed_runs)
                 state.set_job_of(state.STUDY_JOB, study_view.start(study))
                 st.rerun()
             except BenchError as exc:

@@ -1,0 +1,191 @@
+"""Speed evidence for the verdict: a dedicated measurement, the machine it speaks for, and
+whether it can be trusted.
+
+Speed depends on the machine; accuracy mostly does not. The verdict's speed criterion
+therefore reads a **dedicated** speed measurement: a saved run (``posebench run CLIP
+--rounds N`` or a run imported from another machine) whose summary holds each backend's
+frames per second over its rounds, and whose ``run.json`` records the machine
+(``environment``: host, CPU, cores, GPU) and its state (``machine``: 1-minute load at the
+start and end, other runs that overlapped it).
+
+- A measurement taken while the machine was busy (1-minute load per core at or over
+  ``rules.BUSY_LOAD_PER_CORE``, or another benchmark run overlapping it) is *not measured
+  reliably*: it never decides, and the sentence says to re-measure on a quiet machine.
+- Timings a study takes incidentally (one pass per clip, short clips, any load) are shown
+  but never decide.
+- Each machine a measurement comes from is a **deployment target**
+  (``SpeedSource.target``); the verdict gives one answer per target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from posebench.core import environment
+from posebench.decision import rules as R
+from posebench.decision.numbers import is_number as measured
+from posebench.decision.numbers import number
+
+KINDS = ("run", "none")  # a dedicated measurement, or nothing that may decide
+
+
+@dataclass
+class SpeedSource:
+    """One speed measurement (or its absence) and the machine it was taken on."""
+
+    kind: str = "none"  # run | none
+    source: str = ""  # "run <id>"
+    host: str = ""
+    cpu: str = ""
+    cores: int = 0
+    gpu: str = ""
+    busy: list[str] = field(default_factory=list)  # why it is not reliable ([] = a quiet machine)
+    rounds: int = 0
+    fps: dict[str, dict] = field(default_factory=dict)  # label -> fps, fps_min, fps_max, rounds
+    started: str = ""
+
+    @property
+    def machine(self) -> str:
+        """The machine in words: ``host (CPU, N cores, GPU)``."""
+        return machine_words(self.host, self.cpu, self.cores, self.gpu)
+
+    @property
+    def target(self) -> str:
+        """What tells one deployment target from another: the host, else the hardware."""
+        return self.host or f"{self.cpu}|{self.cores}|{self.gpu}"
+
+    @property
+    def reliable(self) -> bool:
+        return self.kind == "run" and not self.busy
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["machine"] = self.machine
+        out["reliable"] = self.reliable
+        out["fps"] = {
+            k: {n: (None if isinstance(v, float) and math.isnan(v) else v) for n, v in d.items()}
+            for k, d in self.fps.items()
+        }
+        return out
+
+
+def machine_words(host: str, cpu: str, cores, gpu: str) -> str:
+    parts = [p for p in (cpu, f"{int(cores)} cores" if measured(cores) and cores else "", gpu) if p]
+    inner = ", ".join(parts)
+    if host:
+        return f"{host} ({inner})" if inner else host
+    return inner or "an unnamed machine"
+
+
+def this_machine() -> SpeedSource:
+    """No measurement, on the machine this process runs on."""
+    env = environment.describe()
+    return SpeedSource(
+        host=str(env.get("host") or ""),
+        cpu=str(env.get("cpu") or ""),
+        cores=int(env.get("cores") or 0),
+        gpu=str(env.get("gpu") or ""),
+    )
+
+
+def busy_reasons(run) -> list[str]:
+    """Sentences on what makes the run's timings doubtful: a busy machine, overlapping runs.
+
+    Reads the machine state the run recorded (``run.extra["machine"]``: 1-minute load average
+    at the start and end, cores, the other runs that overlapped it) and the run's own count of
+    overlapping runs in this process.
+    """
+    notes = []
+    state = {**dict(run.environment or {}), **dict((run.extra or {}).get("machine") or {})}
+    overlapped = int(getattr(run, "overlapped", 0) or 0)
+    others = state.get("overlapping_runs")
+    if isinstance(others, list):
+        overlapped = max(overlapped, len(others))
+    if overlapped:
+        notes.append(
+            f"{overlapped} other benchmark run{'s' if overlapped > 1 else ''} overlapped this one: "
+            "its speed figures are not comparable."
+        )
+    cores = number(state.get("usable_cores")) or number(state.get("cores"))
+    loads = load_averages(state)
+    if loads and measured(cores) and cores > 0:
+        worst = max(loads.values())
+        if worst / cores >= R.BUSY_LOAD_PER_CORE:
+            when = ", ".join(f"{v:.1f} {k}" for k, v in loads.items())
+            notes.append(
+                f"The machine was busy: 1-minute load average {when} on {cores:.0f} cores; "
+                "speed figures measured on a busy machine are doubtful."
+            )
+    return notes
+
+
+def load_averages(env: dict) -> dict[str, float]:
+    """The run's recorded 1-minute load averages ('at the start', 'at the end')."""
+    found = {}
+    for key, value in env.items():
+        if "load" not in str(key).lower():
+            continue
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if measured(v):
+                    found[f"at the {k}" if k in ("start", "end") else str(k)] = number(v)
+        elif isinstance(value, (list, tuple)) and value and measured(value[0]):
+            found[str(key)] = number(value[0])
+        elif measured(value):
+            name = "at the start" if "start" in str(key) else "at the end" if "end" in str(key) else str(key)
+            found[name] = number(value)
+    return found
+
+
+def from_run(run) -> SpeedSource:
+    """The speed measurement a saved or fresh run holds (its summary's speeds, its machine)."""
+    env = dict(run.environment or {})
+    fps: dict[str, dict] = {}
+    summary = run.summary if run.summary is not None else None
+    if summary is not None and len(summary) and "backend" in summary.columns:
+        for _, row in summary.iterrows():
+            if str(row.get("status", "ok")) != "ok":
+                continue
+            rounds = number(row.get("rounds"))
+            fps[str(row["backend"])] = {
+                "fps": number(row.get("fps")),
+                "fps_min": number(row.get("fps_min")),
+                "fps_max": number(row.get("fps_max")),
+                "rounds": int(rounds) if measured(rounds) else 1,
+            }
+    return SpeedSource(
+        kind="run",
+        source=f"run {run.run_id}",
+        host=str(env.get("host") or ""),
+        cpu=str(env.get("cpu") or ""),
+        cores=int(number(env.get("cores"))) if measured(env.get("cores")) else 0,
+        gpu=str(env.get("gpu") or ""),
+        busy=busy_reasons(run),
+        rounds=min((d["rounds"] for d in fps.values()), default=0),
+        fps=fps,
+        started=str(getattr(run, "started", "") or ""),
+    )
+
+
+def from_folder(folder: str | Path) -> SpeedSource:
+    """``from_run`` of a saved run folder (``InputError`` when it is not a readable run)."""
+    from posebench.store import results
+
+    return from_run(results.load(Path(folder)))
+
+
+def by_target(sources: list[SpeedSource]) -> list[SpeedSource]:
+    """One measurement per deployment target, in the order first given: on each machine the
+    reliable one with the most rounds (a quiet measurement wins over a busy one)."""
+    picked: dict[str, SpeedSource] = {}
+    for src in sources:
+        have = picked.get(src.target)
+        if have is None or (src.reliable, src.rounds) > (have.reliable, have.rounds):
+            picked[src.target] = src
+    return list(picked.values())
+
+
+__all__ = ["SpeedSource", "busy_reasons", "by_target", "from_folder", "from_run", "this_machine"]
