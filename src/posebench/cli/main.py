@@ -29,6 +29,7 @@ COMMANDS = (
     "runs",
     "users",
     "study",
+    "events",
 )
 
 

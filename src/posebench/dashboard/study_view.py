@@ -192,9 +192,11 @@ def build(
     min_clips: int,
     margin_ms: float = studies.DEFAULT_MARGIN_MS,
     speed_runs: list[str] | None = None,
+    events: dict[str, str] | None = None,
 ) -> studies.Study:
     """The study to run: a new one, or a saved one of that name with these clips added.
-    ``speed_runs``: run folders (``speed_run_choices``) whose speed decides, one per target."""
+    ``speed_runs``: run folders (``speed_run_choices``) whose speed decides, one per target;
+    ``events``: backend label -> named event setting."""
     speed = [str(r) for r in speed_runs or []]
     study = studies.Study(
         name.strip(),
@@ -203,6 +205,7 @@ def build(
         min_clips=int(min_clips),
         margin_ms=float(margin_ms),
         speed_runs=speed,
+        events=dict(events or {}),
     )
     folder = studies.folder_of(study.study_id, study_root())
     if (folder / studies.FILES["definition"]).exists():
@@ -210,6 +213,7 @@ def build(
         study = studies.add_clips(saved, list(clips))
         study.backends, study.min_clips = list(backend_specs), int(min_clips)
         study.margin_ms, study.speed_runs = float(margin_ms), speed
+        study.events = dict(events or {})
     study.check()
     return study
 

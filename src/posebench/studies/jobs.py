@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from posebench import backends
-from posebench.analysis import jump
+from posebench.analysis import event_settings, events, jump
 from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.engine.runner import run_benchmark
@@ -188,8 +188,12 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
             return failed_row(
                 job, "no person was found in any frame", job_seconds=time.perf_counter() - start, **common
             )
-        table = jump.from_run(run, job.option("kind"), quality=job.option("quality"), cancel=cancel)
-        result = table.iloc[0]
+        setting = job.option("events")
+        if setting and job.option("kind") == "cmj":
+            result = _with_setting(run, label, setting)
+        else:
+            table = jump.from_run(run, job.option("kind"), quality=job.option("quality"), cancel=cancel)
+            result = table.iloc[0]
         row = failed_row(job, "", **common)
         row.update(
             status=result["status"],
@@ -214,6 +218,30 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
         )
     row["job_seconds"] = time.perf_counter() - start
     return row
+
+
+def _with_setting(run, label: str, name: str) -> dict:
+    """The CMJ's events with a named event setting (issue 23), in ``jump.from_run``'s columns."""
+    setting = event_settings.get(name)
+    if run.clip.path is None or not os.path.exists(run.clip.path):
+        return {"status": "failed", "error": "the clip is not on this machine"} | _no_events()
+    try:
+        found = events.Detector(events.sequence_of(run, label), run.clip.fps).detect(setting)
+    except jump.ReplayMismatch as exc:
+        return {"status": "failed", "error": str(exc)} | _no_events()
+    ft = found.flight_time_s
+    return {
+        "status": found.status,
+        "error": found.error,
+        "takeoff_frame": found.takeoff_frame,
+        "landing_frame": found.landing_frame,
+        "flight_time_s": ft,
+        "jump_height_m": jump.GRAVITY * ft**2 / 8 if np.isfinite(ft) else np.nan,
+    }
+
+
+def _no_events() -> dict:
+    return {k: np.nan for k in ("takeoff_frame", "landing_frame", "flight_time_s", "jump_height_m")}
 
 
 def as_dict(job: StudyJob) -> dict:

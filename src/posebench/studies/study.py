@@ -39,7 +39,7 @@ from posebench.decision import speed as decision_speed
 from posebench.decision import verdict as decision_verdict
 from posebench.io.files import safe_name, write_atomic, write_csv_atomic
 from posebench.store import references, results
-from posebench.studies import jobs, pooled
+from posebench.studies import jobs, pooled, study_events
 
 STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 DEFAULT_MIN_CLIPS = 10
@@ -104,6 +104,7 @@ class Study:
     study_id: str = ""
     margin_ms: float = DEFAULT_MARGIN_MS  # non-inferiority margin of the paired accuracy
     speed_runs: list[str] = field(default_factory=list)  # run folders: the speed evidence, one per target
+    events: dict[str, str] = field(default_factory=dict)  # backend label -> event setting (issue 23)
 
     def __post_init__(self):
         self.study_id = check_study_id(self.study_id or safe_name(self.name, "study"))
@@ -124,12 +125,16 @@ class Study:
             raise InputError("the minimum number of clips must be 1 or more")
         if not (math.isfinite(float(self.margin_ms)) and float(self.margin_ms) >= 0):
             raise InputError("the accuracy margin must be 0 ms or more")
+        self.events = study_events.resolve(self.events, labels)
 
     def jobs(self) -> list[jobs.StudyJob]:
         out = []
         for clip in self.clips:
             for spec in self.backends:
                 options = {**self.options, "kind": clip.kind}
+                setting = self.events.get(backends.parse(spec).display, study_events.APP_CURRENT)
+                if setting != study_events.APP_CURRENT:  # today's settings keep their old job keys
+                    options["events"] = setting
                 out.append(jobs.StudyJob(clip.path, clip.sha256, spec, options))
         return out
 
@@ -149,6 +154,7 @@ class Study:
             "min_clips": int(self.min_clips),
             "margin_ms": float(self.margin_ms),
             "speed_runs": [str(r) for r in self.speed_runs],
+            "events": dict(self.events),
             "clips": [c.to_dict() for c in self.clips],
         }
 
@@ -163,6 +169,7 @@ class Study:
             study_id=str(data.get("study_id", "")),
             margin_ms=float(data.get("margin_ms", DEFAULT_MARGIN_MS)),
             speed_runs=[str(r) for r in data.get("speed_runs") or []],
+            events={str(k): str(v) for k, v in (data.get("events") or {}).items()},
         )
 
 
@@ -206,6 +213,7 @@ def from_manifest(
     reference_root: Path | None = None,
     margin_ms: float = DEFAULT_MARGIN_MS,
     speed_runs: list[str] | None = None,
+    events: dict[str, str] | None = None,
 ) -> Study:
     """A study from a manifest CSV (columns ``references.CSV_COLUMNS``; ``clip`` relative to it).
 
@@ -251,6 +259,7 @@ def from_manifest(
         min_clips=min_clips,
         margin_ms=margin_ms,
         speed_runs=[str(r) for r in speed_runs or []],
+        events=dict(events or {}),
     )
     study.check()
     return study
@@ -471,7 +480,8 @@ def tables(study: Study, rows: list[dict], folder: Path, write: bool = True) -> 
     """The study's tables and verdict from the rows; ``write``: also study_clips.csv,
     study_summary.csv and verdict.json."""
     baseline = study.baseline
-    clips = pooled.clip_table(_name_rows(study, rows), study.references(), baseline, study.groups())
+    rows = study_events.calibrate_rows(study, _name_rows(study, rows))
+    clips = pooled.clip_table(rows, study.references(), baseline, study.groups())
     summary = pooled.summary(clips, baseline)
     verdict = judge(study, summary, clips)
     if write:
@@ -513,7 +523,8 @@ def judge(
     )
     evidence.incidental_speed = pooled.incidental_speed_words(summary, study.baseline)
     rules = decision_verdict.rules_with({"min_clips": study.min_clips, "accuracy_margin_ms": study.margin_ms})
-    return decision_verdict.decide_for_targets(evidence, speed_sources(study), rules)
+    verdict = decision_verdict.decide_for_targets(evidence, speed_sources(study), rules)
+    return study_events.say_settings(study, verdict, summary)
 
 
 def speed_sources(study: Study) -> list[decision_speed.SpeedSource]:

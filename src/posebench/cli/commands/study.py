@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from posebench import backends
+from posebench.analysis import event_settings
 from posebench.cli.commands.common import add_backend_option, print_table
 from posebench.core.errors import BackendUnavailable, InputError
 from posebench.decision import text as verdict_text
@@ -62,6 +63,14 @@ def register(sub) -> None:
         help="a saved run with rounds (posebench run CLIP --rounds N, or one imported from another "
         "machine) whose speed decides; repeat it for more deployment targets (the first is the "
         "headline). Without it speed is 'not measured': the study's own timings never decide",
+    )
+    p.add_argument(
+        "--events",
+        action="append",
+        default=[],
+        metavar="BACKEND=SETTING",
+        help="time a backend's jumps with a named event setting (see `posebench events`; e.g. "
+        "rtmpose-lightweight-tuned=toes-landing); repeat per backend; default app-current",
     )
     p.add_argument(
         "--ray",
@@ -119,6 +128,7 @@ def run(args) -> int:
         min_clips=args.min_clips,
         margin_ms=args.margin,
         speed_runs=speed_runs,
+        events=dict(event_settings.parse_choice(text) for text in args.events),
     )
     root = Path(args.out) if args.out else None
     print(

@@ -4,7 +4,7 @@ import streamlit as st
 
 from posebench import backends
 from posebench.core.errors import BenchError
-from posebench.dashboard import safe_text, state, study_view, tables, verdict_view, widgets
+from posebench.dashboard import event_view, safe_text, state, study_view, tables, verdict_view, widgets
 from posebench.io import video
 from posebench.report import study_charts
 from posebench.store import references
@@ -98,6 +98,7 @@ def render() -> None:
                     ],
                     key="study-clips",
                 )
+            event_view.section(result, lambda job: state.set_job_of(state.STUDY_JOB, job))
             if result.verdict is not None:
                 with st.expander("Every criterion of the verdict"):
                     verdict_view.criteria(result.verdict)
@@ -244,6 +245,7 @@ def render() -> None:
                         st.toast(f"landing frame {int(frame)}")
 
         busy = state.busy_reason()
+        chosen_events = event_view.choose(chosen_backends)
         run_it = st.button(
             f"Run the study ({len(clips)} clips × {len(chosen_backends)} backends)",
             type="primary",
@@ -255,7 +257,9 @@ def render() -> None:
         if run_it:
             try:
                 speed_runs = [speed_choices[k] for k in speed_picked]
-                study = study_view.build(name, clips, chosen_backends, int(min_clips), margin_ms, speed_runs)
+                study = study_view.build(
+                    name, clips, chosen_backends, int(min_clips), margin_ms, speed_runs, chosen_events
+                )
                 state.set_job_of(state.STUDY_JOB, study_view.start(study))
                 st.rerun()
             except BenchError as exc:
