@@ -271,12 +271,9 @@ def rtmpose_fails_at_4_create(config, cache=None):
     """RTMPose presets fail on their fifth frame; every other backend is real."""
     if config.family == "rtmpose":
         return FakeBackend(config.display, fail_at=4)
-    import importlib
+    from posebench.backends import family_of
 
-    from posebench.backends import FAMILIES
-
-    module, cls, _packages, _fields = FAMILIES[config.family]
-    return getattr(importlib.import_module(module), cls)(config, cache)
+    return family_of(config).create(config, cache)
 
 
 def crashing_create(config, cache=None):

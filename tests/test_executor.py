@@ -69,7 +69,7 @@ def test_jobs_reserve_their_threads_and_a_gpu_only_for_gpu_providers():
     assert ray_ex.resources(standin.FakeJob("c.mp4", "0" * 64, "mediapipe-lite")) == (1.0, 0.0)
     gpu = standin.FakeJob("c.mp4", "0" * 64, "rtmpose-lightweight:provider=CUDAExecutionProvider")
     assert ray_ex.resources(gpu) == (1.0, 1.0)
-    assert hosts.provider_and_engine("mediapipe-lite") == (hosts.MEDIAPIPE_PROVIDER, "mediapipe")
+    assert hosts.provider_and_engine("mediapipe-lite") == ("mediapipe CPU (XNNPACK)", "mediapipe")
     assert hosts.provider_and_engine("rtmpose-lightweight:engine=opencv") == ("opencv CPU", "opencv")
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from conftest import BOXFLIP, LAB
 from posebench import backends
-from posebench.backends.config import CHOICES, FAMILY_FIELDS, LEVER_HELP, TUNED_LEVERS, parse
+from posebench.backends.config import FAMILY_FIELDS, parse
+from posebench.backends.families.rtmpose import DETECTORS, TUNED_LEVERS, RTMPoseLevers
+from posebench.backends.family import lever_of
 from posebench.backends.sessions import session_settings
 from posebench.core.errors import BackendUnavailable, BenchError
 from posebench.io import video
@@ -140,7 +142,7 @@ def test_detector_choice_uses_that_model_file(lab_frames):
     backend = backends.create("rtmpose-lightweight:detector=yolox_nano")
     assert "yolox_nano" in backend.model_files["detector"]
     assert backend.process(lab_frames[0].image, 0).detected
-    assert "yolox_nano" in CHOICES["detector"] and "yolox_tiny" in CHOICES["detector"]
+    assert "yolox_nano" in DETECTORS and "yolox_tiny" in lever_of(RTMPoseLevers, "detector").choices
 
 
 @pytest.mark.integration
@@ -184,7 +186,7 @@ def test_thread_settings_reach_the_session_options():
 def test_every_rtmpose_lever_is_documented_and_in_the_settings():
     config = parse("rtmpose-lightweight")
     for name in FAMILY_FIELDS["rtmpose"]:
-        assert name in LEVER_HELP, name
+        assert lever_of(RTMPoseLevers, name).help != name, name  # documented
         assert name in config.settings(), name
 
 

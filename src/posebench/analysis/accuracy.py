@@ -32,10 +32,8 @@ import pandas as pd
 
 from posebench import backends
 from posebench.backends import BackendConfig, ModelCache
-from posebench.backends.config import override
-from posebench.core import catalogue
 from posebench.core.errors import BenchError, InputError
-from posebench.core.keypoints import COCO_SIGMAS, LANDMARK_INDEX, LANDMARKS, to_landmarks, torso_length
+from posebench.core.keypoints import COCO_SIGMAS, LANDMARK_INDEX, LANDMARKS, torso_length
 
 ALPHAS = (0.1, 0.2)
 NORMS = ("box", "torso")
@@ -242,69 +240,8 @@ def oks(pred: np.ndarray, truth: np.ndarray, labelled: np.ndarray, area: np.ndar
 
 
 # -- predictions on boxes -----------------------------------------------------------
-class _RTMPoseOnBoxes:
-    """RTMPose's pose model alone, run on given boxes (rtmlib's pre/post-processing).
-
-    The backend is built as a benchmark run builds it (``backends.create``: the
-    configured engine, provider, threads and spinning, models from the
-    ``ModelCache``, a load failure a ``BenchError``); only its pose model's
-    rtmlib tool, which runs on the backend's own session, is called here (``pose_on_boxes``). The
-    detector is loaded with the backend but never run.
-    """
-
-    def __init__(self, config: BackendConfig, cache: ModelCache | None):
-        from posebench.backends.rtmpose_backend import RTMPoseBackend
-
-        backend = backends.create(config, cache)
-        if not isinstance(backend, RTMPoseBackend):
-            backend.close()
-            raise InputError(f"{config.display} is not an RTMPose configuration")
-        self._backend = backend
-        self.keypoint_set = backend.keypoint_set
-
-    def predict(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
-        kpts, scores = self._backend.pose_on_boxes(image, [box])
-        return to_landmarks(kpts[0], scores[0], self.keypoint_set)
-
-    def close(self) -> None:
-        self._backend.close()
-
-
-class _MediaPipeOnCrops:
-    """MediaPipe in IMAGE mode on the box enlarged by a margin, mapped back to the image."""
-
-    def __init__(self, config: BackendConfig, cache: ModelCache | None, margin: float):
-        self._backend = backends.create(override(config, {"running_mode": "IMAGE"}), cache)
-        self._margin = margin
-        self._ts = 0
-
-    def predict(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        bw, bh = box[2] - box[0], box[3] - box[1]
-        x1 = int(max(0, np.floor(box[0] - self._margin * bw)))
-        y1 = int(max(0, np.floor(box[1] - self._margin * bh)))
-        x2 = int(min(w, np.ceil(box[2] + self._margin * bw)))
-        y2 = int(min(h, np.ceil(box[3] + self._margin * bh)))
-        if x2 - x1 < 2 or y2 - y1 < 2:
-            return np.full((len(LANDMARKS), 3), np.nan)
-        crop = np.ascontiguousarray(image[y1:y2, x1:x2])
-        self._ts += 1
-        lm = self._backend.process(crop, self._ts).landmarks()
-        lm[:, 0] += x1
-        lm[:, 1] += y1
-        return lm
-
-    def close(self) -> None:
-        self._backend.close()
-
-
-def _estimator(config: BackendConfig, cache: ModelCache | None, margin: float):
-    reason = backends.why_unavailable(config)
-    if reason:
-        raise BenchError(f"{config.display} cannot run here: {reason}")
-    if config.family == "rtmpose":
-        return _RTMPoseOnBoxes(config, cache)
-    return _MediaPipeOnCrops(config, cache, margin)
+# Each family says how it runs on a given box (``Family.on_boxes``): RTMPose runs its pose
+# model on the box itself, MediaPipe runs in IMAGE mode on the box enlarged by ``margin``.
 
 
 def predict(
@@ -317,7 +254,7 @@ def predict(
 ) -> np.ndarray:
     """(N, 13, 3) x, y (image pixels), score of one backend on every annotated box."""
     config = backends.as_config(config)
-    model = _estimator(config, cache, margin)
+    model = backends.on_boxes(config, cache, margin)
     out = np.full((len(annotations), len(LANDMARKS), 3), np.nan)
     images: dict[Path, np.ndarray] = {}
     try:
@@ -346,9 +283,9 @@ def _stack(annotations: list[Annotation]):
 def offered_landmarks(config: BackendConfig | str) -> np.ndarray:
     """(13,) bool: the landmarks the backend's keypoint set has (COCO-17 lacks heels and toes)."""
     config = backends.as_config(config)
-    keypoint_set = "mediapipe33" if config.family == "mediapipe" else catalogue.get(config.pose).keypoint_set
+    keypoint_set = backends.keypoint_set(config)
     if keypoint_set is None:
-        raise InputError(f"{config.pose} is not a pose model")
+        raise InputError(f"{config.display} has no known keypoint set (is its pose model a pose model?)")
     index = LANDMARK_INDEX[keypoint_set]
     return np.array([index[name] is not None for name in LANDMARKS])
 

@@ -42,7 +42,7 @@ import pandas as pd
 from posebench import backends
 from posebench.analysis import calibration
 from posebench.backends import BackendConfig, ModelCache
-from posebench.core import catalogue, schema
+from posebench.core import schema
 from posebench.core.errors import BenchError, InputError
 from posebench.core.keypoints import LANDMARK_INDEX, LANDMARKS, SCORE_SCALES, visibility
 from posebench.engine import selection
@@ -398,12 +398,7 @@ def _keypoint_set_of(run, label: str, values: np.ndarray) -> str:
         return str(native["keypoint_set"])
     for config in run.configs or ():  # the configuration says which model it ran
         if config.display == label:
-            if config.family == "mediapipe":
-                return "mediapipe33"
-            try:
-                found = catalogue.get(config.pose).keypoint_set
-            except Exception:
-                break
+            found = backends.keypoint_set(config)
             if found is not None:
                 return found
             break

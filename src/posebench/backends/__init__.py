@@ -1,4 +1,9 @@
-"""Pose backends behind one interface, created from a ``BackendConfig``."""
+"""Pose backends behind one interface, created from a ``BackendConfig``.
+
+Which families exist, and everything about each, is asked of ``registry``; this module
+only adds what every family shares (packages and model files checked, load failures
+reported as ``BackendUnavailable``).
+"""
 
 from __future__ import annotations
 
@@ -8,53 +13,23 @@ from posebench.core import catalogue
 from posebench.core.errors import BackendUnavailable, BenchError
 from posebench.models import store as model_store
 
-from . import sessions
+from . import registry
 from .base import PoseBackend, PoseResult
-from .config import DEFAULT_COMPARISON, PRESETS, BackendConfig, as_config, as_configs, parse
+from .config import DEFAULT_COMPARISON, PRESETS, BackendConfig, as_config, as_configs, family_of, parse
+from .family import BoxEstimator, Family
 from .sessions import DEFAULT_CACHE, ModelCache, available_providers
-
-# family -> (module, class, packages it needs, model fields of the config)
-FAMILIES = {
-    "mediapipe": ("posebench.backends.mediapipe_backend", "MediaPipeBackend", ("mediapipe",), ("model",)),
-    "rtmpose": (
-        "posebench.backends.rtmpose_backend",
-        "RTMPoseBackend",
-        ("rtmlib", "onnxruntime"),
-        ("detector", "pose"),
-    ),
-}
-ENGINE_PACKAGES = {
-    "onnxruntime": "onnxruntime",
-    "opencv": "cv2",
-    "openvino": "openvino",
-    "auto": "onnxruntime",
-}
 
 
 def why_unavailable(config: BackendConfig) -> str | None:
     """None when ``config`` can run here, else one sentence saying why not."""
-    _module, _cls, packages, model_fields = FAMILIES[config.family]
-    for package in packages:
+    family = family_of(config)
+    for package in family.packages:
         if importlib.util.find_spec(package) is None:
             return f"the Python package '{package}' is not installed"
-    if config.family == "mediapipe" and config.delegate == "GPU":
-        reason = sessions.mediapipe_gpu_problem()
-        if reason:
-            return f"MediaPipe's GPU delegate does not start here ({reason})"
-    if config.family == "rtmpose":
-        package = ENGINE_PACKAGES[config.engine]
-        if importlib.util.find_spec(package) is None:
-            return (
-                f"the {config.engine} engine needs the '{package}' package "
-                f"(installed by set-up; see docs/setup.md)"
-            )
-        if config.engine == "onnxruntime" and config.provider not in available_providers():
-            return (
-                f"execution provider {config.provider} is not in this onnxruntime build "
-                f"(available: {', '.join(available_providers())})"
-            )
-    for field_name in model_fields:
-        name = getattr(config, field_name)
+    reason = family.why_unavailable(config.levers)
+    if reason:
+        return reason
+    for name in family.model_names(config.levers):
         path, tried = model_store.find_local(name)
         if path is None:
             asset = catalogue.get(name)
@@ -67,6 +42,16 @@ def why_unavailable(config: BackendConfig) -> str | None:
     return None
 
 
+def model_names(config: BackendConfig) -> list[str]:
+    """Catalogue names of the model files ``config`` loads."""
+    return family_of(config).model_names(config.levers)
+
+
+def keypoint_set(config: BackendConfig) -> str | None:
+    """The native keypoint set ``config`` yields (``posebench.core.keypoints``), None if unknown."""
+    return family_of(config).keypoint_set(config.levers)
+
+
 def default_comparison() -> list[str]:
     """The default comparison's presets that can run here (all of them where none can, so the
     caller says why)."""
@@ -74,33 +59,51 @@ def default_comparison() -> list[str]:
     return usable or list(DEFAULT_COMPARISON)
 
 
-def resolve(config: BackendConfig) -> tuple[BackendConfig, dict | None]:
-    """``config`` with ``engine=auto`` replaced by the engine measured fastest here (and that
-    measurement, else None); see ``posebench.backends.engines``."""
-    from . import engines
+def needs_resolving(config: BackendConfig) -> bool:
+    """True when ``config`` leaves a choice to this machine (e.g. ``engine=auto``)."""
+    return family_of(config).needs_resolving(config.levers)
 
+
+def resolve(config: BackendConfig) -> tuple[BackendConfig, dict | None]:
+    """``config`` with choices left to this machine made (e.g. ``engine=auto`` replaced by the
+    engine measured fastest here) and that measurement, else None."""
     reason = why_unavailable(config)
     if reason:
         raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
-    return engines.resolve(config)
+    family = family_of(config)
+    return family.resolve(config) if family.needs_resolving(config.levers) else (config, None)
 
 
-def create(config: BackendConfig | str, cache: ModelCache | None = None) -> PoseBackend:
-    """A ready backend for one run; raises ``BackendUnavailable`` with the reason."""
-    if isinstance(config, str):
-        config = parse(config)
-    if config.family == "rtmpose" and config.engine == "auto":
+def _checked(config: BackendConfig | str) -> BackendConfig:
+    config = as_config(config)
+    if needs_resolving(config):
         config, _choice = resolve(config)
     reason = why_unavailable(config)
     if reason:
         raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
-    module_name, class_name, _packages, _fields = FAMILIES[config.family]
-    module = importlib.import_module(module_name)
+    return config
+
+
+def create(config: BackendConfig | str, cache: ModelCache | None = None) -> PoseBackend:
+    """A ready backend for one run; raises ``BackendUnavailable`` with the reason."""
+    config = _checked(config)
     try:
-        return getattr(module, class_name)(config, cache)
+        return family_of(config).create(config, cache)
     except BenchError:
         raise
     except Exception as exc:  # a model that will not load is reported, not a traceback
+        raise BackendUnavailable(f"{config.display} failed to load: {type(exc).__name__}: {exc}") from exc
+
+
+def on_boxes(config: BackendConfig | str, cache: ModelCache | None, margin: float) -> BoxEstimator:
+    """The backend run on annotated person boxes (the accuracy check); raises
+    ``BackendUnavailable`` with the reason."""
+    config = _checked(config)
+    try:
+        return family_of(config).on_boxes(config, cache, margin)
+    except BenchError:
+        raise
+    except Exception as exc:
         raise BackendUnavailable(f"{config.display} failed to load: {type(exc).__name__}: {exc}") from exc
 
 
@@ -109,10 +112,17 @@ def list_presets() -> list[tuple[BackendConfig, str | None]]:
     return [(c, why_unavailable(c)) for c in PRESETS.values()]
 
 
+def estimator_families() -> list[Family]:
+    """Every registered estimator family, built-ins first (``families`` is their subpackage)."""
+    return registry.families()
+
+
 __all__ = [
     "PoseBackend",
     "PoseResult",
     "BackendConfig",
+    "BoxEstimator",
+    "Family",
     "ModelCache",
     "DEFAULT_CACHE",
     "PRESETS",
@@ -122,8 +132,14 @@ __all__ = [
     "as_config",
     "as_configs",
     "create",
+    "on_boxes",
     "resolve",
+    "needs_resolving",
     "why_unavailable",
+    "model_names",
+    "keypoint_set",
+    "family_of",
+    "estimator_families",
     "list_presets",
     "available_providers",
 ]

@@ -72,10 +72,10 @@ def detector_share(config: BackendConfig) -> float:
 
 def apply(config: BackendConfig, engine: str, provider: str) -> BackendConfig:
     """``config`` on ``engine`` / ``provider``, keeping its label (so tables keep their names)."""
-    changes: dict[str, Any] = {"engine": engine, "label": config.display}
+    changes: dict[str, Any] = {"engine": engine}
     if engine == "onnxruntime":
         changes["provider"] = provider
-    return replace(config, **changes)
+    return replace(config.with_levers(**changes), label=config.display)
 
 
 def _runner(engine: str, provider: str, path: str, config: BackendConfig) -> Callable[[np.ndarray], object]:
@@ -262,7 +262,7 @@ def describe() -> list[str]:
 def resolve(config: BackendConfig) -> tuple[BackendConfig, dict | None]:
     """``config`` with ``engine=auto`` replaced by the measured choice (and the choice),
     or ``config`` unchanged (and None) when it names its engine."""
-    if config.family != "rtmpose" or config.engine != "auto":
+    if getattr(config.levers, "engine", None) != "auto":
         return config, None
     choice = choose(config)
     return apply(config, choice["engine"], choice["provider"]), choice

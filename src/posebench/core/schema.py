@@ -135,7 +135,9 @@ FRAME_COLUMNS: dict[str, Column] = {
 SUMMARY_COLUMNS: dict[str, Column] = {
     "backend": Column("", "The configuration's label (preset and changed settings).", "str", "configuration"),
     "preset": Column("", "The named preset it started from.", "str", "preset"),
-    "family": Column("", "mediapipe or rtmpose.", "str", "family"),
+    "family": Column(
+        "", "Estimator family of the backend (a registered family: mediapipe, rtmpose, ...).", "str", "family"
+    ),
     "status": Column("", "ok, failed or cancelled.", "str", "status"),
     "error": Column("", "Why it failed or stopped, in one sentence.", "str", "error"),
     "frames": Column(

@@ -1,79 +1,39 @@
 """Widgets for a backend's settings, drawn from a table of levers (data, not branches).
 
-Each lever is a field of ``backends.config.BackendConfig``; the form returns
+Each lever is a field of the family's levers dataclass; the form returns
 the changed values and ``backends.config.override`` makes the configuration,
 so the dashboard, the CLI and the results table speak of the same settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 
 from posebench import backends
 from posebench.backends import config as cfg
+from posebench.backends.family import Lever, lever_of
 
 from .state import KEEP
 
 
-@dataclass(frozen=True)
-class Lever:
-    label: str
-    kind: str  # select | slider | number | toggle
-    limits: tuple = ()  # slider/number: (min, max, step); select choices come from config
-    advanced: bool = False  # an engine lever: shown under "Advanced"
-
-
-# Labels and widget kinds only: what each lever means (the widget's help) and the
-# values a select offers live in backends.config (LEVER_HELP, CHOICES), one place
-# for the CLI and the dashboard. The first ones are what a coach decides; the engine's
-# levers (threads, graph optimisation, execution mode, spinning, batching, ...) sit
+# What each lever means (the widget's help), its label, its widget and the values a select
+# offers live with the lever in its family's levers dataclass (``backends.family.lever``),
+# one place for the CLI and the dashboard. The first ones are what a coach decides; the
+# engine's levers (threads, graph optimisation, execution mode, spinning, batching, ...) sit
 # under an "Advanced" expander.
-LEVERS: dict[str, Lever] = {
-    "model": Lever("Model size", "select"),
-    "running_mode": Lever("Follow the athlete between frames", "select"),
-    "min_detection_confidence": Lever("How sure to be that a person is there", "slider", (0.0, 1.0, 0.05)),
-    "min_tracking_confidence": Lever("How sure to stay while following", "slider", (0.0, 1.0, 0.05)),
-    "delegate": Lever("Run MediaPipe on", "select"),
-    "detector": Lever("Person finder model", "select"),
-    "pose": Lever("Pose model", "select"),
-    "det_every": Lever("Look for the athlete every N frames (0 = only when lost)", "number", (0, 10_000, 1)),
-    "person": Lever("Whom to follow", "select"),
-    "det_input": Lever("Detector input (px)", "number", (32, 2048, 32), advanced=True),
-    "det_score": Lever("Detector min. score", "slider", (0.0, 1.0, 0.05), advanced=True),
-    "lost_score": Lever("Tracking lost below", "slider", (0.0, 1.0, 0.05), advanced=True),
-    "carry_pad": Lever("Carried-box margin", "slider", (0.0, 0.3, 0.01), advanced=True),
-    "carry_motion": Lever("Move the carried box with the athlete", "toggle", advanced=True),
-    "engine": Lever("Engine", "select", advanced=True),
-    "provider": Lever("Execution provider", "select", advanced=True),
-    "intra_threads": Lever("Threads per model", "number", (0, 64, 1), advanced=True),
-    "inter_threads": Lever("Threads between ops", "number", (0, 64, 1), advanced=True),
-    "spinning": Lever("Spin-wait threads", "toggle", advanced=True),
-    "graph_opt": Lever("Graph optimisation", "select", advanced=True),
-    "exec_mode": Lever("Execution mode", "select", advanced=True),
-    "batch_pose": Lever("One pose run for all crops", "toggle", advanced=True),
-    "fused_preprocess": Lever("Fused float32 pre-processing", "toggle", advanced=True),
-}
+def _lever(base: backends.BackendConfig, field_name: str) -> Lever:
+    return lever_of(type(base.levers), field_name)
 
 
-def _choices(field_name: str) -> tuple:
-    if field_name == "provider":
-        return tuple(backends.available_providers()) or ("CPUExecutionProvider",)
-    return cfg.CHOICES[field_name]
+def _help(spec: Lever) -> str:
+    return spec.help[:1].upper() + spec.help[1:] + "."
 
 
-def _help(field_name: str) -> str:
-    text = cfg.LEVER_HELP[field_name]
-    return text[:1].upper() + text[1:] + "."
-
-
-def lever_widget(field_name: str, current, key: str):
+def lever_widget(lever: Lever, current, key: str):
     """One widget for one lever, showing ``current``; returns the chosen value."""
-    lever = LEVERS[field_name]
-    help_text = _help(field_name)
+    help_text = _help(lever)
     if lever.kind == "select":
-        options = list(_choices(field_name))
+        options = list(lever.options())
         if current not in options:
             options.insert(0, current)
         return st.selectbox(
@@ -104,9 +64,9 @@ def settings_form(base: backends.BackendConfig, key_prefix: str, columns: int = 
     left.markdown(f"**{base.preset}**: {cfg.describe(base)}")
     with right.popover("Exact settings", icon=":material/tune:", width="stretch"):
         st.code(cfg.format_settings(base).replace(", ", "\n"), language=None, wrap_lines=True)
-    names = [n for n in cfg.FAMILY_FIELDS[base.family] if n in LEVERS]
-    plain = [n for n in names if not LEVERS[n].advanced]
-    advanced = [n for n in names if LEVERS[n].advanced]
+    names = [n for n in cfg.FAMILY_FIELDS[base.family] if _lever(base, n).kind]
+    plain = [n for n in names if not _lever(base, n).advanced]
+    advanced = [n for n in names if _lever(base, n).advanced]
     with st.expander(f"Change the settings of {base.preset}"):
         changes = _widgets(base, plain, key_prefix, columns)
     if advanced:
@@ -123,7 +83,7 @@ def _widgets(base: backends.BackendConfig, names: list[str], key_prefix: str, co
     changes = {}
     for i, name in enumerate(names):
         with cols[i % columns]:
-            value = lever_widget(name, getattr(base, name), f"{key_prefix}-{name}")
-        if value != getattr(base, name):
+            value = lever_widget(_lever(base, name), getattr(base.levers, name), f"{key_prefix}-{name}")
+        if value != getattr(base.levers, name):
             changes[name] = value
     return changes

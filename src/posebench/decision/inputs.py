@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from posebench import backends
 from posebench.analysis import metrics, offset, stability
 from posebench.core import catalogue
 from posebench.core.keypoints import LANDMARK_INDEX, LANDMARKS
@@ -28,20 +29,11 @@ def _config_of(run, label: str):
 
 
 def _model_names(config) -> list[str]:
-    if config is None:
-        return []
-    return [config.model] if config.family == "mediapipe" else [config.detector, config.pose]
+    return [] if config is None else backends.model_names(config)
 
 
 def _keypoint_set(config) -> str | None:
-    if config is None:
-        return None
-    if config.family == "mediapipe":
-        return "mediapipe33"
-    try:
-        return catalogue.get(config.pose).keypoint_set
-    except Exception:
-        return None
+    return None if config is None else backends.keypoint_set(config)
 
 
 def measure(

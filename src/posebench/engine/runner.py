@@ -303,7 +303,7 @@ def run_benchmark(
 
     with machine.RunEntry(run_id, source) as entry:
         for i, config in enumerate(parsed):  # engine=auto: the engine measured fastest here
-            if isinstance(config, BackendConfig) and config.family == "rtmpose" and config.engine == "auto":
+            if isinstance(config, BackendConfig) and backends.needs_resolving(config):
                 try:
                     parsed[i], choice = backends.resolve(config)
                 except BenchError as exc:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-BASELINE_FAMILY = "mediapipe"  # the app's current pose estimator: what the others must replace
+from posebench.backends import config as backend_config
 
 
 def labels(summary: pd.DataFrame | None) -> list[str]:
@@ -52,10 +52,11 @@ def pick_baseline(
         return chosen
     families = list(families) if families is not None else [""] * len(names)
     ran = list(ran) if ran is not None else [True] * len(names)
+    base = backend_config.baseline_family()  # the app's current pose estimator: what the others replace
     ranked = (
-        [n for n, fam, good in zip(names, families, ran) if good and fam == BASELINE_FAMILY]
+        [n for n, fam, good in zip(names, families, ran) if good and fam == base]
         + [n for n, good in zip(names, ran) if good]
-        + [n for n, fam in zip(names, families) if fam == BASELINE_FAMILY]
+        + [n for n, fam in zip(names, families) if fam == base]
         + names
     )
     return ranked[0]

@@ -127,7 +127,7 @@ class Contestant:
 
     label: str
     make: Callable[[], Any]  # an object with process(), close() and keypoint_set, like a PoseBackend
-    family: str = "rtmpose"
+    family: str = ""  # the estimator family it belongs to (its `family` column)
     preset: str = ""
     fixed: dict = field(default_factory=dict)  # its settings, for the tables
 

@@ -87,8 +87,7 @@ def prepare_models(spec: str) -> dict[str, str]:
     """
     config = backends.parse(spec)
     paths = {}
-    for field in backends.FAMILIES[config.family][3]:
-        name = getattr(config, field)
+    for name in backends.model_names(config):
         try:
             paths[name] = str(store.resolve(name, fetch=True))
         except ModelUnavailable:
@@ -316,7 +315,7 @@ class RayExecutor:
         gpus = 1.0 if hosts.runs_on_gpu(job.backend) else 0.0
         if self.cpus_per_job is not None:
             return float(self.cpus_per_job), gpus
-        threads = config.intra_threads if config.family == "rtmpose" else 0
+        threads = backends.family_of(config).threads(config.levers)
         return float(max(1, threads)), gpus
 
     def _should_ship(self, ray) -> bool:

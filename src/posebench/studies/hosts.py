@@ -24,7 +24,7 @@ HOST_COLUMNS: dict[str, tuple[str, str]] = {
     "host_cpu": ("", "That machine's CPU model."),
     "host_cores": ("cores", "Logical CPU cores of that machine."),
     "provider": ("", "Where the models ran: the ONNX Runtime execution provider, or MediaPipe's CPU."),
-    "engine": ("", "Runtime of the models: onnxruntime, opencv, openvino or mediapipe."),
+    "engine": ("", "Runtime of the models: onnxruntime, opencv, openvino or mediapipe (as its family says)."),
     "job_cpus": ("cores", "CPU cores the job reserved on its host (Ray's num_cpus; 0 = the whole machine)."),
     "job_gpus": ("GPUs", "GPUs the job reserved (1 when its provider runs on a GPU)."),
     "executor": ("", "local (one job after another in this process) or ray (a Ray cluster)."),
@@ -32,28 +32,17 @@ HOST_COLUMNS: dict[str, tuple[str, str]] = {
 }
 HOST_KEY = ("host", "host_cpu", "host_cores")  # rows that share these are one host
 
-GPU_PROVIDERS = (
-    "CUDAExecutionProvider",
-    "TensorrtExecutionProvider",
-    "ROCMExecutionProvider",
-    "MIGraphXExecutionProvider",
-    "DmlExecutionProvider",
-)
-MEDIAPIPE_PROVIDER = "mediapipe CPU (XNNPACK)"
-
 
 def runs_on_gpu(spec: str) -> bool:
-    """True when the backend configuration's models run on a GPU."""
+    """True when the backend configuration's models run on a GPU (its family says)."""
     config = backends.parse(spec)
-    return config.family == "rtmpose" and config.engine == "onnxruntime" and config.provider in GPU_PROVIDERS
+    return backends.family_of(config).runs_on_gpu(config.levers)
 
 
 def provider_and_engine(spec: str) -> tuple[str, str]:
+    """(provider, engine) the backend configuration's models run on (its family says)."""
     config = backends.parse(spec)
-    if config.family == "mediapipe":
-        return MEDIAPIPE_PROVIDER, "mediapipe"
-    provider = config.provider if config.engine == "onnxruntime" else f"{config.engine} CPU"
-    return provider, config.engine
+    return backends.family_of(config).host(config.levers)
 
 
 def host_label() -> str:

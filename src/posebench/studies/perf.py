@@ -196,16 +196,18 @@ def run_perf(
         raise BenchError(f"{clip.name} has no frames to time")
     preloaded = None if end_to_end else list(video.iter_frames(clip.path, max_frames=frames, fps=clip.fps))
     tuned_cfg = backends.parse(tuned)
-    if tuned_cfg.family != "rtmpose" or tuned_cfg.engine == "opencv":
+    default_cfg = backends.parse(DEFAULT_PRESET)  # rtmlib's defaults: the tuned one's family
+    if tuned_cfg.family != default_cfg.family or tuned_cfg.engine == "opencv":
         raise BenchError("perf measures an RTMPose configuration on the onnxruntime or openvino engine")
     tuned_cfg, choice = backends.resolve(tuned_cfg)
-    default_cfg = backends.parse(DEFAULT_PRESET)
     base_cfg = backends.parse(baseline)
     extra_cfgs = [backends.resolve(backends.parse(spec))[0] for spec in also or []]
 
     rtmlib_default = _RtmlibDefault(default_cfg)
     contestants: list = [
-        Contestant(RTMLIB_DEFAULT, lambda: rtmlib_default, fixed=rtmlib_default.settings),
+        Contestant(
+            RTMLIB_DEFAULT, lambda: rtmlib_default, family=default_cfg.family, fixed=rtmlib_default.settings
+        ),
         tuned_cfg,
         base_cfg,
         *extra_cfgs,

@@ -78,7 +78,9 @@ def render() -> None:
             frames = info.frames
             st.caption(f"Frames: all {info.frames} of the clip (it is too short to choose fewer).")
         mp_presets = [
-            c.preset for c, why in backends.list_presets() if c.family == "mediapipe" and why is None
+            c.preset
+            for c, why in backends.list_presets()
+            if c.family == backends.config.baseline_family() and not why
         ]
         baseline = st.selectbox(
             "Baseline",

@@ -22,7 +22,9 @@ def render() -> None:
         "tuned RTMPose for a fair comparison.",
     )
 
-    FAMILY_TITLES = {"mediapipe": "MediaPipe Pose (Tasks API)", "rtmpose": "RTMPose (rtmlib, ONNX Runtime)"}
+    FAMILY_TITLES = {
+        family.name: family.title for family in backends.estimator_families()
+    }  # registered families
     DEFAULT_FRAME_CAP = 300
     DEFAULT_ROUNDS = 3
 

@@ -80,8 +80,9 @@ def render() -> None:
                 f"{answer.candidate} runs with: {backend_config.format_settings(by_label[answer.candidate])}"
             )
         )
-        if by_label[answer.candidate].preset == backend_config.TUNED_PRESET:
-            st.caption(backend_config.TUNED_NOTE)
+        note = backend_config.preset_note(by_label[answer.candidate].preset)
+        if note:
+            st.caption(note)
     if jump_table is None or not len(jump_table):
         st.info(
             "No jump metrics: the clip or this run's recorded landmarks are not on this machine, so "

@@ -1,0 +1,1 @@
+"""The built-in estimator families, one module each (registered in ``posebench.backends.registry``)."""
