@@ -312,3 +312,12 @@ def goto(at, key: str):
 
     at._page_hash = calc_hash(registry.BY_KEY[key].url_path)
     return at
+
+
+def page_test(key: str, default_timeout: float = 60):
+    """An ``AppTest`` of one dashboard page on its own (its ``render()``), as a page file was."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_string(
+        f"from posebench.dashboard.pages import {key}\n\n{key}.render()\n", default_timeout=default_timeout
+    )

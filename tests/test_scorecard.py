@@ -7,9 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, RUNNING, FakeBackend
+from conftest import RUNNING, FakeBackend, page_test
 from posebench import backends
 from posebench.backends import config as backend_config
 from posebench.dashboard import safe_text
@@ -268,7 +267,7 @@ def test_every_input_is_traced_to_the_run(real_run):
 def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     run, folder, root = real_run
     monkeypatch.setenv("POSEBENCH_RESULTS", str(root))
-    page = AppTest.from_file(str(ROOT / "pages" / "6_Scorecard.py"), default_timeout=120)
+    page = page_test("scorecard", default_timeout=120)
     page.session_state["current_run"] = run
     page.run()
     assert not page.exception
@@ -287,7 +286,7 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     assert not page.exception
     assert (folder / "scorecard.json").exists()
 
-    page = AppTest.from_file(str(ROOT / "pages" / "5_Accuracy.py"), default_timeout=300)
+    page = page_test("accuracy", default_timeout=300)
     page.session_state["current_run"] = run
     page.run()
     assert not page.exception

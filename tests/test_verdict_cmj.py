@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import CMJ, ROOT
+from conftest import CMJ, page_test
 from posebench import cli
 from posebench.dashboard import safe_text
 from posebench.engine.runner import run_benchmark
@@ -41,7 +40,7 @@ def cli_verdict(capsys, folder, *args) -> tuple[str, dict]:
 
 def page_headline(folder, root, monkeypatch) -> list[str]:
     monkeypatch.setenv("POSEBENCH_RESULTS", str(root))
-    page = AppTest.from_file(str(ROOT / "pages" / "6_Scorecard.py"), default_timeout=300)
+    page = page_test("scorecard", default_timeout=300)
     page.session_state["current_run"] = results.load(folder)
     page.run()
     assert not page.exception

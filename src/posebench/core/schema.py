@@ -217,6 +217,20 @@ SUMMARY_COLUMNS: dict[str, Column] = {
     "people_mean": Column(
         "people", "Mean number of people the pose model ran on per frame.", "float", "people per frame"
     ),
+    "foreign_cpu_pct": Column(
+        "% of one core",
+        "Processor time other work (the web server, a browser, any other program) used while "
+        "this backend was timed, in percent of one core (100 = one core fully taken), the "
+        "mean over its rounds; above the Scorecard's bar its speed is doubtful.",
+        "float",
+        "other work on the CPU",
+    ),
+    "foreign_cpu_pct_min": Column(
+        "% of one core", "The quietest round's share of other work.", "float", "other work, quietest round"
+    ),
+    "foreign_cpu_pct_max": Column(
+        "% of one core", "The busiest round's share of other work.", "float", "other work, busiest round"
+    ),
     "overlapped_runs": Column(
         "runs",
         "Other benchmark runs on this machine (any process: the dashboard, the command line) at "

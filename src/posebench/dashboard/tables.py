@@ -45,6 +45,7 @@ _FIXED: dict[str, str] = {
     "torso lengths/s³": "{:.0f}",
     "people": "{:.2f}",
     "runs/frame": "{:.2f}",
+    "% of one core": "{:.0f}",
 }
 _WHOLE_UNITS = {"runs", "keypoints", "count", "clips"}
 

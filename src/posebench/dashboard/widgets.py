@@ -30,6 +30,7 @@ SUMMARY_SHOWN = (
     "cold_init_ms",
     "detector_rate",
     "people_mean",
+    "foreign_cpu_pct",
     "overlapped_runs",
     "notes",
 )
@@ -46,6 +47,11 @@ SUMMARY_MISSING = {
 
 
 ROUTED = "routed"  # this session has run through the router
+# How often a page waiting on a job looks at its progress (seconds). Every look costs the
+# server a fragment run and the browser a redraw, processor time the run being timed loses on
+# a small machine (docs/speed.md, "Timing with the page open"); a person waiting for a run of
+# minutes loses nothing at 2 s.
+POLL_S = 2.0
 
 
 def _through_the_router() -> None:
@@ -138,7 +144,7 @@ def sidebar_status() -> None:
             _jobs_list(entries)
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=POLL_S)
 def _jobs_panel() -> None:
     entries = state.user_jobs()
     if all(e.job.finished for e in entries):
@@ -182,7 +188,7 @@ def _jobs_list(entries) -> None:
 def job_progress(
     key: str,
     cancel_help: str,
-    poll_s: float = 0.5,
+    poll_s: float = POLL_S,
     *,
     title: str | None = None,
     cancelling: str = "Cancelling…",

@@ -213,3 +213,8 @@ VERDICT_CRITERIA: dict[str, tuple[str, bool]] = {
 
 # A machine this busy during a run makes its timings doubtful: 1-minute load average per core.
 BUSY_LOAD_PER_CORE = 0.75
+# Other work (the web server, a browser, any other program) using this much processor time
+# while a run was timed, in percent of one core (run.json's machine.foreign_cpu_pct, the mean
+# over the run's passes), makes its speed figures doubtful: the run counts as made on a busy
+# machine. Why this bar: docs/speed.md, "Timing with the page open".
+BUSY_FOREIGN_CPU_PCT = 25.0

@@ -119,7 +119,25 @@ def busy_reasons(run) -> list[str]:
                 f"The machine was busy: 1-minute load average {when} on {cores:.0f} cores; "
                 "speed figures measured on a busy machine are doubtful."
             )
+    note = foreign_cpu_note(state)
+    if note:
+        notes.append(note)
     return notes
+
+
+def foreign_cpu_note(state: dict) -> str:
+    """The busy-machine sentence when other work took ``R.BUSY_FOREIGN_CPU_PCT`` or more of
+    the processor while the run was timed (``engine.foreign_cpu``), else ""."""
+    share = number(state.get("foreign_cpu_pct"))
+    if not measured(share) or share < R.BUSY_FOREIGN_CPU_PCT:
+        return ""
+    low, high = number(state.get("foreign_cpu_pct_min")), number(state.get("foreign_cpu_pct_max"))
+    spread = f", {low:.0f}-{high:.0f} % from pass to pass" if measured(low) and measured(high) else ""
+    return (
+        f"The machine was busy: other work (the web server, a browser or another program) used "
+        f"{share:.0f} % of one core while the speeds were timed{spread}, above the "
+        f"{R.BUSY_FOREIGN_CPU_PCT:.0f} % bar; speed figures measured beside other work are doubtful."
+    )
 
 
 def load_averages(env: dict) -> dict[str, float]:

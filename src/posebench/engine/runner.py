@@ -23,7 +23,7 @@ from posebench.backends import BackendConfig, ModelCache, PoseResult
 from posebench.core import environment, schema
 from posebench.core.errors import BenchError
 from posebench.core.keypoints import LANDMARKS, NATIVE_COUNT
-from posebench.engine import machine
+from posebench.engine import foreign_cpu, machine
 from posebench.engine.summary import round_speeds, summarise
 from posebench.io import video
 from posebench.store.run_record import BenchmarkRun, Contestant, RunOptions, new_run_id
@@ -295,6 +295,7 @@ def run_benchmark(
     timings: list[tuple] = []
     done_all = [0] * len(parsed)
     spent = [0.0] * len(parsed)
+    cpu_windows: list[dict] = []  # foreign processor time per pass (engine.foreign_cpu)
     status = "complete"
     process = psutil.Process()
 
@@ -341,9 +342,11 @@ def run_benchmark(
                     )
                 native_count = NATIVE_COUNT[backend.keypoint_set]
                 one = _Pass(config.display, rnd)
+                mark = None
                 try:
                     if before_pass is not None:
                         before_pass(config.display, rnd, backend)
+                    mark = foreign_cpu.read(process)
                     for frame in _frame_source(clip, options, preloaded):
                         if cancelled():
                             status = outcome["status"] = "cancelled"
@@ -388,6 +391,9 @@ def run_benchmark(
                         status="failed", error=f"failed at frame {one.done}: {type(exc).__name__}: {exc}"
                     )
                 finally:
+                    if mark is not None:
+                        window = foreign_cpu.between(mark, foreign_cpu.read(process))
+                        cpu_windows.append({"backend": config.display, "round": rnd, **window})
                     backend.close()
                 outcome["peak_rss"] = max(outcome.get("peak_rss", 0), process.memory_info().rss)
                 if rnd == 1:
@@ -420,11 +426,11 @@ def run_benchmark(
                 "scores": np.stack(kept.scores),
                 "keypoint_set": np.array(outcome["keypoint_set"]),
             }
-    state = overlapping_entry.state()
+    state = {**overlapping_entry.state(), **foreign_cpu.run_state(cpu_windows)}
     overlapped = len(state["overlapping_runs"])
     frames = rows.table()
     timing_table = pd.DataFrame(timings, columns=list(TIMING_COLUMNS))
-    summary = summarise(frames, parsed, outcomes, clip, options, overlapped, timing_table)
+    summary = summarise(frames, parsed, outcomes, clip, options, overlapped, timing_table, cpu_windows)
     if all(o["status"] == "failed" for o in outcomes):
         status = "failed"
     speeds = round_speeds(timing_table)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from posebench.core import schema
+from posebench.engine import foreign_cpu
 
 # The summary table's columns, units and meanings live in the schema (one definition).
 SUMMARY_COLUMNS = schema.SUMMARY_COLUMNS
@@ -48,9 +49,12 @@ def summarise(
     options,
     overlapped: int,
     timings: pd.DataFrame | None = None,
+    cpu_windows: list[dict] | None = None,
 ) -> pd.DataFrame:
     """One row per backend. ``timings`` (every round's per-frame times) gives the speed
-    figures; without it (a run of one round) the per-frame table does."""
+    figures; without it (a run of one round) the per-frame table does. ``cpu_windows`` (one
+    per pass: ``backend``, ``round`` and ``engine.foreign_cpu.between``'s figures) gives the
+    share of the processor other work used meanwhile."""
     if timings is None:
         timings = frames.assign(round=1) if len(frames) else frames
     speeds = round_speeds(timings)
@@ -101,6 +105,7 @@ def summarise(
                 "detection_rate": float(mine["detected"].mean()) if len(mine) else np.nan,
                 "detector_rate": float(mine["detector_ran"].mean()) if len(mine) else np.nan,
                 "people_mean": float(mine["people"].mean()) if len(mine) else np.nan,
+                **foreign_cpu.pooled([w for w in cpu_windows or [] if w.get("backend") == label]),
                 "overlapped_runs": overlapped,
                 "settings": json.dumps(config.settings(), sort_keys=True),
                 "notes": outcome.get("notes", ""),

@@ -12,6 +12,11 @@ and reports over a pipe:
 - ``("done", run, saved_to, save_error)`` at the end (the saved run, or why it was not saved);
 - ``("error", sentence)`` when the run could not happen.
 
+While it times, the worker lowers the server's priority (``engine.priority``; recorded in
+run.json's ``machine.priority``), and the run records how much processor time other work used
+meanwhile (``engine.foreign_cpu``). Progress goes to the server at most once a second per
+backend: the page looks every 2 s, and every message wakes the server.
+
 Cancelling sets an event the runner checks after every frame: the worker stops, saves what
 it measured (atomically: a run folder appears whole or not at all) and exits; if it has not
 ended ``CANCEL_GRACE_S`` seconds later it is terminated, then killed. A worker that dies
@@ -31,7 +36,7 @@ from pathlib import Path
 from posebench.core.errors import BenchError
 
 CANCEL_GRACE_S = 15.0  # a cancelled worker has this long to save and exit
-PROGRESS_EVERY_S = 0.1  # the worker sends progress at most this often per backend
+PROGRESS_EVERY_S = 1.0  # the worker sends progress at most this often per backend (the page looks every 2 s)
 _CTX = multiprocessing.get_context("spawn")
 PROCESS_PREFIX = "posebench-"  # every worker process's name starts so
 
@@ -57,7 +62,7 @@ if not hasattr(multiprocessing.spawn.get_preparation_data, "posebench"):
 def _child(conn, cancel, request: dict) -> None:
     """The worker process: run, save, send the result."""
     from posebench import backends
-    from posebench.engine import runner
+    from posebench.engine import priority, runner
     from posebench.io import video
     from posebench.store import results
 
@@ -78,15 +83,17 @@ def _child(conn, cancel, request: dict) -> None:
             else:
                 held[label] = ("progress", label, done, total, elapsed_s)
 
-        run = runner.run_benchmark(
-            request["clip_path"],
-            request["configs"],
-            request["options"],
-            progress=progress,
-            cancel=cancel,
-            run_id=request["run_id"],
-            source="dashboard",
-        )
+        with priority.ParentLowered() as lowered:  # the server steps back while this times
+            run = runner.run_benchmark(
+                request["clip_path"],
+                request["configs"],
+                request["options"],
+                progress=progress,
+                cancel=cancel,
+                run_id=request["run_id"],
+                source="dashboard",
+            )
+        run.extra.setdefault("machine", {})["priority"] = lowered
         for message in held.values():  # where each backend stopped (a cancel, a failure)
             conn.send(message)
         run.extra.update(request.get("extra") or {})
@@ -252,7 +259,11 @@ def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
         def progress(fraction: float, text: str) -> None:
             conn.send(("progress", float(fraction), str(text)))
 
-        conn.send(("done", func(**kwargs, progress=progress, cancel=cancel)))
+        from posebench.engine import priority
+
+        with priority.ParentLowered():  # the server steps back while this times
+            outcome = func(**kwargs, progress=progress, cancel=cancel)
+        conn.send(("done", outcome))
     except BenchError as exc:
         conn.send(("error", str(exc)))
     except Exception as exc:  # never a traceback in the page

@@ -59,6 +59,8 @@ def settings_text(run) -> str:
             f", 1-minute load average {state['load_1min_start']:.1f} at start and "
             f"{state['load_1min_end']:.1f} at end"
         )
+    if isinstance(state.get("foreign_cpu_pct"), int | float):  # engine.foreign_cpu
+        machine += f", other work {state['foreign_cpu_pct']:.0f} % of one core while timing"
     return (
         f"Settings: {processed} frames per backend of which the first {opts.warmup} are "
         f"warm-up and left out of the timings{tail}; {getattr(opts, 'rounds', 1)} round(s); clip {clip.name} "

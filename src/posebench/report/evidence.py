@@ -47,6 +47,7 @@ DECIMALS = {
     "frames/s": 2,
     "MB": 0,
     "%": 1,
+    "% of one core": 1,
     "frame": 1,
     "frames": 1,
     "px": 1,

@@ -112,7 +112,8 @@ def run(args) -> int:
         f"machine: {run.environment.get('cpu', '?')}, {run.environment.get('cores', '?')} cores; "
         f"1-minute load average {state.get('load_1min_start', float('nan')):.1f} at start, "
         f"{state.get('load_1min_end', float('nan')):.1f} at end; "
-        f"{len(state.get('overlapping_runs', []))} other benchmark run(s) on this machine overlapped"
+        f"{len(state.get('overlapping_runs', []))} other benchmark run(s) on this machine overlapped; "
+        f"other work used {state.get('foreign_cpu_pct') or float('nan'):.0f} % of one core while timing"
     )
     for label, choice in run.extra.get("engine_choice", {}).items():
         print(

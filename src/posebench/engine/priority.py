@@ -1,0 +1,94 @@
+"""The web server steps back while its worker times a run.
+
+A dashboard run is timed in a worker process whose parent is the Streamlit server. The
+server keeps working meanwhile (the page's progress, other users), and on a small machine
+that takes processor time from the run. While it times, the worker lowers its parent's
+priority (a higher "nice" value, every thread of it: on Linux the nice value belongs to each
+thread) so the scheduler serves the run first, and puts it back afterwards where the system
+allows: an ordinary user may lower a process's priority but not raise it again (only root, or
+a raised ``RLIMIT_NICE``, may), so without that right the server stays at the lower priority.
+Its work is all for the page, so that costs a reader nothing.
+
+The worker does **not** raise its own priority: the command line runs at the normal priority,
+and a dashboard run must be timed as the command line times it. What was done is recorded in
+run.json (``machine.priority``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+
+SERVER_NICE = 10  # the server's nice value while its worker times (0 = normal, 19 = lowest)
+
+
+def _threads(pid: int) -> list[int]:
+    try:
+        return [t.id for t in psutil.Process(pid).threads()]
+    except psutil.Error:
+        return []
+
+
+def _nice(tid: int) -> int | None:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return None
+
+
+class ParentLowered:
+    """``with ParentLowered() as record:`` the parent process's threads at ``SERVER_NICE``
+    (those already at it or lower are left alone), put back at the end where allowed;
+    ``record`` is what went into run.json."""
+
+    def __init__(self, pid: int | None = None, nice: int = SERVER_NICE) -> None:
+        self.pid = pid if pid is not None else os.getppid()
+        self.nice = nice
+        self._before: dict[int, int] = {}
+        self.record: dict = {"server_pid": self.pid, "server_nice_during": None}
+
+    def __enter__(self) -> dict:
+        before = _nice(self.pid)
+        self.record["server_nice_before"] = before
+        failed = []
+        for tid in _threads(self.pid):
+            old = _nice(tid)
+            if old is None or old >= self.nice:
+                continue
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, self.nice)
+                self._before[tid] = old
+            except OSError as exc:
+                failed.append(exc.strerror or type(exc).__name__)
+        self.record["server_nice_during"] = _nice(self.pid)
+        self.record["server_threads_lowered"] = len(self._before)
+        if failed:
+            self.record["server_lowering_refused"] = sorted(set(failed))
+        return self.record
+
+    def __exit__(self, *exc) -> None:
+        """Put every thread back, those the server started meanwhile too (they inherited the
+        lower priority from the thread that started them)."""
+        main = self._before.get(self.pid)
+        refused = 0
+        for tid in _threads(self.pid):
+            now = _nice(tid)
+            old = self._before.get(tid, main if now == self.nice else None)
+            if old is None or now is None or now == old:
+                continue
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, old)
+            except PermissionError:
+                refused += 1
+            except OSError:
+                continue  # the thread has ended
+        self.record["server_nice_after"] = _nice(self.pid)
+        self.record["server_restored"] = refused == 0
+        if refused:
+            self.record["server_restore_note"] = (
+                "an ordinary user may not raise a priority again: the server stays at the lower priority"
+            )
+
+
+__all__ = ["SERVER_NICE", "ParentLowered"]
