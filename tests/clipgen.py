@@ -167,3 +167,19 @@ def long_clip(path: Path, seconds: float, fps: int = 30, size: tuple[int, int] =
                     copy.is_keyframe = True
                 container.mux(copy)
     return path
+
+
+def with_empty_tail(source: Path, path: Path, blank_frames: int, fps: int = 30) -> Path:
+    """``source``'s frames, then ``blank_frames`` frames of an empty wall of the same size: the
+    athlete walks out of the picture and nobody is left in view."""
+    capture = cv2.VideoCapture(str(source))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(image)
+    capture.release()
+    h, w = frames[0].shape[:2]
+    frames += [wall(w, h, seed=i) for i in range(blank_frames)]
+    return write_clip(path, frames, fps)

@@ -33,6 +33,7 @@ from posebench.core import schema
 from posebench.core.errors import InputError
 from posebench.io import run_import as untrusted
 from posebench.io import video
+from posebench.io.files import unneutralise
 from posebench.store import results
 
 RUN_JSON_BYTES = 1024**2
@@ -46,12 +47,16 @@ LIMITS = untrusted.Limits(
         "summary.csv": 1024**2,
         "frames.csv": 128 * 1024**2,
         "native.npz": 128 * 1024**2,
+        "realtime.csv": 1024**2,
     },
     total_bytes=256 * 1024**2,
     csv_rows=MAX_FRAME_ROWS,
 )
 SUMMARY_ROWS = 1000
 REQUIRED = ("run.json", "summary.csv", "frames.csv")
+# Tables kept beside a run that an import carries too (checked like the others).
+OPTIONAL_TABLES = {"realtime.csv": ("realtime", schema.REALTIME_COLUMNS)}
+MEMBERS = (*results.FILES, *OPTIONAL_TABLES)
 FRAME_BASE_COLUMNS = tuple(c for c in schema.FRAME_COLUMNS if c not in schema.landmark_columns())
 FRAME_TEXT_COLUMNS = tuple(c for c, col in schema.FRAME_COLUMNS.items() if col.dtype == "str")
 FRAME_COLUMNS = frozenset(schema.FRAME_COLUMNS)
@@ -172,6 +177,29 @@ def _check_types(run, shown: str) -> None:
         raise InputError(f"{shown} is refused: summary.csv has more than {SUMMARY_ROWS} rows.")
 
 
+def _carry_tables(run, folder: Path, shown: str) -> None:
+    """The checked optional tables, kept with the run so that saving it writes them again."""
+    for name, (key, columns) in OPTIONAL_TABLES.items():
+        path = folder / name
+        if not path.is_file() or path.stat().st_size <= 1:
+            continue
+        try:
+            table = unneutralise(pd.read_csv(path))
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"{shown} is refused: {name} is not a readable table ({type(exc).__name__})."
+            ) from None
+        for column in table.columns:
+            series = table[column]
+            if columns[column].dtype == "str" or series.isna().all():
+                continue
+            if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+                raise InputError(
+                    f"{shown} is refused: the column {column} of {name} holds text, not numbers."
+                )
+        run.extra[key] = table.to_dict(orient="records")
+
+
 def _drop_paths(value):
     """Every text that looks like a path on some machine, reduced to its last part."""
     if isinstance(value, dict):
@@ -209,6 +237,9 @@ def check_folder(folder: Path, shown: str) -> dict:
         ("backend", "frame"),
         MAX_FRAME_ROWS,
     )
+    for name, (_key, columns) in OPTIONAL_TABLES.items():
+        if (folder / name).is_file():
+            _check_csv(folder / name, shown, name, columns.__contains__, ("backend",), SUMMARY_ROWS)
     npz = folder / "native.npz"
     if npz.is_file():
         used = sum((folder / n).stat().st_size for n in ("run.json", "summary.csv", "frames.csv"))
@@ -250,14 +281,12 @@ def import_run(sources, root: Path | None = None, owner: str | None = None, show
             if total > limit:
                 raise InputError(f"{shown} is larger than the import limit of {limit // 1024**2} MB.")
             if base.lower().endswith(".zip"):
-                found = untrusted.unpack_zip(
-                    raw, base, results.FILES, folder, replace(LIMITS, archive_bytes=limit)
-                )
+                found = untrusted.unpack_zip(raw, base, MEMBERS, folder, replace(LIMITS, archive_bytes=limit))
                 if not found:
                     raise InputError(
                         f"{base} holds no run folder (no run.json, summary.csv or frames.csv in it)."
                     )
-            elif base in results.FILES:
+            elif base in MEMBERS:
                 if (folder / base).exists():
                     raise InputError(f"{shown} holds two files named {base}; import one run at a time.")
                 with open(raw, "rb") as fh:
@@ -265,11 +294,12 @@ def import_run(sources, root: Path | None = None, owner: str | None = None, show
             else:
                 raise InputError(
                     f"{base} is not part of a run folder "
-                    "(summary.csv, frames.csv, run.json, native.npz or a zip)."
+                    "(summary.csv, frames.csv, run.json, native.npz, realtime.csv or a zip)."
                 )
         check_folder(folder, shown)
         run = results.load(folder, shown=shown)
         _check_types(run, shown)
+        _carry_tables(run, folder, shown)
         run.clip = replace(run.clip, path="")  # the clip is found again by its SHA-256, never by a path
         sha = getattr(run.clip, "sha256", "")
         if sha and not SHA256.match(str(sha)):

@@ -165,6 +165,7 @@ class RTMPoseBackend(PoseBackend):
             self.init_ms - det_loaded.load_ms - pose_loaded.load_ms + det_loaded.cold_ms + pose_loaded.cold_ms
         )
         self._frame_no = 0
+        self._idle_skipped: int | None = None  # frames skipped since the detector last found no one
         self._carried: np.ndarray | None = None  # boxes carried from the last keypoints
         self._athlete_from_keypoints: np.ndarray | None = None  # its unshifted box (carry_motion)
         self._athlete: np.ndarray | None = None  # last box of the athlete (tracked)
@@ -214,7 +215,8 @@ class RTMPoseBackend(PoseBackend):
     def _detector_due(self) -> bool:
         every = self.config.det_every
         if self._carried is None or len(self._carried) == 0:
-            return True
+            idle = self.config.idle_det_every
+            return self._idle_skipped is None or idle <= 1 or self._idle_skipped + 1 >= idle
         if every == 0:
             return False
         return self._frame_no % every == 0
@@ -434,6 +436,12 @@ class RTMPoseBackend(PoseBackend):
             if np.mean(result_scores) < self.config.lost_score:
                 result_kpts = result_scores = result_box = None  # the pose model found no person
         self._athlete = result_box if result_box is not None else self._athlete
+        if result_kpts is not None or carried:
+            self._idle_skipped = None  # someone is in view: the usual cadence
+        elif run_det:
+            self._idle_skipped = 0  # the detector found no one: the idle cadence starts
+        elif self._idle_skipped is not None:
+            self._idle_skipped += 1
         stage["postprocess"] += (time.perf_counter() - t0) * 1e3
         return PoseResult(
             keypoints=result_kpts,

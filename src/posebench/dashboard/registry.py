@@ -94,5 +94,13 @@ PAGES: tuple[PageEntry, ...] = (
         "Many jumps against their references: bias, limits of agreement and ICC per backend, "
         "and the verdict they support.",
     ),
+    PageEntry(
+        "live",
+        "Live",
+        "Live",
+        ":material/videocam:",
+        "Your camera with one backend's skeleton, or two side by side: frames per second, "
+        "frames dropped and how old the skeleton is, live.",
+    ),
 )
 BY_KEY = {page.key: page for page in PAGES}

@@ -47,6 +47,7 @@ import pandas as pd
 from posebench.analysis import jump
 from posebench.analysis.paired import Clusters, Paired
 from posebench.backends import config as backend_config
+from posebench.decision import rules as R
 from posebench.decision import speed
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
@@ -157,6 +158,8 @@ class BackendEvidence:
     rounds: int = 1  # timed rounds (or clips) the speed spread is over; 1 = a single pass
     detection_rate: float = NAN
     jump_error: str = ""  # why the jump analysis gave no flight time for it ("" = it did)
+    # real time (``posebench realtime``): camera rate -> what was measured at that rate
+    realtime: dict[float, dict] = field(default_factory=dict)
     # the jump table's events include an explicit per-backend event calibration (analysis.calibration)
     calibration_applied: bool = False
     calibration: str = ""
@@ -209,6 +212,7 @@ class Evidence:
         base = selection.default_baseline(run.summary, baseline)
         jumps = _ok_jumps(jump_table)
         failed = _jump_errors(jump_table)
+        realtime = realtime_by_backend(sidecars.load_realtime_table(run))
         summary = run.summary.set_index("backend")
         configs = {c.display: c for c in run.configs}
         out: dict[str, BackendEvidence] = {}
@@ -226,6 +230,7 @@ class Evidence:
                 rounds=int(number(row.get("rounds"))) if measured(row.get("rounds")) else 1,
                 detection_rate=number(row.get("detection_rate")),
             )
+            ev.realtime = realtime.get(label, {})
             if label in failed:
                 ev.jump_error = failed[label]
             if label in jumps.index:
@@ -345,6 +350,33 @@ def _jump_errors(jump_table: pd.DataFrame | None) -> dict[str, str]:
     bad = jump_table[jump_table["status"] != "ok"]
     errors = bad["error"] if "error" in bad.columns else pd.Series(["failed"] * len(bad), index=bad.index)
     return {str(b): str(e or "failed") for b, e in zip(bad["backend"], errors)}
+
+
+def realtime_by_backend(table: pd.DataFrame | None) -> dict[str, dict[float, dict]]:
+    """A run's real-time table (``realtime.csv``) as backend -> camera rate -> its figures,
+    with ``reliable`` False where the machine was busy or another run overlapped."""
+    out: dict[str, dict[float, dict]] = {}
+    if table is None or not len(table) or "backend" not in table.columns:
+        return out
+    for row in table.to_dict(orient="records"):
+        rate = number(row.get("camera_fps"))
+        if not measured(rate):
+            continue
+        loads = [number(row.get(k)) for k in ("load_1min_start", "load_1min_end")]
+        load = max((v for v in loads if measured(v)), default=NAN)
+        cores = number(row.get("cores"))
+        busy = measured(load) and measured(cores) and cores > 0 and load / cores >= R.BUSY_LOAD_PER_CORE
+        overlapped = number(row.get("overlapped_runs"))
+        out.setdefault(str(row["backend"]), {})[rate] = {
+            "status": str(row.get("status", "")),
+            "drop_pct": number(row.get("drop_pct")),
+            "latency_ms_p50": number(row.get("latency_ms_p50")),
+            "sustained_fps": number(row.get("sustained_fps")),
+            "load": load,
+            "cores": cores,
+            "reliable": not busy and not (measured(overlapped) and overlapped > 0),
+        }
+    return out
 
 
 def jump_table_for(run, root: Path | None = None, *, save: bool = True) -> pd.DataFrame | None:

@@ -209,7 +209,19 @@ VERDICT_CRITERIA: dict[str, tuple[str, bool]] = {
     "detection": ("Detection rate", True),
     "speed": ("Speed (end-to-end frames per second)", True),
     "clips": ("Clips the evidence rests on", True),
+    # real time (``posebench realtime``): speed evidence, not must-meet (see CAMERA_RATES)
+    "camera_30": ("Keeps up with a 30 fps camera on this machine", False),
+    "camera_60": ("Keeps up with a 60 fps camera on this machine", False),
 }
+
+# Real time as speed evidence: (criterion key, camera rate in frames/s). A backend keeps up with
+# a camera when `posebench realtime` at that rate (a clip's own rate within CAMERA_RATE_TOLERANCE
+# counts) dropped under REALTIME_DROP_MAX_PCT % of the frames. These criteria are shown when the
+# run has a real-time table and never block a decision; measured on a busy machine (or beside
+# another run) they are "not measured" reliably, as all speed evidence would be.
+CAMERA_RATES: tuple[tuple[str, float], ...] = (("camera_30", 30.0), ("camera_60", 60.0))
+CAMERA_RATE_TOLERANCE = 0.05  # share of the rate: a 29.97 fps clip stands for a 30 fps camera
+REALTIME_DROP_MAX_PCT = 1.0  # %
 
 # A machine this busy during a run makes its timings doubtful: 1-minute load average per core.
 BUSY_LOAD_PER_CORE = 0.75

@@ -428,6 +428,35 @@ def _speed_figures(
     return crit, notes
 
 
+def _camera(key: str, rate: float, c: BackendEvidence) -> Criterion:
+    """Keeps up with a camera of ``rate`` on this machine (``posebench realtime``)."""
+    bar = R.REALTIME_DROP_MAX_PCT
+    rule = f"under {bar:g} % of a {rate:g} fps camera's frames dropped (posebench realtime)"
+    found = [
+        m
+        for r, m in c.realtime.items()
+        if abs(r - rate) <= R.CAMERA_RATE_TOLERANCE * rate and m["status"] == "ok"
+    ]
+    if not found:
+        detail = f"{c.label} was not streamed at {rate:g} fps (posebench realtime --fps {rate:g})"
+        return _criterion(key, "not measured", NAN, "%", bar, rule, detail=detail)
+    m = found[0]
+    drop = m["drop_pct"]
+    keeps = measured(drop) and drop < bar
+    detail = (
+        f"{c.label} {'keeps' if keeps else 'does not keep'} up with a {rate:g} fps camera on this "
+        f"machine: {drop:.1f} % of frames dropped, landmarks {m['latency_ms_p50']:.0f} ms after "
+        f"each frame (median)"
+    )
+    if not m["reliable"]:
+        detail += (
+            f", but the machine was busy (1-minute load {m['load']:.1f} on {m['cores']:.0f} cores) or "
+            "another run overlapped, so it is not measured reliably"
+        )
+        return _criterion(key, "not measured", drop, "%", bar, rule, detail=detail)
+    return _criterion(key, "met" if keeps else "unmet", drop, "%", bar, rule, detail=detail)
+
+
 def _clips(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
     need = int(t["min_clips"])
     have = min(c.n_clips, b.n_clips) if e.kind == "study" else (1 if c.status == b.status == "ok" else 0)
@@ -462,6 +491,8 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     speed, speed_notes = _speed(e, c, b, t)
     criteria.append(speed)
     notes += speed_notes
+    if c.realtime:  # the run was streamed: real time is speed evidence too (never must-meet)
+        criteria += [_camera(key, rate, c) for key, rate in R.CAMERA_RATES]
     clips = _clips(e, c, b, t)
     criteria.append(clips)
     for x in (c, b):
@@ -473,8 +504,8 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
         if x.status != "ok":
             notes.insert(0, f"{x.label} did not run to the end ({x.status}); its criteria are not measured.")
 
-    unmet = [k for k in criteria if k.status == "unmet" and k.key != "clips"]
-    missing = [k for k in criteria if k.status in R.UNSETTLED_STATES]
+    unmet = [k for k in criteria if k.status == "unmet" and k.key != "clips" and k.must_meet]
+    missing = [k for k in criteria if k.status in R.UNSETTLED_STATES and k.must_meet]
     first = criteria[0]  # the accuracy (or agreement) criterion
     fallback = (
         f"There is no reference, so only agreement with {b.label} was judged; agreement is not "

@@ -455,6 +455,39 @@ def machine_table(run) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+REALTIME_KEY = (
+    "backend",
+    "camera_fps",
+    "drop_pct",
+    "longest_drop_run",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "sustained_fps",
+    "live_flight_time_s",
+    "offline_flight_time_s",
+    "notes",
+)
+
+
+def realtime_tables(run) -> list[Table]:
+    """The real-time table (``posebench realtime``) when the run has one."""
+    table = sidecars.load_realtime_table(run)
+    if table is None or not len(table):
+        return []
+    return [
+        Table(
+            "realtime.csv",
+            "Real time: can each backend keep up with a camera?",
+            table,
+            schema.REALTIME_COLUMNS,
+            "A simulated camera released the clip's frames at the camera rate; each backend, alone "
+            "in a worker process, always took the newest frame and the older waiting ones were "
+            "dropped. Measured on a busy machine, these figures are not reliable (see notes).",
+            REALTIME_KEY,
+        )
+    ]
+
+
 def run_label(run) -> dict:
     """The run's name and note (``results.read_label``), empty when not saved."""
     folder = sidecars.run_folder(run)
@@ -496,6 +529,7 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
             jump_caption,
             JUMP_KEY,
         ),
+        *realtime_tables(run),
         Table(
             "references.csv",
             "What the figures are compared with",

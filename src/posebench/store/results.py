@@ -37,7 +37,12 @@ RUN_JSON_BYTES = 4 * 1024**2  # a saved run.json larger than this is not read (o
 RUN_JSON_DEPTH = 64  # nor one nested deeper than this
 # What is added to a run after its frames (``run.extra`` key -> file) lives in a sidecar file
 # beside the saved run (``engine.sidecars``), never also in run.json: one place each.
-SIDECARS = {"scorecard": "scorecard.json", "jump": "jump.csv", "reference": "reference.json"}
+SIDECARS = {
+    "scorecard": "scorecard.json",
+    "jump": "jump.csv",
+    "reference": "reference.json",
+    "realtime": "realtime.csv",  # ``posebench realtime``: schema.REALTIME_COLUMNS
+}
 
 
 def default_root() -> Path:

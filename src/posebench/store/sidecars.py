@@ -10,6 +10,7 @@ the run writes those to the sidecar files, not to run.json (``results.SIDECARS``
 - ``reference.json``: the clip's reference (known flight time, take-off/landing frames), only
   for a clip without a SHA-256; otherwise the reference lives in the reference store
   (``engine.references``, keyed by the clip's SHA-256) and every run of that clip shares it;
+- ``realtime.csv``: the real-time table (``posebench realtime``; ``schema.REALTIME_COLUMNS``);
 - ``verdict.json``: the last verdict written for the run.
 """
 
@@ -20,12 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from posebench.io.files import write_atomic, write_csv_atomic
+from posebench.io.files import unneutralise, write_atomic, write_csv_atomic
 from posebench.store import references, results
 
 SCORECARD = results.SIDECARS["scorecard"]
 JUMP = results.SIDECARS["jump"]
 REFERENCE = results.SIDECARS["reference"]
+REALTIME = results.SIDECARS["realtime"]
 VERDICT = "verdict.json"
 
 # sidecar -> the key of run.extra that holds it for a run not saved on disk
@@ -95,6 +97,18 @@ def load_jump_table(run, root: Path | None = None) -> pd.DataFrame | None:
         except (OSError, ValueError):
             pass
     records = run.extra.get("jump")
+    return pd.DataFrame(records) if records else None
+
+
+def load_realtime_table(run, root: Path | None = None) -> pd.DataFrame | None:
+    """The run's real-time table (``realtime.csv``, ``posebench realtime``), or None."""
+    folder = run_folder(run, root)
+    if folder is not None and (folder / REALTIME).exists():
+        try:
+            return unneutralise(pd.read_csv(folder / REALTIME))
+        except (OSError, ValueError):
+            pass
+    records = run.extra.get("realtime")
     return pd.DataFrame(records) if records else None
 
 

@@ -73,6 +73,18 @@ class RTMPoseLevers:
         bounds=(0, None),
         words={0: "detector only when the athlete is lost", 1: "detector on every frame"},
     )
+    idle_det_every: int = lever(
+        1,
+        "while nobody is in view (tracking lost and the last detector run found no one): run the "
+        "detector on every N-th frame only (1 = every frame, rtmlib's way), and on every frame again "
+        "as soon as someone is found",
+        label="While nobody is in view, look every N frames",
+        kind="number",
+        limits=(1, 1000, 1),
+        bounds=(1, None),
+        words={1: "detector on every frame while nobody is in view"},
+        **_ADV,
+    )
     person: str = lever(
         "all",
         "people the pose model runs on: all, or one athlete: largest, central (nearest the "
@@ -222,7 +234,9 @@ class RTMPoseLevers:
 # lost frames; 3x faster there than tiny), pre-processing in float32 straight into the model
 # input, 2 ORT threads without spinning (spinning is ~10 % faster on an idle machine with
 # frames preloaded, slower end to end once decoding runs alongside, and its speed collapses
-# under any other load).
+# under any other load). While nobody is in view, the detector runs on every 3rd frame only
+# (idle_det_every=3): same landmarks and jump events on every shared clip, a third of the detector
+# passes on empty frames (docs/realtime.md).
 #
 # Engine: `auto`, the fastest engine present, measured on the machine (posebench.backends.engines;
 # on this machine's CPU OpenVINO, which computes in bfloat16 here, against ONNX Runtime).
@@ -230,6 +244,7 @@ TUNED_LEVERS: dict[str, Any] = dict(
     engine="auto",
     detector="yolox_nano",
     det_every=0,
+    idle_det_every=3,  # nobody in view -> detector on every 3rd frame (docs/realtime.md)
     person="tracked",
     carry_pad=0.02,
     intra_threads=2,
@@ -305,8 +320,8 @@ PRESETS = (
         "rtmpose_s_halpe26",
         416,
         "RTMPose-s with the fair levers: YOLOX-nano only when tracking "
-        "is lost, one tracked athlete, tight carried box, 2 threads "
-        "without spinning, on the fastest engine measured on this machine",
+        "is lost (every 3rd frame while nobody is in view), one tracked athlete, tight "
+        "carried box, 2 threads without spinning, on the fastest engine measured on this machine",
         "RTMPose, tuned: detector only when the athlete is lost, one athlete, 2 threads",
         note=TUNED_NOTE,
         tuned=TUNED_LEVERS,

@@ -9,7 +9,17 @@ import streamlit as st
 from posebench.access import import_runs, run_access
 from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, media, run_import, safe_text, state, study_view, tables, widgets
+from posebench.dashboard import (
+    auth,
+    media,
+    realtime_view,
+    run_import,
+    safe_text,
+    state,
+    study_view,
+    tables,
+    widgets,
+)
 from posebench.store import results
 from posebench.studies import study as studies
 
@@ -253,6 +263,7 @@ def render() -> None:
                 safe_text.error(exc)
             else:
                 widgets.evidence_download(chosen, key="results-evidence")
+                realtime_view.show(chosen, key="results-realtime")
                 with st.expander("Name and note"):
                     label = results.read_label(paths[picked[0]])
                     if not run_access.may_change(viewer, picked[0], root):

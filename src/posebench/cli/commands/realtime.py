@@ -1,0 +1,118 @@
+"""``python -m posebench realtime CLIP [-b SPEC ...] [--fps F ...] [--rounds R] [--out DIR]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from posebench import backends
+from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
+from posebench.core.errors import BackendUnavailable
+from posebench.store import results
+from posebench.store.run_record import RunOptions
+from posebench.studies import realtime
+
+SHOWN = [
+    "backend",
+    "camera_fps",
+    "frames_offered",
+    "frames_processed",
+    "drop_pct",
+    "longest_drop_run",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "latency_ms_p99",
+    "sustained_fps",
+    "load_1min_end",
+]
+JUMP_SHOWN = [
+    "backend",
+    "camera_fps",
+    "offline_flight_time_s",
+    "live_flight_time_s",
+    "flight_time_diff_ms",
+    "takeoff_frame_lost",
+    "landing_frame_lost",
+]
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "realtime",
+        help="simulated camera: can each backend keep up with frames arriving at a camera's rate?",
+    )
+    p.add_argument("clip", help="video file (mp4, mov, avi, mkv, webm)")
+    add_backend_option(p)
+    p.add_argument(
+        "--fps",
+        type=float,
+        action="append",
+        default=None,
+        metavar="F",
+        help="camera rate in frames/s; repeat for several (default: the clip's own rate; "
+        "30, 60 and 120 are the usual cameras)",
+    )
+    p.add_argument(
+        "--rounds", type=int, default=1, help="stream the clip this many times per rate (default 1)"
+    )
+    p.add_argument("--frames", type=int, default=None, help="use at most N frames from the start")
+    p.add_argument(
+        "--max-side", type=int, default=None, help="downscale so the longer side is at most this many pixels"
+    )
+    p.add_argument("--out", default=None, help="results folder (default: results/)")
+    p.set_defaults(func=run)
+
+
+def _progress(label: str, fraction: float, text: str) -> None:
+    print(f"  {text}", file=sys.stderr)
+
+
+def run(args) -> int:
+    configs = [backends.parse(spec) for spec in args.backends or backends.default_comparison()]
+    for config in configs:
+        reason = backends.why_unavailable(config)
+        if reason:
+            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    options = RunOptions(max_frames=args.frames, max_side=args.max_side, warmup=min(10, args.frames or 10))
+    run_ = realtime.measure(
+        args.clip,
+        configs,
+        args.fps,
+        args.rounds,
+        options,
+        progress=_progress,
+        offline_progress=progress_printer(),
+    )
+    table = pd.DataFrame(run_.extra["realtime"])
+    clip = run_.clip
+    print(
+        f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
+        f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)"
+    )
+    print_table(table, SHOWN)
+    print(
+        "A simulated camera released the clip's frames at camera_fps; each backend, alone in a "
+        "worker process, always took the newest frame and older waiting frames were dropped. "
+        "drop_pct: % of offered frames dropped; longest_drop_run: the longest gap, in frames; "
+        "latency: ms from a frame's release to its landmarks; sustained_fps: the highest camera "
+        "rate with under 1 % dropped, from the measured per-frame times; load_1min_end: the "
+        "machine's 1-minute load average at the end."
+    )
+    if table["offline_flight_time_s"].notna().any():
+        print_table(table, JUMP_SHOWN, floatfmt="{:.3f}")
+        print(
+            "Flight time from every frame (offline) beside the one from the processed frames only "
+            "(live), s; *_frame_lost: the offline take-off or landing frame was dropped."
+        )
+    for row in table.itertuples():
+        if row.status != "ok":
+            print(f"{row.backend} at {row.camera_fps:g} fps: {row.status}: {row.error}")
+        elif isinstance(row.notes, str) and row.notes:
+            print(f"note: {row.backend} at {row.camera_fps:g} fps: {row.notes}")
+    env = run_.environment
+    print(f"machine: {env.get('cpu', '?')}, {env.get('cores', '?')} cores")
+    path = results.save(run_, Path(args.out) if args.out else None)
+    print(f"wrote {path}/ (realtime.csv beside summary.csv, frames.csv, run.json, jump.csv)")
+    return 0 if (table["status"] == "ok").any() else 1

