@@ -11,26 +11,13 @@ import pytest
 from posebench.analysis import event_search, event_settings, events
 from posebench.analysis.event_settings import APP_CURRENT, EventSetting
 from posebench.core.errors import InputError
+from posebench.core.keypoints import LANDMARKS
 from posebench.studies import study as studies
 from posebench.studies import study_events
 
 FPS = 30.0
 G = 1.6  # screen heights per s² (a person ~0.4 of the frame tall: g ≈ 9.81 m/s²)
-JOINTS = (
-    "nose",
-    "left_shoulder",
-    "right_shoulder",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-    "left_heel",
-    "right_heel",
-    "left_foot_index",
-    "right_foot_index",
-)
+JOINTS = LANDMARKS
 
 
 def synthetic_cmj(takeoff_s: float, flight_s: float, seed: int, n: int = 70):

