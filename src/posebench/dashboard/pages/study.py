@@ -29,8 +29,12 @@ def render() -> None:
     if job is not None and not job.finished:
         doing = "is measuring its speed" if job.info.get("speed_for") else "is running"
         st.info(safe_text.md(f"Study {job.info['study_id']} {doing}."))
+    measuring = job is not None and bool(job.info.get("speed_for"))
     widgets.job_progress(
-        state.STUDY_JOB, "Stops after the current job; finished jobs are kept for next time."
+        state.STUDY_JOB,
+        "Stops the speed run after the current frame; the study keeps its earlier speed evidence."
+        if measuring
+        else "Stops after the current job; finished jobs are kept for next time.",
     )
     if job is not None and job.finished and job.error:
         safe_text.error(f"The study stopped: {job.error}")
