@@ -228,6 +228,11 @@ def test_a_study_with_event_settings_says_so_and_calibrates_out_of_fold():
     reason = result.verdict.reason
     assert "toes-landing-calibrated" in reason and "app-current" in reason
     assert "cross-validated" in reason and "leave-one-athlete-out" in reason
+    # the paired accuracy rests on those cross-validated errors, and says so: |±1| frame against
+    # mediapipe-lite's 2 on every clip (in-sample offsets, -2, would give 1, 1, 0, 0 frames)
+    p = result.verdict.paired
+    assert p["n"] == 4 and p["mean_ms"] == pytest.approx(-1000 / FPS)
+    assert p["errors"].startswith("cross-validated") and "leave-one-athlete-out" in p["errors"]
     plain = study_events.plain_statement(study, result.summary)
     assert plain.startswith("With toes-landing-calibrated, rtmpose-lightweight-tuned's cross-validated")
     assert "33 ms against mediapipe-lite's 67 ms with the app's current settings" in plain

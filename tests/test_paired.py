@@ -53,9 +53,10 @@ def _row(sha: str, backend: str, flight_s: float, host: str = "study-host") -> d
     }
 
 
-def darwin_study(tmp_path, athletes=None, diffs=DARWIN, speed_runs=(), margin=10.0):
+def darwin_study(tmp_path, athletes=None, diffs=DARWIN, speed_runs=(), margin=10.0, also=None):
     """A study from stored per-clip rows: the baseline is 100 ms off on every clip, the
-    candidate 100 + d ms, so the per-clip |error| difference is exactly d."""
+    candidate 100 + d ms, so the per-clip |error| difference is exactly d (``also``: a third
+    backend, 140 + d ms off)."""
     clips, rows = [], []
     for i, d in enumerate(diffs):
         sha = _sha(i + 1)
@@ -64,8 +65,15 @@ def darwin_study(tmp_path, athletes=None, diffs=DARWIN, speed_runs=(), margin=10
         clips.append(studies.StudyClip("", f"c{i}.mp4", sha, "cmj", ref, athlete=athlete))
         rows.append(_row(sha, BASE, ref.flight_time_s + 0.100))
         rows.append(_row(sha, CAND, ref.flight_time_s + (100 + d) / 1000))
+        if also:
+            rows.append(_row(sha, also, ref.flight_time_s + (140 + d) / 1000))
     study = studies.Study(
-        "darwin", clips, [BASE, CAND], min_clips=10, margin_ms=margin, speed_runs=[str(r) for r in speed_runs]
+        "darwin",
+        clips,
+        [BASE, CAND, *([also] if also else [])],
+        min_clips=10,
+        margin_ms=margin,
+        speed_runs=[str(r) for r in speed_runs],
     )
     folder = tmp_path / "studies" / study.study_id
     folder.mkdir(parents=True)
@@ -201,3 +209,33 @@ def test_an_imported_run_from_another_host_is_its_own_target(tmp_path, fake_back
     assert v.headline.endswith("on laptop")  # the headline names the machine it speaks for
     saved = json.loads((tmp_path / "t" / "studies" / "darwin" / "verdict.json").read_text())
     assert len(saved["targets"]) == 2
+
+
+def test_every_candidate_in_verdict_json_carries_its_evidence_and_targets(tmp_path, fake_backends):
+    here = speed_run(tmp_path, "here", host="laptop")
+    away = speed_run(tmp_path, "away", host="gpu-server", gpu="NVIDIA H100", cand_fps=60.0)
+    third = "rtmpose-lightweight"
+    result = darwin_study(tmp_path / "o", diffs=[-d for d in DARWIN], speed_runs=[here, away], also=third)
+    saved = json.loads((result.folder / "verdict.json").read_text())
+    assert {saved["candidate"], *(o["candidate"] for o in saved["others"])} == {CAND, third}
+    for entry in [saved, *saved["others"]]:
+        name = entry["candidate"]
+        assert entry["paired"]["n"] == 15 and entry["clusters"]["n_clips"] == 15, name
+        assert entry["speed_source"]["source"] == "run here", name  # the headline target's
+        assert [r["host"] for r in entry["targets"]] == ["laptop", "gpu-server"], name
+    # the headline's matrix holds each target's best candidate; every other candidate its own rows
+    (other,) = saved["others"]
+    assert {r["candidate"] for r in other["targets"]} == {other["candidate"]}
+    by_name = {e["candidate"]: e for e in [saved, *saved["others"]]}
+    # the third backend is 40 ms further than the candidate on every clip
+    assert by_name[third]["paired"]["mean_ms"] == pytest.approx(by_name[CAND]["paired"]["mean_ms"] + 40)
+    # the speed runs timed only mediapipe-lite and the tuned preset: the third is not measured there
+    rows = [r for e in by_name.values() for r in e["targets"] if r["candidate"] == third]
+    assert rows and {r["speed_holds"] for r in rows} == {"not measured"}
+    gpu = [
+        r
+        for e in by_name.values()
+        for r in e["targets"]
+        if r["candidate"] == CAND and r["host"] == "gpu-server"
+    ]
+    assert gpu and gpu[0]["speed_holds"] == "met"

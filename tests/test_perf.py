@@ -71,6 +71,20 @@ def test_cli_perf_prints_ratios_and_settings(capsys):
 
 
 @pytest.mark.integration
+def test_perf_saves_its_rounds_as_a_run_a_study_can_use_as_speed_evidence(tmp_path, capsys):
+    from posebench.decision import speed
+
+    args = ["perf", str(RUNNING), "--frames", "6", "--warmup", "2", "--rounds", "2", "--no-preset-default"]
+    assert main([*args, "--save", str(tmp_path)]) == 0
+    assert "saved the timed rounds as a run: " in capsys.readouterr().out
+    (folder,) = [p for p in tmp_path.iterdir() if (p / "run.json").is_file()]
+    source = speed.from_folder(folder)
+    assert source.kind == "run" and source.rounds == 2
+    assert {"mediapipe-lite", "rtmpose-lightweight-tuned"} <= set(source.fps)
+    assert all(f["fps"] > 0 for f in source.fps.values())
+
+
+@pytest.mark.integration
 def test_perf_measures_the_tuned_landmarks_against_the_rtmlib_default(report):
     row = report.ratios.set_index("ratio").loc["landmarks_vs_default"]
     assert 0 < row["value"] <= 1 and row["verdict"] in ("PASS", "MISS")

@@ -57,7 +57,13 @@ PAIRED_FIELDS: dict[str, tuple[str, str]] = {
     "margin_ms": ("ms", "Non-inferiority margin: how much further the candidate may be on average."),
     "verdict": ("", "as accurate, less accurate or not yet known (the CI against the margin)."),
     "clips_needed": ("clips", "Clips in all that would settle a 'not yet known' at the observed spread."),
+    "errors": (
+        "",
+        "How the per-clip errors were obtained: as measured, or cross-validated when an event "
+        "setting learns a calibration (learned on the other clips, never on the one judged).",
+    ),
 }
+AS_MEASURED = "as measured"
 TIE_MS = 0.5  # differences smaller than this are a tie (flight times are whole ms at best)
 
 
@@ -77,6 +83,7 @@ class Paired:
     margin_ms: float = 10.0
     verdict: str = "not yet known"
     clips_needed: float = math.nan  # NaN: settled, or no spread to estimate from
+    errors: str = AS_MEASURED  # or: cross-validated (an event setting learns a calibration)
 
     def to_dict(self) -> dict:
         return {k: _clean(v) for k, v in asdict(self).items()}

@@ -25,6 +25,7 @@ from posebench.io import video
 from posebench.io.files import safe_name
 from posebench.report import study_charts
 from posebench.store import owners, references, results
+from posebench.studies import speed_run
 from posebench.studies import study as studies
 
 DRAFT = "study_draft"  # session key: {"clips": [StudyClip, ...]} being put together
@@ -252,6 +253,42 @@ def show_paired_and_targets(verdict) -> None:
         st.markdown("**One answer per deployment target** (speed depends on the machine; accuracy is shared)")
         frame = pd.DataFrame(verdict.targets)
         tables.show_table(frame, TARGET_COLUMNS, show=list(text.TARGET_SHOWN), key="study-targets")
+
+
+class SpeedJob(jobs.RunJob):
+    """The study's speed measured on demand: a ``RunJob`` (timed in its own worker process,
+    saved as an ordinary run) of every backend of the study on one of its clips, in rounds;
+    once saved, the run becomes the study's headline speed source and its verdict is written
+    again (``studies.speed_run.use``). Kept under the Study page's job key."""
+
+    what = "a speed measurement"
+
+    def __init__(self, study: studies.Study, clip, rounds: int, root: Path, owner: str | None = None):
+        super().__init__(
+            clip.path,
+            speed_run.configs_of(study),
+            speed_run.options_for(study, clip, rounds),
+            owner=owner,
+            label={
+                "name": f"speed for study {study.name}",
+                "note": f"A dedicated speed run with {rounds} rounds of the study's backends on {clip.name}.",
+            },
+        )
+        self.info.update(study_id=study.study_id, speed_for=study.study_id, clip=clip.name)
+        self.study_root = root
+        self.used: studies.StudyResult | None = None
+
+    def _execute(self):
+        run = super()._execute()
+        if self.saved_to is not None and not self.cancel_event.is_set():
+            self.used = speed_run.use(self.info["study_id"], self.saved_to, self.study_root)
+        return run
+
+
+def measure_speed(study: studies.Study, clip_name: str, rounds: int) -> SpeedJob:
+    """Start the study's speed measurement (``SpeedJob``) on the clip it names."""
+    clip = speed_run.pick_clip(study, clip_name)
+    return SpeedJob(study, clip, int(rounds), study_root(), owner=auth.viewer().name).start()
 
 
 def start(study: studies.Study) -> jobs.BackgroundJob:

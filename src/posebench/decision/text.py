@@ -45,6 +45,8 @@ def paired_lines(verdict) -> list[str]:
             else ""
         ),
     ]
+    if p.get("errors") and p.get("errors") != "as measured":
+        lines.append(f"  errors: {p['errors']}")
     if k:
         athletes = int(k.get("n_athletes") or 0)
         if athletes == 0:

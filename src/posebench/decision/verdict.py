@@ -129,14 +129,28 @@ def decide(evidence: Evidence, rules: dict | None = None, candidate: str | None 
         raise ValueError("a verdict needs a baseline and at least one other backend")
     judged = [_judge(evidence, name, thresholds) for name in names]
     best = min(judged, key=lambda v: _rank(v, evidence))
-    best.others = [
-        {"candidate": v.candidate, "decision": v.decision, "reason": v.reason}
-        for v in judged
-        if v is not best
-    ]
     if evidence.speed is not None:
-        best.targets = [target_row(best, evidence.speed)]
+        for v in judged:
+            v.targets = [target_row(v, evidence.speed)]
+    best.others = [other_entry(v) for v in judged if v is not best]
     return best
+
+
+def other_entry(v: Verdict) -> dict:
+    """A candidate that is not the headline, as ``verdict.json``'s ``others`` holds it: its
+    decision and sentence, and the same evidence blocks as the headline's (``paired``,
+    ``clusters``, ``speed_source``, ``targets``)."""
+    return {
+        "candidate": v.candidate,
+        "decision": v.decision,
+        "headline": v.headline,
+        "reason": v.reason,
+        "candidate_settings": v.candidate_words,
+        "paired": v.paired,
+        "clusters": v.clusters,
+        "speed_source": v.speed_source,
+        "targets": list(v.targets),
+    }
 
 
 def _rank(verdict: Verdict, evidence: Evidence) -> tuple:
@@ -646,4 +660,10 @@ def decide_for_targets(
     judged = [(decide(with_speed(evidence, src), rules, candidate), src) for src in targets]
     head = judged[0][0]
     head.targets = [target_row(v, src) for v, src in judged]
+    # every other candidate gets its own row per target too (its own decision there)
+    for other in head.others:
+        name = other["candidate"]
+        other["targets"] = [
+            target_row(decide(with_speed(evidence, src), rules, name), src) for src in targets
+        ]
     return head

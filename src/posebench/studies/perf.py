@@ -29,6 +29,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,6 +85,7 @@ class PerfReport:
     machine: dict | None = None  # the run's machine state (load, overlapping runs)
     engine_choice: dict | None = None  # the tuned preset's measured engine choice
     skipped: dict | None = None  # extra contestant -> why it could not run here
+    run: Any = None  # the BenchmarkRun it timed: ``perf --save`` keeps it as a run (speed evidence)
 
 
 class _RtmlibDefault:
@@ -370,6 +372,7 @@ def run_perf(
         machine=run.extra.get("machine"),
         engine_choice=choice,
         skipped=skipped,
+        run=run,
     )
 
 

@@ -509,6 +509,7 @@ def judge(
             table = pooled.paired_table(clips, study.baseline, label)
             if len(table):
                 comparisons[label] = paired_stats.compare(table["diff_ms"], study.margin_ms)
+                comparisons[label].errors = study_events.errors_words(study, [study.baseline, label])
                 groups[label] = paired_stats.clusters(table["diff_ms"], table["athlete"], table["session"])
         refs = pd.to_numeric(clips["reference_flight_time_s"], errors="coerce").dropna()
         reference_s = float(refs.mean()) if len(refs) else reference_s

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from posebench import backends
-from posebench.analysis import event_search, event_settings
+from posebench.analysis import event_search, event_settings, paired
 from posebench.analysis.event_settings import APP_CURRENT
 from posebench.analysis.jump import GRAVITY
 from posebench.core.errors import InputError
@@ -76,6 +76,31 @@ def calibrate_rows(study, rows: list[dict]) -> list[dict]:
             r["jump_height_m"] = GRAVITY * r["flight_time_s"] ** 2 / 8
             r["calibration_frames"] = f"take-off {t_off:+d}, landing {l_off:+d} (learned on the other clips)"
     return out
+
+
+def errors_words(study, labels: list[str]) -> str:
+    """How the paired comparison's per-clip errors of ``labels`` were obtained: cross-validated
+    when one of their settings learns a calibration, else as measured (with the settings named
+    when the study names any)."""
+    if not study.events:
+        return paired.AS_MEASURED
+    learned = [label for label in labels if _learns(setting_of(study, label))]
+    named = ", ".join(f"{label}: {setting_of(study, label)}" for label in labels)
+    if not learned:
+        return f"{paired.AS_MEASURED} (event settings {named}; none learns a calibration)"
+    athletes = {getattr(c, "athlete", "") for c in study.clips} - {""}
+    left_out = "athlete" if len(athletes) > 1 else "clip"
+    return (
+        f"cross-validated: the calibration of {', '.join(learned)} is learned leave-one-{left_out}-out, "
+        f"never on the jump judged (event settings {named})"
+    )
+
+
+def _learns(name: str) -> bool:
+    try:
+        return event_settings.get(name).learns
+    except InputError:
+        return False
 
 
 def sentence(study, summary=None) -> str:
@@ -151,7 +176,15 @@ def say_settings(study, verdict, summary=None):
     return verdict
 
 
-__all__ = ["APP_CURRENT", "calibrate_rows", "plain_statement", "resolve", "say_settings", "sentence"]
+__all__ = [
+    "APP_CURRENT",
+    "calibrate_rows",
+    "errors_words",
+    "plain_statement",
+    "resolve",
+    "say_settings",
+    "sentence",
+]
 
 # Columns a study with event settings adds to study_clips.csv: column -> (unit, meaning).
 EVENT_COLUMNS: dict[str, tuple[str, str]] = {

@@ -1,11 +1,14 @@
-"""``python -m posebench perf CLIP [--frames N] [--rounds R]``: the speed check with its targets."""
+"""``python -m posebench perf CLIP [--frames N] [--rounds R] [--save [DIR]]``: the speed check with
+its targets; ``--save`` keeps the timed rounds as a run folder (speed evidence for a study)."""
 
 from __future__ import annotations
 
 import sys
 import textwrap
+from pathlib import Path
 
 from posebench.cli.commands.common import print_table
+from posebench.store import results
 from posebench.studies.perf import RTMLIB_DEFAULT, TUNED, run_perf
 
 
@@ -56,6 +59,16 @@ def register(sub) -> None:
         action="store_true",
         help="leave out the rtmpose-lightweight preset (rtmlib's own object still runs)",
     )
+    p.add_argument(
+        "--save",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="also save the timed rounds as a run folder (DIR, default the results folder): speed "
+        "evidence for a study (posebench study ... --speed RUN_DIR); with preloaded frames its "
+        "speeds leave decoding out, so add --end-to-end for the app's end-to-end speed",
+    )
     p.set_defaults(func=run)
 
 
@@ -72,6 +85,11 @@ def run(args) -> int:
         end_to_end=args.end_to_end,
     )
     clip = report.clip
+    if args.save is not None and report.run is not None:
+        saved = results.save(report.run, Path(args.save) if args.save else None)
+        print(
+            f"saved the timed rounds as a run: {saved} (speed evidence: posebench study ... --speed {saved})"
+        )
     how = "decoded in every pass (end to end)" if report.end_to_end else "preloaded"
     print(
         f"clip: {clip.name}  {clip.width}x{clip.height}  {report.frames} frames {how}, the first "

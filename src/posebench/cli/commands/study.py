@@ -1,11 +1,15 @@
 """``python -m posebench study MANIFEST.csv -b NAME ... [--out DIR] [--min-clips N] [--margin MS]
-[--speed RUN_DIR ...] [--ray [ADDRESS]]``.
+[--speed RUN_DIR|measure ...] [--ray [ADDRESS]]``.
 
 Runs every clip of the manifest once per backend (the first backend is the
 baseline), prints progress per clip and the pooled table, and writes
 ``DIR/<study_id>/`` with ``study_clips.csv``, ``study_summary.csv``,
 ``verdict.json`` and the Bland-Altman and error-per-clip charts as PNG. A
 re-run computes only the clips x backends it does not have yet.
+
+``--speed measure`` takes the study's speed evidence there and then, before the study's jobs:
+a run with rounds of every backend on one of the study's clips (``studies.speed_run``), saved
+as a run folder and used as the headline deployment target.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ import pandas as pd
 
 from posebench import backends
 from posebench.analysis import event_settings
-from posebench.cli.commands.common import add_backend_option, print_table
+from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.errors import BackendUnavailable, InputError
+from posebench.decision import speed as decision_speed
 from posebench.decision import text as verdict_text
 from posebench.report import study_charts
 from posebench.store import references
-from posebench.studies import hosts, pooled
+from posebench.studies import hosts, pooled, speed_run
 from posebench.studies import study as studies
 from posebench.studies.executor import executor_for
 
@@ -59,10 +64,33 @@ def register(sub) -> None:
         "--speed",
         action="append",
         default=None,
-        metavar="RUN_DIR",
+        metavar="RUN_DIR|measure",
         help="a saved run with rounds (posebench run CLIP --rounds N, or one imported from another "
         "machine) whose speed decides; repeat it for more deployment targets (the first is the "
-        "headline). Without it speed is 'not measured': the study's own timings never decide",
+        "headline). 'measure': measure it now, before the study's jobs, with a run with rounds of "
+        "every backend on one of the study's clips (saved in the results folder; on a busy machine "
+        "it is recorded as not reliable). Without it speed is 'not measured': the study's own "
+        "timings never decide",
+    )
+    p.add_argument(
+        "--speed-rounds",
+        type=int,
+        default=speed_run.DEFAULT_ROUNDS,
+        metavar="N",
+        help=f"rounds of the speed run --speed measure takes (default {speed_run.DEFAULT_ROUNDS})",
+    )
+    p.add_argument(
+        "--speed-clip",
+        default=None,
+        metavar="CLIP",
+        help="the manifest's clip --speed measure times (default: the study's longest clip here)",
+    )
+    p.add_argument(
+        "--speed-frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help="frames from the start of that clip per pass (default: the whole clip)",
     )
     p.add_argument(
         "--events",
@@ -105,6 +133,26 @@ def _progress(done: int, total: int, text: str) -> None:
     print(f"  [{done}/{total}] {text}", file=sys.stderr, flush=True)
 
 
+def _measure_speed(study: studies.Study, args) -> str:
+    """``--speed measure``: the dedicated speed run, now; its folder."""
+    clip = speed_run.pick_clip(study, args.speed_clip)
+    print(
+        f"measuring speed: {len(study.backends)} backends on {clip.name}, {args.speed_rounds} rounds "
+        "interleaved (a dedicated run: it decides the speed criterion when the machine is quiet)"
+    )
+    folder = speed_run.measure(
+        study,
+        rounds=args.speed_rounds,
+        clip_name=clip.name,
+        frames=args.speed_frames,
+        progress=progress_printer(),
+    )
+    source = decision_speed.from_folder(folder)
+    state = "quiet" if source.reliable else "BUSY: " + " ".join(source.busy)
+    print(f"speed run saved: {folder} (on {source.machine}; {state})")
+    return str(folder)
+
+
 def run(args) -> int:
     specs = args.backends or DEFAULT_BACKENDS
     configs = [backends.parse(s) for s in specs]
@@ -116,7 +164,9 @@ def run(args) -> int:
         raise InputError("--min-clips must be 1 or more")
     if not (args.margin >= 0):
         raise InputError("--margin must be 0 ms or more")
-    speed_runs = [str(Path(r).resolve()) for r in args.speed or []]
+    asked = list(args.speed or [])
+    measure_now = speed_run.MEASURE in asked
+    speed_runs = [str(Path(r).resolve()) for r in asked if r != speed_run.MEASURE]
     for folder in speed_runs:
         if not (Path(folder) / "run.json").is_file():
             raise InputError(f"--speed {folder} is not a saved run folder (it has no run.json)")
@@ -136,6 +186,9 @@ def run(args) -> int:
         f"(baseline {study.baseline}); {sum(c.reference is not None for c in study.clips)} clips "
         "have a reference"
     )
+    if measure_now:
+        folder = _measure_speed(study, args)
+        study.speed_runs = [folder, *study.speed_runs]
     executor = executor_for(args.ray)
     print(f"jobs run: {executor.describe()}")  # a cluster that cannot be reached stops here
     result = studies.run(study, root, executor=executor, progress=_progress)

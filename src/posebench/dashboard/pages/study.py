@@ -9,7 +9,7 @@ from posebench.io import video
 from posebench.report import study_charts
 from posebench.store import references
 from posebench.studies import executor as study_executor
-from posebench.studies import pooled
+from posebench.studies import pooled, speed_run
 from posebench.studies import study as studies
 
 
@@ -27,12 +27,19 @@ def render() -> None:
     job = state.job_of(state.STUDY_JOB)
     open_id = st.session_state.get(state.OPEN_STUDY)
     if job is not None and not job.finished:
-        st.info(safe_text.md(f"Study {job.info['study_id']} is running."))
+        doing = "is measuring its speed" if job.info.get("speed_for") else "is running"
+        st.info(safe_text.md(f"Study {job.info['study_id']} {doing}."))
+    measuring = job is not None and bool(job.info.get("speed_for"))
     widgets.job_progress(
-        state.STUDY_JOB, "Stops after the current job; finished jobs are kept for next time."
+        state.STUDY_JOB,
+        "Stops the speed run after the current frame; the study keeps its earlier speed evidence."
+        if measuring
+        else "Stops after the current job; finished jobs are kept for next time.",
     )
     if job is not None and job.finished and job.error:
         safe_text.error(f"The study stopped: {job.error}")
+    if job is not None and job.finished and getattr(job, "save_error", None):
+        safe_text.error(job.save_error)
 
     if len(saved):
         ids = list(saved["study_id"])
@@ -62,6 +69,7 @@ def render() -> None:
                 study_view.show_paired_and_targets(result.verdict)
             elif len(result.study.backends) < 2:
                 st.info("A verdict needs two backends: the baseline and a candidate.")
+            speed_section(result)
             st.caption(safe_text.md(studies.pooled_sentence(result).split(";")[0] + "."))
             tables.show_table(
                 result.summary, pooled.SUMMARY_COLUMNS, show=pooled.HEADLINE_COLUMNS, key="study-summary"
@@ -261,6 +269,41 @@ def render() -> None:
                     name, clips, chosen_backends, int(min_clips), margin_ms, speed_runs, chosen_events
                 )
                 state.set_job_of(state.STUDY_JOB, study_view.start(study))
+                st.rerun()
+            except BenchError as exc:
+                safe_text.error(str(exc))
+
+
+def speed_section(result: studies.StudyResult) -> None:
+    """Measure the study's speed here and now: a run with rounds of its backends on one of its
+    clips, in a worker process; it then decides the speed criterion for this machine."""
+    readable = speed_run.readable_clips(result.study)
+    with st.expander("Measure the speed now", expanded=not result.study.speed_runs):
+        st.caption(
+            "The study's own timings never decide. This runs every backend of the study on one of "
+            "its clips in interleaved rounds, in a worker process, saves it as a run (listed on the "
+            "Results page) and uses it as this study's speed evidence for this machine. Measured "
+            "while the machine is busy, it is saved but cannot decide: the verdict then says to "
+            "re-measure on a quiet machine."
+        )
+        if not readable:
+            st.info("None of the study's clips is on this server, so its speed cannot be measured here.")
+            return
+        cols = st.columns(2)
+        clip = cols[0].selectbox("Clip to time", [c.name for c in readable], key="study-speed-clip")
+        rounds = cols[1].number_input(
+            "Rounds",
+            2,
+            20,
+            speed_run.DEFAULT_ROUNDS,
+            key="study-speed-rounds",
+            help="Each backend runs the clip this many times, interleaved; the spread of the rounds "
+            "decides whether the speed holds.",
+        )
+        busy = state.busy_reason()
+        if st.button("Measure the speed now", key="study-speed-measure", disabled=bool(busy), help=busy):
+            try:
+                state.set_job_of(state.STUDY_JOB, study_view.measure_speed(result.study, clip, int(rounds)))
                 st.rerun()
             except BenchError as exc:
                 safe_text.error(str(exc))

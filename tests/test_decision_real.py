@@ -1,0 +1,170 @@
+"""One decision on the same evidence, on real clips and models (issue 20): a CPU burner changes
+no accuracy answer and its busy speed measurement never decides; the study's speed measured on
+demand (command line and Study page); the CLI's verdict and the Scorecard page agree."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CLIPS, ROOT, page_test
+from posebench import cli
+from posebench.dashboard import safe_text
+from posebench.decision import speed
+from posebench.engine.runner import run_benchmark
+from posebench.store import references, results
+from posebench.store.run_record import RunOptions
+from posebench.studies import study as studies
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+BASE, CAND = "mediapipe-lite", "rtmpose-lightweight-tuned"
+JUMPS = CLIPS / "jumps"
+# the two shortest side-view jumps of the shared series, with their by-eye frames (study.csv)
+SHORT = {"cmj_side_dhruvrahuja_4.mp4": (17, 33), "cmj_side_dhruvrahuja_5.mp4": (15, 32)}
+
+
+def _manifest(folder):
+    lines = [",".join(references.CSV_COLUMNS) + ",athlete"]
+    for name, (takeoff, landing) in SHORT.items():
+        lines.append(f"{JUMPS / name},,cmj,,{takeoff},{landing},by eye (study.csv),,side-series-athlete")
+    path = folder / "manifest.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def cpu_burner(cores: int = 2):
+    """Processes spinning on every core. They are this test's children, not the study's (it runs
+    in its own process), so the study's runs see them as other work on the machine."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait(30)
+
+
+def _study_cli(manifest, out, results_root) -> dict:
+    """``posebench study ... --speed measure`` in its own process; its verdict.json."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        "POSEBENCH_RESULTS": str(results_root),
+    }
+    args = ["study", str(manifest), "-b", BASE, "-b", CAND, "--out", str(out), "--min-clips", "1"]
+    args += ["--warmup", "2", "--speed", "measure", "--speed-rounds", "2", "--speed-frames", "24"]
+    done = subprocess.run(
+        [sys.executable, "-m", "posebench", *args], capture_output=True, text=True, env=env, timeout=540
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "speed run saved: " in done.stdout
+    return json.loads((out / "manifest" / "verdict.json").read_text())
+
+
+def _speed_decides(v: dict) -> bool:
+    return {c["key"]: c for c in v["criteria"]}["speed"]["status"] in ("met", "unmet")
+
+
+def test_a_cpu_burner_changes_no_accuracy_and_its_busy_speed_never_decides(tmp_path, results_root):
+    manifest = _manifest(tmp_path)
+    with cpu_burner():
+        busy = _study_cli(manifest, tmp_path / "burner-on", results_root)
+    quiet = _study_cli(manifest, tmp_path / "burner-off", results_root)
+
+    # the same accuracy answer, clip for clip
+    assert busy["paired"]["n"] == 2 and busy["paired"] == quiet["paired"]
+    assert busy["clusters"] == quiet["clusters"]
+    # under the burner the speed run is recorded as busy (other work took the processor)
+    assert busy["speed_source"]["source"].startswith("run ") and busy["speed_source"]["busy"]
+    assert not busy["speed_source"]["reliable"]
+    # busy => speed does not decide. The machine may be busy from other work during the
+    # "quiet" run too (it is shared): then the same must hold for it.
+    for v in (busy, quiet):
+        if v["speed_source"]["reliable"]:
+            assert _speed_decides(v)
+            continue
+        assert not _speed_decides(v)
+        assert v["decision"] != "replace"
+        assert "measured while it was busy" in v["reason"] and "re-measure on a quiet machine" in v["reason"]
+        assert v["targets"][0]["speed_holds"].startswith("not measured reliably")
+        assert all(r["speed_holds"] != "met" for o in v["others"] for r in o["targets"])
+    # the measurement is an ordinary run folder, readable as speed evidence later
+    run_id = busy["speed_source"]["source"].removeprefix("run ")
+    assert speed.from_folder(results_root / run_id).busy
+
+
+def test_the_cli_verdict_and_the_scorecard_page_agree_on_one_run(tmp_path, results_root):
+    clip = JUMPS / "cmj_side_dhruvrahuja_5.mp4"
+    run = run_benchmark(str(clip), [BASE, CAND], RunOptions(warmup=2, rounds=2))
+    folder = results.save(run, results_root)
+    takeoff, landing = SHORT[clip.name]
+    assert cli.main(["verdict", str(folder), "--takeoff", str(takeoff), "--landing", str(landing)]) == 0
+    saved = json.loads((folder / "verdict.json").read_text())
+    assert {"paired", "clusters", "speed_source", "targets"} <= set(saved)
+    assert saved["speed_source"]["source"] == f"run {run.run_id}"  # a run is its own speed measurement
+    assert len(saved["targets"]) == 1
+
+    page = page_test("scorecard", default_timeout=240)
+    page.session_state["current_run"] = results.load(folder)
+    page.run()
+    assert not page.exception
+    boxes = {"replace": page.success, "undecided": page.warning, "keep": page.error}
+    shown = [b.value for b in boxes[saved["decision"]]]
+    assert safe_text.md(saved["reason"]) in shown  # the same decision, in the same sentence
+    if not saved["speed_source"]["reliable"]:  # a busy run's speed decides on neither
+        assert {c["key"]: c for c in saved["criteria"]}["speed"]["status"] == "not measured"
+        assert "re-measure on a quiet machine" in saved["reason"]
+
+
+def test_the_study_page_measures_the_speed_on_demand_and_uses_it(tmp_path, results_root):
+    clip = JUMPS / "cmj_side_dhruvrahuja_5.mp4"
+    study = studies.from_manifest(_manifest(tmp_path), [BASE, CAND], name="on-demand", min_clips=1)
+    study.clips = [c for c in study.clips if c.name.endswith(clip.name)]
+    rows = [
+        {"clip": study.clips[0].name, "sha256": study.clips[0].sha256, "backend": b, "status": "ok",
+         "error": "", "flight_time_s": f, "jump_height_m": 9.81 * f * f / 8, "takeoff_frame": 15.0,
+         "landing_frame": 15.0 + f * 28.913, "fps_clip": 28.913, "fps": 20.0, "host": "h",
+         "detection_rate": 1.0}
+        for b, f in ((BASE, 0.62), (CAND, 0.60))
+    ]  # fmt: skip
+
+    class Stored:  # the study's jobs from stored rows: only the speed run is real here
+        def run(self, pending, on_result, cancel):
+            for i, job in enumerate(pending):
+                on_result(i, next(r for r in rows if r["backend"] == job.backend))
+
+    root = results_root / "studies"
+    studies.run(study, root, executor=Stored())
+    before = json.loads((root / study.study_id / "verdict.json").read_text())
+    assert before["speed_source"]["kind"] == "none"
+
+    page = page_test("study", default_timeout=240)
+    page.session_state["open_study"] = study.study_id
+    page.run()
+    assert not page.exception
+    page.number_input(key="study-speed-rounds").set_value(2)
+    page.button(key="study-speed-measure").click().run()
+    assert not page.exception
+    job = page.session_state["study_job"]
+    assert job.wait(480) and job.error is None, job.error
+    assert job.worker_pid not in (None, os.getpid())  # timed in a worker process, not the server
+    page.run()
+    assert not page.exception
+
+    saved = studies.load(study.study_id, root)
+    assert saved.speed_runs[0] == str(job.saved_to.resolve())
+    after = json.loads((root / study.study_id / "verdict.json").read_text())
+    assert after["speed_source"]["source"] == f"run {job.run.run_id}"
+    assert after["speed_source"]["rounds"] == 2
+    assert after["paired"] == before["paired"]  # the accuracy evidence is untouched
+    if not after["speed_source"]["reliable"]:
+        assert "re-measure on a quiet machine" in after["reason"]
+    texts = " ".join(str(m.value) for m in [*page.warning, *page.error, *page.success])
+    assert safe_text.md(after["reason"]) in texts
