@@ -3,6 +3,9 @@
 #
 #   1. .venv with Python 3.11, the pinned packages of requirements.txt installed
 #      with --no-deps (so exactly one OpenCV wheel), and PoseBench itself (editable);
+#      installed by uv (its pin in requirements.txt; parallel downloads, several times faster
+#      than pip on these ~2 GB of wheels), or by pip where uv cannot be had or fails
+#      (POSEBENCH_INSTALLER=pip chooses pip);
 #      with an NVIDIA GPU (`nvidia-smi -L` lists one; scripts/onnxruntime_build.sh), the
 #      GPU build onnxruntime-gpu (requirements-gpu.txt) in place of onnxruntime;
 #   2. a check that exactly one cv2 package and exactly one ONNX Runtime build are installed;
@@ -41,6 +44,36 @@ pip_quietly() {  # pip install; its chatter is shown only when it fails
     rm -f "$log"
 }
 
+# uv for the pinned packages: it reads no pip.conf, so an index given to pip through the
+# environment is handed on. Falls back to pip (the same packages) when uv is missing or fails.
+UV_PIN=$(grep -i -E '^uv==' requirements.txt || true)
+use_uv() {
+    [[ "${POSEBENCH_INSTALLER:-uv}" == uv && -n "$UV_PIN" ]] || return 1
+    if [[ ! -x "$VENV/bin/uv" ]] || [[ "$("$VENV/bin/uv" --version 2>/dev/null)" != "uv ${UV_PIN#*==}"* ]]; then
+        "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q "$UV_PIN" >/dev/null 2>&1 \
+            || { say "uv could not be installed; using pip"; return 1; }
+    fi
+}
+install_quietly() {  # pip_quietly's arguments, by uv when it can, else by pip
+    local log
+    local -a handed=()
+    if [[ -z "${UV_INDEX_URL:-}" && -n "${PIP_INDEX_URL:-}" ]]; then handed+=("UV_INDEX_URL=$PIP_INDEX_URL"); fi
+    if [[ -z "${UV_EXTRA_INDEX_URL:-}" && -n "${PIP_EXTRA_INDEX_URL:-}" ]]; then
+        handed+=("UV_EXTRA_INDEX_URL=$PIP_EXTRA_INDEX_URL" "UV_INDEX_STRATEGY=unsafe-best-match")  # pip's rule
+    fi
+    if use_uv; then
+        log=$(mktemp)
+        if env "${handed[@]}" "$VENV/bin/uv" pip install --python "$VENV/bin/python" "$@" >"$log" 2>&1; then
+            rm -f "$log"
+            return 0
+        fi
+        tail -n 20 "$log" >&2
+        rm -f "$log"
+        say "uv pip install $* failed (output above); trying pip"
+    fi
+    pip_quietly "$@"
+}
+
 if [[ -z "${POSEBENCH_MODEL_DIRS:-}" && -d ../shared/models ]]; then
     POSEBENCH_MODEL_DIRS="$(cd ../shared/models && pwd)"
     export POSEBENCH_MODEL_DIRS
@@ -70,14 +103,14 @@ else
         say "nvidia-smi lists an NVIDIA GPU: installing onnxruntime-gpu in place of onnxruntime"
         cpu_only=$(mktemp)
         grep -v -i -E '^onnxruntime==' requirements.txt > "$cpu_only"
-        pip_quietly --no-deps -r "$cpu_only" -r requirements-gpu.txt
+        install_quietly --no-deps -r "$cpu_only" -r requirements-gpu.txt
         rm -f "$cpu_only"
     else
-        say "installing pinned packages (pip install --no-deps -r requirements.txt)"
-        pip_quietly --no-deps -r requirements.txt
+        say "installing pinned packages (uv or pip: install --no-deps -r requirements.txt)"
+        install_quietly --no-deps -r requirements.txt
     fi
     say "installing PoseBench itself (editable)"
-    pip_quietly --no-deps -e .
+    install_quietly --no-deps -e .
     rm -f "$STAMP"  # written only after the check below passes
 fi
 

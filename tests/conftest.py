@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import os
 import re
+import shutil
 import sys
+import tempfile
 import types
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POSEBENCH_SHARED", ROOT.parent / "shared"))
@@ -22,9 +26,30 @@ BOXFLIP = CLIPS / "boxflip_and_walk_2persons_sports2d.mp4"
 LAB = CLIPS / "lab_single_person_60fps_pose2sim_cam01.mp4"  # 100 frames, 60 fps
 RUNNING = CLIPS / "running_side_sports2d_demo3.mp4"  # 47 frames, tiny
 
+# Hypothesis profiles. "ci" (the default) keeps property tests to a modest number of examples
+# and sets no per-example deadline (a busy 2-core machine makes deadlines flaky); "thorough"
+# runs ten times as many, for a fuzzing session by hand: HYPOTHESIS_PROFILE=thorough pytest ...
+# Tests size their examples from the loaded profile (``settings.default.max_examples``).
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", settings.get_profile("ci"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 # Model files come from the set-up step (POSEBENCH_MODEL_DIRS or the cache);
 # tests fall back to ../shared/models when nothing is set.
 os.environ.setdefault("POSEBENCH_MODEL_DIRS", str(MODELS))
+# Uploads wait in a folder of this test process's own (tests that look at it set their own):
+# the default, one folder in the system's temp, is shared with every other test process on
+# the machine (pytest-xdist workers, other checkouts).
+if "POSEBENCH_UPLOADS" not in os.environ:  # made once, by the test process; its children inherit it
+    os.environ["POSEBENCH_UPLOADS"] = tempfile.mkdtemp(prefix="posebench-test-uploads-")
+    atexit.register(shutil.rmtree, os.environ["POSEBENCH_UPLOADS"], True)
 
 
 # Names in this file that stand for the shared folder; a test that reaches one of them
@@ -148,6 +173,21 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def wait_until(condition, timeout: float = 60.0, what: str = "the condition", interval: float = 0.05):
+    """Poll ``condition()`` every ``interval`` seconds until it is true (and return its value),
+    failing after ``timeout`` seconds: waiting for an event instead of sleeping a guessed time."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
+        time.sleep(interval)
+
+
 def child_pids() -> set[int]:
     """This test process's child processes, by PID (multiprocessing's resource tracker, once
     started by any test, stays: compare against the set taken before)."""
@@ -209,6 +249,24 @@ class FakeBackend:
 
     def close(self):
         pass
+
+
+# The whole CMJ clip through MediaPipe lite and the tuned RTMPose preset. The preset's engine is
+# pinned to ONNX Runtime (engine=auto may pick OpenVINO, whose arithmetic moves an event by a
+# frame: docs/accuracy.md) and labelled as the preset, so the jump-event expectations hold.
+CMJ_BACKENDS = ("mediapipe-lite", "rtmpose-lightweight-tuned")
+CMJ_SPECS = (CMJ_BACKENDS[0], f"{CMJ_BACKENDS[1]}:engine=onnxruntime,label={CMJ_BACKENDS[1]}")
+
+
+@pytest.fixture(scope="session")
+def cmj_whole_run():
+    """One real run of the whole CMJ clip (330 frames, no warm-up), shared by the tests that only
+    read it (jump events, the verdict) instead of a run of their own per test module. Tests
+    that change or save it work on a copy (``copy.deepcopy``)."""
+    from posebench.engine.runner import run_benchmark
+    from posebench.store.run_record import RunOptions
+
+    return run_benchmark(str(CMJ), list(CMJ_SPECS), RunOptions(warmup=0))
 
 
 @pytest.fixture

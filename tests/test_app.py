@@ -75,16 +75,15 @@ def start_run(at: AppTest, frames: int, warmup: int, extra: str = "", rounds: in
 
 
 def wait_for_run(at: AppTest, timeout: float = 240) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = at.session_state["run_job"]
-        if job.finished:
-            at.run()
-            if "current_run" in at.session_state and at.session_state["current_run"] is job.run:
-                return at
-        time.sleep(0.5)
+    """Wait for the session's benchmark to finish (its done event, not a guessed sleep), then
+    rerun the page as the browser's poll would: the page takes the finished run in."""
+    job = at.session_state["run_job"]
+    assert job.wait(timeout), "the run did not finish in time"
+    for _ in range(3):  # the finished job is collected on the next rerun
         at.run()
-    raise AssertionError("the run did not finish in time")
+        if "current_run" in at.session_state and at.session_state["current_run"] is job.run:
+            return at
+    raise AssertionError("the page did not take the finished run in")
 
 
 @pytest.mark.integration
@@ -533,13 +532,10 @@ def test_the_run_page_uses_the_engine_count_and_checks(app):
 
 
 def wait_for_job(at: AppTest, key: str, timeout: float = 240) -> AppTest:
-    """Poll like a browser would (reruns) until the session's job under ``key`` has finished."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if at.session_state[key].finished:
-            return at.run()
-        time.sleep(0.5)
-    raise AssertionError(f"{key} did not finish in time")
+    """Wait for the session's job under ``key`` to finish (its done event), then rerun the page
+    as the browser's poll would."""
+    assert at.session_state[key].wait(timeout), f"{key} did not finish in time"
+    return at.run()
 
 
 def start_explorer(at: AppTest, budget: int = 5) -> AppTest:

@@ -125,6 +125,29 @@ def no_exceptions(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+# True once Streamlit's script run has ended (the app root's data-test-script-state), nothing
+# drawn is stale, every visible chart has drawn its canvas or SVG marks and every visible table
+# its grid (one in a closed expander draws when opened), and all of that held on three polls in
+# a row (charts and tables draw after the script ends).
+SETTLED = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const drawn = (sel, inner) => Array.from(document.querySelectorAll(sel))
+        .every(e => !e.checkVisibility() || e.querySelector(inner));
+    const ok = app && app.getAttribute("data-test-script-state") === "notRunning"
+        && !document.querySelector("[data-stale='true']")
+        && drawn("[data-testid='stVegaLiteChart']", "canvas, svg.marks")
+        && drawn("[data-testid='stDataFrame']", "canvas, table");
+    window.__settled = ok ? (window.__settled || 0) + 1 : 0;
+    return window.__settled >= 3;
+}"""
+
+
+def settled(page, timeout: float = 60_000) -> None:
+    """Wait for the page to finish drawing, instead of sleeping for a guessed time."""
+    page.evaluate("window.__settled = 0")
+    page.wait_for_function(SETTLED, polling=200, timeout=timeout)
+
+
 def test_upload_run_download_and_watch(page, server):
     ARTIFACTS.mkdir(exist_ok=True)
     # 1. Clip: upload a real clip.
@@ -205,7 +228,7 @@ def test_upload_run_download_and_watch(page, server):
         " [data-testid='stVegaLiteChart'] svg.marks\").length >= 4",
         timeout=60_000,
     )
-    time.sleep(1)  # let Vega finish drawing before the screenshot
+    settled(page)  # Vega has finished drawing before the screenshot
     no_exceptions(page)
     assert page.get_by_text("Settings: 20 frames per backend").count() == 4
     page.screenshot(path=ARTIFACTS / "browser-charts.png")

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 
 import pytest
 
 from conftest import RUNNING
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, no_exceptions, server  # noqa: F401
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, no_exceptions, server, settled  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -125,7 +124,7 @@ def test_reload_second_tab_and_evidence_report(server, browser):  # noqa: F811
         for name in pages:
             tab.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
             tab.wait_for_selector(f"h1:has-text('{name}')")
-            time.sleep(2.5)  # tables and charts draw after the page
+            settled(tab)  # tables and charts draw after the page
             no_exceptions(tab)
             headers = table_headers(tab)
             assert not [h for h in headers if "_" in h], (name, headers)

@@ -24,7 +24,16 @@ from posebench.backends import config as backend_config
 from posebench.engine.runner import run_benchmark
 from posebench.store import results
 from posebench.store.run_record import RunOptions
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, go, no_exceptions, streamlit_app
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    go,
+    no_exceptions,
+    settled,
+    streamlit_app,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -94,7 +103,7 @@ def sign_in(browser, url: str, name: str, shot: str | None = None):
     page.set_default_timeout(180_000)  # a loaded 2-core machine can take minutes per page
     page.goto(url)
     page.wait_for_selector("text=sign in with the account")
-    page.wait_for_timeout(1500)  # the first paint may still list the pages folder
+    settled(page)  # the first paint may still list the pages folder: wait for the script's end
     assert page.get_by_test_id("stSidebarNav").count() == 0  # no page before signing in
     page.get_by_role("textbox", name="User name").fill(name)
     page.get_by_role("textbox", name="Password").fill("wrong password")
@@ -131,6 +140,7 @@ def pick(page, run_id: str) -> None:
     page.get_by_role("option", name=run_id).click()
     page.keyboard.press("Escape")
     page.wait_for_selector(f"text=Take away: {run_id}")
+    settled(page)  # the rerun after picking has ended: what it hides is gone, not merely stale
 
 
 def test_two_users_see_only_their_own_and_shared_runs(shared_server, browser):
@@ -155,7 +165,6 @@ def test_two_users_see_only_their_own_and_shared_runs(shared_server, browser):
         bob.get_by_role("button", name="Run JSON").click()
     meta = json.loads(Path(download.value.path()).read_text())
     assert meta["clip"]["path"] == "" and "upload-alice" not in json.dumps(meta)
-    bob.wait_for_timeout(1000)  # let the rerun after picking settle
     bob.locator(".st-key-results-open button").first.click()
     bob.wait_for_selector("text=Opened 20250102-000000-aliceshared")
     no_exceptions(bob)

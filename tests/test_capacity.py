@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB, RUNNING, child_pids
+from conftest import LAB, RUNNING, child_pids, wait_until
 from posebench.access import queue
 from posebench.core.errors import InputError, ServerBusy
 from posebench.dashboard import clip_input
@@ -47,13 +47,14 @@ def test_two_long_uploads_at_once_are_both_accepted_one_after_the_other(one_slot
     """Two reviewers upload at the same moment: the second waits its turn and is told its place.
 
     The check's limit is processor time, so the wait does not count against it: here the limit
-    (6 s of CPU) is shorter than the first check plus the wait for it would be in wall time.
+    (3 s of CPU; a check of these clips takes about 1 s) is shorter than the wait for the slot.
     """
-    monkeypatch.setenv("POSEBENCH_INSPECT_TIMEOUT", "6")
+    limit_s = 3.0
+    monkeypatch.setenv("POSEBENCH_INSPECT_TIMEOUT", str(limit_s))
     waits: dict[str, list] = {"a": [], "b": []}
     accepted: dict[str, object] = {}
     errors: dict[str, str] = {}
-    hold = threading.Event()
+    hold, holding = threading.Event(), threading.Event()
 
     def upload(key: str, path: Path) -> None:
         try:
@@ -66,17 +67,20 @@ def test_two_long_uploads_at_once_are_both_accepted_one_after_the_other(one_slot
     # A run holds the only slot for a while, so both checks have to queue behind it.
     def long_run():
         with one_slot.slot("run"):
-            hold.wait(8)
+            holding.set()
+            hold.wait(120)
 
     blocker = threading.Thread(target=long_run)
     blocker.start()
-    time.sleep(0.2)
+    assert holding.wait(30), "the run did not get the slot"
     started = time.monotonic()
     threads = [threading.Thread(target=upload, args=(k, p)) for k, p in (("a", LAB), ("b", RUNNING))]
-    for t in threads:
+    for (key, _path), t in zip((("a", LAB), ("b", RUNNING)), threads):
         t.start()
-        time.sleep(0.3)
-    time.sleep(7)
+        wait_until(lambda key=key: waits[key], 60, f"upload {key} told its place")  # a before b
+    # The run holds the slot past the check's processor-time limit (wall time is the point here:
+    # a limit counted in wall time would refuse both uploads).
+    time.sleep(max(0.0, started + limit_s + 1 - time.monotonic()))
     hold.set()
     for t in threads:
         t.join(120)
@@ -88,7 +92,7 @@ def test_two_long_uploads_at_once_are_both_accepted_one_after_the_other(one_slot
     # each was told its place behind the run: one first in line, the other second
     assert waits["a"] and waits["b"]
     assert sorted([waits["a"][0], waits["b"][0]]) == [(1, 1), (2, 1)]
-    assert took > 7  # both waited longer than their 6 s processor-time limit, and passed
+    assert took > limit_s + 1  # both waited longer than their processor-time limit, and passed
     for clip in accepted.values():
         clip.cleanup()
 
@@ -99,23 +103,26 @@ def test_a_full_queue_says_server_busy_not_damaged(one_slot, monkeypatch):
     q = queue.server_queue()
     release = threading.Event()
 
+    holding, in_line = threading.Event(), threading.Event()
+
     def hold_slot():
         with q.slot("run"):
-            release.wait(10)
+            holding.set()
+            release.wait(60)
 
     def wait_in_line():
         try:
-            with q.slot("run"):
+            with q.slot("run", on_wait=lambda place, running: in_line.set()):
                 pass
         except ServerBusy:
             pass
 
     holder = threading.Thread(target=hold_slot)
     holder.start()
-    time.sleep(0.2)
+    assert holding.wait(30), "the first run did not get the slot"
     waiter = threading.Thread(target=wait_in_line)
     waiter.start()
-    time.sleep(0.3)
+    assert in_line.wait(30), "the second run is not waiting in line"
     with pytest.raises(ServerBusy) as caught:
         clip_input.save_upload(Upload(RUNNING), owner="c")
     text = str(caught.value)

@@ -10,7 +10,7 @@ Two targets:
   a child process under a time limit: it must return an accepted clip or raise
   ``InputError``, and leave no file behind.
 
-Whole test: about a minute on two cores.
+Examples per test: from the Hypothesis profile (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ def clip_bytes() -> bytes:
 
 CASE_LIMIT_S = 20.0
 SEEN: Counter = Counter()  # outcomes met, to check the mutations reach both
+# Examples per test come from the Hypothesis profile (tests/conftest.py): "ci" gives 200 reader
+# cases (milliseconds each) and 40 uploads (a checking child process each); "thorough" ten times.
+EXAMPLES = settings.default.max_examples
 FUZZ = dict(
     deadline=None,
     database=None,
@@ -131,7 +134,7 @@ def case_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("fuzz")
 
 
-@settings(max_examples=800, **FUZZ)
+@settings(max_examples=2 * EXAMPLES, **FUZZ)
 @given(data=mutated_clips())
 def test_reader_gives_a_clean_answer_on_mutated_clips(worker, case_dir, data):
     path = case_dir / "case.mp4"
@@ -152,7 +155,7 @@ def test_reader_worker_sees_the_unmutated_clip(worker, case_dir):
 
 
 # -- the upload path ------------------------------------------------------------------------------
-@settings(max_examples=60, **FUZZ)
+@settings(max_examples=max(40, EXAMPLES * 2 // 5), **FUZZ)
 @given(data=mutated_clips())
 def test_upload_path_gives_a_clean_answer_on_mutated_clips(case_dir, data):
     workdir = case_dir / "uploads"

