@@ -253,6 +253,6 @@ def test_upload_run_download_and_watch(page, server):
     headline.wait_for()
     assert expected.reason in headline.inner_text()  # after the icon's name
     assert expected.decision != "replace"  # 20 frames of one clip, no reference
-    page.get_by_text("Detail: the scores behind it").wait_for()  # the detail scores come below
+    page.get_by_text("Other scoring schemes").first.wait_for()  # the other scores, collapsed, below
     no_exceptions(page)
     page.screenshot(path=ARTIFACTS / "browser-scorecard.png")

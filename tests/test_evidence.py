@@ -94,8 +94,10 @@ def test_run_bundle_holds_every_table_with_units_and_an_offline_report(saved_run
     assert verdict["sentence"].split(",")[0] in page.replace("&#x27;", "'")
     assert not re.search(r"(src|href)=['\"]https?:", page)  # nothing fetched
     images = re.findall(r"src='data:image/png;base64,([^']+)'", page)
-    assert len(images) == 5  # the run's four charts and the feet around the jump's events
+    assert len(images) == 6  # the run's four charts, the feet around the events and the filmstrip
     assert "Feet around take-off and landing" in page
+    assert "Jump by jump" in page and page.count("alt='Filmstrip of") == 1
+    assert any(n.startswith("filmstrips/") for n in files) and "jumps.csv" in files
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", page)
     assert headers and not [h for h in headers if "_" in h]

@@ -278,10 +278,14 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     assert safe_text.md(expected.reason) in boxes
     assert not page.success  # one clip, no reference: never a success box
     shown = " ".join(m.value for m in page.markdown)
-    assert "Speed-only score: " in shown and "on performance feasibility" in shown
+    assert "Speed-only score: " not in shown  # one story: the other scores start collapsed
     captions = " ".join(c.value for c in page.caption)
     chosen = next(c for c in run.configs if c.display == expected.candidate)
-    assert safe_text.md(backend_config.format_settings(chosen)) in captions
+    assert safe_text.md(backend_config.format_settings(chosen)) not in captions  # raw: CSV and hover only
+    page.toggle(key="score-other-schemes").set_value(True).run()
+    assert not page.exception
+    shown = " ".join(m.value for m in page.markdown)
+    assert "Speed-only score: " in shown and "on performance feasibility" in shown
     page.button(key="score-save").click().run()
     assert not page.exception
     assert (folder / "scorecard.json").exists()

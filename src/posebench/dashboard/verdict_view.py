@@ -74,7 +74,8 @@ def criteria(verdict: Verdict) -> None:
     for c in verdict.criteria:
         st.markdown(
             f"{STATUS_ICONS.get(c.status, '')} **{STATUS_WORDS.get(c.status, c.status)}** · "
-            f"{as_text(c.title)}: {as_text(c.detail)}" + (f" ({as_text(c.spread)})" if c.spread else "")
+            f"{as_text(c.title)}: {as_text(c.detail)}"
+            + (f" ({as_text(c.spread)})" if c.spread and c.spread not in c.detail else "")
         )
     with st.expander("The criteria as a table (values, rules, spread)"):
         tables.show_table(

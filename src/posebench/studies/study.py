@@ -7,6 +7,8 @@ given)::
     rows.jsonl          one line per finished job, appended as jobs finish (the resume cache)
     study_clips.csv     one row per clip x backend, with the reference and the errors
     study_summary.csv   pooled per backend (see ``pooled.SUMMARY_COLUMNS``)
+    study_jumps.csv     the per-jump table: one row per jump and backend (``analysis.per_jump``)
+    filmstrips/         one PNG per jump: the frames around take-off and landing (``report.filmstrip``)
     verdict.json        the decision the study's evidence gives, and how many clips it rests on
 
 Resuming: a job's row is keyed by the clip's SHA-256, the backend spec, the
@@ -32,6 +34,7 @@ import pandas as pd
 
 from posebench import backends
 from posebench.analysis import paired as paired_stats
+from posebench.analysis import per_jump
 from posebench.core.errors import BenchError, InputError
 from posebench.decision import evidence as decision_evidence
 from posebench.decision import rules as decision_rules
@@ -51,6 +54,7 @@ FILES = {
     "verdict": "verdict.json",
     "definition": "study.json",
     "rows": "rows.jsonl",
+    "jumps": "study_jumps.csv",
 }
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 
@@ -388,6 +392,9 @@ class StudyResult:
     computed: int  # jobs run this time
     reused: int  # jobs taken from earlier runs
     cancelled: bool = False
+    # (clip SHA-256, backend) -> the model's foot points near its events (``per_jump.feet_near``),
+    # for the filmstrips; kept out of the CSVs
+    feet: dict = field(default_factory=dict)
 
     @property
     def n_clips(self) -> int:
@@ -480,6 +487,12 @@ def tables(study: Study, rows: list[dict], folder: Path, write: bool = True) -> 
     """The study's tables and verdict from the rows; ``write``: also study_clips.csv,
     study_summary.csv and verdict.json."""
     baseline = study.baseline
+    feet = {
+        (str(r.get("sha256", "")), str(r.get("backend", ""))): r["feet"]
+        for r in rows
+        if isinstance(r.get("feet"), dict)
+    }
+    rows = [{k: v for k, v in r.items() if k != "feet"} for r in rows]
     rows = study_events.calibrate_rows(study, _name_rows(study, rows))
     clips = pooled.clip_table(rows, study.references(), baseline, study.groups())
     summary = pooled.summary(clips, baseline)
@@ -487,9 +500,10 @@ def tables(study: Study, rows: list[dict], folder: Path, write: bool = True) -> 
     if write:
         write_csv_atomic(clips, folder / FILES["clips"])
         write_csv_atomic(summary, folder / FILES["summary"])
+        write_csv_atomic(per_jump.table(clips), folder / FILES["jumps"])
         if verdict is not None:
             decision_verdict.write_json(verdict, folder / FILES["verdict"])
-    return StudyResult(study, folder, clips, summary, verdict, computed=0, reused=0)
+    return StudyResult(study, folder, clips, summary, verdict, computed=0, reused=0, feet=feet)
 
 
 def judge(

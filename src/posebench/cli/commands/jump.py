@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from posebench import backends
-from posebench.analysis import calibration, jump
+from posebench.analysis import calibration, jump, per_jump
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
+from posebench.core.errors import BenchError
 from posebench.core.keypoints import SCORE_SCALES
+from posebench.io import video
 from posebench.io.files import safe_name, write_csv_atomic
 from posebench.store import results
 
@@ -87,6 +89,15 @@ def run(args) -> int:
     )
     print(f"({units}; differences are from {table['backend'].iloc[0]})")
     print(jump.summary_sentence(table))
+    reference = {"flight_time_s": args.flight_time} if args.flight_time is not None else None
+    try:
+        fps = video.probe(args.clip).fps
+    except BenchError:
+        fps = None  # a known flight time needs no frame rate
+    jumps = per_jump.from_run(table, Path(args.clip).name, reference, fps)
+    print("per jump:")
+    print(per_jump.text_table(jumps, with_clip=False))
+    print(per_jump.caption(jumps))
     applied = table[table["calibration_applied"].astype(bool)]
     for row in applied.itertuples():
         print(

