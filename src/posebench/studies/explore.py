@@ -179,7 +179,7 @@ def explore(
     cache = cache if cache is not None else backends.DEFAULT_CACHE
     options = RunOptions(max_frames=frames, warmup=min(warmup, max(0, frames - 1)), preload=True)
     say = progress or (lambda _f, _m: None)
-    frames_once = preload_frames(video.probe(clip_path), options)  # decoded once for every round
+    frames_once = preload_frames(options.plan(video.probe(clip_path)))  # decoded once for every round
 
     started = time.perf_counter()
     fps: dict[str, list[float]] = {label: [] for label in labels}

@@ -11,9 +11,9 @@ from posebench.cli.commands.common import add_backend_option, print_table, progr
 from posebench.core.errors import BackendUnavailable
 from posebench.engine.runner import run_benchmark
 from posebench.store import results
-from posebench.store.run_record import RunOptions
+from posebench.store.run_record import DEFAULT_ROUNDS, RunOptions
 
-DEFAULT_ROUNDS = 3
+DEFAULTS = RunOptions()  # the options' own defaults (rounds: DEFAULT_ROUNDS, the front ends')
 SHOWN = [
     "backend",
     "status",
@@ -50,9 +50,17 @@ def add_run_options(p) -> None:
     )
     p.add_argument("--seconds", type=float, default=None, help="process at most S seconds of the clip")
     p.add_argument(
-        "--warmup", type=int, default=10, help="first W frames left out of the speed figures (default 10)"
+        "--warmup",
+        type=int,
+        default=DEFAULTS.warmup,
+        help=f"first W frames left out of the speed figures (default {DEFAULTS.warmup})",
     )
-    p.add_argument("--stride", type=int, default=1, help="keep every n-th frame (default 1)")
+    p.add_argument(
+        "--stride",
+        type=int,
+        default=DEFAULTS.stride,
+        help=f"keep every n-th frame (default {DEFAULTS.stride})",
+    )
     p.add_argument(
         "--rounds",
         type=int,
