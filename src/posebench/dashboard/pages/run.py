@@ -262,7 +262,6 @@ def render() -> None:
                 info.path,
                 configs,
                 options,
-                cache=state.model_cache(),
                 keep=upload,
                 owner=auth.viewer().name,
                 label=run_label,
