@@ -240,10 +240,11 @@ class _Bench:
         cancel: threading.Event | None,
         preloaded: list[video.Frame] | None,
         before_pass: PassHook | None,
+        more_rounds: Callable[[int], bool] | None = None,
     ) -> None:
         self.configs, self.plan, self.options = configs, plan, options
         self.cache, self.progress, self.cancel = cache, progress, cancel
-        self.preloaded, self.before_pass = preloaded, before_pass
+        self.preloaded, self.before_pass, self.more_rounds = preloaded, before_pass, more_rounds
         self.outcomes: list[dict[str, Any]] = [
             {"label": c.display, "status": "ok", "error": ""} for c in configs
         ]
@@ -272,8 +273,14 @@ class _Bench:
                 if choice is not None:
                     self.engine_choices[config.display] = choice
 
+    def _more(self, done: int) -> bool:
+        """Whether to run another round after ``done`` (always, unless ``more_rounds`` says no)."""
+        return self.more_rounds is None or self.more_rounds(done)
+
     def run_rounds(self, entry: machine.RunEntry) -> None:
         for rnd in range(1, self.options.rounds + 1):
+            if rnd > 1 and not self.cancelled() and not self._more(rnd - 1):
+                break
             for i in _rotation(len(self.configs), rnd):
                 outcome = self.outcomes[i]
                 if outcome["status"] == "failed":
@@ -447,6 +454,7 @@ def run_benchmark(
     preloaded: list[video.Frame] | None = None,
     before_pass: PassHook | None = None,
     source: str = "",
+    more_rounds: Callable[[int], bool] | None = None,
 ) -> BenchmarkRun:
     """Run every configuration on the clip, in ``options.rounds`` interleaved rounds; return
     the tidy tables.
@@ -468,6 +476,8 @@ def run_benchmark(
     mid-run) is marked failed and the others still run. ``source`` names who started the run
     in the machine-wide registry of runs (``posebench.engine.machine``). ``preloaded``: the
     planned frames decoded already (callers repeating runs decode them once).
+    ``more_rounds(rounds_done)``, asked after every round but the last, says whether to run
+    another (a time budget); ``options.rounds`` is then the most.
     """
     options = options or RunOptions()
     options.check()
@@ -486,6 +496,7 @@ def run_benchmark(
         cancel=cancel,
         preloaded=preloaded,
         before_pass=before_pass,
+        more_rounds=more_rounds,
     )
     with machine.RunEntry(run_id, source) as entry:
         bench.resolve_engines()
