@@ -12,9 +12,10 @@ import tempfile
 import types
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+from fake_family import FakeBackend  # the tests import it from here
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("POSEBENCH_SHARED", ROOT.parent / "shared"))
@@ -212,45 +213,6 @@ def results_root(tmp_path, monkeypatch):
     return root
 
 
-class FakeBackend:
-    """A backend for unit tests: a fixed skeleton moving down 1 px a frame."""
-
-    keypoint_set = "halpe26"
-
-    def __init__(self, name="fake", fail_at=None):
-        self.name = name
-        self.fail_at = fail_at
-        self.calls = 0
-        self.init_ms = 1.0
-        self.init_cached = False
-        self.cold_init_ms = 1.0
-        self.model_files = {}
-
-    def process(self, image, timestamp_ms):
-        from posebench.backends.base import PoseResult
-
-        if self.fail_at is not None and self.calls >= self.fail_at:
-            raise RuntimeError("fake failure")
-        h, w = image.shape[:2]
-        kpts = np.column_stack([np.linspace(0.3, 0.7, 26) * w, np.linspace(0.1, 0.9, 26) * h + self.calls])
-        self.calls += 1
-        return PoseResult(
-            keypoints=kpts,
-            scores=np.full(26, 0.9),
-            keypoint_set="halpe26",
-            box=np.array([0.3 * w, 0.1 * h, 0.7 * w, 0.9 * h]),
-            people=1,
-            stage_ms={"preprocess": 0.1, "detect": 0.0, "pose": 1.0, "postprocess": 0.1},
-            model_runs={"pose": 1},
-        )
-
-    def settings(self):
-        return {}
-
-    def close(self):
-        pass
-
-
 # The whole CMJ clip through MediaPipe lite and the tuned RTMPose preset. The preset's engine is
 # pinned to ONNX Runtime (engine=auto may pick OpenVINO, whose arithmetic moves an event by a
 # frame: docs/accuracy.md) and labelled as the preset, so the jump-event expectations hold.
@@ -274,81 +236,32 @@ def fake_backend():
     return FakeBackend
 
 
-# -- picklable stand-ins for backends.create, for the dashboard's worker process ----------
-# The worker is a fresh process: a monkeypatch of this process cannot reach it, so tests hand
-# one of these to it through ``posebench.dashboard.jobs.BACKEND_FACTORY``.
-class SlowFakeBackend(FakeBackend):
-    """A fake that takes 50 ms a frame (time to press cancel mid-run)."""
-
-    def process(self, image, timestamp_ms):
-        import time
-
-        time.sleep(0.05)
-        return super().process(image, timestamp_ms)
-
-
-class CrashingFakeBackend(FakeBackend):
-    """Kills its whole process on the third frame: ``os._exit`` or a segmentation fault."""
-
-    how = "exit"
-
-    def process(self, image, timestamp_ms):
-        if self.calls == 2:
-            if self.how == "segfault":
-                import ctypes
-
-                ctypes.string_at(0)  # reads address 0: SIGSEGV
-            os._exit(7)
-        return super().process(image, timestamp_ms)
+# -- the tests' estimator family, for the dashboard's worker process ------------------------
+# The worker is a fresh process: a monkeypatch of this process cannot reach it. Tests that run
+# through it ask for presets of FakePose (tests/fake_family.py), installed by this fixture
+# through the posebench.families entry point, as another package would install a family.
+@pytest.fixture(scope="session")
+def _fakepose_site(tmp_path_factory):
+    site = tmp_path_factory.mktemp("fakepose-site")
+    info = site / "posebench_fakepose-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: posebench-fakepose\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[posebench.families]\nfakepose = fake_family:FAMILY\n")
+    return site
 
 
-class SegfaultingFakeBackend(CrashingFakeBackend):
-    how = "segfault"
+@pytest.fixture
+def fakepose(_fakepose_site, monkeypatch):
+    """The FakePose family for this test, here and in the worker processes it starts (they
+    inherit sys.path; PYTHONPATH too, for a command started as a subprocess)."""
+    from posebench.backends import registry
 
-
-class HangingFakeBackend(FakeBackend):
-    """Never returns from its third frame (it cannot see a cancel)."""
-
-    def process(self, image, timestamp_ms):
-        if self.calls == 2:
-            import time
-
-            time.sleep(600)
-        return super().process(image, timestamp_ms)
-
-
-def fake_create(config, cache=None):
-    return FakeBackend(config.display)
-
-
-def slow_create(config, cache=None):
-    return SlowFakeBackend(config.display)
-
-
-def rtmpose_fails_at_4_create(config, cache=None):
-    """RTMPose presets fail on their fifth frame; every other backend is real."""
-    if config.family == "rtmpose":
-        return FakeBackend(config.display, fail_at=4)
-    from posebench.backends import family_of
-
-    return family_of(config).create(config, cache)
-
-
-def crashing_create(config, cache=None):
-    """The RTMPose preset kills the worker; MediaPipe presets are fakes that run first."""
-    if config.family == "rtmpose":
-        return CrashingFakeBackend(config.display)
-    return FakeBackend(config.display)
-
-
-def segfaulting_create(config, cache=None):
-    if config.family == "rtmpose":
-        return SegfaultingFakeBackend(config.display)
-    return FakeBackend(config.display)
-
-
-def hanging_create(config, cache=None):
-    return HangingFakeBackend(config.display)
+    monkeypatch.syspath_prepend(str(_fakepose_site))
+    paths = [str(_fakepose_site), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
+    registry.refresh()
+    yield "fakepose"
+    registry.refresh()  # forgotten; the next question reads the entry points without it
 
 
 def pid_job(n, progress, cancel):

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import conftest
 from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.core.errors import BenchError, InputError
@@ -44,11 +43,14 @@ def fake_run(
 
 
 # -- background runs ---------------------------------------------------------------------
-def test_a_job_runs_in_the_background_reports_progress_and_saves(results_root, monkeypatch):
-    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.fake_create)  # reaches the worker process
+FAKES = ["fakepose-a", "fakepose-b"]  # the tests' family (the fakepose fixture), made in the worker
+SLOW_FAKES = ["fakepose-a:act=slow", "fakepose-b:act=slow"]  # 50 ms a frame
+
+
+def test_a_job_runs_in_the_background_reports_progress_and_saves(fakepose, results_root):
     job = jobs.RunJob(
         str(RUNNING),
-        [backends.parse(c) for c in CONFIGS],
+        [backends.parse(c) for c in FAKES],
         run_record.RunOptions(max_frames=8, warmup=2),
         results_root=results_root,
     )
@@ -63,11 +65,10 @@ def test_a_job_runs_in_the_background_reports_progress_and_saves(results_root, m
     assert len(job.run.frames) == 16
 
 
-def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(results_root, monkeypatch):
-    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.slow_create)
+def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(fakepose, results_root):
     job = jobs.RunJob(
         str(RUNNING),
-        [backends.parse(c) for c in CONFIGS],
+        [backends.parse(c) for c in SLOW_FAKES],
         run_record.RunOptions(warmup=0),
         results_root=results_root,
     ).start()
@@ -138,17 +139,16 @@ def test_unusable_uploads_are_refused_in_one_sentence(uploads_dir, name, data, w
 
 
 def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(
-    uploads_dir, results_root, monkeypatch
+    fakepose, uploads_dir, results_root
 ):
     import gc
     import time
 
     clip = clip_input.save_upload(Upload("a.mp4", RUNNING.read_bytes()))
     path = clip.path
-    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.slow_create)
     job = jobs.RunJob(
         str(path),
-        [backends.parse(c) for c in CONFIGS],
+        [backends.parse(c) for c in SLOW_FAKES],
         run_record.RunOptions(max_frames=20, warmup=0),
         results_root=results_root,
         keep=clip,

@@ -13,7 +13,6 @@ import sys
 import pandas as pd
 import pytest
 
-import conftest
 from conftest import RUNNING, page_test
 from posebench import backends
 from posebench.core import schema
@@ -89,12 +88,12 @@ def cpu_burner():
         burner.wait(10)
 
 
-def test_a_busy_sibling_is_recorded_and_named_on_the_scorecard(monkeypatch, results_root, cpu_burner):
-    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.slow_create)  # 50 ms a frame, mostly asleep
+def test_a_busy_sibling_is_recorded_and_named_on_the_scorecard(fakepose, results_root, cpu_burner):
+    slow = ["fakepose-a:act=slow", "fakepose-b:act=slow"]  # 50 ms a frame, mostly asleep
     nice_before = os.getpriority(os.PRIO_PROCESS, 0)
     job = jobs.RunJob(
         str(RUNNING),
-        [backends.parse(c) for c in CONFIGS],
+        [backends.parse(c) for c in slow],
         run_record.RunOptions(max_frames=16, warmup=2),  # 0.8 s a pass: long enough to tell
         results_root=results_root,
     ).start()
@@ -105,7 +104,7 @@ def test_a_busy_sibling_is_recorded_and_named_on_the_scorecard(monkeypatch, resu
     machine = meta["machine"]
     # The burner alone takes one core (100 %); the worker, asleep most of the time, is not counted.
     assert machine["foreign_cpu_pct"] >= 50, machine
-    assert [(p["backend"], p["round"]) for p in machine["foreign_cpu_passes"]] == [(c, 1) for c in CONFIGS]
+    assert [(p["backend"], p["round"]) for p in machine["foreign_cpu_passes"]] == [(c, 1) for c in slow]
     summary = pd.read_csv(job.saved_to / "summary.csv")
     assert (summary["foreign_cpu_pct"] >= 50).all()  # each backend's rounds
     assert schema.SUMMARY_COLUMNS["foreign_cpu_pct"].unit == "% of one core"
@@ -131,8 +130,7 @@ def test_a_busy_sibling_is_recorded_and_named_on_the_scorecard(monkeypatch, resu
 
 
 @pytest.mark.integration
-def test_a_dashboard_run_of_real_models_carries_the_foreign_share(monkeypatch, results_root):
-    monkeypatch.setattr(jobs, "BACKEND_FACTORY", None)  # the real backends
+def test_a_dashboard_run_of_real_models_carries_the_foreign_share(results_root):
     job = jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in CONFIGS],

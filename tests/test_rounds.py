@@ -53,6 +53,26 @@ def test_rounds_rotate_the_order_and_the_summary_has_the_spread(monkeypatch):
         assert column in SUMMARY_COLUMNS and SUMMARY_COLUMNS[column][1]
 
 
+def test_a_budget_stops_the_rounds_after_a_whole_round(monkeypatch):
+    """``more_rounds`` (the explorer's time budget) is asked after each round but the last."""
+    monkeypatch.setattr(backends, "create", lambda config, cache=None: FakeBackend(config.display))
+    asked = []
+
+    def more(done: int) -> bool:
+        asked.append(done)
+        return done < 2
+
+    run = run_benchmark(
+        str(RUNNING),
+        ["mediapipe-lite", "rtmpose-lightweight"],
+        RunOptions(max_frames=4, warmup=1, rounds=5),
+        more_rounds=more,
+    )
+    assert asked == [1, 2]
+    assert sorted(run.timings["round"].unique()) == [1, 2] and (run.summary["rounds"] == 2).all()
+    assert run.status == "complete"
+
+
 @pytest.mark.integration
 def test_later_rounds_give_the_very_same_landmarks_on_the_real_models():
     """Accuracy uses the first round only, because every round gives identical keypoints."""

@@ -16,14 +16,19 @@ from posebench.engine import worker
 from posebench.store import results, run_record
 
 pytestmark = pytest.mark.timeout(600)
-CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
+# FakePose presets (tests/fake_family.py, the ``fakepose`` fixture): the worker process makes
+# them through the family registry, as it makes the real ones.
+CONFIGS = ["fakepose-a", "fakepose-b"]
 
 
-def start(monkeypatch, factory, results_root, options=None, configs=CONFIGS):
-    monkeypatch.setattr(jobs, "BACKEND_FACTORY", factory)
+def start(results_root, act="ok", options=None):
+    """Two FakePose backends in the worker; the second acts as ``act`` asks (both when slow or
+    hanging)."""
+    first = f"fakepose-a:act={act}" if act in ("slow", "hang") else "fakepose-a"
+    second = "fakepose-b" if act == "ok" else f"fakepose-b:act={act}"
     return jobs.RunJob(
         str(RUNNING),
-        [backends.parse(c) for c in configs],
+        [backends.parse(c) for c in (first, second)],
         options or run_record.RunOptions(max_frames=8, warmup=2),
         results_root=results_root,
     ).start()
@@ -41,8 +46,8 @@ def assert_nothing_half_written(results_root):
         assert [p.name for p in results_root.iterdir() if p.name.startswith(".tmp-")] == []
 
 
-def test_the_run_is_timed_in_another_process_and_saved(monkeypatch, results_root):
-    job = start(monkeypatch, conftest.fake_create, results_root)
+def test_the_run_is_timed_in_another_process_and_saved(fakepose, results_root):
+    job = start(results_root)
     assert job.wait(240), "the worker did not finish"
     assert job.error is None and job.save_error is None, job.error
     assert job.worker_pid not in (None, os.getpid())
@@ -54,7 +59,9 @@ def test_the_run_is_timed_in_another_process_and_saved(monkeypatch, results_root
     assert job.run.extra["machine"]["overlapping_runs"] == []
 
 
-def test_a_page_as_the_servers_main_script_is_not_rerun_in_the_worker(monkeypatch, results_root, tmp_path):
+def test_a_page_as_the_servers_main_script_is_not_rerun_in_the_worker(
+    fakepose, monkeypatch, results_root, tmp_path
+):
     """Streamlit makes the page being shown the process's ``__main__``; "spawn" would re-run
     it in the worker. A page that cannot run outside its session must not fail the run."""
     import sys
@@ -65,34 +72,29 @@ def test_a_page_as_the_servers_main_script_is_not_rerun_in_the_worker(monkeypatc
     main = types.ModuleType("__main__")
     main.__file__ = str(page)
     monkeypatch.setitem(sys.modules, "__main__", main)
-    job = start(monkeypatch, conftest.fake_create, results_root)
+    job = start(results_root)
     assert job.wait(240), "the worker did not finish"
     assert job.error is None, job.error
     assert len(job.run.frames) == 16
 
 
-@pytest.mark.parametrize(
-    "factory, ended_by",
-    [(conftest.crashing_create, "exited with code 7"), (conftest.segfaulting_create, "signal SIGSEGV")],
-)
-def test_a_backend_that_kills_the_worker_fails_the_run_with_a_sentence(
-    monkeypatch, results_root, factory, ended_by
-):
-    job = start(monkeypatch, factory, results_root)
+@pytest.mark.parametrize("act, ended_by", [("crash", "exited with code 7"), ("segfault", "signal SIGSEGV")])
+def test_a_backend_that_kills_the_worker_fails_the_run_with_a_sentence(fakepose, results_root, act, ended_by):
+    job = start(results_root, act)
     assert job.wait(240)
     assert job.run is None
     assert "worker process stopped unexpectedly" in job.error and ended_by in job.error
-    assert "while rtmpose-lightweight was running" in job.error  # where it died
+    assert f"while fakepose-b:act={act} was running" in job.error  # where it died
     assert "\n" not in job.error
     assert_nothing_half_written(results_root)
     assert not results_root.exists() or not any(results_root.iterdir())
     # the server process (this one) is still here and can run the next benchmark
-    again = start(monkeypatch, conftest.fake_create, results_root)
+    again = start(results_root)
     assert again.wait(240) and again.error is None and again.saved_to.exists()
 
 
-def test_cancel_stops_the_worker_which_saves_what_it_measured(monkeypatch, results_root):
-    job = start(monkeypatch, conftest.slow_create, results_root, run_record.RunOptions(warmup=0))
+def test_cancel_stops_the_worker_which_saves_what_it_measured(fakepose, results_root):
+    job = start(results_root, "slow", run_record.RunOptions(warmup=0))
     wait_for_frames(job)
     job.cancel()
     assert job.wait(240)
@@ -107,9 +109,9 @@ def test_cancel_stops_the_worker_which_saves_what_it_measured(monkeypatch, resul
     assert not psutil.pid_exists(job.worker_pid) or psutil.Process(job.worker_pid).status() == "zombie"
 
 
-def test_cancel_ends_a_worker_that_does_not_stop(monkeypatch, results_root):
+def test_cancel_ends_a_worker_that_does_not_stop(fakepose, monkeypatch, results_root):
     monkeypatch.setattr(worker, "CANCEL_GRACE_S", 1.0)
-    job = start(monkeypatch, conftest.hanging_create, results_root, run_record.RunOptions(warmup=0))
+    job = start(results_root, "hang", run_record.RunOptions(warmup=0))
     wait_for_frames(job)
     time.sleep(0.3)  # now inside the frame that never returns
     job.cancel()

@@ -28,16 +28,17 @@ class PoseResult:
         return self.keypoints is not None and len(self.keypoints) > 0
 
     def landmarks(self) -> np.ndarray:
-        """The 13 jump-app landmarks as a (13, 3) array of x, y, score (NaN if absent)."""
+        """The jump app's landmarks (``core.keypoints.LANDMARKS``, in that order) as an array of
+        x, y, score, one row each (NaN where the keypoint set lacks one or nobody was found)."""
         return to_landmarks(self.keypoints, self.scores, self.keypoint_set)
 
 
 class PoseBackend(ABC):
     """A configured pose estimator with per-run state.
 
-    Create one per run (``reset`` starts a fresh run); models it loads may be
-    shared through a ``ModelCache``, state such as tracked boxes or a VIDEO-mode
-    landmarker never is.
+    Made afresh for every pass over the frames (the runner closes it after); models it
+    loads may be shared through a ``ModelCache``, state such as tracked boxes or a
+    VIDEO-mode landmarker never is.
     """
 
     name: str

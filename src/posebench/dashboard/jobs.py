@@ -28,7 +28,7 @@ from posebench.core.errors import BenchError
 from posebench.engine import worker
 from posebench.io import video
 from posebench.store import run_record, sidecars
-from posebench.studies import explore
+from posebench.studies import explore, pipeline
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,6 @@ class RunJob(BackgroundJob):
         clip_path: str,
         configs: list,
         options: run_record.RunOptions,
-        cache=None,  # unused: the worker process loads its own models
         results_root: Path | None = None,
         keep=None,
         owner: str | None = None,
@@ -201,10 +200,9 @@ class RunJob(BackgroundJob):
             self.configs,
             self.options,
             self.run_id,
+            pipeline=pipeline.run_and_save,
             results_root=self.results_root,
-            create=BACKEND_FACTORY,
             owner=self.owner,
-            after=attach_jump_metrics,
             clip_info=video.remembered(self.clip_path),
             extra=self.label,
         )
@@ -289,22 +287,6 @@ class RunJob(BackgroundJob):
         return left
 
 
-def attach_jump_metrics(run, cancel) -> None:
-    """Jump metrics from the recorded landmarks (seconds, no second pose pass); called by the
-    worker process before it saves the run."""
-    try:
-        jump.attach(run, cancel=cancel)
-    except jump.Cancelled:
-        pass
-    except BenchError as exc:
-        run.extra["jump_error"] = str(exc)
-
-
-# Tests only: a picklable stand-in for ``backends.create`` handed to the worker process (a
-# monkeypatch of the server process cannot reach a fresh process). None in the product.
-BACKEND_FACTORY = None
-
-
 class ProcessJob(BackgroundJob):
     """A timing job (the Explorer's sweep) in its own worker process:
     ``func(**kwargs, progress=report(fraction, text), cancel=event)`` with ``func`` a
@@ -373,9 +355,9 @@ def jump_job(
     )
 
 
-def explore_job(clip: str, candidates: list, *, keep=None, cache=None, **settings) -> BackgroundJob:
+def explore_job(clip: str, candidates: list, *, keep=None, **settings) -> BackgroundJob:
     """The Explorer's sweep of ``candidates`` on ``clip`` (``studies.explore.explore`` settings),
-    timed in its own worker process (``cache`` is not used: the worker loads its own models)."""
+    timed in its own worker process (which loads its own models)."""
     return ProcessJob(
         explore.explore,
         {"clip_path": clip, "candidates": candidates, **settings},

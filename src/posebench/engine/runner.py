@@ -26,7 +26,7 @@ from posebench.core.keypoints import LANDMARKS, NATIVE_COUNT
 from posebench.engine import foreign_cpu, machine
 from posebench.engine.summary import round_speeds, summarise
 from posebench.io import video
-from posebench.store.run_record import BenchmarkRun, Contestant, RunOptions, new_run_id
+from posebench.store.run_record import BenchmarkRun, Contestant, FramePlan, RunOptions, new_run_id
 
 PRELOAD_LIMIT_BYTES = 2 * 1024**3  # model-only mode refuses to hold more decoded frames
 ROW_CHUNK = 500  # per-frame rows are packed into a table every this many
@@ -58,38 +58,17 @@ class _Rows:
 
 
 # -- notices ----------------------------------------------------------------------
-def _cap_note(clip: video.ClipInfo, options: RunOptions) -> str:
-    """How much of the clip a run covers, or "" when it covers all of it."""
-    cap = options.frame_cap(clip.fps)
-    parts = []
-    if cap is not None and cap < clip.frames:
-        given = ", ".join(
-            f"{k}={v}"
-            for k, v in (("max_frames", options.max_frames), ("max_seconds", options.max_seconds))
-            if v
-        )
-        parts.append(
-            f"capped to the first {cap} of {clip.frames} frames "
-            f"({cap / clip.fps:.1f} of {clip.duration_s:.1f} s; {given})"
-        )
-    if options.stride > 1:
-        parts.append(f"1 frame in {options.stride} kept")
-    return "; ".join(parts)
-
-
-def _run_notices(
-    clip: video.ClipInfo, options: RunOptions, outcomes: list[dict], overlapping: list[dict]
-) -> list[str]:
+def _run_notices(plan: FramePlan, outcomes: list[dict], overlapping: list[dict]) -> list[str]:
     """Sentences a reviewer must read with the numbers (saved in run.json)."""
+    clip = plan.clip
     notices = list(video.clip_notices(clip))
-    cap = _cap_note(clip, options)
+    cap = plan.cap_note()
     if cap:
         notices.append(f"Only part of the clip was processed: {cap}.")
-    w, h = video.scaled_size(clip.width, clip.height, options.max_side)
-    if (w, h) != (clip.width, clip.height):
+    if plan.downscaled:
         notices.append(
-            f"Frames were downscaled from {clip.width}x{clip.height} to {w}x{h} for "
-            f"the models; keypoints are given in the original pixels."
+            f"Frames were downscaled from {clip.width}x{clip.height} to {plan.width}x{plan.height} "
+            f"for the models; keypoints are given in the original pixels."
         )
     for outcome in outcomes:
         if outcome.get("no_person"):
@@ -116,19 +95,13 @@ def _run_notices(
 
 # -- frames ----------------------------------------------------------------------
 def _frame_source(
-    clip: video.ClipInfo, options: RunOptions, preloaded: list[video.Frame] | None
+    plan: FramePlan, options: RunOptions, preloaded: list[video.Frame] | None
 ) -> Iterable[video.Frame]:
     if preloaded is not None:
         for f in preloaded:
             yield video.Frame(f.index, f.timestamp_ms, f.image, 0.0)
         return
-    frames = video.iter_frames(
-        clip.path,
-        max_frames=options.frames_to_process(clip),
-        stride=options.stride,
-        max_side=options.max_side,
-        fps=clip.fps,
-    )
+    frames = plan.decode()
     if options.background_decode:
         source = video.BackgroundFrames(frames)
         try:
@@ -139,21 +112,14 @@ def _frame_source(
         yield from frames
 
 
-def preload_frames(clip: video.ClipInfo, options: RunOptions) -> list[video.Frame]:
+def preload_frames(plan: FramePlan) -> list[video.Frame]:
     """Decode the frames a run will process, for model-only timing (memory-capped)."""
-    count = options.frames_to_process(clip)
-    w, h = video.scaled_size(clip.width, clip.height, options.max_side)
-    need = count * w * h * 3
-    if need > PRELOAD_LIMIT_BYTES:
+    if plan.frame_bytes > PRELOAD_LIMIT_BYTES:
         raise BenchError(
-            f"model-only mode would hold {need / 1024**3:.1f} GB of frames; "
+            f"model-only mode would hold {plan.frame_bytes / 1024**3:.1f} GB of frames; "
             f"cap the frames, downscale, or turn model-only mode off"
         )
-    return list(
-        video.iter_frames(
-            clip.path, max_frames=count, stride=options.stride, max_side=options.max_side, fps=clip.fps
-        )
-    )
+    return list(plan.decode())
 
 
 def _record(
@@ -232,7 +198,248 @@ class _Pass:
         self.done = 0
         self.kpts: list[np.ndarray] = []
         self.scores: list[np.ndarray] = []
+
+    def keep_points(self, result: PoseResult, native_count: int, scale: np.ndarray) -> None:
+        """The frame's native keypoints in the clip's pixels (NaN when nobody was found)."""
+        if result.detected and result.keypoints is not None:
+            self.kpts.append(result.keypoints[:, :2] * scale)
+            found = result.scores
+            self.scores.append(found if found is not None else np.full((len(result.keypoints),), np.nan))
+        else:
+            self.kpts.append(np.full((native_count, 2), np.nan))
+            self.scores.append(np.full((native_count,), np.nan))
+
+
+# -- plan -------------------------------------------------------------------------
+def _parse(configs: Sequence[BackendConfig | Contestant | str]) -> list[BackendConfig | Contestant]:
+    """The configurations as objects; refuse none or two with one label."""
+    parsed: list[BackendConfig | Contestant] = [
+        c if isinstance(c, Contestant) else backends.as_config(c) for c in configs
+    ]
+    if not parsed:
+        raise BenchError("choose at least one backend")
+    labels = [c.display for c in parsed]
+    if len(set(labels)) != len(labels):
+        raise BenchError("two backends have the same label; give them different labels")
+    return parsed
+
+
+# -- passes -----------------------------------------------------------------------
+class _Bench:
+    """One run's passes and what they leave: the first round's rows and keypoints, every
+    round's times, each backend's outcome and the foreign processor time per pass."""
+
+    def __init__(
+        self,
+        configs: list[BackendConfig | Contestant],
+        plan: FramePlan,
+        options: RunOptions,
+        *,
+        cache: ModelCache | None,
+        progress: ProgressFn | None,
+        cancel: threading.Event | None,
+        preloaded: list[video.Frame] | None,
+        before_pass: PassHook | None,
+        more_rounds: Callable[[int], bool] | None = None,
+    ) -> None:
+        self.configs, self.plan, self.options = configs, plan, options
+        self.cache, self.progress, self.cancel = cache, progress, cancel
+        self.preloaded, self.before_pass, self.more_rounds = preloaded, before_pass, more_rounds
+        self.outcomes: list[dict[str, Any]] = [
+            {"label": c.display, "status": "ok", "error": ""} for c in configs
+        ]
+        self.engine_choices: dict[str, dict] = {}
+        self.rows = _Rows()
+        self.first: dict[int, _Pass] = {}  # config index -> its round-1 pass
         self.timings: list[tuple] = []
+        self.done_all = [0] * len(configs)  # frames over all rounds, per backend (progress)
+        self.spent = [0.0] * len(configs)
+        self.cpu_windows: list[dict] = []  # foreign processor time per pass (engine.foreign_cpu)
+        self.status = "complete"
+        self.process = psutil.Process()
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def resolve_engines(self) -> None:
+        """``engine=auto``: the engine measured fastest here (a failure fails that backend)."""
+        for i, config in enumerate(self.configs):
+            if isinstance(config, BackendConfig) and backends.needs_resolving(config):
+                try:
+                    self.configs[i], choice = backends.resolve(config)
+                except BenchError as exc:
+                    self.outcomes[i].update(status="failed", error=str(exc))
+                    continue
+                if choice is not None:
+                    self.engine_choices[config.display] = choice
+
+    def _more(self, done: int) -> bool:
+        """Whether to run another round after ``done`` (always, unless ``more_rounds`` says no)."""
+        return self.more_rounds is None or self.more_rounds(done)
+
+    def run_rounds(self, entry: machine.RunEntry) -> None:
+        for rnd in range(1, self.options.rounds + 1):
+            if rnd > 1 and not self.cancelled() and not self._more(rnd - 1):
+                break
+            for i in _rotation(len(self.configs), rnd):
+                outcome = self.outcomes[i]
+                if outcome["status"] == "failed":
+                    continue
+                if self.cancelled():
+                    self.status = "cancelled"
+                    if outcome["status"] == "ok" and i not in self.first:
+                        outcome.update(status="cancelled", error="not run: the run was cancelled")
+                    continue
+                self.run_pass(i, rnd, entry)
+
+    def _load(self, i: int) -> Any:
+        """Make backend ``i`` afresh (models from the cache); None (and failed) when it cannot."""
+        config, outcome = self.configs[i], self.outcomes[i]
+        try:
+            return config.make() if isinstance(config, Contestant) else backends.create(config, self.cache)
+        except BenchError as exc:
+            outcome.update(status="failed", error=str(exc))
+        except Exception as exc:  # a contestant's own factory
+            outcome.update(status="failed", error=f"failed to load: {type(exc).__name__}: {exc}")
+        return None
+
+    def run_pass(self, i: int, rnd: int, entry: machine.RunEntry) -> None:
+        """Backend ``i`` over the frames once, in round ``rnd``; a failure fails it alone."""
+        config, outcome = self.configs[i], self.outcomes[i]
+        backend = self._load(i)
+        if backend is None:
+            return
+        if rnd == 1:
+            outcome.update(
+                init_ms=getattr(backend, "init_ms", np.nan),
+                init_cached=getattr(backend, "init_cached", False),
+                cold_init_ms=getattr(backend, "cold_init_ms", np.nan),
+                model_files=getattr(backend, "model_files", {}),
+                peak_rss=self.process.memory_info().rss,
+            )
+        one = _Pass(config.display, rnd)
+        mark = None
+        try:
+            if self.before_pass is not None:
+                self.before_pass(config.display, rnd, backend)
+            mark = foreign_cpu.read(self.process)
+            self._time_frames(i, backend, one, entry)
+        except BenchError as exc:
+            outcome.update(status="failed", error=str(exc))
+        except Exception as exc:  # a backend that raises mid-run fails alone
+            outcome.update(status="failed", error=f"failed at frame {one.done}: {type(exc).__name__}: {exc}")
+        finally:
+            if mark is not None:
+                window = foreign_cpu.between(mark, foreign_cpu.read(self.process))
+                self.cpu_windows.append({"backend": config.display, "round": rnd, **window})
+            backend.close()
+        outcome["peak_rss"] = max(outcome.get("peak_rss", 0), self.process.memory_info().rss)
+        if rnd == 1:
+            self.first[i] = one
+            outcome["keypoint_set"] = backend.keypoint_set
+            outcome["rounds_identical"] = True
+        elif i in self.first and one.done == self.first[i].done and outcome["status"] == "ok":
+            same = _same_points(one.kpts, self.first[i].kpts)
+            outcome["rounds_identical"] = outcome["rounds_identical"] and same
+
+    def _time_frames(self, i: int, backend: Any, one: _Pass, entry: machine.RunEntry) -> None:
+        """Time ``backend`` on every planned frame (stops after the frame a cancel comes in)."""
+        config, outcome = self.configs[i], self.outcomes[i]
+        native_count = NATIVE_COUNT[backend.keypoint_set]
+        scale = self.plan.scale
+        total = self.plan.frames * self.options.rounds
+        for frame in _frame_source(self.plan, self.options, self.preloaded):
+            if self.cancelled():
+                self.status = outcome["status"] = "cancelled"
+                outcome["error"] = (
+                    f"cancelled in round {one.round} of {self.options.rounds} after {one.done} frames"
+                )
+                break
+            t0 = time.perf_counter()
+            result = backend.process(frame.image, frame.timestamp_ms)
+            model_ms = (time.perf_counter() - t0) * 1000.0
+            warmup = one.done < self.options.warmup
+            row = _record(config.display, config.preset, frame, result, model_ms, warmup, scale)
+            if one.round == 1:
+                self.rows.append(row)
+            self.timings.append(tuple(one.round if c == "round" else row[c] for c in TIMING_COLUMNS))
+            one.keep_points(result, native_count, scale)
+            one.done += 1
+            self.done_all[i] += 1
+            self.spent[i] += (frame.decode_ms + model_ms) / 1000.0
+            if one.done % 10 == 0:
+                outcome["peak_rss"] = max(outcome["peak_rss"], self.process.memory_info().rss)
+                entry.heartbeat()
+            if self.progress is not None:
+                self.progress(config.display, self.done_all[i], total, self.spent[i])
+
+    # -- collect ------------------------------------------------------------------
+    def native(self) -> dict[str, dict[str, np.ndarray]]:
+        """Each backend's first-round keypoints in its own keypoint set; fills in the outcomes'
+        frame counts and notes."""
+        native: dict[str, dict[str, np.ndarray]] = {}
+        cap_note = self.plan.cap_note()
+        for i, config in enumerate(self.configs):
+            outcome = self.outcomes[i]
+            kept = self.first.get(i)
+            done = kept.done if kept else 0
+            kpts = kept.kpts if kept else []
+            outcome["peak_rss_mb"] = outcome.pop("peak_rss", np.nan) / 1024**2
+            outcome["frames_done"] = done
+            outcome["no_person"] = done > 0 and not any(np.isfinite(k).any() for k in kpts)
+            no_person = f"no person found in any of {done} frames" if outcome["no_person"] else ""
+            outcome["notes"] = "; ".join(n for n in (cap_note, no_person) if n)
+            if kept is not None and kpts:
+                native[config.display] = {
+                    "keypoints": np.stack(kpts),
+                    "scores": np.stack(kept.scores),
+                    "keypoint_set": np.array(outcome["keypoint_set"]),
+                }
+        return native
+
+    def collect(self, run_id: str, started: str, entry_state: dict) -> BenchmarkRun:
+        """The run's tables, summary and run.json facts."""
+        native = self.native()
+        state = {**entry_state, **foreign_cpu.run_state(self.cpu_windows)}
+        overlapped = len(state["overlapping_runs"])
+        frames = self.rows.table()
+        timing_table = pd.DataFrame(self.timings, columns=list(TIMING_COLUMNS))
+        summary = summarise(
+            frames,
+            self.configs,
+            self.outcomes,
+            self.plan.clip,
+            self.options,
+            overlapped,
+            timing_table,
+            self.cpu_windows,
+        )
+        status = "failed" if all(o["status"] == "failed" for o in self.outcomes) else self.status
+        return BenchmarkRun(
+            run_id=run_id,
+            clip=self.plan.clip,
+            options=self.options,
+            configs=self.configs,
+            frames=frames,
+            summary=summary,
+            native=native,
+            environment=environment.describe(),
+            started=started,
+            finished=datetime.now(UTC).isoformat(timespec="seconds"),
+            status=status,
+            timings=timing_table,
+            extra={
+                "notices": _run_notices(self.plan, self.outcomes, state["overlapping_runs"]),
+                "machine": state,
+                "rounds": round_speeds(timing_table).to_dict("records"),
+                "identical_rounds": {
+                    o["label"]: bool(o.get("rounds_identical"))
+                    for o in self.outcomes
+                    if "rounds_identical" in o
+                },
+                "engine_choice": self.engine_choices,
+            },
+        )
 
 
 def run_benchmark(
@@ -247,6 +454,7 @@ def run_benchmark(
     preloaded: list[video.Frame] | None = None,
     before_pass: PassHook | None = None,
     source: str = "",
+    more_rounds: Callable[[int], bool] | None = None,
 ) -> BenchmarkRun:
     """Run every configuration on the clip, in ``options.rounds`` interleaved rounds; return
     the tidy tables.
@@ -266,197 +474,34 @@ def run_benchmark(
     pass is timed. Setting ``cancel`` stops after the current frame; what was measured is
     kept and the run is marked cancelled. A backend that fails (cannot load, or raises
     mid-run) is marked failed and the others still run. ``source`` names who started the run
-    in the machine-wide registry of runs (``posebench.engine.machine``).
+    in the machine-wide registry of runs (``posebench.engine.machine``). ``preloaded``: the
+    planned frames decoded already (callers repeating runs decode them once).
+    ``more_rounds(rounds_done)``, asked after every round but the last, says whether to run
+    another (a time budget); ``options.rounds`` is then the most.
     """
     options = options or RunOptions()
     options.check()
-    parsed: list[BackendConfig | Contestant] = [
-        c if isinstance(c, Contestant) else backends.as_config(c) for c in configs
-    ]
-    if not parsed:
-        raise BenchError("choose at least one backend")
-    labels = [c.display for c in parsed]
-    if len(set(labels)) != len(labels):
-        raise BenchError("two backends have the same label; give them different labels")
-    clip = video.probe(clip_path)
-    total = options.frames_to_process(clip)
-    rounds = options.rounds
-    scaled_w, scaled_h = video.scaled_size(clip.width, clip.height, options.max_side)
-    scale = np.array([clip.width / scaled_w, clip.height / scaled_h])  # back to original pixels
+    parsed = _parse(configs)
+    plan = options.plan(video.probe(clip_path))
     run_id = run_id or new_run_id()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    if options.preload and preloaded is None:  # callers repeating runs pass the frames once
-        preloaded = preload_frames(clip, options)
-    rows = _Rows()
-    native: dict[str, dict[str, np.ndarray]] = {}
-    outcomes: list[dict[str, Any]] = [{"label": c.display, "status": "ok", "error": ""} for c in parsed]
-    engine_choices: dict[str, dict] = {}
-    first: dict[int, _Pass] = {}  # config index -> its round-1 pass
-    timings: list[tuple] = []
-    done_all = [0] * len(parsed)
-    spent = [0.0] * len(parsed)
-    cpu_windows: list[dict] = []  # foreign processor time per pass (engine.foreign_cpu)
-    status = "complete"
-    process = psutil.Process()
-
-    def cancelled() -> bool:
-        return cancel is not None and cancel.is_set()
-
-    with machine.RunEntry(run_id, source) as entry:
-        for i, config in enumerate(parsed):  # engine=auto: the engine measured fastest here
-            if isinstance(config, BackendConfig) and backends.needs_resolving(config):
-                try:
-                    parsed[i], choice = backends.resolve(config)
-                except BenchError as exc:
-                    outcomes[i].update(status="failed", error=str(exc))
-                    continue
-                if choice is not None:
-                    engine_choices[config.display] = choice
-        for rnd in range(1, rounds + 1):
-            for i in _rotation(len(parsed), rnd):
-                config, outcome = parsed[i], outcomes[i]
-                if outcome["status"] == "failed":
-                    continue
-                if cancelled():
-                    status = "cancelled"
-                    if outcome["status"] == "ok" and i not in first:
-                        outcome.update(status="cancelled", error="not run: the run was cancelled")
-                    continue
-                try:
-                    backend = (
-                        config.make() if isinstance(config, Contestant) else backends.create(config, cache)
-                    )
-                except BenchError as exc:
-                    outcome.update(status="failed", error=str(exc))
-                    continue
-                except Exception as exc:  # a contestant's own factory
-                    outcome.update(status="failed", error=f"failed to load: {type(exc).__name__}: {exc}")
-                    continue
-                if rnd == 1:
-                    outcome.update(
-                        init_ms=getattr(backend, "init_ms", np.nan),
-                        init_cached=getattr(backend, "init_cached", False),
-                        cold_init_ms=getattr(backend, "cold_init_ms", np.nan),
-                        model_files=getattr(backend, "model_files", {}),
-                        peak_rss=process.memory_info().rss,
-                    )
-                native_count = NATIVE_COUNT[backend.keypoint_set]
-                one = _Pass(config.display, rnd)
-                mark = None
-                try:
-                    if before_pass is not None:
-                        before_pass(config.display, rnd, backend)
-                    mark = foreign_cpu.read(process)
-                    for frame in _frame_source(clip, options, preloaded):
-                        if cancelled():
-                            status = outcome["status"] = "cancelled"
-                            outcome["error"] = f"cancelled in round {rnd} of {rounds} after {one.done} frames"
-                            break
-                        t0 = time.perf_counter()
-                        result = backend.process(frame.image, frame.timestamp_ms)
-                        model_ms = (time.perf_counter() - t0) * 1000.0
-                        row = _record(
-                            config.display,
-                            config.preset,
-                            frame,
-                            result,
-                            model_ms,
-                            one.done < options.warmup,
-                            scale,
-                        )
-                        if rnd == 1:
-                            rows.append(row)
-                        timings.append(tuple(rnd if c == "round" else row[c] for c in TIMING_COLUMNS))
-                        if result.detected and result.keypoints is not None:
-                            one.kpts.append(result.keypoints[:, :2] * scale)
-                            found = result.scores
-                            one.scores.append(
-                                found if found is not None else np.full((len(result.keypoints),), np.nan)
-                            )
-                        else:
-                            one.kpts.append(np.full((native_count, 2), np.nan))
-                            one.scores.append(np.full((native_count,), np.nan))
-                        one.done += 1
-                        done_all[i] += 1
-                        spent[i] += (frame.decode_ms + model_ms) / 1000.0
-                        if one.done % 10 == 0:
-                            outcome["peak_rss"] = max(outcome["peak_rss"], process.memory_info().rss)
-                            entry.heartbeat()
-                        if progress is not None:
-                            progress(config.display, done_all[i], total * rounds, spent[i])
-                except BenchError as exc:
-                    outcome.update(status="failed", error=str(exc))
-                except Exception as exc:  # a backend that raises mid-run fails alone
-                    outcome.update(
-                        status="failed", error=f"failed at frame {one.done}: {type(exc).__name__}: {exc}"
-                    )
-                finally:
-                    if mark is not None:
-                        window = foreign_cpu.between(mark, foreign_cpu.read(process))
-                        cpu_windows.append({"backend": config.display, "round": rnd, **window})
-                    backend.close()
-                outcome["peak_rss"] = max(outcome.get("peak_rss", 0), process.memory_info().rss)
-                if rnd == 1:
-                    first[i] = one
-                    outcome["keypoint_set"] = backend.keypoint_set
-                    outcome["rounds_identical"] = True
-                elif i in first and one.done == first[i].done and outcome["status"] == "ok":
-                    same = _same_points(one.kpts, first[i].kpts)
-                    outcome["rounds_identical"] = outcome["rounds_identical"] and same
-        overlapping_entry = entry
-    for i, config in enumerate(parsed):
-        outcome = outcomes[i]
-        kept = first.get(i)
-        done = kept.done if kept else 0
-        outcome["peak_rss_mb"] = outcome.pop("peak_rss", np.nan) / 1024**2
-        outcome["frames_done"] = done
-        kpts = kept.kpts if kept else []
-        outcome["no_person"] = done > 0 and not any(np.isfinite(k).any() for k in kpts)
-        outcome["notes"] = "; ".join(
-            n
-            for n in (
-                _cap_note(clip, options),
-                f"no person found in any of {done} frames" if outcome["no_person"] else "",
-            )
-            if n
-        )
-        if kept is not None and kpts:
-            native[config.display] = {
-                "keypoints": np.stack(kpts),
-                "scores": np.stack(kept.scores),
-                "keypoint_set": np.array(outcome["keypoint_set"]),
-            }
-    state = {**overlapping_entry.state(), **foreign_cpu.run_state(cpu_windows)}
-    overlapped = len(state["overlapping_runs"])
-    frames = rows.table()
-    timing_table = pd.DataFrame(timings, columns=list(TIMING_COLUMNS))
-    summary = summarise(frames, parsed, outcomes, clip, options, overlapped, timing_table, cpu_windows)
-    if all(o["status"] == "failed" for o in outcomes):
-        status = "failed"
-    speeds = round_speeds(timing_table)
-    return BenchmarkRun(
-        run_id=run_id,
-        clip=clip,
-        options=options,
-        configs=parsed,
-        frames=frames,
-        summary=summary,
-        native=native,
-        environment=environment.describe(),
-        started=started,
-        finished=datetime.now(UTC).isoformat(timespec="seconds"),
-        status=status,
-        timings=timing_table,
-        extra={
-            "notices": _run_notices(clip, options, outcomes, state["overlapping_runs"]),
-            "machine": state,
-            "rounds": speeds.to_dict("records"),
-            "identical_rounds": {
-                o["label"]: bool(o.get("rounds_identical")) for o in outcomes if "rounds_identical" in o
-            },
-            "engine_choice": engine_choices,
-        },
+    if options.preload and preloaded is None:
+        preloaded = preload_frames(plan)
+    bench = _Bench(
+        parsed,
+        plan,
+        options,
+        cache=cache,
+        progress=progress,
+        cancel=cancel,
+        preloaded=preloaded,
+        before_pass=before_pass,
+        more_rounds=more_rounds,
     )
+    with machine.RunEntry(run_id, source) as entry:
+        bench.resolve_engines()
+        bench.run_rounds(entry)
+    return bench.collect(run_id, started, entry.state())
 
 
-__all__ = ["RunOptions", "BenchmarkRun", "Contestant", "run_benchmark", "new_run_id"]
+__all__ = ["RunOptions", "BenchmarkRun", "Contestant", "FramePlan", "run_benchmark", "new_run_id"]

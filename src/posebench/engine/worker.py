@@ -4,8 +4,8 @@ The dashboard never times a run inside the web server: Streamlit's reruns and th
 server's threads would share the GIL and the cores with ONNX Runtime's threads (the
 dashboard measured 22 % slower than the command line that way). ``WorkerRun`` starts a
 fresh Python process (``multiprocessing`` "spawn": nothing of the server is inherited)
-that runs the very code the command line runs (``run_benchmark`` then ``results.save``)
-and reports over a pipe:
+that runs the very code the command line runs (``studies.pipeline.run_and_save``: the run,
+its jump metrics, the save) and reports over a pipe:
 
 - ``("progress", label, done, total, elapsed_s)`` now and then;
 - ``("status", text)`` for work after the frames (the jump metrics);
@@ -60,17 +60,14 @@ if not hasattr(multiprocessing.spawn.get_preparation_data, "posebench"):
 
 
 def _child(conn, cancel, request: dict) -> None:
-    """The worker process: run, save, send the result."""
-    from posebench import backends
-    from posebench.engine import priority, runner
+    """The worker process: run, save, send the result (``request["pipeline"]``, the
+    command line's own ``studies.pipeline.run_and_save``, does the work)."""
+    from posebench.engine import priority
     from posebench.io import video
-    from posebench.store import results
 
     try:
         if request.get("clip_info") is not None:  # what the server knows of the clip (an
             video.remember(request["clip_info"])  # upload's readable name), as in the server
-        if request.get("create") is not None:  # tests: a picklable stand-in for backends.create
-            backends.create = request["create"]
         sent: dict[str, float] = {}
         held: dict[str, tuple] = {}  # the latest progress not sent yet, per backend
 
@@ -83,30 +80,31 @@ def _child(conn, cancel, request: dict) -> None:
             else:
                 held[label] = ("progress", label, done, total, elapsed_s)
 
-        with priority.ParentLowered() as lowered:  # the server steps back while this times
-            run = runner.run_benchmark(
-                request["clip_path"],
-                request["configs"],
-                request["options"],
-                progress=progress,
-                cancel=cancel,
-                run_id=request["run_id"],
-                source="dashboard",
-            )
-        run.extra.setdefault("machine", {})["priority"] = lowered
-        for message in held.values():  # where each backend stopped (a cancel, a failure)
-            conn.send(message)
-        run.extra.update(request.get("extra") or {})
-        if len(run.frames) and not cancel.is_set() and request.get("after") is not None:
-            conn.send(("status", "jump metrics from the recorded landmarks"))
-            request["after"](run, cancel)
-        saved_to, save_error = None, None
-        if len(run.frames):
-            try:
-                saved_to = results.save(run, request.get("results_root"), owner=request.get("owner"))
-            except (BenchError, OSError) as exc:
-                save_error = f"the run could not be saved: {exc}"
-        conn.send(("done", run, saved_to, save_error))
+        def send_held() -> None:  # where each backend stopped (a cancel, a failure)
+            for message in held.values():
+                conn.send(message)
+            held.clear()
+
+        def status(text: str) -> None:
+            send_held()
+            conn.send(("status", text))
+
+        done = request["pipeline"](
+            request["clip_path"],
+            request["configs"],
+            request["options"],
+            run_id=request["run_id"],
+            source="dashboard",
+            progress=progress,
+            cancel=cancel,
+            results_root=request.get("results_root"),
+            owner=request.get("owner"),
+            extra=request.get("extra"),
+            on_status=status,
+            lowered=priority.ParentLowered,  # the server steps back while this times
+        )
+        send_held()
+        conn.send(("done", done.run, done.saved_to, done.save_error))
     except BenchError as exc:
         conn.send(("error", str(exc)))
     except Exception as exc:  # never a traceback in the page
@@ -137,24 +135,23 @@ class WorkerRun:
         configs: list,
         options,
         run_id: str,
+        *,
+        pipeline: Callable,
         results_root: Path | None = None,
-        create: Callable | None = None,
         clip_info=None,
         owner: str | None = None,
-        after: Callable | None = None,
         extra: dict | None = None,
     ) -> None:
         self.request = {
+            "pipeline": pipeline,  # studies.pipeline.run_and_save (a layer above: handed in)
             "extra": dict(extra or {}),  # saved with the run (its name and note)
             "clip_info": clip_info,
-            "owner": owner,  # the user the saved run belongs to (engine.owners)
-            "after": after,  # after(run, cancel) before saving, e.g. the jump metrics
+            "owner": owner,  # the user the saved run belongs to (access.owners)
             "clip_path": str(clip_path),
             "configs": list(configs),
             "options": options,
             "run_id": run_id,
             "results_root": results_root,
-            "create": create,
         }
         self.cancel_event = _CTX.Event()
         self.saved_to: Path | None = None

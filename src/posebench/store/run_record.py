@@ -4,7 +4,7 @@ fills in and the run store saves and loads)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,9 @@ from posebench.core.errors import BenchError
 from posebench.io import video
 
 MAX_ROUNDS = 20
+# Rounds the front ends (the CLI's --rounds, the Run page) time by default: the median of 3
+# with its spread. ``RunOptions()`` itself times one round (studies and checks made in code).
+DEFAULT_ROUNDS = 3
 
 
 @dataclass
@@ -31,6 +34,7 @@ class RunOptions:
     rounds: int = 1  # timed rounds: each backend runs the frames this many times, interleaved
 
     def frame_cap(self, fps: float) -> int | None:
+        """The frame cap ``max_frames`` and ``max_seconds`` give at ``fps``; None when neither is set."""
         caps = [
             c
             for c in (self.max_frames, max(1, round(self.max_seconds * fps)) if self.max_seconds else None)
@@ -38,11 +42,24 @@ class RunOptions:
         ]
         return min(caps) if caps else None
 
-    def frames_to_process(self, clip: video.ClipInfo) -> int:
-        """Frames each backend processes: every ``stride``-th of the capped start of the clip."""
+    def plan(self, clip: video.ClipInfo) -> FramePlan:
+        """The frames these options make a run process of ``clip`` (worked out once, here)."""
         cap = self.frame_cap(clip.fps)
         prefix = min(cap, clip.frames) if cap else clip.frames
-        return -(-prefix // max(1, self.stride))
+        width, height = video.scaled_size(clip.width, clip.height, self.max_side)
+        given = ", ".join(
+            f"{k}={v}" for k, v in (("max_frames", self.max_frames), ("max_seconds", self.max_seconds)) if v
+        )
+        return FramePlan(
+            clip=clip,
+            frames=-(-prefix // max(1, self.stride)),
+            cap=cap,
+            cap_given=given,
+            stride=self.stride,
+            max_side=self.max_side,
+            width=width,
+            height=height,
+        )
 
     def check(self) -> None:
         """Refuse settings that make no sense, in one sentence."""
@@ -60,6 +77,64 @@ class RunOptions:
         for broken, sentence in rules:
             if broken:
                 raise BenchError(sentence)
+
+
+@dataclass(frozen=True)
+class FramePlan:
+    """What a run processes of a clip: how many frames, which, and at what size. One place
+    for these facts (``RunOptions.plan``); the runner, its notices and the Run page read them."""
+
+    clip: video.ClipInfo
+    frames: int  # frames each backend processes per pass: every ``stride``-th of the capped start
+    cap: int | None  # frames of the clip's start the caps allow (None: no cap)
+    cap_given: str  # the options that set the cap, as words ("max_frames=20")
+    stride: int  # every ``stride``-th decoded frame is kept
+    max_side: int | None  # the longer side the frames are downscaled to, if any
+    width: int  # the frame size the models see (after downscaling)
+    height: int
+
+    @property
+    def capped(self) -> bool:
+        """Whether the caps leave part of the clip out."""
+        return self.cap is not None and self.cap < self.clip.frames
+
+    @property
+    def downscaled(self) -> bool:
+        return (self.width, self.height) != (self.clip.width, self.clip.height)
+
+    @property
+    def scale(self) -> np.ndarray:
+        """(x, y) factors from the frames the models see back to the clip's pixels."""
+        return np.array([self.clip.width / self.width, self.clip.height / self.height])
+
+    @property
+    def frame_bytes(self) -> int:
+        """Memory the processed frames take when decoded all at once."""
+        return self.frames * self.width * self.height * 3
+
+    def cap_note(self) -> str:
+        """How much of the clip a run covers, or "" when it covers all of it."""
+        parts = []
+        if self.capped:
+            assert self.cap is not None
+            clip = self.clip
+            parts.append(
+                f"capped to the first {self.cap} of {clip.frames} frames "
+                f"({self.cap / clip.fps:.1f} of {clip.duration_s:.1f} s; {self.cap_given})"
+            )
+        if self.stride > 1:
+            parts.append(f"1 frame in {self.stride} kept")
+        return "; ".join(parts)
+
+    def decode(self) -> Iterator[video.Frame]:
+        """The planned frames, decoded one at a time."""
+        return video.iter_frames(
+            self.clip.path,
+            max_frames=self.frames,
+            stride=self.stride,
+            max_side=self.max_side,
+            fps=self.clip.fps,
+        )
 
 
 @dataclass

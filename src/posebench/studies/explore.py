@@ -44,7 +44,7 @@ from posebench.backends import BackendConfig, ModelCache
 from posebench.core.errors import BenchError
 from posebench.engine.runner import preload_frames, run_benchmark
 from posebench.io import video
-from posebench.store.run_record import RunOptions
+from posebench.store.run_record import MAX_ROUNDS, RunOptions
 
 BASE = backends.config.CANDIDATE_PRESET
 BASELINE = backends.config.BASELINE_PRESET
@@ -161,7 +161,8 @@ def explore(
     measured too (``event_errors``).
 
     The first round always runs in full (agreement comes from it); further
-    rounds run while the next one is expected to end within ``budget_s``.
+    rounds (the runner's, at most ``MAX_ROUNDS``) run while the next one is expected to
+    end within ``budget_s``.
     ``progress(fraction 0-1, message)`` is called as it goes.
     """
     if budget_s <= 0 or frames < 1:
@@ -177,53 +178,76 @@ def explore(
     everyone = [base_cfg, *configs]
     labels = [c.display for c in everyone]
     cache = cache if cache is not None else backends.DEFAULT_CACHE
-    options = RunOptions(max_frames=frames, warmup=min(warmup, max(0, frames - 1)), preload=True)
+    options = RunOptions(
+        max_frames=frames, warmup=min(warmup, max(0, frames - 1)), preload=True, rounds=MAX_ROUNDS
+    )
     say = progress or (lambda _f, _m: None)
-    frames_once = preload_frames(video.probe(clip_path), options)  # decoded once for every round
-
+    frames_once = preload_frames(options.plan(video.probe(clip_path)))  # decoded once for every round
     started = time.perf_counter()
-    fps: dict[str, list[float]] = {label: [] for label in labels}
-    first = None
-    round_times: list[float] = []
-    rnd = 0
-    while True:
-        elapsed = time.perf_counter() - started
-        if rnd and (
-            elapsed + float(np.median(round_times)) > budget_s or (cancel is not None and cancel.is_set())
-        ):
-            break
-        shift = rnd % len(everyone)
-        order = everyone[shift:] + everyone[:shift]
-        t0 = time.perf_counter()
+    budget = _Budget(started, budget_s)
 
-        def report(label, done, total, _elapsed, rnd=rnd):
-            if done == total:
-                spent = time.perf_counter() - started
-                say(min(1.0, spent / budget_s), f"round {rnd + 1}: {label} done")
+    def report(label, done, total, _elapsed):
+        per_pass = total // options.rounds
+        if per_pass and done % per_pass == 0:
+            spent = time.perf_counter() - started
+            say(min(1.0, spent / budget_s), f"round {done // per_pass}: {label} done")
 
-        run = run_benchmark(
-            clip_path, order, options, cache=cache, progress=report, cancel=cancel, preloaded=frames_once
-        )
-        if run.status == "cancelled":
-            break
-        round_times.append(time.perf_counter() - t0)
-        for _, row in run.summary.iterrows():
-            if row.get("status", "ok") == "ok" and np.isfinite(row.get("fps_model", np.nan)):
-                fps[row["backend"]].append(float(row["fps_model"]))
-        if first is None:
-            first = run
-        rnd += 1
-    if first is None:
+    run = run_benchmark(
+        clip_path,
+        everyone,
+        options,
+        cache=cache,
+        progress=report,
+        cancel=cancel,
+        preloaded=frames_once,
+        more_rounds=budget.more,
+    )
+    rnd = budget.rounds_done(cancelled=run.status == "cancelled", most=options.rounds)
+    if rnd == 0:
         raise BenchError("the exploration was cancelled before its first round finished")
+    if run.status == "cancelled":  # after a whole first round: the table reads round 1
+        run.summary["status"] = run.summary["status"].replace("cancelled", "ok")
+    fps = _round_fps(run, labels, rnd)
     events = None
     if reference is not None and not (cancel is not None and cancel.is_set()):
         events = _events_pass(clip_path, everyone, reference, kind, cache, say, cancel)
     say(1.0, f"done: {rnd} rounds in {time.perf_counter() - started:.0f} s")
-    table = _table(first, everyone, base_cfg, fps, target, budget_s, rnd)
+    table = _table(run, everyone, base_cfg, fps, target, budget_s, rnd)
     if events is not None:
         table = _with_events(table, everyone, events)
     table.attrs["reference"] = reference
     return table
+
+
+class _Budget:
+    """The explorer's time budget over the runner's rounds: the first round always runs, and
+    another while it is expected (the median round so far) to end within the budget."""
+
+    def __init__(self, started: float, budget_s: float) -> None:
+        self.started, self.budget_s = started, budget_s
+        self.ends: list[float] = []  # when each finished round ended
+        self.stopped = False
+
+    def more(self, done: int) -> bool:
+        now = time.perf_counter()
+        self.ends.append(now)
+        lengths = np.diff([self.started, *self.ends])
+        self.stopped = now - self.started + float(np.median(lengths)) > self.budget_s
+        return not self.stopped
+
+    def rounds_done(self, cancelled: bool, most: int) -> int:
+        """Whole rounds: a cancelled round does not count; without a stop all ``most`` ran."""
+        return len(self.ends) if self.stopped or cancelled else most
+
+
+def _round_fps(run, labels: list[str], rounds: int) -> dict[str, list[float]]:
+    """Model-only FPS of each configuration in each whole round (a cancelled round left out)."""
+    fps: dict[str, list[float]] = {label: [] for label in labels}
+    ok = set(run.summary.loc[run.summary["status"] == "ok", "backend"])
+    for row in run.extra.get("rounds", []):
+        if row["backend"] in ok and row["round"] <= rounds and np.isfinite(row["fps_model"]):
+            fps[row["backend"]].append(float(row["fps_model"]))
+    return fps
 
 
 def _checked_reference(reference: dict | None) -> dict | None:

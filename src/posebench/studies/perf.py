@@ -170,6 +170,190 @@ def _pose_batches(part: pd.DataFrame) -> dict[int, int]:
     return out
 
 
+@dataclass
+class _Lineup:
+    """Who runs in the speed check."""
+
+    contestants: list  # in run order: rtmlib's own object, tuned, baseline, the extras, the default
+    tuned: BackendConfig
+    base: BackendConfig
+    default: BackendConfig
+    choice: dict | None  # the tuned preset's engine choice (engine=auto)
+
+    @property
+    def core(self) -> set[str]:
+        """Contestants the check cannot do without."""
+        return {RTMLIB_DEFAULT, self.tuned.display, self.base.display, self.default.display}
+
+
+def _lineup(tuned: str, baseline: str, also: list[str] | None, include_preset_default: bool) -> _Lineup:
+    tuned_cfg = backends.parse(tuned)
+    default_cfg = backends.parse(DEFAULT_PRESET)  # rtmlib's defaults: the tuned one's family
+    if tuned_cfg.family != default_cfg.family or tuned_cfg.engine == "opencv":
+        raise BenchError("perf measures an RTMPose configuration on the onnxruntime or openvino engine")
+    tuned_cfg, choice = backends.resolve(tuned_cfg)
+    base_cfg = backends.parse(baseline)
+    extra_cfgs = [backends.resolve(backends.parse(spec))[0] for spec in also or []]
+    rtmlib_default = _RtmlibDefault(default_cfg)
+    contestants: list = [
+        Contestant(
+            RTMLIB_DEFAULT, lambda: rtmlib_default, family=default_cfg.family, fixed=rtmlib_default.settings
+        ),
+        tuned_cfg,
+        base_cfg,
+        *extra_cfgs,
+    ]
+    if include_preset_default:
+        contestants.append(default_cfg)
+    labels = [c.display for c in contestants]
+    if len(set(labels)) != len(labels):
+        raise BenchError("two contestants have the same label; give the extra ones a label=...")
+    return _Lineup(contestants, tuned_cfg, base_cfg, default_cfg, choice)
+
+
+class _Floors:
+    """The runner's ``before_pass`` hook: before each pass of the tuned configuration, its own
+    models run bare on the clip's first frame (the floor), and its engine settings are read."""
+
+    def __init__(self, tuned: BackendConfig, first: np.ndarray, rounds: int, say: Callable[[str], None]):
+        self.tuned, self.first, self.rounds, self.say = tuned, first, rounds, say
+        self.rows: list[dict] = []
+        self.engine_settings: dict = {}
+
+    def __call__(self, label: str, rnd: int, backend) -> None:
+        self.say(f"round {rnd}/{self.rounds}: {label}")
+        if label != self.tuned.display:
+            return
+        feeds = backend.model_inputs(self.first)
+        self.engine_settings.update(backend.engine_settings())
+        batches = [1, 2, 3] if self.tuned.batch_pose else [1]
+        for role, run in backend.model_runners().items():
+            for b in batches if role == "pose" else [1]:
+                feed = np.repeat(feeds[role], b, axis=0) if b > 1 else feeds[role]
+                ms = _floor_ms(run, feed, FLOOR_REPEATS[role])
+                self.rows.append({"round": rnd, "model": role, "batch": b, "ms": ms})
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["round", "model", "batch", "ms"])
+
+
+def _passes(run, labels: list[str]) -> pd.DataFrame:
+    """One row per contestant and round: its timed frames' seconds, model runs and FPS."""
+    timings = run.timings if run.timings is not None else pd.DataFrame(columns=["warmup", "backend", "round"])
+    timed = timings[~timings["warmup"].astype(bool) & timings["backend"].isin(labels)]
+    rows = []
+    for (label, rnd), part in timed.groupby(["backend", "round"], sort=False):
+        seconds = float(part["latency_ms"].sum()) / 1e3
+        rows.append(
+            {
+                "contestant": label,
+                "round": int(rnd),
+                "seconds": seconds,
+                "model_seconds": float(part["model_ms"].sum()) / 1e3,
+                "frames": len(part),
+                "detector_runs": int(part["detector_runs"].sum()),
+                "pose_runs": int(part["pose_runs"].sum()),
+                "batches": _pose_batches(part),
+                "fps": len(part) / seconds if seconds > 0 else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _per_round(
+    passes: pd.DataFrame, floors: pd.DataFrame, lineup: _Lineup, labels: list[str], rounds: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """The paired ratios of every round (overhead over the floor, vs MediaPipe, vs rtmlib's
+    default) and every contestant's FPS over MediaPipe's in the same round."""
+    by_round = {(p["contestant"], p["round"]): p for p in passes.to_dict("records")}
+    ratios: dict[str, list[float]] = {k: [] for k in TARGETS if k != "landmarks_vs_default"}
+    versus: dict[str, list[float]] = {c: [] for c in labels}
+    for rnd in range(1, rounds + 1):
+        t = by_round[(lineup.tuned.display, rnd)]
+        fl = floors[floors["round"] == rnd].set_index(["model", "batch"])["ms"]
+        floor_sum = t["detector_runs"] * fl.get(("detector", 1), np.nan) + sum(
+            n * fl.get(("pose", b), np.nan) for b, n in t["batches"].items()
+        )
+        ratios["overhead"].append(t["model_seconds"] * 1e3 / floor_sum if floor_sum > 0 else np.nan)
+        base_fps = by_round[(lineup.base.display, rnd)]["fps"]
+        ratios["vs_mediapipe"].append(t["fps"] / base_fps)
+        ratios["vs_default"].append(t["fps"] / by_round[(RTMLIB_DEFAULT, rnd)]["fps"])
+        for c in labels:
+            versus[c].append(by_round[(c, rnd)]["fps"] / base_fps)
+    return ratios, versus
+
+
+def _ratio_table(
+    ratio_values: dict[str, list[float]], landmarks_share: float, end_to_end: bool
+) -> pd.DataFrame:
+    """Each ratio's median over the rounds with its spread, against its target."""
+    targets = dict(TARGETS)
+    if end_to_end:
+        meaning, _target, direction = targets["vs_mediapipe"]
+        targets["vs_mediapipe"] = (
+            meaning + " (frames decoded in every pass)",
+            END_TO_END_VS_MEDIAPIPE,
+            direction,
+        )
+    rows = []
+    for key, (meaning, target, direction) in targets.items():
+        vals = np.array(ratio_values.get(key, [landmarks_share]), dtype=float)
+        finite = vals[np.isfinite(vals)]
+        value = float(np.median(finite)) if len(finite) else float("nan")
+        rows.append(
+            {
+                "ratio": key,
+                "value": value,
+                "min": float(finite.min()) if len(finite) else float("nan"),
+                "max": float(finite.max()) if len(finite) else float("nan"),
+                "target": f"{'<=' if direction == 'max' else '>='} {target:g}",
+                "verdict": _verdict(value, target, direction),
+                "meaning": meaning,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _speed_table(passes: pd.DataFrame, labels: list[str], versus: dict[str, list[float]]) -> pd.DataFrame:
+    """One row per contestant: median ms per frame and FPS with the spread, model runs per frame."""
+    table = (
+        passes.groupby("contestant", sort=False)
+        .agg(
+            ms_per_frame=("seconds", "median"),
+            fps=("fps", "median"),
+            fps_min=("fps", "min"),
+            fps_max=("fps", "max"),
+            frames=("frames", "median"),
+            detector_runs=("detector_runs", "median"),
+            pose_runs=("pose_runs", "median"),
+        )
+        .reindex(labels)
+        .reset_index()
+    )
+    table["ms_per_frame"] = 1e3 * table["ms_per_frame"] / table["frames"]
+    table["vs_mediapipe"] = [float(np.median(versus[c])) for c in table["contestant"]]
+    table["detector_runs_per_frame"] = table.pop("detector_runs") / table["frames"]
+    table["pose_runs_per_frame"] = table.pop("pose_runs") / table["frames"]
+    return table
+
+
+def _agreement(run, lineup: _Lineup, labels: list[str], include_preset_default: bool) -> pd.DataFrame:
+    """Per contestant: frames agreeing with MediaPipe, landmarks agreeing with the default preset."""
+    rows = []
+    for name in labels:
+        if name in (lineup.base.display, RTMLIB_DEFAULT):
+            continue
+        row = {
+            "contestant": name,
+            "frames_all_within_0.1": metrics.frames_all_within(run.frames, lineup.base.display, name),
+        }
+        if include_preset_default and name != lineup.default.display:
+            agree = metrics.agreement(run.frames, lineup.default.display, name)
+            row["landmarks_within_0.1_of_default"] = float(agree.loc["all", "within_0.1"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def run_perf(
     clip_path: str,
     frames: int = 60,
@@ -188,189 +372,53 @@ def run_perf(
         raise BenchError("perf needs at least 1 frame and 1 round")
     if warmup >= frames:
         raise BenchError(f"{warmup} warm-up frames leave none of the {frames} frames to time")
-    say = progress or (lambda _msg: None)
-    cache = cache if cache is not None else ModelCache()
     load_start = os.getloadavg()[0]
     clip = video.probe(clip_path)
-    options = RunOptions(max_frames=frames, warmup=warmup, rounds=rounds)
     first = next(iter(video.iter_frames(clip.path, max_frames=1, fps=clip.fps)), None)
     if first is None:
         raise BenchError(f"{clip.name} has no frames to time")
-    preloaded = None if end_to_end else list(video.iter_frames(clip.path, max_frames=frames, fps=clip.fps))
-    tuned_cfg = backends.parse(tuned)
-    default_cfg = backends.parse(DEFAULT_PRESET)  # rtmlib's defaults: the tuned one's family
-    if tuned_cfg.family != default_cfg.family or tuned_cfg.engine == "opencv":
-        raise BenchError("perf measures an RTMPose configuration on the onnxruntime or openvino engine")
-    tuned_cfg, choice = backends.resolve(tuned_cfg)
-    base_cfg = backends.parse(baseline)
-    extra_cfgs = [backends.resolve(backends.parse(spec))[0] for spec in also or []]
-
-    rtmlib_default = _RtmlibDefault(default_cfg)
-    contestants: list = [
-        Contestant(
-            RTMLIB_DEFAULT, lambda: rtmlib_default, family=default_cfg.family, fixed=rtmlib_default.settings
-        ),
-        tuned_cfg,
-        base_cfg,
-        *extra_cfgs,
-    ]
-    if include_preset_default:
-        contestants.append(default_cfg)
-    labels = [c.display for c in contestants]
-    if len(set(labels)) != len(labels):
-        raise BenchError("two contestants have the same label; give the extra ones a label=...")
-
-    floor_rows: list[dict] = []
-    engine_settings: dict = {}
-
-    def before_pass(label: str, rnd: int, backend) -> None:
-        say(f"round {rnd}/{rounds}: {label}")
-        if label != tuned_cfg.display:
-            return
-        runners = backend.model_runners()
-        feeds = backend.model_inputs(first.image)
-        engine_settings.update(backend.engine_settings())
-        batches = [1, 2, 3] if tuned_cfg.batch_pose else [1]
-        for role, run in runners.items():
-            for b in batches if role == "pose" else [1]:
-                feed = np.repeat(feeds[role], b, axis=0) if b > 1 else feeds[role]
-                ms = _floor_ms(run, feed, FLOOR_REPEATS[role])
-                floor_rows.append({"round": rnd, "model": role, "batch": b, "ms": ms})
-
+    lineup = _lineup(tuned, baseline, also, include_preset_default)
+    floors = _Floors(lineup.tuned, first.image, rounds, progress or (lambda _msg: None))
     run = run_benchmark(
         str(clip.path),
-        contestants,
-        options,
-        cache=cache,
-        preloaded=preloaded,
-        before_pass=before_pass,
+        lineup.contestants,
+        RunOptions(max_frames=frames, warmup=warmup, rounds=rounds, preload=not end_to_end),
+        cache=cache if cache is not None else ModelCache(),
+        before_pass=floors,
         source="perf",
     )
     failed = run.summary[run.summary["status"] != "ok"]
     skipped = dict(zip(failed["backend"], failed["error"]))
-    core = {RTMLIB_DEFAULT, tuned_cfg.display, base_cfg.display, default_cfg.display}
-    if core & set(skipped):
-        raise BenchError("; ".join(f"{k}: {v}" for k, v in skipped.items() if k in core))
-    labels = [c for c in labels if c not in skipped]  # an extra that cannot run here is left out
+    if lineup.core & set(skipped):
+        raise BenchError("; ".join(f"{k}: {v}" for k, v in skipped.items() if k in lineup.core))
+    labels = [c.display for c in lineup.contestants if c.display not in skipped]  # extras may not run here
     load_end = os.getloadavg()[0]
-    timings = run.timings if run.timings is not None else pd.DataFrame(columns=["warmup", "backend", "round"])
-    timed = timings[~timings["warmup"].astype(bool) & timings["backend"].isin(labels)]
-    pass_rows = []
-    for (label, rnd), part in timed.groupby(["backend", "round"], sort=False):
-        seconds = float(part["latency_ms"].sum()) / 1e3
-        pass_rows.append(
-            {
-                "contestant": label,
-                "round": int(rnd),
-                "seconds": seconds,
-                "model_seconds": float(part["model_ms"].sum()) / 1e3,
-                "frames": len(part),
-                "detector_runs": int(part["detector_runs"].sum()),
-                "pose_runs": int(part["pose_runs"].sum()),
-                "batches": _pose_batches(part),
-                "fps": len(part) / seconds if seconds > 0 else float("nan"),
-            }
-        )
-    pass_df = pd.DataFrame(pass_rows)
-    floors = pd.DataFrame(floor_rows, columns=["round", "model", "batch", "ms"])
-    by_round = {(p["contestant"], p["round"]): p for p in pass_rows}
-    ratio_values: dict[str, list[float]] = {k: [] for k in TARGETS if k != "landmarks_vs_default"}
-    versus: dict[str, list[float]] = {c: [] for c in labels}
-    for rnd in range(1, rounds + 1):
-        t = by_round[(tuned_cfg.display, rnd)]
-        fl = floors[floors["round"] == rnd].set_index(["model", "batch"])["ms"]
-        floor_sum = t["detector_runs"] * fl.get(("detector", 1), np.nan) + sum(
-            n * fl.get(("pose", b), np.nan) for b, n in t["batches"].items()
-        )
-        ratio_values["overhead"].append(t["model_seconds"] * 1e3 / floor_sum if floor_sum > 0 else np.nan)
-        base_fps = by_round[(base_cfg.display, rnd)]["fps"]
-        ratio_values["vs_mediapipe"].append(t["fps"] / base_fps)
-        ratio_values["vs_default"].append(t["fps"] / by_round[(RTMLIB_DEFAULT, rnd)]["fps"])
-        for c in labels:
-            versus[c].append(by_round[(c, rnd)]["fps"] / base_fps)
-
+    passes = _passes(run, labels)
+    floor_rows = floors.table()
+    ratio_values, versus = _per_round(passes, floor_rows, lineup, labels, rounds)
     landmarks_share = float("nan")
     if include_preset_default:
-        table_all = metrics.agreement(run.frames, default_cfg.display, tuned_cfg.display)
+        table_all = metrics.agreement(run.frames, lineup.default.display, lineup.tuned.display)
         landmarks_share = float(table_all.loc["all", "within_0.1"])
-    targets = dict(TARGETS)
-    if end_to_end:
-        meaning, _target, direction = targets["vs_mediapipe"]
-        targets["vs_mediapipe"] = (
-            meaning + " (frames decoded in every pass)",
-            END_TO_END_VS_MEDIAPIPE,
-            direction,
-        )
-    ratio_rows = []
-    for key, (meaning, target, direction) in targets.items():
-        vals = np.array(ratio_values.get(key, [landmarks_share]), dtype=float)
-        finite = vals[np.isfinite(vals)]
-        value = float(np.median(finite)) if len(finite) else float("nan")
-        ratio_rows.append(
-            {
-                "ratio": key,
-                "value": value,
-                "min": float(finite.min()) if len(finite) else float("nan"),
-                "max": float(finite.max()) if len(finite) else float("nan"),
-                "target": f"{'<=' if direction == 'max' else '>='} {target:g}",
-                "verdict": _verdict(value, target, direction),
-                "meaning": meaning,
-            }
-        )
-
-    table = (
-        pass_df.groupby("contestant", sort=False)
-        .agg(
-            ms_per_frame=("seconds", "median"),
-            fps=("fps", "median"),
-            fps_min=("fps", "min"),
-            fps_max=("fps", "max"),
-            frames=("frames", "median"),
-            detector_runs=("detector_runs", "median"),
-            pose_runs=("pose_runs", "median"),
-        )
-        .reindex(labels)
-        .reset_index()
-    )
-    table["ms_per_frame"] = 1e3 * table["ms_per_frame"] / table["frames"]
-    table["vs_mediapipe"] = [float(np.median(versus[c])) for c in table["contestant"]]
-    table["detector_runs_per_frame"] = table.pop("detector_runs") / table["frames"]
-    table["pose_runs_per_frame"] = table.pop("pose_runs") / table["frames"]
-    floor_table = (
-        floors.groupby(["model", "batch"])
-        .agg(ms=("ms", "median"), ms_min=("ms", "min"), ms_max=("ms", "max"))
-        .reset_index()
-    )
-
-    agree_rows = []
-    for name in labels:
-        if name in (base_cfg.display, RTMLIB_DEFAULT):
-            continue
-        row = {
-            "contestant": name,
-            "frames_all_within_0.1": metrics.frames_all_within(run.frames, base_cfg.display, name),
-        }
-        if include_preset_default and name != default_cfg.display:
-            agree = metrics.agreement(run.frames, default_cfg.display, name)
-            row["landmarks_within_0.1_of_default"] = float(agree.loc["all", "within_0.1"])
-        agree_rows.append(row)
-    settings = {c.display: c.settings() for c in contestants if c.display in labels}
-    settings[f"{tuned_cfg.display} engine (read back)"] = engine_settings
+    settings = {c.display: c.settings() for c in lineup.contestants if c.display in labels}
+    settings[f"{lineup.tuned.display} engine (read back)"] = floors.engine_settings
     return PerfReport(
         clip=clip,
         frames=min(frames, run.clip.frames),
         rounds=rounds,
-        table=table,
-        ratios=pd.DataFrame(ratio_rows),
-        floors=floor_table,
-        agreement=pd.DataFrame(agree_rows),
+        table=_speed_table(passes, labels, versus),
+        ratios=_ratio_table(ratio_values, landmarks_share, end_to_end),
+        floors=floor_rows.groupby(["model", "batch"])
+        .agg(ms=("ms", "median"), ms_min=("ms", "min"), ms_max=("ms", "max"))
+        .reset_index(),
+        agreement=_agreement(run, lineup, labels, include_preset_default),
         settings=settings,
-        passes=pass_df,
+        passes=passes,
         load=(load_start, load_end),
         warmup=warmup,
         end_to_end=end_to_end,
         machine=run.extra.get("machine"),
-        engine_choice=choice,
+        engine_choice=lineup.choice,
         skipped=skipped,
         run=run,
     )

@@ -223,7 +223,7 @@ def measure(
     ok = set(run.summary.loc[run.summary["status"] == "ok", "backend"]) if len(run.summary) else set()
     measured: dict[str, dict] = {}
     failed: dict[str, str] = {}
-    count = options.frames_to_process(run.clip)
+    count = options.plan(run.clip).frames
     for config in run.configs:
         label = config.display
         if label not in ok:

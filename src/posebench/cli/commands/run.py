@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from posebench import backends
-from posebench.analysis import jump
 from posebench.backends.config import format_settings
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
-from posebench.core.errors import BackendUnavailable
-from posebench.engine.runner import run_benchmark
-from posebench.store import results
-from posebench.store.run_record import RunOptions
+from posebench.core.errors import BackendUnavailable, BenchError
+from posebench.store.run_record import DEFAULT_ROUNDS, RunOptions
+from posebench.studies import pipeline
 
-DEFAULT_ROUNDS = 3
+DEFAULTS = RunOptions()  # the options' own defaults (rounds: DEFAULT_ROUNDS, the front ends')
 SHOWN = [
     "backend",
     "status",
@@ -50,9 +48,17 @@ def add_run_options(p) -> None:
     )
     p.add_argument("--seconds", type=float, default=None, help="process at most S seconds of the clip")
     p.add_argument(
-        "--warmup", type=int, default=10, help="first W frames left out of the speed figures (default 10)"
+        "--warmup",
+        type=int,
+        default=DEFAULTS.warmup,
+        help=f"first W frames left out of the speed figures (default {DEFAULTS.warmup})",
     )
-    p.add_argument("--stride", type=int, default=1, help="keep every n-th frame (default 1)")
+    p.add_argument(
+        "--stride",
+        type=int,
+        default=DEFAULTS.stride,
+        help=f"keep every n-th frame (default {DEFAULTS.stride})",
+    )
     p.add_argument(
         "--rounds",
         type=int,
@@ -92,7 +98,16 @@ def run(args) -> int:
         reason = backends.why_unavailable(config)
         if reason:
             raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
-    run = run_benchmark(args.clip, configs, options_from(args), progress=progress_printer(), source="cli")
+    done = pipeline.run_and_save(
+        args.clip,
+        configs,
+        options_from(args),
+        progress=progress_printer(),
+        source="cli",
+        results_root=Path(args.out) if args.out else None,
+        save_empty=True,
+    )
+    run = done.run
     clip = run.clip
     print(
         f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
@@ -128,9 +143,8 @@ def run(args) -> int:
     for ran in run.configs:  # tuned or changed configurations: their exact settings
         if isinstance(ran, backends.BackendConfig) and (ran.preset.endswith("-tuned") or ":" in ran.spec()):
             print(f"settings of {ran.display}: {format_settings(ran)}")
-    if len(run.frames):
-        table = jump.attach(run)  # from the recorded landmarks: no second pose pass
-        for row in table.itertuples():
+    if done.jump is not None:  # from the recorded landmarks: no second pose pass
+        for row in done.jump.itertuples():
             if row.status == "ok":
                 print(
                     f"jump ({row.backend}): take-off frame {row.takeoff_frame:.0f}, landing frame "
@@ -139,6 +153,9 @@ def run(args) -> int:
                 )
             else:
                 print(f"jump ({row.backend}): none: {row.error}")
-    path = results.save(run, Path(args.out) if args.out else None)
-    print(f"wrote {path}/ (summary.csv, frames.csv, run.json with the jump metrics, native.npz)")
+    elif run.extra.get("jump_error"):
+        print(f"jump: none: {run.extra['jump_error']}")
+    if done.save_error:
+        raise BenchError(done.save_error)
+    print(f"wrote {done.saved_to}/ (summary.csv, frames.csv, run.json with the jump metrics, native.npz)")
     return 0 if run.status != "failed" else 1

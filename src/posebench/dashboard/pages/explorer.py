@@ -124,7 +124,6 @@ def render() -> None:
                 info.path,
                 candidates,
                 keep=state.chosen_upload(),
-                cache=state.model_cache(),
                 baseline=baseline,
                 budget_s=float(budget),
                 frames=int(frames),

@@ -26,7 +26,7 @@ def render() -> None:
         family.name: family.title for family in backends.estimator_families()
     }  # registered families
     DEFAULT_FRAME_CAP = 300
-    DEFAULT_ROUNDS = 3
+    defaults = run_record.RunOptions()  # the options' own defaults; rounds: the front ends'
 
     info = widgets.need_clip()
     upload = state.chosen_upload()  # an upload may need downscaling (4K and up)
@@ -132,7 +132,7 @@ def render() -> None:
         "Warm-up frames",
         0,
         1000,
-        10,
+        defaults.warmup,
         1,
         key="run-warmup",
         persist_state=state.KEEP,
@@ -143,7 +143,7 @@ def render() -> None:
         "Use every n-th frame",
         1,
         100,
-        1,
+        defaults.stride,
         1,
         key="run-stride",
         persist_state=state.KEEP,
@@ -164,7 +164,7 @@ def render() -> None:
         "Rounds",
         1,
         run_record.MAX_ROUNDS,
-        DEFAULT_ROUNDS,
+        run_record.DEFAULT_ROUNDS,
         1,
         key="run-rounds",
         persist_state=state.KEEP,
@@ -197,7 +197,7 @@ def render() -> None:
     )
     if upload is not None:
         options = upload.apply(options)
-    processed = options.frames_to_process(info)  # the engine's count: stride and caps included
+    processed = options.plan(info).frames  # the engine's count: stride and caps included
     timed = processed - int(warmup)
     valid = True
     try:
@@ -262,7 +262,6 @@ def render() -> None:
                 info.path,
                 configs,
                 options,
-                cache=state.model_cache(),
                 keep=upload,
                 owner=auth.viewer().name,
                 label=run_label,
