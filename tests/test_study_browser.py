@@ -11,7 +11,7 @@ import pytest
 
 from conftest import RUNNING
 from posebench.store import references
-from test_browser import ARTIFACTS, go, no_exceptions, page, server  # noqa: F401  (fixtures)
+from test_browser import ARTIFACTS, go, no_exceptions, page, server, settled  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -21,11 +21,14 @@ def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):  
     _url, results_dir = server
     go(page, "Study")
     page.wait_for_selector("text=No study yet")
+    settled(page)  # a busy machine: the widgets take their final place before typing into them
     box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Clips on this server")
     box.click()
     page.keyboard.type("running_side")
+    page.get_by_role("option", name=RUNNING.name).first.wait_for()
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
+    settled(page)
     page.get_by_role("button", name="Add these clips").click()
     page.wait_for_selector("text=References for 1 clips")
 

@@ -237,7 +237,8 @@ def job_progress(
 def streamlit_page(name: str) -> StreamlitPage:
     """The registry's page ``name`` as Streamlit's page object (navigation, links, switches)."""
     page = registry.BY_KEY[name]
-    return st.Page(page.render(), title=page.label, icon=page.icon, url_path=page.url_path)
+    # the sidebar and the browser tab show the address ("Run"), as when the pages were files
+    return st.Page(page.render(), title=page.url_path, icon=page.icon, url_path=page.url_path)
 
 
 def page_link(name: str) -> None:
