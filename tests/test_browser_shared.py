@@ -19,10 +19,10 @@ import pytest
 
 from conftest import CLIPS, MODELS, RUNNING, FakeBackend
 from posebench import backends
-from posebench.access import accounts, audit
+from posebench.access import accounts
 from posebench.backends import config as backend_config
 from posebench.engine.runner import run_benchmark
-from posebench.store import results
+from posebench.store import audit, results
 from posebench.store.run_record import RunOptions
 from test_browser import (
     ARTIFACTS,
@@ -199,3 +199,80 @@ def test_two_users_see_only_their_own_and_shared_runs(shared_server, browser):
     entry = audit.read(results_dir)[-1]
     assert entry["action"] == "delete" and entry["user"] == "alice"
     no_exceptions(alice)
+
+
+def test_a_shared_link_opened_signed_out_leads_to_the_run_after_sign_in(shared_server, browser):
+    """No "Page not found" for a page's address while signed out: the sign-in form is there,
+    and after signing in the same address opens its run."""
+    url, _results_dir = shared_server
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    page.goto(f"{url}/Results?run=20250102-000000-aliceshared")
+    page.wait_for_selector("text=sign in with the account")
+    page.wait_for_timeout(1500)
+    assert page.get_by_text("Page not found").count() == 0
+    page.get_by_role("textbox", name="User name").fill("bob")
+    page.get_by_role("textbox", name="Password").fill(PASSWORDS["bob"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("h1:has-text('Results')")
+    page.wait_for_selector("text=Signed in as bob")
+    page.wait_for_selector("text=20250102-000000-aliceshared")
+    assert "run=20250102-000000-aliceshared" in page.url
+    assert page.get_by_text("Page not found").count() == 0
+    no_exceptions(page)
+    page.screenshot(path=ARTIFACTS / "browser-shared-link-after-sign-in.png")
+    context.close()
+
+
+def _open(page, run_id: str) -> None:
+    go(page, "Results")
+    assert run_id in run_options(page)  # the picker is drawn (and the run is offered)
+    pick(page, run_id)
+    page.wait_for_timeout(1000)  # let the rerun after picking settle
+    page.locator(".st-key-results-open button").first.click()
+    page.wait_for_selector(f"text=Opened {run_id}")
+
+
+def _set_frame(page, label: str, value: int) -> None:
+    box = page.get_by_role("spinbutton", name=label)
+    box.fill(str(value))
+    box.press("Enter")
+    page.wait_for_function(
+        "([l, v]) => document.querySelector(`input[aria-label='${l}']`).value == v", arg=[label, str(value)]
+    )
+
+
+def test_bob_neither_sees_nor_removes_alices_reference(shared_server, browser):
+    """Alice and Bob have runs of the same clip (one SHA-256). Alice saves a reference on the
+    Scorecard; Bob's own run shows none, and her shared run's Remove is disabled for him."""
+    url, results_dir = shared_server
+    alice = sign_in(browser, url, "alice")
+    bob = sign_in(browser, url, "bob")
+    _open(alice, "20250102-000000-aliceshared")
+    go(alice, "Scorecard")
+    alice.wait_for_selector("text=Reference for this clip (none yet)")
+    _set_frame(alice, "Take-off frame", 10)
+    _set_frame(alice, "Landing frame", 20)
+    alice.get_by_role("button", name="Save the reference with the run").click()
+    alice.wait_for_selector("text=Reference for this clip:")
+    assert (results_dir / "users" / "alice" / "references.csv").exists()
+
+    _open(bob, "20250103-000000-bobprivate")
+    go(bob, "Scorecard")
+    bob.wait_for_selector("text=Reference for this clip (none yet)")
+    assert bob.get_by_role("button", name="Remove the reference").count() == 0
+    _open(bob, "20250102-000000-aliceshared")
+    go(bob, "Scorecard")
+    bob.wait_for_selector("text=Reference for this clip:")  # hers, read-only
+    bob.get_by_text("Reference for this clip:").first.click()  # open the (closed) expander
+    bob.get_by_role("button", name="Remove the reference").wait_for()
+    assert bob.get_by_role("button", name="Remove the reference").is_disabled()
+    assert bob.get_by_role("button", name="Save the reference with the run").is_disabled()
+    no_exceptions(alice)
+    no_exceptions(bob)
+    bob.screenshot(path=ARTIFACTS / "browser-shared-reference-read-only.png")
+    assert not (results_dir / "users" / "bob" / "references.csv").exists()
+    assert not (results_dir / "references.csv").exists()
+    saves = [e for e in audit.read(results_dir) if e["action"].startswith("reference-")]
+    assert [(e["user"], e["action"]) for e in saves] == [("alice", "reference-save")]

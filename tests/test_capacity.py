@@ -179,3 +179,51 @@ def test_upload_storage_is_capped_per_user_and_for_the_server(monkeypatch, tmp_p
     finally:
         first.cleanup()
     assert clip_input.user_usage("dana") == 0
+
+
+def test_three_studies_started_at_once_wait_in_the_server_queue(monkeypatch):
+    """Studies and Explorer sweeps (``ProcessJob``) take a slot of the server-wide queue, as
+    benchmark runs do: with one slot, the second and third wait and are told their place."""
+    import conftest
+    from posebench.dashboard import jobs
+
+    monkeypatch.setenv("POSEBENCH_QUEUE_SLOTS", "1")
+    queue.reset()
+    try:
+        started = []
+
+        def start_and_wait(ready) -> jobs.ProcessJob:
+            """Start one more study (clicked after the one before, as people do) and wait until
+            it runs or waits."""
+            job = jobs.ProcessJob(conftest.pid_job, {"n": "forever"}, waits_as="study", what="a study")
+            started.append(job.start())
+            deadline = time.monotonic() + 240  # a worker process starts slowly on a busy machine
+            while time.monotonic() < deadline and not ready(job):
+                time.sleep(0.05)
+            return job
+
+        first = start_and_wait(lambda job: job.overall()[1] == "half way")
+        second = start_and_wait(lambda job: job.waiting)
+        third = start_and_wait(lambda job: job.waiting and "number 2" in job.waiting)
+        assert first.overall()[1] == "half way" and first.waiting is None
+        assert second.waiting == (
+            "Waiting for the server: your study is number 1 in line (1 working now, 0 waiting before "
+            "yours); it starts by itself."
+        )
+        assert "your study is number 2 in line (1 working now, 1 waiting before yours)" in third.waiting
+        assert queue.server_queue().status() == (1, 2)
+        assert second.overall()[1] == "starting"  # no worker process of its own yet
+        first.cancel()
+        assert first.wait(240) and first.error is None
+        deadline = time.monotonic() + 240  # a worker process starts slowly on a busy machine
+        while time.monotonic() < deadline and second.overall()[1] != "half way":
+            time.sleep(0.05)
+        assert second.overall()[1] == "half way" and second.waiting is None
+        third.cancel()  # given up while waiting: it never started
+        assert third.wait(240) and "was cancelled while it waited" in third.error
+        second.cancel()
+        assert second.wait(240)
+    finally:
+        for job in started:
+            job.cancel()
+        queue.reset()

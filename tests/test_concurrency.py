@@ -147,6 +147,11 @@ def test_three_dashboard_sessions_run_at_once_with_separate_correct_results(resu
     monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS))
     # Three reviewers on a shared server (one user's tabs share that user's one job).
     monkeypatch.setenv(auth.MODE_ENV, "shared")
+    from posebench.access import accounts
+
+    monkeypatch.setenv("POSEBENCH_ACCOUNTS", str(results_root.parent / "accounts.json"))
+    for i in range(3):  # a session of an account that does not exist ends at once
+        accounts.add(f"reviewer-{i}", "reviewer-password", results_root.parent / "accounts.json")
     clips = [LAB, RUNNING, RUNNING]
     sessions = []
     for i, clip in enumerate(clips):  # three sessions, each ready to press "Run"

@@ -20,11 +20,11 @@ import pytest
 
 from conftest import RUNNING, FakeBackend
 from posebench import backends
-from posebench.access import audit, import_runs
+from posebench.access import import_runs
 from posebench.core.errors import InputError
 from posebench.engine.runner import run_benchmark
 from posebench.io import run_import as untrusted
-from posebench.store import results
+from posebench.store import audit, results
 from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)

@@ -28,13 +28,12 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from posebench.access import audit
 from posebench.core import schema
 from posebench.core.errors import InputError
 from posebench.io import run_import as untrusted
 from posebench.io import video
 from posebench.io.files import unneutralise
-from posebench.store import results
+from posebench.store import audit, owners, results
 
 RUN_JSON_BYTES = 1024**2
 RUN_JSON_DEPTH = 16
@@ -118,7 +117,78 @@ def _check_meta(meta, shown: str) -> dict:
     for key in ("status", "started", "finished"):
         if key in meta and not (isinstance(meta[key], str) and len(meta[key]) <= 100):
             raise InputError(f"{shown} is refused: {key} in run.json is not a short text.")
+    if meta.get("status", "complete") not in STATUSES:
+        raise InputError(f"{shown} is refused: its status is not one of {', '.join(STATUSES)}.")
+    results.check_options(meta.get("options"), shown)
+    _check_extras(meta, shown)
     return meta
+
+
+STATUSES = ("complete", "cancelled", "failed")
+MAX_JUMP_ROWS = MAX_BACKENDS
+MAX_TEXT = 2000
+
+
+def _scalar(value) -> bool:
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT
+    return value is None or isinstance(value, (int, float, bool))
+
+
+def _numbers(value) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))
+        for k, v in value.items()
+    )
+
+
+def _check_extras(meta: dict, shown: str) -> None:
+    """What a run carries beside its tables has the shape PoseBench writes, or it is refused:
+    notices (texts), the jump table (rows of plain values), the scorecard settings (numbers),
+    the reference (plain values), the name and note (texts)."""
+    notices = meta.get("notices", [])
+    if not (isinstance(notices, list) and len(notices) <= 100 and all(isinstance(n, str) for n in notices)):
+        raise InputError(f"{shown} is refused: notices in run.json are not a list of texts.")
+    if any(len(n) > MAX_TEXT for n in notices):
+        raise InputError(f"{shown} is refused: a notice in run.json is longer than {MAX_TEXT} characters.")
+    jump = meta.get("jump")
+    if jump is not None and not (
+        isinstance(jump, list)
+        and len(jump) <= MAX_JUMP_ROWS
+        and all(
+            isinstance(row, dict)
+            and len(row) <= 100
+            and isinstance(row.get("backend"), str)
+            and all(isinstance(k, str) and _scalar(v) for k, v in row.items())
+            for row in jump
+        )
+    ):
+        raise InputError(
+            f"{shown} is refused: the jump table in run.json is not a list of rows, one per backend "
+            f"(at most {MAX_JUMP_ROWS}), each naming its backend and holding plain values."
+        )
+    card = meta.get("scorecard")
+    if card is not None and not (
+        isinstance(card, dict)
+        and all(card.get(k) is None or isinstance(card.get(k), str) for k in ("baseline", "candidate"))
+        and _numbers(card.get("thresholds") or {})
+        and isinstance(card.get("overrides") or {}, dict)
+        and all(_numbers(v) for v in (card.get("overrides") or {}).values())
+    ):
+        raise InputError(
+            f"{shown} is refused: the scorecard settings in run.json are not a baseline, a candidate "
+            "and thresholds that are numbers."
+        )
+    reference = meta.get("reference")
+    if reference is not None and not (
+        isinstance(reference, dict) and all(isinstance(k, str) and _scalar(v) for k, v in reference.items())
+    ):
+        raise InputError(f"{shown} is refused: the reference in run.json is not a set of plain values.")
+    for key, most in (("name", results.NAME_MAX), ("note", results.NOTE_MAX)):
+        if key in meta and not (isinstance(meta[key], str) and len(meta[key]) <= most):
+            raise InputError(
+                f"{shown} is refused: the run's {key} is not a text of at most {most} characters."
+            )
 
 
 def _check_csv(path: Path, shown: str, name: str, allowed, required, max_rows: int) -> None:
@@ -247,6 +317,32 @@ def check_folder(folder: Path, shown: str) -> dict:
     return meta
 
 
+def _own_id(run, root: Path | None, owner: str, shown: str) -> None:
+    """On a shared server an imported run gets a new id of its own (the zip's is kept as
+    ``imported_from``), so no answer depends on whether another user's run has that id. Only
+    runs this user can see are compared: one already imported, or the run itself, is refused."""
+    from posebench.store.run_record import new_run_id
+
+    original = run.run_id
+    viewer = owners.Viewer(owner)
+    base = Path(root or results.default_root())
+    if base.is_dir():
+        for folder in base.iterdir():
+            if folder.name.startswith(".") or not viewer.can_see(owners.read(folder)):
+                continue
+            try:
+                source = results.read_meta(folder).get("imported_from")
+            except (InputError, OSError, AttributeError):
+                continue
+            if original in (folder.name, source):
+                raise InputError(
+                    f"{shown} is refused: you have this run already, as {folder.name}; a run is "
+                    "imported once."
+                )
+    run.extra["imported_from"] = original
+    run.run_id = new_run_id()
+
+
 # -- the one entry point ------------------------------------------------------------------
 def import_run(sources, root: Path | None = None, owner: str | None = None, shown: str | None = None) -> Path:
     """Check and save one run from ``sources``; returns its folder. ``InputError``: one sentence.
@@ -260,6 +356,15 @@ def import_run(sources, root: Path | None = None, owner: str | None = None, show
     if not sources:
         raise InputError("choose a zip of a run folder, or its files, to import")
     shown = shown or ", ".join(untrusted.base_name(name) for name, _ in sources)[:200]
+    try:
+        return _import(sources, root, owner, shown)
+    except OSError as exc:  # a full disk while unpacking or saving: one sentence, nothing kept
+        raise InputError(
+            f"{shown} could not be imported: {results.write_failure(exc)}; nothing of it was kept."
+        ) from None
+
+
+def _import(sources: list, root: Path | None, owner: str | None, shown: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="posebench-import-") as tmp:
         work = Path(tmp)
         folder = work / "run"
@@ -306,6 +411,10 @@ def import_run(sources, root: Path | None = None, owner: str | None = None, show
             run.clip = replace(run.clip, sha256="")
         run.environment = _drop_paths(run.environment)
         run.extra = _drop_paths(run.extra)
+        if owner is not None and owner != owners.LOCAL:
+            _own_id(run, root, owner, shown)
         saved = results.save(run, root, owner=owner)
-    audit.record("import", owner, saved.name, root, upload=shown)
+    audit.record(
+        "import", owner, saved.name, root, upload=shown, imported_from=run.extra.get("imported_from")
+    )
     return saved

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from posebench.access import audit
 from posebench.core.errors import InputError
-from posebench.store import owners, results
+from posebench.store import audit, owners, results
 from posebench.store.owners import Access, Viewer
 
 

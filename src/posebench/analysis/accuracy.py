@@ -21,7 +21,7 @@ wrong (PCK) or 0 (OKS).
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,8 @@ from posebench import backends
 from posebench.backends import BackendConfig, ModelCache
 from posebench.core.errors import BenchError, InputError
 from posebench.core.keypoints import COCO_SIGMAS, LANDMARK_INDEX, LANDMARKS, torso_length
+from posebench.io import run_import as untrusted
+from posebench.io import uploads
 
 ALPHAS = (0.1, 0.2)
 NORMS = ("box", "torso")
@@ -92,13 +94,20 @@ class Annotation:
 
 
 # -- reading -------------------------------------------------------------------
+ANNOTATIONS_BYTES = 64 * 1024**2  # a COCO file of a few thousand people is a few MB
+ANNOTATIONS_DEPTH = 32  # COCO nests 4 levels deep
+
+
 def _read_json(path: Path) -> dict:
+    """The annotations, read only when their size and nesting depth are sane (a file nested
+    100 000 levels deep is refused before it is parsed, in one sentence)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no such annotation file: {path}")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"no such annotation file: {path}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{Path(path).name} is not a readable JSON file ({exc})") from None
+        data = untrusted.read_json(path, path.name, "the annotations", ANNOTATIONS_BYTES, ANNOTATIONS_DEPTH)
+    except OSError as exc:
+        raise InputError(f"{path.name} is not a readable JSON file ({exc.strerror or exc})") from None
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("annotations"), list)
@@ -129,7 +138,35 @@ def _image_path(images_dir: Path, file_name: str) -> Path:
         raise InputError(f"image '{file_name}' lies outside the images folder")
     if not path.is_file():
         raise InputError(f"image '{file_name}' named in the annotations is not in {images_dir}")
+    check_image_size(path)
     return path
+
+
+def check_image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image read from its header only; an image with more pixels
+    than the server's limit (``POSEBENCH_MAX_PIXELS``, the clips' limit) is refused before
+    anything decodes it (a 30000 x 30000 PNG is 854 KB on disk and 2.7 GB decoded)."""
+    from PIL import Image, UnidentifiedImageError
+
+    limit = uploads.max_pixels()
+    try:
+        with Image.open(path) as image:  # lazy: reads the header, not the pixels
+            width, height = image.size
+    except Image.DecompressionBombError as exc:  # Pillow's own bound, far above ours
+        pixels = max([int(n) for n in re.findall(r"\d+", str(exc))] or [0])
+        raise InputError(
+            f"{path.name} has {pixels / 1e6:,.0f} MP, above this server's limit of {limit / 1e6:.1f} MP "
+            "(POSEBENCH_MAX_PIXELS); nothing was decoded"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise InputError(f"{path.name} is not an image that can be read (PNG or JPEG)") from None
+    if width * height > limit:
+        size = f"{width} x {height} pixels ({width * height / 1e6:.1f} MP)"
+        raise InputError(
+            f"{path.name} is {size}, above this server's limit of {limit / 1e6:.1f} MP "
+            "(POSEBENCH_MAX_PIXELS); nothing was decoded"
+        )
+    return width, height
 
 
 def load_coco(annotations_path: str | Path, images_dir: str | Path) -> list[Annotation]:
@@ -143,7 +180,14 @@ def load_coco(annotations_path: str | Path, images_dir: str | Path) -> list[Anno
     for ann in data["annotations"]:
         if not isinstance(ann, dict) or ann.get("iscrowd"):
             continue
-        kp = np.asarray(ann.get("keypoints") or [], dtype=float)
+        try:
+            kp = np.asarray(ann.get("keypoints") or [], dtype=float)
+            bbox = [float(v) for v in ann.get("bbox") or []]
+            area_given = float(ann.get("area") or 0)
+        except (TypeError, ValueError):
+            raise InputError(
+                f"annotation {str(ann.get('id'))[:20]}: its keypoints, box and area must be numbers"
+            ) from None
         if kp.size == 0 or kp.size % 3 or not (kp[2::3] > 0).any():
             continue
         image = images.get(ann.get("image_id"))
@@ -162,14 +206,13 @@ def load_coco(annotations_path: str | Path, images_dir: str | Path) -> list[Anno
                 truth[i], labelled[i] = (x, y), True
         if not labelled.any():
             continue
-        bbox = ann.get("bbox")
-        if bbox and len(bbox) == 4 and bbox[2] > 1 and bbox[3] > 1:
-            x, y, w, h = map(float, bbox)
+        if len(bbox) == 4 and bbox[2] > 1 and bbox[3] > 1:
+            x, y, w, h = bbox
         else:  # no box: the labelled keypoints' extent
             pts = kp[kp[:, 2] > 0, :2]
             x, y = pts.min(axis=0)
             w, h = np.ptp(pts[:, 0]) or 1.0, np.ptp(pts[:, 1]) or 1.0
-        area = float(ann.get("area") or w * h)
+        area = area_given or w * h
         out.append(
             Annotation(
                 image_path=_image_path(images_dir, image.get("file_name", "")),

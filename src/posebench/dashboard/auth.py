@@ -16,22 +16,18 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 
 import streamlit as st
 
-from posebench.access import accounts
+from posebench.access import accounts, throttle
 from posebench.core.errors import BenchError
-from posebench.store import owners
+from posebench.store import audit, owners
 from posebench.store.owners import Viewer
 
 from . import safe_text
 
 MODE_ENV = "POSEBENCH_MODE"
 USER_KEY = "auth-user"  # session: the signed-in local account
-FAILED_KEY = "auth-failed"  # session: (count, time of the last failure)
-SLOW_AFTER = 5  # failed sign-ins in a session before each try waits
-SLOW_S = 10.0
 log = logging.getLogger("posebench.auth")
 
 
@@ -62,7 +58,28 @@ def current_name() -> str | None:
         return owners.LOCAL
     if oidc_configured():
         return _oidc_name()
-    return st.session_state.get(USER_KEY)
+    name = st.session_state.get(USER_KEY)
+    try:
+        known = name is None or name in accounts.users()
+    except BenchError:  # a damaged accounts file: nobody is known until it is mended
+        known = False
+    if not known:
+        # The account was removed (``posebench users remove``): its sessions end at their
+        # next interaction, with nothing of it left in the session.
+        audit.record("session-ended", name, str(name), reason="account removed")
+        for key in list(st.session_state):
+            del st.session_state[key]
+        st.rerun()  # a clean run, signed out (nothing of the page half-drawn with the old user)
+    return name
+
+
+def client_id() -> str:
+    """The client's address as the server sees it (a proxy's when behind one)."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # no request context (bare mode)
+        address = None
+    return address if isinstance(address, str) and address else "unknown"
 
 
 def viewer() -> Viewer:
@@ -107,30 +124,50 @@ def _local_sign_in() -> None:
         submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
     if not submitted:
         return
-    failed, last = st.session_state.get(FAILED_KEY, (0, 0.0))
-    if failed >= SLOW_AFTER and time.time() - last < SLOW_S:
-        st.error(f"Too many wrong passwords: wait {SLOW_S:.0f} seconds and try again.")
+    name, client = name.strip(), client_id()
+    tried = throttle.keys(name, client)
+    wait = throttle.SIGN_IN.wait_s(tried)
+    if wait > 0:  # refused before the password is checked, the right one included
+        audit.record("sign-in-refused", None, name[:80], client=client, wait_s=round(wait))
+        st.error(too_many(wait))
         return
     try:
-        ok = accounts.verify(name.strip(), password)
+        ok = accounts.verify(name, password)
     except BenchError as exc:
         log.warning("sign-in failed: %s", exc)
         safe_text.error(exc)
         return
     if not ok:
-        st.session_state[FAILED_KEY] = (failed + 1, time.time())
-        st.error("That user name and password do not match an account on this server.")
+        wait = throttle.SIGN_IN.failed(tried)
+        audit.record("sign-in-failed", None, name[:80], client=client)
+        if wait > 0:
+            audit.record("sign-in-locked", None, name[:80], client=client, wait_s=round(wait))
+        st.error(
+            "That user name and password do not match an account on this server."
+            + (f" {too_many(wait)}" if wait > 0 else "")
+        )
         return
-    st.session_state.pop(FAILED_KEY, None)
-    st.session_state[USER_KEY] = name.strip()
+    throttle.SIGN_IN.succeeded(tried)
+    audit.record("sign-in", name, name, client=client)
+    st.session_state[USER_KEY] = name
     st.session_state.pop("auth-password", None)
     st.rerun()
+
+
+def too_many(wait_s: float) -> str:
+    return (
+        "Too many wrong passwords for this account or from this computer: the next try is "
+        f"heard in {max(1, round(wait_s))} s."
+    )
 
 
 def sign_out() -> None:
     if oidc_configured():
         st.logout()
         return
+    name = st.session_state.get(USER_KEY)
+    if name is not None:
+        audit.record("sign-out", name, name, client=client_id())
     for key in list(st.session_state):  # nothing of this user stays in the session
         del st.session_state[key]
 

@@ -22,6 +22,7 @@ from posebench.access import queue
 from posebench.core.errors import InputError
 from posebench.io import uploads, video
 from posebench.io.video import VIDEO_SUFFIXES
+from posebench.store import references
 
 ACCEPTED_TYPES: tuple[str, ...] = ("mp4", "mov", "avi", "mkv", "webm")
 DEFAULT_UPLOAD_MB = uploads.DEFAULT_LIMIT_MB
@@ -77,11 +78,21 @@ def _size(path: Path) -> int:
 
 
 def user_usage(owner: str) -> int:
-    """Bytes of ``owner``'s uploads still on disk."""
+    """Bytes of ``owner``'s uploads on disk: those waiting in the upload folder, and the
+    clips uploaded into their studies (one cap for every upload path)."""
     with _OWNED_LOCK:
         paths = _OWNED.get(owner, set())
         paths.difference_update([p for p in paths if not p.exists()])
-        return sum(_size(p) for p in paths)
+        waiting = sum(_size(p) for p in paths)
+    return waiting + study_clips_usage(owner)
+
+
+def study_clips_usage(owner: str) -> int:
+    """Bytes of the clips ``owner`` uploaded into studies (``<their root>/studies/*/clips``)."""
+    base = references.root_of(owner) / "studies"
+    if not base.is_dir():
+        return 0
+    return sum(_size(p) for p in base.glob("*/clips/*") if p.is_file())
 
 
 def server_usage() -> int:

@@ -15,6 +15,7 @@ job with a sentence and leaves the server running.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from typing import Any
 from posebench.access import queue
 from posebench.analysis import jump
 from posebench.core.errors import BenchError
-from posebench.engine import worker
+from posebench.engine import interrupted, worker
 from posebench.io import video
 from posebench.store import run_record, sidecars
 from posebench.studies import explore, pipeline
@@ -208,6 +209,18 @@ class RunJob(BackgroundJob):
         )
         with self._lock:
             self._worker = process
+        known = video.remembered(self.clip_path)
+        try:  # a note, so a server killed mid-run leaves its user a sentence after the restart
+            interrupted.begin(
+                self.run_id,
+                self.results_root,
+                owner=self.owner,
+                clip=known.name if known is not None else Path(self.clip_path or "").name,
+                backends=self.labels,
+                options=dataclasses.asdict(self.options),
+            )
+        except OSError:
+            pass  # no note: the run itself is not held back for it
         try:
             with queue.server_queue().slot("run", on_wait=self._on_wait, cancel=self.cancel_event):
                 self.waiting = None
@@ -219,6 +232,8 @@ class RunJob(BackgroundJob):
             raise
         except Exception as exc:  # never a traceback in the page
             raise BenchError(f"the run stopped unexpectedly: {type(exc).__name__}: {exc}") from exc
+        finally:
+            interrupted.end(self.run_id, self.results_root)
         self.run = run
         self.saved_to, self.save_error = process.saved_to, process.save_error
         return run
@@ -288,23 +303,34 @@ class RunJob(BackgroundJob):
 
 
 class ProcessJob(BackgroundJob):
-    """A timing job (the Explorer's sweep) in its own worker process:
+    """A timing job (the Explorer's sweep, a study) in its own worker process:
     ``func(**kwargs, progress=report(fraction, text), cancel=event)`` with ``func`` a
-    module-level function; ``cancel()`` stops it (or, failing that, ends the process)."""
+    module-level function; ``cancel()`` stops it (or, failing that, ends the process).
 
-    def __init__(self, func: Callable, kwargs: dict, **job_kwargs):
+    It takes a slot of the server-wide queue (``engine.queue``) like a benchmark run, so
+    three studies started at once run one after the other as the slots allow, each told its
+    place (``waiting``, ``waits_as`` names it: "your study is number 2 in line ...")."""
+
+    def __init__(self, func: Callable, kwargs: dict, waits_as: str = "job", **job_kwargs):
         super().__init__(**job_kwargs)
         self._func, self._kwargs = func, dict(kwargs)
         self._worker: worker.WorkerCall | None = None
+        self.waits_as = waits_as
+        self.waiting: str | None = None  # where the job is in the server's queue, while it waits
+
+    def _on_wait(self, place: int, running: int) -> None:
+        self.waiting = queue.place_text(place, running, self.waits_as)
 
     def _execute(self):
         process = worker.WorkerCall(self._func, self._kwargs, name=self._thread.name)
         with self._lock:
             self._worker = process
-        process.start()
-        if self.cancel_event.is_set():
-            process.cancel()
-        return process.follow(self.report)
+        with queue.server_queue().slot(self.waits_as, on_wait=self._on_wait, cancel=self.cancel_event):
+            self.waiting = None
+            process.start()
+            if self.cancel_event.is_set():
+                process.cancel()
+            return process.follow(self.report)
 
     def cancel(self) -> None:
         super().cancel()
@@ -362,6 +388,7 @@ def explore_job(clip: str, candidates: list, *, keep=None, **settings) -> Backgr
         explore.explore,
         {"clip_path": clip, "candidates": candidates, **settings},
         what="the Explorer sweep",
+        waits_as="sweep",
         clip_path=clip,
         keep=keep,
         name="posebench-explore",

@@ -65,9 +65,14 @@ def choose_default_clip() -> None:
 def run() -> None:
     auth.apply_server_settings()
     if not auth.signed_in():  # shared mode and nobody signed in: only the sign-in page
-        st.navigation(
-            [st.Page(auth.sign_in_form, title="Sign in", icon=":material/login:")], position="hidden"
-        ).run()
+        # ... under every page's address too, so a shared link (".../Results?run=ID") opened
+        # signed out shows the sign-in form, not "Page not found", and after signing in the
+        # same address and its run are opened.
+        waiting = [st.Page(auth.sign_in_form, title="Sign in", icon=":material/login:", default=True)]
+        waiting += [
+            st.Page(auth.sign_in_form, title="Sign in", url_path=page.url_path) for page in registry.PAGES
+        ]
+        st.navigation(waiting, position="hidden").run()
         return
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [widgets.streamlit_page(page.key) for page in registry.PAGES]

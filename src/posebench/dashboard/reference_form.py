@@ -12,16 +12,17 @@ import math
 
 import streamlit as st
 
+from posebench.core.errors import BenchError
 from posebench.dashboard.verdict_view import as_text
 from posebench.decision.evidence import Reference
 from posebench.store import sidecars
 
-from . import auth
+from . import auth, safe_text
 
 
 def saved(run) -> Reference | None:
-    """The run's saved reference, or None."""
-    return Reference.of(sidecars.load_reference(run), run.clip.fps)
+    """The run's saved reference (its owner's, on a shared server), or None."""
+    return Reference.of(sidecars.load_reference(run, owner=auth.viewer().name), run.clip.fps)
 
 
 def label(reference: Reference | None) -> str:
@@ -94,8 +95,12 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
             if Reference.of(data, run.clip.fps) is None:
                 st.warning("Enter a flight time or both frames first; nothing was saved.")
             else:
-                sidecars.save_reference(run, data)
-                st.rerun()
+                try:
+                    sidecars.save_reference(run, data, by=auth.viewer())
+                except BenchError as exc:
+                    safe_text.error(f"Nothing was saved: {exc}.")
+                else:
+                    st.rerun()
     if current is not None and right.button(
         "Remove the reference",
         key=f"{key}-remove",
@@ -103,6 +108,10 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
         disabled=read_only,
         help=owner_only,
     ):
-        sidecars.save_reference(run, None)
-        st.rerun()
+        try:
+            sidecars.save_reference(run, None, by=auth.viewer())
+        except BenchError as exc:
+            safe_text.error(f"Nothing was removed: {exc}.")
+        else:
+            st.rerun()
     return current

@@ -21,7 +21,7 @@ import streamlit as st
 from posebench.core.errors import BenchError, InputError
 from posebench.dashboard import auth, clip_input, jobs
 from posebench.dashboard.state import STUDY_JOB
-from posebench.io import video
+from posebench.io import uploads, video
 from posebench.io.files import safe_name
 from posebench.report import study_charts
 from posebench.store import owners, references, results
@@ -40,8 +40,7 @@ FEET_SHARE = 0.4  # the scrubber shows the lowest 40 % of the frame (the feet) b
 # -- where -----------------------------------------------------------------------------
 def user_root() -> Path:
     viewer = auth.viewer()
-    root = results.default_root()
-    return root if viewer.single else root / "users" / owners.check_user_name(viewer.name)
+    return references.root_of(None if viewer.single else viewer.name)
 
 
 def reference_root() -> Path:
@@ -83,17 +82,29 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
     """
     folder = study_root() / safe_name(study_name or "study", "study") / "clips"
     saved = references.load(reference_root())
+    owner = auth.viewer().name  # the user's upload cap counts the clips kept in studies too
     clips, refused = [], []
     for file in files or []:
         try:
-            accepted = clip_input.save_upload(file)
+            accepted = clip_input.save_upload(file, owner=owner)
         except InputError as exc:
             refused.append(f"{getattr(file, 'name', 'a file')}: {exc}")
             continue
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            target = folder / safe_name(accepted.label, "clip.mp4")
-            shutil.copyfile(accepted.path, target)
+            # Stored by content, never by the given name: two different clips both named
+            # same.mp4 are two files; the same bytes twice are one (the name is only a label).
+            sha = accepted.info.sha256 or video.file_sha256(accepted.path)
+            target = folder / f"{sha}{Path(accepted.path).suffix.lower()}"
+            if not target.exists():
+                partial = target.with_name(f".{target.name}.part")
+                shutil.copyfile(accepted.path, partial)
+                partial.replace(target)
+        except OSError as exc:
+            refused.append(
+                f"{accepted.label} could not be kept in the study's folder ({exc.strerror or exc})."
+            )
+            continue
         finally:
             accepted.cleanup()
         clip = studies.make_clip(target, accepted.label, kind)
@@ -105,7 +116,12 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
 def _add(clips: list[studies.StudyClip]) -> int:
     current = draft()["clips"]
     have = {c.sha256 for c in current if c.sha256}
-    new = [c for c in clips if not c.sha256 or c.sha256 not in have]
+    new = []
+    for clip in clips:  # the same bytes twice (in the draft or in this batch): one clip
+        if clip.sha256 and clip.sha256 in have:
+            continue
+        have.add(clip.sha256)
+        new.append(clip)
     current.extend(new)
     return len(new)
 
@@ -152,9 +168,10 @@ def apply_edits(clips: list[studies.StudyClip], edited: pd.DataFrame) -> list[st
     return problems
 
 
-def import_references(data: bytes) -> int:
-    """Save the references of a CSV and attach them to the draft's clips with the same SHA-256."""
-    rows = references.import_csv(data, reference_root())
+def import_references(data: bytes, shown: str | None = None) -> int:
+    """Save the references of a CSV and attach them to the draft's clips with the same SHA-256
+    (the file is checked on its bytes first: size, columns, rows; see ``references.CSV_LIMITS``)."""
+    rows = references.import_csv(data, reference_root(), shown=uploads.safe_label(shown) if shown else None)
     by_sha = {r.sha256: r for r in rows}
     for clip in draft()["clips"]:
         if clip.sha256 in by_sha:
@@ -318,6 +335,7 @@ def start(study: studies.Study) -> jobs.BackgroundJob:
         run_in_worker,
         {"study": study, "root": root},
         what="a study",
+        waits_as="study",
         name="posebench-study",
         study_id=study.study_id,
     ).start()

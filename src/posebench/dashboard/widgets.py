@@ -158,13 +158,13 @@ def _jobs_list(entries) -> None:
         a_job = entry.job
         line = _job_line(a_job)
         if not a_job.finished:
-            st.caption(f":orange[{line}]")
+            st.caption(f":orange[{safe_text.md(line)}]")
             page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
             st.page_link(
                 streamlit_page(page.key), label=f"See it on {page.label}", icon=":material/visibility:"
             )
             continue
-        st.caption(line)
+        safe_text.caption(line)
         run = getattr(a_job, "run", None)
         if run is None and a_job.result is not None and state.job_of(entry.key) is not a_job:
             page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
@@ -212,13 +212,13 @@ def job_progress(
         if title:
             st.subheader(title)
         if getattr(job, "waiting", None):
-            st.info(job.waiting, icon=":material/hourglass_top:")
+            safe_text.info(job.waiting, icon=":material/hourglass_top:")
         if hasattr(job, "left_s"):  # a benchmark: a bar per backend
             for item in job.progress():
-                st.progress(item.fraction, text=item.text())
+                st.progress(item.fraction, text=safe_text.md(item.text()))
         else:
             fraction, text = job.overall()
-            st.progress(fraction, text=text)
+            st.progress(fraction, text=safe_text.md(text))
         _done, left = job_fraction_left(job)
         eta = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
         st.caption(f"Running for {job.elapsed_s():.0f} s{eta}; you can use other pages meanwhile.")

@@ -27,22 +27,24 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> Settings:
-        data = data or {}
+        data = data if isinstance(data, dict) else {}
+        mapping = lambda v: v if isinstance(v, dict) else {}  # noqa: E731 - a malformed part is ignored
+        text = lambda v: v if isinstance(v, str) else None  # noqa: E731
         thresholds = default_thresholds()
         thresholds.update(
             {
                 k: float(v)
-                for k, v in (data.get("thresholds") or {}).items()
+                for k, v in mapping(data.get("thresholds")).items()
                 if k in THRESHOLDS and is_number(v)
             }
         )
         overrides = {
-            str(c): {k: float(v) for k, v in (vals or {}).items() if k in INPUTS and is_number(v)}
-            for c, vals in (data.get("overrides") or {}).items()
+            str(c): {k: float(v) for k, v in mapping(vals).items() if k in INPUTS and is_number(v)}
+            for c, vals in mapping(data.get("overrides")).items()
         }
         return cls(
-            baseline=data.get("baseline"),
-            candidate=data.get("candidate"),
+            baseline=text(data.get("baseline")),
+            candidate=text(data.get("candidate")),
             thresholds=thresholds,
             overrides={c: v for c, v in overrides.items() if v},
         )

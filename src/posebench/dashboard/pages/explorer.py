@@ -141,7 +141,7 @@ def render() -> None:
     sweep_job = state.job_of(state.EXPLORE_JOB)
     if sweep_job is not None and sweep_job.finished and sweep_job.clip_path == info.path:
         if sweep_job.error:
-            (st.warning if sweep_job.cancelled else st.error)(
+            (safe_text.warning if sweep_job.cancelled else safe_text.error)(
                 f"The Explorer sweep stopped: {sweep_job.error}"
             )
         elif sweep_job.cancelled:
@@ -155,7 +155,7 @@ def render() -> None:
 
     # -- the answer ---------------------------------------------------------------------------
     st.subheader("Speed versus whole-skeleton match")
-    st.caption(f"{metrics.WHOLE_SKELETON_MATCH} Baseline: {meta['baseline']}.")
+    st.caption(f"{metrics.WHOLE_SKELETON_MATCH} Baseline: {safe_text.md(meta['baseline'])}.")
     best = table[table["best"]]
     lowered = meta["target_rule"] != "given" and meta["target"] < explorer.AUTO_TARGET - 1e-9
     if lowered:

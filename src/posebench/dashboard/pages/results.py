@@ -11,6 +11,7 @@ from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.dashboard import (
     auth,
+    interrupted_view,
     media,
     realtime_view,
     run_import,
@@ -101,6 +102,7 @@ def render() -> None:
         )
     else:
         st.caption(f"Results folder: `{root.resolve()}` · {len(runs)} saved run(s).")
+    interrupted_view.show(root)  # runs a server restart interrupted, with a sentence each
     if FLASH in st.session_state:
         message = st.session_state.pop(FLASH)
         done, problems = message if isinstance(message, tuple) else (message, [])

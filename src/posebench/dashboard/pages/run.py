@@ -299,7 +299,7 @@ def render() -> None:
         if notices is None and run.overlapped:  # a run saved before runs had notices
             notices = ["Another run shared the CPU during this one, so its timings are not comparable."]
         for notice in notices or []:
-            st.info(str(notice), icon=":material/info:")
+            safe_text.info(notice, icon=":material/info:")
         widgets.summary_table(run.summary, key="run-summary")
         st.caption("Hover a column header for what it means. Timings leave out the warm-up frames.")
         with st.expander("Model load time: cold versus cached"):

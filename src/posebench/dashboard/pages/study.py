@@ -236,7 +236,9 @@ def render() -> None:
         imported = cols[1].file_uploader("Import references (CSV)", type=["csv"], key="study-refs-import")
         if imported is not None and cols[1].button("Import", key="study-refs-import-go"):
             try:
-                st.toast(f"{study_view.import_references(imported.getvalue())} references imported")
+                st.toast(
+                    f"{study_view.import_references(imported.getvalue(), imported.name)} references imported"
+                )
             except BenchError as exc:
                 safe_text.error(str(exc))
         cols[2].download_button(
