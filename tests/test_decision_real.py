@@ -74,7 +74,7 @@ def _speed_decides(v: dict) -> bool:
 
 def test_a_cpu_burner_changes_no_accuracy_and_its_busy_speed_never_decides(tmp_path, results_root):
     manifest = _manifest(tmp_path)
-    with cpu_burner():
+    with cpu_burner(cores=1):  # one core is enough to be seen
         busy = _study_cli(manifest, tmp_path / "burner-on", results_root)
     quiet = _study_cli(manifest, tmp_path / "burner-off", results_root)
 
