@@ -15,6 +15,10 @@ frames were among those dropped.
 
 The table's columns are ``core.schema.REALTIME_COLUMNS``; it is kept with the run
 (``run.extra["realtime"]``) and saving the run writes it to ``realtime.csv``.
+
+Cancelling (``cancel``: the dashboard's button, the command line's Ctrl-C) reaches the worker
+process streaming at the time, which stops after its current frame and ends; ``measure`` then
+raises ``RunCancelled`` and returns no run, so nothing half-measured is saved or listed.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from posebench import backends
 from posebench.analysis import jump
 from posebench.backends import BackendConfig
 from posebench.core import schema
-from posebench.core.errors import BenchError
+from posebench.core.errors import BenchError, RunCancelled
 from posebench.decision import rules
 from posebench.engine import realtime as engine_realtime
 from posebench.engine.runner import run_benchmark
@@ -196,6 +200,11 @@ def table_from_streams(
     return table[COLUMNS]
 
 
+def _stop_if_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise RunCancelled("the real-time measurement was cancelled; nothing of it was saved")
+
+
 def measure(
     clip_path: str,
     configs: Sequence[BackendConfig | str],
@@ -207,7 +216,8 @@ def measure(
     cancel: threading.Event | None = None,
     offline_progress=None,
 ) -> BenchmarkRun:
-    """The offline run of the clip with its real-time table in ``run.extra["realtime"]``."""
+    """The offline run of the clip with its real-time table in ``run.extra["realtime"]``;
+    raises ``RunCancelled`` when ``cancel`` is set before it is complete."""
     options = dataclasses.replace(options or RunOptions(), rounds=1, preload=False)
     if not 1 <= rounds <= 20:
         raise BenchError("rounds must be between 1 and 20")
@@ -219,6 +229,7 @@ def measure(
         cancel=cancel,
         source="realtime",
     )
+    _stop_if_cancelled(cancel)
     rates = check_rates(rates or [run.clip.fps])
     ok = set(run.summary.loc[run.summary["status"] == "ok", "backend"]) if len(run.summary) else set()
     measured: dict[str, dict] = {}
@@ -229,9 +240,7 @@ def measure(
         if label not in ok:
             failed[label] = "it did not run offline, so it was not streamed"
             continue
-        if cancel is not None and cancel.is_set():
-            failed[label] = "not run: the run was cancelled"
-            continue
+        _stop_if_cancelled(cancel)
         call = WorkerCall(
             engine_realtime.stream_job,
             {
@@ -251,9 +260,10 @@ def measure(
                 if progress is not None:
                     progress(label, float(fraction), str(text))
 
-            measured[label] = call.follow(relay)
+            measured[label] = call.follow(relay, cancel=cancel)
         except BenchError as exc:
             failed[label] = str(exc)
+        _stop_if_cancelled(cancel)
     offline_jump = None
     if len(run.frames):
         offline_jump = jump.attach(run)
