@@ -286,9 +286,12 @@ def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
 class WorkerCall(WorkerRun):
     """Another timing job (the Explorer's sweep) in its own worker process:
     ``func(**kwargs, progress=report(fraction, text), cancel=event)``, a picklable
-    module-level function; ``follow(on_progress)`` returns what it returned."""
+    module-level function; ``follow(on_progress)`` returns what it returned. ``daemon=False``
+    for a job that starts worker processes of its own (a daemonic process may have none)."""
 
-    def __init__(self, func: Callable, kwargs: dict, name: str = "posebench-call") -> None:
+    def __init__(
+        self, func: Callable, kwargs: dict, name: str = "posebench-call", daemon: bool = True
+    ) -> None:
         self.request = {"func": func, "kwargs": kwargs}
         self.cancel_event = _CTX.Event()
         self.saved_to = None
@@ -301,7 +304,7 @@ class WorkerCall(WorkerRun):
             target=_call_child,
             args=(send, self.cancel_event, func, kwargs),
             name=name if name.startswith(PROCESS_PREFIX) else PROCESS_PREFIX + name,
-            daemon=True,
+            daemon=daemon,
         )
         self._send = send
 

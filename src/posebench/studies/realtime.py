@@ -26,7 +26,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,7 @@ from posebench.decision import rules
 from posebench.engine import realtime as engine_realtime
 from posebench.engine.runner import run_benchmark
 from posebench.engine.worker import WorkerCall
+from posebench.store import results
 from posebench.store.run_record import BenchmarkRun, RunOptions
 
 COMMON_RATES = (30.0, 60.0, 120.0)  # the camera rates users ask about
@@ -272,4 +275,53 @@ def measure(
     return run
 
 
-__all__ = ["measure", "table_from_streams", "check_rates", "COMMON_RATES", "COLUMNS"]
+def measure_and_save(
+    clip_path: str,
+    configs: Sequence[BackendConfig | str],
+    rates: Sequence[float],
+    rounds: int,
+    options: RunOptions,
+    *,
+    results_root: Path | None = None,
+    owner: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> dict:
+    """The dashboard's real-time measurement (``engine.worker.WorkerCall`` target): ``measure``
+    and save the run for ``owner``; returns ``{"run", "saved_to", "save_error"}``. ``progress``
+    hears (share done 0-1, what it is doing); the offline pass counts for the first tenth.
+    A cancelled measurement raises ``RunCancelled`` and saves nothing."""
+    labels = [c.display for c in backends.as_configs(configs)]
+    sent = [0.0]
+
+    def offline(label: str, done: int, total: int, _elapsed_s: float = 0.0) -> None:
+        now = time.monotonic()
+        if progress is not None and (done >= total or now - sent[0] >= 1.0):  # not every frame
+            sent[0] = now
+            share = (labels.index(label) if label in labels else 0) + done / max(total, 1)
+            progress(0.1 * share / max(len(labels), 1), f"{label}: every frame, {done} of {total}")
+
+    def streaming(label: str, fraction: float, text: str) -> None:
+        if progress is not None:
+            share = (labels.index(label) if label in labels else 0) + fraction
+            progress(0.1 + 0.9 * share / max(len(labels), 1), f"simulated camera: {text}")
+
+    run = measure(
+        clip_path,
+        configs,
+        rates,
+        rounds,
+        options,
+        progress=streaming,
+        cancel=cancel,
+        offline_progress=offline,
+    )
+    saved_to, save_error = None, None
+    try:
+        saved_to = results.save(run, results_root, owner=owner)
+    except (BenchError, OSError) as exc:
+        save_error = f"the run could not be saved: {exc}"
+    return {"run": run, "saved_to": saved_to, "save_error": save_error}
+
+
+__all__ = ["measure_and_save", "measure", "table_from_streams", "check_rates", "COMMON_RATES", "COLUMNS"]
