@@ -131,3 +131,76 @@ def test_the_results_page_shows_a_runs_real_time_table(results_root, tmp_path, m
     assert not at.exception
     said = " ".join(m.value for m in at.markdown)
     assert f"{row['backend']} does not keep up with a 30 fps camera on this machine: 12.5 %" in said
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@pytest.mark.timeout(400)
+def test_two_backends_side_by_side_and_a_recording_saved_as_the_chosen_clip(tmp_path):
+    """Chromium's fake camera: MediaPipe lite and the tuned preset side by side, then Record ->
+    Stop and save: the recording is saved like an upload and becomes the chosen clip."""
+    from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, settled, streamlit_app
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    camera = _y4m(tmp_path / "camera.y4m")
+    env = dict(
+        os.environ,
+        POSEBENCH_RESULTS=str(tmp_path / "results"),
+        POSEBENCH_UPLOADS=str(tmp_path / "uploads"),
+        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
+    )
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+    ]
+    second = "rtmpose-lightweight-tuned"
+    with streamlit_app(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Live", exact=True).click()
+        page.wait_for_selector("h1:has-text('Live')")
+        picker = page.locator("[data-testid='stMultiSelect']", has_text="Backends (one, or two side by side)")
+        picker.get_by_role("button", name="Open").click()
+        page.get_by_role("option", name=second, exact=True).click()
+        page.keyboard.press("Escape")
+        page.wait_for_selector("text=each gets about half of this machine")
+        settled(page)  # the one-backend stream's component is gone
+        frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
+        frame.get_by_role("button", name="START").click()
+        metric = page.locator("[data-testid='stMetric']", has_text="Dropped (frames)")
+        value = metric.locator("[data-testid='stMetricValue']")
+        offered = "el => Number((el.textContent.split(' of ')[1] || '0')) >= arguments_n"
+        page.wait_for_function(
+            offered.replace("arguments_n", "1"), arg=value.element_handle(), timeout=180_000
+        )
+        ratio = frame.locator("video").first.evaluate("v => v.videoWidth / Math.max(1, v.videoHeight)")
+        assert ratio > 2.5, ratio  # two 16:9 pictures side by side (one alone would be 1.8)
+
+        page.get_by_role("button", name="Record", exact=True).click()
+        page.wait_for_selector("text=Recording (at most")
+        start = int(value.inner_text().split(" of ")[1])
+        # a few more frames arrive while recording: wait for them, not for a guessed time
+        page.wait_for_function(
+            offered.replace("arguments_n", str(start + 10)), arg=value.element_handle(), timeout=120_000
+        )
+        page.get_by_role("button", name="Stop and save the recording").click()
+        saved = page.locator("[data-testid='stAlertContentSuccess']", has_text="it is now the chosen clip")
+        saved.wait_for(timeout=120_000)
+        text = saved.inner_text()
+        count = int(text.split("Saved ")[1].split(" frames")[0])
+        assert count > 0, text
+        label = text.split("as your clip (")[1].split("): it is now")[0]
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Run", exact=True).click()
+        page.get_by_test_id("stSidebar").get_by_text(f"Clip: {label}").wait_for()  # the chosen clip
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "browser-live-two-and-record.png")
+        print(f"live, side by side: recorded {count} frames, saved as the chosen clip")
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()

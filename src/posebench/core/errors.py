@@ -19,3 +19,7 @@ class BackendUnavailable(BenchError):
 
 class ServerBusy(BenchError):
     """The server has no room for this work now; nothing is wrong with the input."""
+
+
+class RunCancelled(BenchError):
+    """The user cancelled the work (a button, Ctrl-C); nothing of it was kept."""

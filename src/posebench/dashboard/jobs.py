@@ -29,7 +29,7 @@ from posebench.core.errors import BenchError
 from posebench.engine import interrupted, worker
 from posebench.io import video
 from posebench.store import run_record, sidecars
-from posebench.studies import explore, pipeline
+from posebench.studies import explore, pipeline, realtime
 
 
 @dataclass(frozen=True)
@@ -311,9 +311,12 @@ class ProcessJob(BackgroundJob):
     three studies started at once run one after the other as the slots allow, each told its
     place (``waiting``, ``waits_as`` names it: "your study is number 2 in line ...")."""
 
-    def __init__(self, func: Callable, kwargs: dict, waits_as: str = "job", **job_kwargs):
+    def __init__(
+        self, func: Callable, kwargs: dict, waits_as: str = "job", *, daemon: bool = True, **job_kwargs
+    ):
         super().__init__(**job_kwargs)
         self._func, self._kwargs = func, dict(kwargs)
+        self._daemon = daemon
         self._worker: worker.WorkerCall | None = None
         self.waits_as = waits_as
         self.waiting: str | None = None  # where the job is in the server's queue, while it waits
@@ -322,7 +325,7 @@ class ProcessJob(BackgroundJob):
         self.waiting = queue.place_text(place, running, self.waits_as)
 
     def _execute(self):
-        process = worker.WorkerCall(self._func, self._kwargs, name=self._thread.name)
+        process = worker.WorkerCall(self._func, self._kwargs, name=self._thread.name, daemon=self._daemon)
         with self._lock:
             self._worker = process
         with queue.server_queue().slot(self.waits_as, on_wait=self._on_wait, cancel=self.cancel_event):
@@ -338,6 +341,55 @@ class ProcessJob(BackgroundJob):
             process = self._worker
         if process is not None:
             process.cancel()
+
+
+class RealtimeJob(ProcessJob):
+    """The camera-rate measurement of a clip (``studies.realtime.measure_and_save``) in its own
+    worker process, through the server's queue like a benchmark run: the worker runs the clip
+    offline, then starts one stream worker per backend (so it is not daemonic) and saves the
+    run with its ``realtime.csv``. ``cancel()`` ends the workers; a cancelled measurement saves
+    nothing. ``run`` is the saved run when it finished."""
+
+    what = "the real-time measurement"
+
+    def __init__(
+        self,
+        clip_path: str,
+        configs: list,
+        rates: list[float],
+        options: run_record.RunOptions,
+        *,
+        rounds: int = 1,
+        results_root: Path | None = None,
+        owner: str | None = None,
+        keep=None,
+    ):
+        kwargs = {
+            "clip_path": str(clip_path),
+            "configs": list(configs),
+            "rates": [float(r) for r in rates],
+            "rounds": int(rounds),
+            "options": options,
+            "results_root": results_root,
+            "owner": owner,
+        }
+        super().__init__(
+            realtime.measure_and_save,
+            kwargs,
+            "real-time measurement",  # its slot in the server's queue (ProcessJob takes it)
+            daemon=False,
+            clip_path=clip_path,
+            keep=keep,
+            name="posebench-realtime-job",
+        )
+        self.run = None
+        self.saved_to: Path | None = None
+        self.save_error: str | None = None
+
+    def _execute(self):
+        outcome = super()._execute()
+        self.run, self.saved_to, self.save_error = outcome["run"], outcome["saved_to"], outcome["save_error"]
+        return outcome
 
 
 # -- the pages' other jobs ---------------------------------------------------------------
@@ -395,4 +447,12 @@ def explore_job(clip: str, candidates: list, *, keep=None, **settings) -> Backgr
     )
 
 
-__all__ = ["BackgroundJob", "ProcessJob", "RunJob", "BackendProgress", "jump_job", "explore_job"]
+__all__ = [
+    "BackgroundJob",
+    "ProcessJob",
+    "RealtimeJob",
+    "RunJob",
+    "BackendProgress",
+    "jump_job",
+    "explore_job",
+]

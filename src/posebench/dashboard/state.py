@@ -39,9 +39,16 @@ JOB = "run_job"  # dashboard.jobs.RunJob of the run in progress (or just finishe
 EXPLORE_JOB = "explore_job"  # dashboard.jobs.BackgroundJob of the Explorer sweep
 JUMP_JOB = "jump_job"  # dashboard.jobs.BackgroundJob of the Accuracy page's jump analysis
 STUDY_JOB = "study_job"  # dashboard.jobs.BackgroundJob of the Study page's study
-JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB, STUDY_JOB)
+REALTIME_JOB = "realtime_job"  # dashboard.jobs.RealtimeJob of the Live page's camera-rate measurement
+JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB, STUDY_JOB, REALTIME_JOB)
 # where each job is shown
-JOB_PAGES = {JOB: "run", EXPLORE_JOB: "explorer", JUMP_JOB: "accuracy", STUDY_JOB: "study"}
+JOB_PAGES = {
+    JOB: "run",
+    EXPLORE_JOB: "explorer",
+    JUMP_JOB: "accuracy",
+    STUDY_JOB: "study",
+    REALTIME_JOB: "live",
+}
 COLLECTED = "collected-jobs"  # ids of the finished jobs this session has taken in
 ADOPT_FINISHED_S = 120  # a new tab takes in a benchmark that finished this recently
 URL_DONE = "url-restored"  # the link's clip and run were opened in this session
@@ -394,6 +401,12 @@ def collect_finished_job() -> None:
         mark_collected(jumping)
         if jumping.result is not None:
             st.session_state[JUMP_RESULT] = (jumping.info["run_id"], jumping.result)
+        release_retired()
+    camera = job_of(REALTIME_JOB)
+    if camera is not None and camera.finished and not is_collected(camera):
+        mark_collected(camera)
+        if camera.run is not None:  # saved with its realtime.csv: the Results page shows it too
+            set_current_run(camera.run)
         release_retired()
     studying = job_of(STUDY_JOB)
     if studying is not None and studying.finished and not is_collected(studying):

@@ -17,11 +17,13 @@ run.json's ``machine.priority``), and the run records how much processor time ot
 meanwhile (``engine.foreign_cpu``). Progress goes to the server at most once a second per
 backend: the page looks every 2 s, and every message wakes the server.
 
-Cancelling sets an event the runner checks after every frame: the worker stops, saves what
-it measured (atomically: a run folder appears whole or not at all) and exits; if it has not
-ended ``CANCEL_GRACE_S`` seconds later it is terminated, then killed. A worker that dies
-(a backend that segfaults or calls ``os._exit``) ends the run as failed, with a sentence; the
-server goes on.
+Cancelling sets an event the runner checks after every frame (``cancel()``, or a caller's own
+``threading.Event`` handed to ``follow``): the worker stops, saves what it measured
+(atomically: a run folder appears whole or not at all) and exits; if it has not ended
+``CANCEL_GRACE_S`` seconds later it is terminated, then killed. A worker that dies (a backend
+that segfaults or calls ``os._exit``) ends the run as failed, with a sentence; the server goes
+on. Workers ignore SIGINT: a Ctrl-C in a terminal reaches the whole process group, and the
+parent (the command line) decides, cancelling its workers through their event.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.spawn
 import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -59,9 +62,15 @@ if not hasattr(multiprocessing.spawn.get_preparation_data, "posebench"):
     multiprocessing.spawn.get_preparation_data = _preparation_without_main
 
 
+def _ignore_interrupt() -> None:
+    """A Ctrl-C is the parent's to handle (it cancels the worker through its event)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _child(conn, cancel, request: dict) -> None:
     """The worker process: run, save, send the result (``request["pipeline"]``, the
     command line's own ``studies.pipeline.run_and_save``, does the work)."""
+    _ignore_interrupt()
     from posebench.engine import priority
     from posebench.io import video
 
@@ -209,11 +218,15 @@ class WorkerRun:
         self,
         on_progress: Callable[[str, int, int, float], None],
         on_status: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
     ):
-        """Relay progress until the worker ends; return its ``BenchmarkRun``."""
+        """Relay progress until the worker ends; return its ``BenchmarkRun``. Setting
+        ``cancel`` (from any thread) cancels the worker as ``cancel()`` does."""
         outcome = None
         try:
             while outcome is None:
+                if cancel is not None and cancel.is_set() and self._cancel_at is None:
+                    self.cancel()
                 if self._cancel_at is not None and time.monotonic() - self._cancel_at > CANCEL_GRACE_S:
                     self._stop()
                     raise BenchError(
@@ -263,6 +276,7 @@ class WorkerRun:
 
 def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
     """A worker process for another timing job: ``func(**kwargs, progress=..., cancel=...)``."""
+    _ignore_interrupt()
     try:
 
         def progress(fraction: float, text: str) -> None:
@@ -284,9 +298,12 @@ def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
 class WorkerCall(WorkerRun):
     """Another timing job (the Explorer's sweep) in its own worker process:
     ``func(**kwargs, progress=report(fraction, text), cancel=event)``, a picklable
-    module-level function; ``follow(on_progress)`` returns what it returned."""
+    module-level function; ``follow(on_progress)`` returns what it returned. ``daemon=False``
+    for a job that starts worker processes of its own (a daemonic process may have none)."""
 
-    def __init__(self, func: Callable, kwargs: dict, name: str = "posebench-call") -> None:
+    def __init__(
+        self, func: Callable, kwargs: dict, name: str = "posebench-call", daemon: bool = True
+    ) -> None:
         self.request = {"func": func, "kwargs": kwargs}
         self.cancel_event = _CTX.Event()
         self.saved_to = None
@@ -299,7 +316,7 @@ class WorkerCall(WorkerRun):
             target=_call_child,
             args=(send, self.cancel_event, func, kwargs),
             name=name if name.startswith(PROCESS_PREFIX) else PROCESS_PREFIX + name,
-            daemon=True,
+            daemon=daemon,
         )
         self._send = send
 

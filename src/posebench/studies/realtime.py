@@ -15,6 +15,10 @@ frames were among those dropped.
 
 The table's columns are ``core.schema.REALTIME_COLUMNS``; it is kept with the run
 (``run.extra["realtime"]``) and saving the run writes it to ``realtime.csv``.
+
+Cancelling (``cancel``: the dashboard's button, the command line's Ctrl-C) reaches the worker
+process streaming at the time, which stops after its current frame and ends; ``measure`` then
+raises ``RunCancelled`` and returns no run, so nothing half-measured is saved or listed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,11 +37,12 @@ from posebench import backends
 from posebench.analysis import jump
 from posebench.backends import BackendConfig
 from posebench.core import schema
-from posebench.core.errors import BenchError
+from posebench.core.errors import BenchError, RunCancelled
 from posebench.decision import rules
 from posebench.engine import realtime as engine_realtime
 from posebench.engine.runner import run_benchmark
 from posebench.engine.worker import WorkerCall
+from posebench.store import results
 from posebench.store.run_record import BenchmarkRun, RunOptions
 
 COMMON_RATES = (30.0, 60.0, 120.0)  # the camera rates users ask about
@@ -196,6 +203,11 @@ def table_from_streams(
     return table[COLUMNS]
 
 
+def _stop_if_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise RunCancelled("the real-time measurement was cancelled; nothing of it was saved")
+
+
 def measure(
     clip_path: str,
     configs: Sequence[BackendConfig | str],
@@ -207,7 +219,8 @@ def measure(
     cancel: threading.Event | None = None,
     offline_progress=None,
 ) -> BenchmarkRun:
-    """The offline run of the clip with its real-time table in ``run.extra["realtime"]``."""
+    """The offline run of the clip with its real-time table in ``run.extra["realtime"]``;
+    raises ``RunCancelled`` when ``cancel`` is set before it is complete."""
     options = dataclasses.replace(options or RunOptions(), rounds=1, preload=False)
     if not 1 <= rounds <= 20:
         raise BenchError("rounds must be between 1 and 20")
@@ -219,6 +232,7 @@ def measure(
         cancel=cancel,
         source="realtime",
     )
+    _stop_if_cancelled(cancel)
     rates = check_rates(rates or [run.clip.fps])
     ok = set(run.summary.loc[run.summary["status"] == "ok", "backend"]) if len(run.summary) else set()
     measured: dict[str, dict] = {}
@@ -229,9 +243,7 @@ def measure(
         if label not in ok:
             failed[label] = "it did not run offline, so it was not streamed"
             continue
-        if cancel is not None and cancel.is_set():
-            failed[label] = "not run: the run was cancelled"
-            continue
+        _stop_if_cancelled(cancel)
         call = WorkerCall(
             engine_realtime.stream_job,
             {
@@ -251,9 +263,10 @@ def measure(
                 if progress is not None:
                     progress(label, float(fraction), str(text))
 
-            measured[label] = call.follow(relay)
+            measured[label] = call.follow(relay, cancel=cancel)
         except BenchError as exc:
             failed[label] = str(exc)
+        _stop_if_cancelled(cancel)
     offline_jump = None
     if len(run.frames):
         offline_jump = jump.attach(run)
@@ -262,4 +275,53 @@ def measure(
     return run
 
 
-__all__ = ["measure", "table_from_streams", "check_rates", "COMMON_RATES", "COLUMNS"]
+def measure_and_save(
+    clip_path: str,
+    configs: Sequence[BackendConfig | str],
+    rates: Sequence[float],
+    rounds: int,
+    options: RunOptions,
+    *,
+    results_root: Path | None = None,
+    owner: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> dict:
+    """The dashboard's real-time measurement (``engine.worker.WorkerCall`` target): ``measure``
+    and save the run for ``owner``; returns ``{"run", "saved_to", "save_error"}``. ``progress``
+    hears (share done 0-1, what it is doing); the offline pass counts for the first tenth.
+    A cancelled measurement raises ``RunCancelled`` and saves nothing."""
+    labels = [c.display for c in backends.as_configs(configs)]
+    sent = [0.0]
+
+    def offline(label: str, done: int, total: int, _elapsed_s: float = 0.0) -> None:
+        now = time.monotonic()
+        if progress is not None and (done >= total or now - sent[0] >= 1.0):  # not every frame
+            sent[0] = now
+            share = (labels.index(label) if label in labels else 0) + done / max(total, 1)
+            progress(0.1 * share / max(len(labels), 1), f"{label}: every frame, {done} of {total}")
+
+    def streaming(label: str, fraction: float, text: str) -> None:
+        if progress is not None:
+            share = (labels.index(label) if label in labels else 0) + fraction
+            progress(0.1 + 0.9 * share / max(len(labels), 1), f"simulated camera: {text}")
+
+    run = measure(
+        clip_path,
+        configs,
+        rates,
+        rounds,
+        options,
+        progress=streaming,
+        cancel=cancel,
+        offline_progress=offline,
+    )
+    saved_to, save_error = None, None
+    try:
+        saved_to = results.save(run, results_root, owner=owner)
+    except (BenchError, OSError) as exc:
+        save_error = f"the run could not be saved: {exc}"
+    return {"run": run, "saved_to": saved_to, "save_error": save_error}
+
+
+__all__ = ["measure_and_save", "measure", "table_from_streams", "check_rates", "COMMON_RATES", "COLUMNS"]

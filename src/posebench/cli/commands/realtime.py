@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from posebench import backends
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
-from posebench.core.errors import BackendUnavailable
+from posebench.core.errors import BackendUnavailable, RunCancelled
 from posebench.store import results
 from posebench.store.run_record import RunOptions
 from posebench.studies import realtime
@@ -69,6 +72,27 @@ def _progress(label: str, fraction: float, text: str) -> None:
     print(f"  {text}", file=sys.stderr)
 
 
+@contextmanager
+def _ctrl_c_cancels(cancel: threading.Event):
+    """The first Ctrl-C cancels (the worker processes stop and end, nothing is saved); a
+    second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum, _frame) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("stopping: the measurement is being cancelled (Ctrl-C again to quit at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(args) -> int:
     configs = [backends.parse(spec) for spec in args.backends or backends.default_comparison()]
     for config in configs:
@@ -76,15 +100,22 @@ def run(args) -> int:
         if reason:
             raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
     options = RunOptions(max_frames=args.frames, max_side=args.max_side, warmup=min(10, args.frames or 10))
-    run_ = realtime.measure(
-        args.clip,
-        configs,
-        args.fps,
-        args.rounds,
-        options,
-        progress=_progress,
-        offline_progress=progress_printer(),
-    )
+    cancel = threading.Event()
+    try:
+        with _ctrl_c_cancels(cancel):
+            run_ = realtime.measure(
+                args.clip,
+                configs,
+                args.fps,
+                args.rounds,
+                options,
+                progress=_progress,
+                cancel=cancel,
+                offline_progress=progress_printer(),
+            )
+    except RunCancelled as exc:
+        print(f"cancelled: {exc}", file=sys.stderr)
+        return 130
     table = pd.DataFrame(run_.extra["realtime"])
     clip = run_.clip
     print(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from posebench import backends
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, clip_input, live, safe_text, state, widgets
+from posebench.dashboard import auth, clip_input, live, realtime_view, safe_text, state, widgets
 
 HOLDER = "live-engine"  # session key: {"engine": LiveEngine} of the running stream
 METRICS_EVERY_S = 0.5
@@ -110,6 +110,9 @@ def render() -> None:
             "and this server (no outside server is asked to connect them). " + live.NO_CAMERA
         )
     _record_controls(engine)
+    if not ctx.state.playing:  # the camera would share the machine with the measurement
+        st.divider()
+        realtime_view.section(choices, [p for p in backends.default_comparison() if p in choices])
     box = st.empty()
     while ctx.state.playing:
         engine = holder.get("engine")

@@ -1,0 +1,81 @@
+"""Cancelling a real-time measurement: the worker processes end and nothing is saved.
+
+The fake family's ``act=slow`` takes 50 ms a frame; 20 rounds of a 30-frame stream at 30 fps
+take 20 s, so a cancel sent when the first stream starts always lands mid-measurement.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import psutil
+import pytest
+
+from conftest import CMJ
+from posebench.core.errors import RunCancelled
+from posebench.store.run_record import RunOptions
+from posebench.studies import realtime as study_rt
+
+SLOW = "fakepose-a:act=slow"
+
+
+def test_cancel_mid_measurement_ends_the_stream_worker_and_returns_no_run(fakepose):
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def progress(label: str, fraction: float, text: str) -> None:
+        seen.append(text)
+        cancel.set()  # the first stream has started: cancel now
+
+    with pytest.raises(RunCancelled, match="nothing of it was saved"):
+        study_rt.measure(
+            str(CMJ),
+            [SLOW],
+            [30.0],
+            20,
+            RunOptions(max_frames=30, warmup=0),
+            progress=progress,
+            cancel=cancel,
+        )
+    assert seen and "round 1" in seen[0]
+    assert len(seen) <= 2  # the worker stopped within its first rounds, not after all 20
+    alive = [p for p in multiprocessing.active_children() if p.name.startswith("posebench-realtime")]
+    assert alive == []
+
+
+def test_ctrl_c_on_the_command_cancels_ends_the_workers_and_saves_nothing(fakepose, tmp_path):
+    out = tmp_path / "results"
+    command = [sys.executable, "-m", "posebench", "realtime", str(CMJ), "-b", SLOW]
+    command += ["--fps", "30", "--rounds", "20", "--frames", "30", "--out", str(out)]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        env=os.environ.copy(),
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "at 30 fps, round 1" in line:
+                break
+        else:
+            pytest.fail(f"the stream never started: {proc.communicate()}")
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers, "the stream runs in a worker process"
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole group gets it
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "cancelled" in err and "nothing of it was saved" in err
+    _gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == []
+    assert not out.exists() or [p.name for p in out.iterdir()] == []
