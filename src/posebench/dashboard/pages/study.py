@@ -208,6 +208,7 @@ def render() -> None:
         st.subheader(f"References for {len(clips)} clips")
         edited = st.data_editor(
             study_view.clips_table(clips),
+            placeholder=tables.MISSING,
             key="study-refs",
             hide_index=True,
             width="stretch",

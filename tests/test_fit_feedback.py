@@ -1,0 +1,89 @@
+"""Fit and feedback (issue 22): tables keep to what fits at 1280 px, the time left is smoothed,
+and a job whose work is done says it is finishing, not "100 % done, about 0 s left"."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+
+from posebench.core import schema
+from posebench.dashboard import jobs, tables, widgets
+
+
+def test_fit_keeps_the_first_columns_and_drops_what_overflows():
+    widths = {"a": 300.0, "b": 300.0, "c": 300.0, "d": 100.0, "e": 90.0}
+    kept = tables.fit(["a", "b", "c", "d", "e"], widths, budget=800)
+    assert kept == ["a", "b", "d", "e"]  # c overflows; the narrower ones after it still fit
+    assert tables.fit(["a", "b", "c"], widths, budget=100) == ["a", "b"]  # never fewer than two
+
+
+def test_a_run_summary_keeps_detection_rate_in_view():
+    summary = pd.DataFrame(
+        {
+            "backend": ["mediapipe-lite", "rtmpose-lightweight:det_every=0,person=tracked,carry_pad=0.05"],
+            "status": ["ok", "ok"],
+            "fps": [31.2, 12.5],
+            "fps_min": [30.1, 11.9],
+            "fps_max": [32.0, 13.1],
+            "latency_ms_mean": [31.9, 80.1],
+            "latency_ms_p95": [35.0, 90.2],
+            "detection_rate": [1.0, 0.98],
+            "peak_rss_mb": [310.0, 620.0],
+        }
+    )
+    described = {n: schema.describe(n, schema.SUMMARY_COLUMNS) for n in summary.columns}
+    widths = {
+        n: tables.width_px(
+            schema.title(n, described[n]),
+            [tables.formatter(described[n], summary[n], n)(v) for v in summary[n]],
+        )
+        for n in summary.columns
+    }
+    keys = [c for c in widgets.SUMMARY_KEY if c in summary.columns]
+    kept = tables.fit(keys, widths)
+    assert "detection_rate" in kept and "fps" in kept
+    assert sum(widths[c] for c in kept) <= tables.FIT_PX
+    assert len(kept) < len(keys)  # the long label pushes some columns to "More columns"
+
+
+class _Job:
+    def __init__(self, started_at: float):
+        self.started_at = started_at
+        self._lock = threading.Lock()
+
+
+def test_time_left_counts_down_and_follows_a_jump_gradually():
+    job = _Job(started_at=0.0)
+    assert jobs.smoothed_left_s(job, 15.0, now=1.0) is None  # too early to tell
+    first = jobs.smoothed_left_s(job, 15.0, now=4.0)
+    assert first == 15.0
+    jumped = jobs.smoothed_left_s(job, 102.0, now=6.0)  # a slower backend starts
+    assert jumped is not None and 15.0 < jumped < 60.0
+    steady = jumped
+    for t in range(8, 60, 2):
+        steady = jobs.smoothed_left_s(job, 102.0 - (t - 6), now=float(t))
+    assert abs(steady - (102.0 - 52)) < 5.0  # it catches up with an estimate that holds
+
+
+class _Finishing:
+    what = "a benchmark"
+    finished = False
+    error = None
+    started_at = 0.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+
+    def overall(self):
+        return 1.0, "saving"
+
+    def elapsed_s(self):
+        return 20.0
+
+
+def test_a_job_with_its_work_done_says_it_is_finishing():
+    job = _Finishing()
+    assert widgets.job_fraction_left(job) == (1.0, None)
+    line = widgets.job_line(job)
+    assert "finishing" in line and "s left" not in line and "100" not in line
