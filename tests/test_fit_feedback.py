@@ -87,3 +87,42 @@ def test_a_job_with_its_work_done_says_it_is_finishing():
     assert widgets.job_fraction_left(job) == (1.0, None)
     line = widgets.job_line(job)
     assert "finishing" in line and "s left" not in line and "100" not in line
+
+
+def test_a_saved_reference_rewrites_the_jump_tables_errors():
+    from posebench.analysis import per_jump
+
+    jump_table = pd.DataFrame(
+        {
+            "backend": ["a", "b"],
+            "flight_time_s": [0.50, 0.55],
+            "jump_height_m": [per_jump.height_cm(0.50) / 100, per_jump.height_cm(0.55) / 100],
+            "flight_time_error_ms": [float("nan")] * 2,
+        }
+    )
+    marked = {"takeoff_frame": 10, "landing_frame": 25, "fps": 30.0}  # 0.5 s by the frames
+    out = per_jump.with_reference(jump_table, marked)
+    assert list(out["flight_time_error_ms"].round(6)) == [0.0, 50.0]
+    assert out["jump_height_error_cm"].iloc[0] == 0.0 and out["jump_height_error_cm"].iloc[1] > 0
+    known = per_jump.with_reference(jump_table, {"flight_time_s": 0.6}, 30.0)
+    assert list(known["flight_time_error_ms"].round(6)) == [-100.0, -50.0]
+    assert per_jump.with_reference(jump_table, None)["flight_time_error_ms"].isna().all()
+
+
+def test_the_scrubber_zooms_on_the_feet_both_ways():
+    import numpy as np
+
+    from conftest import CLIPS
+    from posebench.dashboard import study_view
+    from posebench.io import video
+
+    image = np.zeros((100, 200, 3), dtype=np.uint8)
+    crop = study_view.crop_on_feet(image, 0.4, 0.9)
+    assert crop.shape[:2] == (40, 80)  # the same zoom across as down
+    assert study_view.crop_on_feet(image, 1.0, 0.9).shape == image.shape
+    image[:, 150:] = 255
+    assert (study_view.crop_on_feet(image, 0.4, 1.0) == 255).mean() > 0.5  # clamped at the right edge
+
+    clip = CLIPS / "jumps" / "cmj_side_dhruvrahuja_3.mp4"  # the athlete jumps mid-frame
+    centre = study_view.feet_centre(str(clip), video.probe(str(clip)).frames)
+    assert 0.35 < centre < 0.65

@@ -12,16 +12,34 @@ import math
 
 import streamlit as st
 
+from posebench.analysis import per_jump
 from posebench.dashboard.verdict_view import as_text
 from posebench.decision.evidence import Reference
 from posebench.store import sidecars
 
-from . import auth
+from . import auth, state
 
 
 def saved(run) -> Reference | None:
     """The run's saved reference, or None."""
     return Reference.of(sidecars.load_reference(run), run.clip.fps)
+
+
+def save(run, data: dict | None) -> None:
+    """Save (or, with None, remove) the run's reference and redo what depends on it at once:
+    the stored jump analysis's error columns (jump.csv) and this session's kept copy of it. The
+    verdict and the per-jump table read the reference itself on the next draw."""
+    sidecars.save_reference(run, data)
+    table = sidecars.load_jump_table(run)
+    if table is not None and len(table):
+        sidecars.save_jump_table(run, per_jump.with_reference(table, data, run.clip.fps))
+    kept = st.session_state.get(state.JUMP_RESULT)
+    if kept is not None and kept[0] == run.run_id:
+        st.session_state[state.JUMP_RESULT] = (
+            run.run_id,
+            per_jump.with_reference(kept[1], data, run.clip.fps),
+            *kept[2:],
+        )
 
 
 def label(reference: Reference | None) -> str:
@@ -94,7 +112,7 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
             if Reference.of(data, run.clip.fps) is None:
                 st.warning("Enter a flight time or both frames first; nothing was saved.")
             else:
-                sidecars.save_reference(run, data)
+                save(run, data)
                 st.rerun()
     if current is not None and right.button(
         "Remove the reference",
@@ -103,6 +121,6 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
         disabled=read_only,
         help=owner_only,
     ):
-        sidecars.save_reference(run, None)
+        save(run, None)
         st.rerun()
     return current

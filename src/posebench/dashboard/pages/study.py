@@ -283,7 +283,7 @@ def render() -> None:
                     "Zoom on the feet",
                     options=[1.0, 0.6, 0.4, 0.25],
                     value=study_view.FEET_SHARE,
-                    format_func=lambda s: "whole frame" if s == 1.0 else f"lowest {s:.0%}",
+                    format_func=lambda s: "whole frame" if s == 1.0 else f"{1 / s:.1f}× on the feet",
                     key="scrub-zoom",
                 )
                 shown = study_view.neighbours(clip.path, int(frame), frames, float(zoom))
