@@ -126,3 +126,38 @@ def test_the_scrubber_zooms_on_the_feet_both_ways():
     clip = CLIPS / "jumps" / "cmj_side_dhruvrahuja_3.mp4"  # the athlete jumps mid-frame
     centre = study_view.feet_centre(str(clip), video.probe(str(clip)).frames)
     assert 0.35 < centre < 0.65
+
+
+def test_a_clip_uploaded_on_the_clip_page_is_offered_on_the_study_page(results_root, monkeypatch, tmp_path):
+    import dataclasses
+    import shutil
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import CLIPS, goto
+    from posebench.dashboard import job_registry
+    from posebench.io import uploads, video
+
+    monkeypatch.setenv("POSEBENCH_CLIP_DIRS", str(CLIPS / "jumps"))
+    monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
+    stored = tmp_path / "upload-1a2b.mp4"  # an upload's random name; its label is the user's
+    shutil.copyfile(CLIPS / "jumps" / "cmj_side_dhruvrahuja_5.mp4", stored)
+    info = dataclasses.replace(video.probe(stored), name="my jump.mp4", sha256=video.file_sha256(stored))
+    accepted = uploads.AcceptedClip(path=stored, label="my jump.mp4", info=info)
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.session_state["clip_upload"] = accepted  # as the Clip page keeps it
+    goto(at, "study").run()
+    assert not at.exception
+    box = at.multiselect(key="study-public")
+    assert box.options[0] == "my jump.mp4 (your upload)"
+    box.set_value(["my jump.mp4 (your upload)"]).run()
+    at.button(key="study-add").click().run()
+    assert not at.exception
+    assert any("References for 1 clips" in s.value for s in at.subheader)
+
+    kept = job_registry.Registry()
+    kept.keep_upload("anna", accepted)
+    assert kept.latest_upload("anna") is accepted and kept.latest_upload("ben") is None

@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import BenchError, InputError
-from posebench.dashboard import auth, clip_input, jobs
+from posebench.dashboard import auth, clip_input, job_registry, jobs, state
 from posebench.dashboard.state import STUDY_JOB
 from posebench.io import video
 from posebench.io.files import safe_name
@@ -71,6 +71,36 @@ def add_public(paths: list[Path], kind: str) -> int:
     clips = []
     for path in paths:
         clip = studies.make_clip(path, path.name, kind)
+        clip.reference = saved.get(clip.sha256)
+        clips.append(clip)
+    return _add(clips)
+
+
+def own_uploads() -> dict[str, Any]:
+    """This user's clips uploaded on another page (the Clip page), by label, still on disk:
+    offered beside the server's clips, so a clip is uploaded once. Another user's uploads are
+    never offered (the server keeps each user's own, ``job_registry``)."""
+    found: dict[str, Any] = {}
+    for clip in (state.upload(), job_registry.registry().latest_upload(state.user_key())):
+        if clip is None or not Path(clip.path).exists():
+            continue
+        sha = getattr(clip.info, "sha256", "") or ""
+        if any((getattr(c.info, "sha256", "") or "") == sha and sha for c in found.values()):
+            continue  # the same bytes once
+        found[f"{clip.label} (your upload)"] = clip
+    return found
+
+
+def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
+    """Copy this user's chosen uploads (``own_uploads``) into the study's folder and add them."""
+    folder = study_root() / safe_name(study_name or "study", "study") / "clips"
+    saved = references.load(reference_root())
+    clips = []
+    for accepted in chosen:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / safe_name(accepted.label, "clip.mp4")
+        shutil.copyfile(accepted.path, target)
+        clip = studies.make_clip(target, accepted.label, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)
     return _add(clips)

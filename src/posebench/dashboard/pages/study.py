@@ -161,12 +161,19 @@ def render() -> None:
         )
         kind = st.radio("Jumps", list(references.KINDS), horizontal=True, key="study-kind")
         public = {p.name: p for p in study_view.public_clips()}
-        chosen = st.multiselect("Clips on this server", list(public), key="study-public")
+        mine = study_view.own_uploads()
+        chosen = st.multiselect(
+            "Clips on this server",
+            [*mine, *public],
+            key="study-public",
+            help="Your own uploads from the Clip page are offered first (only to you).",
+        )
         uploads = st.file_uploader(
             "Or upload clips", type=["mp4", "mov", "avi", "mkv", "webm"], accept_multiple_files=True
         )
         if st.button("Add these clips", key="study-add", disabled=not (chosen or uploads)):
-            added = study_view.add_public([public[n] for n in chosen], kind)
+            added = study_view.add_public([public[n] for n in chosen if n in public], kind)
+            added += study_view.add_own_uploads([mine[n] for n in chosen if n in mine], name, kind)
             more, refused = study_view.add_uploads(uploads, name, kind)
             for sentence in refused:
                 safe_text.error(sentence)
