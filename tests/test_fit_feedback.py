@@ -161,3 +161,20 @@ def test_a_clip_uploaded_on_the_clip_page_is_offered_on_the_study_page(results_r
     kept = job_registry.Registry()
     kept.keep_upload("anna", accepted)
     assert kept.latest_upload("anna") is accepted and kept.latest_upload("ben") is None
+
+
+def test_a_key_column_with_nothing_in_it_gives_its_place_to_one_with_values(monkeypatch):
+    shown: dict = {}
+
+    class Grid:
+        def dataframe(self, styled, column_order, **kwargs):
+            shown["columns"] = list(column_order)
+
+    monkeypatch.setattr(tables.st, "container", lambda: Grid())
+    monkeypatch.setattr(tables.st, "expander", lambda label: __import__("contextlib").nullcontext())
+    monkeypatch.setattr(tables.st, "toggle", lambda *a, **k: False)
+    monkeypatch.setattr(tables.st, "markdown", lambda *a, **k: None)
+    df = pd.DataFrame({"backend": ["a", "b"], "still": [None, None], "moving": [0.1, 0.2], "other": [1, 2]})
+    meanings = {n: ("", n) for n in df.columns}
+    tables.show_table(df, meanings, ["backend", "still"], key="t")
+    assert shown["columns"] == ["backend", "moving"]

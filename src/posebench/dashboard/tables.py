@@ -182,6 +182,10 @@ def show_table(
     keys = [c for c in (key_columns or shown[:KEY_LIMIT]) if c in shown]
     if len(shown) - len(keys) == 1 and sum(widths.values()) <= FIT_PX:
         keys = list(shown)  # an expander for one column hides more than it saves
+    empty = {c for c in shown if len(df) and df[c].map(_is_missing).all()}
+    if any(c not in empty for c in keys):  # a key column with nothing in it gives its room away
+        spare = [c for c in shown if c not in keys and c not in empty]
+        keys = [c for c in keys if c not in empty] + spare[: len([c for c in keys if c in empty])]
     keys = fit(keys, widths)
     rest = [c for c in shown if c not in keys]
 
