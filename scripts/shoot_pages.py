@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, go, settled, streamlit_app  # noqa: E402
+from test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, go, settled, streamlit_app
 
 JUMPS = Path(os.environ.get("POSEBENCH_SHARED", "/work/shared")) / "clips" / "jumps"
 RUN_CLIP = "cmj_side_dhruvrahuja_5.mp4"
@@ -76,7 +76,8 @@ def main(out: Path) -> None:
         for i, name in enumerate(("Compare", "Charts", "Accuracy", "Scorecard", "Results", "Explorer"), 4):
             go(page, name)
             if name == "Accuracy":
-                page.get_by_role("heading", name="Jump by jump, against the reference").wait_for(timeout=300_000)
+                heading = page.get_by_role("heading", name="Jump by jump, against the reference")
+                heading.wait_for(timeout=300_000)
             shoot(page, out, f"{i:02d}-{name.lower()}")
 
         go(page, "Study")
