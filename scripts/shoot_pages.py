@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ def shoot(page, out: Path, name: str) -> None:
     print(f"shot {name} ({height} px)", flush=True)
 
 
-def main(out: Path) -> None:
+def main(out: Path, study_only: bool = False) -> None:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -59,75 +60,83 @@ def main(out: Path) -> None:
         page.goto(url)
         page.wait_for_selector("text=Work through the pages")
         shoot(page, out, "01-home")
-
-        go(page, "Clip")
-        page.get_by_text("Upload a video").click()
-        page.set_input_files("input[type=file]", str(JUMPS / RUN_CLIP))
-        page.wait_for_selector("text=43 frames")
-        shoot(page, out, "02-clip")
-
-        go(page, "Run")
-        page.get_by_role("button", name="Run benchmark").click()
-        page.wait_for_selector("text=s left", timeout=300_000)
-        page.screenshot(path=out / "03-run-progress.png")
-        page.wait_for_selector("text=Model load time", timeout=600_000)
-        shoot(page, out, "03-run")
-
-        for i, name in enumerate(("Compare", "Charts", "Accuracy", "Scorecard", "Results", "Explorer"), 4):
-            go(page, name)
-            if name == "Accuracy":
-                heading = page.get_by_role("heading", name="Jump by jump, against the reference")
-                heading.wait_for(timeout=300_000)
-            shoot(page, out, f"{i:02d}-{name.lower()}")
-
-        go(page, "Study")
-        box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Clips on this server")
-        box.click()
-        for name in STUDY_CLIPS:
-            page.keyboard.type(name)
-            page.keyboard.press("Enter")
-        page.keyboard.press("Escape")
-        page.get_by_role("button", name="Add these clips").click()
-        page.wait_for_selector("text=References for 2 clips")
-        shoot(page, out, "10-study-draft")
-        import pandas as pd
-
-        refs = pd.read_csv(JUMPS / "study.csv")
-        refs = refs[refs["clip"].isin(STUDY_CLIPS)]
-        csv = results / "refs.csv"
-        from posebench.store import references
-
-        refs[list(references.CSV_COLUMNS)].to_csv(csv, index=False)
-        uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Import references")
-        uploader.locator("input[type=file]").set_input_files(str(csv))
-        page.get_by_role("button", name="Import", exact=True).click()
-        page.wait_for_selector("text=2 references imported")
-        field = page.get_by_role("textbox", name="Study name")
-        field.fill("two-jumps")
-        field.press("Enter")
-        page.get_by_role("button", name="Run the study (2 clips × 2 backends)").click()
-        page.get_by_role("heading", name="Jump by jump").wait_for(timeout=900_000)
-        shoot(page, out, "11-study")
-        page.get_by_role("button", name="Prepare the evidence report (zip)").click()
-        with page.expect_download(timeout=300_000) as download:
-            page.get_by_role("button", name="Evidence report").first.click()
-        with zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes())) as archive:
-            report_dir = out / "study-report"
-            archive.extractall(report_dir)
-        html = next(report_dir.rglob("report.html"))
-        subprocess.run(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"]
-            + [f"--print-to-pdf={out / 'study-report.pdf'}", html.as_uri()],
-            check=False,
-            timeout=120,
-            capture_output=True,
-        )
-        print("printed study-report.pdf", flush=True)
-
+        if not study_only:
+            single_run_pages(page, out)
+        study_pages(page, out, results)
         go(page, "Live")
         shoot(page, out, "12-live")
         browser.close()
 
 
+def single_run_pages(page, out: Path) -> None:
+    """Clip, Run (during and after a short run) and the pages that show one run."""
+    go(page, "Clip")
+    page.get_by_text("Upload a video").click()
+    page.set_input_files("input[type=file]", str(JUMPS / RUN_CLIP))
+    page.wait_for_selector("text=43 frames")
+    shoot(page, out, "02-clip")
+
+    go(page, "Run")
+    page.get_by_role("button", name="Run benchmark").click()
+    page.wait_for_selector("text=s left", timeout=300_000)
+    page.screenshot(path=out / "03-run-progress.png")
+    page.wait_for_selector("text=Model load time", timeout=600_000)
+    shoot(page, out, "03-run")
+
+    for i, name in enumerate(("Compare", "Charts", "Accuracy", "Scorecard", "Results", "Explorer"), 4):
+        go(page, name)
+        if name == "Accuracy":
+            heading = page.get_by_role("heading", name="Jump by jump, against the reference")
+            heading.wait_for(timeout=300_000)
+        shoot(page, out, f"{i:02d}-{name.lower()}")
+
+
+def study_pages(page, out: Path, results: Path) -> None:
+    """A 2-clip study with the by-eye references, and its one-page report printed to PDF."""
+    go(page, "Study")
+    box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Clips on this server")
+    box.click()
+    for name in STUDY_CLIPS:
+        page.keyboard.type(name)
+        page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Add these clips").click()
+    page.wait_for_selector("text=References for 2 clips")
+    shoot(page, out, "10-study-draft")
+    import pandas as pd
+
+    refs = pd.read_csv(JUMPS / "study.csv")
+    refs = refs[refs["clip"].isin(STUDY_CLIPS)]
+    csv = results / "refs.csv"
+    from posebench.store import references
+
+    refs[list(references.CSV_COLUMNS)].to_csv(csv, index=False)
+    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Import references")
+    uploader.locator("input[type=file]").set_input_files(str(csv))
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_selector("text=2 references imported")
+    field = page.get_by_role("textbox", name="Study name")
+    field.fill("two-jumps")
+    field.press("Enter")
+    page.get_by_role("button", name="Run the study (2 clips × 2 backends)").click()
+    page.get_by_role("heading", name="Jump by jump").wait_for(timeout=900_000)
+    shoot(page, out, "11-study")
+    page.get_by_role("button", name="Prepare the evidence report (zip)").click()
+    with page.expect_download(timeout=300_000) as download:
+        page.get_by_role("button", name=re.compile("^Evidence report")).click()
+    with zipfile.ZipFile(io.BytesIO(download.value.path().read_bytes())) as archive:
+        report_dir = out / "study-report"
+        archive.extractall(report_dir)
+    html = next(report_dir.rglob("report.html"))
+    subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"]
+        + [f"--print-to-pdf={out / 'study-report.pdf'}", html.as_uri()],
+        check=False,
+        timeout=120,
+        capture_output=True,
+    )
+    print("printed study-report.pdf", flush=True)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "shots"))
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "shots"), study_only="--study-only" in sys.argv)

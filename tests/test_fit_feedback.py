@@ -178,3 +178,26 @@ def test_a_key_column_with_nothing_in_it_gives_its_place_to_one_with_values(monk
     meanings = {n: ("", n) for n in df.columns}
     tables.show_table(df, meanings, ["backend", "still"], key="t")
     assert shown["columns"] == ["backend", "moving"]
+
+
+def test_the_study_jump_table_keeps_every_key_column_in_view():
+    from posebench.analysis import per_jump
+
+    rows = pd.DataFrame(
+        {
+            "clip": ["cmj_side_dhruvrahuja_3.mp4"] * 2,
+            "backend": ["mediapipe-lite", "rtmpose-lightweight-tuned"],
+            "status": ["ok", "ok"],
+            "flight_time_s": [0.623, 0.553],
+            "jump_height_m": [0.475, 0.376],
+            "takeoff_frame": [19.0, 20.0],
+            "landing_frame": [37.0, 36.0],
+            "reference_flight_time_s": [0.554, 0.554],
+            "reference_takeoff_frame": [19, 19],
+            "reference_landing_frame": [35, 35],
+        }
+    )
+    shown = per_jump.display(per_jump.table(rows))
+    widths = {c: tables.width_px(c, [str(v) for v in shown[c]]) for c in shown.columns}
+    keys = [c for c in per_jump.KEY_DISPLAY if c in shown.columns]
+    assert tables.fit(keys, widths) == keys, widths

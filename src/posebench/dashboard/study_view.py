@@ -29,7 +29,7 @@ from posebench.studies import pooled, speed_run
 from posebench.studies import study as studies
 
 REFERENCE_TITLES = {  # the references table's number columns, in words with their units
-    "flight_time_s": "Known flight time (s)",
+    "flight_time_s": "Flight time (s)",
     "takeoff_frame": "Take-off frame",
     "landing_frame": "Landing frame",
 }

@@ -24,12 +24,14 @@ from posebench.core import schema
 
 MISSING = "—"
 KEY_LIMIT = 7  # key columns shown when the caller names none
-# What fits without a sideways scroll: the main column is about 820 px wide at 1280 px with the
-# sidebar open. A grid column is as wide as its longest header or cell: about 7 px a character
-# plus its padding, and the grid caps a column it sizes itself.
-FIT_PX = 800
-CHAR_PX = 7.2
-PAD_PX = 18
+# What fits without a sideways scroll: the main column is 820 px wide at 1280 px with the
+# sidebar open. A grid column is as wide as its longest header or cell (measured in Chromium:
+# about 5.6 px a header character, 6.5 px a cell character, plus 16 px of padding), and the
+# grid caps a column it sizes itself.
+FIT_PX = 820
+HEADER_CHAR_PX = 5.6
+CHAR_PX = 6.5
+PAD_PX = 16
 MAX_COLUMN_PX = 320
 
 # unit -> how a number in that unit is written
@@ -131,8 +133,8 @@ def _plain(text: str) -> str:
 
 def width_px(header: str, cells: Sequence[str]) -> float:
     """About how wide the grid draws a column with this header and these cells, in pixels."""
-    longest = max([len(header), *(len(c) for c in cells)])
-    return min(MAX_COLUMN_PX, longest * CHAR_PX + PAD_PX)
+    longest = max([len(header) * HEADER_CHAR_PX, *(len(c) * CHAR_PX for c in cells)])
+    return min(MAX_COLUMN_PX, longest + PAD_PX)
 
 
 def fit(keys: Sequence[str], widths: Mapping[str, float], budget: float = FIT_PX) -> list[str]:

@@ -220,6 +220,9 @@ def render() -> None:
             hide_index=True,
             width="stretch",
             disabled=["clip", "sha256"],
+            # the SHA-256 that keeps each reference stays out of view: at 1280 px every column a
+            # coach fills in fits without a sideways scroll
+            column_order=["clip", "kind", *study_view.REFERENCE_TITLES, "source", "note"],
             column_config={
                 "clip": st.column_config.TextColumn("Clip"),
                 "kind": st.column_config.SelectboxColumn("Jump", options=list(references.KINDS)),
@@ -227,7 +230,9 @@ def render() -> None:
                     c: st.column_config.NumberColumn(title, help=references.REFERENCE_COLUMNS[c][1])
                     for c, title in study_view.REFERENCE_TITLES.items()
                 },
-                "source": st.column_config.TextColumn("Where it comes from"),
+                "source": st.column_config.TextColumn(
+                    "Source", help="Where the reference comes from: contact mat, force plate, by eye"
+                ),
                 "note": st.column_config.TextColumn("Note"),
                 "sha256": st.column_config.TextColumn("Clip's SHA-256", width="small"),
             },
