@@ -201,3 +201,22 @@ def test_the_study_jump_table_keeps_every_key_column_in_view():
     widths = {c: tables.width_px(c, [str(v) for v in shown[c]]) for c in shown.columns}
     keys = [c for c in per_jump.KEY_DISPLAY if c in shown.columns]
     assert tables.fit(keys, widths) == keys, widths
+
+
+def test_the_verdicts_warnings_come_in_as_few_boxes_as_they_need():
+    from types import SimpleNamespace
+
+    from posebench.dashboard import verdict_view
+
+    verdict = SimpleNamespace(
+        unmeasured=[SimpleNamespace(title="Speed (frames/s)"), SimpleNamespace(title="Flight")],
+        notes=[
+            "The machine was busy: load 11.5 on 2 cores; speed figures are doubtful.",
+            "The machine was busy: other work used 139 % of one core; speed figures are doubtful.",
+            "Something else.",
+        ],
+    )
+    lines = verdict_view.warnings(verdict)
+    assert lines[0] == "Not measured: Speed (frames/s) and Flight. A replace needs them measured."
+    assert lines[1].count("The machine was busy") == 1 and "load 11.5" in lines[1] and "139 %" in lines[1]
+    assert lines[2:] == ["Something else."]
