@@ -28,16 +28,16 @@ BUSY = "The machine was busy: "
 
 def warnings(verdict) -> list[str]:
     """The verdict's warnings as few boxes as they need: what was not measured in one sentence,
-    and every "the machine was busy" note in one (each says why in its own words)."""
+    and every "the machine was busy" note in one box (each says why in its own sentence)."""
     out = []
     missing = [crit.title for crit in verdict.unmeasured]
     if missing:
         them = "it" if len(missing) == 1 else "them"
         listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
         out.append(f"Not measured: {listed}. A replace needs {them} measured.")
-    busy = [n.removeprefix(BUSY) for n in verdict.notes if n.startswith(BUSY)]
+    busy = [n for n in verdict.notes if n.startswith(BUSY)]
     if busy:
-        out.append(BUSY + "; ".join(b.rstrip(".") for b in busy) + ".")
+        out.append(" ".join(busy))
     out += [n for n in verdict.notes if not n.startswith(BUSY)]
     return out
 
