@@ -118,6 +118,19 @@ def _reference_numbers(reference, fps: float | None) -> dict[str, float]:
     }
 
 
+def with_reference(jump_table: pd.DataFrame, reference=None, fps: float | None = None) -> pd.DataFrame:
+    """``analysis.jump``'s table with its error columns (``flight_time_error_ms``,
+    ``jump_height_error_cm``) against ``reference`` (its known flight time, else the marked
+    frames' one), as the jump analysis writes them: saved again after a reference changes, so
+    the stored table, its CSV and the reports agree with the reference without a re-run.
+    No reference: the errors are missing."""
+    out = jump_table.copy()
+    flight = _reference_numbers(reference, fps)["reference_flight_time_s"]
+    out["flight_time_error_ms"] = (_num(out, "flight_time_s") - flight) * 1000.0
+    out["jump_height_error_cm"] = _num(out, "jump_height_m") * 100.0 - height_cm(flight)
+    return out
+
+
 def has_reference(per_jump: pd.DataFrame) -> bool:
     return bool(len(per_jump)) and bool(per_jump["reference_flight_time_ms"].notna().any())
 

@@ -106,7 +106,7 @@ def section(result, start) -> None:
     report = events.load(folder_of(result))
     if report:
         st.markdown(safe_text.md(report.get("statement", "")))
-        st.dataframe(summary_table(report), hide_index=True)
+        st.dataframe(summary_table(report), hide_index=True, placeholder="—")
         st.caption(
             "In-sample: the best setting chosen (and calibrated) on every clip: optimistic. Cross-validated: "
             "chosen and calibrated on the other folds, judged on the one left out; for the current "
@@ -115,7 +115,7 @@ def section(result, start) -> None:
         data = (folder_of(result) / events.FILES["scores"]).read_bytes()
         st.download_button("events.csv", data, file_name="events.csv", mime="text/csv", key="events-csv")
     with st.expander("The named event settings"):
-        st.dataframe(settings_table(), hide_index=True)
+        st.dataframe(settings_table(), hide_index=True, placeholder="—")
     has_refs = any(c.reference is not None and c.kind == "cmj" for c in result.study.clips)
     if st.button(
         "Search the event settings on this study's clips" if not report else "Search again",

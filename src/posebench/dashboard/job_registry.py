@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import streamlit as st
@@ -95,6 +96,13 @@ class Registry:
         if kept is None or not secrets.compare_digest(kept[0], str(token)):
             return None
         return kept[1] if kept[1].path.exists() else None
+
+    def latest_upload(self, user: str):
+        """The user's latest upload while its file is still here (offered on the pages that
+        take a clip, to this user only), else None."""
+        with self._lock:
+            kept = self._uploads.get(user)
+        return kept[1] if kept is not None and Path(kept[1].path).exists() else None
 
     def upload_token(self, user: str, clip) -> str | None:
         with self._lock:

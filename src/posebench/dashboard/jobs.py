@@ -16,6 +16,7 @@ job with a sentence and leaves the server running.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -392,6 +393,38 @@ class RealtimeJob(ProcessJob):
         return outcome
 
 
+# -- the time left, smoothed ------------------------------------------------------------------
+SMOOTH_S = 6.0  # how fast the shown time left follows a new estimate (time constant, seconds)
+SETTLE_S = 3.0  # no estimate before the job has run this long (the first frames carry the loading)
+
+
+def smoothed_left_s(job, raw: float | None, now: float | None = None) -> float | None:
+    """The seconds left to show for ``job``, given the latest raw estimate ``raw``.
+
+    The shown value counts down with the clock and moves towards each new estimate by a
+    share that grows with the time since the last one (an exponential average with a
+    ``SMOOTH_S`` time constant), so one slow round or a slower backend starting moves it
+    gradually, whichever page asks how often. Kept on the job, so every page and tab shows
+    the same number. None before ``SETTLE_S`` seconds of work or without an estimate.
+    """
+    now = time.time() if now is None else now
+    if raw is None or not math.isfinite(raw) or now - job.started_at < SETTLE_S:
+        return None
+    raw = max(0.0, raw)
+    with job._lock:
+        previous = getattr(job, "_eta", None)
+        if previous is None:
+            shown = raw
+        else:
+            value, at = previous
+            step = max(0.0, now - at)
+            counted_down = max(0.0, value - step)
+            share = 1.0 - math.exp(-step / SMOOTH_S)
+            shown = counted_down + share * (raw - counted_down)
+        job._eta = (shown, now)
+    return shown
+
+
 # -- the pages' other jobs ---------------------------------------------------------------
 def jump_job(
     run,
@@ -455,4 +488,5 @@ __all__ = [
     "BackendProgress",
     "jump_job",
     "explore_job",
+    "smoothed_left_s",
 ]

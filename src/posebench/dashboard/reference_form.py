@@ -12,17 +12,35 @@ import math
 
 import streamlit as st
 
+from posebench.analysis import per_jump
 from posebench.core.errors import BenchError
 from posebench.dashboard.verdict_view import as_text
 from posebench.decision.evidence import Reference
 from posebench.store import sidecars
 
-from . import auth, safe_text
+from . import auth, safe_text, state
 
 
 def saved(run) -> Reference | None:
     """The run's saved reference (its owner's, on a shared server), or None."""
     return Reference.of(sidecars.load_reference(run, owner=auth.viewer().name), run.clip.fps)
+
+
+def save(run, data: dict | None) -> None:
+    """Save (or, with None, remove) the run's reference and redo what depends on it at once:
+    the stored jump analysis's error columns (jump.csv) and this session's kept copy of it. The
+    verdict and the per-jump table read the reference itself on the next draw."""
+    sidecars.save_reference(run, data, by=auth.viewer())
+    table = sidecars.load_jump_table(run)
+    if table is not None and len(table):
+        sidecars.save_jump_table(run, per_jump.with_reference(table, data, run.clip.fps))
+    kept = st.session_state.get(state.JUMP_RESULT)
+    if kept is not None and kept[0] == run.run_id:
+        st.session_state[state.JUMP_RESULT] = (
+            run.run_id,
+            per_jump.with_reference(kept[1], data, run.clip.fps),
+            *kept[2:],
+        )
 
 
 def label(reference: Reference | None) -> str:
@@ -96,7 +114,7 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
                 st.warning("Enter a flight time or both frames first; nothing was saved.")
             else:
                 try:
-                    sidecars.save_reference(run, data, by=auth.viewer())
+                    save(run, data)
                 except BenchError as exc:
                     safe_text.error(f"Nothing was saved: {exc}.")
                 else:
@@ -109,7 +127,7 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
         help=owner_only,
     ):
         try:
-            sidecars.save_reference(run, None, by=auth.viewer())
+            save(run, None)
         except BenchError as exc:
             safe_text.error(f"Nothing was removed: {exc}.")
         else:

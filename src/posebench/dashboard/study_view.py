@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import BenchError, InputError
-from posebench.dashboard import auth, clip_input, jobs
+from posebench.dashboard import auth, clip_input, job_registry, jobs, state
 from posebench.dashboard.state import STUDY_JOB
 from posebench.io import uploads, video
 from posebench.io.files import safe_name
@@ -29,7 +29,7 @@ from posebench.studies import pooled, speed_run
 from posebench.studies import study as studies
 
 REFERENCE_TITLES = {  # the references table's number columns, in words with their units
-    "flight_time_s": "Known flight time (s)",
+    "flight_time_s": "Flight time (s)",
     "takeoff_frame": "Take-off frame",
     "landing_frame": "Landing frame",
 }
@@ -70,6 +70,36 @@ def add_public(paths: list[Path], kind: str) -> int:
     clips = []
     for path in paths:
         clip = studies.make_clip(path, path.name, kind)
+        clip.reference = saved.get(clip.sha256)
+        clips.append(clip)
+    return _add(clips)
+
+
+def own_uploads() -> dict[str, Any]:
+    """This user's clips uploaded on another page (the Clip page), by label, still on disk:
+    offered beside the server's clips, so a clip is uploaded once. Another user's uploads are
+    never offered (the server keeps each user's own, ``job_registry``)."""
+    found: dict[str, Any] = {}
+    for clip in (state.upload(), job_registry.registry().latest_upload(state.user_key())):
+        if clip is None or not Path(clip.path).exists():
+            continue
+        sha = getattr(clip.info, "sha256", "") or ""
+        if any((getattr(c.info, "sha256", "") or "") == sha and sha for c in found.values()):
+            continue  # the same bytes once
+        found[f"{clip.label} (your upload)"] = clip
+    return found
+
+
+def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
+    """Copy this user's chosen uploads (``own_uploads``) into the study's folder and add them."""
+    folder = study_root() / safe_name(study_name or "study", "study") / "clips"
+    saved = references.load(reference_root())
+    clips = []
+    for accepted in chosen:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / safe_name(accepted.label, "clip.mp4")
+        shutil.copyfile(accepted.path, target)
+        clip = studies.make_clip(target, accepted.label, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)
     return _add(clips)
@@ -198,13 +228,48 @@ def set_reference_frame(clip: studies.StudyClip, field: str, frame: int) -> str:
     return ""
 
 
+SAMPLED_FRAMES = 12  # frames spread over the clip that tell where the athlete moves
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def feet_centre(path: str, frames: int, share: float = FEET_SHARE) -> float:
+    """Where across the frame (0 = left edge, 1 = right edge) the feet are: the centre of what
+    moves in the frame's lowest ``share`` over frames spread across the clip (the athlete in
+    front of a still camera). 0.5 when nothing moves or the frames cannot be read."""
+    picks = sorted({int(i) for i in np.linspace(0, max(0, frames - 1), SAMPLED_FRAMES)})
+    try:
+        bands = [video.read_frame(path, i) for i in picks]
+    except Exception:
+        return 0.5
+    if len(bands) < 3:
+        return 0.5
+    h = bands[0].shape[0]
+    low = np.stack([b[int(h * (1 - share)) :].astype(np.float32).mean(axis=2) for b in bands])
+    moving = np.abs(low - np.median(low, axis=0)).mean(axis=(0, 1))  # per column
+    if not np.isfinite(moving).all() or moving.max() <= 0:
+        return 0.5
+    weights = np.clip(moving - 0.5 * moving.max(), 0.0, None)
+    return float((weights * np.arange(len(weights))).sum() / weights.sum() / max(1, len(weights) - 1))
+
+
+def crop_on_feet(image: np.ndarray, share: float, centre: float) -> np.ndarray:
+    """The frame's lowest ``share``, and as much of its width around ``centre`` (0-1 across):
+    the same zoom both ways, so the feet are larger, not only the lower part."""
+    h, w = image.shape[:2]
+    low = image[int(h * (1 - share)) :]
+    if share >= 1.0:
+        return low
+    width = max(1, int(round(w * share)))
+    left = int(round(centre * (w - 1) - width / 2))
+    left = min(max(0, left), w - width)
+    return low[:, left : left + width]
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def feet_view(path: str, index: int, share: float = FEET_SHARE) -> np.ndarray:
-    """Frame ``index`` (0-based decoded), cropped to its lowest ``share`` and shown as RGB."""
+def feet_view(path: str, index: int, share: float = FEET_SHARE, centre: float = 0.5) -> np.ndarray:
+    """Frame ``index`` (0-based decoded), cropped on the feet (``crop_on_feet``) and shown as RGB."""
     image = video.read_frame(path, index)
-    h = image.shape[0]
-    crop = image[int(h * (1 - share)) :, :, ::-1]
-    return np.ascontiguousarray(crop)
+    return np.ascontiguousarray(crop_on_feet(image, share, centre)[:, :, ::-1])
 
 
 def step_frame(key: str, delta: int, last: int) -> None:
@@ -214,7 +279,8 @@ def step_frame(key: str, delta: int, last: int) -> None:
 
 def neighbours(path: str, index: int, frames: int, share: float) -> list[tuple[int, np.ndarray]]:
     """The frame before, this one and the one after (those that exist), each cropped on the feet."""
-    return [(i, feet_view(path, i, share)) for i in (index - 1, index, index + 1) if 0 <= i < frames]
+    centre = feet_centre(path, frames) if share < 1.0 else 0.5
+    return [(i, feet_view(path, i, share, centre)) for i in (index - 1, index, index + 1) if 0 <= i < frames]
 
 
 # -- running ------------------------------------------------------------------------------

@@ -24,6 +24,15 @@ from posebench.core import schema
 
 MISSING = "—"
 KEY_LIMIT = 7  # key columns shown when the caller names none
+# What fits without a sideways scroll: the main column is 820 px wide at 1280 px with the
+# sidebar open. A grid column is as wide as its longest header or cell (measured in Chromium:
+# about 5.6 px a header character, 6.5 px a cell character, plus 16 px of padding), and the
+# grid caps a column it sizes itself.
+FIT_PX = 820
+HEADER_CHAR_PX = 5.6
+CHAR_PX = 6.5
+PAD_PX = 16
+MAX_COLUMN_PX = 320
 
 # unit -> how a number in that unit is written
 _FIXED: dict[str, str] = {
@@ -122,6 +131,26 @@ def _plain(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", text)
 
 
+def width_px(header: str, cells: Sequence[str]) -> float:
+    """About how wide the grid draws a column with this header and these cells, in pixels."""
+    longest = max([len(header) * HEADER_CHAR_PX, *(len(c) * CHAR_PX for c in cells)])
+    return min(MAX_COLUMN_PX, longest + PAD_PX)
+
+
+def fit(keys: Sequence[str], widths: Mapping[str, float], budget: float = FIT_PX) -> list[str]:
+    """The key columns that fit in ``budget`` pixels, in order; the first two always stay
+    (what a row is and its main number), the others only while they fit."""
+    kept: list[str] = []
+    used = 0.0
+    for i, name in enumerate(keys):
+        width = widths.get(name, 0.0)
+        if i >= 2 and used + width > budget:
+            continue  # a narrower one after it may still fit
+        kept.append(name)
+        used += width
+    return kept
+
+
 def show_table(
     df: pd.DataFrame,
     columns: schema.Described | None = None,
@@ -142,12 +171,25 @@ def show_table(
     header; ``missing`` gives, per column, why a value can be missing ("—").
     """
     shown = [c for c in (show or df.columns) if c in df.columns]
-    keys = [c for c in (key_columns or shown[:KEY_LIMIT]) if c in shown]
-    rest = [c for c in shown if c not in keys]
-    if len(rest) == 1:  # an expander for one column hides more than it saves
-        keys, rest = shown, []
     key = _key(key, shown)
     described = {name: schema.describe(name, columns) for name in shown}
+    headers = {
+        name: _heading((titles or {}).get(name) or schema.title(name, described[name])) for name in shown
+    }
+    sample = df[shown].head(50)
+    widths = {}
+    for name in shown:
+        write = formatter(described[name], sample[name], name)
+        widths[name] = width_px(headers[name], [write(v) for v in sample[name]])
+    keys = [c for c in (key_columns or shown[:KEY_LIMIT]) if c in shown]
+    if len(shown) - len(keys) == 1 and sum(widths.values()) <= FIT_PX:
+        keys = list(shown)  # an expander for one column hides more than it saves
+    empty = {c for c in shown if len(df) and df[c].map(_is_missing).all()}
+    if any(c not in empty for c in keys):  # a key column with nothing in it gives its room away
+        spare = [c for c in shown if c not in keys and c not in empty]
+        keys = [c for c in keys if c not in empty] + spare[: len([c for c in keys if c in empty])]
+    keys = fit(keys, widths)
+    rest = [c for c in shown if c not in keys]
 
     holder = st.container()
     everything = False
@@ -167,8 +209,7 @@ def show_table(
     formats = {}
     for name in shown:
         column = described[name]
-        header = (titles or {}).get(name) or schema.title(name, column)
-        header = _heading(header)
+        header = headers[name]
         help_text = column.meaning
         reason = (missing or {}).get(name)
         if reason:
@@ -187,5 +228,6 @@ def show_table(
         column_order=visible,
         hide_index=True,
         width="stretch",
+        placeholder=MISSING,
         key=f"{key}-all" if everything else key,  # a fresh grid when the columns change
     )

@@ -23,13 +23,30 @@ ICONS = {"replace": ":material/check_circle:", "undecided": ":material/help:", "
 as_text = safe_text.md  # labels and reference sources are user text: shown as text
 
 
+BUSY = "The machine was busy: "
+
+
+def warnings(verdict) -> list[str]:
+    """The verdict's warnings as few boxes as they need: what was not measured in one sentence,
+    and every "the machine was busy" note in one box (each says why in its own sentence)."""
+    out = []
+    missing = [crit.title for crit in verdict.unmeasured]
+    if missing:
+        them = "it" if len(missing) == 1 else "them"
+        listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+        out.append(f"Not measured: {listed}. A replace needs {them} measured.")
+    busy = [n for n in verdict.notes if n.startswith(BUSY)]
+    if busy:
+        out.append(" ".join(busy))
+    out += [n for n in verdict.notes if not n.startswith(BUSY)]
+    return out
+
+
 def headline(verdict: Verdict) -> None:
     BOXES[verdict.decision](as_text(verdict.reason), icon=ICONS[verdict.decision])
     st.caption(as_text(f"Candidate {verdict.candidate}: {verdict.candidate_words}."))
-    for crit in verdict.unmeasured:
-        st.warning(as_text(f"Not measured: {crit.title}. A replace needs it measured."))
-    for note in verdict.notes:
-        st.warning(as_text(note), icon=":material/speed:")
+    for line in warnings(verdict):
+        st.warning(as_text(line), icon=":material/speed:" if line.startswith(BUSY) else None)
 
 
 CRITERIA_COLUMNS: dict[str, tuple[str, str]] = {

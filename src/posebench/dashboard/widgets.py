@@ -14,11 +14,19 @@ from posebench.core.errors import BenchError
 from posebench.report import evidence
 from posebench.store import results, sidecars
 
-from . import auth, registry, safe_text, state, tables
+from . import auth, jobs, registry, safe_text, state, tables
 
 # Columns of a run's summary shown (key ones first; the rest one click away).
+# a run's key columns, most read first: when the grid is too narrow the last ones move to
+# "More columns" (dashboard.tables.fit), so speed, "person found" and memory stay in view
+SUMMARY_KEY = tuple(
+    dict.fromkeys(
+        ("backend", "status", "fps", "detection_rate", "latency_ms_mean", "peak_rss_mb", "error")
+        + schema.SUMMARY_KEY_COLUMNS
+    )
+)
 SUMMARY_SHOWN = (
-    *schema.SUMMARY_KEY_COLUMNS,
+    *SUMMARY_KEY,
     "frames",
     "fps_model",
     "latency_ms_p50",
@@ -94,18 +102,28 @@ URL_PROBLEM = "url-problem"  # the sentence saying what a link could not reopen
 
 
 def job_fraction_left(a_job) -> tuple[float, float | None]:
-    """(share done 0-1, rough seconds left or None) of a running job of any kind."""
+    """(share done 0-1, seconds left or None) of a running job of any kind.
+
+    The time left is smoothed (``jobs.smoothed_left_s``): one slow frame or a backend that
+    starts slower than the one before does not make it jump. None while it cannot be told
+    yet, and once every frame is done (the job is saving or summing up: ``job_line``).
+    """
     if hasattr(a_job, "left_s"):  # a benchmark: per backend
         progress = a_job.progress()
         done = sum(p.fraction for p in progress) / max(1, len(progress))
-        return done, a_job.left_s()
-    done, _text = a_job.overall()
-    elapsed = a_job.elapsed_s()
-    left = elapsed / done * (1 - done) if done > 0.02 and elapsed > 1 else None
-    return done, left
+        raw = a_job.left_s()
+    else:
+        done, _text = a_job.overall()
+        elapsed = a_job.elapsed_s()
+        raw = elapsed / done * (1 - done) if done > 0.02 and elapsed > 1 else None
+    if done >= 1.0 or a_job.finished:
+        return min(1.0, done), None
+    return done, jobs.smoothed_left_s(a_job, raw)
 
 
-def _job_line(a_job) -> str:
+def job_line(a_job) -> str:
+    """One line on a job: running with its share done and time left, finishing (every frame
+    done, the results being saved), finished or stopped."""
     what = getattr(a_job, "what", None) or "a job"
     what = what[:1].upper() + what[1:]
     if a_job.finished:
@@ -113,7 +131,9 @@ def _job_line(a_job) -> str:
             return f"{what} stopped: {a_job.error}"
         return f"{what} finished at {time.strftime('%H:%M', time.localtime(a_job.ended_at or 0))}"
     done, left = job_fraction_left(a_job)
-    tail = f", about {left:.0f} s left" if left is not None else ""
+    if done >= 1.0:
+        return f"{what} finishing: the work is done, the results are being saved"
+    tail = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
     return f"{what} running: {done:.0%} done{tail}"
 
 
@@ -156,7 +176,7 @@ def _jobs_list(entries) -> None:
     current = state.current_run()
     for i, entry in enumerate(reversed(entries[-3:])):
         a_job = entry.job
-        line = _job_line(a_job)
+        line = job_line(a_job)
         if not a_job.finished:
             st.caption(f":orange[{safe_text.md(line)}]")
             page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
@@ -219,8 +239,11 @@ def job_progress(
         else:
             fraction, text = job.overall()
             st.progress(fraction, text=safe_text.md(text))
-        _done, left = job_fraction_left(job)
-        eta = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
+        done, left = job_fraction_left(job)
+        if done >= 1.0:
+            eta = "; the work is done, the results are being saved"
+        else:
+            eta = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
         st.caption(f"Running for {job.elapsed_s():.0f} s{eta}; you can use other pages meanwhile.")
         if job.cancelling:
             st.warning(cancelling)
@@ -283,7 +306,7 @@ def summary_table(
     summary: pd.DataFrame,
     columns=SUMMARY_SHOWN,
     key: str | None = None,
-    key_columns=schema.SUMMARY_KEY_COLUMNS,
+    key_columns=SUMMARY_KEY,
 ) -> None:
     """A run's summary: key columns first, units in the headers, meanings on hover."""
     shown = [c for c in columns if c in summary.columns]

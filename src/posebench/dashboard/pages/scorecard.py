@@ -111,6 +111,7 @@ def render() -> None:
         )
         edited = st.data_editor(
             rows,
+            placeholder=tables.MISSING,
             key=f"score-thresholds-{run.run_id}",
             hide_index=True,
             width="stretch",
@@ -176,6 +177,7 @@ def render() -> None:
         inputs["override"] = [current.get(k, np.nan) for k in inputs["input"]]
         edited_inputs = st.data_editor(
             inputs[["measured input", "value", "unit", "override", "source"]],
+            placeholder=tables.MISSING,
             key=f"score-overrides-{chosen}",
             hide_index=True,
             width="stretch",

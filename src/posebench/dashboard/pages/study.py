@@ -161,12 +161,19 @@ def render() -> None:
         )
         kind = st.radio("Jumps", list(references.KINDS), horizontal=True, key="study-kind")
         public = {p.name: p for p in study_view.public_clips()}
-        chosen = st.multiselect("Clips on this server", list(public), key="study-public")
+        mine = study_view.own_uploads()
+        chosen = st.multiselect(
+            "Clips on this server",
+            [*mine, *public],
+            key="study-public",
+            help="Your own uploads from the Clip page are offered first (only to you).",
+        )
         uploads = st.file_uploader(
             "Or upload clips", type=["mp4", "mov", "avi", "mkv", "webm"], accept_multiple_files=True
         )
         if st.button("Add these clips", key="study-add", disabled=not (chosen or uploads)):
-            added = study_view.add_public([public[n] for n in chosen], kind)
+            added = study_view.add_public([public[n] for n in chosen if n in public], kind)
+            added += study_view.add_own_uploads([mine[n] for n in chosen if n in mine], name, kind)
             more, refused = study_view.add_uploads(uploads, name, kind)
             for sentence in refused:
                 safe_text.error(sentence)
@@ -208,10 +215,14 @@ def render() -> None:
         st.subheader(f"References for {len(clips)} clips")
         edited = st.data_editor(
             study_view.clips_table(clips),
+            placeholder=tables.MISSING,
             key="study-refs",
             hide_index=True,
             width="stretch",
             disabled=["clip", "sha256"],
+            # the SHA-256 that keeps each reference stays out of view: at 1280 px every column a
+            # coach fills in fits without a sideways scroll
+            column_order=["clip", "kind", *study_view.REFERENCE_TITLES, "source", "note"],
             column_config={
                 "clip": st.column_config.TextColumn("Clip"),
                 "kind": st.column_config.SelectboxColumn("Jump", options=list(references.KINDS)),
@@ -219,7 +230,9 @@ def render() -> None:
                     c: st.column_config.NumberColumn(title, help=references.REFERENCE_COLUMNS[c][1])
                     for c, title in study_view.REFERENCE_TITLES.items()
                 },
-                "source": st.column_config.TextColumn("Where it comes from"),
+                "source": st.column_config.TextColumn(
+                    "Source", help="Where the reference comes from: contact mat, force plate, by eye"
+                ),
                 "note": st.column_config.TextColumn("Note"),
                 "sha256": st.column_config.TextColumn("Clip's SHA-256", width="small"),
             },
@@ -284,7 +297,7 @@ def render() -> None:
                     "Zoom on the feet",
                     options=[1.0, 0.6, 0.4, 0.25],
                     value=study_view.FEET_SHARE,
-                    format_func=lambda s: "whole frame" if s == 1.0 else f"lowest {s:.0%}",
+                    format_func=lambda s: "whole frame" if s == 1.0 else f"{1 / s:.1f}× on the feet",
                     key="scrub-zoom",
                 )
                 shown = study_view.neighbours(clip.path, int(frame), frames, float(zoom))
