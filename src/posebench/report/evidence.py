@@ -99,7 +99,7 @@ def with_units(data: pd.DataFrame, units: schema.Described) -> pd.DataFrame:
     out = data.copy()
     renamed = {}
     for name in out.columns:
-        unit = units.get(name, ("", ""))[0]
+        unit = schema.entry(name, units).unit
         column = out[name]
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         if unit in ("share", "0-1") and numeric:
@@ -145,14 +145,14 @@ def html_table(table: Table) -> str:
         return f"<h2>{html.escape(table.title)}</h2><p class='caption'>{html.escape(table.caption)}</p>"
     columns = [c for c in (table.key_columns or table.data.columns) if c in table.data.columns]
     head = "".join(
-        f"<th title='{html.escape(table.units.get(c, ('', ''))[1], quote=True)}'>"
-        f"{html.escape(human_header(c, table.units.get(c, ('', ''))[0]))}</th>"
+        f"<th title='{html.escape(schema.entry(c, table.units).meaning, quote=True)}'>"
+        f"{html.escape(human_header(c, schema.entry(c, table.units).unit))}</th>"
         for c in columns
     )
     rows = []
     for record in table.data[columns].itertuples(index=False):
         cells = "".join(
-            f"<td>{html.escape(_cell(v, table.units.get(c, ('', ''))[0]))}</td>"
+            f"<td>{html.escape(_cell(v, schema.entry(c, table.units).unit))}</td>"
             for c, v in zip(columns, record)
         )
         rows.append(f"<tr>{cells}</tr>")
