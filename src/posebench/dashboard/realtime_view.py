@@ -6,7 +6,7 @@ import streamlit as st
 
 from posebench.core import schema
 from posebench.dashboard import tables
-from posebench.report.run_evidence import REALTIME_KEY
+from posebench.report.run_tables import REALTIME_KEY
 from posebench.store import sidecars
 
 
