@@ -36,14 +36,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from posebench import backends
-from posebench.dashboard import jobs
+from posebench.dashboard import jobs, launch
 from posebench.store import run_record
 
 DEFAULT_CLIP = ROOT.parent / "shared" / "clips" / "cmj_front_jumpmat_30fps.mp4"
@@ -152,50 +150,17 @@ class CpuSampler:
 
 
 # -- the real page --------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def streamlit_server(app_root: Path, clip: Path, results: Path, log: Path):
     """``streamlit run app.py`` of ``app_root`` on a free port; yields (url, process id)."""
-    port = _free_port()
     env = dict(
         os.environ,
         PYTHONPATH=str(app_root / "src"),
         POSEBENCH_RESULTS=str(results),
         POSEBENCH_CLIP_DIRS=str(clip.parent),
     )
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-            + ["--server.address", "127.0.0.1", "--server.port", str(port)],
-            cwd=app_root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(f"streamlit did not start; see {log}") from None
-                    time.sleep(0.3)
-            yield url, proc.pid
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    with launch.streamlit_app(app_root, env, log, start_timeout_s=120) as served:
+        yield served.url, served.pid
 
 
 class RunPage:

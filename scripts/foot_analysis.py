@@ -33,7 +33,7 @@ from posebench.analysis import jump
 from posebench.core.keypoints import LANDMARKS, visibility
 from posebench.engine.runner import run_benchmark
 from posebench.report import feet
-from posebench.report.evidence import chart_png
+from posebench.report.chart_export import chart_png
 from posebench.store import results
 from posebench.store.run_record import RunOptions
 

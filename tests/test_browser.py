@@ -10,11 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import av
@@ -24,6 +19,7 @@ import pytest
 from conftest import CLIPS, MODELS, RUNNING
 from posebench.backends.config import DEFAULT_COMPARISON
 from posebench.core.schema import landmark_columns
+from posebench.dashboard import launch
 from posebench.decision import verdict
 from posebench.decision.evidence import Evidence
 from posebench.store import results, sidecars
@@ -43,46 +39,11 @@ VIEWPORT = {"width": 1280, "height": 800}
 FRAMES, WARMUP = 20, 3
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def streamlit_app(env: dict, log_path: Path):
-    """``streamlit run app.py`` on a free local port with ``env``; yields its URL once it
-    answers, and stops it (terminate, then kill) at the end."""
-    port = free_port()
-    log = open(log_path, "w")  # noqa: SIM115  (lives as long as the server)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-        + ["--server.address", "127.0.0.1", "--server.port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+    """The dashboard of this checkout with ``env`` (``dashboard.launch``); yields its URL."""
+    with launch.streamlit_app(ROOT, env, log_path) as served:
+        yield served.url
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from posebench.analysis import jump as jump_analysis
 from posebench.backends import config as backend_config
 from posebench.core.errors import InputError
 from posebench.engine.runner import run_benchmark
-from posebench.report import evidence
+from posebench.report import html_page, run_evidence, study_evidence
 from posebench.store import results, sidecars
 from posebench.store.run_record import RunOptions
 
@@ -62,7 +62,7 @@ def test_run_bundle_holds_every_table_with_units_and_an_offline_report(saved_run
         known_flight_time_s=0.789,
     )
     sidecars.save_jump_table(saved_run, jump)
-    files = _unzip(evidence.run_bundle(saved_run))
+    files = _unzip(run_evidence.run_bundle(saved_run))
 
     for name in (
         "summary.csv",
@@ -107,7 +107,7 @@ def test_run_bundle_holds_every_table_with_units_and_an_offline_report(saved_run
 
 def test_user_text_in_the_report_is_text(saved_run):
     results.set_label(saved_run.run_id, "<script>alert(1)</script>", "=cmd|' /C calc'!A0 <b>x</b>")
-    page = _unzip(evidence.run_bundle(saved_run, with_charts=False))["report.html"].decode()
+    page = _unzip(run_evidence.run_bundle(saved_run, with_charts=False))["report.html"].decode()
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "<b>x</b>" not in page
 
@@ -142,8 +142,8 @@ def test_presets_in_words():
 
 
 def test_human_headers_have_no_underscores():
-    assert evidence.human_header("flight_time_error_ms", "ms") == "Flight time error (ms)"
-    assert evidence.human_header("detection_rate", "share") == "Detection rate (%)"
+    assert html_page.human_header("flight_time_error_ms", "ms") == "Flight time error (ms)"
+    assert html_page.human_header("detection_rate", "share") == "Detection rate (%)"
 
 
 def test_study_bundle_holds_the_pooled_tables_the_verdict_and_an_offline_report(tmp_path):
@@ -169,7 +169,7 @@ def test_study_bundle_holds_the_pooled_tables_the_verdict_and_an_offline_report(
         _row(SHA_B, "rtmpose-lightweight-tuned", 0.55, 202),
     ]
     result = studies.tables(study, rows, tmp_path)
-    files = _unzip(evidence.study_bundle(result, note="pre-season"))
+    files = _unzip(study_evidence.study_bundle(result, note="pre-season"))
     assert {"study_clips.csv", "study_summary.csv", "verdict.json", "report.html"} <= set(files)
     verdict = json.loads(files["verdict.json"])
     page = files["report.html"].decode()

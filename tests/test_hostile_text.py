@@ -180,11 +180,11 @@ def test_the_html_report_of_a_hostile_run_has_no_foreign_link(hostile_app):
     import io
     import zipfile
 
-    from posebench.report import evidence
+    from posebench.report import run_evidence
 
     _at, saved = hostile_app
     run = results.load(saved)
-    with zipfile.ZipFile(io.BytesIO(evidence.run_bundle(run, with_charts=False))) as bundle:
+    with zipfile.ZipFile(io.BytesIO(run_evidence.run_bundle(run, with_charts=False))) as bundle:
         page = next(bundle.read(n).decode() for n in bundle.namelist() if n.endswith("report.html"))
     assert HOST in page  # the hostile text is there, as text
     tags = re.findall(r"<(?:a|img|link|script|iframe)\b[^>]*>", page)

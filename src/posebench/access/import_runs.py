@@ -232,7 +232,7 @@ def _check_types(run, shown: str) -> None:
         (
             "summary.csv",
             run.summary,
-            {c for c, (unit, _m) in schema.SUMMARY_COLUMNS.items() if unit in SUMMARY_TEXT_UNITS},
+            {c for c, col in schema.SUMMARY_COLUMNS.items() if col.unit in SUMMARY_TEXT_UNITS},
         ),
     ):
         for column in table.columns:

@@ -30,17 +30,6 @@ class Column:
     dtype: str = "float"  # "str" | "int" | "float" | "bool"
     title: str = ""  # the header a person reads (no underscores); "" = derived from the name
 
-    # Reads like the ``(unit, meaning)`` pairs of the analyses' tables: ``unit, meaning = column``,
-    # ``column[0]``.
-    def __iter__(self):
-        return iter((self.unit, self.meaning))
-
-    def __getitem__(self, index):
-        return (self.unit, self.meaning)[index]
-
-    def __len__(self) -> int:
-        return 2
-
 
 # -- stages ----------------------------------------------------------------------------
 # The pipeline stages timed per frame, in order. The runner times ``decode``; every
@@ -464,14 +453,21 @@ def describe(name: str, columns: Described | None = None) -> Column:
     table of an analysis), else in the frames or summary table; unknown names get an empty one."""
     tables: tuple[Described, ...] = (columns or {}, SUMMARY_COLUMNS, FRAME_COLUMNS)
     for table in tables:
-        entry = table.get(name)
-        if entry is None:
-            continue
-        if isinstance(entry, Column):
-            return entry
-        unit, meaning = str(entry[0] or ""), str(entry[1] or "")  # an analysis's (unit, meaning)
-        return Column(unit, meaning, "float" if unit else "str")
+        if name in table:
+            return entry(name, table)
     return Column("", "", "str")
+
+
+def entry(name: str, columns: Described) -> Column:
+    """The ``Column`` of ``name`` in this one table (a schema table, or an analysis's
+    ``{name: (unit, meaning)}``); a name the table lacks gets an empty one."""
+    found = columns.get(name)
+    if found is None:
+        return Column("", "", "str")
+    if isinstance(found, Column):
+        return found
+    unit, meaning = str(found[0] or ""), str(found[1] or "")  # an analysis's (unit, meaning)
+    return Column(unit, meaning, "float" if unit else "str")
 
 
 def title(name: str, column: Column | None = None) -> str:

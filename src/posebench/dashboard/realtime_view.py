@@ -9,7 +9,7 @@ from posebench import backends
 from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth, jobs, safe_text, state, tables, widgets
-from posebench.report.evidence import REALTIME_KEY
+from posebench.report.run_tables import REALTIME_KEY
 from posebench.store import sidecars
 from posebench.store.run_record import RunOptions
 

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from posebench.analysis import per_jump
 from posebench.core.errors import BenchError, InputError
 from posebench.dashboard import auth, clip_input, job_registry, jobs, state
 from posebench.dashboard.state import STUDY_JOB
 from posebench.io import uploads, video
 from posebench.io.files import safe_name
-from posebench.report import study_charts
+from posebench.report import study_charts, study_evidence
 from posebench.store import owners, references, results
 from posebench.studies import pooled, speed_run
 from posebench.studies import study as studies
@@ -478,17 +479,12 @@ def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
 
 def caveats(result: studies.StudyResult) -> list[str]:
     """What the decision rests on, in sentences (the report's list)."""
-    from posebench.analysis import per_jump
-    from posebench.report import evidence
-
-    return evidence.study_caveats(result, per_jump.table(result.clips))
+    return study_evidence.study_caveats(result, per_jump.table(result.clips))
 
 
 def evidence_zip(result: studies.StudyResult) -> bytes:
     """The study's evidence report: tables, verdict, definition and an offline HTML page."""
-    from posebench.report import evidence
-
-    return evidence.study_bundle(result, summary_units=pooled.SUMMARY_COLUMNS)
+    return study_evidence.study_bundle(result, summary_units=pooled.SUMMARY_COLUMNS)
 
 
 __all__ = ["STUDY_JOB", "start", "open_result", "study_root", "reference_root"]

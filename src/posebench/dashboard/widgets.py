@@ -11,7 +11,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.report import evidence
+from posebench.report import run_evidence, table_export
 from posebench.store import results, sidecars
 
 from . import auth, jobs, registry, safe_text, state, tables
@@ -384,8 +384,8 @@ def downloads(run, key: str = "dl") -> None:
     downloads = (
         (
             "Per-frame CSV",
-            evidence.csv_bytes(
-                evidence.Table("frames.csv", "", run.frames, evidence.frame_units(run.frames.columns))
+            table_export.csv_bytes(
+                table_export.Table("frames.csv", "", run.frames, table_export.frame_units(run.frames.columns))
             ),
             f"{run.run_id}-frames.csv",
             "text/csv",
@@ -393,7 +393,9 @@ def downloads(run, key: str = "dl") -> None:
         ),
         (
             "Summary CSV",
-            evidence.csv_bytes(evidence.Table("summary.csv", "", run.summary, schema.SUMMARY_COLUMNS)),
+            table_export.csv_bytes(
+                table_export.Table("summary.csv", "", run.summary, schema.SUMMARY_COLUMNS)
+            ),
             f"{run.run_id}-summary.csv",
             "text/csv",
             "One row per backend: speed, latency percentiles, load times, detection rate.",
@@ -423,7 +425,7 @@ def downloads(run, key: str = "dl") -> None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _evidence_zip(run_id: str, stamp: tuple, _run) -> bytes:
-    return evidence.run_bundle(_run)
+    return run_evidence.run_bundle(_run)
 
 
 def _folder_stamp(run) -> tuple:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from posebench.analysis import per_jump
+from posebench.core import schema
 
 MISSING = per_jump.MISSING
 
@@ -182,7 +183,7 @@ def criteria_table(verdict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Criterion", "Result", "Rule", "What was measured"])
 
 
-def sideways(summary: pd.DataFrame, units: Mapping) -> str:
+def sideways(summary: pd.DataFrame, units: schema.Described) -> str:
     """The wide pooled table turned on its side: one row per statistic (words, unit), one
     column per backend; the raw column name is on hover, as in the CSV."""
     if summary is None or not len(summary):
@@ -193,7 +194,8 @@ def sideways(summary: pd.DataFrame, units: Mapping) -> str:
     for name in summary.columns:
         if name == "backend":
             continue
-        unit, meaning = (str(part) for part in tuple(units.get(name, ("", "")))[:2])
+        column = schema.entry(name, units)
+        unit, meaning = column.unit, column.meaning
         words = _words(name, unit)
         cells = "".join(f"<td class='n'>{_esc(_value(v, unit))}</td>" for v in summary[name])
         rows.append(
@@ -215,7 +217,6 @@ WORDS = (
 
 
 def _words(name: str, unit: str) -> str:
-    from posebench.core import schema
 
     column = schema.describe(name, {name: (unit, "")})
     text = schema.title(name, column).replace("_", " ")

@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 
 from posebench.io.files import write_atomic
+from posebench.report.chart_export import chart_png
 from posebench.report.charts import BACKEND_COLOURS, ChartSpec
 
 SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "circle", "square"]
@@ -143,8 +144,6 @@ def all_charts(clips: pd.DataFrame, summary: pd.DataFrame) -> dict[str, ChartSpe
 
 def write_pngs(clips: pd.DataFrame, summary: pd.DataFrame, folder: str | Path) -> dict[str, Path]:
     """Both charts as PNG files in ``folder``; nothing when no clip has a jump to show."""
-    from posebench.report.evidence import chart_png
-
     folder = Path(folder)
     error, _, _ = _against(clips)
     if not len(clips) or not ((clips["status"] == "ok") & clips[error].notna()).any():

@@ -170,18 +170,39 @@ def explore(
     if target is not None and not 0.0 <= target <= 1.0:
         raise BenchError("the agreement target is a share between 0 and 1")
     reference = _checked_reference(reference)
-    configs = backends.as_configs(candidates if candidates is not None else default_candidates())
-    base_cfg = backends.parse(baseline)
-    configs = _unique([c for c in configs if c.spec() != base_cfg.spec()])
-    if not configs:
-        raise BenchError("give the explorer at least one configuration besides the baseline")
-    everyone = [base_cfg, *configs]
-    labels = [c.display for c in everyone]
+    everyone = _everyone(candidates, baseline)
     cache = cache if cache is not None else backends.DEFAULT_CACHE
     options = RunOptions(
         max_frames=frames, warmup=min(warmup, max(0, frames - 1)), preload=True, rounds=MAX_ROUNDS
     )
     say = progress or (lambda _f, _m: None)
+    started = time.perf_counter()
+    run, rnd = _rounds(clip_path, everyone, options, cache, say, cancel, budget_s)
+    fps = _round_fps(run, [c.display for c in everyone], rnd)
+    events = None
+    if reference is not None and not (cancel is not None and cancel.is_set()):
+        events = _events_pass(clip_path, everyone, reference, kind, cache, say, cancel)
+    say(1.0, f"done: {rnd} rounds in {time.perf_counter() - started:.0f} s")
+    table = _table(run, everyone, everyone[0], fps, target, budget_s, rnd)
+    if events is not None:
+        table = _with_events(table, everyone, events)
+    table.attrs["reference"] = reference
+    return table
+
+
+def _everyone(candidates: Sequence[BackendConfig | str] | None, baseline: str) -> list[BackendConfig]:
+    """The baseline first, then each distinct candidate that is not the baseline."""
+    configs = backends.as_configs(candidates if candidates is not None else default_candidates())
+    base_cfg = backends.parse(baseline)
+    configs = _unique([c for c in configs if c.spec() != base_cfg.spec()])
+    if not configs:
+        raise BenchError("give the explorer at least one configuration besides the baseline")
+    return [base_cfg, *configs]
+
+
+def _rounds(clip_path, everyone, options: RunOptions, cache, say, cancel, budget_s: float) -> tuple:
+    """The runner's rounds over every configuration, as many as ``budget_s`` allows (at least
+    the first, whole): the run and the number of rounds it finished."""
     frames_once = preload_frames(options.plan(video.probe(clip_path)))  # decoded once for every round
     started = time.perf_counter()
     budget = _Budget(started, budget_s)
@@ -207,16 +228,7 @@ def explore(
         raise BenchError("the exploration was cancelled before its first round finished")
     if run.status == "cancelled":  # after a whole first round: the table reads round 1
         run.summary["status"] = run.summary["status"].replace("cancelled", "ok")
-    fps = _round_fps(run, labels, rnd)
-    events = None
-    if reference is not None and not (cancel is not None and cancel.is_set()):
-        events = _events_pass(clip_path, everyone, reference, kind, cache, say, cancel)
-    say(1.0, f"done: {rnd} rounds in {time.perf_counter() - started:.0f} s")
-    table = _table(run, everyone, base_cfg, fps, target, budget_s, rnd)
-    if events is not None:
-        table = _with_events(table, everyone, events)
-    table.attrs["reference"] = reference
-    return table
+    return run, rnd
 
 
 class _Budget:
@@ -342,72 +354,16 @@ def _table(
     budget_s: float,
     rounds: int,
 ) -> pd.DataFrame:
+    """One row per configuration (``COLUMNS``), the baseline first, then the fastest; the
+    settings it was judged with ride along in ``table.attrs``."""
     summary = first.summary.set_index("backend")
-    frames = first.frames
-    base_label = base_cfg.display
-    rows = []
-    for config in everyone:
-        label = config.display
-        s = summary.loc[label] if label in summary.index else pd.Series(dtype=object)
-        status = s.get("status", "failed")
-        speeds = np.array(fps[label], dtype=float)
-        row = {
-            "config": config.spec(),
-            "changes": changes_of(config),
-            "family": config.family,
-            "rounds": len(speeds),
-            "baseline": label == base_label,
-            "status": status if status == "ok" else f"{status}: {s.get('error', '')}",
-            "settings": json.dumps(config.settings()),
-        }
-        if len(speeds):
-            row.update(
-                fps=float(np.median(speeds)),
-                fps_q1=float(np.percentile(speeds, 25)),
-                fps_q3=float(np.percentile(speeds, 75)),
-                fps_min=float(speeds.min()),
-                fps_max=float(speeds.max()),
-            )
-        mine = frames[frames["backend"] == label] if len(frames) else frames
-        if len(mine):
-            row["detection_rate"] = float(mine["detected"].mean())
-            row["detector_rate"] = float(mine["detector_ran"].mean())
-            row["pose_runs_per_frame"] = float(mine["pose_runs"].mean())
-            if label == base_label:
-                row["agreement"], row["landmarks_within"] = 1.0, 1.0
-            else:
-                row["agreement"] = metrics.frames_all_within(frames, base_label, label, THRESHOLD)
-                within = metrics.agreement(frames, base_label, label, (THRESHOLD,))
-                row["landmarks_within"] = float(within.loc["all", f"within_{THRESHOLD:g}"])
-        rows.append(row)
+    rows = [_row(config, summary, first.frames, base_cfg.display, fps[config.display]) for config in everyone]
     table = pd.DataFrame(rows)
     for col in COLUMNS:
         if col not in table.columns:
             table[col] = np.nan
-    default_spec = backends.parse(BASE).spec()
-    default_rows = table[table["config"] == default_spec]
-    default_agreement = (
-        float(default_rows["agreement"].iloc[0])
-        if len(default_rows) and np.isfinite(default_rows["agreement"].iloc[0])
-        else np.nan
-    )
-    if target is None:
-        target_used = min(AUTO_TARGET, default_agreement) if np.isfinite(default_agreement) else AUTO_TARGET
-        rule = (
-            "auto: 0.95, or the rtmlib default's own agreement on this clip when lower"
-            if np.isfinite(default_agreement)
-            else "auto: 0.95; the rtmlib default was not in this sweep to compare with"
-        )
-    else:
-        target_used, rule = float(target), "given"
-    candidates = (~table["baseline"]) & (table["status"] == "ok") & table["fps"].notna()
-    agreement = table["agreement"].astype(float)
-    table["meets_target"] = candidates & (agreement >= target_used - 1e-9)
-    table["pareto"] = candidates & _pareto(table["fps"].astype(float), agreement, candidates)
-    table["best"] = False
-    meeting = table[table["meets_target"]]
-    if len(meeting):
-        table.loc[meeting["fps"].astype(float).idxmax(), "best"] = True
+    target_used, rule, default_agreement = _target(table, target)
+    _mark(table, target_used)
     table = table.sort_values(["baseline", "fps"], ascending=[False, False], na_position="last")
     table = table[
         ["config", "changes", *[c for c in COLUMNS if c not in ("config", "changes")], "family"]
@@ -415,8 +371,8 @@ def _table(
     table.attrs.update(
         target=target_used,
         target_rule=rule,
-        default_agreement=(default_agreement if np.isfinite(default_agreement) else None),
-        baseline=base_label,
+        default_agreement=default_agreement,
+        baseline=base_cfg.display,
         rounds=rounds,
         budget_s=budget_s,
         frames=int(first.frames["frame"].nunique()) if len(first.frames) else 0,
@@ -424,6 +380,77 @@ def _table(
         threshold=THRESHOLD,
     )
     return table
+
+
+def _row(
+    config: BackendConfig, summary: pd.DataFrame, frames: pd.DataFrame, base_label: str, fps: list[float]
+) -> dict:
+    """One configuration's row: its speed over the rounds, detection and agreement."""
+    label = config.display
+    s = summary.loc[label] if label in summary.index else pd.Series(dtype=object)
+    status = s.get("status", "failed")
+    speeds = np.array(fps, dtype=float)
+    row = {
+        "config": config.spec(),
+        "changes": changes_of(config),
+        "family": config.family,
+        "rounds": len(speeds),
+        "baseline": label == base_label,
+        "status": status if status == "ok" else f"{status}: {s.get('error', '')}",
+        "settings": json.dumps(config.settings()),
+    }
+    if len(speeds):
+        row.update(
+            fps=float(np.median(speeds)),
+            fps_q1=float(np.percentile(speeds, 25)),
+            fps_q3=float(np.percentile(speeds, 75)),
+            fps_min=float(speeds.min()),
+            fps_max=float(speeds.max()),
+        )
+    mine = frames[frames["backend"] == label] if len(frames) else frames
+    if len(mine):
+        row["detection_rate"] = float(mine["detected"].mean())
+        row["detector_rate"] = float(mine["detector_ran"].mean())
+        row["pose_runs_per_frame"] = float(mine["pose_runs"].mean())
+        if label == base_label:
+            row["agreement"], row["landmarks_within"] = 1.0, 1.0
+        else:
+            row["agreement"] = metrics.frames_all_within(frames, base_label, label, THRESHOLD)
+            within = metrics.agreement(frames, base_label, label, (THRESHOLD,))
+            row["landmarks_within"] = float(within.loc["all", f"within_{THRESHOLD:g}"])
+    return row
+
+
+def _target(table: pd.DataFrame, target: float | None) -> tuple[float, str, float | None]:
+    """The agreement a candidate must reach, the rule that chose it, and the rtmlib default's
+    own agreement on this clip (None when it was not in the sweep)."""
+    default_rows = table[table["config"] == backends.parse(BASE).spec()]
+    default = (
+        float(default_rows["agreement"].iloc[0])
+        if len(default_rows) and np.isfinite(default_rows["agreement"].iloc[0])
+        else None
+    )
+    if target is not None:
+        return float(target), "given", default
+    if default is None:
+        return AUTO_TARGET, "auto: 0.95; the rtmlib default was not in this sweep to compare with", None
+    return (
+        min(AUTO_TARGET, default),
+        "auto: 0.95, or the rtmlib default's own agreement on this clip when lower",
+        default,
+    )
+
+
+def _mark(table: pd.DataFrame, target: float) -> None:
+    """Flag the candidates that meet the target, the Pareto front and the fastest that meets it."""
+    candidates = (~table["baseline"]) & (table["status"] == "ok") & table["fps"].notna()
+    agreement = table["agreement"].astype(float)
+    table["meets_target"] = candidates & (agreement >= target - 1e-9)
+    table["pareto"] = candidates & _pareto(table["fps"].astype(float), agreement, candidates)
+    table["best"] = False
+    meeting = table[table["meets_target"]]
+    if len(meeting):
+        table.loc[meeting["fps"].astype(float).idxmax(), "best"] = True
 
 
 def _pareto(speed: pd.Series, agreement: pd.Series, eligible: pd.Series) -> pd.Series:

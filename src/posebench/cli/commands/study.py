@@ -28,7 +28,7 @@ from posebench.core.errors import BackendUnavailable, InputError
 from posebench.decision import speed as decision_speed
 from posebench.decision import text as verdict_text
 from posebench.io.files import write_atomic
-from posebench.report import evidence, filmstrip, study_charts
+from posebench.report import filmstrip, study_charts, study_evidence
 from posebench.store import references
 from posebench.studies import hosts, pooled, speed_run
 from posebench.studies import study as studies
@@ -199,7 +199,7 @@ def run(args) -> int:
     print(f"jobs run: {executor.describe()}")  # a cluster that cannot be reached stops here
     result = studies.run(study, root, executor=executor, progress=_progress)
     charts = study_charts.write_pngs(result.clips, result.summary, result.folder)
-    page, pngs = evidence.study_report(result, pooled.SUMMARY_COLUMNS)
+    page, pngs = study_evidence.study_report(result, pooled.SUMMARY_COLUMNS)
     write_atomic(result.folder / REPORT, page.encode("utf-8"))
     strips = [p for p in pngs if p.startswith(filmstrip.FOLDER)]
     print(studies.pooled_sentence(result))

@@ -1,0 +1,70 @@
+"""Start the dashboard (``streamlit run app.py``) on a free local port and stop it again: for
+the browser tests and the dashboard-versus-CLI benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str  # http://127.0.0.1:PORT
+    pid: int  # the streamlit process
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_app(
+    app_root: Path, env: Mapping[str, str], log_path: Path, start_timeout_s: float = 60.0
+) -> Iterator[Served]:
+    """``streamlit run app.py`` in ``app_root`` on a free local port with ``env``; yields it
+    once it answers its health check, and stops it (terminate, then kill) at the end. Its
+    output goes to ``log_path``; ``RuntimeError`` when it does not start."""
+    port = free_port()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+            + ["--server.address", "127.0.0.1", "--server.port", str(port)],
+            cwd=app_root,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_healthy(proc, url, start_timeout_s, log_path)
+            yield Served(url, proc.pid)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def _wait_until_healthy(proc: subprocess.Popen, url: str, timeout_s: float, log_path: Path) -> None:
+    """Until ``/_stcore/health`` answers (a port gives no event to wait on, hence the polling)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log_path}") from None
+            time.sleep(0.3)
