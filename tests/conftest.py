@@ -281,7 +281,8 @@ def goto(at, key: str):
 
     from posebench.dashboard import registry
 
-    at._page_hash = calc_hash(registry.BY_KEY[key].url_path)
+    # the start page (navigation.home) is addressed by its function's name
+    at._page_hash = calc_hash("home" if key == "home" else registry.BY_KEY[key].url_path)
     return at
 
 

@@ -185,7 +185,7 @@ def test_a_zip_of_many_entries_is_refused_from_its_end_record(tmp_path, monkeypa
         raise AssertionError("the zip's directory was parsed")
 
     monkeypatch.setattr(zipfile, "ZipFile", never)
-    with pytest.raises(InputError, match=r"many.zip holds 20,000 files; a run has at most 4"):
+    with pytest.raises(InputError, match=r"many.zip holds 20,000 files; a run has at most \d+\."):
         import_runs.import_run(archive, tmp_path / "results")
 
 

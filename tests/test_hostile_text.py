@@ -159,7 +159,7 @@ def test_the_probe_finds_a_link_written_as_markdown():
 def test_a_hostile_imported_run_shows_no_foreign_link_on_any_page(hostile_app):
     at, _saved = hostile_app
     found, seen = {}, set()
-    for page in [*PAGES, "app.py"]:  # app.py: the start page
+    for page in [*PAGES, "home"]:  # home: the start page
         goto(at, page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
         bad = leaks(at)
@@ -173,7 +173,7 @@ def test_a_hostile_imported_run_shows_no_foreign_link_on_any_page(hostile_app):
             found[page] = bad
     assert not found, json.dumps(found, indent=1, ensure_ascii=False)
     # the probe looked at the hostile text: the pages that show the run do show it (escaped)
-    assert {"run", "accuracy", "scorecard", "app.py"} <= seen, seen
+    assert {"run", "accuracy", "scorecard", "home"} <= seen, seen
 
 
 def test_the_html_report_of_a_hostile_run_has_no_foreign_link(hostile_app):

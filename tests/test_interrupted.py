@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import conftest
 from conftest import CLIPS, RUNNING, goto
 from posebench import backends
 from posebench.dashboard import auth, job_registry, jobs
@@ -30,12 +29,10 @@ APP = str(ROOT / "app.py")
 SERVER = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
-import conftest
 from posebench import backends
 from posebench.dashboard import jobs
-from posebench.engine import runner
-jobs.BACKEND_FACTORY = conftest.slow_create
-job = jobs.RunJob(sys.argv[3], [backends.parse("mediapipe-lite")], run_record.RunOptions(warmup=0),
+from posebench.store import run_record
+job = jobs.RunJob(sys.argv[3], [backends.parse("fakepose-a:act=slow")], run_record.RunOptions(warmup=0),
                   results_root=sys.argv[1], owner="alice").start()
 while not any(p.done for p in job.progress()):
     time.sleep(0.05)
@@ -44,8 +41,8 @@ time.sleep(600)
 """
 
 
-def test_a_run_of_a_killed_server_is_listed_as_interrupted(tmp_path, monkeypatch, results_root):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def test_a_run_of_a_killed_server_is_listed_as_interrupted(tmp_path, monkeypatch, fakepose, results_root):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ["PYTHONPATH"]])}
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(results_root), str(ROOT / "tests"), str(RUNNING)],
         stdout=subprocess.PIPE,
@@ -62,7 +59,7 @@ def test_a_run_of_a_killed_server_is_listed_as_interrupted(tmp_path, monkeypatch
         server.kill()
     notes = interrupted.interrupted(owners.Viewer("alice"), results_root)
     assert [n["run_id"] for n in notes] == [run_id]
-    assert notes[0]["clip"] == RUNNING.name and notes[0]["backends"] == ["mediapipe-lite"]
+    assert notes[0]["clip"] == RUNNING.name and notes[0]["backends"] == ["fakepose-a:act=slow"]
     assert interrupted.interrupted(owners.Viewer("bob"), results_root) == []
     assert not (results_root / run_id).exists()  # nothing half-written
 
@@ -90,11 +87,10 @@ def test_a_run_of_a_killed_server_is_listed_as_interrupted(tmp_path, monkeypatch
     assert interrupted.interrupted(owners.Viewer("alice"), results_root) == []
 
 
-def test_a_run_that_ends_leaves_no_note(results_root, monkeypatch):
-    monkeypatch.setattr(jobs, "BACKEND_FACTORY", conftest.fake_create)
+def test_a_run_that_ends_leaves_no_note(results_root, fakepose):
     job = jobs.RunJob(
         str(RUNNING),
-        [backends.parse("mediapipe-lite")],
+        [backends.parse("fakepose-a")],
         run_record.RunOptions(max_frames=4, warmup=0),
         results_root=results_root,
         owner="alice",

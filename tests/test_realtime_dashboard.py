@@ -129,6 +129,11 @@ def test_in_shared_mode_the_live_page_asks_for_sign_in_first(tmp_path, monkeypat
 
     monkeypatch.setenv("POSEBENCH_MODE", "shared")
     monkeypatch.setenv("POSEBENCH_RESULTS", str(tmp_path / "results"))
+    from posebench.access import accounts
+
+    monkeypatch.setenv("POSEBENCH_ACCOUNTS", str(tmp_path / "accounts.json"))
+    accounts.add("alice", "alice-password-1", tmp_path / "accounts.json")  # a real account: a
+    # session of one that does not exist ends at once
     at = goto(AppTest.from_file(APP, default_timeout=60).run(), "live").run()
     assert not at.exception
     assert [t.value for t in at.title] == ["PoseBench"]  # the sign-in page, not the Live page

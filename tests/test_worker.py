@@ -135,11 +135,11 @@ def test_the_explorer_kind_of_job_runs_in_a_worker_process_and_can_be_cancelled(
     assert endless.wait(240) and endless.error is None and endless.result[1] == "forever"
 
 
-def test_a_worker_killed_from_outside_is_not_blamed_on_a_backend(monkeypatch, results_root):
+def test_a_worker_killed_from_outside_is_not_blamed_on_a_backend(fakepose, results_root):
     """SIGKILL (the kernel's out-of-memory killer, or a person) is said as such."""
     import signal
 
-    job = start(monkeypatch, conftest.slow_create, results_root, run_record.RunOptions(warmup=0))
+    job = start(results_root, "slow", run_record.RunOptions(warmup=0))
     wait_for_frames(job)
     os.kill(job.worker_pid, signal.SIGKILL)
     assert job.wait(240) and job.run is None

@@ -326,11 +326,11 @@ class ProcessJob(BackgroundJob):
         self.waiting = queue.place_text(place, running, self.waits_as)
 
     def _execute(self):
-        process = worker.WorkerCall(self._func, self._kwargs, name=self._thread.name, daemon=self._daemon)
-        with self._lock:
-            self._worker = process
         with queue.server_queue().slot(self.waits_as, on_wait=self._on_wait, cancel=self.cancel_event):
-            self.waiting = None
+            self.waiting = None  # the worker process exists only once the job has its slot
+            process = worker.WorkerCall(self._func, self._kwargs, name=self._thread.name, daemon=self._daemon)
+            with self._lock:
+                self._worker = process
             process.start()
             if self.cancel_event.is_set():
                 process.cancel()
