@@ -69,6 +69,7 @@ class BackgroundJob:
     """
 
     what = "a job"
+    times_work = False  # True for a job whose speed figures the page must not disturb
 
     def __init__(
         self,
@@ -156,6 +157,7 @@ class RunJob(BackgroundJob):
     frame (the worker saves what it measured and exits) or, failing that, ends the process."""
 
     what = "a benchmark"
+    times_work = True
 
     def __init__(
         self,
@@ -352,6 +354,7 @@ class RealtimeJob(ProcessJob):
     nothing. ``run`` is the saved run when it finished."""
 
     what = "the real-time measurement"
+    times_work = True
 
     def __init__(
         self,

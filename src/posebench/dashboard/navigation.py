@@ -81,6 +81,7 @@ def run() -> None:
     if problem:
         st.session_state[widgets.URL_PROBLEM] = problem
     choose_default_clip()
+    st.session_state[widgets.PAGE_POLLS] = False  # set again by a page that shows a job's progress
     try:
         page.run()
     except BenchError as exc:  # a sentence a person can act on

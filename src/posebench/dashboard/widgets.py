@@ -57,9 +57,11 @@ SUMMARY_MISSING = {
 ROUTED = "routed"  # this session has run through the router
 # How often a page waiting on a job looks at its progress (seconds). Every look costs the
 # server a fragment run and the browser a redraw, processor time the run being timed loses on
-# a small machine (docs/speed.md, "Timing with the page open"); a person waiting for a run of
-# minutes loses nothing at 2 s.
+# a small machine (docs/speed.md, "Timing with the page open"). A job that times its work
+# (a benchmark, a real-time measurement) is looked at less often, and only by one panel.
 POLL_S = 2.0
+TIMING_POLL_S = 5.0
+PAGE_POLLS = "page-polls-its-job"  # this script run drew a progress panel: the sidebar stays still
 
 
 def _through_the_router() -> None:
@@ -158,8 +160,8 @@ def sidebar_status() -> None:
         shown = f"{name} ({run.run_id})" if name else (run.run_id if run else "")
         st.caption(f"**Current run:** {safe_text.md(shown)}" if run else "**Current run:** none yet")
         entries = state.user_jobs()
-        if any(not e.job.finished for e in entries):
-            _jobs_panel()
+        if any(not e.job.finished for e in entries) and not st.session_state.get(PAGE_POLLS):
+            _jobs_panel()  # no progress panel on this page: the sidebar watches the jobs
         elif entries:
             _jobs_list(entries)
 
@@ -220,6 +222,13 @@ def job_progress(
     page picks up the result (``state.collect_finished_job``).
     """
 
+    job = state.job_of(key)
+    if job is None or job.finished:
+        return
+    if job.times_work:  # a timed job: look less often, so the page does not slow it down
+        poll_s = max(poll_s, TIMING_POLL_S)
+    st.session_state[PAGE_POLLS] = True
+
     @st.fragment(run_every=poll_s)
     def panel() -> None:
         job = state.job_of(key)
@@ -244,7 +253,12 @@ def job_progress(
             eta = "; the work is done, the results are being saved"
         else:
             eta = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
-        st.caption(f"Running for {job.elapsed_s():.0f} s{eta}; you can use other pages meanwhile.")
+        quiet = (
+            f" This panel updates every {poll_s:.0f} s, so the page takes little from the timing."
+            if job.times_work
+            else ""
+        )
+        st.caption(f"Running for {job.elapsed_s():.0f} s{eta}; you can use other pages meanwhile.{quiet}")
         if job.cancelling:
             st.warning(cancelling)
         else:
@@ -252,9 +266,7 @@ def job_progress(
                 "Cancel", key=f"{key}-cancel", on_click=job.cancel, icon=":material/stop:", help=cancel_help
             )
 
-    job = state.job_of(key)
-    if job is not None and not job.finished:
-        panel()
+    panel()
 
 
 def streamlit_page(name: str) -> StreamlitPage:
