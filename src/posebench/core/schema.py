@@ -311,10 +311,26 @@ REALTIME_COLUMNS: dict[str, Column] = {
     ),
     "keeps_up": Column("", "True when under 1 % of this camera's frames were dropped.", "bool", "keeps up"),
     "load_1min_start": Column(
-        "load", "The machine's 1-minute load average when the streams started.", "float", "load at start"
+        "load",
+        "The machine's 1-minute load average when the measurement started, before any of its own "
+        "work; at or above the busy bar per core the figures are not measured reliably.",
+        "float",
+        "load at start",
     ),
     "load_1min_end": Column(
-        "load", "The machine's 1-minute load average when they ended.", "float", "load at end"
+        "load",
+        "The machine's 1-minute load average when the streams ended; it includes the measurement's "
+        "own threads, so it is shown but never decides.",
+        "float",
+        "load at end",
+    ),
+    "foreign_cpu_pct": Column(
+        "% of one core",
+        "Processor time other work (the web server, a browser, any other program) used while this "
+        "backend was streamed, in percent of one core (100 = one core fully taken), the mean over "
+        "the rounds; at or above the busy bar the figures are not measured reliably.",
+        "float",
+        "other work on the CPU",
     ),
     "cores": Column("cores", "Cores this process could use.", "int", "cores"),
     "overlapped_runs": Column(

@@ -47,7 +47,6 @@ import pandas as pd
 from posebench.analysis import jump
 from posebench.analysis.paired import Clusters, Paired
 from posebench.backends import config as backend_config
-from posebench.decision import rules as R
 from posebench.decision import speed
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
@@ -354,7 +353,7 @@ def _jump_errors(jump_table: pd.DataFrame | None) -> dict[str, str]:
 
 def realtime_by_backend(table: pd.DataFrame | None) -> dict[str, dict[float, dict]]:
     """A run's real-time table (``realtime.csv``) as backend -> camera rate -> its figures,
-    with ``reliable`` False where the machine was busy or another run overlapped."""
+    with ``reliable`` False where ``speed.unreliable_reasons`` finds a reason (``busy``)."""
     out: dict[str, dict[float, dict]] = {}
     if table is None or not len(table) or "backend" not in table.columns:
         return out
@@ -362,19 +361,17 @@ def realtime_by_backend(table: pd.DataFrame | None) -> dict[str, dict[float, dic
         rate = number(row.get("camera_fps"))
         if not measured(rate):
             continue
-        loads = [number(row.get(k)) for k in ("load_1min_start", "load_1min_end")]
-        load = max((v for v in loads if measured(v)), default=NAN)
-        cores = number(row.get("cores"))
-        busy = measured(load) and measured(cores) and cores > 0 and load / cores >= R.BUSY_LOAD_PER_CORE
-        overlapped = number(row.get("overlapped_runs"))
+        busy = speed.unreliable_reasons(row)  # the one rule (start load, other work, overlaps)
         out.setdefault(str(row["backend"]), {})[rate] = {
             "status": str(row.get("status", "")),
             "drop_pct": number(row.get("drop_pct")),
             "latency_ms_p50": number(row.get("latency_ms_p50")),
             "sustained_fps": number(row.get("sustained_fps")),
-            "load": load,
-            "cores": cores,
-            "reliable": not busy and not (measured(overlapped) and overlapped > 0),
+            "load": speed.start_load(row),
+            "cores": number(row.get("cores")),
+            "foreign_cpu_pct": number(row.get("foreign_cpu_pct")),
+            "busy": busy,
+            "reliable": not busy,
         }
     return out
 

@@ -6,11 +6,16 @@ therefore reads a **dedicated** speed measurement: a saved run (``posebench run 
 --rounds N`` or a run imported from another machine) whose summary holds each backend's
 frames per second over its rounds, and whose ``run.json`` records the machine
 (``environment``: host, CPU, cores, GPU) and its state (``machine``: 1-minute load at the
-start and end, other runs that overlapped it).
+start and end, other work's share of the processor while it was timed, other runs that
+overlapped it).
 
-- A measurement taken while the machine was busy (1-minute load per core at or over
-  ``rules.BUSY_LOAD_PER_CORE``, or another benchmark run overlapping it) is *not measured
-  reliably*: it never decides, and the sentence says to re-measure on a quiet machine.
+- A measurement taken while the machine was busy is *not measured reliably*
+  (``unreliable_reasons``, the one rule for runs, the Scorecard, studies and real time): other
+  work took ``rules.BUSY_FOREIGN_CPU_PCT`` % of one core or more while it was timed, the
+  1-minute load per usable core **at its start** was at or over ``rules.BUSY_LOAD_PER_CORE``,
+  or another benchmark run overlapped it. It never decides, and the sentence says to
+  re-measure on a quiet machine. The load at the end counts the measurement's own threads, so
+  it is shown but never decides.
 - Timings a study takes incidentally (one pass per clip, short clips, any load) are shown
   but never decide.
 - Each machine a measurement comes from is a **deployment target**
@@ -26,10 +31,12 @@ from pathlib import Path
 
 from posebench.core import environment
 from posebench.decision import rules as R
+from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
-from posebench.decision.numbers import number
 
 KINDS = ("run", "none")  # a dedicated measurement, or nothing that may decide
+# Said wherever the load at the end is shown: why it never decides.
+OWN_THREADS = "includes the measurement's own threads, so it does not decide"
 
 
 @dataclass
@@ -92,40 +99,88 @@ def this_machine() -> SpeedSource:
 
 
 def busy_reasons(run) -> list[str]:
-    """Sentences on what makes the run's timings doubtful: a busy machine, overlapping runs.
+    """Sentences on what makes the run's timings doubtful (``unreliable_reasons``).
 
     Reads the machine state the run recorded (``run.extra["machine"]``: 1-minute load average
-    at the start and end, cores, the other runs that overlapped it) and the run's own count of
-    overlapping runs in this process.
+    at the start and end, cores, other work's share of the processor, the other runs that
+    overlapped it) and the run's own count of overlapping runs in this process.
+    """
+    state = {**dict(run.environment or {}), **dict((run.extra or {}).get("machine") or {})}
+    return unreliable_reasons(state, int(getattr(run, "overlapped", 0) or 0))
+
+
+def unreliable_reasons(state: Mapping, overlapped: int = 0) -> list[str]:
+    """**The one rule** for every speed figure (a run, a ``perf``, a real-time stream): why the
+    measurement is *not measured reliably*, in sentences ([] = it may count).
+
+    It is not reliable when
+
+    (a) other work took ``R.BUSY_FOREIGN_CPU_PCT`` % of one core or more while it was timed
+        (``foreign_cpu_pct``: the machine's busy time less the measurement's own process tree,
+        ``engine.foreign_cpu``);
+    (b) the 1-minute load average **at the start** (``load_1min_start``, read before any of the
+        measurement's own work) was at least ``R.BUSY_LOAD_PER_CORE`` × the usable cores; or
+    (c) other benchmark runs overlapped it (``overlapping_runs``, ``overlapped_runs`` or
+        ``overlapped``).
+
+    The load at the **end** never decides: a 1-minute average counts the measurement's own
+    threads, so a two-thread model run of a minute lifts it to about 2 on its own, quiet
+    machine or not. It is still recorded and shown. ``state`` is run.json's ``machine`` (with
+    its ``environment``) or a row of ``realtime.csv``.
     """
     notes = []
-    state = {**dict(run.environment or {}), **dict((run.extra or {}).get("machine") or {})}
-    overlapped = int(getattr(run, "overlapped", 0) or 0)
     others = state.get("overlapping_runs")
-    if isinstance(others, list):
-        overlapped = max(overlapped, len(others))
+    counted = number(state.get("overlapped_runs"))
+    overlapped = max(
+        int(overlapped or 0),
+        len(others) if isinstance(others, list) else 0,
+        int(counted) if measured(counted) else 0,
+    )
     if overlapped:
         notes.append(
             f"{overlapped} other benchmark run{'s' if overlapped > 1 else ''} overlapped this one: "
             "its speed figures are not comparable."
         )
-    cores = number(state.get("usable_cores")) or number(state.get("cores"))
-    loads = load_averages(state)
-    if loads and measured(cores) and cores > 0:
-        worst = max(loads.values())
-        if worst / cores >= R.BUSY_LOAD_PER_CORE:
-            when = ", ".join(f"{v:.1f} {k}" for k, v in loads.items())
-            notes.append(
-                f"The machine was busy: 1-minute load average {when} on {cores:.0f} cores; "
-                "speed figures measured on a busy machine are doubtful."
-            )
+    note = start_load_note(state)
+    if note:
+        notes.append(note)
     note = foreign_cpu_note(state)
     if note:
         notes.append(note)
     return notes
 
 
-def foreign_cpu_note(state: dict) -> str:
+def usable_cores(state: Mapping) -> float:
+    """The cores the measurement could use (``usable_cores``, else ``cores``); NaN if unknown."""
+    cores = number(state.get("usable_cores"))
+    return cores if measured(cores) and cores > 0 else number(state.get("cores"))
+
+
+def start_load(state: Mapping) -> float:
+    """The 1-minute load average when the measurement started (NaN when not recorded)."""
+    return load_averages(dict(state)).get("at the start", NAN)
+
+
+def start_load_note(state: Mapping) -> str:
+    """The busy-machine sentence when the load **at the start** was at or over
+    ``R.BUSY_LOAD_PER_CORE`` per usable core, else "" (the end load never decides)."""
+    cores, load = usable_cores(state), start_load(state)
+    if not (measured(load) and measured(cores) and cores > 0) or load / cores < R.BUSY_LOAD_PER_CORE:
+        return ""
+    return (
+        f"The machine was busy: 1-minute load average {load:.1f} on {cores:.0f} cores when the "
+        f"measurement started, at or over the bar of {R.BUSY_LOAD_PER_CORE:g} per core; speed "
+        "figures measured on a busy machine are doubtful, so re-measure on a quiet machine."
+    )
+
+
+def end_load_words(state: Mapping) -> str:
+    """The end load, shown with what it includes: '2.1 at the end (includes its own threads)'."""
+    end = load_averages(dict(state)).get("at the end", NAN)
+    return f"{end:.1f} at the end ({OWN_THREADS})" if measured(end) else ""
+
+
+def foreign_cpu_note(state: Mapping) -> str:
     """The busy-machine sentence when other work took ``R.BUSY_FOREIGN_CPU_PCT`` or more of
     the processor while the run was timed (``engine.foreign_cpu``), else ""."""
     share = number(state.get("foreign_cpu_pct"))
@@ -136,7 +191,8 @@ def foreign_cpu_note(state: dict) -> str:
     return (
         f"The machine was busy: other work (the web server, a browser or another program) used "
         f"{share:.0f} % of one core while the speeds were timed{spread}, above the "
-        f"{R.BUSY_FOREIGN_CPU_PCT:.0f} % bar; speed figures measured beside other work are doubtful."
+        f"{R.BUSY_FOREIGN_CPU_PCT:.0f} % bar; speed figures measured beside other work are doubtful, "
+        "so re-measure on a quiet machine."
     )
 
 
@@ -206,4 +262,13 @@ def by_target(sources: list[SpeedSource]) -> list[SpeedSource]:
     return list(picked.values())
 
 
-__all__ = ["SpeedSource", "busy_reasons", "by_target", "from_folder", "from_run", "this_machine"]
+__all__ = [
+    "SpeedSource",
+    "busy_reasons",
+    "by_target",
+    "end_load_words",
+    "from_folder",
+    "from_run",
+    "this_machine",
+    "unreliable_reasons",
+]

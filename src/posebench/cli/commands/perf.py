@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 from posebench.cli.commands.common import print_table
+from posebench.decision import speed
 from posebench.store import results
 from posebench.studies.perf import RTMLIB_DEFAULT, TUNED, run_perf
 
@@ -94,7 +95,8 @@ def run(args) -> int:
     print(
         f"clip: {clip.name}  {clip.width}x{clip.height}  {report.frames} frames {how}, the first "
         f"{report.warmup} of each pass untimed; {report.rounds} rounds, contestants interleaved, "
-        f"order rotating; 1-min load average {report.load[0]:.1f} at start, {report.load[1]:.1f} at end"
+        f"order rotating; 1-min load average {report.load[0]:.1f} at start, {report.load[1]:.1f} at end "
+        f"({speed.OWN_THREADS})"
     )
     others = (report.machine or {}).get("overlapping_runs") or []
     if others:

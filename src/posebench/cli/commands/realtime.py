@@ -13,6 +13,7 @@ import pandas as pd
 from posebench import backends
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.errors import BackendUnavailable, RunCancelled
+from posebench.decision import speed
 from posebench.store import results
 from posebench.store.run_record import RunOptions
 from posebench.studies import realtime
@@ -28,6 +29,8 @@ SHOWN = [
     "latency_ms_p95",
     "latency_ms_p99",
     "sustained_fps",
+    "load_1min_start",
+    "foreign_cpu_pct",
     "load_1min_end",
 ]
 JUMP_SHOWN = [
@@ -128,8 +131,10 @@ def run(args) -> int:
         "worker process, always took the newest frame and older waiting frames were dropped. "
         "drop_pct: % of offered frames dropped; longest_drop_run: the longest gap, in frames; "
         "latency: ms from a frame's release to its landmarks; sustained_fps: the highest camera "
-        "rate with under 1 % dropped, from the measured per-frame times; load_1min_end: the "
-        "machine's 1-minute load average at the end."
+        "rate with under 1 % dropped, from the measured per-frame times; load_1min_start: the "
+        "machine's 1-minute load average before the measurement began; foreign_cpu_pct: processor "
+        "time other work took while the backend streamed, % of one core; load_1min_end: the load at "
+        f"the end ({speed.OWN_THREADS})."
     )
     if table["offline_flight_time_s"].notna().any():
         print_table(table, JUMP_SHOWN, floatfmt="{:.3f}")

@@ -8,6 +8,7 @@ from posebench import backends
 from posebench.backends.config import format_settings
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.errors import BackendUnavailable, BenchError
+from posebench.decision import speed
 from posebench.store.run_record import DEFAULT_ROUNDS, RunOptions
 from posebench.studies import pipeline
 
@@ -126,7 +127,7 @@ def run(args) -> int:
     print(
         f"machine: {run.environment.get('cpu', '?')}, {run.environment.get('cores', '?')} cores; "
         f"1-minute load average {state.get('load_1min_start', float('nan')):.1f} at start, "
-        f"{state.get('load_1min_end', float('nan')):.1f} at end; "
+        f"{state.get('load_1min_end', float('nan')):.1f} at end ({speed.OWN_THREADS}); "
         f"{len(state.get('overlapping_runs', []))} other benchmark run(s) on this machine overlapped; "
         f"other work used {state.get('foreign_cpu_pct') or float('nan'):.0f} % of one core while timing"
     )
