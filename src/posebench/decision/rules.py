@@ -248,7 +248,9 @@ CAMERA_RATES: tuple[tuple[str, float], ...] = (("camera_30", 30.0), ("camera_60"
 CAMERA_RATE_TOLERANCE = 0.05  # share of the rate: a 29.97 fps clip stands for a 30 fps camera
 REALTIME_DROP_MAX_PCT = 1.0  # %
 
-# A machine this busy during a run makes its timings doubtful: 1-minute load average per core.
+# A machine this busy when a measurement starts makes its timings doubtful: 1-minute load average
+# per usable core, read before any of the measurement's own work. The load at the end never
+# decides (it counts the measurement's own threads). The rule: decision.speed.unreliable_reasons.
 BUSY_LOAD_PER_CORE = 0.75
 # Other work (the web server, a browser, any other program) using this much processor time
 # while a run was timed, in percent of one core (run.json's machine.foreign_cpu_pct, the mean

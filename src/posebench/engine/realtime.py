@@ -15,7 +15,8 @@ simulated time, deterministically.
 ``stream_job`` runs one backend's streams in a worker process (``engine.worker.WorkerCall``):
 the frames are decoded first (a camera delivers decoded frames), the models are warmed up on
 a throwaway instance, and each (camera rate, round) gets a fresh backend, alone on the
-machine.
+machine. Each stream is bracketed by two readings of processor time (``engine.foreign_cpu``):
+the share other work took while it ran (``foreign_cpu_pct``, % of one core) is recorded with it.
 """
 
 from __future__ import annotations
