@@ -9,14 +9,17 @@ import re
 import pandas as pd
 import pytest
 
-from conftest import RUNNING
+from browser_support import ARTIFACTS, go, no_exceptions, page_fixture, server_fixture, settled
+from conftest import CLIPS, RUNNING
 from posebench.store import references
-from test_browser import ARTIFACTS, go, no_exceptions, page, server, settled  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
 
+server = server_fixture(CLIPS, "study")
+page = page_fixture()
 
-def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):  # noqa: F811
+
+def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     _url, results_dir = server
     go(page, "Study")
