@@ -24,14 +24,12 @@ from browser_support import (
     CHROMIUM,
     VIEWPORT,
     app_env,
-    chromium,
+    dashboard_tab,
     draft_study,
     go,
     import_references,
-    open_app,
     run_study,
     settled,
-    streamlit_app,
 )
 
 JUMPS = Path(os.environ.get("POSEBENCH_SHARED", "/work/shared")) / "clips" / "jumps"
@@ -62,8 +60,7 @@ def main(out: Path, study_only: bool = False) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = Path(tempfile.mkdtemp(prefix="posebench-shots-"))
     env = app_env(results, POSEBENCH_CLIP_DIRS=JUMPS)
-    with streamlit_app(env, out / "streamlit.log") as url, chromium() as browser:
-        page = open_app(browser, url, timeout=120_000)
+    with dashboard_tab(env, out, timeout=120_000) as page:
         shoot(page, out, "01-home")
         if not study_only:
             single_run_pages(page, out)

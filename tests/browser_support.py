@@ -65,6 +65,14 @@ def open_app(browser, url: str, timeout: float = 60_000):
     return tab
 
 
+@contextlib.contextmanager
+def dashboard_tab(env: dict, log_dir: Path, args: Sequence[str] = CHROMIUM_ARGS, timeout: float = 60_000):
+    """The dashboard with ``env`` (its log in ``log_dir``) and one tab on it (``open_app``) of a
+    chromium launched with ``args``; both stop at the end."""
+    with streamlit_app(env, log_dir / "streamlit.log") as url, chromium(args) as browser:
+        yield open_app(browser, url, timeout)
+
+
 def server_fixture(clip_dirs: Path, name: str):
     """A module-scoped fixture ``server``: the dashboard with a fresh results folder and the clips
     in ``clip_dirs``; yields (url, results folder)."""
@@ -99,6 +107,13 @@ def go(page, name: str) -> None:
 
 def no_exceptions(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def screenshot_at(page, heading: str, file: str) -> None:
+    """The page scrolled to ``heading``, saved as test-artifacts/``file`` for a person to see."""
+    page.get_by_role("heading", name=heading).scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / file)
 
 
 def set_number(page, label: str, value) -> None:

@@ -18,6 +18,7 @@ from browser_support import (
     go,
     no_exceptions,
     page_fixture,
+    screenshot_at,
     server_fixture,
     set_number,
     settled,
@@ -56,8 +57,7 @@ def test_upload_run_download_and_watch(page, server):
     page.wait_for_selector("text=Model load time", timeout=240_000)
     no_exceptions(page)
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
-    page.get_by_role("heading", name="Results").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "browser-run.png")
+    screenshot_at(page, "Results", "browser-run.png")
 
     # The per-frame CSV has the documented columns and one row per frame per backend.
     with page.expect_download() as download:

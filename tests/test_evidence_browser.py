@@ -23,6 +23,7 @@ from browser_support import (
     no_exceptions,
     page_fixture,
     run_study,
+    screenshot_at,
     server_fixture,
     set_number,
 )
@@ -82,8 +83,7 @@ def test_study_report_scorecard_and_reference_in_one_step(page, server, tmp_path
         ".filter(i => (i.alt || '').startsWith('Filmstrip')).length >= 2"
     )
     no_exceptions(page)
-    page.get_by_role("heading", name="Jump by jump").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "evidence-study.png")
+    screenshot_at(page, "Jump by jump", "evidence-study.png")
     headers = grid_headers(page, "study-jumps-grid")
     for header in ("Flight (ms, ± ref)", "Height (cm, ± ref)", "Landing (± marked)"):
         assert header in headers, headers  # every key column in view at 1280 px
@@ -146,5 +146,4 @@ def test_study_report_scorecard_and_reference_in_one_step(page, server, tmp_path
         ".some(h => h.innerText.includes('± ref'))"
     )
     no_exceptions(page)
-    page.get_by_role("heading", name="Jump by jump, against the reference").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "evidence-accuracy.png")
+    screenshot_at(page, "Jump by jump, against the reference", "evidence-accuracy.png")

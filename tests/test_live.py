@@ -12,14 +12,12 @@ import pytest
 from browser_support import (
     ARTIFACTS,
     CHROMIUM_ARGS,
-    VIEWPORT,
     app_env,
-    chromium,
+    dashboard_tab,
     go,
     need_chromium,
     no_exceptions,
     settled,
-    streamlit_app,
 )
 from conftest import CLIPS, FakeBackend, goto
 from posebench.dashboard import live
@@ -86,13 +84,7 @@ def _live_page(tmp_path: Path, **env):
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={camera}",
     ]
-    with (
-        streamlit_app(app_env(tmp_path / "results", **env), tmp_path / "streamlit.log") as url,
-        chromium(args) as browser,
-    ):
-        page = browser.new_context(viewport=VIEWPORT).new_page()
-        page.set_default_timeout(90_000)
-        page.goto(url)
+    with dashboard_tab(app_env(tmp_path / "results", **env), tmp_path, args, timeout=90_000) as page:
         go(page, "Live")
         yield page
 

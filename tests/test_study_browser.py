@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from browser_support import ARTIFACTS, go, no_exceptions, page_fixture, server_fixture, settled
+from browser_support import go, no_exceptions, page_fixture, screenshot_at, server_fixture, settled
 from conftest import CLIPS, RUNNING
 from posebench.store import references
 
@@ -20,7 +20,6 @@ page = page_fixture()
 
 
 def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):
-    ARTIFACTS.mkdir(exist_ok=True)
     _url, results_dir = server
     go(page, "Study")
     page.wait_for_selector("text=No study yet")
@@ -52,8 +51,7 @@ def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):
     page.get_by_role("button", name="Run the study (1 clips × 2 backends)").click()
     page.wait_for_selector("text=Every clip × backend (2 rows)", timeout=300_000)
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stVegaLiteChart']\").length >= 2")
-    page.get_by_role("heading", name="Study browser-study").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "browser-study.png")
+    screenshot_at(page, "Study browser-study", "browser-study.png")
     no_exceptions(page)
     headline = page.locator("[data-testid='stAlert']").first.inner_text()
     assert re.search(r"\b1 clips?\b", headline), headline  # it says how many clips it rests on
@@ -69,7 +67,6 @@ def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):
 
     go(page, "Results")
     page.wait_for_selector("text=Saved studies")
-    page.get_by_role("heading", name="Saved studies").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "browser-study-results.png")
+    screenshot_at(page, "Saved studies", "browser-study-results.png")
     assert page.get_by_role("combobox", name="Study", exact=True).input_value() == "browser-study"
     no_exceptions(page)
