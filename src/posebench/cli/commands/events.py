@@ -56,8 +56,8 @@ def run(args) -> int:
     runnable(specs)  # before any work
     out = Path(args.out) if args.out else Path("results") / "events" / Path(args.manifest).stem
     space = {k: () for k in event_settings.SEARCH_SPACE} if args.named_only else None
-    result = events.search(
-        args.manifest,
+    result = events.search_clips(
+        events.manifest_clips(args.manifest),
         specs,
         out,
         cache=Path(args.cache) if args.cache else None,
