@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import TypeVar
 
-Number = TypeVar("Number", int, float)
+Number = TypeVar("Number", bound=float)  # int or float
 
 
-def positive_env(name: str, default: Number, kind: Callable[[str], Number]) -> Number:
+def positive_env(name: str, default: Number, kind: type[Number]) -> Number:
     """The positive number in ``$name`` read by ``kind`` (``int`` or ``float``); ``default`` when
     it is unset, not such a number, or 0 or less."""
     try:
