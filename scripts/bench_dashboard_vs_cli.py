@@ -52,19 +52,12 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from posebench import backends
 from posebench.dashboard import jobs, launch
+from posebench.dashboard.launch import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from posebench.store import run_record
 
 DEFAULT_CLIP = ROOT.parent / "shared" / "clips" / "cmj_front_jumpmat_30fps.mp4"
 DEFAULT_BACKENDS = ["mediapipe-lite", "rtmpose-lightweight"]  # the Run page's and the CLI's defaults
 LOW, HIGH = 0.95, 1.05
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-VIEWPORT = {"width": 1280, "height": 800}
 SAMPLE_S = 1.0  # the processor-time sampler's interval
 RUN_TIMEOUT_MS = 1_800_000  # a page run may take this long
 
@@ -170,7 +163,7 @@ class RunPage:
         from playwright.sync_api import sync_playwright
 
         self._pw = sync_playwright().start()
-        self.browser = self._pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        self.browser = self._pw.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         self.tab = self.browser.new_context(viewport=VIEWPORT).new_page()
         self.tab.set_default_timeout(120_000)
         self.tab.goto(url)

@@ -20,7 +20,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, go, settled, streamlit_app
+from browser_support import (
+    CHROMIUM,
+    VIEWPORT,
+    app_env,
+    dashboard_tab,
+    draft_study,
+    go,
+    import_references,
+    run_study,
+    settled,
+)
 
 JUMPS = Path(os.environ.get("POSEBENCH_SHARED", "/work/shared")) / "clips" / "jumps"
 RUN_CLIP = "cmj_side_dhruvrahuja_5.mp4"
@@ -47,25 +57,16 @@ def shoot(page, out: Path, name: str) -> None:
 
 
 def main(out: Path, study_only: bool = False) -> None:
-    from playwright.sync_api import sync_playwright
-
     out.mkdir(parents=True, exist_ok=True)
     results = Path(tempfile.mkdtemp(prefix="posebench-shots-"))
-    env = dict(os.environ, POSEBENCH_RESULTS=str(results), POSEBENCH_CLIP_DIRS=str(JUMPS))
-    with streamlit_app(env, out / "streamlit.log") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(url)
-        page.wait_for_selector("text=Work through the pages")
+    env = app_env(results, POSEBENCH_CLIP_DIRS=JUMPS)
+    with dashboard_tab(env, out, timeout=120_000) as page:
         shoot(page, out, "01-home")
         if not study_only:
             single_run_pages(page, out)
         study_pages(page, out, results)
         go(page, "Live")
         shoot(page, out, "12-live")
-        browser.close()
 
 
 def single_run_pages(page, out: Path) -> None:
@@ -93,33 +94,10 @@ def single_run_pages(page, out: Path) -> None:
 
 def study_pages(page, out: Path, results: Path) -> None:
     """A 2-clip study with the by-eye references, and its one-page report printed to PDF."""
-    go(page, "Study")
-    box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Clips on this server")
-    box.click()
-    for name in STUDY_CLIPS:
-        page.keyboard.type(name)
-        page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    page.get_by_role("button", name="Add these clips").click()
-    page.wait_for_selector("text=References for 2 clips")
+    draft_study(page, STUDY_CLIPS)
     shoot(page, out, "10-study-draft")
-    import pandas as pd
-
-    refs = pd.read_csv(JUMPS / "study.csv")
-    refs = refs[refs["clip"].isin(STUDY_CLIPS)]
-    csv = results / "refs.csv"
-    from posebench.store import references
-
-    refs[list(references.CSV_COLUMNS)].to_csv(csv, index=False)
-    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Import references")
-    uploader.locator("input[type=file]").set_input_files(str(csv))
-    page.get_by_role("button", name="Import", exact=True).click()
-    page.wait_for_selector("text=2 references imported")
-    field = page.get_by_role("textbox", name="Study name")
-    field.fill("two-jumps")
-    field.press("Enter")
-    page.get_by_role("button", name="Run the study (2 clips × 2 backends)").click()
-    page.get_by_role("heading", name="Jump by jump").wait_for(timeout=900_000)
+    import_references(page, JUMPS / "study.csv", STUDY_CLIPS, results / "refs.csv")
+    run_study(page, "two-jumps", len(STUDY_CLIPS), timeout=900_000)
     shoot(page, out, "11-study")
     page.get_by_role("button", name="Prepare the evidence report (zip)").click()
     with page.expect_download(timeout=300_000) as download:

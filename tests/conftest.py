@@ -197,6 +197,15 @@ def child_pids() -> set[int]:
     return {p.pid for p in psutil.Process().children(recursive=True)}
 
 
+def children_first_run(code: str, tmp_path: Path, monkeypatch) -> None:
+    """Python processes started from now on (the upload's checking process) run ``code`` before
+    anything else: a ``sitecustomize`` module on their PYTHONPATH."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(code)
+    monkeypatch.setenv("PYTHONPATH", str(hook))
+
+
 @pytest.fixture(autouse=True)
 def run_registry(tmp_path_factory, monkeypatch):
     """Each test's own registry of runs: runs of other test sessions on this machine (other

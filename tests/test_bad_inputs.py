@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import clipgen
-from conftest import MODELS, RUNNING, child_pids
+from conftest import MODELS, RUNNING, child_pids, children_first_run
 from posebench.core.errors import InputError
 from posebench.engine.runner import run_benchmark
 from posebench.io import uploads, video
@@ -189,10 +189,7 @@ def test_a_hanging_check_is_stopped_and_leaves_no_process(tmp_path, monkeypatch)
 
 def test_a_crashing_check_is_a_clean_refusal(tmp_path, monkeypatch):
     """The checking process dies of a segmentation fault: the server does not."""
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
-    monkeypatch.setenv("PYTHONPATH", str(hook))
+    children_first_run("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n", tmp_path, monkeypatch)
     with pytest.raises(InputError, match="made the video decoder fail"):
         _accept(Path(RUNNING), tmp_path / "up")
     assert list((tmp_path / "up").iterdir()) == []

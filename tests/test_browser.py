@@ -7,106 +7,35 @@ under test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-from pathlib import Path
 
 import av
 import pandas as pd
 import pytest
 
-from conftest import CLIPS, MODELS, RUNNING
+from browser_support import (
+    ARTIFACTS,
+    go,
+    no_exceptions,
+    page_fixture,
+    screenshot_at,
+    server_fixture,
+    set_number,
+    settled,
+)
+from conftest import CLIPS, RUNNING
 from posebench.backends.config import DEFAULT_COMPARISON
 from posebench.core.schema import landmark_columns
-from posebench.dashboard import launch
 from posebench.decision import verdict
 from posebench.decision.evidence import Evidence
 from posebench.store import results, sidecars
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-VIEWPORT = {"width": 1280, "height": 800}
 FRAMES, WARMUP = 20, 3
 
-
-@contextlib.contextmanager
-def streamlit_app(env: dict, log_path: Path):
-    """The dashboard of this checkout with ``env`` (``dashboard.launch``); yields its URL."""
-    with launch.streamlit_app(ROOT, env, log_path) as served:
-        yield served.url
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    results_dir = tmp_path_factory.mktemp("browser-results")
-    env = dict(
-        os.environ,
-        POSEBENCH_RESULTS=str(results_dir),
-        POSEBENCH_CLIP_DIRS=str(CLIPS),
-        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
-    )
-    with streamlit_app(env, tmp_path_factory.mktemp("browser-log") / "streamlit.log") as url:
-        yield url, results_dir
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-        tab = context.new_page()
-        tab.set_default_timeout(60_000)
-        tab.goto(server[0])
-        tab.wait_for_selector("text=Work through the pages")
-        yield tab
-        browser.close()
-
-
-def go(page, name: str) -> None:
-    """Client-side navigation through the sidebar (a new URL would start a new session)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
-    page.wait_for_selector(f"h1:has-text('{name}')")
-
-
-def no_exceptions(page) -> None:
-    assert page.locator("[data-testid='stException']").count() == 0
-
-
-# True once Streamlit's script run has ended (the app root's data-test-script-state), nothing
-# drawn is stale, every visible chart has drawn its canvas or SVG marks and every visible table
-# its grid (one in a closed expander draws when opened), and all of that held on three polls in
-# a row (charts and tables draw after the script ends).
-SETTLED = """() => {
-    const app = document.querySelector("[data-testid='stApp']");
-    const drawn = (sel, inner) => Array.from(document.querySelectorAll(sel))
-        .every(e => !e.checkVisibility() || e.querySelector(inner));
-    const ok = app && app.getAttribute("data-test-script-state") === "notRunning"
-        && !document.querySelector("[data-stale='true']")
-        && drawn("[data-testid='stVegaLiteChart']", "canvas, svg.marks")
-        && drawn("[data-testid='stDataFrame']", "canvas, table");
-    window.__settled = ok ? (window.__settled || 0) + 1 : 0;
-    return window.__settled >= 3;
-}"""
-
-
-def settled(page, timeout: float = 60_000) -> None:
-    """Wait for the page to finish drawing, instead of sleeping for a guessed time."""
-    page.evaluate("window.__settled = 0")
-    page.wait_for_function(SETTLED, polling=200, timeout=timeout)
+server = server_fixture(CLIPS, "browser")
+page = page_fixture()
 
 
 def test_upload_run_download_and_watch(page, server):
@@ -122,20 +51,13 @@ def test_upload_run_download_and_watch(page, server):
 
     # 2. Run: the default backends on a few frames.
     go(page, "Run")
-    for label, value in (("Frames to process", FRAMES), ("Warm-up frames", WARMUP)):
-        box = page.get_by_role("spinbutton", name=label)
-        box.fill(str(value))
-        box.press("Enter")
-        page.wait_for_function(
-            "([l, v]) => document.querySelector(`input[aria-label='${l}']`).value == v",
-            arg=[label, str(value)],
-        )
+    set_number(page, "Frames to process", FRAMES)
+    set_number(page, "Warm-up frames", WARMUP)
     page.get_by_role("button", name="Run benchmark").click()
     page.wait_for_selector("text=Model load time", timeout=240_000)
     no_exceptions(page)
     assert page.locator("[data-testid='stAlertContentError']").count() == 0
-    page.get_by_role("heading", name="Results").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "browser-run.png")
+    screenshot_at(page, "Results", "browser-run.png")
 
     # The per-frame CSV has the documented columns and one row per frame per backend.
     with page.expect_download() as download:

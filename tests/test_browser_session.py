@@ -1,6 +1,6 @@
 """A session that survives, in a real browser: reloads, a second tab, the evidence report offline.
 
-`streamlit run app.py` driven by Playwright with Debian's chromium (see test_browser.py).
+`streamlit run app.py` driven by Playwright with Debian's chromium (see browser_support.py).
 A shared link opens the Run page on the running clip; a benchmark starts; the tab is
 reloaded mid-run and after the run and comes back to the same clip, run and page; a second
 tab sees the running job; the evidence report's HTML renders the verdict and its charts
@@ -15,8 +15,8 @@ import zipfile
 
 import pytest
 
-from conftest import RUNNING
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, no_exceptions, server, settled  # noqa: F401
+from browser_support import ARTIFACTS, chromium, go, no_exceptions, server_fixture, set_number, settled
+from conftest import CLIPS, RUNNING
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -24,14 +24,13 @@ FRAMES, WARMUP = 47, 2
 SIZES = ({"width": 1280, "height": 800}, {"width": 1920, "height": 1080})
 
 
-@pytest.fixture(scope="module")
-def browser(server):  # noqa: F811
-    from playwright.sync_api import sync_playwright
+server = server_fixture(CLIPS, "session")
 
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def sidebar_text(tab) -> str:
@@ -47,7 +46,7 @@ def table_headers(tab) -> list[str]:
     )
 
 
-def test_reload_second_tab_and_evidence_report(server, browser):  # noqa: F811
+def test_reload_second_tab_and_evidence_report(server, browser):
     url = server[0]
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport=SIZES[0], accept_downloads=True)
@@ -63,14 +62,8 @@ def test_reload_second_tab_and_evidence_report(server, browser):  # noqa: F811
     tab.goto(f"{url}/Run?clip={RUNNING.name}")
     tab.wait_for_selector("h1:has-text('Run')")
     tab.wait_for_selector(f"text={RUNNING.name}")
-    for label, value in (("Frames to process", FRAMES), ("Warm-up frames", WARMUP)):
-        box = tab.get_by_role("spinbutton", name=label)
-        box.fill(str(value))
-        box.press("Enter")
-        tab.wait_for_function(
-            "([l, v]) => document.querySelector(`input[aria-label='${l}']`).value == v",
-            arg=[label, str(value)],
-        )
+    set_number(tab, "Frames to process", FRAMES)
+    set_number(tab, "Warm-up frames", WARMUP)
     assert tab.get_by_role("checkbox", name="rtmpose-lightweight-tuned").is_checked()  # fair by default
     tab.get_by_role("button", name="Run benchmark").click()
     tab.wait_for_selector("text=Running for")
@@ -127,8 +120,7 @@ def test_reload_second_tab_and_evidence_report(server, browser):  # noqa: F811
     for size in SIZES:
         tab.set_viewport_size(size)
         for name in pages:
-            tab.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
-            tab.wait_for_selector(f"h1:has-text('{name}')")
+            go(tab, name)
             settled(tab)  # tables and charts draw after the page
             no_exceptions(tab)
             headers = table_headers(tab)

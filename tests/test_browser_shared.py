@@ -9,7 +9,6 @@ Screenshots (1280x800) go to test-artifacts/.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from dataclasses import replace
@@ -17,23 +16,24 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CLIPS, MODELS, RUNNING, FakeBackend
+from browser_support import (
+    ARTIFACTS,
+    VIEWPORT,
+    app_env,
+    chromium,
+    go,
+    need_chromium,
+    no_exceptions,
+    settled,
+    streamlit_app,
+)
+from conftest import CLIPS, RUNNING, FakeBackend
 from posebench import backends
 from posebench.access import accounts
 from posebench.backends import config as backend_config
 from posebench.engine.runner import run_benchmark
 from posebench.store import audit, results
 from posebench.store.run_record import RunOptions
-from test_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    VIEWPORT,
-    go,
-    no_exceptions,
-    settled,
-    streamlit_app,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -57,8 +57,7 @@ def _run(run_id: str, label: str, clip_name: str, clip_path: str):
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    need_chromium()
     base = tmp_path_factory.mktemp("shared")
     results_dir, uploads_dir = base / "results", base / "uploads"
     uploads_dir.mkdir()
@@ -74,14 +73,12 @@ def shared_server(tmp_path_factory):
         ("20250103-000000-bobprivate", "bob", False, "mediapipe-lite", "bob.mp4"),
     ):
         results.save(_run(run_id, label, name, str(alice_clip)), results_dir, owner=owner, shared=shared)
-    env = dict(
-        os.environ,
+    env = app_env(
+        results_dir,
         POSEBENCH_MODE="shared",
-        POSEBENCH_ACCOUNTS=str(accounts_file),
-        POSEBENCH_RESULTS=str(results_dir),
-        POSEBENCH_UPLOADS=str(uploads_dir),
-        POSEBENCH_CLIP_DIRS=str(CLIPS),
-        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
+        POSEBENCH_ACCOUNTS=accounts_file,
+        POSEBENCH_UPLOADS=uploads_dir,
+        POSEBENCH_CLIP_DIRS=CLIPS,
     )
     with streamlit_app(env, base / "streamlit.log") as url:
         yield url, results_dir
@@ -89,12 +86,8 @@ def shared_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def sign_in(browser, url: str, name: str, shot: str | None = None):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LAB, RUNNING, child_pids, wait_until
+from conftest import LAB, RUNNING, child_pids, children_first_run, wait_until
 from posebench.access import queue
 from posebench.core.errors import InputError, ServerBusy
 from posebench.dashboard import clip_input
@@ -138,10 +138,7 @@ def test_a_check_that_gets_no_processor_time_is_busy_not_damaged(tmp_path, monke
     """A checker that makes no progress (here: it sleeps) is given up at the wall-clock
     backstop with "too busy", not blamed on the file."""
     before = child_pids()
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text("import time\ntime.sleep(60)\n")
-    monkeypatch.setenv("PYTHONPATH", str(hook))
+    children_first_run("import time\ntime.sleep(60)\n", tmp_path, monkeypatch)
     monkeypatch.setenv("POSEBENCH_INSPECT_WALL", "2")
     with pytest.raises(ServerBusy, match="too busy to finish checking running") as caught:
         uploads.accept_upload("running.mp4", open(RUNNING, "rb"), workdir=tmp_path / "up")  # noqa: SIM115
@@ -153,10 +150,7 @@ def test_a_check_that_gets_no_processor_time_is_busy_not_damaged(tmp_path, monke
 def test_the_check_limit_is_processor_time(tmp_path, monkeypatch):
     """A checker that burns the processor is stopped at its CPU-time limit."""
     before = child_pids()
-    hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text("while True:\n    pass\n")
-    monkeypatch.setenv("PYTHONPATH", str(hook))
+    children_first_run("while True:\n    pass\n", tmp_path, monkeypatch)
     monkeypatch.setenv("POSEBENCH_INSPECT_TIMEOUT", "1.5")
     started = time.monotonic()
     with pytest.raises(InputError, match=r"took longer than 1\.5 s of processor time"):

@@ -9,16 +9,25 @@ on the Accuracy page shows its error column without another click.
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 
 import pandas as pd
 import pytest
 
-from conftest import CLIPS, MODELS
-from posebench.store import references
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, go, no_exceptions, streamlit_app
+from browser_support import (
+    ARTIFACTS,
+    draft_study,
+    go,
+    import_references,
+    no_exceptions,
+    page_fixture,
+    run_study,
+    screenshot_at,
+    server_fixture,
+    set_number,
+)
+from conftest import CLIPS
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -43,39 +52,8 @@ RAW_NAMES = (
 NOT_A_VALUE = re.compile(r"\b(NaN|nan|None|<NA>)\b")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    results_dir = tmp_path_factory.mktemp("evidence-results")
-    env = dict(
-        os.environ,
-        POSEBENCH_RESULTS=str(results_dir),
-        POSEBENCH_CLIP_DIRS=str(JUMPS),
-        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
-    )
-    with streamlit_app(env, tmp_path_factory.mktemp("evidence-log") / "streamlit.log") as url:
-        yield url, results_dir
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-        tab = context.new_page()
-        tab.set_default_timeout(60_000)
-        tab.goto(server[0])
-        tab.wait_for_selector("text=Work through the pages")
-        yield tab
-        browser.close()
-
-
-def manifest_rows() -> pd.DataFrame:
-    table = pd.read_csv(JUMPS / "study.csv")
-    return table[table["clip"].isin(PICKED)]
+server = server_fixture(JUMPS, "evidence")
+page = page_fixture()
 
 
 def visible_text(page) -> str:
@@ -97,45 +75,22 @@ def test_study_report_scorecard_and_reference_in_one_step(page, server, tmp_path
     ARTIFACTS.mkdir(exist_ok=True)
 
     # -- a study of two jumps, with the by-eye references imported by SHA-256 -------------------
-    go(page, "Study")
-    box = page.locator("[data-testid='stMultiSelect']").filter(has_text="Clips on this server")
-    box.click()
-    for name in PICKED:
-        page.keyboard.type(name)
-        page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    for name in PICKED:
-        box.get_by_text(name).wait_for()
-    page.get_by_role("button", name="Add these clips").click()
-    page.wait_for_selector("text=References for 2 clips")
-    csv = tmp_path / "refs.csv"
-    manifest_rows()[list(references.CSV_COLUMNS)].to_csv(csv, index=False)
-    uploader = page.locator("[data-testid='stFileUploader']").filter(has_text="Import references")
-    uploader.locator("input[type=file]").set_input_files(str(csv))
-    page.get_by_role("button", name="Import", exact=True).click()
-    page.wait_for_selector("text=2 references imported")
-    name = page.get_by_role("textbox", name="Study name")
-    name.fill("two-jumps")
-    name.press("Enter")
-    page.get_by_role("button", name="Run the study (2 clips × 2 backends)").click()
-    page.get_by_role("heading", name="Jump by jump").wait_for(timeout=600_000)
+    draft_study(page, PICKED)
+    import_references(page, JUMPS / "study.csv", PICKED, tmp_path / "refs.csv")
+    run_study(page, "two-jumps", len(PICKED), timeout=600_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('img')]"
         ".filter(i => (i.alt || '').startsWith('Filmstrip')).length >= 2"
     )
     no_exceptions(page)
-    page.get_by_role("heading", name="Jump by jump").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "evidence-study.png")
+    screenshot_at(page, "Jump by jump", "evidence-study.png")
     headers = grid_headers(page, "study-jumps-grid")
     for header in ("Flight (ms, ± ref)", "Height (cm, ± ref)", "Landing (± marked)"):
         assert header in headers, headers  # every key column in view at 1280 px
     text = visible_text(page)
     assert not [raw for raw in RAW_NAMES if raw in text], text
     assert not NOT_A_VALUE.search(text)
-    filmstrips = [
-        a for a in page.locator("img").evaluate_all("l => l.map(i => i.alt || '')") if "Filmstrip" in a
-    ]
-    assert len(filmstrips) == 2  # one per jump
+    assert len(filmstrip_alts(page)) == 2  # one per jump
 
     # -- the offline report: the same table, a filmstrip per jump, no raw names -----------------
     page.get_by_role("button", name="Prepare the evidence report (zip)").click()
@@ -183,15 +138,12 @@ def test_study_report_scorecard_and_reference_in_one_step(page, server, tmp_path
     page.screenshot(path=ARTIFACTS / "evidence-accuracy-before.png")
     table = pd.read_csv(JUMPS / "study.csv")
     ref = table.set_index("clip").loc[RUN_CLIP]
-    for label, value in (("Take-off frame", ref["takeoff_frame"]), ("Landing frame", ref["landing_frame"])):
-        field = page.get_by_role("spinbutton", name=label)
-        field.fill(str(int(value)))
-        field.press("Enter")
+    set_number(page, "Take-off frame", int(ref["takeoff_frame"]))
+    set_number(page, "Landing frame", int(ref["landing_frame"]))
     page.get_by_role("button", name="Save the reference with the run").click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.st-key-jump-per-jump-grid [role=columnheader]')]"
         ".some(h => h.innerText.includes('± ref'))"
     )
     no_exceptions(page)
-    page.get_by_role("heading", name="Jump by jump, against the reference").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "evidence-accuracy.png")
+    screenshot_at(page, "Jump by jump, against the reference", "evidence-accuracy.png")

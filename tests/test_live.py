@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import CLIPS, MODELS, FakeBackend, goto
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    app_env,
+    dashboard_tab,
+    go,
+    need_chromium,
+    no_exceptions,
+    settled,
+)
+from conftest import CLIPS, FakeBackend, goto
 from posebench.dashboard import live
 
 SIDE = CLIPS / "jumps" / "cmj_side_dhruvrahuja_6.mp4"
@@ -62,35 +72,28 @@ def _y4m(path: Path, frames: int = 45) -> Path:
     return path
 
 
-@pytest.mark.browser
-@pytest.mark.integration
-@pytest.mark.timeout(300)
-def test_the_live_page_shows_fps_and_drops_from_a_fake_camera(tmp_path):
-    from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, streamlit_app
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
+@contextlib.contextmanager
+def _live_page(tmp_path: Path, **env):
+    """The Live page in Chromium, whose fake camera plays the first frames of a shared jump;
+    ``env``: more of the dashboard's environment (``POSEBENCH_...=value``)."""
+    need_chromium()
     camera = _y4m(tmp_path / "camera.y4m")
-    env = dict(
-        os.environ,
-        POSEBENCH_RESULTS=str(tmp_path / "results"),
-        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
-    )
     args = [
         *CHROMIUM_ARGS,
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={camera}",
     ]
-    with streamlit_app(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        page = browser.new_context(viewport=VIEWPORT).new_page()
-        page.set_default_timeout(90_000)
-        page.goto(url)
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Live", exact=True).click()
-        page.wait_for_selector("h1:has-text('Live')")
+    with dashboard_tab(app_env(tmp_path / "results", **env), tmp_path, args, timeout=90_000) as page:
+        go(page, "Live")
+        yield page
+
+
+@pytest.mark.browser
+@pytest.mark.integration
+@pytest.mark.timeout(300)
+def test_the_live_page_shows_fps_and_drops_from_a_fake_camera(tmp_path):
+    with _live_page(tmp_path) as page:
         frame = page.frame_locator("iframe[title*='streamlit_webrtc']")
         frame.get_by_role("button", name="START").click()
         metric = page.locator("[data-testid='stMetric']", has_text="Processed (frames/s)")
@@ -106,8 +109,7 @@ def test_the_live_page_shows_fps_and_drops_from_a_fake_camera(tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "browser-live.png")
         print(f"live: {fps} frames/s processed, {done} of {offered} frames dropped")
-        assert page.locator("[data-testid='stException']").count() == 0
-        browser.close()
+        no_exceptions(page)
 
 
 def test_the_results_page_shows_a_runs_real_time_table(results_root, tmp_path, monkeypatch):
@@ -139,33 +141,8 @@ def test_the_results_page_shows_a_runs_real_time_table(results_root, tmp_path, m
 def test_two_backends_side_by_side_and_a_recording_saved_as_the_chosen_clip(tmp_path):
     """Chromium's fake camera: MediaPipe lite and the tuned preset side by side, then Record ->
     Stop and save: the recording is saved like an upload and becomes the chosen clip."""
-    from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, settled, streamlit_app
-
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    camera = _y4m(tmp_path / "camera.y4m")
-    env = dict(
-        os.environ,
-        POSEBENCH_RESULTS=str(tmp_path / "results"),
-        POSEBENCH_UPLOADS=str(tmp_path / "uploads"),
-        POSEBENCH_MODEL_DIRS=os.environ.get("POSEBENCH_MODEL_DIRS", str(MODELS)),
-    )
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={camera}",
-    ]
     second = "rtmpose-lightweight-tuned"
-    with streamlit_app(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        page = browser.new_context(viewport=VIEWPORT).new_page()
-        page.set_default_timeout(90_000)
-        page.goto(url)
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Live", exact=True).click()
-        page.wait_for_selector("h1:has-text('Live')")
+    with _live_page(tmp_path, POSEBENCH_UPLOADS=tmp_path / "uploads") as page:
         picker = page.locator("[data-testid='stMultiSelect']", has_text="Backends (one, or two side by side)")
         picker.get_by_role("button", name="Open").click()
         page.get_by_role("option", name=second, exact=True).click()
@@ -202,5 +179,4 @@ def test_two_backends_side_by_side_and_a_recording_saved_as_the_chosen_clip(tmp_
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / "browser-live-two-and-record.png")
         print(f"live, side by side: recorded {count} frames, saved as the chosen clip")
-        assert page.locator("[data-testid='stException']").count() == 0
-        browser.close()
+        no_exceptions(page)

@@ -9,15 +9,17 @@ import re
 import pandas as pd
 import pytest
 
-from conftest import RUNNING
+from browser_support import go, no_exceptions, page_fixture, screenshot_at, server_fixture, settled
+from conftest import CLIPS, RUNNING
 from posebench.store import references
-from test_browser import ARTIFACTS, go, no_exceptions, page, server, settled  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(600)]
 
+server = server_fixture(CLIPS, "study")
+page = page_fixture()
 
-def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):  # noqa: F811
-    ARTIFACTS.mkdir(exist_ok=True)
+
+def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):
     _url, results_dir = server
     go(page, "Study")
     page.wait_for_selector("text=No study yet")
@@ -49,8 +51,7 @@ def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):  
     page.get_by_role("button", name="Run the study (1 clips × 2 backends)").click()
     page.wait_for_selector("text=Every clip × backend (2 rows)", timeout=300_000)
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stVegaLiteChart']\").length >= 2")
-    page.get_by_role("heading", name="Study browser-study").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "browser-study.png")
+    screenshot_at(page, "Study browser-study", "browser-study.png")
     no_exceptions(page)
     headline = page.locator("[data-testid='stAlert']").first.inner_text()
     assert re.search(r"\b1 clips?\b", headline), headline  # it says how many clips it rests on
@@ -66,7 +67,6 @@ def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):  
 
     go(page, "Results")
     page.wait_for_selector("text=Saved studies")
-    page.get_by_role("heading", name="Saved studies").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "browser-study-results.png")
+    screenshot_at(page, "Saved studies", "browser-study-results.png")
     assert page.get_by_role("combobox", name="Study", exact=True).input_value() == "browser-study"
     no_exceptions(page)

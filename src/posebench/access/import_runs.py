@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from posebench.core import schema
+from posebench.core.env import positive_env
 from posebench.core.errors import InputError
 from posebench.io import run_import as untrusted
 from posebench.io import video
@@ -67,13 +68,8 @@ ABSOLUTE = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)")
 
 def import_limit_bytes() -> int:
     """Largest uploaded zip (``POSEBENCH_IMPORT_MB``, default 64)."""
-    import os
-
-    try:
-        mb = float(os.environ.get("POSEBENCH_IMPORT_MB", ""))
-    except ValueError:
-        mb = 0
-    return int(mb * 1024**2) if mb > 0 else LIMITS.archive_bytes
+    mb = positive_env("POSEBENCH_IMPORT_MB", 0.0, float)
+    return int(mb * 1024**2) if mb else LIMITS.archive_bytes
 
 
 # -- the checks ---------------------------------------------------------------------------

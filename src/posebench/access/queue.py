@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from posebench.core.env import positive_env
 from posebench.core.errors import BenchError, ServerBusy
 
 DEFAULT_WAITING = 8
@@ -31,14 +32,6 @@ __all__ = ["Cancelled", "ServerBusy", "WorkQueue", "place_text", "server_queue"]
 
 class Cancelled(BenchError):
     """The caller gave up while waiting."""
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 else default
 
 
 class WorkQueue:
@@ -113,8 +106,8 @@ def server_queue() -> WorkQueue:
     with _QUEUE_LOCK:
         if _QUEUE is None:
             _QUEUE = WorkQueue(
-                _env_int("POSEBENCH_QUEUE_SLOTS", max(2, (os.cpu_count() or 2) // 2)),
-                _env_int("POSEBENCH_QUEUE_WAITING", DEFAULT_WAITING),
+                positive_env("POSEBENCH_QUEUE_SLOTS", max(2, (os.cpu_count() or 2) // 2), int),
+                positive_env("POSEBENCH_QUEUE_WAITING", DEFAULT_WAITING, int),
             )
         return _QUEUE
 

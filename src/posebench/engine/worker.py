@@ -28,12 +28,13 @@ parent (the command line) decides, cancelling its workers through their event.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.spawn
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from posebench.core.errors import BenchError
@@ -67,6 +68,20 @@ def _ignore_interrupt() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextlib.contextmanager
+def _reporting(conn, what: str) -> Iterator[None]:
+    """A worker's body: a failure goes to the parent as ``("error", sentence)``, never a
+    traceback in the page (``what`` names the work in the sentence); the pipe closes at the end."""
+    try:
+        yield
+    except BenchError as exc:
+        conn.send(("error", str(exc)))
+    except Exception as exc:  # never a traceback in the page
+        conn.send(("error", f"{what} stopped unexpectedly: {type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
 def _child(conn, cancel, request: dict) -> None:
     """The worker process: run, save, send the result (``request["pipeline"]``, the
     command line's own ``studies.pipeline.run_and_save``, does the work)."""
@@ -74,7 +89,7 @@ def _child(conn, cancel, request: dict) -> None:
     from posebench.engine import priority
     from posebench.io import video
 
-    try:
+    with _reporting(conn, "the run"):
         if request.get("clip_info") is not None:  # what the server knows of the clip (an
             video.remember(request["clip_info"])  # upload's readable name), as in the server
         sent: dict[str, float] = {}
@@ -114,12 +129,6 @@ def _child(conn, cancel, request: dict) -> None:
         )
         send_held()
         conn.send(("done", done.run, done.saved_to, done.save_error))
-    except BenchError as exc:
-        conn.send(("error", str(exc)))
-    except Exception as exc:  # never a traceback in the page
-        conn.send(("error", f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
 
 
 def _ended_by(exitcode: int | None) -> str:
@@ -277,7 +286,7 @@ class WorkerRun:
 def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
     """A worker process for another timing job: ``func(**kwargs, progress=..., cancel=...)``."""
     _ignore_interrupt()
-    try:
+    with _reporting(conn, "it"):
 
         def progress(fraction: float, text: str) -> None:
             conn.send(("progress", float(fraction), str(text)))
@@ -287,12 +296,6 @@ def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
         with priority.ParentLowered():  # the server steps back while this times
             outcome = func(**kwargs, progress=progress, cancel=cancel)
         conn.send(("done", outcome))
-    except BenchError as exc:
-        conn.send(("error", str(exc)))
-    except Exception as exc:  # never a traceback in the page
-        conn.send(("error", f"it stopped unexpectedly: {type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
 
 
 class WorkerCall(WorkerRun):

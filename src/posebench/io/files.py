@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
 import pandas as pd
 
+from posebench.core.errors import InputError
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")  # a saved run's or study's folder
 
 
 def safe_name(name: str, fallback: str = "file") -> str:
     """``name`` with anything but letters, digits, '-', '_' and '.' replaced by '_' (60 at most)."""
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)[:60] or fallback
+
+
+def folder_name(name: str, what: str) -> str:
+    """``name`` when it is a plain folder name (``FOLDER_NAME``), else ``InputError`` that calls
+    it a ``what`` name ("run", "study")."""
+    if not isinstance(name, str) or not FOLDER_NAME.match(name) or name in (".", ".."):
+        raise InputError(f"'{name}' is not a valid {what} name (letters, digits, '-', '_', '.')")
+    return name
+
+
+def folder_in(root: Path, name: str, where: str) -> Path:
+    """``root/name`` resolved, refused with ``InputError`` when it would not lie directly in
+    ``root`` (``where``: how the message names ``root``, e.g. "the results folder")."""
+    root = Path(root).resolve()
+    path = (root / name).resolve()
+    if path.parent != root:
+        raise InputError(f"'{name}' would leave {where}")
+    return path
 
 
 CHUNK_BYTES = 1 << 20  # streams are copied 1 MiB at a time
@@ -28,8 +50,6 @@ def copy_capped(source, target: Path, limit: int, too_large: str, on_chunk=None)
     """Copy a readable stream into a new file ``target`` (never an existing one), 1 MiB at a
     time; stop with ``InputError(too_large)`` past ``limit`` bytes. ``on_chunk(bytes)`` sees
     every chunk (a digest). Returns the bytes written; the caller removes ``target`` on error."""
-    from posebench.core.errors import InputError
-
     written = 0
     with open(target, "xb") as out:
         while chunk := source.read(CHUNK_BYTES):

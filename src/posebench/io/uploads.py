@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from posebench.core.env import positive_env
 from posebench.core.errors import InputError, ServerBusy
 from posebench.io import video
 from posebench.io.files import CHUNK_BYTES, copy_capped, megabytes
@@ -69,21 +70,12 @@ SAFE_SUFFIXES = video.VIDEO_SUFFIXES
 LABEL_KEEP = " ._-()"  # besides letters and digits
 
 
-def _env_number(name: str, default: float) -> float:
-    """A positive number from the environment; the default when unset or not a number."""
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def upload_limit_bytes() -> int:
-    return int(_env_number("POSEBENCH_UPLOAD_MB", DEFAULT_LIMIT_MB) * 1024**2)
+    return int(positive_env("POSEBENCH_UPLOAD_MB", DEFAULT_LIMIT_MB, float) * 1024**2)
 
 
 def max_pixels() -> int:
-    return int(_env_number("POSEBENCH_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    return int(positive_env("POSEBENCH_MAX_PIXELS", DEFAULT_MAX_PIXELS, float))
 
 
 def default_workdir() -> Path:
@@ -208,13 +200,13 @@ def store(label: str, stream: BinaryIO, limit_bytes: int, workdir: Path) -> Path
 def inspect_timeout(path: Path) -> float:
     """Processor seconds the content check may use (all its threads together)."""
     default = INSPECT_BASE_S + INSPECT_PER_MB_S * path.stat().st_size / 1024**2
-    return _env_number("POSEBENCH_INSPECT_TIMEOUT", default)
+    return positive_env("POSEBENCH_INSPECT_TIMEOUT", default, float)
 
 
 def inspect_wall_limit(cpu_limit_s: float) -> float:
     """Wall-clock seconds after which a check that used little processor time is given up."""
     default = max(INSPECT_WALL_MIN_S, INSPECT_WALL_FACTOR * cpu_limit_s)
-    return _env_number("POSEBENCH_INSPECT_WALL", default)
+    return positive_env("POSEBENCH_INSPECT_WALL", default, float)
 
 
 def inspect(
@@ -442,7 +434,7 @@ def _main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     _bound_this_process(
-        int(_env_number("POSEBENCH_INSPECT_MEMORY", INSPECT_MEMORY_BYTES)),
-        int(_env_number("POSEBENCH_INSPECT_CPU", 3600)),
+        int(positive_env("POSEBENCH_INSPECT_MEMORY", INSPECT_MEMORY_BYTES, float)),
+        int(positive_env("POSEBENCH_INSPECT_CPU", 3600, float)),
     )
     sys.exit(_main(sys.argv[1:]))

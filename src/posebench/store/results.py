@@ -14,7 +14,6 @@ import itertools
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -29,11 +28,11 @@ import pandas as pd
 from posebench.core import schema
 from posebench.core.errors import BenchError, InputError
 from posebench.io import video
-from posebench.io.files import neutralise, unneutralise
+from posebench.io.files import FOLDER_NAME, folder_in, folder_name, neutralise, unneutralise
 from posebench.io.run_import import read_json
 from posebench.store import owners
 
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+RUN_ID = FOLDER_NAME
 FILES = ("summary.csv", "frames.csv", "run.json", "native.npz")
 STALE_TMP_S = 3600  # a temporary folder this old was left by a killed process
 RUN_JSON_BYTES = 4 * 1024**2  # a saved run.json larger than this is not read (ours are a few KB)
@@ -54,17 +53,11 @@ def default_root() -> Path:
 
 def check_run_id(run_id: str) -> str:
     """Reject any run id that is not a plain folder name."""
-    if not isinstance(run_id, str) or not RUN_ID.match(run_id) or run_id in (".", ".."):
-        raise InputError(f"'{run_id}' is not a valid run name (letters, digits, '-', '_', '.')")
-    return run_id
+    return folder_name(run_id, "run")
 
 
 def run_dir(run_id: str, root: Path | None = None) -> Path:
-    root = Path(root or default_root()).resolve()
-    path = (root / check_run_id(run_id)).resolve()
-    if path.parent != root:
-        raise InputError(f"'{run_id}' would leave the results folder")
-    return path
+    return folder_in(Path(root or default_root()), check_run_id(run_id), "the results folder")
 
 
 def save(run, root: Path | None = None, owner: str | None = None, shared: bool = False) -> Path:

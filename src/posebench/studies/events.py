@@ -170,30 +170,6 @@ class EventsResult:
         }
 
 
-def search(
-    manifest: str | Path,
-    specs: list[str],
-    out: Path | None = None,
-    *,
-    cache: Path | None = None,
-    space: dict | None = None,
-    folds: str = "auto",
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-) -> EventsResult:
-    """Pose, detect under every setting, search per backend; write events.csv/json to ``out``."""
-    return search_clips(
-        manifest_clips(manifest),
-        specs,
-        out,
-        cache=cache,
-        space=space,
-        folds=folds,
-        progress=progress,
-        cancel=cancel,
-    )
-
-
 def search_clips(
     clips: list[EventClip],
     specs: list[str],
@@ -205,7 +181,8 @@ def search_clips(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> EventsResult:
-    """``search`` on clips already read (a manifest's or a study's)."""
+    """Pose the clips (``manifest_clips`` or ``clips_of_study``), detect the jump events under
+    every setting, search per backend; write events.csv/json to ``out``."""
     if not specs:
         raise InputError("choose at least one backend")
     settings = event_settings.grid(space)
@@ -336,7 +313,7 @@ __all__ = [
     "backend_lines",
     "clips_of_study",
     "load",
-    "search",
+    "manifest_clips",
     "search_clips",
     "statement",
 ]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -41,11 +40,11 @@ from posebench.decision import rules as decision_rules
 from posebench.decision import speed as decision_speed
 from posebench.decision import verdict as decision_verdict
 from posebench.io import video
-from posebench.io.files import safe_name, write_atomic, write_csv_atomic
+from posebench.io.files import FOLDER_NAME, folder_in, folder_name, safe_name, write_atomic, write_csv_atomic
 from posebench.store import references, results
 from posebench.studies import jobs, pooled, study_events
 
-STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+STUDY_ID = FOLDER_NAME
 DEFAULT_MIN_CLIPS = 10
 DEFAULT_MARGIN_MS = float(decision_rules.THRESHOLDS["accuracy_margin_ms"][0])
 GROUP_COLUMNS = ("athlete", "session")  # optional manifest columns: who jumped, and when
@@ -65,9 +64,7 @@ def default_root() -> Path:
 
 
 def check_study_id(study_id: str) -> str:
-    if not isinstance(study_id, str) or not STUDY_ID.match(study_id) or study_id in (".", ".."):
-        raise InputError(f"'{study_id}' is not a valid study name (letters, digits, '-', '_', '.')")
-    return study_id
+    return folder_name(study_id, "study")
 
 
 @dataclass
@@ -313,11 +310,7 @@ def _some(names: list[str], shown: int = 5) -> str:
 
 # -- storing ----------------------------------------------------------------------------
 def folder_of(study_id: str, root: Path | None = None) -> Path:
-    root = Path(root or default_root()).resolve()
-    path = (root / check_study_id(study_id)).resolve()
-    if path.parent != root:
-        raise InputError(f"'{study_id}' would leave the studies folder")
-    return path
+    return folder_in(Path(root or default_root()), check_study_id(study_id), "the studies folder")
 
 
 def save_definition(study: Study, root: Path | None = None) -> Path:

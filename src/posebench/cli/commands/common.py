@@ -7,6 +7,10 @@ import time
 
 import pandas as pd
 
+from posebench import backends
+from posebench.core.errors import BackendUnavailable
+from posebench.io.video import ClipInfo
+
 
 def print_table(
     df: pd.DataFrame, columns: list[str], floatfmt: str = "{:.1f}", formats: dict[str, str] | None = None
@@ -19,6 +23,42 @@ def print_table(
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v, f=fmt: "-" if pd.isna(v) else f.format(v))
     print(shown.to_string(index=False))
+
+
+def add_clip_and_backends(parser) -> None:
+    """The clip to run on and the backends to run (``-b``), as ``run`` and ``realtime`` take them."""
+    parser.add_argument("clip", help="video file (mp4, mov, avi, mkv, webm)")
+    add_backend_option(parser)
+
+
+def add_results_option(parser) -> None:
+    """``--out``: the results folder a run is saved in."""
+    parser.add_argument("--out", default=None, help="results folder (default: results/)")
+
+
+def add_max_side_option(parser) -> None:
+    parser.add_argument(
+        "--max-side", type=int, default=None, help="downscale so the longer side is at most this many pixels"
+    )
+
+
+def runnable(specs: list[str]) -> list[backends.BackendConfig]:
+    """The backends asked for by name, parsed; ``BackendUnavailable`` at once, before any work,
+    when one of them cannot run here."""
+    configs = [backends.parse(spec) for spec in specs]
+    for config in configs:
+        reason = backends.why_unavailable(config)
+        if reason:
+            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    return configs
+
+
+def clip_line(clip: ClipInfo) -> str:
+    """One line on the clip a run read: name, size, rate, decoded frames and duration."""
+    return (
+        f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
+        f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)"
+    )
 
 
 def add_backend_option(parser, default=None) -> None:

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from posebench import backends
 from posebench.analysis import event_settings
-from posebench.cli.commands.common import add_backend_option
-from posebench.core.errors import BackendUnavailable
+from posebench.cli.commands.common import add_backend_option, runnable
 from posebench.studies import events
 
 DEFAULT_BACKENDS = list(backends.config.STUDY_PAIR)
@@ -54,14 +53,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     specs = args.backends or DEFAULT_BACKENDS
-    for spec in specs:
-        reason = backends.why_unavailable(backends.parse(spec))
-        if reason:
-            raise BackendUnavailable(f"{backends.parse(spec).display} cannot run here: {reason}")
+    runnable(specs)  # before any work
     out = Path(args.out) if args.out else Path("results") / "events" / Path(args.manifest).stem
     space = {k: () for k in event_settings.SEARCH_SPACE} if args.named_only else None
-    result = events.search(
-        args.manifest,
+    result = events.search_clips(
+        events.manifest_clips(args.manifest),
         specs,
         out,
         cache=Path(args.cache) if args.cache else None,

@@ -11,8 +11,16 @@ from pathlib import Path
 import pandas as pd
 
 from posebench import backends
-from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
-from posebench.core.errors import BackendUnavailable, RunCancelled
+from posebench.cli.commands.common import (
+    add_clip_and_backends,
+    add_max_side_option,
+    add_results_option,
+    clip_line,
+    print_table,
+    progress_printer,
+    runnable,
+)
+from posebench.core.errors import RunCancelled
 from posebench.decision import speed
 from posebench.store import results
 from posebench.store.run_record import RunOptions
@@ -49,8 +57,7 @@ def register(sub) -> None:
         "realtime",
         help="simulated camera: can each backend keep up with frames arriving at a camera's rate?",
     )
-    p.add_argument("clip", help="video file (mp4, mov, avi, mkv, webm)")
-    add_backend_option(p)
+    add_clip_and_backends(p)
     p.add_argument(
         "--fps",
         type=float,
@@ -64,10 +71,8 @@ def register(sub) -> None:
         "--rounds", type=int, default=1, help="stream the clip this many times per rate (default 1)"
     )
     p.add_argument("--frames", type=int, default=None, help="use at most N frames from the start")
-    p.add_argument(
-        "--max-side", type=int, default=None, help="downscale so the longer side is at most this many pixels"
-    )
-    p.add_argument("--out", default=None, help="results folder (default: results/)")
+    add_max_side_option(p)
+    add_results_option(p)
     p.set_defaults(func=run)
 
 
@@ -97,11 +102,7 @@ def _ctrl_c_cancels(cancel: threading.Event):
 
 
 def run(args) -> int:
-    configs = [backends.parse(spec) for spec in args.backends or backends.default_comparison()]
-    for config in configs:
-        reason = backends.why_unavailable(config)
-        if reason:
-            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    configs = runnable(args.backends or backends.default_comparison())
     options = RunOptions(max_frames=args.frames, max_side=args.max_side, warmup=min(10, args.frames or 10))
     cancel = threading.Event()
     try:
@@ -121,10 +122,7 @@ def run(args) -> int:
         return 130
     table = pd.DataFrame(run_.extra["realtime"])
     clip = run_.clip
-    print(
-        f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
-        f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)"
-    )
+    print(clip_line(clip))
     print_table(table, SHOWN)
     print(
         "A simulated camera released the clip's frames at camera_fps; each backend, alone in a "

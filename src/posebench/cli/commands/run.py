@@ -6,8 +6,16 @@ from pathlib import Path
 
 from posebench import backends
 from posebench.backends.config import format_settings
-from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
-from posebench.core.errors import BackendUnavailable, BenchError
+from posebench.cli.commands.common import (
+    add_clip_and_backends,
+    add_max_side_option,
+    add_results_option,
+    clip_line,
+    print_table,
+    progress_printer,
+    runnable,
+)
+from posebench.core.errors import BenchError
 from posebench.decision import speed
 from posebench.store.run_record import DEFAULT_ROUNDS, RunOptions
 from posebench.studies import pipeline
@@ -36,10 +44,9 @@ RATE_FORMATS = {"detection_rate": "{:.1%}", "detector_rate": "{:.1%}"}
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="benchmark backends on a clip and save the results")
-    p.add_argument("clip", help="video file (mp4, mov, avi, mkv, webm)")
-    add_backend_option(p)
+    add_clip_and_backends(p)
     add_run_options(p)
-    p.add_argument("--out", default=None, help="results folder (default: results/)")
+    add_results_option(p)
     p.set_defaults(func=run)
 
 
@@ -67,9 +74,7 @@ def add_run_options(p) -> None:
         help=f"timed rounds: every backend runs the frames this many times, interleaved, the order "
         f"rotating; FPS is the median with min and max (default {DEFAULT_ROUNDS})",
     )
-    p.add_argument(
-        "--max-side", type=int, default=None, help="downscale so the longer side is at most this many pixels"
-    )
+    add_max_side_option(p)
     p.add_argument(
         "--model-only", action="store_true", help="decode all frames first, so timings hold model time only"
     )
@@ -94,11 +99,7 @@ def options_from(args) -> RunOptions:
 
 
 def run(args) -> int:
-    configs = [backends.parse(spec) for spec in args.backends or backends.default_comparison()]
-    for config in configs:  # asked for by name: say at once when one cannot run here
-        reason = backends.why_unavailable(config)
-        if reason:
-            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    configs = runnable(args.backends or backends.default_comparison())
     done = pipeline.run_and_save(
         args.clip,
         configs,
@@ -110,10 +111,7 @@ def run(args) -> int:
     )
     run = done.run
     clip = run.clip
-    print(
-        f"clip: {clip.name}  {clip.width}x{clip.height}  {clip.fps:.2f} fps  "
-        f"{clip.frames} decoded frames  ({clip.duration_s:.2f} s)"
-    )
+    print(clip_line(clip))
     print_table(run.summary, SHOWN, formats=RATE_FORMATS)
     print(
         f"frames: timed frames per pass (the first {run.options.warmup} are warm-up, left out); "

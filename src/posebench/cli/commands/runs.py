@@ -10,6 +10,7 @@ import getpass
 from pathlib import Path
 
 from posebench.access import import_runs, run_access
+from posebench.cli.commands.common import add_results_option
 
 
 def register(sub) -> None:
@@ -18,12 +19,12 @@ def register(sub) -> None:
     imp = actions.add_parser("import", help="check and import a zip of a run folder (untrusted data)")
     imp.add_argument("zip", help="zip of one run folder (summary.csv, frames.csv, run.json, native.npz)")
     imp.add_argument("--owner", help="user who owns the imported run on a shared server")
-    imp.add_argument("--out", help="results folder (default: results/)")
+    add_results_option(imp)
     imp.set_defaults(func=run_import)
     own = actions.add_parser("own", help="make USER the owner of a saved run (shared-server mode)")
     own.add_argument("run_id")
     own.add_argument("user")
-    own.add_argument("--out", help="results folder (default: results/)")
+    add_results_option(own)
     own.set_defaults(func=run_own)
 
 

@@ -23,8 +23,8 @@ import pandas as pd
 
 from posebench import backends
 from posebench.analysis import event_settings, per_jump
-from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
-from posebench.core.errors import BackendUnavailable, InputError
+from posebench.cli.commands.common import add_backend_option, print_table, progress_printer, runnable
+from posebench.core.errors import InputError
 from posebench.decision import speed as decision_speed
 from posebench.decision import text as verdict_text
 from posebench.io.files import write_atomic
@@ -159,11 +159,7 @@ def _measure_speed(study: studies.Study, args) -> str:
 
 def run(args) -> int:
     specs = args.backends or DEFAULT_BACKENDS
-    configs = [backends.parse(s) for s in specs]
-    for config in configs:
-        reason = backends.why_unavailable(config)
-        if reason:
-            raise BackendUnavailable(f"{config.display} cannot run here: {reason}")
+    runnable(specs)  # before any work
     if args.min_clips < 1:
         raise InputError("--min-clips must be 1 or more")
     if not (args.margin >= 0):
