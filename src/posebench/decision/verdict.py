@@ -491,6 +491,40 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
         e = replace(
             e, paired={**e.paired, candidate: _with_margin(e.paired[candidate], t["accuracy_margin_ms"])}
         )
+    criteria, notes = _criteria(e, c, b, t)
+    clips = next(k for k in criteria if k.key == "clips")
+    decision, why = _decision(criteria, clips)
+    headline = R.DECISIONS[decision].format(baseline=b.label, candidate=c.label)
+    src = e.speed
+    if e.kind == "study" and src is not None:
+        headline += f" on {src.host or src.machine}"  # the machine its speed speaks for
+    if e.kind == "study" and c.label in e.paired and e.paired[c.label].n > 0:
+        why = _study_why(criteria, decision, clips)
+    reason = f"{headline}: {why}." + _fallback(e.evidence_kind, b, criteria, decision)
+    pair = e.paired.get(c.label)
+    cluster = e.clusters.get(c.label)
+    return Verdict(
+        decision,
+        headline,
+        reason,
+        b.label,
+        c.label,
+        c.words,
+        _evidence_facts(e, b, c, clips),
+        criteria,
+        notes,
+        machine=src.machine if src is not None else "",
+        paired=pair.to_dict() if pair is not None else {},
+        clusters=cluster.to_dict() if cluster is not None else {},
+        speed_source=src.to_dict() if src is not None else {},
+    )
+
+
+def _criteria(
+    e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict
+) -> tuple[list[Criterion], list[str]]:
+    """Every criterion the candidate is judged on (accuracy or agreement first, the clip count
+    last), and the notes that go with them (machine, speed, calibrations, failed runs)."""
     criteria, notes = [], list(e.machine_notes)
     kind = e.evidence_kind
     if kind == "agreement":
@@ -507,8 +541,7 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     notes += speed_notes
     if c.realtime:  # the run was streamed: real time is speed evidence too (never must-meet)
         criteria += [_camera(key, rate, c) for key, rate in R.CAMERA_RATES]
-    clips = _clips(e, c, b, t)
-    criteria.append(clips)
+    criteria.append(_clips(e, c, b, t))
     for x in (c, b):
         if x.calibration_applied:
             notes.append(
@@ -517,42 +550,53 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
             )
         if x.status != "ok":
             notes.insert(0, f"{x.label} did not run to the end ({x.status}); its criteria are not measured.")
+    return criteria, notes
 
-    unmet = [k for k in criteria if k.status == "unmet" and k.key != "clips" and k.must_meet]
+
+def _unmet(criteria: list[Criterion]) -> list[Criterion]:
+    """The must-meet criteria not met (a too small clip count makes undecided, not keep)."""
+    return [k for k in criteria if k.status == "unmet" and k.key != "clips" and k.must_meet]
+
+
+def _decision(criteria: list[Criterion], clips: Criterion) -> tuple[str, str]:
+    """Keep (a must-meet criterion not met), undecided (one not measured, or too few clips)
+    or replace, with why in words; the first criterion (accuracy) leads the sentence."""
+    unmet = _unmet(criteria)
     missing = [k for k in criteria if k.status in R.UNSETTLED_STATES and k.must_meet]
     first = criteria[0]  # the accuracy (or agreement) criterion
-    fallback = (
-        f"There is no reference, so only agreement with {b.label} was judged; agreement is not "
-        f"accuracy, and {R.SETTLING_EVIDENCE} would settle it."
-        if kind == "agreement"
-        else ""
-    )
     if unmet:
-        decision, why = "keep", unmet[0].detail
+        why = unmet[0].detail
         if unmet[0] is not first and first.status == "met":
             why += f", although {first.detail}"
-    elif missing:
-        decision = "undecided"
+        return "keep", why
+    if missing:
         why = "; ".join(k.detail for k in missing) + ", so it cannot be judged"
         if first not in missing:  # what was measured comes first (accuracy), then what was not
             why = f"{first.detail}; but {why}"
-    elif clips.status == "unmet":
-        decision = "undecided"
-        why = f"{first.detail}, and every other criterion is met, but {clips.detail}"
-    else:
-        decision = "replace"
-        n = int(clips.measured)
-        why = f"{first.detail}; every criterion is met on {n} clip{'s' if n != 1 else ''}"
-    headline = R.DECISIONS[decision].format(baseline=b.label, candidate=c.label)
-    src = e.speed
-    if e.kind == "study" and src is not None:
-        headline += f" on {src.host or src.machine}"  # the machine its speed speaks for
-    if e.kind == "study" and c.label in e.paired and e.paired[c.label].n > 0:
-        why = _study_why(criteria, decision, clips)
-    reason = f"{headline}: {why}."
-    if fallback and (decision != "keep" or unmet[0] is first):
-        reason += " " + fallback
-    evidence = {
+        return "undecided", why
+    if clips.status == "unmet":
+        return "undecided", f"{first.detail}, and every other criterion is met, but {clips.detail}"
+    n = int(clips.measured)
+    return "replace", f"{first.detail}; every criterion is met on {n} clip{'s' if n != 1 else ''}"
+
+
+def _fallback(kind: str, b: BackendEvidence, criteria: list[Criterion], decision: str) -> str:
+    """Without a reference only agreement was judged: the sentence that says so (with a
+    leading space), unless a criterion other than agreement decided to keep."""
+    if kind != "agreement":
+        return ""
+    if decision == "keep" and _unmet(criteria)[0] is not criteria[0]:
+        return ""
+    return (
+        f" There is no reference, so only agreement with {b.label} was judged; agreement is not "
+        f"accuracy, and {R.SETTLING_EVIDENCE} would settle it."
+    )
+
+
+def _evidence_facts(e: Evidence, b: BackendEvidence, c: BackendEvidence, clips: Criterion) -> dict:
+    """What the verdict rests on, as verdict.json's ``evidence``."""
+    kind = e.evidence_kind
+    return {
         "kind": kind,
         "judged_against": e.reference_text if kind != "agreement" else f"agreement with {b.label} (fallback)",
         "reference": e.reference.to_dict() if e.reference is not None else None,
@@ -561,23 +605,6 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
         "would_settle_it": R.SETTLING_EVIDENCE if kind == "agreement" else "",
         "calibration_applied": {x.label: x.calibration_applied for x in (b, c)},
     }
-    pair = e.paired.get(c.label)
-    cluster = e.clusters.get(c.label)
-    return Verdict(
-        decision,
-        headline,
-        reason,
-        b.label,
-        c.label,
-        c.words,
-        evidence,
-        criteria,
-        notes,
-        machine=src.machine if src is not None else "",
-        paired=pair.to_dict() if pair is not None else {},
-        clusters=cluster.to_dict() if cluster is not None else {},
-        speed_source=src.to_dict() if src is not None else {},
-    )
 
 
 def _study_why(criteria: list[Criterion], decision: str, clips: Criterion) -> str:
