@@ -14,8 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import InputError
-from posebench.dashboard import auth, clip_input, job_registry, state
-from posebench.dashboard.study_view import reference_root, study_root
+from posebench.dashboard import auth, clip_input, job_registry, state, study_view
 from posebench.io import uploads, video
 from posebench.io.files import safe_name
 from posebench.store import references
@@ -39,7 +38,7 @@ def draft() -> dict:
 
 
 def add_public(paths: list[Path], kind: str) -> int:
-    saved = references.load(reference_root())
+    saved = references.load(study_view.reference_root())
     clips = []
     for path in paths:
         clip = studies.make_clip(path, path.name, kind)
@@ -65,8 +64,8 @@ def own_uploads() -> dict[str, Any]:
 
 def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
     """Copy this user's chosen uploads (``own_uploads``) into the study's folder and add them."""
-    folder = study_root() / safe_name(study_name or "study", "study") / "clips"
-    saved = references.load(reference_root())
+    folder = study_view.study_root() / safe_name(study_name or "study", "study") / "clips"
+    saved = references.load(study_view.reference_root())
     clips = []
     for accepted in chosen:
         folder.mkdir(parents=True, exist_ok=True)
@@ -83,8 +82,8 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
 
     Returns (clips added, one sentence per refused file).
     """
-    folder = study_root() / safe_name(study_name or "study", "study") / "clips"
-    saved = references.load(reference_root())
+    folder = study_view.study_root() / safe_name(study_name or "study", "study") / "clips"
+    saved = references.load(study_view.reference_root())
     owner = auth.viewer().name  # the user's upload cap counts the clips kept in studies too
     clips, refused = [], []
     for file in files or []:
@@ -167,14 +166,16 @@ def apply_edits(clips: list[studies.StudyClip], edited: pd.DataFrame) -> list[st
         except InputError as exc:
             problems.append(str(exc))
             continue
-        clip.reference = references.save(ref, reference_root())
+        clip.reference = references.save(ref, study_view.reference_root())
     return problems
 
 
 def import_references(data: bytes, shown: str | None = None) -> int:
     """Save the references of a CSV and attach them to the draft's clips with the same SHA-256
     (the file is checked on its bytes first: size, columns, rows; see ``references.CSV_LIMITS``)."""
-    rows = references.import_csv(data, reference_root(), shown=uploads.safe_label(shown) if shown else None)
+    rows = references.import_csv(
+        data, study_view.reference_root(), shown=uploads.safe_label(shown) if shown else None
+    )
     by_sha = {r.sha256: r for r in rows}
     for clip in draft()["clips"]:
         if clip.sha256 in by_sha:
@@ -194,7 +195,7 @@ def set_reference_frame(clip: studies.StudyClip, field: str, frame: int) -> str:
     ref = dataclasses.replace(base, **changes)
     if ref.has_frames or not np.isnan(ref.flight_time_s):
         try:
-            references.save(ref.check(), reference_root())
+            references.save(ref.check(), study_view.reference_root())
         except InputError as exc:
             return str(exc)
     clip.reference = ref
