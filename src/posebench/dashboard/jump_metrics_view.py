@@ -89,7 +89,7 @@ def baseline_first(labels: list[str], chosen: list[str], baseline: str) -> list[
     return ([baseline] if baseline in ordered else []) + [b for b in ordered if b != baseline]
 
 
-def form(labels: list[str], baseline: str) -> tuple[str, list[str], dict]:
+def form(labels: list[str], baseline: str) -> tuple[str, list[str], dict | None]:
     """Jump kind, backends (baseline first) and each candidate's event calibration."""
     cols = st.columns([1, 3])
     kind = cols[0].radio(

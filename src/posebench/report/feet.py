@@ -164,7 +164,7 @@ def _panel(
     colours: alt.Scale,
     events: pd.DataFrame,
     refs: pd.DataFrame,
-) -> alt.LayerChart:
+) -> alt.LayerChart | alt.FacetChart:
     """One point's one measure over the frames, per backend, with the events and the reference."""
     data = tidy[(tidy["measure"] == measure) & (tidy["point"] == point)]
     scale = alt.Scale(zero=False, domain=[0, 1]) if measure == "score" else alt.Scale(zero=False)
