@@ -150,7 +150,7 @@ def test_the_same_clip_listed_three_times_counts_once_and_says_so(tmp_path):
 
 
 def test_two_different_study_uploads_with_one_name_both_survive(results_root, monkeypatch, tmp_path):
-    from posebench.dashboard import study_view
+    from posebench.dashboard import study_draft, study_view
 
     monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
 
@@ -159,16 +159,16 @@ def test_two_different_study_uploads_with_one_name_both_survive(results_root, mo
             super().__init__(data)
             self.name, self.size = "same.mp4", len(data)
 
-    study_view.draft()["clips"].clear()  # bare mode: one session state for the whole process
-    added, refused = study_view.add_uploads(
+    study_draft.draft()["clips"].clear()  # bare mode: one session state for the whole process
+    added, refused = study_draft.add_uploads(
         [Upload(RUNNING.read_bytes()), Upload(LAB.read_bytes()), Upload(RUNNING.read_bytes())], "dup", "cmj"
     )
     assert refused == [] and added == 2
     folder = study_view.study_root() / "dup" / "clips"
     kept = sorted(p.name for p in folder.iterdir())
-    shas = sorted(c.sha256 for c in study_view.draft()["clips"])
+    shas = sorted(c.sha256 for c in study_draft.draft()["clips"])
     assert kept == sorted(f"{sha}.mp4" for sha in shas) and len(set(shas)) == 2
-    assert [c.name for c in study_view.draft()["clips"]] == ["same.mp4", "same.mp4"]
+    assert [c.name for c in study_draft.draft()["clips"]] == ["same.mp4", "same.mp4"]
 
 
 def test_a_zip_of_many_entries_is_refused_from_its_end_record(tmp_path, monkeypatch):
@@ -190,7 +190,7 @@ def test_a_zip_of_many_entries_is_refused_from_its_end_record(tmp_path, monkeypa
 
 
 def test_clips_uploaded_into_studies_count_against_the_users_upload_cap(results_root, monkeypatch, tmp_path):
-    from posebench.dashboard import clip_input, study_view
+    from posebench.dashboard import clip_input, study_draft, study_view
 
     monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
     monkeypatch.setenv("POSEBENCH_UPLOADS_USER_MB", "1")
@@ -200,13 +200,13 @@ def test_clips_uploaded_into_studies_count_against_the_users_upload_cap(results_
             super().__init__(data)
             self.name, self.size = name, len(data)
 
-    study_view.draft()["clips"].clear()  # bare mode: one session state for the whole process
+    study_draft.draft()["clips"].clear()  # bare mode: one session state for the whole process
     lab = LAB.read_bytes()  # 388 KB
-    added, refused = study_view.add_uploads([Upload("lab.mp4", lab)], "capped", "cmj")
+    added, refused = study_draft.add_uploads([Upload("lab.mp4", lab)], "capped", "cmj")
     assert (added, refused) == (1, [])
     assert clip_input.user_usage("local") == len(lab)  # kept in the study: still counted
     bigger = lab + b"\0" * 300_000  # 688 KB: fits alone, not beside the first
-    added, refused = study_view.add_uploads([Upload("more.mp4", bigger)], "capped", "cmj")
+    added, refused = study_draft.add_uploads([Upload("more.mp4", bigger)], "capped", "cmj")
     assert added == 0 and len(refused) == 1 and "above your share of 1 MB" in refused[0], refused
     assert len(list((study_view.study_root() / "capped" / "clips").iterdir())) == 1
     assert list((tmp_path / "uploads").glob("upload-*")) == []  # the refused upload is gone too

@@ -113,18 +113,18 @@ def test_the_scrubber_zooms_on_the_feet_both_ways():
     import numpy as np
 
     from conftest import CLIPS
-    from posebench.dashboard import study_view
+    from posebench.dashboard import feet_scrubber
     from posebench.io import video
 
     image = np.zeros((100, 200, 3), dtype=np.uint8)
-    crop = study_view.crop_on_feet(image, 0.4, 0.9)
+    crop = feet_scrubber.crop_on_feet(image, 0.4, 0.9)
     assert crop.shape[:2] == (40, 80)  # the same zoom across as down
-    assert study_view.crop_on_feet(image, 1.0, 0.9).shape == image.shape
+    assert feet_scrubber.crop_on_feet(image, 1.0, 0.9).shape == image.shape
     image[:, 150:] = 255
-    assert (study_view.crop_on_feet(image, 0.4, 1.0) == 255).mean() > 0.5  # clamped at the right edge
+    assert (feet_scrubber.crop_on_feet(image, 0.4, 1.0) == 255).mean() > 0.5  # clamped at the right edge
 
     clip = CLIPS / "jumps" / "cmj_side_dhruvrahuja_3.mp4"  # the athlete jumps mid-frame
-    centre = study_view.feet_centre(str(clip), video.probe(str(clip)).frames)
+    centre = feet_scrubber.feet_centre(str(clip), video.probe(str(clip)).frames)
     assert 0.35 < centre < 0.65
 
 

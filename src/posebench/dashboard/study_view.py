@@ -1,4 +1,6 @@
-"""What the Study page does, so the page itself stays a thin view.
+"""Where studies live, and running, measuring and opening them: the Study page's logic
+(the clips being put together are ``study_draft``; the drawing is ``study_result_view`` and
+``study_form``).
 
 Where things live: in single-user mode studies are in ``<results>/studies`` and
 references in ``<results>/references.csv``; on a shared server each signed-in
@@ -9,33 +11,18 @@ another user's studies or references. Each study folder records its owner
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
-import streamlit as st
 
 from posebench.analysis import per_jump
-from posebench.core.errors import BenchError, InputError
-from posebench.dashboard import auth, clip_input, job_registry, jobs, state
+from posebench.core.errors import BenchError
+from posebench.dashboard import auth, jobs
 from posebench.dashboard.state import STUDY_JOB
-from posebench.io import uploads, video
-from posebench.io.files import safe_name
 from posebench.report import study_charts, study_evidence
 from posebench.store import owners, references, results
 from posebench.studies import pooled, speed_run
 from posebench.studies import study as studies
-
-REFERENCE_TITLES = {  # the references table's number columns, in words with their units
-    "flight_time_s": "Flight time (s)",
-    "takeoff_frame": "Take-off frame",
-    "landing_frame": "Landing frame",
-}
-DRAFT = "study_draft"  # session key: {"clips": [StudyClip, ...]} being put together
-FEET_SHARE = 0.4  # the scrubber shows the lowest 40 % of the frame (the feet) by default
 
 
 # -- where -----------------------------------------------------------------------------
@@ -54,234 +41,6 @@ def study_root() -> Path:
 
 def saved_studies() -> pd.DataFrame:
     return studies.list_studies(study_root())
-
-
-# -- clips -------------------------------------------------------------------------------
-def public_clips() -> list[Path]:
-    """Clips every user may use: the configured clip folders."""
-    return clip_input.folder_clips()
-
-
-def draft() -> dict:
-    return st.session_state.setdefault(DRAFT, {"clips": []})
-
-
-def add_public(paths: list[Path], kind: str) -> int:
-    saved = references.load(reference_root())
-    clips = []
-    for path in paths:
-        clip = studies.make_clip(path, path.name, kind)
-        clip.reference = saved.get(clip.sha256)
-        clips.append(clip)
-    return _add(clips)
-
-
-def own_uploads() -> dict[str, Any]:
-    """This user's clips uploaded on another page (the Clip page), by label, still on disk:
-    offered beside the server's clips, so a clip is uploaded once. Another user's uploads are
-    never offered (the server keeps each user's own, ``job_registry``)."""
-    found: dict[str, Any] = {}
-    for clip in (state.upload(), job_registry.registry().latest_upload(state.user_key())):
-        if clip is None or not Path(clip.path).exists():
-            continue
-        sha = getattr(clip.info, "sha256", "") or ""
-        if any((getattr(c.info, "sha256", "") or "") == sha and sha for c in found.values()):
-            continue  # the same bytes once
-        found[f"{clip.label} (your upload)"] = clip
-    return found
-
-
-def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
-    """Copy this user's chosen uploads (``own_uploads``) into the study's folder and add them."""
-    folder = study_root() / safe_name(study_name or "study", "study") / "clips"
-    saved = references.load(reference_root())
-    clips = []
-    for accepted in chosen:
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / safe_name(accepted.label, "clip.mp4")
-        shutil.copyfile(accepted.path, target)
-        clip = studies.make_clip(target, accepted.label, kind)
-        clip.reference = saved.get(clip.sha256)
-        clips.append(clip)
-    return _add(clips)
-
-
-def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
-    """Content-check each upload and keep the accepted ones in the study's folder.
-
-    Returns (clips added, one sentence per refused file).
-    """
-    folder = study_root() / safe_name(study_name or "study", "study") / "clips"
-    saved = references.load(reference_root())
-    owner = auth.viewer().name  # the user's upload cap counts the clips kept in studies too
-    clips, refused = [], []
-    for file in files or []:
-        try:
-            accepted = clip_input.save_upload(file, owner=owner)
-        except InputError as exc:
-            refused.append(f"{getattr(file, 'name', 'a file')}: {exc}")
-            continue
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            # Stored by content, never by the given name: two different clips both named
-            # same.mp4 are two files; the same bytes twice are one (the name is only a label).
-            sha = accepted.info.sha256 or video.file_sha256(accepted.path)
-            target = folder / f"{sha}{Path(accepted.path).suffix.lower()}"
-            if not target.exists():
-                partial = target.with_name(f".{target.name}.part")
-                shutil.copyfile(accepted.path, partial)
-                partial.replace(target)
-        except OSError as exc:
-            refused.append(
-                f"{accepted.label} could not be kept in the study's folder ({exc.strerror or exc})."
-            )
-            continue
-        finally:
-            accepted.cleanup()
-        clip = studies.make_clip(target, accepted.label, kind)
-        clip.reference = saved.get(clip.sha256)
-        clips.append(clip)
-    return _add(clips), refused
-
-
-def _add(clips: list[studies.StudyClip]) -> int:
-    current = draft()["clips"]
-    have = {c.sha256 for c in current if c.sha256}
-    new = []
-    for clip in clips:  # the same bytes twice (in the draft or in this batch): one clip
-        if clip.sha256 and clip.sha256 in have:
-            continue
-        have.add(clip.sha256)
-        new.append(clip)
-    current.extend(new)
-    return len(new)
-
-
-def clips_table(clips: list[studies.StudyClip]) -> pd.DataFrame:
-    """The draft's clips with their references, for the editor (one row per clip)."""
-    rows = []
-    for clip in clips:
-        ref = clip.reference
-        rows.append(
-            {
-                "clip": clip.name,
-                "kind": clip.kind,
-                "flight_time_s": ref.flight_time_s if ref else np.nan,
-                "takeoff_frame": ref.takeoff_frame if ref else np.nan,
-                "landing_frame": ref.landing_frame if ref else np.nan,
-                "source": ref.source if ref else "",
-                "note": ref.note if ref else "",
-                "sha256": clip.sha256,
-            }
-        )
-    return pd.DataFrame(rows, columns=[*references.CSV_COLUMNS[:1], *references.CSV_COLUMNS[2:], "sha256"])
-
-
-def apply_edits(clips: list[studies.StudyClip], edited: pd.DataFrame) -> list[str]:
-    """Take the editor's references into the clips and the reference store; one sentence per problem."""
-    problems = []
-    for clip, (_, row) in zip(clips, edited.iterrows()):
-        clip.kind = str(row.get("kind") or "cmj")
-        values = {**row.to_dict(), "sha256": clip.sha256, "clip": clip.name}
-        has = any(pd.notna(values.get(k)) for k in ("flight_time_s", "takeoff_frame", "landing_frame"))
-        if not has:
-            clip.reference = None
-            continue
-        if not clip.sha256:
-            problems.append(f"{clip.name}: the file could not be read, so no reference can be kept for it")
-            continue
-        try:
-            ref = references.from_mapping(values).check()
-        except InputError as exc:
-            problems.append(str(exc))
-            continue
-        clip.reference = references.save(ref, reference_root())
-    return problems
-
-
-def import_references(data: bytes, shown: str | None = None) -> int:
-    """Save the references of a CSV and attach them to the draft's clips with the same SHA-256
-    (the file is checked on its bytes first: size, columns, rows; see ``references.CSV_LIMITS``)."""
-    rows = references.import_csv(data, reference_root(), shown=uploads.safe_label(shown) if shown else None)
-    by_sha = {r.sha256: r for r in rows}
-    for clip in draft()["clips"]:
-        if clip.sha256 in by_sha:
-            clip.reference = by_sha[clip.sha256]
-    return len(rows)
-
-
-def set_reference_frame(clip: studies.StudyClip, field: str, frame: int) -> str:
-    """Set the take-off or landing frame of a clip's reference from the scrubber; '' or a problem.
-
-    A frame that makes the reference impossible (a landing before the take-off) changes nothing.
-    """
-    base = clip.reference or references.ClipReference(clip.name, clip.sha256, clip.kind, source="by eye")
-    if field not in ("takeoff_frame", "landing_frame"):
-        raise ValueError(f"the scrubber sets takeoff_frame or landing_frame, not {field}")
-    changes: dict[str, Any] = {field: float(frame)}
-    ref = dataclasses.replace(base, **changes)
-    if ref.has_frames or not np.isnan(ref.flight_time_s):
-        try:
-            references.save(ref.check(), reference_root())
-        except InputError as exc:
-            return str(exc)
-    clip.reference = ref
-    return ""
-
-
-SAMPLED_FRAMES = 12  # frames spread over the clip that tell where the athlete moves
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def feet_centre(path: str, frames: int, share: float = FEET_SHARE) -> float:
-    """Where across the frame (0 = left edge, 1 = right edge) the feet are: the centre of what
-    moves in the frame's lowest ``share`` over frames spread across the clip (the athlete in
-    front of a still camera). 0.5 when nothing moves or the frames cannot be read."""
-    picks = sorted({int(i) for i in np.linspace(0, max(0, frames - 1), SAMPLED_FRAMES)})
-    try:
-        bands = [video.read_frame(path, i) for i in picks]
-    except Exception:
-        return 0.5
-    if len(bands) < 3:
-        return 0.5
-    h = bands[0].shape[0]
-    low = np.stack([b[int(h * (1 - share)) :].astype(np.float32).mean(axis=2) for b in bands])
-    moving = np.abs(low - np.median(low, axis=0)).mean(axis=(0, 1))  # per column
-    if not np.isfinite(moving).all() or moving.max() <= 0:
-        return 0.5
-    weights = np.clip(moving - 0.5 * moving.max(), 0.0, None)
-    return float((weights * np.arange(len(weights))).sum() / weights.sum() / max(1, len(weights) - 1))
-
-
-def crop_on_feet(image: np.ndarray, share: float, centre: float) -> np.ndarray:
-    """The frame's lowest ``share``, and as much of its width around ``centre`` (0-1 across):
-    the same zoom both ways, so the feet are larger, not only the lower part."""
-    h, w = image.shape[:2]
-    low = image[int(h * (1 - share)) :]
-    if share >= 1.0:
-        return low
-    width = max(1, int(round(w * share)))
-    left = int(round(centre * (w - 1) - width / 2))
-    left = min(max(0, left), w - width)
-    return low[:, left : left + width]
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def feet_view(path: str, index: int, share: float = FEET_SHARE, centre: float = 0.5) -> np.ndarray:
-    """Frame ``index`` (0-based decoded), cropped on the feet (``crop_on_feet``) and shown as RGB."""
-    image = video.read_frame(path, index)
-    return np.ascontiguousarray(crop_on_feet(image, share, centre)[:, :, ::-1])
-
-
-def step_frame(key: str, delta: int, last: int) -> None:
-    """A previous / next frame button's callback: move the scrubber by ``delta`` frames."""
-    st.session_state[key] = min(last, max(0, int(st.session_state.get(key, 0)) + delta))
-
-
-def neighbours(path: str, index: int, frames: int, share: float) -> list[tuple[int, np.ndarray]]:
-    """The frame before, this one and the one after (those that exist), each cropped on the feet."""
-    centre = feet_centre(path, frames) if share < 1.0 else 0.5
-    return [(i, feet_view(path, i, share, centre)) for i in (index - 1, index, index + 1) if 0 <= i < frames]
 
 
 # -- running ------------------------------------------------------------------------------
@@ -336,22 +95,6 @@ def speed_run_choices() -> dict[str, str]:
         label = f"{row.run_id} · {src.machine} · {src.rounds} rounds · {state}"
         out[label] = str(row.path)
     return out
-
-
-def show_paired_and_targets(verdict) -> None:
-    """The paired accuracy (with its athletes) and the matrix, one row per deployment target."""
-    from posebench.dashboard import tables
-    from posebench.decision import text
-    from posebench.decision.verdict import TARGET_COLUMNS
-
-    lines = text.paired_lines(verdict)
-    if lines:
-        st.markdown("**Paired accuracy** (every clip judged by both backends)")
-        st.code("\n".join(lines), language=None)
-    if verdict.targets:
-        st.markdown("**One answer per deployment target** (speed depends on the machine; accuracy is shared)")
-        frame = pd.DataFrame(verdict.targets)
-        tables.show_table(frame, TARGET_COLUMNS, show=list(text.TARGET_SHOWN), key="study-targets")
 
 
 class SpeedJob(jobs.RunJob):

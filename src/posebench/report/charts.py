@@ -101,16 +101,11 @@ def fps_chart(
     summary: pd.DataFrame, baseline: str, settings: str, ratio: float = DEFAULT_FPS_RATIO
 ) -> ChartSpec:
     """Bar per configuration (end-to-end frames/s) with a rule at ``ratio`` × baseline FPS."""
-    ok = _ok(summary)
-    data = ok[["backend", "fps", "fps_model"]].copy()
-    # The spread over the rounds (runs saved before rounds existed have none: min = max = fps).
-    data["fps_min"] = ok["fps_min"] if "fps_min" in ok else ok["fps"]
-    data["fps_max"] = ok["fps_max"] if "fps_max" in ok else ok["fps"]
-    data["rounds"] = ok.get("rounds", 1)
-    data = data.fillna({"fps_min": data["fps"], "fps_max": data["fps"], "rounds": 1})
+    data = _fps_rounds(summary)
     labels = summary["backend"].tolist()
     base = summary.loc[summary["backend"] == baseline, "fps"]
-    threshold = float(base.iloc[0]) * ratio if len(base) and pd.notna(base.iloc[0]) else None
+    base_fps = float(base.iloc[0]) if len(base) and pd.notna(base.iloc[0]) else None
+    threshold = base_fps * ratio if base_fps is not None else None
     top = (
         max(
             [
@@ -121,27 +116,7 @@ def fps_chart(
         )
         * 1.12
     )
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "fps:Q",
-                title="frames per second (end to end, higher is better)",
-                scale=alt.Scale(domain=[0, top]),
-            ),
-            y=alt.Y("backend:N", title=None, sort=labels, axis=_LABEL_AXIS),
-            color=alt.Color("backend:N", scale=_colour_scale(labels), legend=None),
-            tooltip=[
-                alt.Tooltip("backend:N", title="configuration"),
-                alt.Tooltip("fps:Q", title="frames/s end to end (median round)", format=".1f"),
-                alt.Tooltip("fps_min:Q", title="slowest round", format=".1f"),
-                alt.Tooltip("fps_max:Q", title="fastest round", format=".1f"),
-                alt.Tooltip("rounds:Q", title="rounds"),
-                alt.Tooltip("fps_model:Q", title="frames/s model only", format=".1f"),
-            ],
-        )
-    )
+    bars = _fps_bars(data, labels, top)
     spread = (
         alt.Chart(data)
         .mark_errorbar(ticks=True, color="black", thickness=1.5)
@@ -171,11 +146,52 @@ def fps_chart(
         else ""
     )
     chart = _sized(alt.layer(*layers), "Speed per configuration", _bar_height(len(labels)), subtitle)
+    return ChartSpec(chart, _fps_caption(data, baseline, base_fps, ratio, settings))
+
+
+def _fps_rounds(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each configuration with a speed: its median FPS, the spread over the rounds (runs saved
+    before rounds existed have none: min = max = fps), rounds and model-only FPS."""
+    ok = _ok(summary)
+    data = ok[["backend", "fps", "fps_model"]].copy()
+    data["fps_min"] = ok["fps_min"] if "fps_min" in ok else ok["fps"]
+    data["fps_max"] = ok["fps_max"] if "fps_max" in ok else ok["fps"]
+    data["rounds"] = ok.get("rounds", 1)
+    return data.fillna({"fps_min": data["fps"], "fps_max": data["fps"], "rounds": 1})
+
+
+def _fps_bars(data: pd.DataFrame, labels: list[str], top: float) -> alt.Chart:
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "fps:Q",
+                title="frames per second (end to end, higher is better)",
+                scale=alt.Scale(domain=[0, top]),
+            ),
+            y=alt.Y("backend:N", title=None, sort=labels, axis=_LABEL_AXIS),
+            color=alt.Color("backend:N", scale=_colour_scale(labels), legend=None),
+            tooltip=[
+                alt.Tooltip("backend:N", title="configuration"),
+                alt.Tooltip("fps:Q", title="frames/s end to end (median round)", format=".1f"),
+                alt.Tooltip("fps_min:Q", title="slowest round", format=".1f"),
+                alt.Tooltip("fps_max:Q", title="fastest round", format=".1f"),
+                alt.Tooltip("rounds:Q", title="rounds"),
+                alt.Tooltip("fps_model:Q", title="frames/s model only", format=".1f"),
+            ],
+        )
+    )
+
+
+def _fps_caption(
+    data: pd.DataFrame, baseline: str, base_fps: float | None, ratio: float, settings: str
+) -> str:
     rule_text = (
         f"The dashed red line is {ratio:.0%} of the baseline {baseline}'s "
-        f"{float(base.iloc[0]):.1f} frames/s = {threshold:.1f} frames/s; a bar that reaches it "
+        f"{base_fps:.1f} frames/s = {base_fps * ratio:.1f} frames/s; a bar that reaches it "
         "passes the study's speed rule."
-        if threshold is not None
+        if base_fps is not None
         else f"No threshold line: the baseline {baseline} has no speed figure in this run."
     )
     rounds = int(data["rounds"].max()) if len(data) and data["rounds"].notna().any() else 1
@@ -185,11 +201,10 @@ def fps_chart(
         if rounds > 1
         else "One round only, so no spread is shown. "
     )
-    caption = (
+    return (
         "Frames per second each configuration processed, end to end (decoding the frame "
         "plus the model), over the timed frames only. " + spread_text + rule_text + " " + settings
     )
-    return ChartSpec(chart, caption)
 
 
 def _timed(frames: pd.DataFrame) -> pd.DataFrame:

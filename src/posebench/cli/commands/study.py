@@ -158,6 +158,36 @@ def _measure_speed(study: studies.Study, args) -> str:
 
 
 def run(args) -> int:
+    study, measure_now = _study_from(args)
+    if measure_now:
+        folder = _measure_speed(study, args)
+        study.speed_runs = [folder, *study.speed_runs]
+    executor = executor_for(args.ray)
+    print(f"jobs run: {executor.describe()}")  # a cluster that cannot be reached stops here
+    result = studies.run(
+        study, root=Path(args.out) if args.out else None, executor=executor, progress=_progress
+    )
+    charts = study_charts.write_pngs(result.clips, result.summary, result.folder)
+    page, pngs = study_evidence.study_report(result, pooled.SUMMARY_COLUMNS)
+    write_atomic(result.folder / REPORT, page.encode("utf-8"))
+    _print_jumps(result)
+    _print_pooled(result, study.baseline)
+    _print_verdict(result)
+    written = [studies.FILES["clips"], studies.FILES["summary"], studies.FILES["jumps"]]
+    if result.verdict is not None:
+        written.append(studies.FILES["verdict"])
+    written += [p.name for p in charts.values()]
+    written.append(REPORT)
+    strips = [p for p in pngs if p.startswith(filmstrip.FOLDER)]
+    if strips:
+        written.append(f"{filmstrip.FOLDER}/ ({len(strips)} filmstrip PNGs)")
+    print(f"wrote {result.folder}/ ({', '.join(written)})")
+    return 0 if (result.clips["status"] == "ok").any() else 1
+
+
+def _study_from(args) -> tuple[studies.Study, bool]:
+    """The study the arguments ask for, checked (backends that can run here, rules, speed run
+    folders), and whether its speed is to be measured now (``--speed measure``)."""
     specs = args.backends or DEFAULT_BACKENDS
     runnable(specs)  # before any work
     if args.min_clips < 1:
@@ -165,7 +195,6 @@ def run(args) -> int:
     if not (args.margin >= 0):
         raise InputError("--margin must be 0 ms or more")
     asked = list(args.speed or [])
-    measure_now = speed_run.MEASURE in asked
     speed_runs = [str(Path(r).resolve()) for r in asked if r != speed_run.MEASURE]
     for folder in speed_runs:
         if not (Path(folder) / "run.json").is_file():
@@ -180,7 +209,6 @@ def run(args) -> int:
         speed_runs=speed_runs,
         events=dict(event_settings.parse_choice(text) for text in args.events),
     )
-    root = Path(args.out) if args.out else None
     for notice in study.notices:  # clips listed twice, clips not found
         print(f"note: {notice}")
     print(
@@ -188,16 +216,11 @@ def run(args) -> int:
         f"(baseline {study.baseline}); {sum(c.reference is not None for c in study.clips)} clips "
         "have a reference"
     )
-    if measure_now:
-        folder = _measure_speed(study, args)
-        study.speed_runs = [folder, *study.speed_runs]
-    executor = executor_for(args.ray)
-    print(f"jobs run: {executor.describe()}")  # a cluster that cannot be reached stops here
-    result = studies.run(study, root, executor=executor, progress=_progress)
-    charts = study_charts.write_pngs(result.clips, result.summary, result.folder)
-    page, pngs = study_evidence.study_report(result, pooled.SUMMARY_COLUMNS)
-    write_atomic(result.folder / REPORT, page.encode("utf-8"))
-    strips = [p for p in pngs if p.startswith(filmstrip.FOLDER)]
+    return study, speed_run.MEASURE in asked
+
+
+def _print_jumps(result: studies.StudyResult) -> None:
+    """The pooled sentence, then every jump against its reference, and the jumps not found."""
     print(studies.pooled_sentence(result))
     jumps = per_jump.table(result.clips)
     print("per jump (one row per jump and backend):")
@@ -206,6 +229,10 @@ def run(args) -> int:
     failed = result.clips[result.clips["status"] != "ok"]
     for row in failed.itertuples():
         print(f"no jump: {row.clip} x {row.backend}: {row.error}")
+
+
+def _print_pooled(result: studies.StudyResult, baseline: str) -> None:
+    """The pooled statistics per backend, with what each means, and the speed ratios per host."""
     print("pooled per backend (one column per backend; frames are 0-based decoded frames):")
     print(pooled_text(result.summary))
     print(
@@ -215,7 +242,7 @@ def run(args) -> int:
         "detected take-off; flight_time_diff_mae: mean |difference| from the baseline; fps: median "
         "frames per second on one host."
     )
-    speed = hosts.speed_ratios(result.clips, study.baseline)
+    speed = hosts.speed_ratios(result.clips, baseline)
     if len(speed) and (speed["n_pairs"] > 0).any():
         print(hosts.SPEED_SENTENCE)
         print_table(
@@ -223,19 +250,15 @@ def run(args) -> int:
             ["backend", "host", "n_pairs", "baseline_fps", "candidate_fps", "ratio"],
             formats={"ratio": "{:.2f}"},
         )
-    if result.verdict is not None:
-        for line in verdict_text.paired_lines(result.verdict):
-            print(line)
-        print(f"verdict: {result.verdict.reason}")
-        if result.verdict.targets:
-            print("per deployment target (speed depends on the machine; accuracy is shared):")
-            print_table(pd.DataFrame(result.verdict.targets).fillna("-"), list(verdict_text.TARGET_SHOWN))
-    written = [studies.FILES["clips"], studies.FILES["summary"], studies.FILES["jumps"]]
-    if result.verdict is not None:
-        written.append(studies.FILES["verdict"])
-    written += [p.name for p in charts.values()]
-    written.append(REPORT)
-    if strips:
-        written.append(f"{filmstrip.FOLDER}/ ({len(strips)} filmstrip PNGs)")
-    print(f"wrote {result.folder}/ ({', '.join(written)})")
-    return 0 if (result.clips["status"] == "ok").any() else 1
+
+
+def _print_verdict(result: studies.StudyResult) -> None:
+    """The paired accuracy, the verdict and one answer per deployment target."""
+    if result.verdict is None:
+        return
+    for line in verdict_text.paired_lines(result.verdict):
+        print(line)
+    print(f"verdict: {result.verdict.reason}")
+    if result.verdict.targets:
+        print("per deployment target (speed depends on the machine; accuracy is shared):")
+        print_table(pd.DataFrame(result.verdict.targets).fillna("-"), list(verdict_text.TARGET_SHOWN))

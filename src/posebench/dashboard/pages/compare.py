@@ -1,11 +1,8 @@
 """Page 3: the same frame for every backend with its skeleton, and the overlay video."""
 
-import numpy as np
 import streamlit as st
 
-from posebench.core.errors import BenchError
-from posebench.core.keypoints import LANDMARKS
-from posebench.dashboard import media, safe_text, state, widgets
+from posebench.dashboard import compare_view, safe_text, state, widgets
 
 
 def render() -> None:
@@ -43,53 +40,7 @@ def render() -> None:
     else:
         frame_index = frame_ids[0]
 
-    try:
-        panels = media.skeleton_panels(run, frame_index)
-    except BenchError as exc:
-        safe_text.error(exc)
-        panels = []
-
-    PER_ROW = 4 if run.clip.width < run.clip.height else 2  # portrait panels narrower
-    for start in range(0, len(panels), PER_ROW):
-        cols = st.columns(PER_ROW)
-        for col, (label, image, row) in zip(cols, panels[start : start + PER_ROW]):
-            with col:
-                st.image(image, width="stretch")
-                if not row:
-                    st.caption(f"**{safe_text.md(label)}**: did not process this frame.")
-                    continue
-                found = sum(np.isfinite(row.get(f"{n}_x", np.nan)) for n in LANDMARKS)
-                warm = " (warm-up)" if row.get("warmup") else ""
-                st.caption(
-                    f"**{safe_text.md(label)}**: {'person found' if row['detected'] else 'no person found'}, "
-                    f"{found} of {len(LANDMARKS)} landmarks; {row['latency_ms']:.1f} ms end to "
-                    f"end for this frame{warm}; detector "
-                    f"{'ran' if row['detector_ran'] else 'did not run'}."
-                )
+    compare_view.skeletons(run, frame_index)
 
     st.subheader("Overlay video")
-    st.caption(
-        "Every processed frame with each backend's skeleton side by side (H.264 MP4, shown at "
-        "most 720 px per panel), to see where the backends disagree over the movement."
-    )
-    processed = len(frame_ids)
-    want = processed <= media.AUTO_OVERLAY_FRAMES or st.button(
-        f"Render the overlay video ({processed} frames)", key="compare-render"
-    )
-    if want:
-        try:
-            with st.spinner(f"Rendering {processed} frames…"):
-                data = media.overlay_video(run)
-        except BenchError as exc:
-            safe_text.error(exc)
-        else:
-            st.video(data, format="video/mp4")
-            st.download_button(
-                "Download the overlay video",
-                data,
-                file_name=f"{run.run_id}-overlay.mp4",
-                mime="video/mp4",
-                key="compare-dl-video",
-                on_click="ignore",
-                icon=":material/download:",
-            )
+    compare_view.overlay_video(run, len(frame_ids))
