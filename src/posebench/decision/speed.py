@@ -191,7 +191,8 @@ def foreign_cpu_note(state: Mapping) -> str:
     return (
         f"The machine was busy: other work (the web server, a browser or another program) used "
         f"{share:.0f} % of one core while the speeds were timed{spread}, above the "
-        f"{R.BUSY_FOREIGN_CPU_PCT:.0f} % bar; speed figures measured beside other work are doubtful, "
+        f"{R.BUSY_FOREIGN_CPU_PCT:.0f} % bar; "
+        "speed figures measured beside other work are doubtful, "
         "so re-measure on a quiet machine."
     )
 
