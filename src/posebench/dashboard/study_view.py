@@ -4,7 +4,9 @@ Where things live: in single-user mode studies are in ``<results>/studies`` and
 references in ``<results>/references.csv``; on a shared server each signed-in
 user has their own (``<results>/users/<name>/...``), so nobody reaches
 another user's studies or references. Each study folder records its owner
-(``access.json``).
+(``access.json``); an owner may share a study read-only (``studies.sharing``): it is then
+listed for the others as ``<study> · shared by <owner>``, opened read-only, and every change
+to it is refused and audited.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from posebench.io import uploads, video
 from posebench.io.files import safe_name
 from posebench.report import study_charts, study_evidence
 from posebench.store import owners, references, results
-from posebench.studies import pooled, speed_run
+from posebench.studies import pooled, sharing, speed_run
 from posebench.studies import study as studies
 
 REFERENCE_TITLES = {  # the references table's number columns, in words with their units
@@ -35,6 +37,7 @@ REFERENCE_TITLES = {  # the references table's number columns, in words with the
     "landing_frame": "Landing frame",
 }
 DRAFT = "study_draft"  # session key: {"clips": [StudyClip, ...]} being put together
+OPENED = "study_opened"  # session key: the ``sharing.Opened`` the page shows
 FEET_SHARE = 0.4  # the scrubber shows the lowest 40 % of the frame (the feet) by default
 
 
@@ -53,7 +56,36 @@ def study_root() -> Path:
 
 
 def saved_studies() -> pd.DataFrame:
-    return studies.list_studies(study_root())
+    """The viewer's own studies, then those others shared with them (``<study> · shared by <owner>``)."""
+    return sharing.visible_studies(auth.viewer())
+
+
+def where(key: str) -> sharing.Opened:
+    """Where the study a list entry names is, and whether this viewer may change it."""
+    return sharing.locate(auth.viewer(), key)
+
+
+def opened_folder(study: studies.Study) -> Path:
+    """The folder of ``study`` as the page opened it (another user's, when shared), else the
+    viewer's own studies folder's."""
+    opened = st.session_state.get(OPENED)
+    if isinstance(opened, sharing.Opened) and opened.study_id == study.study_id:
+        return opened.folder
+    return studies.folder_of(study.study_id, study_root())
+
+
+def may_change(folder: Path) -> bool:
+    """True when this viewer may change the study in ``folder`` (their own); asks, changes nothing."""
+    return _is_own(folder) or auth.viewer().can_change(owners.read(folder))
+
+
+def _is_own(folder: Path) -> bool:
+    return Path(folder).resolve().parent == study_root().resolve()
+
+
+def require_change(folder: Path, what: str) -> None:
+    """``InputError`` (audited) unless this viewer may change the study in ``folder``."""
+    sharing.require_change(auth.viewer(), folder, what)
 
 
 # -- clips -------------------------------------------------------------------------------
@@ -94,6 +126,7 @@ def own_uploads() -> dict[str, Any]:
 def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
     """Copy this user's chosen uploads (``own_uploads``) into the study's folder and add them."""
     folder = study_root() / safe_name(study_name or "study", "study") / "clips"
+    require_change(folder.parent, "add-clips")
     saved = references.load(reference_root())
     clips = []
     for accepted in chosen:
@@ -112,6 +145,7 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
     Returns (clips added, one sentence per refused file).
     """
     folder = study_root() / safe_name(study_name or "study", "study") / "clips"
+    require_change(folder.parent, "add-clips")
     saved = references.load(reference_root())
     owner = auth.viewer().name  # the user's upload cap counts the clips kept in studies too
     clips, refused = [], []
@@ -309,6 +343,7 @@ def build(
     )
     folder = studies.folder_of(study.study_id, study_root())
     if (folder / studies.FILES["definition"]).exists():
+        require_change(folder, "add-clips")
         saved = studies.load(study.study_id, study_root())
         study = studies.add_clips(saved, list(clips))
         study.backends, study.min_clips = list(backend_specs), int(min_clips)
@@ -385,15 +420,19 @@ class SpeedJob(jobs.RunJob):
 
 
 def measure_speed(study: studies.Study, clip_name: str, rounds: int) -> SpeedJob:
-    """Start the study's speed measurement (``SpeedJob``) on the clip it names."""
+    """Start the study's speed measurement (``SpeedJob``) on the clip it names: its owner only
+    (the measurement becomes part of the study)."""
+    folder = opened_folder(study)
+    require_change(folder, "measure-speed")
     clip = speed_run.pick_clip(study, clip_name)
-    return SpeedJob(study, clip, int(rounds), study_root(), owner=auth.viewer().name).start()
+    return SpeedJob(study, clip, int(rounds), folder.parent, owner=auth.viewer().name).start()
 
 
 def start(study: studies.Study) -> jobs.BackgroundJob:
     """The study in its own worker process (its jobs are timed there, not in the server),
     with progress and cancel; the page polls the job and opens the saved result."""
     root = study_root()
+    require_change(studies.folder_of(study.study_id, root), "run")
     folder = studies.save_definition(study, root)
     viewer = auth.viewer()
     if not viewer.single:
@@ -424,7 +463,11 @@ def run_in_worker(study: studies.Study, root: Path | None, *, progress, cancel) 
 
 
 def open_result(study_id: str) -> studies.StudyResult:
-    return studies.open_result(study_id, study_root())
+    """The study a list entry names (the viewer's own, or one shared with them), remembered as
+    the page's open study (its changes go to its own folder, and only its owner may make them)."""
+    opened = where(study_id)
+    st.session_state[OPENED] = opened
+    return studies.open_result(opened.study_id, opened.root)
 
 
 def downloads(result: studies.StudyResult) -> list[tuple[str, bytes, str]]:
@@ -457,6 +500,7 @@ def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
 
     rows = result.folder / studies.FILES["rows"]
     stamp = rows.stat().st_mtime if rows.exists() else 0.0
+    keep = _is_own(result.folder)  # drawn for a study shared read-only, never saved in it
     labels = list(result.summary["backend"]) if len(result.summary) else None
     palette = filmstrip.colours(labels or list(dict.fromkeys(result.clips.get("backend", []))))
     out = []
@@ -467,6 +511,9 @@ def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
             continue
         png = filmstrip.jump_strip(marks, palette)
         if png is None:
+            continue
+        if not keep:
+            out.append((name, png))
             continue
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from posebench.dashboard import (
     per_jump_view,
     safe_text,
     state,
+    study_sharing,
     study_view,
     tables,
     verdict_view,
@@ -63,6 +64,7 @@ def render() -> None:
             key="study-open",
             help="Studies are kept under their name; running one again computes only what is new.",
         )
+        study_sharing.render(picked)  # share it (owner), or "shared with you by ..., read-only"
         result = None
         try:
             result = study_view.open_result(picked)
