@@ -235,8 +235,12 @@ def apply_edits(clips: list[studies.StudyClip], edited: pd.DataFrame) -> list[st
 
 def import_references(data: bytes, shown: str | None = None) -> int:
     """Save the references of a CSV and attach them to the draft's clips with the same SHA-256
-    (the file is checked on its bytes first: size, columns, rows; see ``references.CSV_LIMITS``)."""
-    rows = references.import_csv(data, reference_root(), shown=uploads.safe_label(shown) if shown else None)
+    (the file is checked on its bytes first: size, columns, rows; see ``references.CSV_LIMITS``;
+    then parsed in a worker process with a memory and a time limit, ``dashboard.parsing``)."""
+    from posebench.dashboard import parsing
+
+    label = uploads.safe_label(shown) if shown else None
+    rows = references.save_rows(parsing.reference_rows(data, label), reference_root())  # parsed in a worker
     by_sha = {r.sha256: r for r in rows}
     for clip in draft()["clips"]:
         if clip.sha256 in by_sha:

@@ -11,6 +11,7 @@ from posebench.dashboard import (
     auth,
     calibration_form,
     jobs,
+    parsing,
     per_jump_view,
     reference_form,
     safe_text,
@@ -321,8 +322,8 @@ def render() -> None:
                 (Path(tmp) / "ann.json").write_bytes(ann_file.getvalue())  # type: ignore[union-attr]
                 try:
                     with st.spinner("Scoring…"):
-                        summary, per_landmark = accuracy.evaluate(
-                            folder, Path(tmp) / "ann.json", configs, cache=state.model_cache()
+                        summary, per_landmark = parsing.score_annotations(  # in a worker process
+                            folder, Path(tmp) / "ann.json", configs, "the annotated images"
                         )
                     st.session_state[GT_RESULT] = (run.run_id, summary, per_landmark)
                 except BenchError as exc:
