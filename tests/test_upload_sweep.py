@@ -36,7 +36,7 @@ def five(monkeypatch, tmp_path):
     monkeypatch.setenv("POSEBENCH_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("POSEBENCH_UPLOAD_GRACE_S", "0")
     job_registry.registry.clear()
-    clips = [clip_input.save_upload(Upload(RUNNING), owner="alice") for _ in range(5)]
+    clips = [clip_input.save_upload(Upload(RUNNING), owner="alice", isolate=False) for _ in range(5)]
     assert len({c.path for c in clips}) == 5 and all(Path(c.path).exists() for c in clips)
     yield clips
     job_registry.registry.clear()

@@ -12,7 +12,7 @@ from pathlib import Path
 from posebench.access import queue
 from posebench.analysis import accuracy
 from posebench.engine import isolated
-from posebench.io import untrusted
+from posebench.io import run_import as untrusted
 from posebench.store import references
 
 

@@ -439,7 +439,7 @@ def start(study: studies.Study) -> jobs.BackgroundJob:
     require_change(studies.folder_of(study.study_id, root), "run")
     folder = studies.save_definition(study, root)
     viewer = auth.viewer()
-    if not viewer.single:
+    if not viewer.single and owners.read(folder).owner != viewer.name:  # sharing is kept
         owners.write(folder, owners.Access(viewer.name))
     return jobs.ProcessJob(
         run_in_worker,
