@@ -28,8 +28,9 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=5)
     parser.add_argument("--wait", type=float, default=330.0)
     args = parser.parse_args()
-    from conftest import CLIPS, RUNNING
     from playwright.sync_api import sync_playwright
+
+    from conftest import CLIPS, RUNNING
     from test_browser import CHROMIUM, CHROMIUM_ARGS, streamlit_app
 
     tmp = Path(tempfile.mkdtemp(prefix="upload-sweep-"))
@@ -60,7 +61,8 @@ def main() -> int:
             context.close()
         closed = time.time()
         while time.time() - closed < args.wait:
-            print(f"  {time.time() - closed:4.0f} s after closing: {len(list(uploads.glob('upload-*')))} on disk")
+            left = len(list(uploads.glob("upload-*")))
+            print(f"  {time.time() - closed:4.0f} s after closing: {left} on disk", flush=True)
             time.sleep(15)
         browser.close()
     return 0
