@@ -26,6 +26,7 @@ from posebench.core.errors import InputError
 from posebench.dashboard import job_registry, parsing
 from posebench.engine import isolated
 from posebench.store import references
+from test_accuracy import lab_coco  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -109,3 +110,19 @@ def test_the_accuracy_page_parses_costly_annotations_outside_the_server(results_
     at.button(key="acc-score").click().run()
     errors = [e.value for e in at.error]
     assert any(re.search(r"nests \d+ levels deep, more than 32", e) for e in errors), errors
+
+
+@pytest.mark.integration
+def test_real_models_score_annotations_in_the_worker_within_its_memory_budget(lab_coco):  # noqa: F811
+    """The Accuracy page's scoring (both model families, loaded in the worker) fits the
+    default address-space budget and scores every annotation (as ``test_accuracy`` does in
+    the process itself)."""
+    images, path = lab_coco
+    summary, per_landmark = parsing.score_annotations(
+        images, path, ["mediapipe-full", "rtmpose-lightweight"], "the annotated images"
+    )
+    assert summary["backend"].tolist() == ["mediapipe-full", "rtmpose-lightweight"]
+    for _, row in summary.iterrows():
+        assert row["error"] == ""
+        assert row["annotations"] == 2 and row["keypoints"] == 18 and row["found"] == 1.0
+    assert len(per_landmark)
