@@ -1,7 +1,8 @@
 """Shared-server mode in a real browser: two signed-in users (local accounts), each with runs.
 
 Neither can see, open, download or delete the other's unshared runs or uploaded clip; a run
-shared with everyone is read-only to the other (no delete, no saving settings, no clip);
+shared with everyone is read-only to the other (no delete, no saving settings, no clip); a
+study shared with a named user is listed for them only, read-only;
 a configuration label and a clip name made of markdown show as literal text.
 Screenshots (1280x800) go to test-artifacts/.
 """
@@ -269,3 +270,45 @@ def test_bob_neither_sees_nor_removes_alices_reference(shared_server, browser):
     assert not (results_dir / "references.csv").exists()
     saves = [e for e in audit.read(results_dir) if e["action"].startswith("reference-")]
     assert [(e["user"], e["action"]) for e in saves] == [("alice", "reference-save")]
+
+
+def test_bob_sees_alices_shared_study_read_only_and_never_her_other_one(shared_server, browser, tmp_path):
+    """Alice shares one of her two studies with Bob by name on the Study page; Bob's Study page
+    lists it as shared by her (never the other), opens it read-only; the share is audited."""
+    from posebench.studies import sharing
+    from test_study_sharing import _study
+
+    url, results_dir = shared_server
+    root = sharing.root_of("alice", results_dir)
+    _study(root, "cmj-a", tmp_path)
+    _study(root, "secret", tmp_path)
+    alice = sign_in(browser, url, "alice")
+    go(alice, "Study")
+    settled(alice)  # the page's script has ended: the list is not drawn again under the click
+    alice.locator(".st-key-study-open").click()
+    alice.get_by_role("option").first.wait_for()
+    alice.get_by_role("option", name="cmj-a", exact=True).click()
+    settled(alice)
+    readers = alice.locator(".st-key-study-readers-cmj-a input")
+    readers.fill("bob")
+    readers.press("Enter")
+    settled(alice)
+    assert ("alice", "study-share", "cmj-a") in [
+        (e["user"], e["action"], e["target"]) for e in audit.read(results_dir)
+    ]
+    no_exceptions(alice)
+
+    bob = sign_in(browser, url, "bob")
+    go(bob, "Study")
+    bob.wait_for_selector("text=Shared with you by alice, read-only.")
+    bob.wait_for_selector("text=Study cmj-a")  # its results are open for him
+    settled(bob)
+    bob.locator(".st-key-study-open").click()
+    bob.get_by_role("option").first.wait_for()
+    offered = bob.get_by_role("option").all_inner_texts()
+    bob.keyboard.press("Escape")
+    assert offered == ["cmj-a · shared by alice"]  # "secret" is never offered
+    assert bob.get_by_text("Shared with everyone (read-only)").count() == 0  # no share control
+    assert bob.get_by_role("button", name="Search the event settings on this study's clips").is_disabled()
+    no_exceptions(bob)
+    bob.screenshot(path=ARTIFACTS / "browser-shared-study-read-only.png")

@@ -15,6 +15,7 @@ import functools
 import importlib
 import os
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -123,6 +124,7 @@ def save_upload(uploaded_file, owner: str | None = None, on_wait=None, **options
     label = uploads.safe_label(getattr(uploaded_file, "name", None))
     size = getattr(uploaded_file, "size", None)
     owner = owner or "local"
+    sweep_uploads()  # uploads of closed sessions go first (they count against the caps)
     check_storage(owner, size if isinstance(size, int) else 0, label)
     clip = uploads.accept_upload(
         getattr(uploaded_file, "name", None),
@@ -133,6 +135,8 @@ def save_upload(uploaded_file, owner: str | None = None, on_wait=None, **options
     )
     with _OWNED_LOCK:
         _OWNED.setdefault(owner, set()).add(Path(clip.path))
+    with _TAKEN_LOCK:
+        _TAKEN[Path(clip.path)] = time.time()
     # When nothing holds the clip any more (its browser session was dropped by the server and
     # no run reads it), its file goes too, instead of waiting for the server to stop.
     weakref.finalize(clip, _delete_file, clip.path)
@@ -146,8 +150,178 @@ def _delete_file(path: Path) -> None:
 
 @functools.lru_cache(maxsize=1)
 def sweep_stale_uploads() -> int:
-    """Once per server: delete uploads a killed server left behind (older than a day)."""
+    """Once per server: delete uploads a killed server left behind (older than a day), and
+    start the sweep of uploads left by closed sessions (``start_sweeper``)."""
+    start_sweeper()
     return uploads.sweep(upload_dir())
+
+
+# -- uploads left by closed sessions ------------------------------------------------------
+# A session that closes (its tab closed) is kept by Streamlit for reconnecting (2 minutes),
+# and then only dropped when the server next stores a session: its upload stays on disk as
+# long as nothing else happens. The sweep removes each upload this server took that no live
+# session, running job or recent reload (``job_registry``'s latest upload) still holds.
+SWEEP_EVERY_S = 60.0  # the sweeper looks this often (and on every upload)
+UPLOAD_GRACE_S = 120.0  # env POSEBENCH_UPLOAD_GRACE_S: a newer upload is never swept
+LATEST_KEPT_S = 3600.0  # env POSEBENCH_UPLOAD_TTL_S: a user's latest upload waits this long for a reload
+_TAKEN: dict[Path, float] = {}  # uploads this server took -> when (time.time())
+_TAKEN_LOCK = threading.Lock()
+_SWEEP_LOCK = threading.Lock()
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+def _clip_paths(value, depth: int = 0):
+    """Paths of the accepted uploads ``value`` holds: the clip itself, a job's ``keep``, or
+    inside dicts, lists, tuples and sets (three levels deep)."""
+    if isinstance(value, uploads.AcceptedClip):
+        yield Path(value.path)
+        return
+    if depth >= 3:
+        return
+    if isinstance(value, dict):
+        items = list(value.values())
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        kept = getattr(value, "keep", None) if hasattr(value, "cancel_event") else None
+        items = [kept] if kept is not None else []
+    for item in items:
+        yield from _clip_paths(item, depth + 1)
+
+
+def live_sessions():
+    """The session states of this server's live sessions (connected, or closed less than
+    Streamlit's reconnect time ago); None outside a Streamlit server (nothing is known)."""
+    try:
+        from streamlit.runtime import Runtime
+
+        if not Runtime.exists():
+            return None
+        manager = Runtime.instance()._session_mgr
+        storage = getattr(manager, "_session_storage", None)
+        reap = getattr(getattr(storage, "_cache", None), "expire", None)
+        if callable(reap):
+            reap()  # sessions past their reconnect time are dropped now, not at the next store
+        return [info.session.session_state for info in manager.list_sessions()]
+    except Exception:  # a Streamlit without these internals: say nothing is known
+        return None
+
+
+def _state_values(session_state, tries: int = 3) -> list | None:
+    """The values of one session's state (read from another thread while its page may run:
+    tried again when it changed meanwhile); None when it cannot be read."""
+    for _ in range(tries):
+        try:
+            if hasattr(session_state, "filtered_state"):
+                return list(session_state.filtered_state.values())
+            return list(dict(session_state).values())
+        except Exception:
+            time.sleep(0.01)
+    return None
+
+
+def held_uploads(states=None) -> set[Path] | None:
+    """Paths of uploads that live sessions or running jobs hold; None when unknown."""
+    states = live_sessions() if states is None else states
+    if states is None:
+        return None
+    held: set[Path] = set()
+    for session_state in states:
+        values = _state_values(session_state)
+        if values is None:
+            return None  # a session that cannot be read may hold anything: sweep nothing now
+        for value in values:
+            held.update(_clip_paths(value))
+    try:
+        from posebench.dashboard import job_registry
+
+        registry = job_registry.registry()
+        for user in list(registry._jobs):
+            for entry in registry.running(user):
+                held.update(_clip_paths(entry.job))
+    except Exception:
+        pass
+    return held
+
+
+def _latest_uploads() -> dict[Path, object]:
+    try:
+        from posebench.dashboard import job_registry
+
+        registry = job_registry.registry()
+        with registry._lock:
+            return {Path(clip.path): user for user, (_token, clip) in registry._uploads.items()}
+    except Exception:
+        return {}
+
+
+def sweep_uploads(states=None, now: float | None = None, force: bool = False) -> list[Path]:
+    """Remove the uploads this server took that nothing holds any more (``held_uploads``)
+    and that are older than ``UPLOAD_GRACE_S``; a user's latest upload (kept for a reload)
+    goes after ``LATEST_KEPT_S`` unless a live session holds it. Uploads of another process
+    are left to ``uploads.sweep`` (a day). Kept clips (a study's ``<sha256>`` copies) are
+    never in the upload folder. At most once per ``SWEEP_EVERY_S`` unless ``force``;
+    returns the removed paths."""
+    now = time.time() if now is None else now
+    if not _SWEEP_LOCK.acquire(blocking=False):
+        return []
+    try:
+        if not force and now - _LAST_SWEEP[0] < SWEEP_EVERY_S:
+            return []
+        _LAST_SWEEP[0] = now
+        held = held_uploads(states)
+        if held is None:
+            return []  # not a server: the clips' own clean-up (finalizers, atexit) applies
+        grace = _env_seconds("POSEBENCH_UPLOAD_GRACE_S", UPLOAD_GRACE_S)
+        latest_ttl = _env_seconds("POSEBENCH_UPLOAD_TTL_S", LATEST_KEPT_S)
+        latest = _latest_uploads()
+        removed = []
+        with _TAKEN_LOCK:
+            taken = dict(_TAKEN)
+        for path, taken_at in taken.items():
+            if not path.exists():
+                with _TAKEN_LOCK:
+                    _TAKEN.pop(path, None)
+                continue
+            age = now - taken_at
+            if path in held or age < grace:
+                continue
+            if path in latest and age < latest_ttl:
+                continue
+            _delete_file(path)
+            with _TAKEN_LOCK:
+                _TAKEN.pop(path, None)
+            removed.append(path)
+        return removed
+    finally:
+        _SWEEP_LOCK.release()
+
+
+_LAST_SWEEP = [0.0]
+
+
+@functools.lru_cache(maxsize=1)
+def start_sweeper() -> threading.Thread:
+    """Once per server: a thread that runs ``sweep_uploads`` every ``SWEEP_EVERY_S``."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(SWEEP_EVERY_S)
+            try:
+                sweep_uploads()
+            except Exception:  # the sweeper never stops the server
+                continue
+
+    thread = threading.Thread(target=loop, name="posebench-upload-sweeper", daemon=True)
+    thread.start()
+    return thread
 
 
 # -- bundled and configured clips ------------------------------------------------------

@@ -57,6 +57,9 @@ def search_in_worker(study: studies.Study, folder: Path, *, progress, cancel) ->
 
 
 def start_search(result) -> jobs.BackgroundJob:
+    from posebench.dashboard import study_view
+
+    study_view.require_change(result.folder, "event-search")  # it writes into the study
     return jobs.ProcessJob(
         search_in_worker,
         {"study": result.study, "folder": folder_of(result)},
@@ -116,12 +119,17 @@ def section(result, start) -> None:
         st.download_button("events.csv", data, file_name="events.csv", mime="text/csv", key="events-csv")
     with st.expander("The named event settings"):
         st.dataframe(settings_table(), hide_index=True, placeholder="—")
+    from posebench.dashboard import study_view
+
     has_refs = any(c.reference is not None and c.kind == "cmj" for c in result.study.clips)
+    own = study_view.may_change(result.folder)
     if st.button(
         "Search the event settings on this study's clips" if not report else "Search again",
         key="events-search",
-        disabled=not has_refs,
-        help=None if has_refs else "The search needs clips with a reference.",
+        disabled=not (has_refs and own),
+        help=(None if has_refs else "The search needs clips with a reference.")
+        if own
+        else "This study is shared with you read-only: only its owner may search its event settings.",
     ):
         start(start_search(result))
         st.rerun()

@@ -10,7 +10,7 @@ import streamlit as st
 
 from posebench.analysis import accuracy
 from posebench.core.errors import BenchError
-from posebench.dashboard import safe_text, state, tables
+from posebench.dashboard import parsing, safe_text, tables
 
 RESULT = "accuracy-result"  # session key: (run id, summary, per-landmark table)
 
@@ -55,8 +55,8 @@ def score(run, annotations: bytes, image_files: list, configs: list) -> None:
         (Path(tmp) / "ann.json").write_bytes(annotations)
         try:
             with st.spinner("Scoring…"):
-                summary, per_landmark = accuracy.evaluate(
-                    folder, Path(tmp) / "ann.json", configs, cache=state.model_cache()
+                summary, per_landmark = parsing.score_annotations(  # in a worker process
+                    folder, Path(tmp) / "ann.json", configs, "the annotated images"
                 )
             st.session_state[RESULT] = (run.run_id, summary, per_landmark)
         except BenchError as exc:

@@ -64,6 +64,7 @@ def choose_default_clip() -> None:
 
 def run() -> None:
     auth.apply_server_settings()
+    clip_input.sweep_stale_uploads()  # once per server; starts the sweep of closed sessions' uploads
     if not auth.signed_in():  # shared mode and nobody signed in: only the sign-in page
         # ... under every page's address too, so a shared link (".../Results?run=ID") opened
         # signed out shows the sign-in form, not "Page not found", and after signing in the

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import InputError
-from posebench.dashboard import auth, clip_input, job_registry, state, study_view
+from posebench.dashboard import auth, clip_input, job_registry, parsing, state, study_view
 from posebench.io import uploads, video
 from posebench.io.files import safe_name
 from posebench.store import references
@@ -65,6 +65,7 @@ def own_uploads() -> dict[str, Any]:
 def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
     """Copy this user's chosen uploads (``own_uploads``) into the study's folder and add them."""
     folder = study_view.study_root() / safe_name(study_name or "study", "study") / "clips"
+    study_view.require_change(folder.parent, "add-clips")
     saved = references.load(study_view.reference_root())
     clips = []
     for accepted in chosen:
@@ -83,6 +84,7 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
     Returns (clips added, one sentence per refused file).
     """
     folder = study_view.study_root() / safe_name(study_name or "study", "study") / "clips"
+    study_view.require_change(folder.parent, "add-clips")
     saved = references.load(study_view.reference_root())
     owner = auth.viewer().name  # the user's upload cap counts the clips kept in studies too
     clips, refused = [], []
@@ -172,10 +174,10 @@ def apply_edits(clips: list[studies.StudyClip], edited: pd.DataFrame) -> list[st
 
 def import_references(data: bytes, shown: str | None = None) -> int:
     """Save the references of a CSV and attach them to the draft's clips with the same SHA-256
-    (the file is checked on its bytes first: size, columns, rows; see ``references.CSV_LIMITS``)."""
-    rows = references.import_csv(
-        data, study_view.reference_root(), shown=uploads.safe_label(shown) if shown else None
-    )
+    (the file is checked on its bytes first: size, columns, rows; see ``references.CSV_LIMITS``;
+    then parsed in a worker process with a memory and a time limit, ``dashboard.parsing``)."""
+    label = uploads.safe_label(shown) if shown else None
+    rows = references.save_rows(parsing.reference_rows(data, label), study_view.reference_root())
     by_sha = {r.sha256: r for r in rows}
     for clip in draft()["clips"]:
         if clip.sha256 in by_sha:

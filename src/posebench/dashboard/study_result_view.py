@@ -9,7 +9,16 @@ import streamlit as st
 
 from posebench.analysis import per_jump
 from posebench.core.errors import BenchError
-from posebench.dashboard import per_jump_view, safe_text, state, study_view, tables, verdict_view, widgets
+from posebench.dashboard import (
+    per_jump_view,
+    safe_text,
+    state,
+    study_sharing,
+    study_view,
+    tables,
+    verdict_view,
+    widgets,
+)
 from posebench.decision import text
 from posebench.decision.verdict import TARGET_COLUMNS
 from posebench.report import study_charts
@@ -65,6 +74,7 @@ def pick(ids: list[str], open_id: str | None) -> studies.StudyResult | None:
         key="study-open",
         help="Studies are kept under their name; running one again computes only what is new.",
     )
+    study_sharing.render(picked)  # share it (owner), or "shared with you by ..., read-only"
     try:
         result = study_view.open_result(picked)
     except BenchError as exc:

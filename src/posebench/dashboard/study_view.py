@@ -6,7 +6,9 @@ Where things live: in single-user mode studies are in ``<results>/studies`` and
 references in ``<results>/references.csv``; on a shared server each signed-in
 user has their own (``<results>/users/<name>/...``), so nobody reaches
 another user's studies or references. Each study folder records its owner
-(``access.json``).
+(``access.json``); an owner may share a study read-only (``studies.sharing``): it is then
+listed for the others as ``<study> · shared by <owner>``, opened read-only, and every change
+to it is refused and audited.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import streamlit as st
 
 from posebench.analysis import per_jump
 from posebench.core.errors import BenchError
@@ -21,8 +24,10 @@ from posebench.dashboard import auth, jobs
 from posebench.dashboard.state import STUDY_JOB
 from posebench.report import study_charts, study_evidence
 from posebench.store import owners, references, results
-from posebench.studies import pooled, speed_run
+from posebench.studies import pooled, sharing, speed_run
 from posebench.studies import study as studies
+
+OPENED = "study_opened"  # session key: the ``sharing.Opened`` the page shows
 
 
 # -- where -----------------------------------------------------------------------------
@@ -40,7 +45,36 @@ def study_root() -> Path:
 
 
 def saved_studies() -> pd.DataFrame:
-    return studies.list_studies(study_root())
+    """The viewer's own studies, then those others shared with them (``<study> · shared by <owner>``)."""
+    return sharing.visible_studies(auth.viewer())
+
+
+def where(key: str) -> sharing.Opened:
+    """Where the study a list entry names is, and whether this viewer may change it."""
+    return sharing.locate(auth.viewer(), key)
+
+
+def opened_folder(study: studies.Study) -> Path:
+    """The folder of ``study`` as the page opened it (another user's, when shared), else the
+    viewer's own studies folder's."""
+    opened = st.session_state.get(OPENED)
+    if isinstance(opened, sharing.Opened) and opened.study_id == study.study_id:
+        return opened.folder
+    return studies.folder_of(study.study_id, study_root())
+
+
+def may_change(folder: Path) -> bool:
+    """True when this viewer may change the study in ``folder`` (their own); asks, changes nothing."""
+    return _is_own(folder) or auth.viewer().can_change(owners.read(folder))
+
+
+def _is_own(folder: Path) -> bool:
+    return Path(folder).resolve().parent == study_root().resolve()
+
+
+def require_change(folder: Path, what: str) -> None:
+    """``InputError`` (audited) unless this viewer may change the study in ``folder``."""
+    sharing.require_change(auth.viewer(), folder, what)
 
 
 # -- running ------------------------------------------------------------------------------
@@ -68,6 +102,7 @@ def build(
     )
     folder = studies.folder_of(study.study_id, study_root())
     if (folder / studies.FILES["definition"]).exists():
+        require_change(folder, "add-clips")
         saved = studies.load(study.study_id, study_root())
         study = studies.add_clips(saved, list(clips))
         study.backends, study.min_clips = list(backend_specs), int(min_clips)
@@ -128,18 +163,22 @@ class SpeedJob(jobs.RunJob):
 
 
 def measure_speed(study: studies.Study, clip_name: str, rounds: int) -> SpeedJob:
-    """Start the study's speed measurement (``SpeedJob``) on the clip it names."""
+    """Start the study's speed measurement (``SpeedJob``) on the clip it names: its owner only
+    (the measurement becomes part of the study)."""
+    folder = opened_folder(study)
+    require_change(folder, "measure-speed")
     clip = speed_run.pick_clip(study, clip_name)
-    return SpeedJob(study, clip, int(rounds), study_root(), owner=auth.viewer().name).start()
+    return SpeedJob(study, clip, int(rounds), folder.parent, owner=auth.viewer().name).start()
 
 
 def start(study: studies.Study) -> jobs.BackgroundJob:
     """The study in its own worker process (its jobs are timed there, not in the server),
     with progress and cancel; the page polls the job and opens the saved result."""
     root = study_root()
+    require_change(studies.folder_of(study.study_id, root), "run")
     folder = studies.save_definition(study, root)
     viewer = auth.viewer()
-    if not viewer.single:
+    if not viewer.single and owners.read(folder).owner != viewer.name:  # sharing is kept
         owners.write(folder, owners.Access(viewer.name))
     return jobs.ProcessJob(
         run_in_worker,
@@ -167,7 +206,11 @@ def run_in_worker(study: studies.Study, root: Path | None, *, progress, cancel) 
 
 
 def open_result(study_id: str) -> studies.StudyResult:
-    return studies.open_result(study_id, study_root())
+    """The study a list entry names (the viewer's own, or one shared with them), remembered as
+    the page's open study (its changes go to its own folder, and only its owner may make them)."""
+    opened = where(study_id)
+    st.session_state[OPENED] = opened
+    return studies.open_result(opened.study_id, opened.root)
 
 
 def downloads(result: studies.StudyResult) -> list[tuple[str, bytes, str]]:
@@ -200,6 +243,7 @@ def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
 
     rows = result.folder / studies.FILES["rows"]
     stamp = rows.stat().st_mtime if rows.exists() else 0.0
+    keep = _is_own(result.folder)  # drawn for a study shared read-only, never saved in it
     labels = list(result.summary["backend"]) if len(result.summary) else None
     palette = filmstrip.colours(labels or list(dict.fromkeys(result.clips.get("backend", []))))
     out = []
@@ -210,6 +254,9 @@ def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
             continue
         png = filmstrip.jump_strip(marks, palette)
         if png is None:
+            continue
+        if not keep:
+            out.append((name, png))
             continue
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

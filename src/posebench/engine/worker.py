@@ -283,17 +283,21 @@ class WorkerRun:
         return run
 
 
-def _call_child(conn, cancel, func: Callable, kwargs: dict) -> None:
-    """A worker process for another timing job: ``func(**kwargs, progress=..., cancel=...)``."""
+def _call_child(conn, cancel, func: Callable, kwargs: dict, lower_parent: bool = True) -> None:
+    """A worker process for another timing job: ``func(**kwargs, progress=..., cancel=...)``
+    (``lower_parent``: the server steps back while it runs; not for work that is not timed)."""
     _ignore_interrupt()
     with _reporting(conn, "it"):
 
         def progress(fraction: float, text: str) -> None:
             conn.send(("progress", float(fraction), str(text)))
 
+        import contextlib
+
         from posebench.engine import priority
 
-        with priority.ParentLowered():  # the server steps back while this times
+        # the server steps back while this times
+        with priority.ParentLowered() if lower_parent else contextlib.nullcontext():
             outcome = func(**kwargs, progress=progress, cancel=cancel)
         conn.send(("done", outcome))
 
@@ -305,7 +309,12 @@ class WorkerCall(WorkerRun):
     for a job that starts worker processes of its own (a daemonic process may have none)."""
 
     def __init__(
-        self, func: Callable, kwargs: dict, name: str = "posebench-call", daemon: bool = True
+        self,
+        func: Callable,
+        kwargs: dict,
+        name: str = "posebench-call",
+        daemon: bool = True,
+        lower_parent: bool = True,
     ) -> None:
         self.request = {"func": func, "kwargs": kwargs}
         self.cancel_event = _CTX.Event()
@@ -317,7 +326,7 @@ class WorkerCall(WorkerRun):
         self._recv, send = _CTX.Pipe(duplex=False)
         self._process = _CTX.Process(
             target=_call_child,
-            args=(send, self.cancel_event, func, kwargs),
+            args=(send, self.cancel_event, func, kwargs, lower_parent),
             name=name if name.startswith(PROCESS_PREFIX) else PROCESS_PREFIX + name,
             daemon=daemon,
         )

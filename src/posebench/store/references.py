@@ -276,7 +276,12 @@ def import_csv(
 ) -> list[ClipReference]:
     """Save every reference in a CSV (rows need ``sha256``); all or nothing. ``shown`` names
     the file in sentences."""
-    rows = parse_rows(data, shown)
+    return save_rows(parse_rows(data, shown), root)
+
+
+def save_rows(rows: list[ClipReference], root: Path | None = None) -> list[ClipReference]:
+    """Save references parsed by ``parse_rows`` (e.g. in a worker process), all together."""
+    rows = [ref.check() for ref in rows]
     with _LOCK:
         refs = load(root)
         for ref in rows:
@@ -298,6 +303,8 @@ __all__ = [
     "import_csv",
     "list_references",
     "load",
+    "parse_rows",
     "read_csv",
     "save",
+    "save_rows",
 ]

@@ -30,6 +30,7 @@ posebench[ray]``; see docs/scale.md for clusters.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import logging
@@ -207,14 +208,51 @@ def init_ray(attempts: int = 3, **options) -> None:
     starts_local = options.get("address") in (None, "local") and not os.environ.get("RAY_ADDRESS")
     if starts_local:  # Ray nices its workers to 15; a job here should get the CPU a local one gets
         options["_system_config"] = {"worker_niceness": 0, **options.get("_system_config", {})}
+        options.setdefault("_node_ip_address", LOOPBACK)
+        options.setdefault("include_dashboard", False)
     for attempt in range(1, attempts + 1):
         try:
-            ray.init(**options)
+            with _loopback_only(starts_local):
+                ray.init(**options)
             return
         except Exception as exc:
             if "timed out during startup" not in str(exc) or attempt == attempts:
                 raise
             ray.shutdown()
+
+
+LOOPBACK = "127.0.0.1"
+_CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # Ray's own: off = a single-machine node
+
+
+@contextlib.contextmanager
+def _loopback_only(local: bool):
+    """While a local Ray instance starts: every server of it listens on loopback only.
+
+    Ray 2.60 binds its servers (GCS, raylet, object manager, workers, agents) to the node's
+    address instead of all interfaces (ray-project/ray#59852), but it turns a loopback node
+    address into the machine's network address (``resolve_ip_for_localhost``) unless
+    multi-machine clusters are off, which is Ray's setting for Windows and macOS
+    (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``). It is turned off here for the processes this
+    start launches (they inherit it), and put back after, so this process may still join a
+    cluster later. ``tests/test_ray_loopback.py`` lists every listening socket of the instance.
+    """
+    if not local:
+        yield
+        return
+    from ray._private import ray_constants
+
+    before_env, before_flag = os.environ.get(_CLUSTER_SWITCH), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[_CLUSTER_SWITCH] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = before_flag
+        if before_env is None:
+            os.environ.pop(_CLUSTER_SWITCH, None)
+        else:
+            os.environ[_CLUSTER_SWITCH] = before_env
 
 
 def _ray():
