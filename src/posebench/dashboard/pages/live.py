@@ -48,6 +48,7 @@ def _record_controls(engine) -> None:
         try:
             with st.spinner("Saving the recording like an upload…"):
                 data = live.encode(frames, times)
+                state.make_room_for_upload(len(data))
                 accepted = clip_input.save_upload(live.as_upload(data), owner=auth.viewer().name)
                 state.set_upload(accepted)
         except BenchError as exc:
@@ -55,7 +56,7 @@ def _record_controls(engine) -> None:
         else:
             st.success(
                 f"Saved {len(frames)} frames as your clip ({accepted.label}): it is now the chosen "
-                "clip for the Run page."
+                "clip for the Run page, and offered among your uploads on the Clip and Study pages."
             )
     if recording:
         st.caption(f"Recording (at most {live.MAX_RECORD_S:.0f} s); the raw picture, without skeletons.")
