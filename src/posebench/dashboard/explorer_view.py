@@ -162,7 +162,8 @@ def answer(table: pd.DataFrame, meta: dict) -> None:
         )
         say(
             f"Fastest setting that meets {goal}: **{row['changes']}**, {row['fps']:.1f} frames/s "
-            f"(model only, frames preloaded), whole-skeleton match {row['agreement']:.0%}. "
+            "(the pose model alone: frames decoded before timing), "
+            f"whole-skeleton match {row['agreement']:.0%}. "
             f"Run it with `-b {row['config']}`."
         )
     else:

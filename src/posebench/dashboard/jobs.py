@@ -286,6 +286,14 @@ class RunJob(BackgroundJob):
             out.append(BackendProgress(label, state, 0, 0, 0.0, None))
         return out
 
+    def loading(self) -> bool:
+        """True from the start until the first timed frame (after the warm-up frames): the worker
+        process starts and loads the models, and no time left can be told yet."""
+        if self.finished or self.waiting:
+            return False
+        warmup = getattr(self.options, "warmup", 0) or 0
+        return not any(p.done > warmup for p in self.progress())
+
     def left_s(self) -> float | None:
         """Rough seconds left for the whole run, from the speed of the backends so far."""
         progress = self.progress()

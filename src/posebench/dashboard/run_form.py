@@ -168,14 +168,15 @@ def frame_options(info, upload) -> run_record.RunOptions:
         "come from the first round (later rounds give the same).",
     )
     preload = cols[0].toggle(
-        "Model-only timing",
+        "Leave video decoding out of the timing",
         False,
         key="run-preload",
         persist_state=state.KEEP,
-        help="Decode all frames before timing, so decode time is 0.",
+        help="Decodes every frame before the timing starts, so the speed is the pose model's "
+        "alone (0 ms decoding); off, each frame's decoding is timed too, as in the jump app.",
     )
     background = cols[1].toggle(
-        "Decode in background",
+        "Decode the next frame meanwhile",
         False,
         key="run-background",
         persist_state=state.KEEP,

@@ -46,7 +46,7 @@ def settings_text(run) -> str:
     if opts.max_side:
         extra.append(f"downscaled to {opts.max_side} px")
     if opts.preload:
-        extra.append("model-only (frames decoded before timing)")
+        extra.append("video decoding left out of the timing")
     tail = f" ({', '.join(extra)})" if extra else ""
     overlap = (
         f" Another run shared the machine ({run.overlapped} overlapping), so timings are not comparable."
@@ -137,7 +137,7 @@ def fps_chart(
                 alt.Tooltip("fps_min:Q", title="slowest round", format=".1f"),
                 alt.Tooltip("fps_max:Q", title="fastest round", format=".1f"),
                 alt.Tooltip("rounds:Q", title="rounds"),
-                alt.Tooltip("fps_model:Q", title="frames/s model only", format=".1f"),
+                alt.Tooltip("fps_model:Q", title="frames/s, the model alone", format=".1f"),
             ],
         )
     )
@@ -228,7 +228,7 @@ def latency_over_time(frames: pd.DataFrame, settings: str, labels: list[str] | N
                 alt.Tooltip("backend:N", title="configuration"),
                 alt.Tooltip("frame:Q"),
                 alt.Tooltip("latency_ms:Q", title="ms end to end", format=".1f"),
-                alt.Tooltip("model_ms:Q", title="ms model only", format=".1f"),
+                alt.Tooltip("model_ms:Q", title="ms, the model alone", format=".1f"),
                 "phase:N",
             ],
         )

@@ -1,0 +1,35 @@
+"""What a running benchmark says while its models load, and once its frames are timed."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from posebench.dashboard import jobs, widgets
+from posebench.store import run_record
+
+
+def _job() -> jobs.RunJob:
+    configs = [SimpleNamespace(display="mediapipe"), SimpleNamespace(display="rtmpose")]
+    job = jobs.RunJob("clip.mp4", configs, run_record.RunOptions(max_frames=20, warmup=2))
+    job.started_at -= 60  # past the first seconds in which no estimate is shown anyway
+    return job
+
+
+def test_a_run_says_it_loads_the_models_until_its_first_timed_frame():
+    job = _job()  # not started: its worker would be loading the models
+    assert job.loading()
+    line = widgets.job_line(job)
+    assert "loading the models" in line and "left" not in line and "%" not in line
+    assert widgets.job_fraction_left(job)[1] is None
+    job._on_progress("mediapipe", 2, 20, 0.5)  # warm-up frames only: no timed frame yet
+    assert job.loading() and "loading the models" in widgets.job_line(job)
+    job._on_progress("mediapipe", 6, 20, 1.0)  # the first timed frames
+    assert not job.loading()
+    line = widgets.job_line(job)
+    assert "loading" not in line and "s left" in line and "15 % done" in line
+
+
+def test_the_share_done_reads_100_only_when_all_is_done():
+    assert widgets.share_done(0.996) == "99 %"
+    assert widgets.share_done(1.0) == "100 %"
+    assert widgets.share_done(0.0) == "0 %"
