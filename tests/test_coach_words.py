@@ -1,10 +1,14 @@
-"""What a running benchmark says while its models load, and once its frames are timed."""
+"""What a coach reads: a running benchmark while its models load and once its frames are timed,
+and the time-per-frame chart's legend with a sample of each line style."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pandas as pd
+
 from posebench.dashboard import jobs, widgets
+from posebench.report import charts
 from posebench.store import run_record
 
 
@@ -33,3 +37,25 @@ def test_the_share_done_reads_100_only_when_all_is_done():
     assert widgets.share_done(0.996) == "99 %"
     assert widgets.share_done(1.0) == "100 %"
     assert widgets.share_done(0.0) == "0 %"
+
+
+def test_the_time_per_frame_legend_draws_a_sample_of_each_line_style():
+    frames = pd.DataFrame(
+        {
+            "backend": ["a"] * 6 + ["b"] * 6,
+            "frame": list(range(6)) * 2,
+            "latency_ms": [30.0, 29, 20, 21, 22, 20] * 2,
+            "model_ms": [25.0] * 12,
+            "warmup": [True, True, False, False, False, False] * 2,
+        }
+    )
+    spec = charts.latency_over_time(frames, "Settings.").chart.to_dict()
+    lines = [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
+    points = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    assert len(lines) == 1 and len(points) == 1
+    dash = lines[0]["encoding"]["strokeDash"]
+    assert dash["scale"]["domain"] == list(charts.PHASES)
+    solid, dashed = dash["scale"]["range"]
+    assert solid != dashed and len(set(dashed)) > 1  # one solid, one visibly dashed
+    assert dash["legend"]["symbolType"] == "stroke"  # a line sample, not a circle
+    assert "strokeDash" not in points[0]["encoding"]  # the points add no legend of their own
