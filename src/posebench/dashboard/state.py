@@ -121,7 +121,7 @@ def set_upload(clip) -> None:
     st.session_state[UPLOAD] = clip
     st.session_state[CLIP_PATH] = str(clip.path)
     st.session_state[CLIP_INFO] = clip.info
-    if previous is not None and previous.path != clip.path:
+    if previous is not None and previous.path != clip.path and previous not in dropped:
         dropped.append(previous)
     _retire(*dropped)
 
@@ -176,7 +176,8 @@ def choose_own_upload(path: str) -> bool:
 
 
 def _retire(*clips) -> None:
-    kept = [c for c in clips if c is not None]
+    already = st.session_state.get(RETIRED, [])
+    kept = [c for c in clips if c is not None and not any(c is r for r in already)]
     if kept:
         st.session_state[RETIRED] = [*st.session_state.get(RETIRED, []), *kept]
     release_retired()
