@@ -70,9 +70,10 @@ def test_a_clip_uploaded_on_the_study_page_is_offered_on_the_clip_page_and_runs_
     assert not at.exception
     assert any(RUNNING.name in c.value for c in at.caption)
     # the study's copy is the study's: choosing another clip deletes nothing
-    at = goto(at, "clip").run()
+    assert MINE in clip_page_offer(at)
     sample = sorted((CLIPS / "jumps").glob("*.mp4"))[0]
     at.selectbox(key="clip-pick").set_value(str(sample)).run()
+    assert at.session_state["clip_path"] == str(sample)
     assert Path(kept.path).exists()
     # ... and the Study page offers it back once, not twice
     goto(at, "study").run()
