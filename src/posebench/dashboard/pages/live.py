@@ -60,6 +60,11 @@ def _record_controls(engine) -> None:
             )
     if recording:
         st.caption(f"Recording (at most {live.MAX_RECORD_S:.0f} s); the raw picture, without skeletons.")
+    elif engine is None:
+        st.caption(
+            "Record is there once the camera runs: the recording becomes your clip, offered among "
+            "your uploads on the Clip and Study pages."
+        )
 
 
 def render() -> None:
@@ -108,7 +113,7 @@ def render() -> None:
     if not ctx.state.playing:
         st.caption(
             "Press START and allow the camera. The picture travels only between your browser "
-            "and this server (no outside server is asked to connect them). " + live.NO_CAMERA
+            "and this server (no outside server is asked to connect them). " + live.NO_CAMERA_HINT
         )
     _record_controls(engine)
     if not ctx.state.playing:  # the camera would share the machine with the measurement
