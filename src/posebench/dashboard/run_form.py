@@ -156,8 +156,8 @@ def frame_options(info, upload) -> run_record.RunOptions:
         persist_state=state.KEEP,
         help="Longest side of the frames the models see, at least 32; 0 keeps the clip's size.",
     )
-    cols = st.columns([1, 3])  # the toggles get the room their labels need
-    rounds = cols[0].number_input(
+    low = st.columns([1, 3])  # the toggles get the room their labels need
+    rounds = low[0].number_input(
         "Rounds",
         1,
         run_record.MAX_ROUNDS,
@@ -169,7 +169,7 @@ def frame_options(info, upload) -> run_record.RunOptions:
         "rotating order; speed is the median round, with the slowest and fastest shown. Landmarks "
         "come from the first round (later rounds give the same).",
     )
-    preload = cols[1].toggle(
+    preload = low[1].toggle(
         "Leave video decoding out of the timing",
         False,
         key="run-preload",
@@ -177,7 +177,7 @@ def frame_options(info, upload) -> run_record.RunOptions:
         help="Decodes every frame before the timing starts, so the speed is the pose model's "
         "alone (0 ms decoding); off, each frame's decoding is timed too, as in the jump app.",
     )
-    background = cols[1].toggle(
+    background = low[1].toggle(
         "Decode the next frame while the model works",
         False,
         key="run-background",
