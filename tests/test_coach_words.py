@@ -59,3 +59,14 @@ def test_the_time_per_frame_legend_draws_a_sample_of_each_line_style():
     assert solid != dashed and len(set(dashed)) > 1  # one solid, one visibly dashed
     assert dash["legend"]["symbolType"] == "stroke"  # a line sample, not a circle
     assert "strokeDash" not in points[0]["encoding"]  # the points add no legend of their own
+
+
+def test_the_explorers_settings_are_offered_in_words_that_tell_them_apart():
+    from posebench.dashboard import explorer_view
+    from posebench.studies import explore
+
+    labels = [explorer_view.in_words(c) for c in explore.default_candidates()]
+    assert not [label for label in labels if "=" in label or "_" in label]  # no raw settings
+    # a pill cuts a label longer than about 115 characters at its end (1280 px): the first 100
+    # tell every setting apart
+    assert len({label[:100] for label in labels}) == len(labels), labels

@@ -63,9 +63,12 @@ class Sweep:
 def in_words(config) -> str:
     """A candidate's changes from its preset in words ("detector only when the athlete is
     lost, one athlete, followed"); the preset's own words when it is the preset as it is."""
-    said = backends.config.describe(config)
-    words, _, changes = said.partition("; changed: ")
-    return changes or f"{config.preset} as it is ({words})"
+    changes = backends.config.change_words(config)
+    if not changes:
+        return f"{config.preset} as it is ({backends.config.describe(config)})"
+    # the finest settings first: the candidates grow one change at a time, and a label too long
+    # for its pill is cut at the end, so what tells two of them apart stays in view
+    return ", ".join(reversed(changes))
 
 
 def sweep_form(info) -> Sweep:
