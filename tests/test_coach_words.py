@@ -27,6 +27,7 @@ def test_a_run_says_it_loads_the_models_until_its_first_timed_frame():
     assert widgets.job_fraction_left(job)[1] is None
     job._on_progress("mediapipe", 2, 20, 0.5)  # warm-up frames only: no timed frame yet
     assert job.loading() and "loading the models" in widgets.job_line(job)
+    assert "left" not in job.progress()[0].text()  # its bar gives no time left either
     job._on_progress("mediapipe", 6, 20, 1.0)  # the first timed frames
     assert not job.loading()
     line = widgets.job_line(job)

@@ -274,7 +274,9 @@ class RunJob(BackgroundJob):
                     state = "waiting"  # its next round comes after the others' (interleaved)
                 else:
                     state = "stopped"
-                left = elapsed / done * (total - done) if done and state == "running" else None
+                # no time left while it warms up: the first frames carry the loading
+                timed = done > (getattr(self.options, "warmup", 0) or 0)
+                left = elapsed / done * (total - done) if timed and state == "running" else None
                 out.append(BackendProgress(label, state, done, total, elapsed, left))
                 continue
             if self.finished or i < latest_index:
