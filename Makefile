@@ -45,6 +45,7 @@ chromium:
 	@bash scripts/install_chromium.sh
 
 run: setup
+	@PYTHONPATH=src $(PY) -c 'from posebench.dashboard import launch; launch.clear_pages_folder(".")'
 	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT) \
 		--server.address $(ADDRESS) --server.maxUploadSize $(POSEBENCH_UPLOAD_MB) \
 		--browser.gatherUsageStats false

@@ -1,6 +1,9 @@
 """Screenshot every dashboard page at 1280×800 in headless Chromium, as a coach would go through
 them: upload a jump, run the default comparison, look at each page, run a 2-clip study and print
-its one-page report to PDF. For looking at, not a test: ``python scripts/shoot_pages.py OUT_DIR``.
+its one-page report to PDF. For looking at, not a test:
+``python scripts/shoot_pages.py OUT_DIR [--clip PATH] [--frames N] [--study-only]``
+(``--clip``: the clip uploaded and run, default a short side-view jump; ``--frames``: frames to
+process, default the whole clip; the run has one round).
 
 PNGs, one per screenful (``NN-page-K.png``), go to OUT_DIR, with the study report as HTML and PDF.
 Needs Debian's chromium (/usr/bin/chromium) and Playwright's Python package.
@@ -29,6 +32,7 @@ from browser_support import (
     go,
     import_references,
     run_study,
+    set_number,
     settled,
 )
 
@@ -56,29 +60,34 @@ def shoot(page, out: Path, name: str) -> None:
     print(f"shot {name} ({height} px)", flush=True)
 
 
-def main(out: Path, study_only: bool = False) -> None:
+def main(out: Path, study_only: bool = False, clip: Path | None = None, frames: int | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = Path(tempfile.mkdtemp(prefix="posebench-shots-"))
     env = app_env(results, POSEBENCH_CLIP_DIRS=JUMPS)
     with dashboard_tab(env, out, timeout=120_000) as page:
         shoot(page, out, "01-home")
         if not study_only:
-            single_run_pages(page, out)
+            single_run_pages(page, out, clip or JUMPS / RUN_CLIP, frames)
         study_pages(page, out, results)
         go(page, "Live")
         shoot(page, out, "12-live")
 
 
-def single_run_pages(page, out: Path) -> None:
+def single_run_pages(page, out: Path, clip: Path, frames: int | None) -> None:
     """Clip, Run (during and after a short run) and the pages that show one run."""
     go(page, "Clip")
     page.get_by_text("Upload a video").click()
-    page.set_input_files("input[type=file]", str(JUMPS / RUN_CLIP))
-    page.wait_for_selector("text=43 frames")
+    page.set_input_files("input[type=file]", str(clip))
+    page.wait_for_selector(f"text=Using your upload: {clip.name}", timeout=300_000)
     shoot(page, out, "02-clip")
 
     go(page, "Run")
+    if frames:
+        set_number(page, "Frames to process", frames)
+    set_number(page, "Rounds", 1)
     page.get_by_role("button", name="Run benchmark").click()
+    page.wait_for_selector("text=Running for", timeout=300_000)
+    page.screenshot(path=out / "03-run-loading.png")
     page.wait_for_selector("text=s left", timeout=300_000)
     page.screenshot(path=out / "03-run-progress.png")
     page.wait_for_selector("text=Model load time", timeout=600_000)
@@ -117,4 +126,12 @@ def study_pages(page, out: Path, results: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "shots"), study_only="--study-only" in sys.argv)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="shots", type=Path)
+    parser.add_argument("--study-only", action="store_true")
+    parser.add_argument("--clip", type=Path, default=None)
+    parser.add_argument("--frames", type=int, default=None)
+    args = parser.parse_args()
+    main(args.out, study_only=args.study_only, clip=args.clip, frames=args.frames)

@@ -257,7 +257,9 @@ def test_a_4k_upload_is_downscaled_for_the_run_with_a_notice(app, tmp_path, fake
     assert any("downscaled from 3840x2160 to 1920x1080" in n for n in shown)
 
 
-def test_a_replaced_upload_is_deleted_once_no_run_reads_it(app, uploads_dir, fakepose):
+def test_a_replaced_upload_is_deleted_once_no_run_reads_it(app, uploads_dir, fakepose, monkeypatch):
+    # the user's uploads stay offered on every page until newer ones push them out: one here
+    monkeypatch.setattr(job_registry, "KEEP_UPLOADS", 1)
     at = choose_upload(app, RUNNING)
     first = at.session_state["clip_upload"]
     at = wait_for_run(start_run(at, frames=5, warmup=0, presets=FAKES))
@@ -270,7 +272,7 @@ def test_a_replaced_upload_is_deleted_once_no_run_reads_it(app, uploads_dir, fak
     assert list(uploads_dir.iterdir()) == [second.path]
     # Picking a sample lets the upload go too (once no run reads it: the current one does).
     goto(at, "clip").run()
-    at.radio(key="clip-source").set_value("Sample or clip folder").run()
+    at.radio(key="clip-source").set_value("Your uploads or a sample").run()
     at.selectbox(key="clip-pick").set_value(first_listed_clip()).run()
     assert not at.exception
     assert at.session_state["clip_path"] != str(second.path) and second.path.exists()
@@ -382,16 +384,21 @@ def first_listed_clip() -> str:
 def test_looking_at_the_sample_list_keeps_the_upload(app, uploads_dir):
     at = choose_upload(app, RUNNING)
     chosen = at.session_state["clip_upload"]
-    at.radio(key="clip-source").set_value("Sample or clip folder").run()
+    at.radio(key="clip-source").set_value("Your uploads or a sample").run()
     assert not at.exception
     pick = at.selectbox(key="clip-pick")
-    assert pick.value is None  # the upload is not in the list: nothing shown
+    assert pick.value == str(chosen.path)  # the upload heads the list, chosen
+    assert pick.options[0] == f"{RUNNING.name} (your upload)"
     assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
     at.run()  # a rerun keeps it too
     assert at.session_state["clip_path"] == str(chosen.path) and chosen.path.exists()
     pick.set_value(first_listed_clip()).run()  # only a pick replaces it
     assert not at.exception
-    assert at.session_state["clip_path"] != str(chosen.path) and not chosen.path.exists()
+    assert at.session_state["clip_path"] != str(chosen.path)
+    assert chosen.path.exists()  # still one of the user's uploads, offered first
+    assert at.selectbox(key="clip-pick").options[0] == f"{RUNNING.name} (your upload)"
+    at.selectbox(key="clip-pick").set_value(str(chosen.path)).run()  # and chosen again
+    assert at.session_state["clip_upload"] is chosen
 
 
 def run_with(configs, fail, frames=8, warmup=2, run_id=None):

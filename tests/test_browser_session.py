@@ -53,12 +53,7 @@ def test_reload_second_tab_and_evidence_report(server, browser):
     tab = context.new_page()
     tab.set_default_timeout(120_000)
 
-    # The server's first page load, on its own: on a freshly started server the very first load
-    # of a deep link shows Streamlit's "Page not found" dialog over the right page (a known bug,
-    # see docs/dashboard.md), which would make the inputs below inert.
-    tab.goto(url)
-    tab.wait_for_selector("h1:has-text('PoseBench')")
-    # A shared link chooses the clip and the page.
+    # A shared link, the server's first request, chooses the clip and the page.
     tab.goto(f"{url}/Run?clip={RUNNING.name}")
     tab.wait_for_selector("h1:has-text('Run')")
     tab.wait_for_selector(f"text={RUNNING.name}")

@@ -201,7 +201,7 @@ def test_a_capped_run_says_so_in_every_output(fake_backends, results_root):
     assert any("first 15 of 47 frames" in n for n in meta["notices"])
     summary = pd.read_csv(path / "summary.csv")
     assert summary["notes"].str.contains("first 15 of 47 frames").all()
-    assert summary["notes"].str.contains("max_seconds=0.5").all()
+    assert summary["notes"].str.contains("set to at most 0.5 s").all()
 
 
 def test_an_uncapped_run_has_no_cap_note(fake_backends, results_root):

@@ -145,6 +145,16 @@ def describe(config: BackendConfig) -> str:
     base = PRESETS.get(config.preset)
     if base is None:
         return words
+    changes = change_words(config)
+    chosen = family_of(config).chosen_words(config.levers, base.levers)
+    return words + chosen + (f"; changed: {', '.join(changes)}" if changes else "")
+
+
+def change_words(config: BackendConfig) -> list[str]:
+    """Each setting changed from the configuration's preset, in words, in the levers' order."""
+    base = PRESETS.get(config.preset)
+    if base is None:
+        return []
     family = family_of(config)
     changes = []
     for f in fields(config.levers):
@@ -156,8 +166,7 @@ def describe(config: BackendConfig) -> str:
             said = lever_of(type(config.levers), f.name).words.get(value) or f"{f.name}={_fmt(value)}"
         if said:
             changes.append(said)
-    chosen = family.chosen_words(config.levers, base.levers)
-    return words + chosen + (f"; changed: {', '.join(changes)}" if changes else "")
+    return changes
 
 
 def parse(spec: str) -> BackendConfig:

@@ -152,9 +152,10 @@ SUMMARY_COLUMNS: dict[str, Column] = {
     "fps_max": Column("frames/s", "The fastest round's end-to-end speed.", "float", "fastest round"),
     "fps_model": Column(
         "frames/s",
-        "Model-only speed: timed frames / model time (decode left out), the median of the rounds.",
+        "Speed of the pose model alone: timed frames / model time (video decoding left out), "
+        "the median of the rounds.",
         "float",
-        "model-only speed",
+        "speed of the model alone",
     ),
     "latency_ms_mean": Column(
         "ms", "Mean end-to-end time per frame (decode + model), all rounds pooled.", "float", "time per frame"

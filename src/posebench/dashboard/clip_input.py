@@ -90,16 +90,22 @@ def server_usage() -> int:
     return sum(_size(p) for p in folder.glob("upload-*")) if folder.is_dir() else 0
 
 
+def user_cap_bytes() -> int:
+    """Each user's share of the upload storage (``POSEBENCH_UPLOADS_USER_MB``)."""
+    return positive_env("POSEBENCH_UPLOADS_USER_MB", DEFAULT_USER_MB, int) * 1024**2
+
+
 def check_storage(owner: str, size: int, label: str) -> None:
     """Refuse an upload that would pass the user's or the server's upload storage cap."""
-    user_cap = positive_env("POSEBENCH_UPLOADS_USER_MB", DEFAULT_USER_MB, int) * 1024**2
+    user_cap = user_cap_bytes()
     server_cap = positive_env("POSEBENCH_UPLOADS_SERVER_MB", DEFAULT_SERVER_MB, int) * 1024**2
     used = user_usage(owner)
     if used + size > user_cap:
         raise InputError(
             f"{label} would take your uploads on this server to {(used + size) / 1024**2:,.0f} MB, "
-            f"above your share of {user_cap / 1024**2:,.0f} MB; close tabs with other uploads, or "
-            "choose another clip in them, and try again."
+            f"above your share of {user_cap / 1024**2:,.0f} MB (your uploads that runs or other tabs "
+            "still use are kept); close tabs with other uploads, or choose another clip in them, "
+            "and try again."
         )
     total = server_usage()
     if total + size > server_cap:
@@ -257,7 +263,9 @@ def _latest_uploads() -> dict[Path, object]:
 
         registry = job_registry.registry()
         with registry._lock:
-            return {Path(clip.path): user for user, (_token, clip) in registry._uploads.items()}
+            return {  # each user's kept uploads (offered on every page), newest first
+                Path(clip.path): user for user, kept in registry._uploads.items() for _token, clip in kept
+            }
     except Exception:
         return {}
 

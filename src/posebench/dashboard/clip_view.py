@@ -12,7 +12,7 @@ from posebench.core.errors import BenchError, ServerBusy
 from posebench.dashboard import auth, clip_input, media, safe_text, state
 from posebench.io import uploads, video
 
-SOURCES = ("Sample or clip folder", "Upload a video")
+SOURCES = ("Your uploads or a sample", "Upload a video")
 UPLOAD_ID = "clip-upload-id"  # file_id of the upload already accepted
 REFUSED = "clip-upload-refused"  # (file_id, sentence) of the upload last refused
 PORTRAIT_WIDTH = 300  # px, so a portrait preview fits a 800 px high window
@@ -25,14 +25,18 @@ def pick_clip() -> None:
     if path is None or path == state.clip_path():
         return
     try:
-        state.set_clip(path)
+        if not state.choose_own_upload(path):  # an upload of yours, from any page: kept as one
+            state.set_clip(path)
     except BenchError as exc:
         st.session_state[PICK_ERROR] = str(exc)
 
 
 def folder_picker(current: str | None, is_upload: bool) -> None:
-    """The bundled sample and the clips of the configured folders, in a selectbox."""
+    """The user's own uploads (from any page), the bundled sample and the clips of the
+    configured folders, in a selectbox."""
     clips, why_no_sample = clip_input.available_clips()
+    # the user's own uploads first, from whichever page they were uploaded on
+    clips = [(c.path, f"{c.label} (your upload)") for c in state.own_uploads()] + clips
     if why_no_sample:
         st.caption(f"No bundled sample: {why_no_sample}.")
     if not clips:
@@ -47,8 +51,9 @@ def folder_picker(current: str | None, is_upload: bool) -> None:
         format_func=lambda p: labels.get(p, p),
         key="clip-pick",
         on_change=pick_clip,
-        placeholder="Pick a clip to replace your upload" if is_upload else "Pick a clip",
-        help="The bundled sample first, then the videos in the folders of POSEBENCH_CLIP_DIRS.",
+        placeholder="Pick a clip",
+        help="Your uploads from any page first (only you see them), then the bundled "
+        "sample and the videos in the folders of POSEBENCH_CLIP_DIRS.",
     )
     if PICK_ERROR in st.session_state:
         st.error(st.session_state.pop(PICK_ERROR))
@@ -86,6 +91,7 @@ def accept(upload) -> bool:
         waiting.info(queue.place_text(place, running), icon=":material/hourglass_top:")
 
     try:
+        state.make_room_for_upload(upload.size)
         with st.spinner(f"Checking {uploads.safe_label(upload.name)}: decoding every frame…"):
             accepted = clip_input.save_upload(upload, owner=auth.viewer().name, on_wait=show_place)
     except ServerBusy as exc:  # not the file's fault: tried again on the next interaction

@@ -60,10 +60,21 @@ class Sweep:
         return [backends.parse(spec) for spec in specs]
 
 
+def in_words(config) -> str:
+    """A candidate's changes from its preset in words ("detector only when the athlete is
+    lost, one athlete, followed"); the preset's own words when it is the preset as it is."""
+    changes = backends.config.change_words(config)
+    if not changes:
+        return f"{config.preset} as it is ({backends.config.describe(config)})"
+    # the finest settings first: the candidates grow one change at a time, and a label too long
+    # for its pill is cut at the end, so what tells two of them apart stays in view
+    return ", ".join(reversed(changes))
+
+
 def sweep_form(info) -> Sweep:
     """The settings to try, the budget, frames, baseline, target and an optional reference."""
     defaults = explorer.default_candidates()
-    labels = {c.spec(): explorer.changes_of(c) for c in defaults}
+    labels = {c.spec(): in_words(c) for c in defaults}
     picked = (
         st.pills(
             f"Settings to try ({len(labels)}; click one to leave it out)",
@@ -74,8 +85,9 @@ def sweep_form(info) -> Sweep:
             wrap=True,  # every setting visible, on as many lines as it takes
             format_func=lambda spec: labels.get(spec, spec),
             key="explorer-configs",
-            help="Lever settings on top of rtmpose-lightweight (the rtmlib default). "
-            "See `python -m posebench backends` for what each lever does.",
+            help="Changes on top of rtmpose-lightweight (RTMPose out of the box), in words; the "
+            "exact settings of each are in the results table and its CSV. See `python -m "
+            "posebench backends` for what each setting does.",
         )
         or []
     )
@@ -162,7 +174,8 @@ def answer(table: pd.DataFrame, meta: dict) -> None:
         )
         say(
             f"Fastest setting that meets {goal}: **{row['changes']}**, {row['fps']:.1f} frames/s "
-            f"(model only, frames preloaded), whole-skeleton match {row['agreement']:.0%}. "
+            "(the pose model alone: frames decoded before timing), "
+            f"whole-skeleton match {row['agreement']:.0%}. "
             f"Run it with `-b {row['config']}`."
         )
     else:

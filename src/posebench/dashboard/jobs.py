@@ -276,7 +276,9 @@ class RunJob(BackgroundJob):
                     state = "waiting"  # its next round comes after the others' (interleaved)
                 else:
                     state = "stopped"
-                left = elapsed / done * (total - done) if done and state == "running" else None
+                # no time left while it warms up: the first frames carry the loading
+                timed = done > (getattr(self.options, "warmup", 0) or 0)
+                left = elapsed / done * (total - done) if timed and state == "running" else None
                 out.append(BackendProgress(label, state, done, total, elapsed, left))
                 continue
             if self.finished or i < latest_index:
@@ -287,6 +289,14 @@ class RunJob(BackgroundJob):
                 state = "waiting"
             out.append(BackendProgress(label, state, 0, 0, 0.0, None))
         return out
+
+    def loading(self) -> bool:
+        """True from the start until the first timed frame (after the warm-up frames): the worker
+        process starts and loads the models, and no time left can be told yet."""
+        if self.finished or self.waiting:
+            return False
+        warmup = getattr(self.options, "warmup", 0) or 0
+        return not any(p.done > warmup for p in self.progress())
 
     def left_s(self) -> float | None:
         """Rough seconds left for the whole run, from the speed of the backends so far."""

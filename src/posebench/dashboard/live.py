@@ -32,6 +32,11 @@ RTC_CONFIGURATION: dict = {"iceServers": []}  # host candidates only: no public 
 MAX_BACKENDS = 2
 MAX_RECORD_S = 30.0
 WINDOW_S = 3.0  # processed FPS over this many recent seconds
+NO_CAMERA_HINT = (  # said before START: nothing has gone wrong yet
+    "If no picture appears: allow camera access for this site (the camera icon in the address "
+    "bar), check that a camera is connected and not in use by another program, then press START "
+    "again."
+)
 NO_CAMERA = (
     "No camera picture: the browser gave this page no camera. Allow camera access for this "
     "site (the camera icon in the address bar), check that a camera is connected and not in "
@@ -216,6 +221,7 @@ def processor_factory(configs: Sequence[BackendConfig | str], holder: dict):
 __all__ = [
     "RTC_CONFIGURATION",
     "NO_CAMERA",
+    "NO_CAMERA_HINT",
     "LiveMeter",
     "LiveEngine",
     "Recorder",

@@ -5,14 +5,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from pathlib import Path
 
 import streamlit as st
 
 from posebench.core.errors import BenchError
 
-from . import auth, clip_input, registry, safe_text, state, widgets
+from . import auth, clip_input, launch, registry, safe_text, state, widgets
 
 log = logging.getLogger("posebench.dashboard")
 
@@ -62,7 +64,30 @@ def choose_default_clip() -> None:
             pass  # the Clip page says what is wrong with it when it is picked there
 
 
+@functools.cache
+def _check_pages_folder(app_root: str) -> None:
+    """Once per server: no ``pages`` folder beside ``app.py`` (``launch.clear_pages_folder``),
+    so the next server's first link to a page is routed like any other."""
+    stray = launch.clear_pages_folder(Path(app_root))
+    if stray is not None:
+        log.warning(
+            "%s holds files: Streamlit treats it as the app's pages, so the first link to a page "
+            "on a fresh server shows 'Page not found'; move it away",
+            stray,
+        )
+
+
+def _app_root() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return str(ctx.pages_manager.main_script_parent) if ctx is not None else None
+
+
 def run() -> None:
+    root = _app_root()
+    if root is not None:
+        _check_pages_folder(root)
     auth.apply_server_settings()
     clip_input.sweep_stale_uploads()  # once per server; starts the sweep of closed sessions' uploads
     if not auth.signed_in():  # shared mode and nobody signed in: only the sign-in page

@@ -15,7 +15,9 @@ from posebench.dashboard import auth, safe_text, state, widgets
 from posebench.dashboard.settings_form import settings_form
 from posebench.store import run_record
 
-DEFAULT_FRAME_CAP = 300
+DEFAULT_FRAME_CAP = 300  # frames processed by default of a long clip ...
+WHOLE_CLIP_UP_TO = 900  # ... while a clip up to this long (30 s at 30 frames/s) is run whole:
+# the jump metrics (Accuracy, Scorecard) need every frame
 
 
 def family_titles() -> dict[str, str]:
@@ -117,7 +119,7 @@ def frame_options(info, upload) -> run_record.RunOptions:
         "Frames to process",
         1,
         info.frames,
-        min(info.frames, DEFAULT_FRAME_CAP),
+        info.frames if info.frames <= WHOLE_CLIP_UP_TO else DEFAULT_FRAME_CAP,
         1,
         key="run-frames",
         persist_state=state.KEEP,
@@ -154,8 +156,8 @@ def frame_options(info, upload) -> run_record.RunOptions:
         persist_state=state.KEEP,
         help="Longest side of the frames the models see, at least 32; 0 keeps the clip's size.",
     )
-    cols = st.columns(4)
-    rounds = cols[2].number_input(
+    low = st.columns([1, 3])  # the toggles get the room their labels need
+    rounds = low[0].number_input(
         "Rounds",
         1,
         run_record.MAX_ROUNDS,
@@ -167,20 +169,27 @@ def frame_options(info, upload) -> run_record.RunOptions:
         "rotating order; speed is the median round, with the slowest and fastest shown. Landmarks "
         "come from the first round (later rounds give the same).",
     )
-    preload = cols[0].toggle(
-        "Model-only timing",
+    preload = low[1].toggle(
+        "Leave video decoding out of the timing",
         False,
         key="run-preload",
         persist_state=state.KEEP,
-        help="Decode all frames before timing, so decode time is 0.",
+        help="Decodes every frame before the timing starts, so the speed is the pose model's "
+        "alone (0 ms decoding); off, each frame's decoding is timed too, as in the jump app.",
     )
-    background = cols[1].toggle(
-        "Decode in background",
+    background = low[1].toggle(
+        "Decode the next frame while the model works",
         False,
         key="run-background",
         persist_state=state.KEEP,
         help="Decode the next frame in a thread while the model runs.",
     )
+    if int(max_frames) < info.frames:
+        st.caption(
+            f":orange[Only the first {int(max_frames)} of the clip's {info.frames} frames: the jump "
+            "metrics (flight time, jump height) on the Accuracy page and the Scorecard need every "
+            "frame, so this run will have none.]"
+        )
     options = run_record.RunOptions(
         max_frames=int(max_frames),
         warmup=int(warmup),

@@ -9,7 +9,9 @@ the keys other pages rely on live in one place:
 - ``baseline``: label of the baseline backend the user picked (default: the run's first
   MediaPipe one that ran)
 - ``clip_upload``: ``posebench.io.uploads.AcceptedClip`` of this session's upload, kept until
-  another clip replaces it; replaced uploads are deleted once no run reads them
+  another clip replaces it; replaced uploads stay among the user's uploads (``own_uploads``,
+  offered on every page that takes a clip) and are deleted once they have left that list and
+  no run reads them
 """
 
 from __future__ import annotations
@@ -114,22 +116,76 @@ def set_upload(clip) -> None:
     link with its token reopens it.
     """
     previous = upload()
-    job_registry.registry().keep_upload(user_key(), clip)
+    dropped: list = []
+    job_registry.registry().keep_upload(user_key(), clip, dropped)
     st.session_state[UPLOAD] = clip
     st.session_state[CLIP_PATH] = str(clip.path)
     st.session_state[CLIP_INFO] = clip.info
-    if previous is not None and previous.path != clip.path:
-        _retire(previous)
+    if previous is not None and previous.path != clip.path and previous not in dropped:
+        dropped.append(previous)
+    _retire(*dropped)
 
 
-def _retire(clip) -> None:
-    if clip is not None:
-        st.session_state[RETIRED] = [*st.session_state.get(RETIRED, []), clip]
+def offer_upload(clip) -> None:
+    """Keep an accepted upload among the user's uploads without choosing it (an upload on the
+    Study page): every page that takes a clip offers it (``own_uploads``)."""
+    dropped: list = []
+    job_registry.registry().keep_upload(user_key(), clip, dropped)
+    _retire(*dropped)
+
+
+def own_uploads() -> list:
+    """The user's uploads still on disk, newest first, from whichever page (Clip, Study, Live):
+    this session's own first. Never another user's (``job_registry`` keeps each user's)."""
+    found = [c for c in (upload(),) if c is not None and Path(c.path).exists()]
+    shas = {getattr(c.info, "sha256", "") or str(c.path) for c in found}
+    for clip in job_registry.registry().uploads(user_key()):
+        sha = getattr(clip.info, "sha256", "") or str(clip.path)
+        if sha not in shas:
+            shas.add(sha)
+            found.append(clip)
+    return found
+
+
+def make_room_for_upload(size: int | None) -> None:
+    """Stop offering the user's oldest kept uploads while a new upload of ``size`` bytes would
+    pass their share of the upload storage (a new upload comes first): each file goes once no
+    tab has it chosen and no run reads it (``clip_input.save_upload``'s finaliser). The chosen
+    clip stays, and clips kept in a study are the study's."""
+    from posebench.dashboard import clip_input
+
+    if not isinstance(size, int):
+        return
+    owner, offered = user_key(), job_registry.registry()
+    folder = clip_input.upload_dir().resolve()
+    for clip in reversed(offered.uploads(owner)):  # the oldest first
+        if clip_input.user_usage(auth.viewer().name) + size <= clip_input.user_cap_bytes():
+            return
+        if clip is not upload() and Path(clip.path).resolve().parent == folder:
+            offered.forget_upload(owner, clip)
+
+
+def choose_own_upload(path: str) -> bool:
+    """Choose the user's upload at ``path`` (one of ``own_uploads``) as the clip; False when
+    ``path`` is none of them."""
+    clip = next((c for c in own_uploads() if str(c.path) == str(path)), None)
+    if clip is None:
+        return False
+    set_upload(clip)
+    return True
+
+
+def _retire(*clips) -> None:
+    already = st.session_state.get(RETIRED, [])
+    kept = [c for c in clips if c is not None and not any(c is r for r in already)]
+    if kept:
+        st.session_state[RETIRED] = [*st.session_state.get(RETIRED, []), *kept]
     release_retired()
 
 
 def release_retired() -> None:
-    """Delete replaced uploads that neither the running job nor the current run reads.
+    """Delete replaced uploads that neither the running job nor the current run reads, nor
+    the user's kept uploads hold (``job_registry.KEEP_UPLOADS``: offered on every page).
 
     The current run keeps its clip so Compare can still draw its frames.
     """
@@ -138,7 +194,10 @@ def release_retired() -> None:
     if run is not None:
         in_use.add(str(run.clip.path))
     kept = []
+    offered = job_registry.registry()
     for clip in st.session_state.get(RETIRED, []):
+        if offered.holds(user_key(), clip):
+            continue  # still one of the user's uploads: its file stays, offered on every page
         if str(clip.path) in in_use:
             kept.append(clip)
         else:
@@ -149,14 +208,14 @@ def release_retired() -> None:
 def readable_clip_path(clip) -> str:
     """The path of a run's clip that this session may read, or "" when there is none.
 
-    This session's own upload is found by its SHA-256 (an imported run has no path at all).
+    The user's own uploads are found by their SHA-256 (an imported run has no path at all).
     Otherwise, on a shared server only the server's public clips (the bundled sample and
     the clip folders) are read: never another user's upload, nor a path a run names.
     """
-    own = upload()
     sha = getattr(clip, "sha256", "")
-    if own is not None and sha and getattr(own.info, "sha256", "") == sha and Path(own.path).is_file():
-        return str(own.path)
+    for own in own_uploads() if sha else ():
+        if getattr(own.info, "sha256", "") == sha and Path(own.path).is_file():
+            return str(own.path)
     path = str(clip.path or "")
     if not path or not Path(path).is_file():
         return ""

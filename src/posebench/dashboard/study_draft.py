@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.core.errors import InputError
-from posebench.dashboard import auth, clip_input, job_registry, parsing, state, study_view
+from posebench.dashboard import auth, clip_input, parsing, state, study_view
 from posebench.io import uploads, video
 from posebench.io.files import safe_name
 from posebench.store import references
@@ -47,18 +47,23 @@ def add_public(paths: list[Path], kind: str) -> int:
     return _add(clips)
 
 
+@dataclasses.dataclass
+class StudyCopy(uploads.AcceptedClip):
+    """A clip uploaded on the Study page, kept in the study's folder and offered like an upload
+    on every page that takes a clip; the study owns the file, so letting it go deletes nothing."""
+
+    def cleanup(self) -> None:
+        pass
+
+
 def own_uploads() -> dict[str, Any]:
-    """This user's clips uploaded on another page (the Clip page), by label, still on disk:
-    offered beside the server's clips, so a clip is uploaded once. Another user's uploads are
-    never offered (the server keeps each user's own, ``job_registry``)."""
+    """This user's uploads from any page (Clip, Study, Live), by label, still on disk: offered
+    beside the server's clips, so a clip is uploaded once. Another user's uploads are never
+    offered (the server keeps each user's own, ``job_registry``)."""
     found: dict[str, Any] = {}
-    for clip in (state.upload(), job_registry.registry().latest_upload(state.user_key())):
-        if clip is None or not Path(clip.path).exists():
-            continue
-        sha = getattr(clip.info, "sha256", "") or ""
-        if any((getattr(c.info, "sha256", "") or "") == sha and sha for c in found.values()):
-            continue  # the same bytes once
-        found[f"{clip.label} (your upload)"] = clip
+    for clip in state.own_uploads():
+        label = f"{clip.label} (your upload)"
+        found[label if label not in found else f"{clip.label} ({clip.info.sha256[:8]}, your upload)"] = clip
     return found
 
 
@@ -70,8 +75,13 @@ def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
     clips = []
     for accepted in chosen:
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / safe_name(accepted.label, "clip.mp4")
-        shutil.copyfile(accepted.path, target)
+        # by content, as add_uploads keeps them: the same bytes are one file
+        sha = accepted.info.sha256 or video.file_sha256(accepted.path)
+        target = folder / f"{sha}{Path(accepted.path).suffix.lower()}"
+        if not target.exists():
+            partial = target.with_name(f".{target.name}.part")
+            shutil.copyfile(accepted.path, partial)
+            partial.replace(target)
         clip = studies.make_clip(target, accepted.label, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)
@@ -90,6 +100,7 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
     clips, refused = [], []
     for file in files or []:
         try:
+            state.make_room_for_upload(getattr(file, "size", None))
             accepted = clip_input.save_upload(file, owner=owner)
         except InputError as exc:
             refused.append(f"{getattr(file, 'name', 'a file')}: {exc}")
@@ -111,6 +122,15 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
             continue
         finally:
             accepted.cleanup()
+        kept = StudyCopy(
+            path=target,
+            label=accepted.label,
+            info=dataclasses.replace(accepted.info, path=str(target), sha256=sha),
+            notices=list(accepted.notices),
+            max_side=accepted.max_side,
+        )
+        video.remember(kept.info)  # a run on it finds its readable name and frame count here
+        state.offer_upload(kept)  # offered on the Clip page and the others too
         clip = studies.make_clip(target, accepted.label, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import pandas as pd
@@ -54,7 +55,6 @@ SUMMARY_MISSING = {
 }
 
 
-ROUTED = "routed"  # this session has run through the router
 # How often a page waiting on a job looks at its progress (seconds). Every look costs the
 # server a fragment run and the browser a redraw, processor time the run being timed loses on
 # a small machine (docs/speed.md, "Timing with the page open"). A job that times its work
@@ -64,28 +64,9 @@ TIMING_POLL_S = 5.0
 PAGE_POLLS = "page-polls-its-job"  # this script run drew a progress panel: the sidebar stays still
 
 
-def _through_the_router() -> None:
-    """Make sure the page runs inside ``app.py``'s navigation.
-
-    Streamlit runs a page file on its own (its old "pages folder" mode) when a link to a page
-    is the first request a fresh server gets, so the link's clip and run, the sidebar and the
-    user's jobs would be missing. The first page to see that switches the server to the router
-    (as ``st.navigation`` itself does) and runs again.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        if not st.session_state.get(ROUTED):  # a session's first run: no click to lose
-            st.session_state[ROUTED] = True
-            st.rerun()
-    st.session_state[ROUTED] = True
-
-
 def page_setup(title: str, intro: str = "", look_at: str = "") -> None:
     """Common top of every page: config, finished-run pickup, title, what the page shows
     (``intro``) and what to look at first (``look_at``), in a coach's words."""
-    _through_the_router()
     st.set_page_config(
         page_title=f"{title} · PoseBench", page_icon=":material/directions_run:", layout="wide"
     )
@@ -113,7 +94,7 @@ def job_fraction_left(a_job) -> tuple[float, float | None]:
     if hasattr(a_job, "left_s"):  # a benchmark: per backend
         progress = a_job.progress()
         done = sum(p.fraction for p in progress) / max(1, len(progress))
-        raw = a_job.left_s()
+        raw = None if loading(a_job) else a_job.left_s()
     else:
         done, _text = a_job.overall()
         elapsed = a_job.elapsed_s()
@@ -123,9 +104,33 @@ def job_fraction_left(a_job) -> tuple[float, float | None]:
     return done, jobs.smoothed_left_s(a_job, raw)
 
 
+def loading(a_job) -> bool:
+    """True while a job loads its models, before its first timed frame (``RunJob.loading``)."""
+    check = getattr(a_job, "loading", None)
+    return bool(check()) if callable(check) else False
+
+
+def share_done(done: float) -> str:
+    """The share done in whole percent, rounded down: "100 %" only when it is all done."""
+    return f"{math.floor(done * 100 + 1e-9):.0f} %"
+
+
+def left_words(a_job, done: float, left: float | None) -> str:
+    """What is left of a running job, in words: loading, the seconds left, or finishing."""
+    if done >= 1.0:
+        return "the work is done, the results are being saved"
+    if loading(a_job):
+        return "loading the models…"
+    if left is None:
+        return f"{share_done(done)} done, estimating the time left"
+    if left < 1.0:
+        return f"{share_done(done)} done, almost finished"
+    return f"{share_done(done)} done, about {left:.0f} s left"
+
+
 def job_line(a_job) -> str:
-    """One line on a job: running with its share done and time left, finishing (every frame
-    done, the results being saved), finished or stopped."""
+    """One line on a job: loading its models, running with its share done and time left,
+    finishing (every frame done, the results being saved), finished or stopped."""
     what = getattr(a_job, "what", None) or "a job"
     what = what[:1].upper() + what[1:]
     if a_job.finished:
@@ -134,9 +139,8 @@ def job_line(a_job) -> str:
         return f"{what} finished at {time.strftime('%H:%M', time.localtime(a_job.ended_at or 0))}"
     done, left = job_fraction_left(a_job)
     if done >= 1.0:
-        return f"{what} finishing: the work is done, the results are being saved"
-    tail = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
-    return f"{what} running: {done:.0%} done{tail}"
+        return f"{what} finishing: {left_words(a_job, done, left)}"
+    return f"{what} running: {left_words(a_job, done, left)}"
 
 
 def _reopen(a_job) -> None:
@@ -249,16 +253,15 @@ def job_progress(
             fraction, text = job.overall()
             st.progress(fraction, text=safe_text.md(text))
         done, left = job_fraction_left(job)
-        if done >= 1.0:
-            eta = "; the work is done, the results are being saved"
-        else:
-            eta = f", about {left:.0f} s left" if left is not None else ", estimating the time left"
         quiet = (
             f" This panel updates every {poll_s:.0f} s, so the page takes little from the timing."
             if job.times_work
             else ""
         )
-        st.caption(f"Running for {job.elapsed_s():.0f} s{eta}; you can use other pages meanwhile.{quiet}")
+        st.caption(
+            f"Running for {job.elapsed_s():.0f} s: {left_words(job, done, left)}; you can use "
+            f"other pages meanwhile.{quiet}"
+        )
         if job.cancelling:
             st.warning(cancelling)
         else:

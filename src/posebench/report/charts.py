@@ -47,7 +47,7 @@ def settings_text(run) -> str:
     if opts.max_side:
         extra.append(f"downscaled to {opts.max_side} px")
     if opts.preload:
-        extra.append("model-only (frames decoded before timing)")
+        extra.append("video decoding left out of the timing")
     tail = f" ({', '.join(extra)})" if extra else ""
     overlap = (
         f" Another run shared the machine ({run.overlapped} overlapping), so timings are not comparable."
@@ -178,7 +178,7 @@ def _fps_bars(data: pd.DataFrame, labels: list[str], top: float) -> alt.Chart:
                 alt.Tooltip("fps_min:Q", title="slowest round", format=".1f"),
                 alt.Tooltip("fps_max:Q", title="fastest round", format=".1f"),
                 alt.Tooltip("rounds:Q", title="rounds"),
-                alt.Tooltip("fps_model:Q", title="frames/s model only", format=".1f"),
+                alt.Tooltip("fps_model:Q", title="frames/s, the model alone", format=".1f"),
             ],
         )
     )
@@ -211,48 +211,57 @@ def _timed(frames: pd.DataFrame) -> pd.DataFrame:
     return frames[~frames["warmup"].astype(bool)] if len(frames) else frames
 
 
+PHASES = ("timed", "warm-up (not timed)")  # the time-per-frame chart's line styles: solid, dashed
+
+
 def latency_over_time(frames: pd.DataFrame, settings: str, labels: list[str] | None = None) -> ChartSpec:
     """Line per backend: end-to-end milliseconds per frame against the frame index."""
     labels = labels or list(dict.fromkeys(frames["backend"]))
     data = frames[["backend", "frame", "latency_ms", "model_ms", "warmup"]].copy()
-    data["phase"] = np.where(data["warmup"].astype(bool), "warm-up (not timed)", "timed")
-    chart = (
-        alt.Chart(data)
-        .mark_line(point=alt.OverlayMarkDef(size=12))
-        .encode(
-            x=alt.X("frame:Q", title="frame of the clip (index)"),
-            y=alt.Y("latency_ms:Q", title="milliseconds per frame (lower is better)"),
-            color=alt.Color(
-                "backend:N",
-                scale=_colour_scale(labels),
-                title="configuration",
-                legend=alt.Legend(orient="bottom", columns=2, labelLimit=400),
-            ),
-            strokeDash=alt.StrokeDash(
-                "phase:N",
-                title="frames",
-                sort=["timed", "warm-up (not timed)"],
-                legend=alt.Legend(
-                    orient="bottom",
-                    symbolType="stroke",
-                    symbolStrokeColor="black",
-                    symbolStrokeWidth=2,
-                    symbolSize=300,
-                ),
-            ),
-            tooltip=[
-                alt.Tooltip("backend:N", title="configuration"),
-                alt.Tooltip("frame:Q"),
-                alt.Tooltip("latency_ms:Q", title="ms end to end", format=".1f"),
-                alt.Tooltip("model_ms:Q", title="ms model only", format=".1f"),
-                "phase:N",
-            ],
-        )
+    data["phase"] = np.where(data["warmup"].astype(bool), PHASES[1], PHASES[0])
+    base = alt.Chart(data).encode(
+        x=alt.X("frame:Q", title="frame of the clip (index)"),
+        y=alt.Y("latency_ms:Q", title="milliseconds per frame (lower is better)"),
+        color=alt.Color(
+            "backend:N",
+            scale=_colour_scale(labels),
+            title="configuration",
+            legend=alt.Legend(orient="bottom", columns=2, labelLimit=400),
+        ),
     )
+    # The line carries the line-style legend (a solid and a dashed sample, drawn in black);
+    # the points are a layer of their own, so their circles do not replace those samples.
+    lines = base.mark_line(strokeWidth=1.5).encode(
+        strokeDash=alt.StrokeDash(
+            "phase:N",
+            title="frames",
+            scale=alt.Scale(domain=list(PHASES), range=[[1, 0], [6, 4]]),
+            legend=alt.Legend(
+                orient="bottom",
+                direction="vertical",
+                symbolType="stroke",
+                symbolStrokeColor="black",
+                symbolStrokeWidth=2,
+                symbolSize=400,
+                labelLimit=300,
+            ),
+        ),
+        detail="phase:N",
+    )
+    points = base.mark_point(size=12, filled=True).encode(
+        tooltip=[
+            alt.Tooltip("backend:N", title="configuration"),
+            alt.Tooltip("frame:Q"),
+            alt.Tooltip("latency_ms:Q", title="ms end to end", format=".1f"),
+            alt.Tooltip("model_ms:Q", title="ms, the model alone", format=".1f"),
+            alt.Tooltip("phase:N", title="frames"),
+        ],
+    )
+    chart = alt.layer(lines, points)
     chart = _sized(chart, "Time per frame over the clip", CHART_HEIGHT)
     caption = (
         "End-to-end time for each frame (decode plus model) in milliseconds, in clip order. "
-        "Dotted stretches are warm-up frames, shown but left out of every figure; spikes "
+        "Dashed stretches are warm-up frames, shown but left out of every figure; spikes "
         "are usually frames where a person detector ran or the CPU was busy. " + settings
     )
     return ChartSpec(chart, caption)

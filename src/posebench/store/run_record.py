@@ -47,9 +47,12 @@ class RunOptions:
         cap = self.frame_cap(clip.fps)
         prefix = min(cap, clip.frames) if cap else clip.frames
         width, height = video.scaled_size(clip.width, clip.height, self.max_side)
-        given = ", ".join(
-            f"{k}={v}" for k, v in (("max_frames", self.max_frames), ("max_seconds", self.max_seconds)) if v
-        )
+        words = []  # in words: the settings' names are for the CSVs and run.json
+        if self.max_frames:
+            words.append(f"at most {self.max_frames} frames")
+        if self.max_seconds:
+            words.append(f"at most {self.max_seconds:g} s")
+        given = " and ".join(words)
         return FramePlan(
             clip=clip,
             frames=-(-prefix // max(1, self.stride)),
@@ -87,7 +90,7 @@ class FramePlan:
     clip: video.ClipInfo
     frames: int  # frames each backend processes per pass: every ``stride``-th of the capped start
     cap: int | None  # frames of the clip's start the caps allow (None: no cap)
-    cap_given: str  # the options that set the cap, as words ("max_frames=20")
+    cap_given: str  # the options that set the cap, in words ("at most 20 frames")
     stride: int  # every ``stride``-th decoded frame is kept
     max_side: int | None  # the longer side the frames are downscaled to, if any
     width: int  # the frame size the models see (after downscaling)
@@ -120,7 +123,7 @@ class FramePlan:
             clip = self.clip
             parts.append(
                 f"capped to the first {self.cap} of {clip.frames} frames "
-                f"({self.cap / clip.fps:.1f} of {clip.duration_s:.1f} s; {self.cap_given})"
+                f"({self.cap / clip.fps:.1f} of {clip.duration_s:.1f} s; set to {self.cap_given})"
             )
         if self.stride > 1:
             parts.append(f"1 frame in {self.stride} kept")

@@ -75,7 +75,7 @@ COLUMNS = {
     "config": ("", "the configuration, as PRESET:key=value (give it to `-b` to run it again)"),
     "changes": ("", "the levers changed from the base preset"),
     "rounds": ("count", "timed passes over the frames (one per round)"),
-    "fps": ("frames/s", "median speed over the rounds, model only (frames preloaded)"),
+    "fps": ("frames/s", "median speed over the rounds, the pose model alone (frames decoded before timing)"),
     "fps_q1": ("frames/s", "lower quartile of the speed over the rounds"),
     "fps_q3": ("frames/s", "upper quartile of the speed over the rounds"),
     "fps_min": ("frames/s", "slowest round"),

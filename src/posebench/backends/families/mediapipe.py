@@ -118,7 +118,7 @@ PRESETS = (
 class MediaPipeFamily(Family):
     name = "mediapipe"
     label = "MediaPipe"
-    title = "MediaPipe Pose (Tasks API)"
+    title = "MediaPipe Pose (Google)"
     words = "Google's MediaPipe Pose Landmarker: 33 points, finds the athlete once and then follows"
     levers = MediaPipeLevers
     presets = PRESETS

@@ -353,7 +353,7 @@ class _PoseOnBoxes:
 class RTMPoseFamily(Family):
     name = "rtmpose"
     label = "RTMPose"
-    title = "RTMPose (rtmlib, ONNX Runtime)"
+    title = "RTMPose (OpenMMLab)"
     words = "RTMPose through rtmlib: a person detector, then a pose model on each person it finds"
     levers = RTMPoseLevers
     presets = PRESETS
@@ -427,7 +427,13 @@ class RTMPoseFamily(Family):
         if name == "det_every" and value not in (0, 1):
             return f"detector every {value} frames"
         if name == "intra_threads":
-            return f"{value} threads" if value else "threads: one per core"
+            return f"{value} thread{'' if value == 1 else 's'}" if value else "threads: one per core"
+        if name == "detector" and value:
+            return f"person finder {str(value).replace('yolox_', 'YOLOX ').replace('_', ' ')}"
+        if name == "carry_pad":
+            return f"{float(value):.0%} box margin"
+        if name == "fused_preprocess":
+            return "one-step image preparation" if value else "image preparation as rtmlib does it"
         return None
 
     def chosen_words(self, levers: Any, base: Any) -> str:

@@ -24,7 +24,7 @@ def render() -> None:
     with cols[1]:
         ratio = (
             st.number_input(
-                "Threshold (% of baseline FPS)",
+                "Speed rule (% of the baseline's frames/s)",
                 1,
                 200,
                 int(round(charts.DEFAULT_FPS_RATIO * 100)),

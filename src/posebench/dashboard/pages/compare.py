@@ -30,10 +30,11 @@ def render() -> None:
 
     frame_ids = sorted(run.frames["frame"].astype(int).unique().tolist())
     if len(frame_ids) > 1:
+        timed = run.frames.loc[~run.frames["warmup"].astype(bool), "frame"]
         frame_index = st.select_slider(
             "Frame",
             frame_ids,
-            value=frame_ids[0],
+            value=int(timed.min()) if len(timed) else frame_ids[0],  # the first timed frame
             key="compare-frame",
             help="Decoded frame index of the clip, from 0. Only frames the run processed are offered.",
         )

@@ -48,6 +48,7 @@ def _record_controls(engine) -> None:
         try:
             with st.spinner("Saving the recording like an upload…"):
                 data = live.encode(frames, times)
+                state.make_room_for_upload(len(data))
                 accepted = clip_input.save_upload(live.as_upload(data), owner=auth.viewer().name)
                 state.set_upload(accepted)
         except BenchError as exc:
@@ -55,10 +56,15 @@ def _record_controls(engine) -> None:
         else:
             st.success(
                 f"Saved {len(frames)} frames as your clip ({accepted.label}): it is now the chosen "
-                "clip for the Run page."
+                "clip for the Run page, and offered among your uploads on the Clip and Study pages."
             )
     if recording:
         st.caption(f"Recording (at most {live.MAX_RECORD_S:.0f} s); the raw picture, without skeletons.")
+    elif engine is None:
+        st.caption(
+            "Record is there once the camera runs: the recording becomes your clip, offered among "
+            "your uploads on the Clip and Study pages."
+        )
 
 
 def render() -> None:
@@ -107,7 +113,7 @@ def render() -> None:
     if not ctx.state.playing:
         st.caption(
             "Press START and allow the camera. The picture travels only between your browser "
-            "and this server (no outside server is asked to connect them). " + live.NO_CAMERA
+            "and this server (no outside server is asked to connect them). " + live.NO_CAMERA_HINT
         )
     _record_controls(engine)
     if not ctx.state.playing:  # the camera would share the machine with the measurement
