@@ -14,9 +14,9 @@ import shutil
 
 import pytest
 
+from browser_support import CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, no_exceptions, settled
 from conftest import CLIPS, RUNNING
 from posebench.dashboard import launch
-from test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, VIEWPORT, no_exceptions, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
