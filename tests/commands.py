@@ -65,6 +65,12 @@ def _kill_all(procs: list[psutil.Process]) -> None:
 def _wait_for_exit(proc: subprocess.Popen, timeout: float) -> bool:
     """Whether ``proc`` exited within ``timeout`` s; it is left unreaped (its pid stays its own
     while the session's survivors are looked for)."""
+    if not hasattr(os, "pidfd_open"):  # not Linux: wait and reap (the session id stays)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
     fd = os.pidfd_open(proc.pid)
     try:
         readable, _, _ = select.select([fd], [], [], timeout)

@@ -275,6 +275,9 @@ class WorkerRun:
                         on_status(message[1])
                 else:
                     outcome = message
+        except BaseException:  # SIGTERM, a second Ctrl-C, a callback that raised: end it now
+            self._stop()
+            raise
         finally:
             self._process.join(5)
             if self._process.is_alive():
