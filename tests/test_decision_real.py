@@ -164,6 +164,9 @@ def test_the_cli_verdict_and_the_scorecard_page_agree_on_one_run(tmp_path, resul
     boxes = {"replace": page.success, "undecided": page.warning, "keep": page.error}
     shown = [b.value for b in boxes[saved["decision"]]]
     assert safe_text.md(saved["reason"]) in shown  # the same decision, in the same sentence
+    # the headline names the machine the run was timed on, as a study's does
+    assert saved["headline"].endswith(f" on {run.environment['host']}")
+    assert saved["reason"].startswith(f"{saved['headline']}: ")
     if not saved["speed_source"]["reliable"]:  # a busy run's speed decides on neither
         assert {c["key"]: c for c in saved["criteria"]}["speed"]["status"] == "not measured"
         assert "re-measure on a quiet machine" in saved["reason"]
