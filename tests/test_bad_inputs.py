@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import pandas as pd
 import pytest
 
 import clipgen
+import commands
 from conftest import MODELS, RUNNING, child_pids, children_first_run
 from posebench.core.errors import InputError
 from posebench.engine.runner import run_benchmark
@@ -242,12 +242,8 @@ def test_no_person_gives_detection_rate_zero_and_a_notice(tmp_path):
 # -- the command line (issue 2's list) --------------------------------------------------------
 def _cli(args, tmp_path, **env):
     full_env = {**os.environ, "POSEBENCH_RESULTS": str(tmp_path / "results"), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "posebench", "run", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=240,
+    return commands.run(
+        [sys.executable, "-m", "posebench", "run", *map(str, args)], env=full_env, timeout=240
     )
 
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+import commands
 from conftest import RUNNING
 
 pytestmark = pytest.mark.timeout(300)
@@ -33,7 +34,7 @@ def test_native_log_noise_is_dropped_and_everything_else_kept():
 
 @pytest.mark.integration
 def test_cli_run_prints_no_native_noise_and_rates_as_percent(tmp_path):
-    out = subprocess.run(
+    out = commands.run(
         [
             sys.executable,
             "-m",
@@ -49,8 +50,6 @@ def test_cli_run_prints_no_native_noise_and_rates_as_percent(tmp_path):
             "--out",
             str(tmp_path),
         ],
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stderr

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import commands
 from conftest import CMJ, LAB, RUNNING
 from posebench import backends
 from posebench.analysis import metrics
@@ -141,9 +141,7 @@ def test_save_and_load_round_trip(lab_run, tmp_path):
 
 
 def _cli(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "posebench", *args], capture_output=True, text=True, timeout=300, env=env
-    )
+    return commands.run([sys.executable, "-m", "posebench", *args], timeout=300, env=env)
 
 
 def test_cli_run_contract(tmp_path):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import commands
 from conftest import MODELS
 from posebench.core import catalogue
 from posebench.core.catalogue import ModelAsset, Source
@@ -97,12 +98,8 @@ def test_a_local_file_of_the_wrong_size_is_refused_without_hashing(tmp_path, mon
 
 
 def test_unknown_model_name_is_a_one_line_cli_error():
-    done = subprocess.run(
-        [sys.executable, "-m", "posebench", "models", "fetch", "bogus"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
+    done = commands.run(
+        [sys.executable, "-m", "posebench", "models", "fetch", "bogus"], timeout=120, cwd=ROOT
     )
     assert done.returncode == 2
     assert done.stdout == ""

@@ -6,6 +6,7 @@ take 20 s, so a cancel sent when the first stream starts always lands mid-measur
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -16,7 +17,7 @@ import threading
 import psutil
 import pytest
 
-from conftest import CMJ
+from conftest import CMJ, ROOT
 from posebench.core.errors import RunCancelled
 from posebench.store.run_record import RunOptions
 from posebench.studies import realtime as study_rt
@@ -66,7 +67,7 @@ def test_ctrl_c_on_the_command_cancels_ends_the_workers_and_saves_nothing(fakepo
             if "at 30 fps, round 1" in line:
                 break
         else:
-            pytest.fail(f"the stream never started: {proc.communicate()}")
+            pytest.fail(f"the stream never started: {proc.communicate(timeout=120)}")
         workers = psutil.Process(proc.pid).children(recursive=True)
         assert workers, "the stream runs in a worker process"
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole group gets it
@@ -79,3 +80,89 @@ def test_ctrl_c_on_the_command_cancels_ends_the_workers_and_saves_nothing(fakepo
     _gone, alive = psutil.wait_procs(workers, timeout=30)
     assert alive == []
     assert not out.exists() or [p.name for p in out.iterdir()] == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_command_stopped_from_outside_leaves_no_worker_running(fakepose, tmp_path, stop):
+    """Only the command gets the signal (not its group, as a service manager or ``kill PID``
+    sends it): SIGTERM unwinds it and it ends its workers; after SIGKILL, which it cannot
+    handle, the workers notice their parent has gone and end themselves."""
+    command = [sys.executable, "-m", "posebench", "realtime", str(CMJ), "-b", SLOW]
+    command += ["--fps", "30", "--rounds", "20", "--frames", "30", "--out", str(tmp_path / "results")]
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=os.environ.copy(),
+    )
+    workers: list[psutil.Process] = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "at 30 fps, round 1" in line:
+                break
+        else:
+            pytest.fail(f"the stream never started (exit status {proc.wait(120)})")
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert workers, "the stream runs in a worker process"
+        proc.send_signal(stop)
+        proc.wait(120)
+        _gone, alive = psutil.wait_procs(workers, timeout=60)
+        assert alive == [], [p.cmdline() for p in alive]
+    finally:
+        for leftover in [proc, *workers]:
+            with contextlib.suppress(psutil.Error, ProcessLookupError):
+                leftover.kill()
+        proc.wait(30)
+    err = proc.stderr.read()
+    if stop == signal.SIGTERM:
+        assert proc.returncode == 143, err
+        assert "stopped (SIGTERM)" in err
+    else:
+        assert proc.returncode == -signal.SIGKILL
+
+
+STAND_IN_PARENT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import commands
+from posebench.engine.worker import WorkerCall
+call = WorkerCall(commands.wait_for_cancel, {}, name="posebench-silent").start()
+print(call.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_silent_worker_ends_when_its_parent_is_killed(tmp_path):
+    """A worker that is not reporting (one long step) cannot notice a dead parent by failing
+    to report; it watches its parent and ends with it, so nothing it holds (the processor,
+    its parent's output) outlives the parent."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", STAND_IN_PARENT, str(ROOT / "tests")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    worker = None
+    try:
+        assert parent.stdout is not None
+        pid = parent.stdout.readline().strip()
+        assert pid, f"the stand-in parent started no worker (exit status {parent.wait(120)})"
+        worker = psutil.Process(int(pid))
+        assert worker.is_running()
+        parent.kill()
+        parent.wait(60)
+        _gone, alive = psutil.wait_procs([worker], timeout=60)
+        assert alive == []
+    finally:
+        if worker is not None:
+            with contextlib.suppress(psutil.Error):
+                worker.kill()
+        parent.kill()
+        parent.wait(30)

@@ -42,7 +42,7 @@ def test_exactly_one_opencv_is_required_and_installed():
 def test_shell_scripts_parse(script):
     path = ROOT / script
     assert path.read_text().startswith("#!/usr/bin/env bash\n")
-    assert subprocess.run(["bash", "-n", str(path)], capture_output=True).returncode == 0
+    assert subprocess.run(["bash", "-n", str(path)], capture_output=True, timeout=60).returncode == 0
 
 
 def test_ci_entry_point_is_executable_and_runs_make_test():
@@ -70,6 +70,7 @@ def _build_choice(tmp_path, nvidia_smi: str | None, env: dict | None = None) -> 
         capture_output=True,
         text=True,
         env={"PATH": path, **(env or {})},
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()

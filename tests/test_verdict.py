@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from conftest import RUNNING, FakeBackend
-from posebench import backends
-from posebench.decision import verdict
+from posebench import backends, cli
+from posebench.decision import speed, verdict
 from posebench.decision.evidence import BackendEvidence, Evidence, Reference
 from posebench.decision.speed import SpeedSource
 from posebench.engine.runner import run_benchmark
@@ -231,6 +231,28 @@ def test_a_run_gives_evidence_and_the_verdict_is_written_as_json(fake_run, tmp_p
     nothing = verdict.decide(Evidence.from_run(run, None, None), {"min_clips": 1, "fps_ratio_min": 0})
     assert nothing.decision == "undecided" and nothing.evidence["kind"] == "agreement"
     assert "could not be compared" in nothing.reason
+
+
+def test_a_run_verdict_names_the_machine_it_speaks_for_as_a_study_verdict_does(fake_run, capsys):
+    run, folder = fake_run
+    host = run.environment["host"]
+    assert host  # a run records the machine it was timed on
+    v = verdict.decide(Evidence.from_run(run), {"min_clips": 1})
+    # one wording for a run and a study: the decision, then the machine its speed speaks for
+    assert v.headline == verdict.headline_for(v.decision, BASE, CAND, speed.from_run(run))
+    assert v.headline.endswith(f" on {host}") and v.reason.startswith(f"{v.headline}: ")
+    study = verdict.decide_for_targets(Evidence.from_study(POOLED, n_clips=12), [speed.from_run(run)])
+    assert study.headline == verdict.headline_for(study.decision, BASE, CAND, speed.from_run(run))
+    assert study.headline.endswith(f" on {host}")
+    # the command line leads with the same headline (the Scorecard shows the same reason)
+    assert cli.main(["verdict", str(folder)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    saved = json.loads((folder / "verdict.json").read_text())
+    assert first == saved["reason"] and saved["headline"].endswith(f" on {host}")
+    assert first.startswith(f"{saved['headline']}: ")
+    # no speed evidence at all: no machine to name
+    bare = verdict.decide(evidence(backend(BASE, "mediapipe"), backend(CAND, "rtmpose")), {"min_clips": 1})
+    assert " on " not in bare.headline
 
 
 def test_an_overlapping_run_or_a_busy_machine_is_named(fake_run):

@@ -32,6 +32,25 @@ GRAPH_LEVELS = {
 EXEC_MODES = {"sequential": "ORT_SEQUENTIAL", "parallel": "ORT_PARALLEL"}
 
 
+def _openvino():
+    """``import openvino``, without its usage telemetry.
+
+    On import, OpenVINO's model converter (``openvino.tools.ovc``) sends an event through the
+    ``openvino_telemetry`` package, which forks this process (``multiprocessing``'s fork, from
+    a thread, no new program) to post it to Google Analytics. The fork inherits this process's
+    standard output and error: a command whose output a caller reads through pipes (a test,
+    a script, a service manager) has a second process holding them, one that was copied from
+    a process full of ONNX Runtime and TFLite threads and may not end when the command does.
+    A benchmark also should not start anything besides what it measures. OpenVINO works
+    without that package (it falls back to its own stub), so PoseBench hides it: nothing is
+    sent and nothing is forked."""
+    if "openvino_telemetry" not in sys.modules:
+        sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]  # import fails: the stub is used
+    import openvino as ov
+
+    return ov
+
+
 # Providers that run on a GPU: operators they lack fall back to the CPU provider.
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "ROCMExecutionProvider")
 # Providers that are not a local device (the Azure provider calls a remote endpoint).
@@ -55,7 +74,7 @@ def local_providers(providers: list[str] | None = None) -> list[str]:
 def openvino_devices() -> list[str]:
     """OpenVINO's devices on this machine (CPU, GPU, NPU), or [] when it is not installed."""
     try:
-        import openvino as ov
+        ov = _openvino()
     except ImportError:
         return []
     try:
@@ -112,7 +131,7 @@ def ov_model(path: str, threads: int = 0, device: str = "CPU"):
     (0 = OpenVINO's default). OpenVINO picks its own precision for the device (bfloat16 on
     CPUs with AMX / AVX-512 BF16); ``ov_settings`` reads back what it chose."""
     try:
-        import openvino as ov
+        ov = _openvino()
     except ImportError:
         raise BackendUnavailable("the openvino engine needs the 'openvino' package") from None
     config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}

@@ -147,6 +147,18 @@ def _rank(verdict: Verdict, evidence: Evidence) -> tuple:
 
 
 # -- the decision -----------------------------------------------------------------------
+def headline_for(
+    decision: str, baseline: str, candidate: str, source: speed_evidence.SpeedSource | None
+) -> str:
+    """The headline, for a run and a study alike: the decision and the machine it speaks for
+    (the one its speed evidence was measured on, or would be: speed depends on the machine).
+    Without a speed source there is no machine to name."""
+    headline = R.DECISIONS[decision].format(baseline=baseline, candidate=candidate)
+    if source is not None:
+        headline += f" on {source.host or source.machine}"
+    return headline
+
+
 def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     b, c = e.backends[e.baseline], e.backends[candidate]
     if candidate in e.paired:
@@ -160,10 +172,7 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     criteria, notes = verdict_criteria.of_candidate(e, c, b, t)
     clips = next(k for k in criteria if k.key == "clips")
     decision, why = _decision(criteria, clips)
-    headline = R.DECISIONS[decision].format(baseline=b.label, candidate=c.label)
-    src = e.speed
-    if e.kind == "study" and src is not None:
-        headline += f" on {src.host or src.machine}"  # the machine its speed speaks for
+    headline = headline_for(decision, b.label, c.label, e.speed)
     if e.kind == "study" and c.label in e.paired and e.paired[c.label].n > 0:
         why = _study_why(criteria, decision, clips)
     reason = f"{headline}: {why}." + _fallback(e.evidence_kind, b, criteria, decision)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.spawn
+import os
 import signal
 import threading
 import time
@@ -63,9 +64,32 @@ if not hasattr(multiprocessing.spawn.get_preparation_data, "posebench"):
     multiprocessing.spawn.get_preparation_data = _preparation_without_main
 
 
+ORPHANED_EXIT = 75  # a worker's exit status when it ended because its parent had gone
+
+
 def _ignore_interrupt() -> None:
-    """A Ctrl-C is the parent's to handle (it cancels the worker through its event)."""
+    """A Ctrl-C is the parent's to handle (it cancels the worker through its event). The
+    worker also ends with its parent (``_end_with_parent``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_parent()
+
+
+def _end_with_parent() -> None:
+    """End this worker as soon as the process that started it is gone, however it went (a
+    crash, SIGKILL, a SIGTERM it did not handle): an orphaned worker would go on timing for
+    nobody, take the processor from the next measurement and hold its parent's output open
+    (a caller waiting for that output to end would wait for the orphan). A thread waits on
+    the parent's sentinel (``multiprocessing.parent_process()``: readable once the parent's
+    end of it is closed, which its exit does) and exits the process at once."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(ORPHANED_EXIT)
+
+    threading.Thread(target=watch, name="posebench-parent-watch", daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -149,6 +173,8 @@ def _likely_cause(exitcode: int | None) -> str:
             "it was killed from outside, most often by the system when memory ran out, or by "
             "someone stopping it"
         )
+    if exitcode == ORPHANED_EXIT:
+        return "it ended because the process that started it had gone"
     if exitcode == -signal.SIGTERM:
         return "it was asked to stop from outside (the server or the system shutting down)"
     return "a backend most likely crashed"
@@ -258,6 +284,9 @@ class WorkerRun:
                         on_status(message[1])
                 else:
                     outcome = message
+        except BaseException:  # SIGTERM, a second Ctrl-C, a callback that raised: end it now
+            self._stop()
+            raise
         finally:
             self._process.join(5)
             if self._process.is_alive():
