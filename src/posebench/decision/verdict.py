@@ -172,7 +172,8 @@ def _judge(e: Evidence, candidate: str, t: dict) -> Verdict:
     criteria, notes = verdict_criteria.of_candidate(e, c, b, t)
     clips = next(k for k in criteria if k.key == "clips")
     decision, why = _decision(criteria, clips)
-    headline = headline_for(decision, b.label, c.label, e.speed)
+    src = e.speed
+    headline = headline_for(decision, b.label, c.label, src)
     if e.kind == "study" and c.label in e.paired and e.paired[c.label].n > 0:
         why = _study_why(criteria, decision, clips)
     reason = f"{headline}: {why}." + _fallback(e.evidence_kind, b, criteria, decision)
