@@ -11,7 +11,7 @@ import pytest
 
 from conftest import RUNNING, FakeBackend
 from posebench import backends
-from posebench.engine import machine
+from posebench.engine import machine, worker
 from posebench.engine.runner import run_benchmark
 from posebench.engine.summary import SUMMARY_COLUMNS
 from posebench.store.run_record import RunOptions
@@ -125,7 +125,11 @@ def _hold_entry(run_id: str, seconds: float, crash: bool) -> None:
 @pytest.mark.parametrize("crash", [False, True])
 def test_runs_of_another_process_count_as_overlapping(run_registry, crash):
     ctx = multiprocessing.get_context("spawn")
-    other = ctx.Process(target=_hold_entry, args=("other-run", 1.5, crash))
+    # named like PoseBench's workers, so the child does not re-run this worker's __main__ (after
+    # a page test in the same process that is the page's script)
+    other = ctx.Process(
+        target=_hold_entry, args=("other-run", 1.5, crash), name=worker.PROCESS_PREFIX + "other"
+    )
     other.start()
     deadline = time.time() + 60
     while not (run_registry / "other-run.json").exists() and time.time() < deadline:
