@@ -214,10 +214,11 @@ def _agreement(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> 
         )
     else:
         avg = " on average" if e.kind == "study" else ""
-        detail = (
-            f"{c.label}'s flight time differs from {b.label}'s by {_ms(c.flight_diff_ms)}{avg} "
-            f"(target ≤ {target:g} ms)"
-        )
+        if round(c.flight_diff_ms) == 0:  # never "differs by 0 ms"
+            detail = f"{c.label} and {b.label} give the same flight time to the millisecond{avg}"
+        else:
+            detail = f"{c.label}'s flight time differs from {b.label}'s by {_ms(c.flight_diff_ms)}{avg}"
+        detail += f" (target ≤ {target:g} ms)"
     rule = f"flight-time difference from the baseline ≤ {target:g} ms"
     return _criterion("agreement", status, c.flight_diff_ms, "ms", target, rule, detail=detail)
 
@@ -253,8 +254,10 @@ def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tupl
             ": measure it with a run with rounds on a quiet machine (posebench study ... --speed RUN_DIR)"
         )
     elif src is not None and src.busy:
+        # why it was busy is said once: in the machine's note when the verdict carries it
+        why = "" if set(src.busy) <= set(e.machine_notes) else f" ({_busy_words(src.busy)})"
         unreliable = (
-            f"speed on {src.machine} was measured while it was busy ({_busy_words(src.busy)}), so it is not "
+            f"speed on {src.machine} was measured while it was busy{why}, so it is not "
             "measured reliably: re-measure on a quiet machine"
         )
     if unreliable:
