@@ -71,7 +71,10 @@ def test_the_accuracy_page_says_once_why_a_capped_run_has_no_jump_metrics(capped
             {
                 "backend": ["mediapipe-lite", "rtmpose-lightweight-tuned"],
                 "status": ["failed"] * 2,
-                "error": [f"{b} recorded 10 of the clip's 47 frames" for b in ("mediapipe-lite", "rtmpose-lightweight-tuned")],
+                "error": [
+                    f"{b} recorded 10 of the clip's 47 frames"
+                    for b in ("mediapipe-lite", "rtmpose-lightweight-tuned")
+                ],
             }
         ),
     )
