@@ -163,7 +163,7 @@ def _paired(**changes) -> dict:
 def test_the_paired_accuracy_is_in_sentences_with_words_for_what_is_missing():
     verdict = {"paired": _paired(), "clusters": {}, "baseline": "mp", "candidate": "rtm"}
     shown = " ".join(text.paired_lines(verdict))
-    assert "p = 1.00 (no difference)" in shown
+    assert "p = 1.00 (no sign of a difference)" in shown
     assert "p = 1 " not in shown and "p = 1;" not in shown
     assert "- to -" not in shown and "– to –" not in shown and "nan" not in shown.lower()
     assert "not known (too few clips)" in shown and "SD —" in shown
@@ -188,4 +188,4 @@ def test_the_study_page_shows_the_paired_accuracy_as_wrapping_text():
     assert not at.exception
     assert not at.code  # no monospace block cut off at the right
     shown = " ".join(m.value for m in at.markdown)
-    assert "p = 1.00 (no difference)" in shown and "– to –" not in shown and "- to -" not in shown
+    assert "p = 1.00 (no sign of a difference)" in shown and "– to –" not in shown and "- to -" not in shown

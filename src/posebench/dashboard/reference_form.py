@@ -62,7 +62,7 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
         step=0.001,
         format="%.3f",
         key=f"{key}-flight",
-        placeholder="not known",
+        placeholder="—",
         help="From a contact mat, force plate or validated app; leave it empty when not known.",
     )
     takeoff, landing = (
@@ -130,7 +130,7 @@ def _frame_box(column, label: str, field: str, what: str, current: Reference | N
         value=int(known) if known is not None else None,
         step=1,
         key=f"{key}-{field.removesuffix('_frame')}",
-        placeholder="not marked",
+        placeholder="—",
         help=f"{what} (0-based decoded frame); leave it empty when not marked.",
     )
 

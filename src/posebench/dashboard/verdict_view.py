@@ -58,7 +58,7 @@ def warnings(verdict) -> list[str]:
     and every busy-machine note in one box, each reason once (``busy_sentence``)."""
     out = []
     missing = [crit.title for crit in verdict.unmeasured]
-    if missing:
+    if missing and getattr(verdict, "decision", None) != "undecided":  # else the headline says it
         them = "it" if len(missing) == 1 else "them"
         out.append(f"Not measured: {_listed(missing)}. A replace needs {them} measured.")
     busy = busy_sentence([n for n in verdict.notes if is_busy_note(n)])
@@ -82,10 +82,7 @@ def short_reason(verdict) -> str:
     elif verdict.decision == "undecided":
         missing = [c for c in crits if c.status in R.UNSETTLED_STATES]
         if missing:
-            busy = any("busy" in c.detail for c in missing)
-            why = _listed([_title(c) for c in missing]) + (
-                " not measured reliably (the machine was busy)" if busy else " not measured"
-            )
+            why = "; ".join(_title(c) + _unsettled(c) for c in missing)
         else:
             clips = next((c for c in crits if c.key == "clips"), None)
             why = f"{clips.detail}" if clips is not None else "not enough clips"
@@ -96,6 +93,15 @@ def short_reason(verdict) -> str:
     return f"{verdict.headline}: {why}."
 
 
+def _unsettled(criterion) -> str:
+    """Why a criterion does not count yet, in a few words."""
+    if criterion.status == "not yet known":
+        return " not yet known (too few clips to tell)"
+    if "busy" in criterion.detail:
+        return " not measured reliably (the machine was busy)"
+    return " not measured"
+
+
 def _title(criterion) -> str:
     """A criterion's title inside a sentence: 'speed (end-to-end frames per second)'."""
     title = criterion.title
@@ -104,8 +110,7 @@ def _title(criterion) -> str:
 
 def detail(verdict) -> str:
     """The verdict's full sentence without its headline (said above it)."""
-    reason = verdict.reason.removeprefix(f"{verdict.headline}: ")
-    return reason[:1].upper() + reason[1:]
+    return "Why: " + verdict.reason.removeprefix(f"{verdict.headline}: ")
 
 
 def headline(verdict: Verdict) -> None:
@@ -182,9 +187,9 @@ def criteria(verdict: Verdict) -> None:
     if verdict.others:
         st.caption(
             as_text(
-                f"{verdict.candidate} leads because of the {len(verdict.others) + 1} configurations judged "
-                "it comes nearest to a replace; on a tie, the smaller flight-time error (or difference "
-                "from the baseline without a reference), then the faster one."
+                f"Of the {len(verdict.others) + 1} configurations judged, {verdict.candidate} leads: it "
+                "comes nearest to a replace (on a tie: the smaller flight-time error, or difference from "
+                "the baseline without a reference; then the faster one)."
             )
         )
     for other in verdict.others:

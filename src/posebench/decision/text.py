@@ -33,14 +33,18 @@ def _range(low, high, unit: str = "ms") -> str:
 
 
 def p_value(value) -> str:
-    """A p-value a reader can take in: 'p = 0.03', 'p < 0.001', 'p = 1.00 (no difference)'."""
+    """A p-value a reader can take in: 'p = 0.03', 'p < 0.001', 'p = 1.00 (no sign of a difference)'."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "p not computed (too few clips with a difference)"
     if value < 0.001:
         return "p < 0.001"
     if value >= 0.995:
-        return "p = 1.00 (no difference)"
+        return "p = 1.00 (no sign of a difference)"
     return f"p = {value:.3f}" if value < 0.01 else f"p = {value:.2f}"
+
+
+def _clips(n) -> str:
+    return f"{n} clip{'' if n == 1 else 's'}"
 
 
 def paired_lines(verdict) -> list[str]:
@@ -58,10 +62,10 @@ def paired_lines(verdict) -> list[str]:
         f"errors against the reference (negative = {cand} closer), over {p.get('n', 0)} clips.",
         f"Mean difference {mean}{' ms' if mean != MISSING else ''}, "
         f"SD {_n(p.get('sd_ms'), '{:.0f}')}{' ms' if _n(p.get('sd_ms')) != MISSING else ''}; "
-        f"95 % confidence interval {_range(p.get('ci_t_low_ms'), p.get('ci_t_high_ms'))} (t), "
-        f"{_range(p.get('ci_boot_low_ms'), p.get('ci_boot_high_ms'))} (bootstrap, BCa).",
+        f"95 % confidence interval {_range(p.get('ci_t_low_ms'), p.get('ci_t_high_ms'))} (t-test); "
+        f"bootstrap (BCa): {_range(p.get('ci_boot_low_ms'), p.get('ci_boot_high_ms'))}.",
         f"Wilcoxon signed-rank test: {p_value(p.get('wilcoxon_p'))}; {cand} closer on "
-        f"{p.get('candidate_closer', 0)} clips, {base} on {p.get('baseline_closer', 0)}, "
+        f"{_clips(p.get('candidate_closer', 0))}, {base} on {_clips(p.get('baseline_closer', 0))}, "
         f"{p.get('tied', 0)} tied.",
         f"Non-inferiority margin {_n(p.get('margin_ms'), '{:g}')} ms: {p.get('verdict', '') or MISSING}"
         + (
