@@ -9,18 +9,29 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
 import commands
 from conftest import CLIPS, ROOT, page_test
 from posebench import cli
-from posebench.dashboard import safe_text
+from posebench.dashboard import safe_text, verdict_view
 from posebench.decision import speed
 from posebench.engine.runner import run_benchmark
 from posebench.store import references, results
 from posebench.store.run_record import RunOptions
 from posebench.studies import study as studies
+
+
+def shows_verdict(texts: list[str], data: dict) -> bool:
+    """The page shows verdict.json's answer: its headline leads a box, the rest of the sentence under it."""
+    detail = verdict_view.detail(SimpleNamespace(reason=data["reason"], headline=data["headline"]))
+    return (
+        any(t.startswith(f"**{safe_text.md(data['headline'])}: ") for t in texts)
+        and safe_text.md(detail) in texts
+    )
+
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -163,7 +174,7 @@ def test_the_cli_verdict_and_the_scorecard_page_agree_on_one_run(tmp_path, resul
     assert not page.exception
     boxes = {"replace": page.success, "undecided": page.warning, "keep": page.error}
     shown = [b.value for b in boxes[saved["decision"]]]
-    assert safe_text.md(saved["reason"]) in shown  # the same decision, in the same sentence
+    assert shows_verdict(shown + [m.value for m in page.markdown], saved)  # the same decision and sentence
     # the headline names the machine the run was timed on, as a study's does
     assert saved["headline"].endswith(f" on {run.environment['host']}")
     assert saved["reason"].startswith(f"{saved['headline']}: ")
@@ -215,5 +226,5 @@ def test_the_study_page_measures_the_speed_on_demand_and_uses_it(tmp_path, resul
     assert after["paired"] == before["paired"]  # the accuracy evidence is untouched
     if not after["speed_source"]["reliable"]:
         assert "re-measure on a quiet machine" in after["reason"]
-    texts = " ".join(str(m.value) for m in [*page.warning, *page.error, *page.success])
-    assert safe_text.md(after["reason"]) in texts
+    texts = [str(m.value) for m in [*page.warning, *page.error, *page.success, *page.markdown]]
+    assert shows_verdict(texts, after)

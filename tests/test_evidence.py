@@ -137,7 +137,9 @@ def test_presets_in_words():
     from posebench.backends import engines
 
     on_openvino = backend_config.describe(engines.apply(tuned, "openvino", "CPU"))
-    assert on_openvino.endswith("engine openvino, measured the fastest on this machine")
+    assert on_openvino.endswith(
+        "runs on OpenVINO, Intel's inference engine, measured the fastest on this machine"
+    )
     assert "changed" not in on_openvino
 
 

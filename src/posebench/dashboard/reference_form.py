@@ -58,11 +58,12 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
         "Known flight time (s)",
         min_value=0.0,
         max_value=2.0,
-        value=float(_known(current, "flight_time_s", 0.0)),
+        value=_known(current, "flight_time_s"),
         step=0.001,
         format="%.3f",
         key=f"{key}-flight",
-        help="From a contact mat, force plate or validated app; 0 = not known.",
+        placeholder="—",
+        help="From a contact mat, force plate or validated app; leave it empty when not known.",
     )
     takeoff, landing = (
         _frame_box(column, label, field, what, current, last, key)
@@ -88,13 +89,13 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
         disabled=read_only,
         help=owner_only,
     ):
-        if takeoff >= 0 and landing >= 0 and landing <= takeoff:
+        if takeoff is not None and landing is not None and landing <= takeoff:
             st.error("The landing frame must come after the take-off frame; nothing was saved.")
         else:
             data = {
-                "flight_time_s": flight_s if flight_s > 0 else None,
-                "takeoff_frame": int(takeoff) if takeoff >= 0 else None,
-                "landing_frame": int(landing) if landing >= 0 else None,
+                "flight_time_s": flight_s if flight_s else None,
+                "takeoff_frame": int(takeoff) if takeoff is not None else None,
+                "landing_frame": int(landing) if landing is not None else None,
                 "fps": run.clip.fps,
                 "source": source.strip(),
             }
@@ -113,21 +114,24 @@ def editor(run, key: str, may_change: bool = True) -> Reference | None:
     return current
 
 
-def _known(current: Reference | None, field: str, unknown: float) -> float:
-    """The saved reference's ``field``; ``unknown`` when there is none or it is not known."""
+def _known(current: Reference | None, field: str) -> float | None:
+    """The saved reference's ``field``; None (an empty box) when there is none or it is not known."""
     value = getattr(current, field, math.nan)
-    return unknown if math.isnan(value) else value
+    return None if math.isnan(value) else value
 
 
 def _frame_box(column, label: str, field: str, what: str, current: Reference | None, last: int, key: str):
-    """A frame number input (0-based decoded frame; -1 = not marked) for the reference's ``field``."""
+    """A frame number input (0-based decoded frame; empty = not marked) for the reference's ``field``."""
+    known = _known(current, field)
     return column.number_input(
         label,
-        min_value=-1,
+        min_value=0,
         max_value=last,
-        value=int(_known(current, field, -1)),
+        value=int(known) if known is not None else None,
+        step=1,
         key=f"{key}-{field.removesuffix('_frame')}",
-        help=f"{what} (0-based decoded frame); -1 = not marked.",
+        placeholder="—",
+        help=f"{what} (0-based decoded frame); leave it empty when not marked.",
     )
 
 

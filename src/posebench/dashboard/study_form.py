@@ -46,7 +46,7 @@ def name_and_clips(open_id: str | None) -> str:
         "Clips on this server",
         [*mine, *public],
         key="study-public",
-        help="Your own uploads from the Clip page are offered first (only to you).",
+        help="Your own uploads (from any page) are offered first (only to you).",
     )
     uploads = st.file_uploader(
         "Or upload clips", type=["mp4", "mov", "avi", "mkv", "webm"], accept_multiple_files=True

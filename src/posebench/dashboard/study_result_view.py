@@ -101,7 +101,7 @@ def paired_and_targets(verdict) -> None:
     lines = text.paired_lines(verdict)
     if lines:
         st.markdown("**Paired accuracy** (every clip judged by both backends)")
-        st.code("\n".join(lines), language=None)
+        st.markdown("\n".join(f"- {safe_text.md(line)}" for line in lines))
     if verdict.targets:
         st.markdown("**One answer per deployment target** (speed depends on the machine; accuracy is shared)")
         frame = pd.DataFrame(verdict.targets)

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from posebench.dashboard import auth, safe_text, tables
+from posebench.decision import rules as R
 from posebench.decision import settings as scorecard_settings
 from posebench.decision import verdict
 from posebench.decision.evidence import jump_table_for
@@ -24,26 +25,98 @@ as_text = safe_text.md  # labels and reference sources are user text: shown as t
 
 
 BUSY = "The machine was busy: "
+OVERLAPPED = "overlapped this one"  # speed.unreliable_reasons' note on other benchmark runs
+
+
+def is_busy_note(note: str) -> bool:
+    return note.startswith(BUSY) or OVERLAPPED in note
+
+
+def busy_sentence(notes: list[str]) -> str:
+    """Every busy-machine note in one sentence, each reason once: 'The machine was busy: 15
+    other benchmark runs overlapped this one; 1-minute load average 11.4 …. Speed figures
+    measured then are doubtful: re-measure on a quiet machine.' ("" when there is none)."""
+    reasons = []
+    for note in notes:
+        if note.startswith(BUSY):
+            reason = note.removeprefix(BUSY).rsplit("; ", 1)[0]  # drop "speed figures … doubtful"
+        else:
+            reason = note.split(":")[0]
+        if reason not in reasons:
+            reasons.append(reason.rstrip("."))
+    if not reasons:
+        return ""
+    return (
+        BUSY
+        + "; ".join(reasons)
+        + ". Speed figures measured then are doubtful: re-measure on a quiet machine."
+    )
 
 
 def warnings(verdict) -> list[str]:
     """The verdict's warnings as few boxes as they need: what was not measured in one sentence,
-    and every "the machine was busy" note in one box (each says why in its own sentence)."""
+    and every busy-machine note in one box, each reason once (``busy_sentence``)."""
     out = []
     missing = [crit.title for crit in verdict.unmeasured]
-    if missing:
+    if missing and getattr(verdict, "decision", None) != "undecided":  # else the headline says it
         them = "it" if len(missing) == 1 else "them"
-        listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
-        out.append(f"Not measured: {listed}. A replace needs {them} measured.")
-    busy = [n for n in verdict.notes if n.startswith(BUSY)]
+        out.append(f"Not measured: {_listed(missing)}. A replace needs {them} measured.")
+    busy = busy_sentence([n for n in verdict.notes if is_busy_note(n)])
     if busy:
-        out.append(" ".join(busy))
-    out += [n for n in verdict.notes if not n.startswith(BUSY)]
+        out.append(busy)
+    out += [n for n in verdict.notes if not is_busy_note(n)]
     return out
 
 
+def _listed(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def short_reason(verdict) -> str:
+    """The decision and its reason in one line: 'Not enough evidence: speed not measured
+    reliably (the machine was busy)', 'Keep mediapipe-lite: flight time agreement … not met'."""
+    crits = [c for c in verdict.criteria if getattr(c, "must_meet", True)]
+    if verdict.decision == "keep":
+        unmet = [c for c in crits if c.status == "unmet" and c.key != "clips"]
+        why = f"{_title(unmet[0])} not met" if unmet else "a criterion is not met"
+    elif verdict.decision == "undecided":
+        missing = [c for c in crits if c.status in R.UNSETTLED_STATES]
+        if missing:
+            why = "; ".join(_title(c) + _unsettled(c) for c in missing)
+        else:
+            clips = next((c for c in crits if c.key == "clips"), None)
+            why = f"{clips.detail}" if clips is not None else "not enough clips"
+    else:
+        clips = next((c for c in crits if c.key == "clips"), None)
+        n = int(clips.measured) if clips is not None and is_number(clips.measured) else 0
+        why = f"every criterion is met on {n} clip{'s' if n != 1 else ''}"
+    return f"{verdict.headline}: {why}."
+
+
+def _unsettled(criterion) -> str:
+    """Why a criterion does not count yet, in a few words."""
+    if criterion.status == "not yet known":
+        return " not yet known (too few clips to tell)"
+    if "busy" in criterion.detail:
+        return " not measured reliably (the machine was busy)"
+    return " not measured"
+
+
+def _title(criterion) -> str:
+    """A criterion's title inside a sentence: 'speed (end-to-end frames per second)'."""
+    title = criterion.title
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title
+
+
+def detail(verdict) -> str:
+    """The verdict's full sentence without its headline (said above it)."""
+    return "Why: " + verdict.reason.removeprefix(f"{verdict.headline}: ")
+
+
 def headline(verdict: Verdict) -> None:
-    BOXES[verdict.decision](as_text(verdict.reason), icon=ICONS[verdict.decision])
+    """The decision and its reason in one line, in a box; the full sentence under it."""
+    BOXES[verdict.decision](f"**{as_text(short_reason(verdict))}**", icon=ICONS[verdict.decision])
+    st.markdown(as_text(detail(verdict)))
     st.caption(as_text(f"Candidate {verdict.candidate}: {verdict.candidate_words}."))
     for line in warnings(verdict):
         st.warning(as_text(line), icon=":material/speed:" if line.startswith(BUSY) else None)
@@ -102,13 +175,23 @@ def criteria(verdict: Verdict) -> None:
             key="verdict-criteria",
         )
     judged = verdict.evidence.get("judged_against", "")
+    if verdict.evidence.get("kind") != "agreement":
+        judged = f"accuracy judged against {judged}"
     st.caption(
         as_text(
-            f"What the verdict rests on ({verdict.evidence.get('source', '')}): accuracy judged "
-            f"against {judged}. Every criterion must be met for 'replace'; one that is not met "
-            "means keep the baseline, one that is not measured means not enough evidence."
+            f"What the verdict rests on ({verdict.evidence.get('source', '')}): {judged}. Every "
+            "criterion must be met for 'replace'; one that is not met means keep the baseline, "
+            "one that is not measured means not enough evidence."
         )
     )
+    if verdict.others:
+        st.caption(
+            as_text(
+                f"Of the {len(verdict.others) + 1} configurations judged, {verdict.candidate} leads: it "
+                "comes nearest to a replace (on a tie: the smaller flight-time error, or difference from "
+                "the baseline without a reference; then the faster one)."
+            )
+        )
     for other in verdict.others:
         st.caption(as_text(f"Also judged: {other['candidate']}: {other['reason']}"))
 

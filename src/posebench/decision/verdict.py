@@ -241,7 +241,9 @@ def _evidence_facts(e: Evidence, b: BackendEvidence, c: BackendEvidence, clips: 
     kind = e.evidence_kind
     return {
         "kind": kind,
-        "judged_against": e.reference_text if kind != "agreement" else f"agreement with {b.label} (fallback)",
+        "judged_against": e.reference_text
+        if kind != "agreement"
+        else (f"agreement with {b.label} only, in place of accuracy, because the clip has no reference"),
         "reference": e.reference.to_dict() if e.reference is not None else None,
         "n_clips": int(clips.measured),
         "source": e.source,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from posebench.analysis import paired as paired_stats
 from posebench.decision import rules as R
+from posebench.decision import text
 from posebench.decision.evidence import BackendEvidence, Evidence
 from posebench.decision.numbers import NAN, number
 from posebench.decision.numbers import is_number as measured
@@ -81,13 +82,18 @@ def _paired_accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dic
         f"under +{margin:g} ms (non-inferiority)"
     )
     cm = paired_stats.height_cm(p.mean_ms, e.reference_flight_s)
-    spread = f"mean {p.mean_ms:+.0f} ms, 95 % CI {p.ci_t_low_ms:+.0f} to {p.ci_t_high_ms:+.0f} ms (t)"
+    ci = (
+        f"{p.ci_t_low_ms:+.0f} to {p.ci_t_high_ms:+.0f} ms"
+        if measured(p.ci_t_low_ms) and measured(p.ci_t_high_ms)
+        else "not known (too few clips)"
+    )
+    spread = f"mean {p.mean_ms:+.0f} ms, 95 % CI {ci} (t)"
     if measured(p.ci_boot_low_ms):
         spread += f", {p.ci_boot_low_ms:+.0f} to {p.ci_boot_high_ms:+.0f} ms (bootstrap)"
     if k is not None and measured(k.ci_low_ms):
         spread += f", {k.ci_low_ms:+.0f} to {k.ci_high_ms:+.0f} ms (resampling the {k.n_athletes} athletes)"
     if measured(p.wilcoxon_p):
-        spread += f"; Wilcoxon p = {p.wilcoxon_p:.2g}"
+        spread += f"; Wilcoxon {text.p_value(p.wilcoxon_p)}"
     spread += (
         f"; {c.label} closer on {p.candidate_closer}, {b.label} on {p.baseline_closer}, "
         f"{p.tied} tied; over {_count_of_clips(p.n)}"
@@ -214,10 +220,11 @@ def _agreement(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> 
         )
     else:
         avg = " on average" if e.kind == "study" else ""
-        detail = (
-            f"{c.label}'s flight time differs from {b.label}'s by {_ms(c.flight_diff_ms)}{avg} "
-            f"(target ≤ {target:g} ms)"
-        )
+        if round(c.flight_diff_ms) == 0:  # never "differs by 0 ms"
+            detail = f"{c.label} and {b.label} give the same flight time to the millisecond{avg}"
+        else:
+            detail = f"{c.label}'s flight time differs from {b.label}'s by {_ms(c.flight_diff_ms)}{avg}"
+        detail += f" (target ≤ {target:g} ms)"
     rule = f"flight-time difference from the baseline ≤ {target:g} ms"
     return _criterion("agreement", status, c.flight_diff_ms, "ms", target, rule, detail=detail)
 
@@ -253,8 +260,10 @@ def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tupl
             ": measure it with a run with rounds on a quiet machine (posebench study ... --speed RUN_DIR)"
         )
     elif src is not None and src.busy:
+        # why it was busy is said once: in the machine's note when the verdict carries it
+        why = "" if set(src.busy) <= set(e.machine_notes) else f" ({_busy_words(src.busy)})"
         unreliable = (
-            f"speed on {src.machine} was measured while it was busy ({_busy_words(src.busy)}), so it is not "
+            f"speed on {src.machine} was measured while it was busy{why}, so it is not "
             "measured reliably: re-measure on a quiet machine"
         )
     if unreliable:

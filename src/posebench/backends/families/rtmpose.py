@@ -15,6 +15,11 @@ from ..family import Family, Preset, lever
 
 PERSON_CHOICES = ("all", "largest", "central", "tracked")
 ENGINES = ("onnxruntime", "openvino", "opencv", "auto")
+ENGINE_WORDS = {  # an engine in a coach's words
+    "onnxruntime": "ONNX Runtime, Microsoft's inference engine",
+    "openvino": "OpenVINO, Intel's inference engine",
+    "opencv": "OpenCV's own network reader (cv2.dnn)",
+}
 GRAPH_OPT = ("disabled", "basic", "extended", "all")
 EXEC_MODES = ("sequential", "parallel")
 DETECTORS = tuple(a.name for a in catalogue.CATALOGUE if a.role == "detector")
@@ -438,7 +443,8 @@ class RTMPoseFamily(Family):
 
     def chosen_words(self, levers: Any, base: Any) -> str:
         if base.engine == "auto" and levers.engine != "auto":
-            return f"; engine {levers.engine}, measured the fastest on this machine"
+            words = ENGINE_WORDS.get(levers.engine, levers.engine)
+            return f"; runs on {words}, measured the fastest on this machine"
         return ""
 
     def notes(self) -> list[str]:
