@@ -207,6 +207,21 @@ def children_first_run(code: str, tmp_path: Path, monkeypatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def ordinary_scheduling():
+    """Fail the test that leaves this process on a real-time scheduling policy, and put it back.
+
+    As root, the SVT-AV1 encoder (PyAV's ``libsvtav1``) moves the thread that opens it to
+    SCHED_FIFO at top priority. A test process left so hands that to every process it starts
+    afterwards: browsers, servers, studies. Two of Chromium's processes then spun in the kernel
+    at real-time priority while reaping their children, starving the 2-core machine, and a
+    study's process stayed a zombie: the hang of the fresh-clone suite (issue 20)."""
+    yield
+    if os.sched_getscheduler(0) != os.SCHED_OTHER:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        pytest.fail("this test left the test process on a real-time scheduling policy (now reset)")
+
+
+@pytest.fixture(autouse=True)
 def run_registry(tmp_path_factory, monkeypatch):
     """Each test's own registry of runs: runs of other test sessions on this machine (other
     worktrees) must not count as overlapping with this test's runs."""
