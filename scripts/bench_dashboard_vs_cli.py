@@ -19,7 +19,7 @@ The dashboard's path (``--path``):
   results; the FPS comes from the run the page's worker saved. Meanwhile it samples the
   processor time of the server (without its worker), of the browser (every Chromium process)
   and of the worker, every second, in percent of one core.
-- ``worker``: ``posebench.dashboard.jobs.RunJob`` in this process, the worker the Run page
+- ``worker``: ``posebench.dashboard.background_jobs.RunJob`` in this process, the worker the Run page
   starts, without a server or a page (the check of issue 10).
 
 It prints, per backend, the FPS of each path in each pair, the other work's share of the
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from posebench import backends
-from posebench.dashboard import jobs, launch
+from posebench.dashboard import background_jobs, launch
 from posebench.dashboard.launch import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from posebench.store import run_record
 
@@ -220,7 +220,7 @@ class RunPage:
 
 # -- the two paths -------------------------------------------------------------------------------
 def worker_fps(clip: str, specs: list[str], frames: int, warmup: int, rounds: int, out: Path):
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         clip,
         [backends.parse(s) for s in specs],
         run_record.RunOptions(max_frames=frames, warmup=warmup, rounds=rounds),

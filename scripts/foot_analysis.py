@@ -29,12 +29,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from posebench.analysis import jump
+from posebench.analysis import jump_metrics
 from posebench.core.keypoints import LANDMARKS, visibility
 from posebench.engine.runner import run_benchmark
 from posebench.report import feet
 from posebench.report.chart_export import chart_png
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import RunOptions
 
 CLIPS = {
@@ -68,16 +68,16 @@ def load_runs(cache: Path) -> dict:
         root = cache / key
         kept = sorted(p for p in root.glob("*/run.json")) if root.exists() else []
         if kept:
-            runs[key] = results.load(kept[-1].parent)
+            runs[key] = run_store.load(kept[-1].parent)
             continue
         print(f"running {', '.join(BACKENDS)} on {name} ...", file=sys.stderr)
         run = run_benchmark(str(clip_dir() / name), BACKENDS, RunOptions(warmup=0))
-        runs[key] = results.load(results.save(run, root))
+        runs[key] = run_store.load(run_store.save(run, root))
     return runs
 
 
 def _sequence(run, label: str, scale: str) -> list:
-    tracker = jump.replay_for(run, label, score_scale=scale)
+    tracker = jump_metrics.replay_for(run, label, score_scale=scale)
     frame = np.zeros((run.clip.height, run.clip.width, 3), np.uint8)
     return [tracker.process_frame(frame) for _ in range(run.clip.frames)]
 
@@ -321,7 +321,7 @@ def main() -> int:
         print(f"\n### {title}\n")
         print(table.to_markdown(index=False))
     cmj = runs["cmj"]
-    table = jump.from_run(cmj)
+    table = jump_metrics.from_run(cmj)
     spec = feet.foot_trajectories(cmj.frames, cmj.clip.fps, jump_table=table, reference=BY_EYE)
     for name, chart, width in (
         ("feet_cmj.png", spec.chart, 900),

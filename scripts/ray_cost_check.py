@@ -58,18 +58,18 @@ def one_mode(mode: str, clips: list[str], backend: str) -> dict:
     imports, and Ray's workers theirs on top.
     """
     t0 = time.perf_counter()
-    from posebench.studies import executor as ex
-    from posebench.studies.jobs import StudyJob, clip_sha256
+    from posebench.studies import study_executor
+    from posebench.studies.study_jobs import StudyJob, clip_sha256
 
     jobs = [StudyJob(c, clip_sha256(c), backend) for c in clips]
     startup = 0.0
     if MODES[mode] is None:
-        runner = ex.LocalExecutor()
+        runner = study_executor.LocalExecutor()
     else:
         t_init = time.perf_counter()
-        ex.init_ray(num_cpus=MODES[mode], include_dashboard=False, log_to_driver=False)
+        study_executor.init_ray(num_cpus=MODES[mode], include_dashboard=False, log_to_driver=False)
         startup = time.perf_counter() - t_init
-        runner = ex.RayExecutor()
+        runner = study_executor.RayExecutor()
     rows = runner.run(jobs)
     wall = time.perf_counter() - t0 - startup
     runner.close()

@@ -278,14 +278,14 @@ def _fakepose_site(tmp_path_factory):
 def fakepose(_fakepose_site, monkeypatch):
     """The FakePose family for this test, here and in the worker processes it starts (they
     inherit sys.path; PYTHONPATH too, for a command started as a subprocess)."""
-    from posebench.backends import registry
+    from posebench.backends import family_registry
 
     monkeypatch.syspath_prepend(str(_fakepose_site))
     paths = [str(_fakepose_site), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
-    registry.refresh()
+    family_registry.refresh()
     yield "fakepose"
-    registry.refresh()  # forgotten; the next question reads the entry points without it
+    family_registry.refresh()  # forgotten; the next question reads the entry points without it
 
 
 def pid_job(n, progress, cancel):
@@ -303,10 +303,10 @@ def goto(at, key: str):
     ``switch_page``, which takes a file, cannot name them); call ``run()`` after, as with switch_page."""
     from streamlit.util import calc_hash
 
-    from posebench.dashboard import registry
+    from posebench.dashboard import page_registry
 
     # the start page (navigation.home) is addressed by its function's name
-    at._page_hash = calc_hash("home" if key == "home" else registry.BY_KEY[key].url_path)
+    at._page_hash = calc_hash("home" if key == "home" else page_registry.BY_KEY[key].url_path)
     return at
 
 

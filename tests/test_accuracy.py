@@ -12,7 +12,7 @@ import pytest
 
 from conftest import LAB
 from posebench import backends, cli
-from posebench.analysis import accuracy
+from posebench.analysis import keypoint_accuracy
 from posebench.core.errors import InputError
 from posebench.core.keypoints import LANDMARKS
 from posebench.io import video
@@ -25,13 +25,13 @@ NOSE, L_SHO, R_SHO, L_HIP, R_HIP, L_KNEE = (
 )
 
 
-def annotation(box=(0.0, 0.0, 100.0, 200.0), points=None, area=None) -> accuracy.Annotation:
+def annotation(box=(0.0, 0.0, 100.0, 200.0), points=None, area=None) -> keypoint_accuracy.Annotation:
     truth = np.full((len(LANDMARKS), 2), np.nan)
     labelled = np.zeros(len(LANDMARKS), bool)
     for i, xy in (points or {}).items():
         truth[i], labelled[i] = xy, True
     box = np.array(box)
-    return accuracy.Annotation(
+    return keypoint_accuracy.Annotation(
         image_path=None,
         image_id=0,
         annotation_id=0,
@@ -57,40 +57,40 @@ def test_pck_on_a_hand_made_annotation():
     ann = annotation(points=points)
     pred = predictions(ann.truth, {NOSE: 10, L_SHO: 30, R_SHO: 50})  # hips not found
     truth, labelled = ann.truth[None], ann.labelled[None]
-    size = accuracy.reference_size([ann], "box")
+    size = keypoint_accuracy.reference_size([ann], "box")
     assert size.tolist() == [200.0]
-    assert accuracy.pck(pred[None], truth, labelled, size, 0.1) == pytest.approx(1 / 5)
-    assert accuracy.pck(pred[None], truth, labelled, size, 0.2) == pytest.approx(2 / 5)
+    assert keypoint_accuracy.pck(pred[None], truth, labelled, size, 0.1) == pytest.approx(1 / 5)
+    assert keypoint_accuracy.pck(pred[None], truth, labelled, size, 0.2) == pytest.approx(2 / 5)
     # torso: shoulder mid (50, 60) to hip mid (50, 120) = 60 px, so 0.2 allows 12 px
-    torso = accuracy.reference_size([ann], "torso")
+    torso = keypoint_accuracy.reference_size([ann], "torso")
     assert torso.tolist() == [60.0]
-    assert accuracy.pck(pred[None], truth, labelled, torso, 0.2) == pytest.approx(1 / 5)
-    assert accuracy.pck(pred[None], truth, labelled, torso, 0.5) == pytest.approx(2 / 5)
-    per = accuracy.per_landmark(pred[None], [ann]).set_index("landmark")
+    assert keypoint_accuracy.pck(pred[None], truth, labelled, torso, 0.2) == pytest.approx(1 / 5)
+    assert keypoint_accuracy.pck(pred[None], truth, labelled, torso, 0.5) == pytest.approx(2 / 5)
+    per = keypoint_accuracy.per_landmark(pred[None], [ann]).set_index("landmark")
     assert per.loc["nose", "pck_0.1"] == 1.0 and per.loc["left_shoulder", "pck_0.1"] == 0.0
     assert np.isnan(per.loc["left_knee", "pck_0.1"]) and per.loc["left_knee", "keypoints"] == 0
 
 
 def test_oks_on_a_hand_made_annotation():
     area = 100.0 * 200.0
-    sigma = accuracy.sigma_array()
+    sigma = keypoint_accuracy.sigma_array()
     # an offset d with d² = 2·ln2·area·(2σ)² gives a similarity of exactly 1/2
     d = math.sqrt(2 * math.log(2) * area * (2 * sigma[L_KNEE]) ** 2)
     points = {NOSE: (50, 20), L_KNEE: (40, 150), LANDMARKS.index("left_heel"): (40, 190)}
     ann = annotation(points=points, area=area)
     pred = predictions(ann.truth, {NOSE: 0.0, L_KNEE: d, LANDMARKS.index("left_heel"): 99.0})
     # the heel has no COCO sigma and is left out: (1 + 1/2) / 2
-    value = accuracy.oks(pred[None], ann.truth[None], ann.labelled[None], np.array([area]))
+    value = keypoint_accuracy.oks(pred[None], ann.truth[None], ann.labelled[None], np.array([area]))
     assert value.tolist() == pytest.approx([0.75])
     missing = predictions(ann.truth, {NOSE: 0.0})  # the knee not found counts 0
-    assert accuracy.oks(
+    assert keypoint_accuracy.oks(
         missing[None], ann.truth[None], ann.labelled[None], np.array([area])
     ).tolist() == pytest.approx([0.5])
     nothing = annotation(points={LANDMARKS.index("left_heel"): (1, 1)})
     assert np.isnan(
-        accuracy.oks(missing[None], nothing.truth[None], nothing.labelled[None], np.array([area]))[0]
+        keypoint_accuracy.oks(missing[None], nothing.truth[None], nothing.labelled[None], np.array([area]))[0]
     )
-    row = accuracy.score(pred[None], [ann])
+    row = keypoint_accuracy.score(pred[None], [ann])
     assert row["oks"] == pytest.approx(0.75) and row["annotations"] == 1 and row["found"] == 1.0
 
 
@@ -128,7 +128,7 @@ def test_coco_files_are_read_by_keypoint_name_and_checked(tmp_path):
         [ann, crowd],
         [{"id": 1, "name": "person", "keypoints": names}],
     )
-    [read] = accuracy.load_coco(path, images)
+    [read] = keypoint_accuracy.load_coco(path, images)
     assert read.box.tolist() == [1, 2, 31, 42] and read.area == 30 * 40
     assert read.labelled[LANDMARKS.index("left_ankle")] and read.labelled[LANDMARKS.index("left_foot_index")]
     assert not read.labelled[NOSE], "v = 0 means not labelled"
@@ -137,16 +137,16 @@ def test_coco_files_are_read_by_keypoint_name_and_checked(tmp_path):
     cats = [{"id": 1, "name": "person", "keypoints": names}]
     outside = _write_coco(tmp_path, [{"id": 7, "file_name": "../ann.json"}], [ann], cats)
     with pytest.raises(InputError, match="outside the images folder"):
-        accuracy.load_coco(outside, images)
+        keypoint_accuracy.load_coco(outside, images)
     missing = _write_coco(tmp_path, [{"id": 7, "file_name": "b.jpg"}], [ann], cats)
     with pytest.raises(InputError, match="not in"):
-        accuracy.load_coco(missing, images)
+        keypoint_accuracy.load_coco(missing, images)
     unnamed = _write_coco(tmp_path, [{"id": 7, "file_name": "a.jpg"}], [ann])
     with pytest.raises(InputError, match="need their names"):
-        accuracy.load_coco(unnamed, images)
+        keypoint_accuracy.load_coco(unnamed, images)
     (tmp_path / "bad.json").write_text("[1, 2]")
     with pytest.raises(InputError, match="not COCO format"):
-        accuracy.load_coco(tmp_path / "bad.json", images)
+        keypoint_accuracy.load_coco(tmp_path / "bad.json", images)
 
 
 # Where COCO-17's keypoints sit among MediaPipe's 33.
@@ -193,7 +193,9 @@ def lab_coco(tmp_path_factory):
 @pytest.mark.integration
 def test_a_real_run_scores_both_backends_on_the_annotated_boxes(lab_coco):
     images, path = lab_coco
-    summary, per_landmark = accuracy.evaluate(images, path, ["mediapipe-full", "rtmpose-lightweight"])
+    summary, per_landmark = keypoint_accuracy.evaluate(
+        images, path, ["mediapipe-full", "rtmpose-lightweight"]
+    )
     assert summary["backend"].tolist() == ["mediapipe-full", "rtmpose-lightweight"]
     for _, row in summary.iterrows():
         assert row["error"] == ""
@@ -258,7 +260,7 @@ def test_an_rtmpose_model_that_will_not_load_is_reported_and_the_others_go_on(tm
         raise RuntimeError("corrupt model")
 
     monkeypatch.setattr(onnxruntime, "InferenceSession", corrupt)
-    summary, _ = accuracy.evaluate(images, path, configs, cache=backends.ModelCache())
+    summary, _ = keypoint_accuracy.evaluate(images, path, configs, cache=backends.ModelCache())
     rows = summary.set_index("backend")
     assert "failed to load" in rows.loc["rtmpose-lightweight", "error"]
     assert "corrupt model" in rows.loc["rtmpose-lightweight", "error"]

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import CLIPS, CMJ, LAB, RUNNING, FakeBackend, goto
 from posebench import backends
 from posebench.dashboard import job_registry
-from posebench.store import results, run_record
+from posebench.store import run_record, run_store
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -304,8 +304,8 @@ def test_results_page_opens_and_compares_saved_runs(app, results_root, tmp_path)
 
     first = fake_run(tmp_path, "20250101-000000-aaaaaa")
     second = fake_run(tmp_path, "20250102-000000-bbbbbb")
-    results.save(first, results_root)
-    results.save(second, results_root)
+    run_store.save(first, results_root)
+    run_store.save(second, results_root)
     at = goto(app, "results").run()
     assert not at.exception
     at.multiselect(key="results-pick").set_value([first.run_id]).run()
@@ -337,14 +337,14 @@ def test_run_settings_survive_a_visit_to_another_page(app):
 
 
 def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path):
-    from posebench.dashboard import run_import
+    from posebench.dashboard import run_transfer
     from test_dashboard import fake_run
 
-    elsewhere = results.save(fake_run(tmp_path, "20250103-000000-cccccc"), tmp_path / "other")
+    elsewhere = run_store.save(fake_run(tmp_path, "20250103-000000-cccccc"), tmp_path / "other")
     at = goto(app, "results").run()
     assert any("No saved runs yet" in i for i in texts(at.info))
     at.file_uploader(key="results-import-files-0").upload(
-        "run.zip", run_import.zip_run(elsewhere), "application/zip"
+        "run.zip", run_transfer.zip_run(elsewhere), "application/zip"
     )
     at.run()
     at.button(key="results-import").click().run()
@@ -354,7 +354,7 @@ def test_a_run_made_elsewhere_is_imported_from_a_zip(app, results_root, tmp_path
     # the uploader is empty again; importing the same zip again is refused in one sentence
     assert at.button(key="results-import").disabled
     at.file_uploader(key="results-import-files-1").upload(
-        "run.zip", run_import.zip_run(elsewhere), "application/zip"
+        "run.zip", run_transfer.zip_run(elsewhere), "application/zip"
     )
     at.run()
     at.button(key="results-import").click().run()
@@ -462,13 +462,13 @@ def test_the_explorer_takes_a_clip_of_ten_frames_or_fewer(app, tmp_path):
 
 
 def test_the_saved_scorecard_baseline_is_chosen_when_the_run_is_opened(app, results_root):
-    from posebench.decision import settings as scorecard
+    from posebench.decision import scorecard_settings
 
     run = run_with(TRIO, fail=set(), run_id="20250104-000000-dddddd")
-    results.save(run, results_root)
-    settings = scorecard.settings_for(run)
+    run_store.save(run, results_root)
+    settings = scorecard_settings.settings_for(run)
     settings.baseline = "rtmpose-lightweight"
-    scorecard.save_settings(run, settings)
+    scorecard_settings.save_settings(run, settings)
     at = goto(app, "results").run()
     at.multiselect(key="results-pick").set_value([run.run_id]).run()
     at.button(key="results-open").click().run()
@@ -479,13 +479,13 @@ def test_the_saved_scorecard_baseline_is_chosen_when_the_run_is_opened(app, resu
 
 def test_a_delete_that_fails_says_why_after_the_click(app, results_root, monkeypatch):
     run = run_with(TRIO[:2], fail=set(), run_id="20250105-000000-eeeeee")
-    results.save(run, results_root)
+    run_store.save(run, results_root)
     at = goto(app, "results").run()
 
     def refuse(run_id, root=None):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(results, "delete", refuse)
+    monkeypatch.setattr(run_store, "delete", refuse)
     at.button(key="results-delete").click().run()
     at.button(key="results-delete-yes").click().run()
     assert not at.exception
@@ -557,9 +557,9 @@ def wait_for_job(at: AppTest, key: str, timeout: float = 240) -> AppTest:
 def start_explorer(at: AppTest, budget: int = 5) -> AppTest:
     at.session_state["clip_path"] = str(RUNNING)
     goto(at, "explorer").run()
-    from posebench.studies import explore
+    from posebench.studies import lever_explorer
 
-    at.button_group(key="explorer-configs").set_value([explore.default_candidates()[0].spec()])
+    at.button_group(key="explorer-configs").set_value([lever_explorer.default_candidates()[0].spec()])
     at.slider(key="explorer-budget").set_value(budget)
     at.slider(key="explorer-frames").set_value(10)
     at.run()
@@ -602,10 +602,10 @@ def test_the_explorer_sweep_can_be_cancelled(app):
 def test_the_jump_analysis_runs_in_the_background(app, results_root):
     import threading
 
-    from posebench.analysis import jump
+    from posebench.analysis import jump_metrics
 
     run = run_with(TRIO[:2], fail=set(), frames=47, run_id="20250108-000000-hhhhhh")  # every frame
-    results.save(run, results_root)
+    run_store.save(run, results_root)
     app.session_state["current_run"] = run
     release = threading.Event()
     seen = {}
@@ -616,8 +616,8 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
         release.wait(30)
         out.flight_time_s = 0.5 if out.backend == run.configs[0].display else 0.52
 
-    original = jump._run_kinemotion
-    jump._run_kinemotion = kinemotion
+    original = jump_metrics._run_kinemotion
+    jump_metrics._run_kinemotion = kinemotion
     try:
         at = goto(app, "accuracy").run()
         at.button(key="jump-run").click().run()
@@ -632,7 +632,7 @@ def test_the_jump_analysis_runs_in_the_background(app, results_root):
         goto(at, "accuracy").run()
         at = wait_for_job(at, "jump_job", timeout=30)
     finally:
-        jump._run_kinemotion = original
+        jump_metrics._run_kinemotion = original
     assert not at.exception
     assert seen["thread"] == "posebench-jump"
     kept_run_id, table = at.session_state["jump-result"]

@@ -24,11 +24,11 @@ from browser_support import (
     settled,
 )
 from conftest import CLIPS, RUNNING
-from posebench.backends.config import DEFAULT_COMPARISON
+from posebench.backends.backend_config import DEFAULT_COMPARISON
 from posebench.core.schema import landmark_columns
-from posebench.decision import verdict
-from posebench.decision.evidence import Evidence
-from posebench.store import results, sidecars
+from posebench.decision import headline_verdict
+from posebench.decision.verdict_evidence import Evidence
+from posebench.store import run_store, sidecars
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -125,8 +125,8 @@ def test_upload_run_download_and_watch(page, server):
 
     # 6. Scorecard: the headline verdict comes first, the same sentence the CLI would print.
     folder = next(p for p in server[1].iterdir() if (p / "run.json").exists())
-    run = results.load(folder)
-    expected = verdict.decide(
+    run = run_store.load(folder)
+    expected = headline_verdict.decide(
         Evidence.from_run(
             run, sidecars.load_reference(run, server[1]), sidecars.load_jump_table(run, server[1])
         )

@@ -31,9 +31,9 @@ from browser_support import (
 from conftest import CLIPS, RUNNING, FakeBackend
 from posebench import backends
 from posebench.access import accounts
-from posebench.backends import config as backend_config
+from posebench.backends import backend_config
 from posebench.engine.runner import run_benchmark
-from posebench.store import audit, results
+from posebench.store import audit, run_store
 from posebench.store.run_record import RunOptions
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
@@ -73,7 +73,7 @@ def shared_server(tmp_path_factory):
         ("20250102-000000-aliceshared", "alice", True, MARKDOWN, MARKDOWN + ".mp4"),
         ("20250103-000000-bobprivate", "bob", False, "mediapipe-lite", "bob.mp4"),
     ):
-        results.save(_run(run_id, label, name, str(alice_clip)), results_dir, owner=owner, shared=shared)
+        run_store.save(_run(run_id, label, name, str(alice_clip)), results_dir, owner=owner, shared=shared)
     env = app_env(
         results_dir,
         POSEBENCH_MODE="shared",

@@ -179,17 +179,19 @@ def test_three_studies_started_at_once_wait_in_the_server_queue(monkeypatch):
     """Studies and Explorer sweeps (``ProcessJob``) take a slot of the server-wide queue, as
     benchmark runs do: with one slot, the second and third wait and are told their place."""
     import conftest
-    from posebench.dashboard import jobs
+    from posebench.dashboard import background_jobs
 
     monkeypatch.setenv("POSEBENCH_QUEUE_SLOTS", "1")
     queue.reset()
     try:
         started = []
 
-        def start_and_wait(ready) -> jobs.ProcessJob:
+        def start_and_wait(ready) -> background_jobs.ProcessJob:
             """Start one more study (clicked after the one before, as people do) and wait until
             it runs or waits."""
-            job = jobs.ProcessJob(conftest.pid_job, {"n": "forever"}, waits_as="study", what="a study")
+            job = background_jobs.ProcessJob(
+                conftest.pid_job, {"n": "forever"}, waits_as="study", what="a study"
+            )
             started.append(job.start())
             deadline = time.monotonic() + 240  # a worker process starts slowly on a busy machine
             while time.monotonic() < deadline and not ready(job):

@@ -12,9 +12,9 @@ import pytest
 from conftest import RUNNING, FakeBackend, page_test
 from posebench import backends
 from posebench.dashboard import jump_metrics_view, verdict_view
-from posebench.decision import text, verdict_criteria
+from posebench.decision import verdict_criteria, verdict_text
 from posebench.engine.runner import run_benchmark
-from posebench.store import results, sidecars
+from posebench.store import run_store, sidecars
 from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
@@ -38,7 +38,7 @@ def capped_busy_run(monkeypatch, results_root):
         str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight-tuned"], RunOptions(max_frames=10, warmup=2)
     )
     run.extra["machine"] = {**dict(run.extra.get("machine") or {}), **BUSY_MACHINE}
-    results.save(run)
+    run_store.save(run)
     return run
 
 
@@ -162,13 +162,13 @@ def _paired(**changes) -> dict:
 
 def test_the_paired_accuracy_is_in_sentences_with_words_for_what_is_missing():
     verdict = {"paired": _paired(), "clusters": {}, "baseline": "mp", "candidate": "rtm"}
-    shown = " ".join(text.paired_lines(verdict))
+    shown = " ".join(verdict_text.paired_lines(verdict))
     assert "p = 1.00 (no sign of a difference)" in shown
     assert "p = 1 " not in shown and "p = 1;" not in shown
     assert "- to -" not in shown and "– to –" not in shown and "nan" not in shown.lower()
     assert "not known (too few clips)" in shown and "SD —" in shown
-    assert text.p_value(0.0004) == "p < 0.001" and text.p_value(0.034) == "p = 0.03"
-    assert text.p_value(None).startswith("p not computed")
+    assert verdict_text.p_value(0.0004) == "p < 0.001" and verdict_text.p_value(0.034) == "p = 0.03"
+    assert verdict_text.p_value(None).startswith("p not computed")
 
 
 def test_the_study_page_shows_the_paired_accuracy_as_wrapping_text():

@@ -7,14 +7,14 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from posebench.dashboard import jobs, widgets
-from posebench.report import charts
+from posebench.dashboard import background_jobs, widgets
+from posebench.report import run_charts
 from posebench.store import run_record
 
 
-def _job() -> jobs.RunJob:
+def _job() -> background_jobs.RunJob:
     configs = [SimpleNamespace(display="mediapipe"), SimpleNamespace(display="rtmpose")]
-    job = jobs.RunJob("clip.mp4", configs, run_record.RunOptions(max_frames=20, warmup=2))
+    job = background_jobs.RunJob("clip.mp4", configs, run_record.RunOptions(max_frames=20, warmup=2))
     job.started_at -= 60  # past the first seconds in which no estimate is shown anyway
     return job
 
@@ -50,12 +50,12 @@ def test_the_time_per_frame_legend_draws_a_sample_of_each_line_style():
             "warmup": [True, True, False, False, False, False] * 2,
         }
     )
-    spec = charts.latency_over_time(frames, "Settings.").chart.to_dict()
+    spec = run_charts.latency_over_time(frames, "Settings.").chart.to_dict()
     lines = [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
     points = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
     assert len(lines) == 1 and len(points) == 1
     dash = lines[0]["encoding"]["strokeDash"]
-    assert dash["scale"]["domain"] == list(charts.PHASES)
+    assert dash["scale"]["domain"] == list(run_charts.PHASES)
     solid, dashed = dash["scale"]["range"]
     assert solid != dashed and len(set(dashed)) > 1  # one solid, one visibly dashed
     assert dash["legend"]["symbolType"] == "stroke"  # a line sample, not a circle
@@ -64,9 +64,9 @@ def test_the_time_per_frame_legend_draws_a_sample_of_each_line_style():
 
 def test_the_explorers_settings_are_offered_in_words_that_tell_them_apart():
     from posebench.dashboard import explorer_view
-    from posebench.studies import explore
+    from posebench.studies import lever_explorer
 
-    labels = [explorer_view.in_words(c) for c in explore.default_candidates()]
+    labels = [explorer_view.in_words(c) for c in lever_explorer.default_candidates()]
     assert not [label for label in labels if "=" in label or "_" in label]  # no raw settings
     # a pill cuts a label longer than about 115 characters at its end (1280 px): the first 100
     # tell every setting apart

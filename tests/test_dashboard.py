@@ -15,10 +15,10 @@ import pytest
 from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.core.errors import BenchError, InputError
-from posebench.dashboard import clip_input, jobs, run_import
+from posebench.dashboard import background_jobs, clip_input, run_transfer
 from posebench.engine import runner
-from posebench.report import charts
-from posebench.store import results, run_record
+from posebench.report import run_charts
+from posebench.store import run_record, run_store
 
 pytestmark = [pytest.mark.timeout(300)]
 CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
@@ -48,7 +48,7 @@ SLOW_FAKES = ["fakepose-a:act=slow", "fakepose-b:act=slow"]  # 50 ms a frame
 
 
 def test_a_job_runs_in_the_background_reports_progress_and_saves(fakepose, results_root):
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in FAKES],
         run_record.RunOptions(max_frames=8, warmup=2),
@@ -66,7 +66,7 @@ def test_a_job_runs_in_the_background_reports_progress_and_saves(fakepose, resul
 
 
 def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(fakepose, results_root):
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in SLOW_FAKES],
         run_record.RunOptions(warmup=0),
@@ -81,12 +81,12 @@ def test_a_cancelled_job_keeps_its_frames_and_is_saved_as_cancelled(fakepose, re
     done = job.progress()
     assert done[0].state == "stopped" and 0 < done[0].done < 47
     assert done[1].state == "stopped" and done[1].done == 0
-    saved = results.load(job.saved_to)
+    saved = run_store.load(job.saved_to)
     assert saved.status == "cancelled" and len(saved.frames) == done[0].done
 
 
 def test_a_job_that_cannot_start_says_why_in_one_sentence(results_root, tmp_path):
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         str(tmp_path / "missing.mp4"),
         [backends.parse("mediapipe-lite")],
         run_record.RunOptions(max_frames=5),
@@ -146,7 +146,7 @@ def test_an_upload_lives_while_a_run_reads_it_and_goes_when_nothing_holds_it(
 
     clip = clip_input.save_upload(Upload("a.mp4", RUNNING.read_bytes()))
     path = clip.path
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         str(path),
         [backends.parse(c) for c in SLOW_FAKES],
         run_record.RunOptions(max_frames=20, warmup=0),
@@ -185,22 +185,22 @@ def test_clip_folders_are_listed_from_the_environment(monkeypatch, tmp_path):
 # -- importing runs ----------------------------------------------------------------------------
 def test_a_zipped_run_imports_into_another_results_folder(tmp_path):
     run = fake_run()
-    source = results.save(run, tmp_path / "elsewhere")
-    archive = run_import.zip_run(source)
-    saved = run_import.import_uploads([Upload("run.zip", archive)], tmp_path / "here")
-    loaded = results.load(saved)
+    source = run_store.save(run, tmp_path / "elsewhere")
+    archive = run_transfer.zip_run(source)
+    saved = run_transfer.import_uploads([Upload("run.zip", archive)], tmp_path / "here")
+    loaded = run_store.load(saved)
     assert saved.name == run.run_id
     assert len(loaded.frames) == len(run.frames)
     assert np.allclose(loaded.frames["left_hip_x"], run.frames["left_hip_x"])
     with pytest.raises(BenchError, match="never overwritten"):
-        run_import.import_uploads([Upload("run.zip", archive)], tmp_path / "here")
+        run_transfer.import_uploads([Upload("run.zip", archive)], tmp_path / "here")
 
 
 def test_loose_run_files_import_and_names_in_zips_never_become_paths(tmp_path):
     run = fake_run()
-    source = results.save(run, tmp_path / "elsewhere")
-    loose = [Upload(f"C:\\Users\\x\\{name}", (source / name).read_bytes()) for name in results.FILES]
-    saved = run_import.import_uploads(loose, tmp_path / "here")
+    source = run_store.save(run, tmp_path / "elsewhere")
+    loose = [Upload(f"C:\\Users\\x\\{name}", (source / name).read_bytes()) for name in run_store.FILES]
+    saved = run_transfer.import_uploads(loose, tmp_path / "here")
     assert (saved / "frames.csv").exists()
 
     buffer = io.BytesIO()
@@ -210,7 +210,7 @@ def test_loose_run_files_import_and_names_in_zips_never_become_paths(tmp_path):
         archive.writestr("../../escape/run.json", json.dumps(meta))
         archive.writestr("/abs/summary.csv", (source / "summary.csv").read_bytes())
         archive.writestr("x/frames.csv", (source / "frames.csv").read_bytes())
-    saved = run_import.import_uploads([Upload("evil.zip", buffer.getvalue())], tmp_path / "here")
+    saved = run_transfer.import_uploads([Upload("evil.zip", buffer.getvalue())], tmp_path / "here")
     assert saved.parent == tmp_path / "here" and not (tmp_path / "escape").exists()
 
 
@@ -223,13 +223,13 @@ def test_loose_run_files_import_and_names_in_zips_never_become_paths(tmp_path):
 )
 def test_broken_imports_are_refused_in_one_sentence(tmp_path, files, words):
     with pytest.raises(InputError, match=words):
-        run_import.import_uploads([Upload(n, d) for n, d in files], tmp_path)
+        run_transfer.import_uploads([Upload(n, d) for n, d in files], tmp_path)
 
 
 # -- charts -------------------------------------------------------------------------------------
 def test_charts_have_captions_with_the_settings_and_a_threshold_at_80_percent():
     run = fake_run(frames=12, warmup=3)
-    specs = charts.all_charts(run, "mediapipe-lite")
+    specs = run_charts.all_charts(run, "mediapipe-lite")
     assert len(specs) == 4
     for spec in specs:
         assert "12 frames per backend" in spec.caption and "first 3" in spec.caption
@@ -253,7 +253,7 @@ def test_the_stages_add_up_to_the_mean_time_per_frame():
             "pose_ms": [9.0, 5.0, 5.0, 4.0, 4.0],
         }
     )
-    table = charts.stage_table(frames).set_index(["backend", "stage"])["ms"]
+    table = run_charts.stage_table(frames).set_index(["backend", "stage"])["ms"]
     none = {"preprocess": 0.0, "postprocess": 0.0}  # columns this table does not have
     assert table["a"].to_dict() == {"decode": 1.0, "detect": 3.0, "pose": 5.0, "other": 2.0, **none}
     assert table["b"].to_dict() == {"decode": 2.0, "detect": 0.0, "pose": 4.0, "other": 2.0, **none}
@@ -261,9 +261,9 @@ def test_the_stages_add_up_to_the_mean_time_per_frame():
 
 def test_where_the_time_goes_shows_measured_pre_and_postprocessing():
     run = fake_run(frames=6, warmup=1)
-    stages = charts.stage_table(run.frames)
+    stages = run_charts.stage_table(run.frames)
     assert {"preprocess", "postprocess"} <= set(stages["stage"])
     pre = stages[(stages["stage"] == "preprocess")]["ms"]
     assert (pre > 0).all()  # FakeBackend measures 0.1 ms: not folded into other
     run.options.stride = 2
-    assert "1 frame in 2 kept" in charts.settings_text(run)
+    assert "1 frame in 2 kept" in run_charts.settings_text(run)

@@ -17,11 +17,11 @@ import commands
 from conftest import CLIPS, ROOT, page_test
 from posebench import cli
 from posebench.dashboard import safe_text, verdict_view
-from posebench.decision import speed
+from posebench.decision import speed_evidence
 from posebench.engine.runner import run_benchmark
-from posebench.store import references, results
+from posebench.store import references, run_store
 from posebench.store.run_record import RunOptions
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 
 def shows_verdict(texts: list[str], data: dict) -> bool:
@@ -154,13 +154,13 @@ def test_a_cpu_burner_changes_no_accuracy_and_its_busy_speed_never_decides(tmp_p
         assert all(r["speed_holds"] != "met" for o in v["others"] for r in o["targets"])
     # the measurement is an ordinary run folder, readable as speed evidence later
     run_id = busy["speed_source"]["source"].removeprefix("run ")
-    assert speed.from_folder(results_root / run_id).busy
+    assert speed_evidence.from_folder(results_root / run_id).busy
 
 
 def test_the_cli_verdict_and_the_scorecard_page_agree_on_one_run(tmp_path, results_root):
     clip = JUMPS / "cmj_side_dhruvrahuja_5.mp4"
     run = run_benchmark(str(clip), [BASE, CAND], RunOptions(warmup=2, rounds=2))
-    folder = results.save(run, results_root)
+    folder = run_store.save(run, results_root)
     takeoff, landing = SHORT[clip.name]
     assert cli.main(["verdict", str(folder), "--takeoff", str(takeoff), "--landing", str(landing)]) == 0
     saved = json.loads((folder / "verdict.json").read_text())
@@ -169,7 +169,7 @@ def test_the_cli_verdict_and_the_scorecard_page_agree_on_one_run(tmp_path, resul
     assert len(saved["targets"]) == 1
 
     page = page_test("scorecard", default_timeout=240)
-    page.session_state["current_run"] = results.load(folder)
+    page.session_state["current_run"] = run_store.load(folder)
     page.run()
     assert not page.exception
     boxes = {"replace": page.success, "undecided": page.warning, "keep": page.error}
@@ -185,7 +185,7 @@ def test_the_cli_verdict_and_the_scorecard_page_agree_on_one_run(tmp_path, resul
 
 def test_the_study_page_measures_the_speed_on_demand_and_uses_it(tmp_path, results_root):
     clip = JUMPS / "cmj_side_dhruvrahuja_5.mp4"
-    study = studies.from_manifest(_manifest(tmp_path), [BASE, CAND], name="on-demand", min_clips=1)
+    study = study_folder.from_manifest(_manifest(tmp_path), [BASE, CAND], name="on-demand", min_clips=1)
     study.clips = [c for c in study.clips if c.name.endswith(clip.name)]
     rows = [
         {"clip": study.clips[0].name, "sha256": study.clips[0].sha256, "backend": b, "status": "ok",
@@ -201,7 +201,7 @@ def test_the_study_page_measures_the_speed_on_demand_and_uses_it(tmp_path, resul
                 on_result(i, next(r for r in rows if r["backend"] == job.backend))
 
     root = results_root / "studies"
-    studies.run(study, root, executor=Stored())
+    study_folder.run(study, root, executor=Stored())
     before = json.loads((root / study.study_id / "verdict.json").read_text())
     assert before["speed_source"]["kind"] == "none"
 
@@ -218,7 +218,7 @@ def test_the_study_page_measures_the_speed_on_demand_and_uses_it(tmp_path, resul
     page.run()
     assert not page.exception
 
-    saved = studies.load(study.study_id, root)
+    saved = study_folder.load(study.study_id, root)
     assert saved.speed_runs[0] == str(job.saved_to.resolve())
     after = json.loads((root / study.study_id / "verdict.json").read_text())
     assert after["speed_source"]["source"] == f"run {job.run.run_id}"

@@ -16,7 +16,7 @@ from posebench.analysis import metrics
 from posebench.core import schema
 from posebench.engine.runner import run_benchmark
 from posebench.io import video
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import RunOptions
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
@@ -131,8 +131,8 @@ def test_model_cache_reuses_sessions():
 
 
 def test_save_and_load_round_trip(lab_run, tmp_path):
-    path = results.save(lab_run, tmp_path)
-    back = results.load(path)
+    path = run_store.save(lab_run, tmp_path)
+    back = run_store.load(path)
     pd.testing.assert_frame_equal(back.summary[["backend", "frames"]], lab_run.summary[["backend", "frames"]])
     assert len(back.frames) == len(lab_run.frames)
     meta = json.loads((path / "run.json").read_text())

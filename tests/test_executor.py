@@ -19,17 +19,15 @@ import study_standin as standin
 from conftest import CMJ, RUNNING
 from posebench.core.errors import BenchError
 from posebench.io import video
-from posebench.models import store
-from posebench.studies import executor as ex
-from posebench.studies import hosts
-from posebench.studies import jobs as jobs_module
-from posebench.studies.jobs import StudyJob, clip_sha256, run_study_job
+from posebench.models import model_store
+from posebench.studies import hosts, study_executor, study_jobs
+from posebench.studies.study_jobs import StudyJob, clip_sha256, run_study_job
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def _jobs(n, marks, sleep_s=0.0, backend="mediapipe-lite"):
-    sha = store.sha256_of(RUNNING)
+    sha = model_store.sha256_of(RUNNING)
     return [
         standin.FakeJob(
             str(RUNNING), sha, backend, {"name": f"j{i}", "sleep_s": sleep_s, "marks": str(marks)}
@@ -40,30 +38,37 @@ def _jobs(n, marks, sleep_s=0.0, backend="mediapipe-lite"):
 
 # -- choosing an executor, resources, hosts -----------------------------------------------
 def test_executor_for_follows_the_flag_then_the_settings():
-    assert isinstance(ex.executor_for(None, {}), ex.LocalExecutor)
-    assert ex.executor_for("", {}).address is None  # --ray without an address
-    assert ex.executor_for("head:6379", {}).address == "head:6379"
-    assert ex.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "10.0.0.5:6379"}).address == "10.0.0.5:6379"
-    assert ex.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "local"}).address is None
-    assert isinstance(ex.executor_for(None, {"RAY_ADDRESS": "auto"}), ex.RayExecutor)
-    assert ex.where_jobs_run({}) == "Jobs run on this machine, one after another."
-    assert "Ray cluster at 10.0.0.5:6379" in ex.where_jobs_run({"POSEBENCH_RAY_ADDRESS": "10.0.0.5:6379"})
-    assert "Ray instance started on this machine" in ex.where_jobs_run({"POSEBENCH_RAY_ADDRESS": "local"})
+    assert isinstance(study_executor.executor_for(None, {}), study_executor.LocalExecutor)
+    assert study_executor.executor_for("", {}).address is None  # --ray without an address
+    assert study_executor.executor_for("head:6379", {}).address == "head:6379"
+    assert (
+        study_executor.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "10.0.0.5:6379"}).address
+        == "10.0.0.5:6379"
+    )
+    assert study_executor.executor_for(None, {"POSEBENCH_RAY_ADDRESS": "local"}).address is None
+    assert isinstance(study_executor.executor_for(None, {"RAY_ADDRESS": "auto"}), study_executor.RayExecutor)
+    assert study_executor.where_jobs_run({}) == "Jobs run on this machine, one after another."
+    assert "Ray cluster at 10.0.0.5:6379" in study_executor.where_jobs_run(
+        {"POSEBENCH_RAY_ADDRESS": "10.0.0.5:6379"}
+    )
+    assert "Ray instance started on this machine" in study_executor.where_jobs_run(
+        {"POSEBENCH_RAY_ADDRESS": "local"}
+    )
 
 
 def test_a_study_without_an_executor_uses_the_configured_cluster(monkeypatch):
-    from posebench.studies import study
+    from posebench.studies import study_folder
 
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    monkeypatch.delenv(ex.RAY_SETTING, raising=False)
-    assert isinstance(study._default_executor(), ex.LocalExecutor)
-    monkeypatch.setenv(ex.RAY_SETTING, "head:6379")  # the dashboard's setting
-    chosen = study._default_executor()
-    assert isinstance(chosen, ex.RayExecutor) and chosen.address == "head:6379"
+    monkeypatch.delenv(study_executor.RAY_SETTING, raising=False)
+    assert isinstance(study_folder._default_executor(), study_executor.LocalExecutor)
+    monkeypatch.setenv(study_executor.RAY_SETTING, "head:6379")  # the dashboard's setting
+    chosen = study_folder._default_executor()
+    assert isinstance(chosen, study_executor.RayExecutor) and chosen.address == "head:6379"
 
 
 def test_jobs_reserve_their_threads_and_a_gpu_only_for_gpu_providers():
-    ray_ex = ex.RayExecutor()
+    ray_ex = study_executor.RayExecutor()
     job = standin.FakeJob("c.mp4", "0" * 64, "rtmpose-lightweight-tuned")
     assert ray_ex.resources(job) == (2.0, 0.0)  # the tuned preset runs 2 ORT threads
     assert ray_ex.resources(standin.FakeJob("c.mp4", "0" * 64, "mediapipe-lite")) == (1.0, 0.0)
@@ -107,7 +112,7 @@ def test_local_executor_streams_rows_records_the_host_and_stops_on_cancel(tmp_pa
         if index == 1:
             cancel.set()
 
-    rows = ex.LocalExecutor(job_fn=standin.sleepy_job).run(_jobs(4, tmp_path), on_result, cancel)
+    rows = study_executor.LocalExecutor(job_fn=standin.sleepy_job).run(_jobs(4, tmp_path), on_result, cancel)
     assert seen == [0, 1] and [r["name"] for r in rows] == ["j0", "j1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["j0.done", "j1.done"]
     for row in rows:
@@ -117,7 +122,7 @@ def test_local_executor_streams_rows_records_the_host_and_stops_on_cancel(tmp_pa
 
 def test_a_clip_missing_here_becomes_a_row_with_the_reason(tmp_path):
     job = StudyJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite")
-    (row,) = ex.LocalExecutor().run([job])
+    (row,) = study_executor.LocalExecutor().run([job])
     assert row["status"] == "failed" and "gone.mp4 is not on this machine" in row["error"]
     assert row["executor"] == "local" and row["host"] and row["engine"] == "mediapipe"
 
@@ -134,7 +139,7 @@ def test_ray_missing_is_one_sentence(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_ray)
     with pytest.raises(BenchError, match=r"pip install 'posebench\[ray\]'"):
-        ex.RayExecutor().connect()
+        study_executor.RayExecutor().connect()
 
 
 # -- a local Ray instance with 2 CPUs -------------------------------------------------------
@@ -145,7 +150,7 @@ def ray_instance():
     ray.cloudpickle.register_pickle_by_value(standin)  # workers do not have tests/ on their path
     started = not ray.is_initialized()
     if started:
-        ex.init_ray(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        study_executor.init_ray(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     if started:
         ray.shutdown()
@@ -178,17 +183,17 @@ def test_a_3_clip_study_on_ray_equals_the_local_executor_even_when_a_worker_dies
     ray_instance, study_clips, tmp_path
 ):
     jobs = [StudyJob(str(c), clip_sha256(c), "mediapipe-lite") for c in study_clips]
-    local = ex.LocalExecutor().run(jobs)
+    local = study_executor.LocalExecutor().run(jobs)
     progress = []
     dies = standin.DiesOnce(run_study_job, victim="cmj_jump_mirrored.mp4", marks=str(tmp_path))
-    on_ray = ex.RayExecutor(job_fn=dies).run(jobs, lambda i, row: progress.append(i))
+    on_ray = study_executor.RayExecutor(job_fn=dies).run(jobs, lambda i, row: progress.append(i))
     assert (tmp_path / "cmj_jump_mirrored.mp4.started").exists()  # its first worker did die
     assert sorted(progress) == [0, 1, 2]  # every job reported once, as it finished
     assert [r["clip"] for r in on_ray] == [c.name for c in study_clips]
     assert [r["status"] for r in local[:2]] == ["ok", "ok"]
     assert 0.4 < local[0]["flight_time_s"] < 0.7  # the by-eye reference says about 0.57 s
     for here, there in zip(local, on_ray):
-        assert set(there) == set(here) and set(jobs_module.ROW_COLUMNS) <= set(there)
+        assert set(there) == set(here) and set(study_jobs.ROW_COLUMNS) <= set(there)
         for column in JUMP_AND_LANDMARKS:  # landmarks and jump metrics do not depend on the executor
             assert _same(there[column], here[column]), column
         assert there["landmarks_sha256"]
@@ -202,20 +207,20 @@ def test_a_3_clip_study_on_ray_equals_the_local_executor_even_when_a_worker_dies
 def test_a_shipped_clip_is_copied_and_verified_where_the_file_is_missing(ray_instance, tmp_path, monkeypatch):
     monkeypatch.setenv("POSEBENCH_CACHE", str(tmp_path / "cache"))
     job = StudyJob(str(tmp_path / "elsewhere" / "run.mp4"), clip_sha256(RUNNING), "mediapipe-lite")
-    copy = ex.local_clip(job, [ray_instance.put(RUNNING.read_bytes())])
+    copy = study_executor.local_clip(job, [ray_instance.put(RUNNING.read_bytes())])
     assert copy.name == "run.mp4" and copy.read_bytes() == RUNNING.read_bytes()
     bad = StudyJob(job.clip_path, "0" * 64, "mediapipe-lite")
     with pytest.raises(BenchError, match="wrong SHA-256"):
-        ex.local_clip(bad, [ray_instance.put(RUNNING.read_bytes())])
+        study_executor.local_clip(bad, [ray_instance.put(RUNNING.read_bytes())])
     with pytest.raises(BenchError, match=r"run\.mp4 is not on this machine"):
-        ex.local_clip(job, [])  # nothing shipped and not here
+        study_executor.local_clip(job, [])  # nothing shipped and not here
 
 
 @pytest.mark.integration
 def test_a_worker_killed_mid_study_is_retried_and_every_job_is_done_once(ray_instance, tmp_path):
     jobs = _jobs(5, tmp_path, sleep_s=0.3)
     dies = standin.DiesOnce(standin.sleepy_job, victim="j2", marks=str(tmp_path))
-    executor = ex.RayExecutor(job_fn=dies, max_retries=2)
+    executor = study_executor.RayExecutor(job_fn=dies, max_retries=2)
     rows = executor.run(jobs)
     executor.close()
     assert ray_instance.is_initialized()  # the test started Ray: an executor leaving it keeps it up
@@ -229,7 +234,7 @@ def test_a_worker_killed_mid_study_is_retried_and_every_job_is_done_once(ray_ins
 def test_a_job_whose_worker_always_dies_is_one_failed_row(ray_instance, tmp_path):
     jobs = _jobs(2, tmp_path)
     dies = standin.DiesOnce(standin.sleepy_job, victim="j1", marks=str(tmp_path))
-    rows = ex.RayExecutor(job_fn=dies, max_retries=0).run(jobs)
+    rows = study_executor.RayExecutor(job_fn=dies, max_retries=0).run(jobs)
     assert [r["status"] for r in rows] == ["ok", "failed"]
     assert "worker was lost 1 times" in rows[1]["error"]
     assert rows[1]["host"] == "" and rows[1]["executor"] == "ray"
@@ -239,7 +244,9 @@ def test_a_job_whose_worker_always_dies_is_one_failed_row(ray_instance, tmp_path
 def test_cancelling_stops_the_outstanding_ray_tasks(ray_instance, tmp_path):
     jobs = _jobs(6, tmp_path, sleep_s=2.0)
     cancel = threading.Event()
-    rows = ex.RayExecutor(job_fn=standin.sleepy_job).run(jobs, lambda i, row: cancel.set(), cancel)
+    rows = study_executor.RayExecutor(job_fn=standin.sleepy_job).run(
+        jobs, lambda i, row: cancel.set(), cancel
+    )
     assert 1 <= len(rows) < 6
     time.sleep(3.0)  # a task that was not stopped would finish (and leave its marker) by now
     done = sorted(Path(p).name for p in tmp_path.glob("*.done"))
@@ -285,5 +292,5 @@ def test_jobs_on_a_local_instance_run_at_normal_priority(ray_instance):
     import os
 
     job = standin.FakeJob(str(RUNNING), "", "mediapipe-lite")
-    (row,) = ex.RayExecutor(job_fn=standin.niceness_job).run([job])
+    (row,) = study_executor.RayExecutor(job_fn=standin.niceness_job).run([job])
     assert row["nice"] == os.nice(0)  # not Ray's default of 15: speed comparable with a local run

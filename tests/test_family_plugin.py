@@ -14,16 +14,16 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import RUNNING, goto
 from posebench import backends
-from posebench.backends import registry
-from posebench.backends.config import describe, parse
-from posebench.cli.main import main as cli_main
+from posebench.backends import family_registry
+from posebench.backends.backend_config import describe, parse
+from posebench.cli.main import main
 from posebench.core.errors import BenchError
-from posebench.decision import verdict
-from posebench.decision.evidence import Evidence
+from posebench.decision import headline_verdict
+from posebench.decision.verdict_evidence import Evidence
 from posebench.engine.runner import run_benchmark
 from posebench.store.run_record import RunOptions
-from posebench.studies import jobs
-from posebench.studies.executor import LocalExecutor
+from posebench.studies import study_jobs
+from posebench.studies.study_executor import LocalExecutor
 
 pytestmark = pytest.mark.timeout(300)
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -41,14 +41,14 @@ def stillpose(tmp_path_factory):
     (info / "entry_points.txt").write_text("[posebench.families]\nstillpose = plugin_family:FAMILY\n")
     sys.path.insert(0, str(site))
     importlib.invalidate_caches()
-    registry.refresh()
+    family_registry.refresh()
     yield "stillpose"
     sys.path.remove(str(site))
-    registry.refresh()
+    family_registry.refresh()
 
 
 def test_without_its_entry_point_the_family_is_not_there():
-    registry.refresh()
+    family_registry.refresh()
     assert "stillpose" not in backends.PRESETS
     assert [f.name for f in backends.estimator_families()][:2] == ["mediapipe", "rtmpose"]
 
@@ -65,7 +65,7 @@ def test_its_presets_parse_and_read_like_the_built_in_ones(stillpose):
 
 
 def test_the_cli_lists_it_with_its_levers(stillpose, capsys):
-    assert cli_main(["backends"]) == 0
+    assert main(["backends"]) == 0
     out = capsys.readouterr().out
     assert "ok  stillpose                    StillPose: one fixed Halpe-26 skeleton" in out
     assert "ok  stillpose-left" in out
@@ -90,7 +90,7 @@ def test_the_run_page_offers_it_with_its_settings(stillpose, results_root, tmp_p
 
 
 def test_a_study_runs_it_and_its_rows_say_where_it_ran(stillpose):
-    job = jobs.StudyJob(str(RUNNING), jobs.clip_sha256(RUNNING), "stillpose-left", {"warmup": 2})
+    job = study_jobs.StudyJob(str(RUNNING), study_jobs.clip_sha256(RUNNING), "stillpose-left", {"warmup": 2})
     rows: list[dict] = []
     LocalExecutor().run([job], lambda i, row: rows.append(row), threading.Event())
     (row,) = rows
@@ -105,7 +105,7 @@ def test_the_verdict_judges_it_against_the_baseline(stillpose):
     run = run_benchmark(str(RUNNING), ["mediapipe-lite", "stillpose"], RunOptions(max_frames=12, warmup=2))
     families = dict(zip(run.summary["backend"], run.summary["family"]))
     assert families == {"mediapipe-lite": "mediapipe", "stillpose": "stillpose"}
-    answer = verdict.decide(Evidence.from_run(run), {"min_clips": 1})
+    answer = headline_verdict.decide(Evidence.from_run(run), {"min_clips": 1})
     assert (answer.baseline, answer.candidate) == ("mediapipe-lite", "stillpose")
     assert answer.candidate_words == "A skeleton that stands still"
     assert answer.decision in ("replace", "keep", "undecided") and answer.reason

@@ -12,7 +12,7 @@ from conftest import RUNNING, FakeBackend
 from posebench import backends
 from posebench.core.errors import BackendUnavailable
 from posebench.engine.runner import run_benchmark
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(120)
@@ -57,7 +57,7 @@ def test_a_backend_that_raises_mid_run_fails_alone(made, results_root):
     assert ok["status"] == "ok" and ok["frames_processed"] == 12
     assert run.status == "complete"
     assert all(b.closed for b in made.created)
-    saved = results.load(results.save(run))
+    saved = run_store.load(run_store.save(run))
     assert list(saved.summary["status"]) == ["failed", "ok"]
 
 
@@ -97,10 +97,10 @@ def test_cancel_keeps_what_was_measured_and_saves_a_whole_folder(made, results_r
     assert list(run.summary["status"]) == ["cancelled", "cancelled"]
     assert list(run.summary["frames_processed"]) == [5, 0]
     assert "not run" in run.summary["error"][1]
-    path = results.save(run)
-    assert sorted(p.name for p in path.iterdir()) == sorted(results.FILES)
+    path = run_store.save(run)
+    assert sorted(p.name for p in path.iterdir()) == sorted(run_store.FILES)
     assert [p.name for p in results_root.iterdir()] == [run.run_id]  # no temporary folder left
-    assert results.load(path).status == "cancelled"
+    assert run_store.load(path).status == "cancelled"
     assert _decode_threads() == []
 
 

@@ -8,7 +8,7 @@ import threading
 import pandas as pd
 
 from posebench.core import schema
-from posebench.dashboard import jobs, tables, widgets
+from posebench.dashboard import background_jobs, tables, widgets
 
 
 def test_fit_keeps_the_first_columns_and_drops_what_overflows():
@@ -55,14 +55,14 @@ class _Job:
 
 def test_time_left_counts_down_and_follows_a_jump_gradually():
     job = _Job(started_at=0.0)
-    assert jobs.smoothed_left_s(job, 15.0, now=1.0) is None  # too early to tell
-    first = jobs.smoothed_left_s(job, 15.0, now=4.0)
+    assert background_jobs.smoothed_left_s(job, 15.0, now=1.0) is None  # too early to tell
+    first = background_jobs.smoothed_left_s(job, 15.0, now=4.0)
     assert first == 15.0
-    jumped = jobs.smoothed_left_s(job, 102.0, now=6.0)  # a slower backend starts
+    jumped = background_jobs.smoothed_left_s(job, 102.0, now=6.0)  # a slower backend starts
     assert jumped is not None and 15.0 < jumped < 60.0
     steady = jumped
     for t in range(8, 60, 2):
-        steady = jobs.smoothed_left_s(job, 102.0 - (t - 6), now=float(t))
+        steady = background_jobs.smoothed_left_s(job, 102.0 - (t - 6), now=float(t))
     assert abs(steady - (102.0 - 52)) < 5.0  # it catches up with an estimate that holds
 
 

@@ -16,11 +16,11 @@ import pytest
 from conftest import RUNNING, page_test
 from posebench import backends
 from posebench.core import schema
-from posebench.dashboard import jobs
-from posebench.decision import rules, verdict
-from posebench.decision.evidence import Evidence, machine_notes
+from posebench.dashboard import background_jobs
+from posebench.decision import decision_rules, headline_verdict
+from posebench.decision.verdict_evidence import Evidence, machine_notes
 from posebench.engine import foreign_cpu, priority
-from posebench.store import results, run_record
+from posebench.store import run_record, run_store
 
 pytestmark = pytest.mark.timeout(300)
 CONFIGS = ["mediapipe-lite", "rtmpose-lightweight"]
@@ -59,7 +59,7 @@ def test_rounds_pool_time_weighted_with_their_spread():
 
 
 @pytest.mark.parametrize(
-    "share, named", [(rules.BUSY_FOREIGN_CPU_PCT + 1, True), (3.0, False), (None, False)]
+    "share, named", [(decision_rules.BUSY_FOREIGN_CPU_PCT + 1, True), (3.0, False), (None, False)]
 )
 def test_other_work_above_the_bar_makes_the_machine_busy(share, named):
     run = run_record.BenchmarkRun(
@@ -91,7 +91,7 @@ def cpu_burner():
 def test_a_busy_sibling_is_recorded_and_named_on_the_scorecard(fakepose, results_root, cpu_burner):
     slow = ["fakepose-a:act=slow", "fakepose-b:act=slow"]  # 50 ms a frame, mostly asleep
     nice_before = os.getpriority(os.PRIO_PROCESS, 0)
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in slow],
         run_record.RunOptions(max_frames=16, warmup=2),  # 0.8 s a pass: long enough to tell
@@ -110,8 +110,8 @@ def test_a_busy_sibling_is_recorded_and_named_on_the_scorecard(fakepose, results
     assert schema.SUMMARY_COLUMNS["foreign_cpu_pct"].unit == "% of one core"
 
     # The Scorecard's verdict says the speed was measured beside other work.
-    run = results.load(job.saved_to)
-    decided = verdict.decide(Evidence.from_run(run))
+    run = run_store.load(job.saved_to)
+    decided = headline_verdict.decide(Evidence.from_run(run))
     assert any("beside other work are doubtful" in n for n in decided.notes), decided.notes
     page = page_test("scorecard", default_timeout=120)
     page.session_state["current_run"] = run
@@ -132,7 +132,7 @@ def test_a_busy_sibling_is_recorded_and_named_on_the_scorecard(fakepose, results
 
 @pytest.mark.integration
 def test_a_dashboard_run_of_real_models_carries_the_foreign_share(results_root):
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in CONFIGS],
         run_record.RunOptions(warmup=2),  # the whole tiny clip: 47 frames

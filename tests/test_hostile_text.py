@@ -22,9 +22,9 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import CLIPS, goto
 from posebench.access import import_runs
-from posebench.backends import config as backend_config
-from posebench.dashboard import job_registry, run_import
-from posebench.store import results
+from posebench.backends import backend_config
+from posebench.dashboard import job_registry, run_transfer
+from posebench.store import run_store
 
 pytestmark = [pytest.mark.timeout(600)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -82,14 +82,14 @@ def hostile_zip(tmp_path: Path) -> Path:
             "warnings": "",
         },
     ]
-    folder = results.save(run, tmp_path / "elsewhere")
-    results.set_label(run.run_id, f"name {LINK}"[:80], f"note {LINK}", tmp_path / "elsewhere")
+    folder = run_store.save(run, tmp_path / "elsewhere")
+    run_store.set_label(run.run_id, f"name {LINK}"[:80], f"note {LINK}", tmp_path / "elsewhere")
     meta = json.loads((folder / "run.json").read_text())
     meta["name"], meta["note"] = f"name {LINK}"[:80], f"note {LINK}"
     meta["jump"] = jump_rows  # a crafted run.json may carry a jump table (saved as jump.csv)
     (folder / "run.json").write_text(json.dumps(meta))
     target = tmp_path / "hostile.zip"
-    target.write_bytes(run_import.zip_run(folder))
+    target.write_bytes(run_transfer.zip_run(folder))
     return target
 
 
@@ -183,7 +183,7 @@ def test_the_html_report_of_a_hostile_run_has_no_foreign_link(hostile_app):
     from posebench.report import run_evidence
 
     _at, saved = hostile_app
-    run = results.load(saved)
+    run = run_store.load(saved)
     with zipfile.ZipFile(io.BytesIO(run_evidence.run_bundle(run, with_charts=False))) as bundle:
         page = next(bundle.read(n).decode() for n in bundle.namelist() if n.endswith("report.html"))
     assert HOST in page  # the hostile text is there, as text

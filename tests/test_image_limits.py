@@ -19,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import CLIPS, goto
-from posebench.analysis import accuracy
+from posebench.analysis import keypoint_accuracy
 from posebench.core.errors import InputError
 from posebench.dashboard import job_registry
 
@@ -53,23 +53,23 @@ def test_a_pixel_bomb_is_refused_from_its_header(tmp_path):
     (tmp_path / "big.png").write_bytes(png_header(8000, 8000))
     (tmp_path / "ann.json").write_text(json.dumps(coco("big.png")))
     with pytest.raises(InputError, match=r"big.png is 8000 x 8000 pixels \(64.0 MP\), above this server"):
-        accuracy.load_coco(tmp_path / "ann.json", tmp_path)
+        keypoint_accuracy.load_coco(tmp_path / "ann.json", tmp_path)
     (tmp_path / "bomb.png").write_bytes(png_header(30000, 30000))
     (tmp_path / "ann.json").write_text(json.dumps(coco("bomb.png")))
     with pytest.raises(InputError, match=r"bomb.png has 900 MP, above this server's limit of 33.2 MP"):
-        accuracy.load_coco(tmp_path / "ann.json", tmp_path)
+        keypoint_accuracy.load_coco(tmp_path / "ann.json", tmp_path)
 
 
 def test_deeply_nested_or_malformed_annotations_are_one_sentence(tmp_path):
     (tmp_path / "a.png").write_bytes(png_header(64, 64))
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(InputError, match="the annotations nests 100000 levels deep, more than 32"):
-        accuracy.load_coco(tmp_path / "deep.json", tmp_path)
+        keypoint_accuracy.load_coco(tmp_path / "deep.json", tmp_path)
     bad = coco("a.png")
     bad["annotations"][0]["keypoints"] = ["x"] * 51
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(InputError, match="annotation 1: its keypoints, box and area must be numbers"):
-        accuracy.load_coco(tmp_path / "bad.json", tmp_path)
+        keypoint_accuracy.load_coco(tmp_path / "bad.json", tmp_path)
 
 
 def test_the_accuracy_page_refuses_a_pixel_bomb_without_growing(results_root, tmp_path, monkeypatch):

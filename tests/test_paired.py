@@ -13,12 +13,12 @@ from scipy import stats
 
 from conftest import RUNNING, FakeBackend
 from posebench import backends, cli
-from posebench.analysis import paired
-from posebench.decision import speed
+from posebench.analysis import paired_comparison
+from posebench.decision import speed_evidence
 from posebench.engine.runner import run_benchmark
-from posebench.store import references, results
+from posebench.store import references, run_store
 from posebench.store.run_record import RunOptions
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -62,12 +62,12 @@ def darwin_study(tmp_path, athletes=None, diffs=DARWIN, speed_runs=(), margin=10
         sha = _sha(i + 1)
         ref = references.ClipReference(f"c{i}.mp4", sha, "cmj", flight_time_s=REFERENCE_S + i / 100)
         athlete = athletes[i] if athletes else ""
-        clips.append(studies.StudyClip("", f"c{i}.mp4", sha, "cmj", ref, athlete=athlete))
+        clips.append(study_folder.StudyClip("", f"c{i}.mp4", sha, "cmj", ref, athlete=athlete))
         rows.append(_row(sha, BASE, ref.flight_time_s + 0.100))
         rows.append(_row(sha, CAND, ref.flight_time_s + (100 + d) / 1000))
         if also:
             rows.append(_row(sha, also, ref.flight_time_s + (140 + d) / 1000))
-    study = studies.Study(
+    study = study_folder.Study(
         "darwin",
         clips,
         [BASE, CAND, *([also] if also else [])],
@@ -77,7 +77,7 @@ def darwin_study(tmp_path, athletes=None, diffs=DARWIN, speed_runs=(), margin=10
     )
     folder = tmp_path / "studies" / study.study_id
     folder.mkdir(parents=True)
-    return studies.tables(study, rows, folder, write=True)
+    return study_folder.tables(study, rows, folder, write=True)
 
 
 def test_the_paired_comparison_gives_the_published_ci_and_p(tmp_path):
@@ -92,8 +92,8 @@ def test_the_paired_comparison_gives_the_published_ci_and_p(tmp_path):
     boot = stats.bootstrap(
         (np.array(DARWIN, float),),
         np.mean,
-        n_resamples=paired.RESAMPLES,
-        rng=np.random.default_rng(paired.SEED),
+        n_resamples=paired_comparison.RESAMPLES,
+        rng=np.random.default_rng(paired_comparison.SEED),
     ).confidence_interval
     assert (p["ci_boot_low_ms"], p["ci_boot_high_ms"]) == pytest.approx((boot.low, boot.high))
     assert (p["candidate_closer"], p["baseline_closer"], p["tied"]) == (2, 13, 0)
@@ -145,7 +145,7 @@ def speed_run(tmp_path, name, *, load=0.1, cores=8, host="quiet-box", gpu="", ca
     for label, fps in ((BASE, 30.0), (CAND, cand_fps)):
         summary.loc[label, ["fps", "fps_min", "fps_max", "rounds"]] = [fps, fps - 1, fps + 1, 5]
     run.summary = summary.reset_index()
-    return results.save(run, tmp_path / "runs")
+    return run_store.save(run, tmp_path / "runs")
 
 
 @pytest.fixture
@@ -178,14 +178,14 @@ def test_a_busy_speed_measurement_never_decides_and_accuracy_stays_the_same(tmp_
 
 
 def test_a_run_measured_on_a_busy_machine_is_not_speed_evidence(tmp_path, fake_backends):
-    from posebench.decision import verdict
-    from posebench.decision.evidence import Evidence, Reference
+    from posebench.decision import headline_verdict
+    from posebench.decision.verdict_evidence import Evidence, Reference
 
     folder = speed_run(tmp_path, "busy-run", load=7.5, cores=2, host="busy-box")
-    run = results.load(folder)
+    run = run_store.load(folder)
     jump = {"backend": [BASE, CAND], "status": ["ok", "ok"], "flight_time_s": [0.56, 0.555]}
     e = Evidence.from_run(run, Reference(flight_time_s=0.55), pd.DataFrame(jump))
-    v = verdict.decide(e, {"min_clips": 1})
+    v = headline_verdict.decide(e, {"min_clips": 1})
     assert {c.key: c for c in v.criteria}["speed"].status == "not measured"
     assert v.decision == "undecided" and "re-measure on a quiet machine" in v.reason
     assert v.targets and v.targets[0]["target"].startswith("busy-box")
@@ -201,7 +201,7 @@ def test_an_imported_run_from_another_host_is_its_own_target(tmp_path, fake_back
     imported_root = tmp_path / "imported"
     assert cli.main(["runs", "import", str(archive), "--out", str(imported_root)]) == 0
     imported = imported_root / "gpu-run"
-    assert speed.from_folder(imported).host == "gpu-server"
+    assert speed_evidence.from_folder(imported).host == "gpu-server"
     v = darwin_study(tmp_path / "t", diffs=[-d for d in DARWIN], speed_runs=[here, imported]).verdict
     rows = {r["host"]: r for r in v.targets}
     assert set(rows) == {"laptop", "gpu-server"}  # one row per deployment target

@@ -17,7 +17,7 @@ from conftest import CLIPS, goto
 from posebench.access import accounts
 from posebench.core.errors import InputError
 from posebench.dashboard import auth, job_registry
-from posebench.store import audit, owners, references, results, sidecars
+from posebench.store import audit, owners, references, run_store, sidecars
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -32,9 +32,9 @@ def two_runs(results_root, tmp_path):
     alice = fake_run(tmp_path, "20250108-000000-alice", frames=6, warmup=1)
     bob = fake_run(tmp_path, "20250108-000000-bob", frames=6, warmup=1)
     assert alice.clip.sha256 == bob.clip.sha256
-    results.save(alice, results_root, owner="alice", shared=True)
-    results.save(bob, results_root, owner="bob")
-    return results.load(results_root / alice.run_id), results.load(results_root / bob.run_id)
+    run_store.save(alice, results_root, owner="alice", shared=True)
+    run_store.save(bob, results_root, owner="bob")
+    return run_store.load(results_root / alice.run_id), run_store.load(results_root / bob.run_id)
 
 
 def test_a_reference_belongs_to_its_user(two_runs, results_root):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import posebench.studies.perf
+import posebench.studies.speed_check
 from conftest import RUNNING
 from posebench import backends
 from posebench.cli.main import main
 from posebench.core.errors import BenchError
-from posebench.studies.perf import RTMLIB_DEFAULT, TARGETS, run_perf
+from posebench.studies.speed_check import RTMLIB_DEFAULT, TARGETS, run_perf
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -72,13 +72,13 @@ def test_cli_perf_prints_ratios_and_settings(capsys):
 
 @pytest.mark.integration
 def test_perf_saves_its_rounds_as_a_run_a_study_can_use_as_speed_evidence(tmp_path, capsys):
-    from posebench.decision import speed
+    from posebench.decision import speed_evidence
 
     args = ["perf", str(RUNNING), "--frames", "6", "--warmup", "2", "--rounds", "2", "--no-preset-default"]
     assert main([*args, "--save", str(tmp_path)]) == 0
     assert "saved the timed rounds as a run: " in capsys.readouterr().out
     (folder,) = [p for p in tmp_path.iterdir() if (p / "run.json").is_file()]
-    source = speed.from_folder(folder)
+    source = speed_evidence.from_folder(folder)
     assert source.kind == "run" and source.rounds == 2
     assert {"mediapipe-lite", "rtmpose-lightweight-tuned"} <= set(source.fps)
     assert all(f["fps"] > 0 for f in source.fps.values())
@@ -99,6 +99,8 @@ def test_rtmlib_default_that_will_not_load_is_a_bench_error(monkeypatch):
         raise RuntimeError("bad model file")
 
     monkeypatch.setattr(rtmlib, "BodyWithFeet", broken)
-    monkeypatch.setattr(posebench.studies.perf.model_store, "resolve", lambda name, fetch=False: f"/x/{name}")
+    monkeypatch.setattr(
+        posebench.studies.speed_check.model_store, "resolve", lambda name, fetch=False: f"/x/{name}"
+    )
     with pytest.raises(BenchError, match="BodyWithFeet failed to load: RuntimeError: bad model"):
-        posebench.studies.perf._RtmlibDefault(backends.parse("rtmpose-lightweight"))
+        posebench.studies.speed_check._RtmlibDefault(backends.parse("rtmpose-lightweight"))

@@ -1,6 +1,6 @@
 """Probe: a local Ray instance (``--ray`` without an address) listens on loopback only.
 
-The instance is started as a study starts it (``executor.init_ray``), runs a task (so a worker
+The instance is started as a study starts it (``study_executor.init_ray``), runs a task (so a worker
 process with its own server exists), and then every listening socket of every process it
 started is listed: each is on loopback (127.0.0.1, ::1, or ::ffff:127.0.0.1 on a dual-stack
 socket). The setting that does it is put back after the
@@ -15,7 +15,7 @@ import os
 import psutil
 import pytest
 
-from posebench.studies import executor as ex
+from posebench.studies import study_executor
 
 ray = pytest.importorskip("ray")
 pytestmark = [pytest.mark.timeout(300)]
@@ -39,7 +39,7 @@ def _listening(pids: set[int]) -> list[tuple[int, str, int]]:
 def test_a_local_ray_instance_listens_on_loopback_only():
     if ray.is_initialized():
         pytest.skip("a Ray session of another test is open in this process")
-    ex.init_ray(num_cpus=1, log_to_driver=False)
+    study_executor.init_ray(num_cpus=1, log_to_driver=False)
     try:
 
         @ray.remote(num_cpus=1)

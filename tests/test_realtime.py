@@ -1,4 +1,4 @@
-"""Real time: the simulated camera (``engine.realtime``), the realtime table and the command."""
+"""Real time: the simulated camera (``engine.simulated_camera``), the realtime table and the command."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from conftest import CLIPS, CMJ, FakeBackend
 from posebench.access import import_runs
 from posebench.cli.main import main
 from posebench.core import schema
-from posebench.engine import realtime as rt
+from posebench.engine import simulated_camera
 from posebench.engine.runner import run_benchmark
 from posebench.io import video
-from posebench.store import results, sidecars
+from posebench.store import run_store, sidecars
 from posebench.store.run_record import RunOptions
-from posebench.studies import realtime as study_rt
+from posebench.studies import realtime_run
 
 SIDE = CLIPS / "jumps" / "cmj_side_dhruvrahuja_6.mp4"  # 61 frames, the whole jump
 
@@ -43,12 +43,12 @@ def _frames(n: int) -> list[video.Frame]:
 def test_a_50_ms_backend_on_a_30_fps_camera_drops_a_third_with_the_expected_latency():
     # 50 ms a frame keeps up with 20 of the camera's 30 frames a second: every third frame is
     # dropped; the frames taken wait 0 or 16.7 ms, so the skeleton is 50 or 66.7 ms old.
-    clock = rt.FakeClock()
-    streams = rt.run_streams(
+    clock = simulated_camera.FakeClock()
+    streams = simulated_camera.run_streams(
         None, _frames(300), [30.0], 1, np.ones(2), clock=clock, make=lambda: TimedFake(clock, 0.050)
     )
     stream = streams[0]["stream"]
-    stats = rt.stream_stats([stream])
+    stats = simulated_camera.stream_stats([stream])
     assert stats["frames_offered"] == 300
     assert stats["frames_processed"] == 201  # pairs of frames, then the last frame
     assert stats["drop_pct"] == pytest.approx(100 * 99 / 300)
@@ -70,38 +70,38 @@ def test_the_same_backend_on_the_wall_clock_drops_at_least_a_quarter():
     # have floors; a busy machine only raises them.
     import time
 
-    stream = rt.simulate(30, 30.0, lambda k: time.sleep(0.05), rt.RealClock())
-    stats = rt.stream_stats([stream])
+    stream = simulated_camera.simulate(30, 30.0, lambda k: time.sleep(0.05), simulated_camera.RealClock())
+    stats = simulated_camera.stream_stats([stream])
     assert stats["frames_offered"] == 30
     assert 25.0 <= stats["drop_pct"] <= 90.0
     assert stats["latency_ms_p50"] >= 49.0
 
 
 def test_a_fast_backend_drops_nothing_and_each_frame_waits_for_its_release():
-    clock = rt.FakeClock()
-    stream = rt.simulate(60, 60.0, lambda k: clock.advance(0.004), clock)
+    clock = simulated_camera.FakeClock()
+    stream = simulated_camera.simulate(60, 60.0, lambda k: clock.advance(0.004), clock)
     assert stream.processed_frames == list(range(60))
     assert all(s.latency_ms == pytest.approx(4.0) for s in stream.served)
-    assert rt.stream_stats([stream])["sustained_fps"] == pytest.approx(250.0, rel=0.02)
+    assert simulated_camera.stream_stats([stream])["sustained_fps"] == pytest.approx(250.0, rel=0.02)
 
 
 def test_longest_run_and_sustained_rate_of_uneven_times():
-    assert rt.longest_run([2, 3, 4, 7, 9, 10]) == 3
-    assert rt.longest_run([]) == 0
+    assert simulated_camera.longest_run([2, 3, 4, 7, 9, 10]) == 3
+    assert simulated_camera.longest_run([]) == 0
     # a 100 ms detector frame every 10th frame, 10 ms otherwise: 100 fps drops at every
     # detector frame (10 %), so the sustained rate lies well below 100
     times = [100.0 if i % 10 == 0 else 10.0 for i in range(100)]
-    sustained = rt.sustained_fps(times)
+    sustained = simulated_camera.sustained_fps(times)
     assert 10.0 <= sustained < 100.0
-    clock = rt.FakeClock()
+    clock = simulated_camera.FakeClock()
     taken = iter(times * 10)
-    stream = rt.simulate(300, sustained, lambda k: clock.advance(next(taken) / 1000), clock)
-    assert rt.stream_stats([stream])["drop_pct"] < 1.0
+    stream = simulated_camera.simulate(300, sustained, lambda k: clock.advance(next(taken) / 1000), clock)
+    assert simulated_camera.stream_stats([stream])["drop_pct"] < 1.0
 
 
 def test_live_frames_give_dropped_frames_no_pose():
     rows = [{"frame": 0, "detected": True, "nose_x": 1.0}, {"frame": 2, "detected": True, "nose_x": 3.0}]
-    table = study_rt._live_frames(rows, "b", "p", 4, 30.0)
+    table = realtime_run._live_frames(rows, "b", "p", 4, 30.0)
     assert list(table.columns) == list(schema.FRAME_COLUMNS)
     assert table["detected"].tolist() == [True, False, True, False]
     assert table["nose_x"].isna().tolist() == [False, True, False, True]
@@ -117,16 +117,18 @@ def side_run():
 
 
 def test_dropping_the_take_off_frame_is_reported_and_the_jump_re_run(side_run):
-    from posebench.analysis import jump
+    from posebench.analysis import jump_metrics
 
-    offline = jump.from_run(side_run)
+    offline = jump_metrics.from_run(side_run)
     takeoff = int(round(float(offline.loc[0, "takeoff_frame"])))
     landing = int(round(float(offline.loc[0, "landing_frame"])))
     kept = [k for k in range(side_run.clip.frames) if k not in (takeoff - 1, takeoff)]
     label = side_run.configs[0].display
     frames = side_run.frames.set_index("frame")
-    stream = rt.Stream(fps=side_run.clip.fps, offered=side_run.clip.frames)
-    stream.served = [rt.Served(k, k / stream.fps, k / stream.fps, k / stream.fps + 0.01) for k in kept]
+    stream = simulated_camera.Stream(fps=side_run.clip.fps, offered=side_run.clip.frames)
+    stream.served = [
+        simulated_camera.Served(k, k / stream.fps, k / stream.fps, k / stream.fps + 0.01) for k in kept
+    ]
     rows = [dict(frames.loc[k], frame=k) for k in kept]
     measured = {
         label: {
@@ -138,7 +140,7 @@ def test_dropping_the_take_off_frame_is_reported_and_the_jump_re_run(side_run):
             "frames": side_run.clip.frames,
         }
     }
-    table = study_rt.table_from_streams(side_run, measured, [stream.fps], 1, {}, offline)
+    table = realtime_run.table_from_streams(side_run, measured, [stream.fps], 1, {}, offline)
     row = table.iloc[0]
     assert list(table.columns) == list(schema.REALTIME_COLUMNS)
     assert row["status"] == "ok" and row["frames_dropped"] == 2 and row["longest_drop_run"] == 2
@@ -183,7 +185,7 @@ def test_realtime_command_writes_realtime_csv_beside_the_run(tmp_path, capsys):
     assert "drop_pct" in printed and "rtmpose-lightweight-tuned" in printed
 
     # the run store and an import carry it
-    loaded = results.load(folder)
+    loaded = run_store.load(folder)
     assert sidecars.load_realtime_table(loaded, out)["frames_offered"].tolist() == [60, 60]
     archive = tmp_path / "run.zip"
     with zipfile.ZipFile(archive, "w") as zf:

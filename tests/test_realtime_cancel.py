@@ -20,7 +20,7 @@ import pytest
 from conftest import CMJ, ROOT
 from posebench.core.errors import RunCancelled
 from posebench.store.run_record import RunOptions
-from posebench.studies import realtime as study_rt
+from posebench.studies import realtime_run
 
 SLOW = "fakepose-a:act=slow"
 
@@ -34,7 +34,7 @@ def test_cancel_mid_measurement_ends_the_stream_worker_and_returns_no_run(fakepo
         cancel.set()  # the first stream has started: cancel now
 
     with pytest.raises(RunCancelled, match="nothing of it was saved"):
-        study_rt.measure(
+        realtime_run.measure(
             str(CMJ),
             [SLOW],
             [30.0],

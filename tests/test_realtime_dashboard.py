@@ -1,4 +1,4 @@
-"""The camera-rate measurement from the dashboard: ``jobs.RealtimeJob`` (a worker process
+"""The camera-rate measurement from the dashboard: ``background_jobs.RealtimeJob`` (a worker process
 through the server's queue) and the Live page's "Can it keep up with a camera?" section."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from conftest import CLIPS, goto
 from posebench import backends
 from posebench.access import queue
 from posebench.core import schema
-from posebench.dashboard import jobs
+from posebench.dashboard import background_jobs
 from posebench.store.run_record import RunOptions
 
 SIDE = CLIPS / "jumps" / "cmj_side_dhruvrahuja_6.mp4"
@@ -30,7 +30,7 @@ def _no_workers_left() -> bool:
 def test_the_job_measures_in_a_worker_and_saves_the_run_with_its_realtime_table(fakepose, tmp_path):
     root = tmp_path / "results"
     config = backends.parse("fakepose-a")
-    job = jobs.RealtimeJob(
+    job = background_jobs.RealtimeJob(
         str(SIDE), [config], [30.0, 60.0], RunOptions(max_frames=20, warmup=0), results_root=root
     )
     assert job.start().wait(180), "the measurement did not finish"
@@ -44,7 +44,7 @@ def test_the_job_measures_in_a_worker_and_saves_the_run_with_its_realtime_table(
     assert _no_workers_left()
 
 
-class _Watched(jobs.RealtimeJob):
+class _Watched(background_jobs.RealtimeJob):
     """A RealtimeJob that tells the test when the simulated camera has started."""
 
     def __init__(self, *args, **kwargs):
@@ -76,7 +76,7 @@ def test_a_measurement_waits_in_the_servers_queue_like_a_run(fakepose, tmp_path,
     monkeypatch.setenv("POSEBENCH_QUEUE_SLOTS", "1")
     queue.reset()
     try:
-        job = jobs.RealtimeJob(
+        job = background_jobs.RealtimeJob(
             str(SIDE), [backends.parse("fakepose-a")], [30.0], RunOptions(max_frames=5), results_root=tmp_path
         )
         with queue.server_queue().slot("another run"):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from posebench.decision import verdict
-from posebench.decision.evidence import BackendEvidence, Evidence, Reference, realtime_by_backend
+from posebench.decision import headline_verdict
+from posebench.decision.verdict_evidence import BackendEvidence, Evidence, Reference, realtime_by_backend
 
 BASE, CAND = "mediapipe-lite", "rtmpose-lightweight-tuned"
 
@@ -31,7 +31,7 @@ def _decide(table: pd.DataFrame):
     e = Evidence(
         BASE, {BASE: base, CAND: cand}, reference=ref, reference_text=ref.describe(), has_reference=True
     )
-    return verdict.decide(e, {"min_clips": 1})
+    return headline_verdict.decide(e, {"min_clips": 1})
 
 
 def test_a_quiet_real_time_run_says_whether_the_candidate_keeps_up_without_deciding():

@@ -14,11 +14,11 @@ import pytest
 
 from conftest import RUNNING, FakeBackend
 from posebench import backends
-from posebench.backends import config as backend_config
+from posebench.backends import backend_config
 from posebench.core.errors import BenchError, InputError
 from posebench.engine.runner import run_benchmark
 from posebench.io import files
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import RunOptions, new_run_id
 
 pytestmark = pytest.mark.timeout(120)
@@ -64,12 +64,12 @@ def test_string_dtype_columns_are_neutralised_too():
 
 def test_saved_run_is_neutralised_on_disk_and_restored_on_load(fake_backends, results_root):
     run = _run()
-    path = results.save(run)
+    path = run_store.save(run)
     summary_text = (path / "summary.csv").read_text(encoding="utf-8")
     frames_text = (path / "frames.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in summary_text and "'=HYPERLINK" in frames_text
     assert "\n=HYPERLINK" not in summary_text and ",=HYPERLINK" not in frames_text
-    loaded = results.load(path)
+    loaded = run_store.load(path)
     assert loaded.summary["backend"][0] == HOSTILE_LABEL
     assert pd.api.types.is_float_dtype(loaded.frames["nose_x"])
     assert np.allclose(loaded.frames["nose_x"], run.frames["nose_x"])
@@ -81,9 +81,9 @@ def test_saved_run_is_neutralised_on_disk_and_restored_on_load(fake_backends, re
 )
 def test_run_names_cannot_leave_the_results_folder(name, tmp_path):
     with pytest.raises(InputError):
-        results.run_dir(name, tmp_path)
+        run_store.run_dir(name, tmp_path)
     with pytest.raises(InputError):
-        results.delete(name, tmp_path)
+        run_store.delete(name, tmp_path)
 
 
 def test_a_run_with_a_hostile_id_is_not_written_anywhere(fake_backends, tmp_path):
@@ -91,24 +91,24 @@ def test_a_run_with_a_hostile_id_is_not_written_anywhere(fake_backends, tmp_path
     run.run_id = "../escaped"
     root = tmp_path / "results"
     with pytest.raises(InputError):
-        results.save(run, root)
+        run_store.save(run, root)
     assert not (tmp_path / "escaped").exists()
     assert not any(root.iterdir())
 
 
 def test_run_ids_are_unique():
     ids = {new_run_id() for _ in range(5000)}
-    assert len(ids) == 5000 and all(results.check_run_id(i) for i in ids)
+    assert len(ids) == 5000 and all(run_store.check_run_id(i) for i in ids)
 
 
 # -- never overwritten, never half-written ---------------------------------------------------
 def test_saved_runs_are_never_overwritten(fake_backends, results_root):
     run = _run()
-    path = results.save(run)
+    path = run_store.save(run)
     before = (path / "run.json").read_bytes()
     run.status = "changed"
     with pytest.raises(BenchError, match="never overwritten"):
-        results.save(run)
+        run_store.save(run)
     assert (path / "run.json").read_bytes() == before
 
 
@@ -120,7 +120,7 @@ def test_two_saves_of_one_id_at_once_keep_exactly_one(fake_backends, results_roo
     def save():
         barrier.wait()
         try:
-            outcomes.append(results.save(run))
+            outcomes.append(run_store.save(run))
         except BenchError as exc:
             outcomes.append(exc)
 
@@ -132,7 +132,7 @@ def test_two_saves_of_one_id_at_once_keep_exactly_one(fake_backends, results_roo
     saved = [o for o in outcomes if not isinstance(o, Exception)]
     assert len(saved) == 1 and len(outcomes) == 4
     assert sorted(p.name for p in results_root.iterdir()) == [run.run_id]
-    assert results.load(saved[0]).run_id == run.run_id
+    assert run_store.load(saved[0]).run_id == run.run_id
 
 
 @pytest.mark.parametrize("error", [OSError("disk full"), KeyboardInterrupt()])
@@ -145,9 +145,9 @@ def test_a_crash_during_save_leaves_no_folder(fake_backends, results_root, monke
     monkeypatch.setattr(np, "savez_compressed", broken)
     # a failed write is one sentence (test_save_failures.py); an interrupt stays an interrupt
     with pytest.raises(BenchError if isinstance(error, OSError) else type(error)):
-        results.save(run)
+        run_store.save(run)
     assert list(results_root.iterdir()) == []  # no run folder, no .tmp- folder
-    assert results.list_runs().empty
+    assert run_store.list_runs().empty
 
 
 def test_leftovers_of_a_killed_save_are_swept(fake_backends, results_root):
@@ -155,19 +155,19 @@ def test_leftovers_of_a_killed_save_are_swept(fake_backends, results_root):
     stale = results_root / ".tmp-old-run-abc"
     stale.mkdir()
     (stale / "frames.csv").write_text("half")
-    old = time.time() - 2 * results.STALE_TMP_S
+    old = time.time() - 2 * run_store.STALE_TMP_S
     os.utime(stale, (old, old))
     fresh = results_root / ".tmp-live-run-def"  # another process may be saving right now
     fresh.mkdir()
-    results.save(_run())
+    run_store.save(_run())
     assert not stale.exists() and fresh.exists()
-    assert len(results.list_runs()) == 1
+    assert len(run_store.list_runs()) == 1
 
 
 # -- loading what someone else made -----------------------------------------------------
 @pytest.mark.parametrize("damage", ["no_json", "json_list", "no_clip", "bad_id", "bad_npz", "bad_option"])
 def test_damaged_run_folders_are_refused_in_one_sentence(fake_backends, results_root, damage):
-    path = results.save(_run())
+    path = run_store.save(_run())
     meta = json.loads((path / "run.json").read_text())
     if damage == "no_json":
         (path / "run.json").unlink()
@@ -185,17 +185,17 @@ def test_damaged_run_folders_are_refused_in_one_sentence(fake_backends, results_
         meta["options"] = {"max_frames": 3, "warmup": 1, "nonsense": 1}
         meta["clip"]["bogus_field"] = 1
         (path / "run.json").write_text(json.dumps(meta))
-        assert results.load(path).options.max_frames == 3  # unknown keys are ignored
+        assert run_store.load(path).options.max_frames == 3  # unknown keys are ignored
         return
     with pytest.raises(InputError):
-        results.load(path)
+        run_store.load(path)
 
 
 # -- the cap is stated -------------------------------------------------------------------
 def test_a_capped_run_says_so_in_every_output(fake_backends, results_root):
     run = _run(max_frames=None, max_seconds=0.5)
     assert run.frames.groupby("backend").size().tolist() == [15, 15]
-    path = results.save(run)
+    path = run_store.save(run)
     meta = json.loads((path / "run.json").read_text())
     assert meta["options"]["max_seconds"] == 0.5
     assert any("first 15 of 47 frames" in n for n in meta["notices"])
@@ -233,4 +233,4 @@ def test_a_damaged_run_json_is_left_out_of_the_list(tmp_path, meta):
     bad = tmp_path / "20260101-000001-bad"
     bad.mkdir()
     (bad / "run.json").write_text(json.dumps(meta))
-    assert results.list_runs(tmp_path)["run_id"].tolist() == [good.name]
+    assert run_store.list_runs(tmp_path)["run_id"].tolist() == [good.name]

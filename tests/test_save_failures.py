@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from posebench.core.errors import BenchError
-from posebench.dashboard import run_import
-from posebench.store import results
+from posebench.dashboard import run_transfer
+from posebench.store import run_store
 from test_imports import ROOT
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -39,12 +39,12 @@ def test_a_full_disk_while_saving_is_one_sentence_and_nothing_is_listed(made, tm
     monkeypatch.setattr(np, "savez_compressed", full)
     root = tmp_path / "results"
     with pytest.raises(BenchError) as caught:
-        results.save(made, root, owner="alice")
+        run_store.save(made, root, owner="alice")
     assert str(caught.value) == (
         "the run 20250111-000000-full could not be saved in the results folder results: the disk is "
         "full; nothing of it was kept"
     )
-    assert list(root.iterdir()) == [] and results.list_runs(root).empty
+    assert list(root.iterdir()) == [] and run_store.list_runs(root).empty
 
 
 def _limited(limit_bytes: int):
@@ -56,9 +56,9 @@ def _limited(limit_bytes: int):
 
 
 def test_the_cli_says_why_an_import_could_not_be_saved(made, tmp_path):
-    folder = results.save(made, tmp_path / "elsewhere")
+    folder = run_store.save(made, tmp_path / "elsewhere")
     zipped = tmp_path / "run.zip"
-    zipped.write_bytes(run_import.zip_run(folder))
+    zipped.write_bytes(run_transfer.zip_run(folder))
     frames_bytes = (folder / "frames.csv").stat().st_size
     out = tmp_path / "results"
     done = subprocess.run(
@@ -74,5 +74,5 @@ def test_the_cli_says_why_an_import_could_not_be_saved(made, tmp_path):
     assert len(lines) == 1
     assert lines[0].startswith("error: run.zip could not be imported: a file would be larger")
     assert lines[0].endswith("nothing of it was kept.")
-    assert not out.exists() or results.list_runs(out).empty
+    assert not out.exists() or run_store.list_runs(out).empty
     assert not [p for p in tmp_path.glob("posebench-import-*")]  # the unpacked copy is gone too

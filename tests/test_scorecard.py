@@ -10,14 +10,18 @@ import pytest
 
 from conftest import RUNNING, FakeBackend, page_test
 from posebench import backends
-from posebench.backends import config as backend_config
+from posebench.backends import backend_config
 from posebench.dashboard import safe_text, verdict_view
-from posebench.decision import evaluate, rules, verdict
-from posebench.decision import inputs as scorecard_inputs
-from posebench.decision import settings as scorecard_settings
-from posebench.decision.evidence import Evidence, jump_table_for
+from posebench.decision import (
+    decision_rules,
+    evaluate,
+    headline_verdict,
+    scorecard_inputs,
+    scorecard_settings,
+)
+from posebench.decision.verdict_evidence import Evidence, jump_table_for
 from posebench.engine.runner import run_benchmark
-from posebench.store import results, sidecars
+from posebench.store import run_store, sidecars
 from posebench.store.run_record import RunOptions
 
 pytestmark = pytest.mark.timeout(300)
@@ -75,7 +79,7 @@ def test_ladders_and_bands_follow_the_tables():
 
 
 def test_feasibility_scores_one_point_per_criterion():
-    thresholds = rules.default_thresholds()
+    thresholds = decision_rules.default_thresholds()
     table, verdict = evaluate.feasibility(inputs(), thresholds, "mp", "rtm")
     assert table["points"].tolist() == [1, 1, 1, 1] and verdict.decision == "go"
     assert verdict.sentence.startswith("Go: rtm scores 4/4 against mp")
@@ -98,7 +102,7 @@ def test_feasibility_scores_one_point_per_criterion():
 
 
 def test_the_decision_framework_weights_bands_and_must_meets():
-    thresholds = rules.default_thresholds()
+    thresholds = decision_rules.default_thresholds()
     best = evaluate.framework(inputs(), thresholds, "mp", "rtm")
     assert best.dimensions["score"].tolist() == [4.0, 4.0, 4.0, 4.0]
     assert best.dimensions["weight"].tolist() == [0.25, 0.25, 0.30, 0.20]
@@ -136,7 +140,7 @@ def test_the_decision_framework_weights_bands_and_must_meets():
 
 
 def test_unmeasured_inputs_are_left_out_and_overrides_are_marked():
-    thresholds = rules.default_thresholds()
+    thresholds = decision_rules.default_thresholds()
     partial = evaluate.framework(
         inputs(flight_time_diff_ms=None, takeoff_diff_frames=None), thresholds, "mp", "rtm"
     )
@@ -160,14 +164,14 @@ def fake_run(monkeypatch, results_root):
     run = run_benchmark(
         str(RUNNING), ["mediapipe-lite", "rtmpose-lightweight-tuned"], RunOptions(max_frames=10, warmup=2)
     )
-    return run, results.save(run)
+    return run, run_store.save(run)
 
 
 def test_settings_are_saved_beside_the_run_without_touching_it(fake_run):
     run, folder = fake_run
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     settings = scorecard_settings.settings_for(run)
-    assert settings.thresholds == rules.default_thresholds() and settings.overrides == {}
+    assert settings.thresholds == decision_rules.default_thresholds() and settings.overrides == {}
     settings.thresholds["latency_max_ms"] = 40.0
     settings.overrides = {"rtmpose-lightweight-tuned": {"fps_ratio": 0.5}}
     settings.baseline = "mediapipe-lite"
@@ -176,10 +180,10 @@ def test_settings_are_saved_beside_the_run_without_touching_it(fake_run):
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in before} == before
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left"
 
-    again = scorecard_settings.settings_for(results.load(folder))
+    again = scorecard_settings.settings_for(run_store.load(folder))
     assert again == settings
     assert json.loads(path.read_text())["thresholds"]["latency_max_ms"] == 40.0
-    card = evaluate.evaluate(results.load(folder))
+    card = evaluate.evaluate(run_store.load(folder))
     assert card.inputs.set_index("input").loc["fps_ratio", "overridden"]
     assert card.settings.thresholds["latency_max_ms"] == 40.0
 
@@ -233,7 +237,7 @@ def real_run(tmp_path_factory):
         ["mediapipe-lite", "rtmpose-lightweight", "rtmpose-lightweight-tuned"],
         RunOptions(warmup=5),
     )
-    return run, results.save(run, root), root
+    return run, run_store.save(run, root), root
 
 
 @pytest.mark.integration
@@ -272,7 +276,7 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     page.run()
     assert not page.exception
     boxes = [b.value for b in [*page.success, *page.warning, *page.error]]
-    expected = verdict.decide(
+    expected = headline_verdict.decide(
         Evidence.from_run(run, None, jump_table_for(run)), scorecard_settings.settings_for(run).thresholds
     )
     assert f"**{safe_text.md(verdict_view.short_reason(expected))}**" in boxes  # the headline first
@@ -305,4 +309,4 @@ def test_the_pages_render_the_run_and_save_the_settings(real_run, monkeypatch):
     page.run()
     assert not page.exception
     assert (folder / "jump.csv").exists()
-    assert sidecars.load_jump_table(results.load(folder))["backend"].tolist() == ["mediapipe-lite"]
+    assert sidecars.load_jump_table(run_store.load(folder))["backend"].tolist() == ["mediapipe-lite"]

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import CLIPS, RUNNING
-from posebench.dashboard import job_registry, jobs
+from posebench.dashboard import background_jobs, job_registry
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -21,7 +21,7 @@ def _job(result=None, block: threading.Event | None = None, what="the Explorer s
             block.wait(30)
         return result
 
-    return jobs.BackgroundJob(work, what=what, clip_path=str(RUNNING)).start()
+    return background_jobs.BackgroundJob(work, what=what, clip_path=str(RUNNING)).start()
 
 
 def test_the_registry_keeps_each_users_jobs_apart_and_drops_old_finished_ones():

@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 from conftest import CLIPS, goto
 from posebench.access import accounts, import_runs, throttle
 from posebench.core.errors import InputError
-from posebench.dashboard import auth, job_registry, run_import
-from posebench.store import audit, results
+from posebench.dashboard import auth, job_registry, run_transfer
+from posebench.store import audit, run_store
 
 pytestmark = [pytest.mark.timeout(600)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -133,11 +133,11 @@ def test_an_import_never_says_whether_another_users_run_id_exists(results_root, 
     from test_dashboard import fake_run
 
     made = fake_run(tmp_path, "20250109-000000-private", frames=4, warmup=1)
-    private = results.save(made, results_root, "carol")
+    private = run_store.save(made, results_root, "carol")
     zipped = tmp_path / "theirs.zip"
-    zipped.write_bytes(run_import.zip_run(private))
+    zipped.write_bytes(run_transfer.zip_run(private))
     mine = import_runs.import_run(zipped, results_root, owner="dave")  # no "exists already"
-    assert mine.name != private.name and results.read_meta(mine)["imported_from"] == private.name
+    assert mine.name != private.name and run_store.read_meta(mine)["imported_from"] == private.name
     with pytest.raises(InputError, match=f"you have this run already, as {mine.name}"):
         import_runs.import_run(zipped, results_root, owner="dave")
     with pytest.raises(InputError, match=f"you have this run already, as {private.name}"):
@@ -150,7 +150,7 @@ def test_a_shared_link_opened_signed_out_opens_its_run_after_sign_in(server, res
     from test_dashboard import fake_run
 
     run = fake_run(tmp_path, "20250110-000000-linked", frames=4, warmup=1)
-    results.save(run, results_root, owner="dave", shared=True)
+    run_store.save(run, results_root, owner="dave", shared=True)
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["run"] = run.run_id
     at.run()

@@ -202,17 +202,17 @@ def test_a_study_started_on_the_dashboard_runs_in_a_worker_process(tmp_path):
     """The Study page times its jobs in a worker process, as the Run page does (issue 10)."""
     import os
 
-    from posebench.dashboard import jobs, study_view
-    from posebench.studies import study as studies
+    from posebench.dashboard import background_jobs, study_view
+    from posebench.studies import study_folder
 
-    clip = studies.make_clip(RUNNING)
-    study = studies.Study("worker study", [clip], ["mediapipe-lite"])
-    job = jobs.ProcessJob(
+    clip = study_folder.make_clip(RUNNING)
+    study = study_folder.Study("worker study", [clip], ["mediapipe-lite"])
+    job = background_jobs.ProcessJob(
         study_view.run_in_worker, {"study": study, "root": tmp_path}, what="a study"
     ).start()
     assert job.wait(300) and job.error is None, job.error
     assert job.result == study.study_id
     assert job.overall()[0] == 1.0 and "1 of 1 jobs" in job.overall()[1]
-    rows = studies.open_result(study.study_id, tmp_path).clips
+    rows = study_folder.open_result(study.study_id, tmp_path).clips
     assert list(rows["status"]) == ["ok"] and rows["host"].iloc[0]
     assert job._worker is not None and job._worker.pid not in (None, os.getpid())

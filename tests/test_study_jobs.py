@@ -10,19 +10,19 @@ import pytest
 
 import clipgen
 from conftest import RUNNING
-from posebench.studies import jobs
-from posebench.studies.executor import LocalExecutor
+from posebench.studies import study_jobs
+from posebench.studies.study_executor import LocalExecutor
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def test_a_job_is_plain_data_and_keyed_by_clip_spec_options_and_versions():
-    job = jobs.StudyJob(str(RUNNING), "ab" * 32, "mediapipe-lite", {"kind": "cmj"})
+    job = study_jobs.StudyJob(str(RUNNING), "ab" * 32, "mediapipe-lite", {"kind": "cmj"})
     assert pickle.loads(pickle.dumps(job)) == job
-    assert job.key == jobs.job_key("ab" * 32, "mediapipe-lite", {})  # the defaults are spelled out
-    assert job.key != jobs.job_key("cd" * 32, "mediapipe-lite")
-    assert job.key != jobs.job_key("ab" * 32, "rtmpose-lightweight")
-    assert job.key != jobs.job_key("ab" * 32, "mediapipe-lite", {"kind": "dj"})
+    assert job.key == study_jobs.job_key("ab" * 32, "mediapipe-lite", {})  # the defaults are spelled out
+    assert job.key != study_jobs.job_key("cd" * 32, "mediapipe-lite")
+    assert job.key != study_jobs.job_key("ab" * 32, "rtmpose-lightweight")
+    assert job.key != study_jobs.job_key("ab" * 32, "mediapipe-lite", {"kind": "dj"})
 
 
 @pytest.mark.integration
@@ -33,14 +33,17 @@ def test_failing_clips_become_rows_with_reasons(tmp_path):
     changed = tmp_path / "changed.mp4"
     changed.write_bytes(RUNNING.read_bytes())
     cases = {
-        "notes.mp4": (jobs.StudyJob(str(text), jobs.clip_sha256(text), "mediapipe-lite"), "not a video"),
+        "notes.mp4": (
+            study_jobs.StudyJob(str(text), study_jobs.clip_sha256(text), "mediapipe-lite"),
+            "not a video",
+        ),
         "empty_wall.mp4": (
-            jobs.StudyJob(str(blank), jobs.clip_sha256(blank), "mediapipe-lite"),
+            study_jobs.StudyJob(str(blank), study_jobs.clip_sha256(blank), "mediapipe-lite"),
             "no person was found",
         ),
-        "changed.mp4": (jobs.StudyJob(str(changed), "0" * 64, "mediapipe-lite"), "SHA-256 differs"),
+        "changed.mp4": (study_jobs.StudyJob(str(changed), "0" * 64, "mediapipe-lite"), "SHA-256 differs"),
         "gone.mp4": (
-            jobs.StudyJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite"),
+            study_jobs.StudyJob(str(tmp_path / "gone.mp4"), "0" * 64, "mediapipe-lite"),
             "not on this machine",
         ),
     }
@@ -61,6 +64,6 @@ def test_a_cancelled_executor_starts_nothing():
     cancel.set()
     rows = []
     LocalExecutor().run(
-        [jobs.StudyJob(str(RUNNING), "", "mediapipe-lite")], lambda i, r: rows.append(r), cancel
+        [study_jobs.StudyJob(str(RUNNING), "", "mediapipe-lite")], lambda i, r: rows.append(r), cancel
     )
     assert rows == []

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import CLIPS, RUNNING, goto
 from posebench.store import references
-from posebench.studies import jobs
+from posebench.studies import study_jobs
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -33,13 +33,13 @@ def test_reference_frames_are_marked_with_the_scrubber(results_root, monkeypatch
     at.slider(key="scrub-frame").set_value(20).run()
     at.button(key="scrub-landing").click().run()  # first landing contact at 20
     assert not at.exception
-    saved = references.get(jobs.clip_sha256(RUNNING), results_root)
+    saved = references.get(study_jobs.clip_sha256(RUNNING), results_root)
     assert (saved.takeoff_frame, saved.landing_frame, saved.source) == (11.0, 20.0, "by eye")
 
     at.slider(key="scrub-frame").set_value(5).run()
     at.button(key="scrub-landing").click().run()  # a landing before the take-off is refused
     assert any("must come after the take-off" in e.value for e in at.error)
-    assert references.get(jobs.clip_sha256(RUNNING), results_root).landing_frame == 20.0
+    assert references.get(study_jobs.clip_sha256(RUNNING), results_root).landing_frame == 20.0
 
 
 def test_the_scrubber_steps_frame_by_frame_and_the_table_shows_the_mark_at_once(

@@ -19,8 +19,7 @@ from posebench.access import accounts
 from posebench.core.errors import InputError
 from posebench.dashboard import auth, job_registry
 from posebench.store import audit, owners
-from posebench.studies import sharing
-from posebench.studies import study as studies
+from posebench.studies import sharing, study_folder
 
 pytestmark = [pytest.mark.timeout(300)]
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -28,7 +27,7 @@ ALICE, BOB, CAROL = owners.Viewer("alice"), owners.Viewer("bob"), owners.Viewer(
 SHARED_ENTRY = sharing.entry("cmj-a", "alice")
 
 
-def _row(clip: studies.StudyClip, backend: str, flight: float, key: str) -> dict:
+def _row(clip: study_folder.StudyClip, backend: str, flight: float, key: str) -> dict:
     return {
         "key": key,
         "clip": clip.name,
@@ -56,16 +55,16 @@ def _study(root: Path, name: str, tmp: Path) -> Path:
         path = tmp / f"{name}-{i}.mp4"
         path.write_bytes(f"clip {name} {i}".encode())
         ref = references.ClipReference(path.name, "", "cmj", flight_time_s=0.5 + i / 10)
-        clips.append(studies.make_clip(path, path.name, reference=ref))
-    study = studies.Study(name, clips, ["mediapipe-lite", "rtmpose-lightweight"], min_clips=2)
-    folder = studies.save_definition(study, root)
+        clips.append(study_folder.make_clip(path, path.name, reference=ref))
+    study = study_folder.Study(name, clips, ["mediapipe-lite", "rtmpose-lightweight"], min_clips=2)
+    folder = study_folder.save_definition(study, root)
     owners.write(folder, owners.Access("alice"))
     for job in study.jobs():
         clip = next(c for c in clips if c.sha256 == job.clip_sha256)
         flight = clip.reference.flight_time_s + (0.01 if job.backend.startswith("rtm") else 0)
-        studies._append_row(folder, _row(clip, job.backend, flight, job.key))
-    cache = studies.cached_rows(folder)
-    studies.tables(study, [cache[j.key] for j in study.jobs()], folder)
+        study_folder._append_row(folder, _row(clip, job.backend, flight, job.key))
+    cache = study_folder.cached_rows(folder)
+    study_folder.tables(study, [cache[j.key] for j in study.jobs()], folder)
     return folder
 
 
@@ -102,7 +101,7 @@ def test_a_study_is_shared_read_only_with_named_users(alices_studies, results_ro
 
     theirs = sharing.locate(BOB, SHARED_ENTRY, results_root)
     assert not theirs.mine and theirs.owner == "alice"
-    assert len(studies.open_result(theirs.study_id, theirs.root).clips) == 4  # he reads its results
+    assert len(study_folder.open_result(theirs.study_id, theirs.root).clips) == 4  # he reads its results
     before = sorted((p.name, p.stat().st_mtime_ns) for p in shared.iterdir())
     for change in (
         lambda: sharing.set_sharing(BOB, theirs, True, (), results_root),

@@ -18,9 +18,9 @@ import pytest
 from conftest import RUNNING
 from posebench.access import import_runs
 from posebench.core.errors import InputError
-from posebench.decision.settings import Settings
-from posebench.store import references, results, sidecars
-from posebench.studies import study as studies
+from posebench.decision.scorecard_settings import Settings
+from posebench.store import references, run_store, sidecars
+from posebench.studies import study_folder
 
 pytestmark = [pytest.mark.timeout(300)]
 SHA = "ab" * 32
@@ -31,7 +31,7 @@ def saved_run(tmp_path_factory):
     from test_dashboard import fake_run
 
     root = tmp_path_factory.mktemp("made-elsewhere")
-    return results.save(fake_run(root, "20250106-000000-values", frames=6, warmup=1), root)
+    return run_store.save(fake_run(root, "20250106-000000-values", frames=6, warmup=1), root)
 
 
 def _import_with(saved_run: Path, tmp_path: Path, **changes):
@@ -85,7 +85,7 @@ def test_a_well_formed_import_still_goes_through(saved_run, tmp_path):
         jump=[{"backend": "mediapipe-lite", "status": "ok", "flight_time_s": 0.41, "error": None}],
         notices=["a note"],
     )
-    run = results.load(folder)
+    run = run_store.load(folder)
     assert run.options.warmup == 2 and run.extra["notices"] == ["a note"]
     assert (folder / "jump.csv").exists()
 
@@ -116,9 +116,9 @@ def test_reference_frames_must_lie_within_the_clip(tmp_path, results_root):
     with pytest.raises(
         InputError, match=r"manifest line 2: the landing frame for run.mp4 is 60, but the clip has 47"
     ):
-        studies.from_manifest(manifest, ["mediapipe-lite"])
+        study_folder.from_manifest(manifest, ["mediapipe-lite"])
     manifest.write_text("clip,takeoff_frame,landing_frame\nrun.mp4,20,30\n")
-    assert studies.from_manifest(manifest, ["mediapipe-lite"]).clips[0].reference.landing_frame == 30
+    assert study_folder.from_manifest(manifest, ["mediapipe-lite"]).clips[0].reference.landing_frame == 30
 
     from test_dashboard import fake_run
 

@@ -17,7 +17,7 @@ import pytest
 from conftest import CMJ, page_test
 from posebench import cli
 from posebench.dashboard import safe_text, verdict_view
-from posebench.store import results
+from posebench.store import run_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -27,7 +27,7 @@ def cmj(tmp_path_factory, cmj_whole_run):
     if not CMJ.exists():
         pytest.skip(f"{CMJ.name} is not in ../shared/clips")
     root = tmp_path_factory.mktemp("verdict-results")
-    return results.save(copy.deepcopy(cmj_whole_run), root), root
+    return run_store.save(copy.deepcopy(cmj_whole_run), root), root
 
 
 def cli_verdict(capsys, folder, *args) -> tuple[str, dict]:
@@ -39,7 +39,7 @@ def cli_verdict(capsys, folder, *args) -> tuple[str, dict]:
 def page_headline(folder, root, monkeypatch) -> list[str]:
     monkeypatch.setenv("POSEBENCH_RESULTS", str(root))
     page = page_test("scorecard", default_timeout=300)
-    page.session_state["current_run"] = results.load(folder)
+    page.session_state["current_run"] = run_store.load(folder)
     page.run()
     assert not page.exception
     return [b.value for b in [*page.success, *page.warning, *page.error, *page.markdown]], page

@@ -11,9 +11,9 @@ import pytest
 import conftest
 from conftest import RUNNING
 from posebench import backends
-from posebench.dashboard import jobs
+from posebench.dashboard import background_jobs
 from posebench.engine import worker
-from posebench.store import results, run_record
+from posebench.store import run_record, run_store
 
 pytestmark = pytest.mark.timeout(600)
 # FakePose presets (tests/fake_family.py, the ``fakepose`` fixture): the worker process makes
@@ -26,7 +26,7 @@ def start(results_root, act="ok", options=None):
     hanging)."""
     first = f"fakepose-a:act={act}" if act in ("slow", "hang") else "fakepose-a"
     second = "fakepose-b" if act == "ok" else f"fakepose-b:act={act}"
-    return jobs.RunJob(
+    return background_jobs.RunJob(
         str(RUNNING),
         [backends.parse(c) for c in (first, second)],
         options or run_record.RunOptions(max_frames=8, warmup=2),
@@ -54,7 +54,7 @@ def test_the_run_is_timed_in_another_process_and_saved(fakepose, results_root):
     assert not psutil.pid_exists(job.worker_pid) or psutil.Process(job.worker_pid).status() == "zombie"
     assert [p.state for p in job.progress()] == ["finished", "finished"]
     assert job.saved_to == results_root / job.run_id and (job.saved_to / "run.json").exists()
-    saved = results.load(job.saved_to)
+    saved = run_store.load(job.saved_to)
     assert len(saved.frames) == len(job.run.frames) == 16
     assert job.run.extra["machine"]["overlapping_runs"] == []
 
@@ -103,7 +103,7 @@ def test_cancel_stops_the_worker_which_saves_what_it_measured(fakepose, results_
     done = job.progress()
     assert done[0].state == "stopped" and 0 < done[0].done < 47
     assert done[1].state == "stopped" and done[1].done == 0
-    saved = results.load(job.saved_to)
+    saved = run_store.load(job.saved_to)
     assert saved.status == "cancelled" and len(saved.frames) == len(job.run.frames)
     assert_nothing_half_written(results_root)
     assert not psutil.pid_exists(job.worker_pid) or psutil.Process(job.worker_pid).status() == "zombie"
@@ -122,12 +122,14 @@ def test_cancel_ends_a_worker_that_does_not_stop(fakepose, monkeypatch, results_
 
 
 def test_the_explorer_kind_of_job_runs_in_a_worker_process_and_can_be_cancelled():
-    job = jobs.ProcessJob(conftest.pid_job, {"n": 3}, what="the Explorer sweep").start()
+    job = background_jobs.ProcessJob(conftest.pid_job, {"n": 3}, what="the Explorer sweep").start()
     assert job.wait(240) and job.error is None, job.error
     pid, n = job.result
     assert n == 3 and pid != os.getpid()
     assert job.overall() == (0.5, "half way")
-    endless = jobs.ProcessJob(conftest.pid_job, {"n": "forever"}, what="the Explorer sweep").start()
+    endless = background_jobs.ProcessJob(
+        conftest.pid_job, {"n": "forever"}, what="the Explorer sweep"
+    ).start()
     deadline = time.monotonic() + 240
     while endless.overall()[1] != "half way" and time.monotonic() < deadline:
         time.sleep(0.05)

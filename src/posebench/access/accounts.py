@@ -33,7 +33,7 @@ def accounts_path() -> Path:
     override = os.environ.get("POSEBENCH_ACCOUNTS")
     if override:
         return Path(override)
-    from posebench.store.results import default_root
+    from posebench.store.run_store import default_root
 
     return default_root() / ".accounts.json"
 

@@ -31,17 +31,16 @@ import pandas as pd
 from posebench.core import schema
 from posebench.core.env import positive_env
 from posebench.core.errors import InputError
-from posebench.io import run_import as untrusted
-from posebench.io import video
+from posebench.io import untrusted_files, video
 from posebench.io.files import unneutralise
-from posebench.store import audit, owners, results
+from posebench.store import audit, owners, run_store
 
 RUN_JSON_BYTES = 1024**2
 RUN_JSON_DEPTH = 16
 MAX_BACKENDS = 32
 MAX_FRAME_ROWS = 400_000  # 4 backends x 55 minutes at 30 frames/s
 MAX_KEYPOINTS = 150  # the largest keypoint set PoseBench writes has 133
-LIMITS = untrusted.Limits(
+LIMITS = untrusted_files.Limits(
     member_bytes={
         "run.json": RUN_JSON_BYTES,
         "summary.csv": 1024**2,
@@ -56,7 +55,7 @@ SUMMARY_ROWS = 1000
 REQUIRED = ("run.json", "summary.csv", "frames.csv")
 # Tables kept beside a run that an import carries too (checked like the others).
 OPTIONAL_TABLES = {"realtime.csv": ("realtime", schema.REALTIME_COLUMNS)}
-MEMBERS = (*results.FILES, *OPTIONAL_TABLES)
+MEMBERS = (*run_store.FILES, *OPTIONAL_TABLES)
 FRAME_BASE_COLUMNS = tuple(c for c in schema.FRAME_COLUMNS if c not in schema.landmark_columns())
 FRAME_TEXT_COLUMNS = tuple(c for c, col in schema.FRAME_COLUMNS.items() if col.dtype == "str")
 FRAME_COLUMNS = frozenset(schema.FRAME_COLUMNS)
@@ -77,7 +76,7 @@ def _check_meta(meta, shown: str) -> dict:
     if not isinstance(meta, dict):
         raise InputError(f"{shown} is refused: run.json is not an object.")
     run_id = meta.get("run_id")
-    if not isinstance(run_id, str) or not results.RUN_ID.match(run_id):
+    if not isinstance(run_id, str) or not run_store.RUN_ID.match(run_id):
         raise InputError(f"{shown} is refused: run.json has no valid run_id.")
     clip = meta.get("clip")
     if not isinstance(clip, dict):
@@ -115,7 +114,7 @@ def _check_meta(meta, shown: str) -> dict:
             raise InputError(f"{shown} is refused: {key} in run.json is not a short text.")
     if meta.get("status", "complete") not in STATUSES:
         raise InputError(f"{shown} is refused: its status is not one of {', '.join(STATUSES)}.")
-    results.check_options(meta.get("options"), shown)
+    run_store.check_options(meta.get("options"), shown)
     _check_extras(meta, shown)
     return meta
 
@@ -180,7 +179,7 @@ def _check_extras(meta: dict, shown: str) -> None:
         isinstance(reference, dict) and all(isinstance(k, str) and _scalar(v) for k, v in reference.items())
     ):
         raise InputError(f"{shown} is refused: the reference in run.json is not a set of plain values.")
-    for key, most in (("name", results.NAME_MAX), ("note", results.NOTE_MAX)):
+    for key, most in (("name", run_store.NAME_MAX), ("note", run_store.NOTE_MAX)):
         if key in meta and not (isinstance(meta[key], str) and len(meta[key]) <= most):
             raise InputError(
                 f"{shown} is refused: the run's {key} is not a text of at most {most} characters."
@@ -190,13 +189,13 @@ def _check_extras(meta: dict, shown: str) -> None:
 def _check_csv(path: Path, shown: str, name: str, allowed, required, max_rows: int) -> None:
     if path.stat().st_size <= 1:  # an empty table (a run that timed no frame)
         return
-    header = untrusted.csv_header(path, shown, name, LIMITS)
-    untrusted.check_columns(header, shown, name, allowed, required)
-    untrusted.count_rows(path, shown, name, max_rows)
+    header = untrusted_files.csv_header(path, shown, name, LIMITS)
+    untrusted_files.check_columns(header, shown, name, allowed, required)
+    untrusted_files.count_rows(path, shown, name, max_rows)
 
 
 def _check_npz(path: Path, shown: str, budget: int, n_backends: int) -> None:
-    headers = untrusted.npz_headers(path, shown, LIMITS, budget)
+    headers = untrusted_files.npz_headers(path, shown, LIMITS, budget)
     for header in headers:
         match = NPZ_NAME.match(header.name)
         if not match or int(match.group(1)) >= max(n_backends, 1):
@@ -285,7 +284,8 @@ def check_folder(folder: Path, shown: str) -> dict:
             f"{shown} is refused: a run needs {', '.join(REQUIRED)}; missing: {', '.join(missing)}."
         )
     meta = _check_meta(
-        untrusted.read_json(folder / "run.json", shown, "run.json", RUN_JSON_BYTES, RUN_JSON_DEPTH), shown
+        untrusted_files.read_json(folder / "run.json", shown, "run.json", RUN_JSON_BYTES, RUN_JSON_DEPTH),
+        shown,
     )
     _check_csv(
         folder / "summary.csv",
@@ -321,13 +321,13 @@ def _own_id(run, root: Path | None, owner: str, shown: str) -> None:
 
     original = run.run_id
     viewer = owners.Viewer(owner)
-    base = Path(root or results.default_root())
+    base = Path(root or run_store.default_root())
     if base.is_dir():
         for folder in base.iterdir():
             if folder.name.startswith(".") or not viewer.can_see(owners.read(folder)):
                 continue
             try:
-                source = results.read_meta(folder).get("imported_from")
+                source = run_store.read_meta(folder).get("imported_from")
             except (InputError, OSError, AttributeError):
                 continue
             if original in (folder.name, source):
@@ -351,12 +351,12 @@ def import_run(sources, root: Path | None = None, owner: str | None = None, show
     sources = list(sources)
     if not sources:
         raise InputError("choose a zip of a run folder, or its files, to import")
-    shown = shown or ", ".join(untrusted.base_name(name) for name, _ in sources)[:200]
+    shown = shown or ", ".join(untrusted_files.base_name(name) for name, _ in sources)[:200]
     try:
         return _import(sources, root, owner, shown)
     except OSError as exc:  # a full disk while unpacking or saving: one sentence, nothing kept
         raise InputError(
-            f"{shown} could not be imported: {results.write_failure(exc)}; nothing of it was kept."
+            f"{shown} could not be imported: {run_store.write_failure(exc)}; nothing of it was kept."
         ) from None
 
 
@@ -368,7 +368,7 @@ def _import(sources: list, root: Path | None, owner: str | None, shown: str) -> 
         limit = import_limit_bytes()
         total = 0
         for index, (name, source) in enumerate(sources):
-            base = untrusted.base_name(name)
+            base = untrusted_files.base_name(name)
             if isinstance(source, Path):
                 raw = source
                 if not raw.is_file():
@@ -377,12 +377,14 @@ def _import(sources: list, root: Path | None, owner: str | None, shown: str) -> 
                     raise InputError(f"{base} is larger than the import limit of {limit // 1024**2} MB.")
             else:
                 raw = work / f"upload-{index}"
-                untrusted.copy_upload(source, raw, limit, base)
+                untrusted_files.copy_upload(source, raw, limit, base)
             total += raw.stat().st_size
             if total > limit:
                 raise InputError(f"{shown} is larger than the import limit of {limit // 1024**2} MB.")
             if base.lower().endswith(".zip"):
-                found = untrusted.unpack_zip(raw, base, MEMBERS, folder, replace(LIMITS, archive_bytes=limit))
+                found = untrusted_files.unpack_zip(
+                    raw, base, MEMBERS, folder, replace(LIMITS, archive_bytes=limit)
+                )
                 if not found:
                     raise InputError(
                         f"{base} holds no run folder (no run.json, summary.csv or frames.csv in it)."
@@ -391,14 +393,14 @@ def _import(sources: list, root: Path | None, owner: str | None, shown: str) -> 
                 if (folder / base).exists():
                     raise InputError(f"{shown} holds two files named {base}; import one run at a time.")
                 with open(raw, "rb") as fh:
-                    untrusted.copy_limited(fh, folder / base, LIMITS.member_limit(base), base, base)
+                    untrusted_files.copy_limited(fh, folder / base, LIMITS.member_limit(base), base, base)
             else:
                 raise InputError(
                     f"{base} is not part of a run folder "
                     "(summary.csv, frames.csv, run.json, native.npz, realtime.csv or a zip)."
                 )
         check_folder(folder, shown)
-        run = results.load(folder, shown=shown)
+        run = run_store.load(folder, shown=shown)
         _check_types(run, shown)
         _carry_tables(run, folder, shown)
         run.clip = replace(run.clip, path="")  # the clip is found again by its SHA-256, never by a path
@@ -409,7 +411,7 @@ def _import(sources: list, root: Path | None, owner: str | None, shown: str) -> 
         run.extra = _drop_paths(run.extra)
         if owner is not None and owner != owners.LOCAL:
             _own_id(run, root, owner, shown)
-        saved = results.save(run, root, owner=owner)
+        saved = run_store.save(run, root, owner=owner)
     audit.record(
         "import", owner, saved.name, root, upload=shown, imported_from=run.extra.get("imported_from")
     )

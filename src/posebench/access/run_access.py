@@ -12,17 +12,17 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.core.errors import InputError
-from posebench.store import audit, owners, results
+from posebench.store import audit, owners, run_store
 from posebench.store.owners import Access, Viewer
 
 
 def visible_runs(viewer: Viewer, root: Path | None = None) -> pd.DataFrame:
-    """``results.list_runs`` less the runs ``viewer`` may not see; adds ``mine`` (may change)."""
-    return filter_visible(results.list_runs(root), viewer)
+    """``run_store.list_runs`` less the runs ``viewer`` may not see; adds ``mine`` (may change)."""
+    return filter_visible(run_store.list_runs(root), viewer)
 
 
 def filter_visible(runs: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
-    """The rows of a ``results.list_runs`` table ``viewer`` may see, with ``mine`` (may change)."""
+    """The rows of a ``run_store.list_runs`` table ``viewer`` may see, with ``mine`` (may change)."""
     if not len(runs):
         return runs.assign(mine=pd.Series(dtype=bool))
     pairs = zip(runs["owner"], runs["shared"])
@@ -33,7 +33,7 @@ def filter_visible(runs: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
 
 
 def _folder(viewer: Viewer, run_id: str, root: Path | None) -> tuple[Path, Access]:
-    folder = results.run_dir(run_id, root)
+    folder = run_store.run_dir(run_id, root)
     access = owners.read(folder)
     if not (folder / "run.json").exists() or not viewer.can_see(access):
         raise InputError(f"there is no saved run named {run_id} that you can open")
@@ -54,14 +54,14 @@ def may_change(viewer: Viewer, run_id: str, root: Path | None = None) -> bool:
 
 def open_run(viewer: Viewer, run_id: str, root: Path | None = None):
     folder, _access = _folder(viewer, run_id, root)
-    return results.load(folder)
+    return run_store.load(folder)
 
 
 def delete_run(viewer: Viewer, run_id: str, root: Path | None = None) -> None:
     _path, access = _folder(viewer, run_id, root)
     if not viewer.can_change(access):
         raise InputError(f"{run_id} is shared with you read-only; only its owner may delete it")
-    results.delete(run_id, root)
+    run_store.delete(run_id, root)
     audit.record("delete", viewer.name, run_id, root, owner=access.owner)
 
 
@@ -75,7 +75,7 @@ def set_shared(viewer: Viewer, run_id: str, shared: bool, root: Path | None = No
 
 def set_owner(run_id: str, owner: str, by: str | None, root: Path | None = None) -> None:
     """Give a run an owner (the administrator's command ``posebench runs own``)."""
-    folder = results.run_dir(run_id, root)
+    folder = run_store.run_dir(run_id, root)
     if not (folder / "run.json").exists():
         raise InputError(f"there is no saved run named {run_id}")
     before = owners.read(folder)

@@ -1,6 +1,6 @@
 """Scoring event settings against by-eye references, cross-validated (issue 23).
 
-Input: one backend's detections, one row per clip x setting (``analysis.events``),
+Input: one backend's detections, one row per clip x setting (``analysis.event_detection``),
 with the clip's reference and its fold (the athlete when the clips name more
 than one, else the clip). Output, per setting: the in-sample flight-time MAE and
 bias (calibration offsets, when the setting learns them, learned on every clip),

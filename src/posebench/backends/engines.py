@@ -39,9 +39,9 @@ import numpy as np
 
 from posebench.core import catalogue, environment
 from posebench.core.errors import BackendUnavailable, BenchError
-from posebench.models import store as model_store
+from posebench.models import model_store
 
-from .config import BackendConfig
+from .backend_config import BackendConfig
 from .sessions import local_providers, openvino_devices, ort_session, ov_model
 
 CACHE_FILE = "engine-choice.json"

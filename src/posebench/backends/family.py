@@ -2,7 +2,7 @@
 
 A family (MediaPipe Pose, RTMPose, ...) is one module holding one ``Family``
 object, registered under the entry-point group ``posebench.families``
-(``posebench.backends.registry``). Everything the rest of PoseBench needs to know
+(``posebench.backends.family_registry``). Everything the rest of PoseBench needs to know
 about a family is asked of that object: no other module names a family.
 
 - ``levers``: a frozen dataclass, one field per setting, each made with ``lever()``
@@ -26,8 +26,8 @@ import numpy as np
 from posebench.core.keypoints import LANDMARKS
 
 if TYPE_CHECKING:
+    from .backend_config import BackendConfig
     from .base import PoseBackend
-    from .config import BackendConfig
     from .sessions import ModelCache
 
 

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 
 from posebench.core.errors import BackendUnavailable
-from posebench.models import store as model_store
+from posebench.models import model_store
 
+from .backend_config import BackendConfig
 from .base import PoseBackend, PoseResult, box_from_keypoints
-from .config import BackendConfig
 from .sessions import DEFAULT_CACHE, ModelCache
 
 # MediaPipe's C++ logging goes to stderr; keep only errors.

@@ -22,10 +22,10 @@ import numpy as np
 
 from posebench.core import catalogue
 from posebench.core.errors import BackendUnavailable, BenchError
-from posebench.models import store as model_store
+from posebench.models import model_store
 
+from .backend_config import BackendConfig
 from .base import PoseBackend, PoseResult, box_from_keypoints
-from .config import BackendConfig
 from .sessions import DEFAULT_CACHE, ModelCache, ort_session, ov_model, ov_settings, session_settings
 
 # rtmlib's RTMPose normalisation (ImageNet mean / std, BGR order as rtmlib feeds it).

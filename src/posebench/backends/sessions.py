@@ -103,7 +103,7 @@ def mediapipe_gpu_problem() -> str | None:
     import os
     import shutil
 
-    from posebench.models import store as model_store
+    from posebench.models import model_store
 
     if not (os.path.exists("/dev/dri") or shutil.which("nvidia-smi")):
         return "no GPU device on this machine: no /dev/dri and no nvidia-smi"

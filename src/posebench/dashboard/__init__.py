@@ -1,5 +1,5 @@
 """The PoseBench dashboard (Streamlit): the pages (``dashboard.pages``, one ``render()`` each,
-listed in ``dashboard.registry``; ``app.py`` only navigates) and their helpers: the session's
+listed in ``dashboard.page_registry``; ``app.py`` only navigates) and their helpers: the session's
 state (``state``), widgets, tables, the background jobs (``jobs``: timing runs in a worker
 process, ``engine.worker``) and sign-in (``auth``).
 

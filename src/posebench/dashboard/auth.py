@@ -189,12 +189,12 @@ def may_change_run(run, root=None) -> bool:
     A run not saved on disk is this session's own. In single-user mode everything may change.
     """
     from posebench.access import run_access
-    from posebench.store import results
+    from posebench.store import run_store
 
     if not shared_mode():
         return True
     try:
-        folder = results.run_dir(run.run_id, root)
+        folder = run_store.run_dir(run.run_id, root)
     except BenchError:
         return False
     if not (folder / "run.json").exists():

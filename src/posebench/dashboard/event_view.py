@@ -1,7 +1,7 @@
 """The Study page's "Event settings" section (issue 23): the named settings, a study's chosen
 ones, and a cross-validated search of each backend's settings on the study's clips.
 
-The search runs in a worker process (``jobs.ProcessJob``, like the study itself), poses each clip
+The search runs in a worker process (``background_jobs.ProcessJob``, like the study itself), poses each clip
 once per backend (kept in ``<study>/events/runs`` for the next search) and writes
 ``<study>/events/events.csv`` and ``events.json``, which this section shows.
 """
@@ -15,9 +15,8 @@ import streamlit as st
 
 from posebench import backends
 from posebench.analysis import event_settings
-from posebench.dashboard import jobs, safe_text
-from posebench.studies import events, study_events
-from posebench.studies import study as studies
+from posebench.dashboard import background_jobs, safe_text
+from posebench.studies import event_search_run, study_events, study_folder
 
 FOLDER = "events"
 
@@ -40,9 +39,9 @@ def folder_of(result) -> Path:
     return Path(result.folder) / FOLDER
 
 
-def search_in_worker(study: studies.Study, folder: Path, *, progress, cancel) -> str:
+def search_in_worker(study: study_folder.Study, folder: Path, *, progress, cancel) -> str:
     """What the worker process runs: the search on the study's clips, written to ``folder``."""
-    clips = events.clips_of_study(study)
+    clips = event_search_run.clips_of_study(study)
     total = max(1, len(clips) * len(study.backends))
     done = [0]
 
@@ -50,17 +49,17 @@ def search_in_worker(study: studies.Study, folder: Path, *, progress, cancel) ->
         progress(done[0] / total, f"event settings: {text}")
         done[0] += 1
 
-    events.search_clips(
+    event_search_run.search_clips(
         clips, list(study.backends), folder, cache=folder / "runs", progress=report, cancel=cancel
     )
     return study.study_id
 
 
-def start_search(result) -> jobs.BackgroundJob:
+def start_search(result) -> background_jobs.BackgroundJob:
     from posebench.dashboard import study_view
 
     study_view.require_change(result.folder, "event-search")  # it writes into the study
-    return jobs.ProcessJob(
+    return background_jobs.ProcessJob(
         search_in_worker,
         {"study": result.study, "folder": folder_of(result)},
         what="an event-settings search",
@@ -106,7 +105,7 @@ def section(result, start) -> None:
         st.markdown(safe_text.md(said))
     else:
         st.caption("This study times every backend's jumps with the app's current settings (app-current).")
-    report = events.load(folder_of(result))
+    report = event_search_run.load(folder_of(result))
     if report:
         st.markdown(safe_text.md(report.get("statement", "")))
         st.dataframe(summary_table(report), hide_index=True, placeholder="—")
@@ -115,7 +114,7 @@ def section(result, start) -> None:
             "chosen and calibrated on the other folds, judged on the one left out; for the current "
             "setting nothing is fitted, so both are the same. Every setting's scores are in events.csv."
         )
-        data = (folder_of(result) / events.FILES["scores"]).read_bytes()
+        data = (folder_of(result) / event_search_run.FILES["scores"]).read_bytes()
         st.download_button("events.csv", data, file_name="events.csv", mime="text/csv", key="events-csv")
     with st.expander("The named event settings"):
         st.dataframe(settings_table(), hide_index=True, placeholder="—")

@@ -10,11 +10,11 @@ import streamlit as st
 
 from posebench import backends
 from posebench.analysis import metrics
-from posebench.backends.config import BackendConfig
+from posebench.backends.backend_config import BackendConfig
 from posebench.dashboard import safe_text, tables, widgets
 from posebench.io import files
 from posebench.report import explorer_chart
-from posebench.studies import explore as explorer
+from posebench.studies import lever_explorer
 
 KEY_COLUMNS = ("changes", "fps", "agreement", "meets_target", "pareto", "best")
 SHOWN = (
@@ -63,9 +63,9 @@ class Sweep:
 def in_words(config) -> str:
     """A candidate's changes from its preset in words ("detector only when the athlete is
     lost, one athlete, followed"); the preset's own words when it is the preset as it is."""
-    changes = backends.config.change_words(config)
+    changes = backends.backend_config.change_words(config)
     if not changes:
-        return f"{config.preset} as it is ({backends.config.describe(config)})"
+        return f"{config.preset} as it is ({backends.backend_config.describe(config)})"
     # the finest settings first: the candidates grow one change at a time, and a label too long
     # for its pill is cut at the end, so what tells two of them apart stays in view
     return ", ".join(reversed(changes))
@@ -73,7 +73,7 @@ def in_words(config) -> str:
 
 def sweep_form(info) -> Sweep:
     """The settings to try, the budget, frames, baseline, target and an optional reference."""
-    defaults = explorer.default_candidates()
+    defaults = lever_explorer.default_candidates()
     labels = {c.spec(): in_words(c) for c in defaults}
     picked = (
         st.pills(
@@ -127,11 +127,11 @@ def sweep_form(info) -> Sweep:
         mp_presets = [
             c.preset
             for c, why in backends.list_presets()
-            if c.family == backends.config.baseline_family() and not why
+            if c.family == backends.backend_config.baseline_family() and not why
         ]
         baseline = st.selectbox(
             "Baseline",
-            mp_presets or [explorer.BASELINE],
+            mp_presets or [lever_explorer.BASELINE],
             key="explorer-baseline",
             help="Agreement is measured against this backend.",
         )
@@ -156,10 +156,10 @@ def answer(table: pd.DataFrame, meta: dict) -> None:
     """The fastest setting that meets the target, said first; then the chart."""
     st.caption(f"{metrics.WHOLE_SKELETON_MATCH} Baseline: {safe_text.md(meta['baseline'])}.")
     best = table[table["best"]]
-    lowered = meta["target_rule"] != "given" and meta["target"] < explorer.AUTO_TARGET - 1e-9
+    lowered = meta["target_rule"] != "given" and meta["target"] < lever_explorer.AUTO_TARGET - 1e-9
     if lowered:
         st.warning(
-            f"No setting can reach the usual target of {explorer.AUTO_TARGET:.0%} on this clip: "
+            f"No setting can reach the usual target of {lever_explorer.AUTO_TARGET:.0%} on this clip: "
             f"RTMPose's own defaults match {meta['baseline']}'s whole skeleton on only "
             f"{meta['target']:.0%} of frames, so the settings were compared with that instead."
         )
@@ -168,7 +168,7 @@ def answer(table: pd.DataFrame, meta: dict) -> None:
         say = st.info if lowered else st.success
         goal = (
             f"at least as good as RTMPose's defaults ({meta['target']:.0%}), "
-            f"not the {explorer.AUTO_TARGET:.0%} target"
+            f"not the {lever_explorer.AUTO_TARGET:.0%} target"
             if lowered
             else f"the {meta['target']:.0%} target"
         )
@@ -196,8 +196,8 @@ def every_configuration(table: pd.DataFrame, meta: dict) -> None:
     """The whole table, event errors beside the agreement when a reference was given."""
     shown = list(SHOWN)
     if meta.get("reference"):  # event errors against the reference, right after the agreement
-        shown[3:3] = list(explorer.EVENT_COLUMNS)
-    tables.show_table(table, explorer.COLUMNS, KEY_COLUMNS, show=shown, key="explorer-table")
+        shown[3:3] = list(lever_explorer.EVENT_COLUMNS)
+    tables.show_table(table, lever_explorer.COLUMNS, KEY_COLUMNS, show=shown, key="explorer-table")
     st.caption(
         "Hover a column title for its meaning. Agreement does not change between rounds "
         "(the models are deterministic); speed does, hence the quartiles."

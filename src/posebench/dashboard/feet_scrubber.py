@@ -8,7 +8,7 @@ import streamlit as st
 
 from posebench.dashboard import safe_text, study_draft
 from posebench.io import video
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 FEET_SHARE = 0.4  # the scrubber shows the lowest 40 % of the frame (the feet) by default
 SAMPLED_FRAMES = 12  # frames spread over the clip that tell where the athlete moves
@@ -66,7 +66,7 @@ def neighbours(path: str, index: int, frames: int, share: float) -> list[tuple[i
     return [(i, feet_view(path, i, share, centre)) for i in (index - 1, index, index + 1) if 0 <= i < frames]
 
 
-def section(clips: list[studies.StudyClip]) -> None:
+def section(clips: list[study_folder.StudyClip]) -> None:
     """Pick a clip, step to a frame (shown with its neighbours, zoomed on the feet) and mark
     it: the last ground contact sets the take-off (the next frame), the first landing contact
     the landing."""
@@ -121,7 +121,7 @@ def frame_slider(frames: int) -> int:
     return int(frame)
 
 
-def mark(clip: studies.StudyClip, field: str, frame: int, done: str) -> None:
+def mark(clip: study_folder.StudyClip, field: str, frame: int, done: str) -> None:
     """Keep the marked frame in the clip's reference; the references table shows it at once."""
     problem = study_draft.set_reference_frame(clip, field, frame)
     if problem:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from posebench.analysis import accuracy
+from posebench.analysis import keypoint_accuracy
 from posebench.core.errors import BenchError
 from posebench.dashboard import parsing, safe_text, tables
 
@@ -38,7 +38,7 @@ def section(run, labels: list[str], busy_help: str | None) -> None:
             score(run, ann_file.getvalue(), image_files, configs)  # type: ignore[union-attr]
         kept = st.session_state.get(RESULT)
         if kept is not None and kept[0] == run.run_id:  # scored for this run, not an earlier one
-            tables.show_table(kept[1], accuracy.ACCURACY_COLUMNS, key="acc-gt-summary")
+            tables.show_table(kept[1], keypoint_accuracy.ACCURACY_COLUMNS, key="acc-gt-summary")
             st.caption(
                 "One row per backend over every annotated person. The same numbers come from "
                 "`python -m posebench accuracy IMAGES_DIR ANNOTATIONS.json -b …`."

@@ -29,7 +29,7 @@ KEEP_UPLOADS = 4  # uploads kept per user, offered on every page that takes a cl
 
 
 class Job(Protocol):
-    """What the registry reads of a job (``dashboard.jobs.BackgroundJob``)."""
+    """What the registry reads of a job (``dashboard.background_jobs.BackgroundJob``)."""
 
     ended_at: float | None
 

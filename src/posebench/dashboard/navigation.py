@@ -1,4 +1,4 @@
-"""The app's router: the start page plus every page of ``registry.PAGES``.
+"""The app's router: the start page plus every page of ``page_registry.PAGES``.
 
 ``app.py`` calls ``run()``.
 """
@@ -14,7 +14,7 @@ import streamlit as st
 
 from posebench.core.errors import BenchError
 
-from . import auth, clip_input, launch, registry, safe_text, state, widgets
+from . import auth, clip_input, launch, page_registry, safe_text, state, widgets
 
 log = logging.getLogger("posebench.dashboard")
 
@@ -33,7 +33,7 @@ def home() -> None:
         "Work through the pages in order. Every number on them has its unit, and the "
         "captions say what a chart shows and under which settings it was measured."
     )
-    for page in registry.PAGES:
+    for page in page_registry.PAGES:
         cols = st.columns([1, 4])
         with cols[0]:
             widgets.page_link(page.key)
@@ -96,12 +96,13 @@ def run() -> None:
         # same address and its run are opened.
         waiting = [st.Page(auth.sign_in_form, title="Sign in", icon=":material/login:", default=True)]
         waiting += [
-            st.Page(auth.sign_in_form, title="Sign in", url_path=page.url_path) for page in registry.PAGES
+            st.Page(auth.sign_in_form, title="Sign in", url_path=page.url_path)
+            for page in page_registry.PAGES
         ]
         st.navigation(waiting, position="hidden").run()
         return
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-    pages += [widgets.streamlit_page(page.key) for page in registry.PAGES]
+    pages += [widgets.streamlit_page(page.key) for page in page_registry.PAGES]
     page = st.navigation(pages)  # each page picks up a finished run in widgets.page_setup
     problem = state.restore_from_url()  # a reload or a shared link: its clip and run
     if problem:

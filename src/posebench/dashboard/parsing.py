@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from posebench.access import queue
-from posebench.analysis import accuracy
+from posebench.analysis import keypoint_accuracy
 from posebench.engine import isolated
-from posebench.io import run_import as untrusted
+from posebench.io import untrusted_files
 from posebench.store import references
 
 
@@ -24,15 +24,17 @@ def in_worker(target, kwargs: dict, what: str):
 def reference_rows(data: bytes, shown: str | None) -> list[references.ClipReference]:
     """The references of a CSV a person imports (checked on its bytes here first: size,
     header, columns and rows; ``references.CSV_LIMITS``), parsed in a worker process."""
-    untrusted.check_small_csv(bytes(data), shown or "the references file", "the file", references.CSV_LIMITS)
+    untrusted_files.check_small_csv(
+        bytes(data), shown or "the references file", "the file", references.CSV_LIMITS
+    )
     return in_worker(references.parse_rows, {"data": data, "shown": shown}, shown or "the references file")
 
 
 def score_annotations(images_dir: Path, annotations_path: Path, configs: list, shown: str):
-    """``accuracy.evaluate`` of annotated images in a worker process: the COCO file is read,
+    """``keypoint_accuracy.evaluate`` of annotated images in a worker process: the COCO file is read,
     each image's header checked against the pixel limit, the images decoded and scored there."""
     kwargs = {"images_dir": images_dir, "annotations_path": annotations_path, "configs": list(configs)}
-    return in_worker(accuracy.evaluate, kwargs, shown)
+    return in_worker(keypoint_accuracy.evaluate, kwargs, shown)
 
 
 __all__ = ["in_worker", "reference_rows", "score_annotations"]

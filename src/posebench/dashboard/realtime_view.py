@@ -8,7 +8,7 @@ import streamlit as st
 from posebench import backends
 from posebench.core import schema
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, jobs, safe_text, state, tables, widgets
+from posebench.dashboard import auth, background_jobs, safe_text, state, tables, widgets
 from posebench.report.run_tables import REALTIME_KEY
 from posebench.store import sidecars
 from posebench.store.run_record import RunOptions
@@ -40,7 +40,7 @@ def show(run, key: str = "realtime") -> bool:
 
 
 # -- "Can it keep up with a camera?": the measurement from the dashboard --------------------
-RATES = (30.0, 60.0, 120.0)  # the camera rates users ask about (studies.realtime.COMMON_RATES)
+RATES = (30.0, 60.0, 120.0)  # the camera rates users ask about (studies.realtime_run.COMMON_RATES)
 
 
 def section(choices: list[str], default: list[str]) -> None:
@@ -89,7 +89,7 @@ def section(choices: list[str], default: list[str]) -> None:
             safe_text.error(exc)
         else:
             options = RunOptions(max_frames=int(frames), warmup=min(10, int(frames)))
-            job = jobs.RealtimeJob(
+            job = background_jobs.RealtimeJob(
                 info.path,
                 configs,
                 sorted(rates),

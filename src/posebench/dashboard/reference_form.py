@@ -15,7 +15,7 @@ import streamlit as st
 from posebench.analysis import per_jump
 from posebench.core.errors import BenchError
 from posebench.dashboard.verdict_view import as_text
-from posebench.decision.evidence import Reference
+from posebench.decision.verdict_evidence import Reference
 from posebench.store import sidecars
 
 from . import auth, safe_text, state

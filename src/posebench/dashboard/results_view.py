@@ -15,7 +15,7 @@ from posebench.core.errors import BenchError
 from posebench.dashboard import (
     media,
     realtime_view,
-    run_import,
+    run_transfer,
     safe_text,
     saved_runs,
     state,
@@ -23,9 +23,9 @@ from posebench.dashboard import (
     tables,
     widgets,
 )
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import BenchmarkRun
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 CONFIRM = "results-confirm-delete"  # run ids waiting for the delete confirmation
 PICK = "results-pick"  # the runs the buttons act on
@@ -201,17 +201,17 @@ def take_away(runs: pd.DataFrame, run_id: str, viewer, root: Path) -> None:
 
 
 def _name_and_note(run_id: str, path, viewer, root: Path) -> None:
-    label = results.read_label(path)
+    label = run_store.read_label(path)
     if not run_access.may_change(viewer, run_id, root):
         safe_text.caption(f"{label['name'] or run_id}: {label['note'] or 'no note'}")
         st.caption("Only the run's owner can change its name and note.")
         return
     with st.form(f"results-label-{run_id}", border=False):
-        new_name = st.text_input("Name", label["name"], max_chars=results.NAME_MAX)
-        new_note = st.text_area("Note", label["note"], max_chars=results.NOTE_MAX)
+        new_name = st.text_input("Name", label["name"], max_chars=run_store.NAME_MAX)
+        new_note = st.text_area("Note", label["note"], max_chars=run_store.NOTE_MAX)
         if st.form_submit_button("Save name and note", icon=":material/save:"):
             try:
-                results.set_label(run_id, new_name, new_note, root)
+                run_store.set_label(run_id, new_name, new_note, root)
             except (BenchError, OSError) as exc:
                 safe_text.error(exc)
             else:
@@ -268,7 +268,7 @@ def saved_studies() -> None:
         return
     tables.show_table(
         listed,
-        studies.LIST_COLUMNS,
+        study_folder.LIST_COLUMNS,
         show=["study_id", "clips", "backends", "decision", "updated"],
         key="results-studies",
     )
@@ -296,7 +296,7 @@ def import_form(root: Path, viewer) -> None:
     if st.button("Import", disabled=not uploads, key="results-import", icon=":material/upload:"):
         st.session_state[IMPORT_ROUND] = round_no + 1  # the uploader is emptied whatever happens
         try:
-            saved = run_import.import_uploads(uploads, root, owner=viewer.name)
+            saved = run_transfer.import_uploads(uploads, root, owner=viewer.name)
         except BenchError as exc:
             st.session_state[FLASH] = ("", [str(exc)])
         else:

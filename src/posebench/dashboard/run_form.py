@@ -8,8 +8,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from posebench import backends
-from posebench.backends.config import PRESET_HELP, PRESET_WORDS, BackendConfig, override, parse
-from posebench.backends.config import describe as cfg_words
+from posebench.backends.backend_config import (
+    PRESET_HELP,
+    PRESET_WORDS,
+    BackendConfig,
+    describe,
+    override,
+    parse,
+)
 from posebench.core.errors import BenchError
 from posebench.dashboard import auth, safe_text, state, widgets
 from posebench.dashboard.settings_form import settings_form
@@ -73,7 +79,7 @@ def with_settings(chosen: list[BackendConfig]) -> list[BackendConfig]:
                 safe_text.error(exc)
                 continue
             if config != base:
-                st.caption(f"Changed: {cfg_words(config)} · runs as `{config.spec()}`")
+                st.caption(f"Changed: {describe(config)} · runs as `{config.spec()}`")
             reason = backends.why_unavailable(config)
             if reason:
                 safe_text.error(f"{config.spec()} cannot run here: {reason}.")

@@ -12,8 +12,8 @@ import streamlit as st
 
 from posebench.access import run_access
 from posebench.core.errors import BenchError
-from posebench.dashboard import run_import, state
-from posebench.store import results
+from posebench.dashboard import run_transfer, state
+from posebench.store import run_store
 from posebench.store.run_record import BenchmarkRun
 
 COMPARE_KEY_COLUMNS = ("run", "backend", "fps", "latency_ms_mean", "latency_ms_p95", "detection_rate")
@@ -45,7 +45,7 @@ def mtime(path) -> float:
 # (atomic writes rename) or removed in it, so it keys the caches to what is on disk.
 @st.cache_data(max_entries=8, show_spinner=False)
 def _list_runs(root: str, stamp: tuple) -> pd.DataFrame:
-    return results.list_runs(Path(root))
+    return run_store.list_runs(Path(root))
 
 
 def root_stamp(root: Path) -> tuple:
@@ -64,12 +64,12 @@ def root_stamp(root: Path) -> tuple:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _load(path: str, stamp: float):
-    return results.load(path)
+    return run_store.load(path)
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def _zip(path: str, stamp: float) -> bytes:
-    return run_import.zip_run(Path(path))
+    return run_transfer.zip_run(Path(path))
 
 
 def visible_runs(root: Path, viewer) -> pd.DataFrame:

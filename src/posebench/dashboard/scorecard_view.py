@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from posebench.backends import config as backend_config
+from posebench.backends import backend_config
 from posebench.dashboard import auth, reference_form, safe_text, state, tables, verdict_view, widgets
-from posebench.decision import evaluate, rules
-from posebench.decision import settings as scorecard_settings
+from posebench.decision import decision_rules, evaluate, scorecard_settings
 
 SETTINGS_KEY = "scorecard-settings"  # session copy of the settings, per run id
 BASELINE_PICKER = "score-baseline"
@@ -86,7 +85,7 @@ def rules_table(thresholds: dict[str, float]) -> pd.DataFrame:
                 "default": default_value,
                 "meaning": meaning,
             }
-            for k, (default_value, unit, meaning) in rules.THRESHOLDS.items()
+            for k, (default_value, unit, meaning) in decision_rules.THRESHOLDS.items()
         ]
     )
 
@@ -147,7 +146,7 @@ def save_button(run, settings: scorecard_settings.Settings, answer) -> None:
 def overrides_table(inputs: pd.DataFrame, current: dict[str, float]) -> pd.DataFrame:
     """The candidate's measured inputs in words, with the override typed for each (NaN: none)."""
     out = inputs.copy()
-    out["measured input"] = out["input"].map(lambda k: rules.INPUT_TITLES.get(k, k))
+    out["measured input"] = out["input"].map(lambda k: decision_rules.INPUT_TITLES.get(k, k))
     out["override"] = [current.get(k, np.nan) for k in out["input"]]
     return out
 

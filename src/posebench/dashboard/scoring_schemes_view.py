@@ -7,8 +7,8 @@ import numpy as np
 import streamlit as st
 
 from posebench.dashboard import safe_text, tables, verdict_view
-from posebench.decision import evaluate, rules
-from posebench.decision.verdict import Verdict
+from posebench.decision import decision_rules, evaluate
+from posebench.decision.headline_verdict import Verdict
 
 
 def shown() -> bool:
@@ -124,7 +124,7 @@ def inputs(card: evaluate.Scorecard) -> None:
     fw = card.framework
     st.subheader("Inputs, rules and scores")
     crit = fw.criteria[["dimension", "input", "measured", "score", "rule", "overridden", "source"]].copy()
-    crit["input"] = crit["input"].map(lambda k: rules.INPUT_TITLES.get(k, k))
+    crit["input"] = crit["input"].map(lambda k: decision_rules.INPUT_TITLES.get(k, k))
     tables.show_table(
         crit,
         evaluate.DETAIL_COLUMNS,

@@ -1,7 +1,7 @@
 """Widgets for a backend's settings, drawn from a table of levers (data, not branches).
 
 Each lever is a field of the family's levers dataclass; the form returns
-the changed values and ``backends.config.override`` makes the configuration,
+the changed values and ``backends.backend_config.override`` makes the configuration,
 so the dashboard, the CLI and the results table speak of the same settings.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from posebench import backends
-from posebench.backends import config as cfg
+from posebench.backends import backend_config
 from posebench.backends.family import Lever, lever_of
 
 from .state import KEEP
@@ -61,10 +61,10 @@ def settings_form(base: backends.BackendConfig, key_prefix: str, columns: int = 
     the levers a coach decides, then one with the engine's levers ("Advanced").
     """
     left, right = st.columns([4, 1], vertical_alignment="center")
-    left.markdown(f"**{base.preset}**: {cfg.describe(base)}")
+    left.markdown(f"**{base.preset}**: {backend_config.describe(base)}")
     with right.popover("Exact settings", icon=":material/tune:", width="stretch"):
-        st.code(cfg.format_settings(base).replace(", ", "\n"), language=None, wrap_lines=True)
-    names = [n for n in cfg.FAMILY_FIELDS[base.family] if _lever(base, n).kind]
+        st.code(backend_config.format_settings(base).replace(", ", "\n"), language=None, wrap_lines=True)
+    names = [n for n in backend_config.FAMILY_FIELDS[base.family] if _lever(base, n).kind]
     plain = [n for n in names if not _lever(base, n).advanced]
     advanced = [n for n in names if _lever(base, n).advanced]
     with st.expander(f"Change the settings of {base.preset}"):

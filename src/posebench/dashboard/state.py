@@ -29,7 +29,7 @@ from posebench.core.errors import BenchError
 from posebench.dashboard import auth
 from posebench.engine import selection
 from posebench.io import video
-from posebench.store import results
+from posebench.store import run_store
 
 from . import job_registry
 
@@ -37,11 +37,13 @@ CLIP_PATH = "clip_path"
 CLIP_INFO = "clip_info"
 CURRENT_RUN = "current_run"
 BASELINE = "baseline"
-JOB = "run_job"  # dashboard.jobs.RunJob of the run in progress (or just finished)
-EXPLORE_JOB = "explore_job"  # dashboard.jobs.BackgroundJob of the Explorer sweep
-JUMP_JOB = "jump_job"  # dashboard.jobs.BackgroundJob of the Accuracy page's jump analysis
-STUDY_JOB = "study_job"  # dashboard.jobs.BackgroundJob of the Study page's study
-REALTIME_JOB = "realtime_job"  # dashboard.jobs.RealtimeJob of the Live page's camera-rate measurement
+JOB = "run_job"  # dashboard.background_jobs.RunJob of the run in progress (or just finished)
+EXPLORE_JOB = "explore_job"  # dashboard.background_jobs.BackgroundJob of the Explorer sweep
+JUMP_JOB = "jump_job"  # dashboard.background_jobs.BackgroundJob of the Accuracy page's jump analysis
+STUDY_JOB = "study_job"  # dashboard.background_jobs.BackgroundJob of the Study page's study
+REALTIME_JOB = (
+    "realtime_job"  # dashboard.background_jobs.RealtimeJob of the Live page's camera-rate measurement
+)
 JOB_KEYS = (JOB, EXPLORE_JOB, JUMP_JOB, STUDY_JOB, REALTIME_JOB)
 # where each job is shown
 JOB_PAGES = {
@@ -403,7 +405,7 @@ def write_url() -> None:
         elif token:
             wanted["clip"] = f"upload:{token}"
     run = current_run()
-    if run is not None and results.RUN_ID.match(run.run_id):
+    if run is not None and run_store.RUN_ID.match(run.run_id):
         wanted["run"] = run.run_id
     params = st.query_params
     for key in ("clip", "run"):

@@ -18,7 +18,7 @@ from posebench.dashboard import auth, clip_input, parsing, state, study_view
 from posebench.io import uploads, video
 from posebench.io.files import safe_name
 from posebench.store import references
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 REFERENCE_TITLES = {  # the references table's number columns, in words with their units
     "flight_time_s": "Flight time (s)",
@@ -41,7 +41,7 @@ def add_public(paths: list[Path], kind: str) -> int:
     saved = references.load(study_view.reference_root())
     clips = []
     for path in paths:
-        clip = studies.make_clip(path, path.name, kind)
+        clip = study_folder.make_clip(path, path.name, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)
     return _add(clips)
@@ -82,7 +82,7 @@ def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
             partial = target.with_name(f".{target.name}.part")
             shutil.copyfile(accepted.path, partial)
             partial.replace(target)
-        clip = studies.make_clip(target, accepted.label, kind)
+        clip = study_folder.make_clip(target, accepted.label, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)
     return _add(clips)
@@ -131,13 +131,13 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
         )
         video.remember(kept.info)  # a run on it finds its readable name and frame count here
         state.offer_upload(kept)  # offered on the Clip page and the others too
-        clip = studies.make_clip(target, accepted.label, kind)
+        clip = study_folder.make_clip(target, accepted.label, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)
     return _add(clips), refused
 
 
-def _add(clips: list[studies.StudyClip]) -> int:
+def _add(clips: list[study_folder.StudyClip]) -> int:
     current = draft()["clips"]
     have = {c.sha256 for c in current if c.sha256}
     new = []
@@ -150,7 +150,7 @@ def _add(clips: list[studies.StudyClip]) -> int:
     return len(new)
 
 
-def clips_table(clips: list[studies.StudyClip]) -> pd.DataFrame:
+def clips_table(clips: list[study_folder.StudyClip]) -> pd.DataFrame:
     """The draft's clips with their references, for the editor (one row per clip)."""
     rows = []
     for clip in clips:
@@ -170,7 +170,7 @@ def clips_table(clips: list[studies.StudyClip]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*references.CSV_COLUMNS[:1], *references.CSV_COLUMNS[2:], "sha256"])
 
 
-def apply_edits(clips: list[studies.StudyClip], edited: pd.DataFrame) -> list[str]:
+def apply_edits(clips: list[study_folder.StudyClip], edited: pd.DataFrame) -> list[str]:
     """Take the editor's references into the clips and the reference store; one sentence per problem."""
     problems = []
     for clip, (_, row) in zip(clips, edited.iterrows()):
@@ -205,7 +205,7 @@ def import_references(data: bytes, shown: str | None = None) -> int:
     return len(rows)
 
 
-def set_reference_frame(clip: studies.StudyClip, field: str, frame: int) -> str:
+def set_reference_frame(clip: study_folder.StudyClip, field: str, frame: int) -> str:
     """Set the take-off or landing frame of a clip's reference from the scrubber; '' or a problem.
 
     A frame that makes the reference impossible (a landing before the take-off) changes nothing.

@@ -11,8 +11,7 @@ from posebench import backends
 from posebench.core.errors import BenchError
 from posebench.dashboard import event_view, safe_text, state, study_draft, study_view, tables
 from posebench.store import references
-from posebench.studies import executor as study_executor
-from posebench.studies import study as studies
+from posebench.studies import study_executor, study_folder
 
 
 @dataclass
@@ -64,7 +63,7 @@ def name_and_clips(open_id: str | None) -> str:
 def choices() -> Choices:
     """Backends (the baseline first), the fewest clips, the accuracy margin and the speed runs."""
     labels = [c.preset for c, why in backends.list_presets() if why is None]
-    default = [b for b in backends.config.STUDY_PAIR if b in labels]
+    default = [b for b in backends.backend_config.STUDY_PAIR if b in labels]
     chosen_backends = st.multiselect(
         "Backends (the first is the baseline)", labels, default=default, key="study-backends"
     )
@@ -72,7 +71,7 @@ def choices() -> Choices:
         "Fewest clips a 'replace' may rest on",
         1,
         1000,
-        studies.DEFAULT_MIN_CLIPS,
+        study_folder.DEFAULT_MIN_CLIPS,
         key="study-min-clips",
         help="With fewer clips the verdict says 'not enough evidence' and how many more are needed.",
     )
@@ -80,7 +79,7 @@ def choices() -> Choices:
         "Accuracy margin (ms)",
         0.0,
         200.0,
-        studies.DEFAULT_MARGIN_MS,
+        study_folder.DEFAULT_MARGIN_MS,
         key="study-margin",
         help="Non-inferiority: the candidate is as accurate when the 95 % CI of its per-clip "
         "|flight-time error| difference from the baseline stays under this margin.",
@@ -96,7 +95,7 @@ def choices() -> Choices:
     return Choices(chosen_backends, int(min_clips), margin_ms, speed_choices, speed_picked)
 
 
-def references_editor(clips: list[studies.StudyClip]) -> None:
+def references_editor(clips: list[study_folder.StudyClip]) -> None:
     """The clips' references, editable, with save, import and export (CSV)."""
     edited = st.data_editor(
         study_draft.clips_table(clips),
@@ -148,7 +147,7 @@ def references_editor(clips: list[studies.StudyClip]) -> None:
     )
 
 
-def run_button(name: str, clips: list[studies.StudyClip], chosen: Choices) -> None:
+def run_button(name: str, clips: list[study_folder.StudyClip], chosen: Choices) -> None:
     """The event setting per backend and the button that starts the study in a worker."""
     busy = state.busy_reason()
     chosen_events = event_view.choose(chosen.backends)

@@ -19,11 +19,10 @@ from posebench.dashboard import (
     verdict_view,
     widgets,
 )
-from posebench.decision import text
-from posebench.decision.verdict import TARGET_COLUMNS
+from posebench.decision import verdict_text
+from posebench.decision.headline_verdict import TARGET_COLUMNS
 from posebench.report import study_charts
-from posebench.studies import pooled, speed_run
-from posebench.studies import study as studies
+from posebench.studies import pooled, speed_run, study_folder
 
 CLIP_SHOWN = [  # the columns of the clip × backend table shown by default
     "clip",
@@ -61,7 +60,7 @@ def job_status() -> None:
         safe_text.error(job.save_error)
 
 
-def pick(ids: list[str], open_id: str | None) -> studies.StudyResult | None:
+def pick(ids: list[str], open_id: str | None) -> study_folder.StudyResult | None:
     """The saved study to show (the one just run or opened from Results first); None when it
     cannot be opened or no job of it has finished yet (each says so)."""
     if open_id in ids and st.session_state.get("study-open-applied") != open_id:
@@ -87,7 +86,7 @@ def pick(ids: list[str], open_id: str | None) -> studies.StudyResult | None:
     return result
 
 
-def verdict(result: studies.StudyResult) -> None:
+def verdict(result: study_folder.StudyResult) -> None:
     """The headline verdict with the paired accuracy and one answer per deployment target."""
     if result.verdict is not None:
         verdict_view.headline(result.verdict)
@@ -98,17 +97,17 @@ def verdict(result: studies.StudyResult) -> None:
 
 def paired_and_targets(verdict) -> None:
     """The paired accuracy (with its athletes) and the matrix, one row per deployment target."""
-    lines = text.paired_lines(verdict)
+    lines = verdict_text.paired_lines(verdict)
     if lines:
         st.markdown("**Paired accuracy** (every clip judged by both backends)")
         st.markdown("\n".join(f"- {safe_text.md(line)}" for line in lines))
     if verdict.targets:
         st.markdown("**One answer per deployment target** (speed depends on the machine; accuracy is shared)")
         frame = pd.DataFrame(verdict.targets)
-        tables.show_table(frame, TARGET_COLUMNS, show=list(text.TARGET_SHOWN), key="study-targets")
+        tables.show_table(frame, TARGET_COLUMNS, show=list(verdict_text.TARGET_SHOWN), key="study-targets")
 
 
-def speed_section(result: studies.StudyResult) -> None:
+def speed_section(result: study_folder.StudyResult) -> None:
     """Measure the study's speed here and now: a run with rounds of its backends on one of its
     clips, in a worker process; it then decides the speed criterion for this machine."""
     readable = speed_run.readable_clips(result.study)
@@ -143,12 +142,12 @@ def speed_section(result: studies.StudyResult) -> None:
                 safe_text.error(str(exc))
 
 
-def rests_on(result: studies.StudyResult) -> None:
+def rests_on(result: study_folder.StudyResult) -> None:
     st.markdown("**What it rests on**")
     st.markdown("\n".join(f"- {safe_text.md(c)}" for c in study_view.caveats(result)))
 
 
-def jump_by_jump(result: studies.StudyResult) -> None:
+def jump_by_jump(result: study_folder.StudyResult) -> None:
     """Every jump against its reference, its filmstrip, and the error charts."""
     st.subheader("Jump by jump")
     per_jump_view.show(per_jump.table(result.clips), key="study-jumps")
@@ -160,7 +159,7 @@ def jump_by_jump(result: studies.StudyResult) -> None:
             st.caption(charts[name].caption)
 
 
-def pooled_tables(result: studies.StudyResult) -> None:
+def pooled_tables(result: study_folder.StudyResult) -> None:
     """The pooled statistics per model and every clip × backend row, each in an expander."""
     with st.expander("Pooled statistics per model"):
         tables.show_table(
@@ -177,13 +176,13 @@ def pooled_tables(result: studies.StudyResult) -> None:
         tables.show_table(result.clips, pooled.CLIP_COLUMNS, show=CLIP_SHOWN, key="study-clips")
 
 
-def criteria(result: studies.StudyResult) -> None:
+def criteria(result: study_folder.StudyResult) -> None:
     if result.verdict is not None:
         with st.expander("Every criterion of the verdict"):
             verdict_view.criteria(result.verdict)
 
 
-def download_buttons(result: studies.StudyResult) -> None:
+def download_buttons(result: study_folder.StudyResult) -> None:
     """A button per file the study wrote, and the evidence report (zip), prepared on demand."""
     cols = st.columns(3)
     for i, (name, data, mime) in enumerate(study_view.downloads(result)):

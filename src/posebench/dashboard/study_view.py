@@ -20,12 +20,11 @@ import streamlit as st
 
 from posebench.analysis import per_jump
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, jobs
+from posebench.dashboard import auth, background_jobs
 from posebench.dashboard.state import STUDY_JOB
 from posebench.report import study_charts, study_evidence
-from posebench.store import owners, references, results
-from posebench.studies import pooled, sharing, speed_run
-from posebench.studies import study as studies
+from posebench.store import owners, references, run_store
+from posebench.studies import pooled, sharing, speed_run, study_folder
 
 OPENED = "study_opened"  # session key: the ``sharing.Opened`` the page shows
 
@@ -54,13 +53,13 @@ def where(key: str) -> sharing.Opened:
     return sharing.locate(auth.viewer(), key)
 
 
-def opened_folder(study: studies.Study) -> Path:
+def opened_folder(study: study_folder.Study) -> Path:
     """The folder of ``study`` as the page opened it (another user's, when shared), else the
     viewer's own studies folder's."""
     opened = st.session_state.get(OPENED)
     if isinstance(opened, sharing.Opened) and opened.study_id == study.study_id:
         return opened.folder
-    return studies.folder_of(study.study_id, study_root())
+    return study_folder.folder_of(study.study_id, study_root())
 
 
 def may_change(folder: Path) -> bool:
@@ -83,15 +82,15 @@ def build(
     clips: list,
     backend_specs: list[str],
     min_clips: int,
-    margin_ms: float = studies.DEFAULT_MARGIN_MS,
+    margin_ms: float = study_folder.DEFAULT_MARGIN_MS,
     speed_runs: list[str] | None = None,
     events: dict[str, str] | None = None,
-) -> studies.Study:
+) -> study_folder.Study:
     """The study to run: a new one, or a saved one of that name with these clips added.
     ``speed_runs``: run folders (``speed_run_choices``) whose speed decides, one per target;
     ``events``: backend label -> named event setting."""
     speed = [str(r) for r in speed_runs or []]
-    study = studies.Study(
+    study = study_folder.Study(
         name.strip(),
         list(clips),
         list(backend_specs),
@@ -100,11 +99,11 @@ def build(
         speed_runs=speed,
         events=dict(events or {}),
     )
-    folder = studies.folder_of(study.study_id, study_root())
-    if (folder / studies.FILES["definition"]).exists():
+    folder = study_folder.folder_of(study.study_id, study_root())
+    if (folder / study_folder.FILES["definition"]).exists():
         require_change(folder, "add-clips")
-        saved = studies.load(study.study_id, study_root())
-        study = studies.add_clips(saved, list(clips))
+        saved = study_folder.load(study.study_id, study_root())
+        study = study_folder.add_clips(saved, list(clips))
         study.backends, study.min_clips = list(backend_specs), int(min_clips)
         study.margin_ms, study.speed_runs = float(margin_ms), speed
         study.events = dict(events or {})
@@ -117,13 +116,13 @@ def speed_run_choices() -> dict[str, str]:
     """Saved runs this viewer may read, as speed evidence: label -> run folder. A run with
     rounds on a quiet machine decides speed; the label says its machine, rounds and load."""
     from posebench.access import run_access
-    from posebench.decision import speed
+    from posebench.decision import speed_evidence
 
-    runs = run_access.visible_runs(auth.viewer(), results.default_root())
+    runs = run_access.visible_runs(auth.viewer(), run_store.default_root())
     out = {}
     for row in runs.itertuples():
         try:
-            src = speed.from_folder(row.path)
+            src = speed_evidence.from_folder(row.path)
         except BenchError:
             continue
         state = "busy: not reliable" if src.busy else "quiet"
@@ -132,7 +131,7 @@ def speed_run_choices() -> dict[str, str]:
     return out
 
 
-class SpeedJob(jobs.RunJob):
+class SpeedJob(background_jobs.RunJob):
     """The study's speed measured on demand: a ``RunJob`` (timed in its own worker process,
     saved as an ordinary run) of every backend of the study on one of its clips, in rounds;
     once saved, the run becomes the study's headline speed source and its verdict is written
@@ -140,7 +139,7 @@ class SpeedJob(jobs.RunJob):
 
     what = "a speed measurement"
 
-    def __init__(self, study: studies.Study, clip, rounds: int, root: Path, owner: str | None = None):
+    def __init__(self, study: study_folder.Study, clip, rounds: int, root: Path, owner: str | None = None):
         super().__init__(
             clip.path,
             speed_run.configs_of(study),
@@ -153,7 +152,7 @@ class SpeedJob(jobs.RunJob):
         )
         self.info.update(study_id=study.study_id, speed_for=study.study_id, clip=clip.name)
         self.study_root = root
-        self.used: studies.StudyResult | None = None
+        self.used: study_folder.StudyResult | None = None
 
     def _execute(self):
         run = super()._execute()
@@ -162,7 +161,7 @@ class SpeedJob(jobs.RunJob):
         return run
 
 
-def measure_speed(study: studies.Study, clip_name: str, rounds: int) -> SpeedJob:
+def measure_speed(study: study_folder.Study, clip_name: str, rounds: int) -> SpeedJob:
     """Start the study's speed measurement (``SpeedJob``) on the clip it names: its owner only
     (the measurement becomes part of the study)."""
     folder = opened_folder(study)
@@ -171,16 +170,16 @@ def measure_speed(study: studies.Study, clip_name: str, rounds: int) -> SpeedJob
     return SpeedJob(study, clip, int(rounds), folder.parent, owner=auth.viewer().name).start()
 
 
-def start(study: studies.Study) -> jobs.BackgroundJob:
+def start(study: study_folder.Study) -> background_jobs.BackgroundJob:
     """The study in its own worker process (its jobs are timed there, not in the server),
     with progress and cancel; the page polls the job and opens the saved result."""
     root = study_root()
-    require_change(studies.folder_of(study.study_id, root), "run")
-    folder = studies.save_definition(study, root)
+    require_change(study_folder.folder_of(study.study_id, root), "run")
+    folder = study_folder.save_definition(study, root)
     viewer = auth.viewer()
     if not viewer.single and owners.read(folder).owner != viewer.name:  # sharing is kept
         owners.write(folder, owners.Access(viewer.name))
-    return jobs.ProcessJob(
+    return background_jobs.ProcessJob(
         run_in_worker,
         {"study": study, "root": root},
         what="a study",
@@ -190,14 +189,14 @@ def start(study: studies.Study) -> jobs.BackgroundJob:
     ).start()
 
 
-def run_in_worker(study: studies.Study, root: Path | None, *, progress, cancel) -> str:
+def run_in_worker(study: study_folder.Study, root: Path | None, *, progress, cancel) -> str:
     """What the worker process runs: the study's missing jobs, its tables, verdict and PNG
     charts (a chart that cannot be saved leaves the page's own charts). Returns its id."""
 
     def report(done: int, total: int, text: str) -> None:
         progress(done / max(total, 1), f"{done} of {total} jobs: {text}")
 
-    result = studies.run(study, root, progress=report, cancel=cancel)
+    result = study_folder.run(study, root, progress=report, cancel=cancel)
     try:
         study_charts.write_pngs(result.clips, result.summary, result.folder)
     except (BenchError, OSError, ImportError):
@@ -205,21 +204,21 @@ def run_in_worker(study: studies.Study, root: Path | None, *, progress, cancel) 
     return result.study.study_id
 
 
-def open_result(study_id: str) -> studies.StudyResult:
+def open_result(study_id: str) -> study_folder.StudyResult:
     """The study a list entry names (the viewer's own, or one shared with them), remembered as
     the page's open study (its changes go to its own folder, and only its owner may make them)."""
     opened = where(study_id)
     st.session_state[OPENED] = opened
-    return studies.open_result(opened.study_id, opened.root)
+    return study_folder.open_result(opened.study_id, opened.root)
 
 
-def downloads(result: studies.StudyResult) -> list[tuple[str, bytes, str]]:
+def downloads(result: study_folder.StudyResult) -> list[tuple[str, bytes, str]]:
     """(file name, bytes, MIME type) of every file the study wrote."""
     kinds = {".csv": "text/csv", ".json": "application/json", ".png": "image/png"}
     names = [
-        studies.FILES["clips"],
-        studies.FILES["summary"],
-        studies.FILES["verdict"],
+        study_folder.FILES["clips"],
+        study_folder.FILES["summary"],
+        study_folder.FILES["verdict"],
         *study_charts.PNG_FILES.values(),
     ]
     out = []
@@ -230,18 +229,18 @@ def downloads(result: studies.StudyResult) -> list[tuple[str, bytes, str]]:
     return out
 
 
-def result_stamp(result: studies.StudyResult) -> str:
+def result_stamp(result: study_folder.StudyResult) -> str:
     """Changes whenever the study's rows change (a prepared zip is then made again)."""
-    rows = result.folder / studies.FILES["rows"]
+    rows = result.folder / study_folder.FILES["rows"]
     return f"{result.study.study_id}:{rows.stat().st_mtime_ns if rows.exists() else 0}"
 
 
-def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
+def filmstrips(result: study_folder.StudyResult) -> list[tuple[str, bytes]]:
     """(clip name, PNG) of every jump's filmstrip: the saved one in the study's folder when it
     is newer than the study's rows, else drawn now and saved there."""
     from posebench.report import filmstrip
 
-    rows = result.folder / studies.FILES["rows"]
+    rows = result.folder / study_folder.FILES["rows"]
     stamp = rows.stat().st_mtime if rows.exists() else 0.0
     keep = _is_own(result.folder)  # drawn for a study shared read-only, never saved in it
     labels = list(result.summary["backend"]) if len(result.summary) else None
@@ -267,12 +266,12 @@ def filmstrips(result: studies.StudyResult) -> list[tuple[str, bytes]]:
     return out
 
 
-def caveats(result: studies.StudyResult) -> list[str]:
+def caveats(result: study_folder.StudyResult) -> list[str]:
     """What the decision rests on, in sentences (the report's list)."""
     return study_evidence.study_caveats(result, per_jump.table(result.clips))
 
 
-def evidence_zip(result: studies.StudyResult) -> bytes:
+def evidence_zip(result: study_folder.StudyResult) -> bytes:
     """The study's evidence report: tables, verdict, definition and an offline HTML page."""
     return study_evidence.study_bundle(result, summary_units=pooled.SUMMARY_COLUMNS)
 

@@ -11,12 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from posebench.dashboard import auth, safe_text, tables
-from posebench.decision import rules as R
-from posebench.decision import settings as scorecard_settings
-from posebench.decision import verdict
-from posebench.decision.evidence import jump_table_for
+from posebench.decision import decision_rules, headline_verdict, scorecard_settings
+from posebench.decision.headline_verdict import Verdict
 from posebench.decision.numbers import fmt, is_number
-from posebench.decision.verdict import Verdict
+from posebench.decision.verdict_evidence import jump_table_for
 from posebench.store import sidecars
 
 BOXES = {"replace": st.success, "undecided": st.warning, "keep": st.error}
@@ -25,7 +23,7 @@ as_text = safe_text.md  # labels and reference sources are user text: shown as t
 
 
 BUSY = "The machine was busy: "
-OVERLAPPED = "overlapped this one"  # speed.unreliable_reasons' note on other benchmark runs
+OVERLAPPED = "overlapped this one"  # speed_evidence.unreliable_reasons' note on other benchmark runs
 
 
 def is_busy_note(note: str) -> bool:
@@ -80,7 +78,7 @@ def short_reason(verdict) -> str:
         unmet = [c for c in crits if c.status == "unmet" and c.key != "clips"]
         why = f"{_title(unmet[0])} not met" if unmet else "a criterion is not met"
     elif verdict.decision == "undecided":
-        missing = [c for c in crits if c.status in R.UNSETTLED_STATES]
+        missing = [c for c in crits if c.status in decision_rules.UNSETTLED_STATES]
         if missing:
             why = "; ".join(_title(c) + _unsettled(c) for c in missing)
         else:
@@ -216,4 +214,4 @@ def save(run, settings, answer: Verdict):
     None when the run is not saved on disk."""
     scorecard_settings.save_settings(run, settings)
     folder = sidecars.run_folder(run)
-    return verdict.write_json(answer, folder / sidecars.VERDICT) if folder is not None else None
+    return headline_verdict.write_json(answer, folder / sidecars.VERDICT) if folder is not None else None

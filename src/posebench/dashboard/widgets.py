@@ -13,9 +13,9 @@ from streamlit.navigation.page import StreamlitPage
 from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.report import run_evidence, table_export
-from posebench.store import results, sidecars
+from posebench.store import run_store, sidecars
 
-from . import auth, jobs, registry, safe_text, state, tables
+from . import auth, background_jobs, page_registry, safe_text, state, tables
 
 # Columns of a run's summary shown (key ones first; the rest one click away).
 # a run's key columns, most read first: when the grid is too narrow the last ones move to
@@ -87,7 +87,7 @@ URL_PROBLEM = "url-problem"  # the sentence saying what a link could not reopen
 def job_fraction_left(a_job) -> tuple[float, float | None]:
     """(share done 0-1, seconds left or None) of a running job of any kind.
 
-    The time left is smoothed (``jobs.smoothed_left_s``): one slow frame or a backend that
+    The time left is smoothed (``background_jobs.smoothed_left_s``): one slow frame or a backend that
     starts slower than the one before does not make it jump. None while it cannot be told
     yet, and once every frame is done (the job is saving or summing up: ``job_line``).
     """
@@ -101,7 +101,7 @@ def job_fraction_left(a_job) -> tuple[float, float | None]:
         raw = elapsed / done * (1 - done) if done > 0.02 and elapsed > 1 else None
     if done >= 1.0 or a_job.finished:
         return min(1.0, done), None
-    return done, jobs.smoothed_left_s(a_job, raw)
+    return done, background_jobs.smoothed_left_s(a_job, raw)
 
 
 def loading(a_job) -> bool:
@@ -185,7 +185,7 @@ def _jobs_list(entries) -> None:
         line = job_line(a_job)
         if not a_job.finished:
             st.caption(f":orange[{safe_text.md(line)}]")
-            page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
+            page = page_registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
             st.page_link(
                 streamlit_page(page.key), label=f"See it on {page.label}", icon=":material/visibility:"
             )
@@ -193,7 +193,7 @@ def _jobs_list(entries) -> None:
         safe_text.caption(line)
         run = getattr(a_job, "run", None)
         if run is None and a_job.result is not None and state.job_of(entry.key) is not a_job:
-            page = registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
+            page = page_registry.BY_KEY[state.JOB_PAGES.get(entry.key, "run")]
             if st.button(
                 f"Show the result on {page.label}",
                 key=f"sidebar-take-{i}-{entry.key}",
@@ -274,13 +274,13 @@ def job_progress(
 
 def streamlit_page(name: str) -> StreamlitPage:
     """The registry's page ``name`` as Streamlit's page object (navigation, links, switches)."""
-    page = registry.BY_KEY[name]
+    page = page_registry.BY_KEY[name]
     # the sidebar and the browser tab show the address ("Run"), as when the pages were files
     return st.Page(page.render(), title=page.url_path, icon=page.icon, url_path=page.url_path)
 
 
 def page_link(name: str) -> None:
-    page = registry.BY_KEY[name]
+    page = page_registry.BY_KEY[name]
     st.page_link(streamlit_page(name), label=page.label, icon=page.icon)
 
 
@@ -390,7 +390,7 @@ def run_json_bytes(run) -> bytes:
     meta = run.meta()
     if auth.shared_mode():
         meta["clip"] = {**meta["clip"], "path": ""}
-    return json.dumps(meta, indent=2, default=results._json_default).encode("utf-8")
+    return json.dumps(meta, indent=2, default=run_store._json_default).encode("utf-8")
 
 
 def downloads(run, key: str = "dl") -> None:

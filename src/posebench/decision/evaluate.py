@@ -9,8 +9,8 @@
     inputs on threshold ladders; the weighted score falls in a band and the
     must-meet criteria are flagged.
 
-The rules are the tables in ``rules.py``; the inputs come from ``inputs.py``.
-These scores are the detail: the headline is ``verdict.decide``.
+The rules are the tables in ``decision_rules.py``; the inputs come from ``scorecard_inputs.py``.
+These scores are the detail: the headline is ``headline_verdict.decide``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ import numpy as np
 import pandas as pd
 
 from posebench.analysis import stability
-from posebench.decision.inputs import measure
-from posebench.decision.numbers import fmt, is_number
-from posebench.decision.rules import (
+from posebench.decision.decision_rules import (
     BANDS,
     DIMENSIONS,
     FEASIBILITY,
@@ -36,7 +34,9 @@ from posebench.decision.rules import (
     SYMBOLS,
     TARGETS,
 )
-from posebench.decision.settings import Settings, settings_for
+from posebench.decision.numbers import fmt, is_number
+from posebench.decision.scorecard_inputs import measure
+from posebench.decision.scorecard_settings import Settings, settings_for
 from posebench.engine import selection
 
 # Column -> (unit, meaning) of every detail table (the page's tables read this).

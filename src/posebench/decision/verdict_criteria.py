@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from posebench.analysis import paired as paired_stats
-from posebench.decision import rules as R
-from posebench.decision import text
-from posebench.decision.evidence import BackendEvidence, Evidence
-from posebench.decision.numbers import NAN, number
-from posebench.decision.numbers import is_number as measured
+from posebench.analysis import paired_comparison
+from posebench.decision import decision_rules, verdict_text
+from posebench.decision.numbers import NAN, is_number, number
+from posebench.decision.verdict_evidence import BackendEvidence, Evidence
 
 
 @dataclass
@@ -36,19 +34,19 @@ def _count_of_clips(n: int) -> str:
 
 # -- criteria ---------------------------------------------------------------------------
 def _criterion(key: str, status: str, value, unit: str, threshold, rule: str, **more) -> Criterion:
-    title, must = R.VERDICT_CRITERIA[key]
+    title, must = decision_rules.VERDICT_CRITERIA[key]
     return Criterion(key, title, status, number(value), unit, number(threshold), rule, must_meet=must, **more)
 
 
 def _status(value, threshold, *, lower_is_better: bool = True) -> str:
-    if not (measured(value) and measured(threshold)):
+    if not (is_number(value) and is_number(threshold)):
         return "not measured"
     ok = value <= threshold if lower_is_better else value >= threshold
     return "met" if ok else "unmet"
 
 
 def _ms(value) -> str:
-    return f"{value:.0f} ms" if measured(value) else "not measured"
+    return f"{value:.0f} ms" if is_number(value) else "not measured"
 
 
 def _ms_words(value: float, closer: str = "closer", further: str = "further") -> str:
@@ -58,7 +56,7 @@ def _ms_words(value: float, closer: str = "closer", further: str = "further") ->
     return f"{abs(value):.0f} ms {closer if value < 0 else further}"
 
 
-def _athletes_words(k: paired_stats.Clusters | None, n: int) -> str:
+def _athletes_words(k: paired_comparison.Clusters | None, n: int) -> str:
     """'11 jumps from 6 athletes', '6 jumps from one athlete', '7 jumps (athletes not named)'."""
     jumps = f"{n} jump{'s' if n != 1 else ''}"
     if k is None or k.n_athletes == 0:
@@ -72,28 +70,30 @@ def _athletes_words(k: paired_stats.Clusters | None, n: int) -> str:
 
 
 def _paired_accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> Criterion:
-    """A study's accuracy: the paired non-inferiority comparison (``analysis.paired``)."""
+    """A study's accuracy: the paired non-inferiority comparison (``analysis.paired_comparison``)."""
     margin = t["accuracy_margin_ms"]
     p = e.paired[c.label]
     k = e.clusters.get(c.label)
-    status = R.PAIRED_STATES[p.verdict] if p.n >= 2 and measured(p.ci_t_high_ms) else "not measured"
+    status = (
+        decision_rules.PAIRED_STATES[p.verdict] if p.n >= 2 and is_number(p.ci_t_high_ms) else "not measured"
+    )
     rule = (
         f"95 % CI of the per-clip |flight-time error| difference ({c.label} - {b.label}) entirely "
         f"under +{margin:g} ms (non-inferiority)"
     )
-    cm = paired_stats.height_cm(p.mean_ms, e.reference_flight_s)
+    cm = paired_comparison.height_cm(p.mean_ms, e.reference_flight_s)
     ci = (
         f"{p.ci_t_low_ms:+.0f} to {p.ci_t_high_ms:+.0f} ms"
-        if measured(p.ci_t_low_ms) and measured(p.ci_t_high_ms)
+        if is_number(p.ci_t_low_ms) and is_number(p.ci_t_high_ms)
         else "not known (too few clips)"
     )
     spread = f"mean {p.mean_ms:+.0f} ms, 95 % CI {ci} (t)"
-    if measured(p.ci_boot_low_ms):
+    if is_number(p.ci_boot_low_ms):
         spread += f", {p.ci_boot_low_ms:+.0f} to {p.ci_boot_high_ms:+.0f} ms (bootstrap)"
-    if k is not None and measured(k.ci_low_ms):
+    if k is not None and is_number(k.ci_low_ms):
         spread += f", {k.ci_low_ms:+.0f} to {k.ci_high_ms:+.0f} ms (resampling the {k.n_athletes} athletes)"
-    if measured(p.wilcoxon_p):
-        spread += f"; Wilcoxon {text.p_value(p.wilcoxon_p)}"
+    if is_number(p.wilcoxon_p):
+        spread += f"; Wilcoxon {verdict_text.p_value(p.wilcoxon_p)}"
     spread += (
         f"; {c.label} closer on {p.candidate_closer}, {b.label} on {p.baseline_closer}, "
         f"{p.tied} tied; over {_count_of_clips(p.n)}"
@@ -104,7 +104,7 @@ def _paired_accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dic
             "comparison needs at least 2 clips that both backends measured against a reference"
         )
         return _criterion("accuracy", status, p.mean_ms, "ms", margin, rule, spread=spread, detail=detail)
-    height = f" (≈{abs(cm):.0f} cm of jump height)" if measured(cm) and round(abs(cm)) else ""
+    height = f" (≈{abs(cm):.0f} cm of jump height)" if is_number(cm) and round(abs(cm)) else ""
     if round(abs(p.mean_ms)) == 0:
         closer = "as close to"
     else:
@@ -115,7 +115,7 @@ def _paired_accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dic
         f"{_ms_words(p.ci_t_high_ms)}; margin {margin:g} ms), so it is {p.verdict}"
     )
     if p.verdict == "not yet known":
-        if measured(p.clips_needed) and p.clips_needed > p.n:
+        if is_number(p.clips_needed) and p.clips_needed > p.n:
             more = int(p.clips_needed - p.n)
             detail += (
                 f": about {int(p.clips_needed)} clips in all ({more} more) would settle it at the "
@@ -126,12 +126,12 @@ def _paired_accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dic
     return _criterion("accuracy", status, p.mean_ms, "ms", margin, rule, spread=spread, detail=detail)
 
 
-def with_margin(p: paired_stats.Paired, margin: float) -> paired_stats.Paired:
+def with_margin(p: paired_comparison.Paired, margin: float) -> paired_comparison.Paired:
     """The paired comparison judged against the margin in force (editable), not the stored one."""
     if p.margin_ms == margin:
         return p
-    verdict = paired_stats.non_inferiority(p.ci_t_low_ms, p.ci_t_high_ms, margin)
-    needed = paired_stats.clips_needed(p.mean_ms, p.sd_ms, margin) if verdict == "not yet known" else NAN
+    verdict = paired_comparison.non_inferiority(p.ci_t_low_ms, p.ci_t_high_ms, margin)
+    needed = paired_comparison.clips_needed(p.mean_ms, p.sd_ms, margin) if verdict == "not yet known" else NAN
     return replace(p, margin_ms=margin, verdict=verdict, clips_needed=needed)
 
 
@@ -144,10 +144,10 @@ def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> C
     spread = ""
     if e.kind == "study":
         lo, hi = c.flight_bias_ci_ms
-        spread = f"bias {c.flight_bias_ms:+.0f} ms" if measured(c.flight_bias_ms) else ""
-        if measured(lo) and measured(hi):
+        spread = f"bias {c.flight_bias_ms:+.0f} ms" if is_number(c.flight_bias_ms) else ""
+        if is_number(lo) and is_number(hi):
             spread += f" (95 % CI {lo:+.0f} to {hi:+.0f} ms)"
-        if measured(c.loa_ms[0]) and measured(c.loa_ms[1]):
+        if is_number(c.loa_ms[0]) and is_number(c.loa_ms[1]):
             spread += f"; 95 % limits of agreement {c.loa_ms[0]:+.0f} to {c.loa_ms[1]:+.0f} ms"
         spread = f"{spread}; over {_count_of_clips(c.n_clips)}".lstrip("; ")
     status = _status(c.flight_abs_error_ms, limit)
@@ -157,7 +157,7 @@ def _accuracy(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> C
         detail = (
             f"over {_count_of_clips(min(c.n_clips, b.n_clips))} against {e.reference_text}, {c.label}'s "
             f"flight time is off by {_ms(c.flight_abs_error_ms)} on average"
-            f"{f' (bias {c.flight_bias_ms:+.0f} ms)' if measured(c.flight_bias_ms) else ''} and "
+            f"{f' (bias {c.flight_bias_ms:+.0f} ms)' if is_number(c.flight_bias_ms) else ''} and "
             f"{b.label}'s by {_ms(b.flight_abs_error_ms)}"
         )
     else:
@@ -182,7 +182,7 @@ def _no_flight_time(c: BackendEvidence, b: BackendEvidence, field_name: str) -> 
         if x.jump_error:
             parts.append(f"{x.label} has no flight time ({x.jump_error.rstrip('.')})")
     if not parts:
-        missing = [x.label for x in (c, b) if not measured(getattr(x, field_name))] or [c.label]
+        missing = [x.label for x in (c, b) if not is_number(getattr(x, field_name))] or [c.label]
         parts.append(
             f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no flight time "
             "(no jump analysis for this run yet)"
@@ -275,7 +275,7 @@ def _speed(e: Evidence, c: BackendEvidence, b: BackendEvidence, t: dict) -> tupl
 
 
 def _busy_words(reasons: list[str]) -> str:
-    """The busy reasons (``speed.unreliable_reasons``), short: '1-minute load average 3.1 on 2
+    """The busy reasons (``speed_evidence.unreliable_reasons``), short: '1-minute load average 3.1 on 2
     cores when the measurement started, ...; 1 other benchmark run overlapped this one'."""
     words = []
     for reason in reasons:
@@ -290,16 +290,17 @@ def _speed_figures(
     c: BackendEvidence, b: BackendEvidence, bar: float, rule: str
 ) -> tuple[Criterion, list[str]]:
     notes = []
-    ratio = c.fps / b.fps if measured(c.fps) and measured(b.fps) and b.fps > 0 else NAN
+    ratio = c.fps / b.fps if is_number(c.fps) and is_number(b.fps) and b.fps > 0 else NAN
     spread_known = (
-        all(measured(v) for v in (c.fps_min, c.fps_max, b.fps_min, b.fps_max)) and min(c.rounds, b.rounds) > 1
+        all(is_number(v) for v in (c.fps_min, c.fps_max, b.fps_min, b.fps_max))
+        and min(c.rounds, b.rounds) > 1
     )
     spread = ""
     if spread_known and b.fps_max > 0 and b.fps_min > 0:
         worst, best = c.fps_min / b.fps_max, c.fps_max / b.fps_min
         rounds = min(c.rounds, b.rounds)
         spread = f"{worst:.0%} to {best:.0%} of {b.label}'s speed over {rounds} rounds"
-        status = "met" if worst >= bar else ("unmet" if measured(ratio) else "not measured")
+        status = "met" if worst >= bar else ("unmet" if is_number(ratio) else "not measured")
         detail = (
             f"{c.label} runs at {c.fps_min:.1f}-{c.fps_max:.1f} frames/s and {b.label} at "
             f"{b.fps_min:.1f}-{b.fps_max:.1f} over {rounds} rounds: {spread}"
@@ -310,10 +311,10 @@ def _speed_figures(
         status = _status(ratio, bar, lower_is_better=False)
         detail = (
             f"{c.label} runs at {c.fps:.1f} frames/s, {ratio:.0%} of {b.label}'s {b.fps:.1f}"
-            if measured(ratio)
+            if is_number(ratio)
             else f"the speed of {c.label} or {b.label} was not measured"
         )
-        if measured(ratio):
+        if is_number(ratio):
             notes.append(
                 "Speed comes from a single timed pass, not repeated rounds: weaker evidence "
                 "(a run with several rounds gives its spread)."
@@ -324,19 +325,19 @@ def _speed_figures(
 
 def _camera(key: str, rate: float, c: BackendEvidence) -> Criterion:
     """Keeps up with a camera of ``rate`` on this machine (``posebench realtime``)."""
-    bar = R.REALTIME_DROP_MAX_PCT
+    bar = decision_rules.REALTIME_DROP_MAX_PCT
     rule = f"under {bar:g} % of a {rate:g} fps camera's frames dropped (posebench realtime)"
     found = [
         m
         for r, m in c.realtime.items()
-        if abs(r - rate) <= R.CAMERA_RATE_TOLERANCE * rate and m["status"] == "ok"
+        if abs(r - rate) <= decision_rules.CAMERA_RATE_TOLERANCE * rate and m["status"] == "ok"
     ]
     if not found:
         detail = f"{c.label} was not streamed at {rate:g} fps (posebench realtime --fps {rate:g})"
         return _criterion(key, "not measured", NAN, "%", bar, rule, detail=detail)
     m = found[0]
     drop = m["drop_pct"]
-    keeps = measured(drop) and drop < bar
+    keeps = is_number(drop) and drop < bar
     detail = (
         f"{c.label} {'keeps' if keeps else 'does not keep'} up with a {rate:g} fps camera on this "
         f"machine: {drop:.1f} % of frames dropped, landmarks {m['latency_ms_p50']:.0f} ms after "
@@ -374,7 +375,7 @@ def of_candidate(
     else:
         criteria.append(_accuracy(e, c, b, t))
         if kind == "frames" or (
-            e.kind == "study" and measured(c.takeoff_error_frames) and measured(b.takeoff_error_frames)
+            e.kind == "study" and is_number(c.takeoff_error_frames) and is_number(b.takeoff_error_frames)
         ):
             criteria.append(_timing(e, c, b, t))
     criteria.append(_detection(e, c, b, t))
@@ -382,7 +383,7 @@ def of_candidate(
     criteria.append(speed)
     notes += speed_notes
     if c.realtime:  # the run was streamed: real time is speed evidence too (never must-meet)
-        criteria += [_camera(key, rate, c) for key, rate in R.CAMERA_RATES]
+        criteria += [_camera(key, rate, c) for key, rate in decision_rules.CAMERA_RATES]
     criteria.append(_clips(e, c, b, t))
     for x in (c, b):
         if x.calibration_applied:

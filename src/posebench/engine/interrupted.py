@@ -1,6 +1,6 @@
 """Runs a server restart interrupted: noted when they start, listed after the restart.
 
-A benchmark run is saved only when it ends (``results.save``: atomically, or not at all), so
+A benchmark run is saved only when it ends (``run_store.save``: atomically, or not at all), so
 a server killed mid-run (SIGTERM, SIGKILL, a crash, a reboot) leaves nothing of the run and,
 without this note, nothing to tell its user. When a run starts, a small note is written to
 ``<results>/.running/<run_id>.json``: who started it, the clip, the backends and options, and
@@ -20,13 +20,13 @@ from pathlib import Path
 import psutil
 
 from posebench.io.files import write_atomic
-from posebench.store import owners, results
+from posebench.store import owners, run_store
 
 FOLDER = ".running"
 
 
 def _folder(root: Path | None) -> Path:
-    return Path(root or results.default_root()) / FOLDER
+    return Path(root or run_store.default_root()) / FOLDER
 
 
 def _process_start(pid: int) -> float:
@@ -38,7 +38,7 @@ def _process_start(pid: int) -> float:
 
 def begin(run_id: str, root: Path | None = None, *, owner: str | None, clip: str, backends, options) -> Path:
     """Note that ``run_id`` is running in this server process."""
-    results.check_run_id(run_id)
+    run_store.check_run_id(run_id)
     folder = _folder(root)
     folder.mkdir(parents=True, exist_ok=True)
     note = {
@@ -60,7 +60,7 @@ def end(run_id: str, root: Path | None = None) -> None:
     """The run has ended (saved, failed, cancelled): forget the note."""
     folder = _folder(root)
     try:
-        (folder / f"{results.check_run_id(run_id)}.json").unlink(missing_ok=True)
+        (folder / f"{run_store.check_run_id(run_id)}.json").unlink(missing_ok=True)
         folder.rmdir()  # only when no other run is noted (an empty results folder stays empty)
     except OSError:
         pass
@@ -109,7 +109,7 @@ def sentence(note: dict) -> str:
 
 def dismiss(viewer: owners.Viewer, run_id: str, root: Path | None = None) -> None:
     """Forget an interrupted run's note (its owner only)."""
-    path = _folder(root) / f"{results.check_run_id(run_id)}.json"
+    path = _folder(root) / f"{run_store.check_run_id(run_id)}.json"
     try:
         note = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

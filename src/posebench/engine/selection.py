@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from posebench.backends import config as backend_config
+from posebench.backends import backend_config
 
 
 def labels(summary: pd.DataFrame | None) -> list[str]:

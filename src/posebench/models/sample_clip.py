@@ -48,7 +48,7 @@ class SampleUnavailable(BenchError):
 
 
 def clip_cache_dir() -> Path:
-    from posebench.models.store import cache_root
+    from posebench.models.model_store import cache_root
 
     return cache_root() / "clips"
 

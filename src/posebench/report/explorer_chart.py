@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from posebench.report.charts import ChartSpec
+from posebench.report.run_charts import ChartSpec
 
 
 def caption(meta: dict) -> str:

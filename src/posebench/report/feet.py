@@ -15,8 +15,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from posebench.report.charts import ChartSpec
 from posebench.report.overlay import BACKEND_COLOURS
+from posebench.report.run_charts import ChartSpec
 
 # Foot point -> the landmark names of its left and right side.
 POINTS: dict[str, tuple[str, str]] = {

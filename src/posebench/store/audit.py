@@ -17,7 +17,7 @@ def log_path(root: Path | None = None) -> Path:
     override = os.environ.get("POSEBENCH_AUDIT_LOG")
     if override:
         return Path(override)
-    from posebench.store.results import default_root
+    from posebench.store.run_store import default_root
 
     return Path(root or default_root()) / ".audit.jsonl"
 

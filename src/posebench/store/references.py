@@ -23,9 +23,9 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.core.errors import InputError
-from posebench.io import run_import as untrusted
+from posebench.io import untrusted_files
 from posebench.io.files import neutralise, unneutralise, write_atomic
-from posebench.store import results
+from posebench.store import run_store
 
 CSV_COLUMNS = ("clip", "sha256", "kind", "flight_time_s", "takeoff_frame", "landing_frame", "source", "note")
 KINDS = ("cmj", "dj")  # countermovement jump, drop jump
@@ -144,15 +144,17 @@ def from_mapping(row) -> ClipReference:
 
 
 # A references file or a study manifest: checked on its bytes before pandas builds a table.
-CSV_LIMITS = untrusted.TableLimits(max_bytes=4 * 1024**2, header_bytes=16 * 1024, columns=64, rows=5_000)
+CSV_LIMITS = untrusted_files.TableLimits(
+    max_bytes=4 * 1024**2, header_bytes=16 * 1024, columns=64, rows=5_000
+)
 # The server's own store (written by PoseBench, one row per clip) may grow larger.
-STORE_LIMITS = untrusted.TableLimits(
+STORE_LIMITS = untrusted_files.TableLimits(
     max_bytes=256 * 1024**2, header_bytes=16 * 1024, columns=64, rows=1_000_000
 )
 
 
 def read_csv(
-    data: bytes | str | Path, shown: str | None = None, limits: untrusted.TableLimits = CSV_LIMITS
+    data: bytes | str | Path, shown: str | None = None, limits: untrusted_files.TableLimits = CSV_LIMITS
 ) -> pd.DataFrame:
     """A references/manifest CSV (a ``Path``, or its text or bytes) as a table of text.
 
@@ -164,10 +166,10 @@ def read_csv(
     try:
         if isinstance(data, Path):
             shown = shown or data.name
-            raw = untrusted.read_small_file(data, shown, what, limits)
+            raw = untrusted_files.read_small_file(data, shown, what, limits)
         else:
             raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-            untrusted.check_small_csv(raw, shown or "the references file", what, limits)
+            untrusted_files.check_small_csv(raw, shown or "the references file", what, limits)
         table = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
     except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise InputError(f"the references file is not a readable CSV ({exc})") from None
@@ -180,7 +182,7 @@ def read_csv(
 
 
 def store_path(root: Path | None = None) -> Path:
-    return Path(root or results.default_root()) / STORE_NAME
+    return Path(root or run_store.default_root()) / STORE_NAME
 
 
 USERS = "users"  # <results>/users/<name>/: a signed-in user's references and studies
@@ -195,7 +197,7 @@ def root_of(owner: str | None, root: Path | None = None) -> Path:
     """
     from posebench.store import owners
 
-    base = Path(root or results.default_root())
+    base = Path(root or run_store.default_root())
     if not owner or owner == owners.LOCAL:
         return base
     return base / USERS / owners.check_user_name(owner)

@@ -1,9 +1,9 @@
 """Files kept beside a saved run (the run store's sidecars).
 
-A saved run's own files (``results.FILES``) are never rewritten. What is
+A saved run's own files (``run_store.FILES``) are never rewritten. What is
 added to a run later lives in small sidecar files next to them, written
 atomically, and in ``run.extra`` only while the run is not saved (yet): saving
-the run writes those to the sidecar files, not to run.json (``results.SIDECARS``):
+the run writes those to the sidecar files, not to run.json (``run_store.SIDECARS``):
 
 - ``scorecard.json``: the scorecard settings (baseline, candidate, thresholds, overrides);
 - ``jump.csv``: the jump metrics per backend (formula-neutralised);
@@ -22,22 +22,22 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.io.files import unneutralise, write_atomic, write_csv_atomic
-from posebench.store import audit, owners, references, results
+from posebench.store import audit, owners, references, run_store
 
-SCORECARD = results.SIDECARS["scorecard"]
-JUMP = results.SIDECARS["jump"]
-REFERENCE = results.SIDECARS["reference"]
-REALTIME = results.SIDECARS["realtime"]
+SCORECARD = run_store.SIDECARS["scorecard"]
+JUMP = run_store.SIDECARS["jump"]
+REFERENCE = run_store.SIDECARS["reference"]
+REALTIME = run_store.SIDECARS["realtime"]
 VERDICT = "verdict.json"
 
 # sidecar -> the key of run.extra that holds it for a run not saved on disk
-EXTRA_KEYS = {name: key for key, name in results.SIDECARS.items()}
+EXTRA_KEYS = {name: key for key, name in run_store.SIDECARS.items()}
 
 
 def run_folder(run, root: Path | None = None) -> Path | None:
     """The saved run's folder, or None when the run is not saved there."""
     try:
-        path = results.run_dir(run.run_id, root)
+        path = run_store.run_dir(run.run_id, root)
     except Exception:
         return None
     return path if (path / "run.json").exists() else None

@@ -1,6 +1,6 @@
 """Which host a study job ran on, and speed compared only within one host.
 
-A study may run on several machines (``posebench.studies.executor.RayExecutor``).
+A study may run on several machines (``posebench.studies.study_executor.RayExecutor``).
 Landmarks do not depend on the machine, so accuracy pools over every row; speed
 does, so a speed ratio is only ever computed from rows of one host and never
 pooled across hosts.

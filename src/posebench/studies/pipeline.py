@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from posebench.analysis import jump
+from posebench.analysis import jump_metrics
 from posebench.core.errors import BenchError
 from posebench.engine.runner import ProgressFn, run_benchmark
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import BenchmarkRun, RunOptions
 
 JUMP_STATUS = "jump metrics from the recorded landmarks"
@@ -37,8 +37,8 @@ def attach_jump_metrics(run: BenchmarkRun, cancel: threading.Event | None = None
     """Jump metrics from the recorded landmarks (seconds, no second pose pass); a failure is
     kept as ``run.extra["jump_error"]``, a cancel leaves them out."""
     try:
-        return jump.attach(run, cancel=cancel)
-    except jump.Cancelled:
+        return jump_metrics.attach(run, cancel=cancel)
+    except jump_metrics.Cancelled:
         return None
     except BenchError as exc:
         run.extra["jump_error"] = str(exc)
@@ -85,8 +85,8 @@ def run_and_save(
     saved_to, save_error = None, None
     if len(run.frames) or save_empty:
         try:
-            saved_to = results.save(run, results_root, owner=owner)
-        except BenchError as exc:  # a full disk and its kin: one sentence from results.save
+            saved_to = run_store.save(run, results_root, owner=owner)
+        except BenchError as exc:  # a full disk and its kin: one sentence from run_store.save
             save_error = str(exc)
         except OSError as exc:
             save_error = f"the run could not be saved: {exc}"

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from posebench.analysis import agreement, paired
-from posebench.analysis.jump import GRAVITY
+from posebench.analysis import agreement, paired_comparison
+from posebench.analysis.jump_metrics import GRAVITY
 from posebench.store.references import ClipReference
-from posebench.studies.jobs import ROW_COLUMNS
+from posebench.studies.study_jobs import ROW_COLUMNS
 
 # Column -> (unit, meaning) of study_clips.csv (besides the job row's ROW_COLUMNS).
 CLIP_COLUMNS: dict[str, tuple[str, str]] = {
@@ -156,9 +156,9 @@ def clip_table(
     return table[[*CLIP_COLUMNS, *[c for c in table.columns if c not in CLIP_COLUMNS]]]
 
 
-# The paired table (one row per clip both backends measured): ``analysis.paired``.
-PAIRED_COLUMNS = paired.TABLE_COLUMNS
-paired_table = paired.paired_table
+# The paired table (one row per clip both backends measured): ``analysis.paired_comparison``.
+PAIRED_COLUMNS = paired_comparison.TABLE_COLUMNS
+paired_table = paired_comparison.paired_table
 
 
 def incidental_speed_words(summary: pd.DataFrame, baseline: str) -> str:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from posebench.core.errors import InputError
-from posebench.store import audit, owners, references, results
+from posebench.store import audit, owners, references, run_store
 from posebench.store.owners import Access, Viewer
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 SHARED_MARK = " · shared by "  # a shared study's entry in a list: "<study> · shared by <owner>"
 
@@ -50,19 +50,19 @@ class Opened:
 
     @property
     def folder(self) -> Path:
-        return studies.folder_of(self.study_id, self.root)
+        return study_folder.folder_of(self.study_id, self.root)
 
 
 def shared_with(viewer: Viewer, results_root: Path | None = None) -> pd.DataFrame:
-    """``studies.list_studies`` rows of other users' studies ``viewer`` may see (read-only),
+    """``study_folder.list_studies`` rows of other users' studies ``viewer`` may see (read-only),
     with ``study_id`` replaced by their entry (``<study> · shared by <owner>``)."""
     frames = []
-    users = Path(results_root or results.default_root()) / references.USERS
+    users = Path(results_root or run_store.default_root()) / references.USERS
     if not viewer.single and users.is_dir():
         for folder in sorted(users.iterdir()):
             if folder.name == viewer.name or not owners.USER_NAME.match(folder.name):
                 continue
-            listed = studies.list_studies(folder / "studies")
+            listed = study_folder.list_studies(folder / "studies")
             keep = [
                 viewer.can_see(a) and a.owner == folder.name
                 for a in (owners.read(Path(p)) for p in listed["path"])
@@ -71,13 +71,13 @@ def shared_with(viewer: Viewer, results_root: Path | None = None) -> pd.DataFram
             if len(listed):
                 frames.append(listed.assign(study_id=[entry(s, folder.name) for s in listed["study_id"]]))
     if not frames:
-        return pd.DataFrame(columns=list(studies.LIST_COLUMNS))
+        return pd.DataFrame(columns=list(study_folder.LIST_COLUMNS))
     return pd.concat(frames, ignore_index=True)
 
 
 def visible_studies(viewer: Viewer, results_root: Path | None = None) -> pd.DataFrame:
     """The viewer's own studies, newest first, then those shared with them."""
-    own = studies.list_studies(own_root(viewer, results_root))
+    own = study_folder.list_studies(own_root(viewer, results_root))
     shared = shared_with(viewer, results_root)
     return pd.concat([own, shared], ignore_index=True) if len(shared) else own
 
@@ -87,20 +87,22 @@ def locate(viewer: Viewer, key: str, results_root: Path | None = None) -> Opened
     same sentence whether it does not exist or is not shared with them)."""
     mine = own_root(viewer, results_root)
     if SHARED_MARK not in key or viewer.single:
-        return Opened(key, studies.check_study_id(key), mine, None if viewer.single else viewer.name, True)
+        return Opened(
+            key, study_folder.check_study_id(key), mine, None if viewer.single else viewer.name, True
+        )
     study_id, owner = key.rsplit(SHARED_MARK, 1)
     refused = InputError(f"there is no saved study named {study_id[:80]} that you can open")
     if not owners.USER_NAME.match(owner) or owner == viewer.name:
         raise refused
     root = root_of(owner, results_root)
     try:
-        folder = studies.folder_of(study_id, root)
+        folder = study_folder.folder_of(study_id, root)
     except InputError:
         raise refused from None
     access = owners.read(folder)
     if access.owner != owner or not viewer.can_see(access):
         raise refused
-    if not (folder / studies.FILES["definition"]).exists():
+    if not (folder / study_folder.FILES["definition"]).exists():
         raise refused
     return Opened(key, study_id, root, owner, viewer.can_change(access))
 
@@ -153,7 +155,7 @@ def set_sharing(
 def delete(viewer: Viewer, opened: Opened, results_root: Path | None = None) -> None:
     """Delete a study: its owner only; audited as ``study-delete``."""
     require_change(viewer, opened.folder, "delete", results_root)
-    studies.delete(opened.study_id, opened.root)
+    study_folder.delete(opened.study_id, opened.root)
     audit.record("study-delete", viewer.name, opened.study_id, results_root, owner=opened.owner)
 
 

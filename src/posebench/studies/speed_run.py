@@ -1,7 +1,7 @@
 """A study's speed evidence measured on demand: a dedicated run with rounds, then used.
 
 A study's own timings (one pass per clip, any load) never decide its verdict; a dedicated
-speed measurement does (``decision.speed``). When none was chosen, one can be taken there
+speed measurement does (``decision.speed_evidence``). When none was chosen, one can be taken there
 and then: ``measure(study)`` runs every backend of the study on one of its clips in
 interleaved rounds (``engine.runner.run_benchmark``, the same runner and options as a study
 job, with the study's warm-up), saves it as an ordinary run folder (listed on the Results
@@ -10,7 +10,7 @@ study's headline speed source and writes the study's ``verdict.json`` again; not
 the study is run again.
 
 The command line's ``posebench study ... --speed measure`` and the Study page's "Measure the
-speed now" button (a ``dashboard.jobs.RunJob``: the run is timed in a worker process, never
+speed now" button (a ``dashboard.background_jobs.RunJob``: the run is timed in a worker process, never
 in the web server) both end here. A measurement taken while the machine is busy is saved
 and used like any other, and the verdict says it is not reliable (never a reason to keep
 or replace).
@@ -25,9 +25,9 @@ from posebench import backends
 from posebench.core.errors import InputError
 from posebench.engine.runner import run_benchmark
 from posebench.io import video
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import RunOptions
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 MEASURE = "measure"  # ``--speed measure``: measure the study's speed now
 DEFAULT_ROUNDS = 5
@@ -88,19 +88,19 @@ def measure(
     options = options_for(study, clip, rounds, frames)
     run = run_benchmark(clip.path, configs_of(study), options, progress=progress, source=SOURCE)
     run.extra["speed_for_study"] = study.study_id
-    return results.save(run, results_root)
+    return run_store.save(run, results_root)
 
 
 def use(study_id: str, folder: str | Path, root: Path | None = None):
     """Make the run ``folder`` the study's headline speed source (first of its speed runs) and
     write its tables and verdict again from the rows it has (nothing is run)."""
-    study = studies.load(study_id, root)
+    study = study_folder.load(study_id, root)
     folder = str(Path(folder).resolve())
     study.speed_runs = [folder, *[r for r in study.speed_runs if r != folder]]
-    studies.save_definition(study, root)
-    cache = studies.cached_rows(studies.folder_of(study_id, root))
+    study_folder.save_definition(study, root)
+    cache = study_folder.cached_rows(study_folder.folder_of(study_id, root))
     rows = [cache[j.key] for j in study.jobs() if j.key in cache]
-    return studies.tables(study, rows, studies.folder_of(study_id, root), write=True)
+    return study_folder.tables(study, rows, study_folder.folder_of(study_id, root), write=True)
 
 
 __all__ = ["DEFAULT_ROUNDS", "MEASURE", "SOURCE", "measure", "options_for", "pick_clip", "use"]

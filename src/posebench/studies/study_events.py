@@ -2,7 +2,7 @@
 
 ``Study.events`` maps a backend's label to an event setting
 (``analysis.event_settings``); a job of a backend with a setting other than
-``app-current`` times its jump with that setting (``studies.jobs``). A setting
+``app-current`` times its jump with that setting (``studies.study_jobs``). A setting
 whose calibration is *learned* gets, on every clip, the whole-frame offsets
 learned on the study's other clips (leave-one-athlete-out when the clips name
 more than one athlete, else leave-one-clip-out), never on the clip judged; so
@@ -17,9 +17,9 @@ import math
 import numpy as np
 
 from posebench import backends
-from posebench.analysis import event_search, event_settings, paired
+from posebench.analysis import event_search, event_settings, paired_comparison
 from posebench.analysis.event_settings import APP_CURRENT
-from posebench.analysis.jump import GRAVITY
+from posebench.analysis.jump_metrics import GRAVITY
 from posebench.core.errors import InputError
 
 
@@ -83,11 +83,11 @@ def errors_words(study, labels: list[str]) -> str:
     when one of their settings learns a calibration, else as measured (with the settings named
     when the study names any)."""
     if not study.events:
-        return paired.AS_MEASURED
+        return paired_comparison.AS_MEASURED
     learned = [label for label in labels if _learns(setting_of(study, label))]
     named = ", ".join(f"{label}: {setting_of(study, label)}" for label in labels)
     if not learned:
-        return f"{paired.AS_MEASURED} (event settings {named}; none learns a calibration)"
+        return f"{paired_comparison.AS_MEASURED} (event settings {named}; none learns a calibration)"
     athletes = {getattr(c, "athlete", "") for c in study.clips} - {""}
     left_out = "athlete" if len(athletes) > 1 else "clip"
     return (

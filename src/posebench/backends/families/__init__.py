@@ -1,1 +1,1 @@
-"""The built-in estimator families, one module each (registered in ``posebench.backends.registry``)."""
+"""The built-in estimator families, one module each (registered in ``posebench.backends.family_registry``)."""

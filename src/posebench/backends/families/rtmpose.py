@@ -449,7 +449,7 @@ class RTMPoseFamily(Family):
 
     def notes(self) -> list[str]:
         from .. import engines
-        from ..config import parse
+        from ..backend_config import parse
 
         lines = [
             f"ONNX Runtime execution providers here: {', '.join(sessions.available_providers()) or 'none'}",

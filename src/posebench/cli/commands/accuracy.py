@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from posebench.analysis import accuracy
-from posebench.backends import config as backend_config
+from posebench.analysis import keypoint_accuracy
+from posebench.backends import backend_config
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.io.files import safe_name, write_csv_atomic
-from posebench.store import results
+from posebench.store import run_store
 
 DEFAULT_BACKENDS = [backend_config.ACCURACY_BASELINE_PRESET, backend_config.CANDIDATE_PRESET]
 
@@ -20,16 +20,16 @@ def register(sub) -> None:
     add_backend_option(p)
     p.add_argument(
         "--norm",
-        choices=accuracy.NORMS,
+        choices=keypoint_accuracy.NORMS,
         default="box",
         help="PCK reference size: the annotated box's longer side (default) or the annotated torso length",
     )
     p.add_argument(
         "--margin",
         type=float,
-        default=accuracy.MEDIAPIPE_MARGIN,
+        default=keypoint_accuracy.MEDIAPIPE_MARGIN,
         help="MediaPipe only: share of the box size added on each side of its crop "
-        f"(default {accuracy.MEDIAPIPE_MARGIN})",
+        f"(default {keypoint_accuracy.MEDIAPIPE_MARGIN})",
     )
     p.add_argument(
         "--out",
@@ -40,7 +40,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    summary, landmarks = accuracy.evaluate(
+    summary, landmarks = keypoint_accuracy.evaluate(
         args.images_dir,
         args.annotations,
         args.backends or DEFAULT_BACKENDS,
@@ -64,7 +64,7 @@ def run(args) -> int:
     out = (
         Path(args.out)
         if args.out
-        else results.default_root() / f"accuracy-{safe_name(Path(args.annotations).stem, 'annotations')}"
+        else run_store.default_root() / f"accuracy-{safe_name(Path(args.annotations).stem, 'annotations')}"
     )
     out.mkdir(parents=True, exist_ok=True)
     write_csv_atomic(summary, out / "accuracy.csv")

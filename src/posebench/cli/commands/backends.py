@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posebench import backends
-from posebench.backends.config import PRESET_HELP, settings_help
+from posebench.backends.backend_config import PRESET_HELP, settings_help
 
 
 def register(sub) -> None:

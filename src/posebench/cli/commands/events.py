@@ -17,9 +17,9 @@ from pathlib import Path
 from posebench import backends
 from posebench.analysis import event_settings
 from posebench.cli.commands.common import add_backend_option, runnable
-from posebench.studies import events
+from posebench.studies import event_search_run
 
-DEFAULT_BACKENDS = list(backends.config.STUDY_PAIR)
+DEFAULT_BACKENDS = list(backends.backend_config.STUDY_PAIR)
 
 
 def register(sub) -> None:
@@ -56,8 +56,8 @@ def run(args) -> int:
     runnable(specs)  # before any work
     out = Path(args.out) if args.out else Path("results") / "events" / Path(args.manifest).stem
     space = {k: () for k in event_settings.SEARCH_SPACE} if args.named_only else None
-    result = events.search_clips(
-        events.manifest_clips(args.manifest),
+    result = event_search_run.search_clips(
+        event_search_run.manifest_clips(args.manifest),
         specs,
         out,
         cache=Path(args.cache) if args.cache else None,
@@ -72,12 +72,12 @@ def run(args) -> int:
     )
     for label in result.backends:
         print()
-        print("\n".join(events.backend_lines(result.results[label])))
+        print("\n".join(event_search_run.backend_lines(result.results[label])))
     print()
-    print(events.statement(result))
+    print(event_search_run.statement(result))
     print(
         "in-sample: the setting (and any learned calibration) fitted on every clip, optimistic; "
         "cross-validated: chosen and calibrated on the other folds, judged on the one left out."
     )
-    print(f"wrote {out}/ ({events.FILES['scores']}, {events.FILES['report']})")
+    print(f"wrote {out}/ ({event_search_run.FILES['scores']}, {event_search_run.FILES['report']})")
     return 0

@@ -10,7 +10,7 @@ from posebench import backends
 from posebench.cli.commands.common import add_backend_option, print_table
 from posebench.core.errors import BenchError
 from posebench.io.files import write_csv_atomic
-from posebench.studies import explore as explorer
+from posebench.studies import lever_explorer
 
 SHOWN = [
     "changes",
@@ -50,8 +50,8 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--baseline",
-        default=explorer.BASELINE,
-        help=f"the reference for agreement (default {explorer.BASELINE})",
+        default=lever_explorer.BASELINE,
+        help=f"the reference for agreement (default {lever_explorer.BASELINE})",
     )
     p.add_argument(
         "--target",
@@ -112,14 +112,14 @@ def run(args) -> int:
     )
     candidates = None
     if args.grid:
-        candidates = explorer.grid(**_grid(args.grid))
+        candidates = lever_explorer.grid(**_grid(args.grid))
     if args.backends:
         candidates = (candidates or []) + [backends.parse(b) for b in args.backends]
 
     def progress(fraction: float, message: str) -> None:
         print(f"  {fraction:4.0%}  {message}", file=sys.stderr)
 
-    table = explorer.explore(
+    table = lever_explorer.explore(
         args.clip,
         candidates,
         baseline=args.baseline,

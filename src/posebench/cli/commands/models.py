@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from posebench.core import catalogue
 from posebench.core.errors import BenchError, ModelUnavailable
-from posebench.models import store as model_store
+from posebench.models import model_store
 
 
 def register(sub) -> None:

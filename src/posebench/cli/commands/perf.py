@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 from posebench.cli.commands.common import print_table
-from posebench.decision import speed
-from posebench.store import results
-from posebench.studies.perf import RTMLIB_DEFAULT, TUNED, run_perf
+from posebench.decision import speed_evidence
+from posebench.store import run_store
+from posebench.studies.speed_check import RTMLIB_DEFAULT, TUNED, run_perf
 
 
 def _fmt(value) -> str:
@@ -86,7 +86,7 @@ def run(args) -> int:
         end_to_end=args.end_to_end,
     )
     if args.save is not None and report.run is not None:
-        saved = results.save(report.run, Path(args.save) if args.save else None)
+        saved = run_store.save(report.run, Path(args.save) if args.save else None)
         print(
             f"saved the timed rounds as a run: {saved} (speed evidence: posebench study ... --speed {saved})"
         )
@@ -107,7 +107,7 @@ def _print_conditions(report) -> None:
         f"clip: {clip.name}  {clip.width}x{clip.height}  {report.frames} frames {how}, the first "
         f"{report.warmup} of each pass untimed; {report.rounds} rounds, contestants interleaved, "
         f"order rotating; 1-min load average {report.load[0]:.1f} at start, {report.load[1]:.1f} at end "
-        f"({speed.OWN_THREADS})"
+        f"({speed_evidence.OWN_THREADS})"
     )
     others = (report.machine or {}).get("overlapping_runs") or []
     if others:

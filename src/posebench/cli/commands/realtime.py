@@ -21,10 +21,10 @@ from posebench.cli.commands.common import (
     runnable,
 )
 from posebench.core.errors import RunCancelled
-from posebench.decision import speed
-from posebench.store import results
+from posebench.decision import speed_evidence
+from posebench.store import run_store
 from posebench.store.run_record import RunOptions
-from posebench.studies import realtime
+from posebench.studies import realtime_run
 
 SHOWN = [
     "backend",
@@ -107,7 +107,7 @@ def run(args) -> int:
     cancel = threading.Event()
     try:
         with _ctrl_c_cancels(cancel):
-            run_ = realtime.measure(
+            run_ = realtime_run.measure(
                 args.clip,
                 configs,
                 args.fps,
@@ -132,7 +132,7 @@ def run(args) -> int:
         "rate with under 1 % dropped, from the measured per-frame times; load_1min_start: the "
         "machine's 1-minute load average before the measurement began; foreign_cpu_pct: processor "
         "time other work took while the backend streamed, % of one core; load_1min_end: the load at "
-        f"the end ({speed.OWN_THREADS})."
+        f"the end ({speed_evidence.OWN_THREADS})."
     )
     if table["offline_flight_time_s"].notna().any():
         print_table(table, JUMP_SHOWN, floatfmt="{:.3f}")
@@ -147,6 +147,6 @@ def run(args) -> int:
             print(f"note: {row.backend} at {row.camera_fps:g} fps: {row.notes}")
     env = run_.environment
     print(f"machine: {env.get('cpu', '?')}, {env.get('cores', '?')} cores")
-    path = results.save(run_, Path(args.out) if args.out else None)
+    path = run_store.save(run_, Path(args.out) if args.out else None)
     print(f"wrote {path}/ (realtime.csv beside summary.csv, frames.csv, run.json, jump.csv)")
     return 0 if (table["status"] == "ok").any() else 1

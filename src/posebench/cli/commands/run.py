@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from posebench import backends
-from posebench.backends.config import format_settings
+from posebench.backends.backend_config import format_settings
 from posebench.cli.commands.common import (
     add_clip_and_backends,
     add_max_side_option,
@@ -16,7 +16,7 @@ from posebench.cli.commands.common import (
     runnable,
 )
 from posebench.core.errors import BenchError
-from posebench.decision import speed
+from posebench.decision import speed_evidence
 from posebench.store.run_record import DEFAULT_ROUNDS, RunOptions
 from posebench.studies import pipeline
 
@@ -125,7 +125,7 @@ def run(args) -> int:
     print(
         f"machine: {run.environment.get('cpu', '?')}, {run.environment.get('cores', '?')} cores; "
         f"1-minute load average {state.get('load_1min_start', float('nan')):.1f} at start, "
-        f"{state.get('load_1min_end', float('nan')):.1f} at end ({speed.OWN_THREADS}); "
+        f"{state.get('load_1min_end', float('nan')):.1f} at end ({speed_evidence.OWN_THREADS}); "
         f"{len(state.get('overlapping_runs', []))} other benchmark run(s) on this machine overlapped; "
         f"other work used {state.get('foreign_cpu_pct') or float('nan'):.0f} % of one core while timing"
     )

@@ -25,16 +25,14 @@ from posebench import backends
 from posebench.analysis import event_settings, per_jump
 from posebench.cli.commands.common import add_backend_option, print_table, progress_printer, runnable
 from posebench.core.errors import InputError
-from posebench.decision import speed as decision_speed
-from posebench.decision import text as verdict_text
+from posebench.decision import speed_evidence, verdict_text
 from posebench.io.files import write_atomic
 from posebench.report import filmstrip, study_charts, study_evidence
 from posebench.store import references
-from posebench.studies import hosts, pooled, speed_run
-from posebench.studies import study as studies
-from posebench.studies.executor import executor_for
+from posebench.studies import hosts, pooled, speed_run, study_folder
+from posebench.studies.study_executor import executor_for
 
-DEFAULT_BACKENDS = list(backends.config.STUDY_PAIR)
+DEFAULT_BACKENDS = list(backends.backend_config.STUDY_PAIR)
 REPORT = "report.html"  # the one-page offline report, beside the tables
 
 
@@ -52,17 +50,17 @@ def register(sub) -> None:
     p.add_argument(
         "--min-clips",
         type=int,
-        default=studies.DEFAULT_MIN_CLIPS,
-        help=f"fewest clips a 'replace' may rest on (default {studies.DEFAULT_MIN_CLIPS})",
+        default=study_folder.DEFAULT_MIN_CLIPS,
+        help=f"fewest clips a 'replace' may rest on (default {study_folder.DEFAULT_MIN_CLIPS})",
     )
     p.add_argument("--warmup", type=int, default=10, help="frames left out of the speed figures (default 10)")
     p.add_argument(
         "--margin",
         type=float,
-        default=studies.DEFAULT_MARGIN_MS,
+        default=study_folder.DEFAULT_MARGIN_MS,
         metavar="MS",
         help="non-inferiority margin: how much further from the reference (mean per-clip |error| "
-        f"difference, ms) the candidate may be (default {studies.DEFAULT_MARGIN_MS:g})",
+        f"difference, ms) the candidate may be (default {study_folder.DEFAULT_MARGIN_MS:g})",
     )
     p.add_argument(
         "--speed",
@@ -137,7 +135,7 @@ def _progress(done: int, total: int, text: str) -> None:
     print(f"  [{done}/{total}] {text}", file=sys.stderr, flush=True)
 
 
-def _measure_speed(study: studies.Study, args) -> str:
+def _measure_speed(study: study_folder.Study, args) -> str:
     """``--speed measure``: the dedicated speed run, now; its folder."""
     clip = speed_run.pick_clip(study, args.speed_clip)
     print(
@@ -151,7 +149,7 @@ def _measure_speed(study: studies.Study, args) -> str:
         frames=args.speed_frames,
         progress=progress_printer(),
     )
-    source = decision_speed.from_folder(folder)
+    source = speed_evidence.from_folder(folder)
     state = "quiet" if source.reliable else "BUSY: " + " ".join(source.busy)
     print(f"speed run saved: {folder} (on {source.machine}; {state})")
     return str(folder)
@@ -164,7 +162,7 @@ def run(args) -> int:
         study.speed_runs = [folder, *study.speed_runs]
     executor = executor_for(args.ray)
     print(f"jobs run: {executor.describe()}")  # a cluster that cannot be reached stops here
-    result = studies.run(
+    result = study_folder.run(
         study, root=Path(args.out) if args.out else None, executor=executor, progress=_progress
     )
     charts = study_charts.write_pngs(result.clips, result.summary, result.folder)
@@ -173,9 +171,9 @@ def run(args) -> int:
     _print_jumps(result)
     _print_pooled(result, study.baseline)
     _print_verdict(result)
-    written = [studies.FILES["clips"], studies.FILES["summary"], studies.FILES["jumps"]]
+    written = [study_folder.FILES["clips"], study_folder.FILES["summary"], study_folder.FILES["jumps"]]
     if result.verdict is not None:
-        written.append(studies.FILES["verdict"])
+        written.append(study_folder.FILES["verdict"])
     written += [p.name for p in charts.values()]
     written.append(REPORT)
     strips = [p for p in pngs if p.startswith(filmstrip.FOLDER)]
@@ -185,7 +183,7 @@ def run(args) -> int:
     return 0 if (result.clips["status"] == "ok").any() else 1
 
 
-def _study_from(args) -> tuple[studies.Study, bool]:
+def _study_from(args) -> tuple[study_folder.Study, bool]:
     """The study the arguments ask for, checked (backends that can run here, rules, speed run
     folders), and whether its speed is to be measured now (``--speed measure``)."""
     specs = args.backends or DEFAULT_BACKENDS
@@ -199,7 +197,7 @@ def _study_from(args) -> tuple[studies.Study, bool]:
     for folder in speed_runs:
         if not (Path(folder) / "run.json").is_file():
             raise InputError(f"--speed {folder} is not a saved run folder (it has no run.json)")
-    study = studies.from_manifest(
+    study = study_folder.from_manifest(
         args.manifest,
         specs,
         name=args.name,
@@ -219,9 +217,9 @@ def _study_from(args) -> tuple[studies.Study, bool]:
     return study, speed_run.MEASURE in asked
 
 
-def _print_jumps(result: studies.StudyResult) -> None:
+def _print_jumps(result: study_folder.StudyResult) -> None:
     """The pooled sentence, then every jump against its reference, and the jumps not found."""
-    print(studies.pooled_sentence(result))
+    print(study_folder.pooled_sentence(result))
     jumps = per_jump.table(result.clips)
     print("per jump (one row per jump and backend):")
     print(per_jump.text_table(jumps))
@@ -231,7 +229,7 @@ def _print_jumps(result: studies.StudyResult) -> None:
         print(f"no jump: {row.clip} x {row.backend}: {row.error}")
 
 
-def _print_pooled(result: studies.StudyResult, baseline: str) -> None:
+def _print_pooled(result: study_folder.StudyResult, baseline: str) -> None:
     """The pooled statistics per backend, with what each means, and the speed ratios per host."""
     print("pooled per backend (one column per backend; frames are 0-based decoded frames):")
     print(pooled_text(result.summary))
@@ -252,7 +250,7 @@ def _print_pooled(result: studies.StudyResult, baseline: str) -> None:
         )
 
 
-def _print_verdict(result: studies.StudyResult) -> None:
+def _print_verdict(result: study_folder.StudyResult) -> None:
     """The paired accuracy, the verdict and one answer per deployment target."""
     if result.verdict is None:
         return

@@ -14,10 +14,9 @@ import pandas as pd
 
 from posebench.cli.commands.common import print_table
 from posebench.core.errors import InputError
-from posebench.decision import settings as scorecard_settings
-from posebench.decision import verdict
-from posebench.decision.evidence import Evidence, Reference, jump_table_for
-from posebench.store import results, sidecars
+from posebench.decision import headline_verdict, scorecard_settings
+from posebench.decision.verdict_evidence import Evidence, Reference, jump_table_for
+from posebench.store import run_store, sidecars
 
 
 def register(sub) -> None:
@@ -82,7 +81,7 @@ def reference_from(args, run) -> dict | None:
 
 def run(args) -> int:
     folder = Path(args.run_dir)
-    run_ = results.load(folder)
+    run_ = run_store.load(folder)
     root = folder.resolve().parent
     given = reference_from(args, run_)
     if given is not None:
@@ -95,8 +94,8 @@ def run(args) -> int:
         if label is not None and label not in labels:
             raise InputError(f"{name} {label} is not in this run ({', '.join(labels)})")
     evidence = Evidence.from_run(run_, reference, jump_table, args.baseline or settings.baseline)
-    answer = verdict.decide(evidence, settings.thresholds, args.candidate or settings.candidate)
-    path = verdict.write_json(answer, Path(args.out) if args.out else folder / sidecars.VERDICT)
+    answer = headline_verdict.decide(evidence, settings.thresholds, args.candidate or settings.candidate)
+    path = headline_verdict.write_json(answer, Path(args.out) if args.out else folder / sidecars.VERDICT)
     print(answer.reason)
     print(f"decision: {answer.decision}")
     print(f"candidate {answer.candidate}: {answer.candidate_words}")

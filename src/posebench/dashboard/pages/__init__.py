@@ -1,1 +1,1 @@
-"""The dashboard's pages: one module each, with ``render()``; ``registry.PAGES`` lists them."""
+"""The dashboard's pages: one module each, with ``render()``; ``page_registry.PAGES`` lists them."""

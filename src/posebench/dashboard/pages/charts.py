@@ -3,7 +3,7 @@
 import streamlit as st
 
 from posebench.dashboard import safe_text, state, widgets
-from posebench.report import charts
+from posebench.report import run_charts
 
 
 def render() -> None:
@@ -27,7 +27,7 @@ def render() -> None:
                 "Speed rule (% of the baseline's frames/s)",
                 1,
                 200,
-                int(round(charts.DEFAULT_FPS_RATIO * 100)),
+                int(round(run_charts.DEFAULT_FPS_RATIO * 100)),
                 5,
                 key="charts-ratio",
                 persist_state=state.KEEP,
@@ -37,7 +37,7 @@ def render() -> None:
             / 100
         )
 
-    for spec in charts.all_charts(run, baseline, ratio):
+    for spec in run_charts.all_charts(run, baseline, ratio):
         st.altair_chart(spec.chart, width="stretch")
         safe_text.caption(spec.caption)  # holds configuration labels: shown as text
     if not len(run.frames):

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from posebench.core.errors import BenchError
-from posebench.dashboard import explorer_view, jobs, safe_text, state, widgets
+from posebench.dashboard import background_jobs, explorer_view, safe_text, state, widgets
 
 
 def render() -> None:
@@ -31,7 +31,7 @@ def render() -> None:
         except BenchError as exc:
             safe_text.error(exc)
         else:
-            job = jobs.explore_job(
+            job = background_jobs.explore_job(
                 info.path,
                 candidates,
                 keep=state.chosen_upload(),

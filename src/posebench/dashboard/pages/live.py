@@ -8,7 +8,7 @@ import streamlit as st
 
 from posebench import backends
 from posebench.core.errors import BenchError
-from posebench.dashboard import auth, clip_input, live, realtime_view, safe_text, state, widgets
+from posebench.dashboard import auth, clip_input, live_webcam, realtime_view, safe_text, state, widgets
 
 HOLDER = "live-engine"  # session key: {"engine": LiveEngine} of the running stream
 METRICS_EVERY_S = 0.5
@@ -47,9 +47,9 @@ def _record_controls(engine) -> None:
         frames, times = engine.recorder.stop()
         try:
             with st.spinner("Saving the recording like an upload…"):
-                data = live.encode(frames, times)
+                data = live_webcam.encode(frames, times)
                 state.make_room_for_upload(len(data))
-                accepted = clip_input.save_upload(live.as_upload(data), owner=auth.viewer().name)
+                accepted = clip_input.save_upload(live_webcam.as_upload(data), owner=auth.viewer().name)
                 state.set_upload(accepted)
         except BenchError as exc:
             safe_text.error(exc)
@@ -59,7 +59,9 @@ def _record_controls(engine) -> None:
                 "clip for the Run page, and offered among your uploads on the Clip and Study pages."
             )
     if recording:
-        st.caption(f"Recording (at most {live.MAX_RECORD_S:.0f} s); the raw picture, without skeletons.")
+        st.caption(
+            f"Recording (at most {live_webcam.MAX_RECORD_S:.0f} s); the raw picture, without skeletons."
+        )
     elif engine is None:
         st.caption(
             "Record is there once the camera runs: the recording becomes your clip, offered among "
@@ -82,12 +84,16 @@ def render() -> None:
     if not choices:
         st.error("No backend can run on this machine; see `python -m posebench backends`.")
         return
-    default = [backends.config.BASELINE_PRESET] if backends.config.BASELINE_PRESET in choices else choices[:1]
+    default = (
+        [backends.backend_config.BASELINE_PRESET]
+        if backends.backend_config.BASELINE_PRESET in choices
+        else choices[:1]
+    )
     picked = st.multiselect(
         "Backends (one, or two side by side)",
         choices,
         default=default,
-        max_selections=live.MAX_BACKENDS,
+        max_selections=live_webcam.MAX_BACKENDS,
         key="live-backends",
     )
     if not picked:
@@ -102,18 +108,18 @@ def render() -> None:
     ctx = webrtc_streamer(
         key="live-" + "-".join(picked),
         mode=WebRtcMode.SENDRECV,
-        rtc_configuration=live.RTC_CONFIGURATION,
-        server_rtc_configuration=live.RTC_CONFIGURATION,
-        frontend_rtc_configuration=live.RTC_CONFIGURATION,
+        rtc_configuration=live_webcam.RTC_CONFIGURATION,
+        server_rtc_configuration=live_webcam.RTC_CONFIGURATION,
+        frontend_rtc_configuration=live_webcam.RTC_CONFIGURATION,
         media_stream_constraints={"video": True, "audio": False},
-        video_processor_factory=live.processor_factory(picked, holder),
+        video_processor_factory=live_webcam.processor_factory(picked, holder),
         async_processing=True,
     )
     engine = holder.get("engine") if ctx.state.playing else None
     if not ctx.state.playing:
         st.caption(
             "Press START and allow the camera. The picture travels only between your browser "
-            "and this server (no outside server is asked to connect them). " + live.NO_CAMERA_HINT
+            "and this server (no outside server is asked to connect them). " + live_webcam.NO_CAMERA_HINT
         )
     _record_controls(engine)
     if not ctx.state.playing:  # the camera would share the machine with the measurement

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from posebench.dashboard import auth, interrupted_view, results_view, saved_runs, widgets
-from posebench.store import results
+from posebench.store import run_store
 
 
 def render() -> None:
@@ -16,7 +16,7 @@ def render() -> None:
     )
     viewer = auth.viewer()
     shared = auth.shared_mode()
-    root = results.default_root()
+    root = run_store.default_root()
     runs = saved_runs.visible_runs(root, viewer)
     if shared:
         st.caption(

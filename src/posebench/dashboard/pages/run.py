@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from posebench.dashboard import auth, jobs, run_form, safe_text, state, widgets
+from posebench.dashboard import auth, background_jobs, run_form, safe_text, state, widgets
 
 
 def render() -> None:
@@ -59,7 +59,9 @@ def render() -> None:
         "process, which loads the models afresh (a few seconds)."
     )
     if start:
-        job = jobs.RunJob(info.path, configs, options, keep=upload, owner=auth.viewer().name, label=label)
+        job = background_jobs.RunJob(
+            info.path, configs, options, keep=upload, owner=auth.viewer().name, label=label
+        )
         state.set_job(job.start())
         st.rerun()
 

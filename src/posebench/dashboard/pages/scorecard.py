@@ -12,8 +12,8 @@ from posebench.dashboard import (
     verdict_view,
     widgets,
 )
-from posebench.decision import evaluate, verdict
-from posebench.decision.evidence import Evidence
+from posebench.decision import evaluate, headline_verdict
+from posebench.decision.verdict_evidence import Evidence
 from posebench.engine import selection
 
 
@@ -41,7 +41,7 @@ def render() -> None:
     reference = reference_form.saved(run)
     jump_table = verdict_view.jump_metrics(run)
     evidence = Evidence.from_run(run, reference, jump_table, baseline)
-    answer = verdict.decide(evidence, settings.thresholds, settings.candidate)
+    answer = headline_verdict.decide(evidence, settings.thresholds, settings.candidate)
 
     # -- the headline ------------------------------------------------------------------------
     st.subheader("Verdict")

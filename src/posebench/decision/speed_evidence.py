@@ -11,8 +11,8 @@ overlapped it).
 
 - A measurement taken while the machine was busy is *not measured reliably*
   (``unreliable_reasons``, the one rule for runs, the Scorecard, studies and real time): other
-  work took ``rules.BUSY_FOREIGN_CPU_PCT`` % of one core or more while it was timed, the
-  1-minute load per usable core **at its start** was at or over ``rules.BUSY_LOAD_PER_CORE``,
+  work took ``decision_rules.BUSY_FOREIGN_CPU_PCT`` % of one core or more while it was timed, the
+  1-minute load per usable core **at its start** was at or over ``decision_rules.BUSY_LOAD_PER_CORE``,
   or another benchmark run overlapped it. It never decides, and the sentence says to
   re-measure on a quiet machine. The load at the end counts the measurement's own threads, so
   it is shown but never decides.
@@ -30,9 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from posebench.core import environment
-from posebench.decision import rules as R
-from posebench.decision.numbers import NAN, number
-from posebench.decision.numbers import is_number as measured
+from posebench.decision import decision_rules
+from posebench.decision.numbers import NAN, is_number, number
 
 KINDS = ("run", "none")  # a dedicated measurement, or nothing that may decide
 # Said wherever the load at the end is shown: why it never decides.
@@ -80,7 +79,7 @@ class SpeedSource:
 
 
 def machine_words(host: str, cpu: str, cores, gpu: str) -> str:
-    parts = [p for p in (cpu, f"{int(cores)} cores" if measured(cores) and cores else "", gpu) if p]
+    parts = [p for p in (cpu, f"{int(cores)} cores" if is_number(cores) and cores else "", gpu) if p]
     inner = ", ".join(parts)
     if host:
         return f"{host} ({inner})" if inner else host
@@ -134,7 +133,7 @@ def unreliable_reasons(state: Mapping, overlapped: int = 0) -> list[str]:
     overlapped = max(
         int(overlapped or 0),
         len(others) if isinstance(others, list) else 0,
-        int(counted) if measured(counted) else 0,
+        int(counted) if is_number(counted) else 0,
     )
     if overlapped:
         notes.append(
@@ -153,7 +152,7 @@ def unreliable_reasons(state: Mapping, overlapped: int = 0) -> list[str]:
 def usable_cores(state: Mapping) -> float:
     """The cores the measurement could use (``usable_cores``, else ``cores``); NaN if unknown."""
     cores = number(state.get("usable_cores"))
-    return cores if measured(cores) and cores > 0 else number(state.get("cores"))
+    return cores if is_number(cores) and cores > 0 else number(state.get("cores"))
 
 
 def start_load(state: Mapping) -> float:
@@ -165,11 +164,14 @@ def start_load_note(state: Mapping) -> str:
     """The busy-machine sentence when the load **at the start** was at or over
     ``R.BUSY_LOAD_PER_CORE`` per usable core, else "" (the end load never decides)."""
     cores, load = usable_cores(state), start_load(state)
-    if not (measured(load) and measured(cores) and cores > 0) or load / cores < R.BUSY_LOAD_PER_CORE:
+    if (
+        not (is_number(load) and is_number(cores) and cores > 0)
+        or load / cores < decision_rules.BUSY_LOAD_PER_CORE
+    ):
         return ""
     return (
         f"The machine was busy: 1-minute load average {load:.1f} on {cores:.0f} cores when the "
-        f"measurement started, at or over the bar of {R.BUSY_LOAD_PER_CORE:g} per core; speed "
+        f"measurement started, at or over the bar of {decision_rules.BUSY_LOAD_PER_CORE:g} per core; speed "
         "figures measured on a busy machine are doubtful, so re-measure on a quiet machine."
     )
 
@@ -177,21 +179,21 @@ def start_load_note(state: Mapping) -> str:
 def end_load_words(state: Mapping) -> str:
     """The end load, shown with what it includes: '2.1 at the end (includes its own threads)'."""
     end = load_averages(dict(state)).get("at the end", NAN)
-    return f"{end:.1f} at the end ({OWN_THREADS})" if measured(end) else ""
+    return f"{end:.1f} at the end ({OWN_THREADS})" if is_number(end) else ""
 
 
 def foreign_cpu_note(state: Mapping) -> str:
     """The busy-machine sentence when other work took ``R.BUSY_FOREIGN_CPU_PCT`` or more of
     the processor while the run was timed (``engine.foreign_cpu``), else ""."""
     share = number(state.get("foreign_cpu_pct"))
-    if not measured(share) or share < R.BUSY_FOREIGN_CPU_PCT:
+    if not is_number(share) or share < decision_rules.BUSY_FOREIGN_CPU_PCT:
         return ""
     low, high = number(state.get("foreign_cpu_pct_min")), number(state.get("foreign_cpu_pct_max"))
-    spread = f", {low:.0f}-{high:.0f} % from pass to pass" if measured(low) and measured(high) else ""
+    spread = f", {low:.0f}-{high:.0f} % from pass to pass" if is_number(low) and is_number(high) else ""
     return (
         f"The machine was busy: other work (the web server, a browser or another program) used "
         f"{share:.0f} % of one core while the speeds were timed{spread}, above the "
-        f"{R.BUSY_FOREIGN_CPU_PCT:.0f} % bar; "
+        f"{decision_rules.BUSY_FOREIGN_CPU_PCT:.0f} % bar; "
         "speed figures measured beside other work are doubtful, "
         "so re-measure on a quiet machine."
     )
@@ -205,11 +207,11 @@ def load_averages(env: dict) -> dict[str, float]:
             continue
         if isinstance(value, Mapping):
             for k, v in value.items():
-                if measured(v):
+                if is_number(v):
                     found[f"at the {k}" if k in ("start", "end") else str(k)] = number(v)
-        elif isinstance(value, (list, tuple)) and value and measured(value[0]):
+        elif isinstance(value, (list, tuple)) and value and is_number(value[0]):
             found[str(key)] = number(value[0])
-        elif measured(value):
+        elif is_number(value):
             name = "at the start" if "start" in str(key) else "at the end" if "end" in str(key) else str(key)
             found[name] = number(value)
     return found
@@ -229,14 +231,14 @@ def from_run(run) -> SpeedSource:
                 "fps": number(row.get("fps")),
                 "fps_min": number(row.get("fps_min")),
                 "fps_max": number(row.get("fps_max")),
-                "rounds": int(rounds) if measured(rounds) else 1,
+                "rounds": int(rounds) if is_number(rounds) else 1,
             }
     return SpeedSource(
         kind="run",
         source=f"run {run.run_id}",
         host=str(env.get("host") or ""),
         cpu=str(env.get("cpu") or ""),
-        cores=int(number(env.get("cores"))) if measured(env.get("cores")) else 0,
+        cores=int(number(env.get("cores"))) if is_number(env.get("cores")) else 0,
         gpu=str(env.get("gpu") or ""),
         busy=busy_reasons(run),
         rounds=min((d["rounds"] for d in fps.values()), default=0),
@@ -247,9 +249,9 @@ def from_run(run) -> SpeedSource:
 
 def from_folder(folder: str | Path) -> SpeedSource:
     """``from_run`` of a saved run folder (``InputError`` when it is not a readable run)."""
-    from posebench.store import results
+    from posebench.store import run_store
 
-    return from_run(results.load(Path(folder)))
+    return from_run(run_store.load(Path(folder)))
 
 
 def by_target(sources: list[SpeedSource]) -> list[SpeedSource]:

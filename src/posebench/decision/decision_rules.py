@@ -2,7 +2,7 @@
 
 Nothing here computes anything. ``THRESHOLDS`` holds every number a user may
 edit (saved with the run as scorecard settings); the tables below say how the
-measured inputs turn into the headline verdict (``verdict.py``) and into the
+measured inputs turn into the headline verdict (``headline_verdict.py``) and into the
 detail scores (``evaluate.py``: the original study's 0-4 speed score and the
 study plan's weighted decision framework).
 """
@@ -197,7 +197,7 @@ TARGETS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-# -- the headline verdict (verdict.py) ----------------------------------------------------
+# -- the headline verdict (headline_verdict.py) ----------------------------------------------------
 # decision -> the words a coach reads first
 DECISIONS: dict[str, str] = {
     "replace": "Replace {baseline} with {candidate}",
@@ -210,7 +210,7 @@ CRITERION_STATES = ("met", "unmet", "not measured", "not yet known")
 # States that block a 'replace' without being a reason to keep: the answer is 'not enough evidence'.
 # "not yet known": measured, but the 95 % CI straddles the margin (a study's paired accuracy).
 UNSETTLED_STATES = ("not measured", "not yet known")
-# The paired accuracy's answer (analysis.paired) -> the criterion's state.
+# The paired accuracy's answer (analysis.paired_comparison) -> the criterion's state.
 PAIRED_STATES = {"as accurate": "met", "less accurate": "unmet", "not yet known": "not yet known"}
 
 # Evidence for accuracy, strongest first. The first one present decides accuracy.
@@ -250,7 +250,7 @@ REALTIME_DROP_MAX_PCT = 1.0  # %
 
 # A machine this busy when a measurement starts makes its timings doubtful: 1-minute load average
 # per usable core, read before any of the measurement's own work. The load at the end never
-# decides (it counts the measurement's own threads). The rule: decision.speed.unreliable_reasons.
+# decides (it counts the measurement's own threads). The rule: decision.speed_evidence.unreliable_reasons.
 BUSY_LOAD_PER_CORE = 0.75
 # Other work (the web server, a browser, any other program) using this much processor time
 # while a run was timed, in percent of one core (run.json's machine.foreign_cpu_pct, the mean

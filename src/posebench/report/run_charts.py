@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from posebench.core import schema
-from posebench.decision import speed
+from posebench.decision import speed_evidence
 from posebench.report.overlay import BACKEND_COLOURS
 
 DEFAULT_FPS_RATIO = 0.8  # the study's rule: FPS >= 80 % of the baseline's
@@ -58,7 +58,7 @@ def settings_text(run) -> str:
     if state.get("load_1min_start") is not None:
         machine += (
             f", 1-minute load average {state['load_1min_start']:.1f} at start and "
-            f"{state['load_1min_end']:.1f} at end ({speed.OWN_THREADS})"
+            f"{state['load_1min_end']:.1f} at end ({speed_evidence.OWN_THREADS})"
         )
     if isinstance(state.get("foreign_cpu_pct"), int | float):  # engine.foreign_cpu
         machine += f", other work {state['foreign_cpu_pct']:.0f} % of one core while timing"

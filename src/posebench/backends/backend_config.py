@@ -15,7 +15,7 @@ from typing import Any
 
 from posebench.core.errors import BenchError
 
-from . import registry
+from . import family_registry
 from .family import Family, lever_of
 
 
@@ -67,7 +67,7 @@ def _fmt(value) -> str:
 
 def family_of(config: BackendConfig) -> Family:
     """The registered family of ``config``."""
-    return registry.get(config.family)
+    return family_registry.get(config.family)
 
 
 # -- views over the registered families (rebuilt when the families change) -----------------
@@ -80,7 +80,7 @@ class _View(Mapping):
         self._generation = -1
 
     def _get(self) -> dict:
-        generation = registry.generation()
+        generation = family_registry.generation()
         if generation != self._generation:
             self._data, self._generation = self._build(), generation
         return self._data
@@ -101,18 +101,22 @@ class _View(Mapping):
 def _presets() -> dict[str, BackendConfig]:
     return {
         name: BackendConfig(preset=name, family=family.name, levers=preset.levers)
-        for name, (family, preset) in registry.presets().items()
+        for name, (family, preset) in family_registry.presets().items()
     }
 
 
 PRESETS: Mapping[str, BackendConfig] = _View(_presets)
-PRESET_HELP: Mapping[str, str] = _View(lambda: {n: p.help for n, (_f, p) in registry.presets().items()})
+PRESET_HELP: Mapping[str, str] = _View(
+    lambda: {n: p.help for n, (_f, p) in family_registry.presets().items()}
+)
 # Each preset in a coach's words (what it does, not how); the exact settings stay one click
 # away (``format_settings``). ``describe`` adds words for settings changed from the preset.
-PRESET_WORDS: Mapping[str, str] = _View(lambda: {n: p.words for n, (_f, p) in registry.presets().items()})
+PRESET_WORDS: Mapping[str, str] = _View(
+    lambda: {n: p.words for n, (_f, p) in family_registry.presets().items()}
+)
 # family -> its lever names, in order
 FAMILY_FIELDS: Mapping[str, tuple[str, ...]] = _View(
-    lambda: {f.name: tuple(x.name for x in fields(f.levers)) for f in registry.families()}
+    lambda: {f.name: tuple(x.name for x in fields(f.levers)) for f in family_registry.families()}
 )
 
 # The presets the studies, the CLI and the dashboard start from, by role.
@@ -135,7 +139,7 @@ def baseline_family() -> str:
 
 def preset_note(preset: str) -> str:
     """How a preset was chosen, where its family says so ("" otherwise)."""
-    found = registry.presets().get(preset)
+    found = family_registry.presets().get(preset)
     return found[1].note if found else ""
 
 
@@ -251,10 +255,10 @@ def settings_help() -> list[str]:
     """Lines for `python -m posebench backends`: every family's levers, then the presets that
     say how they were chosen, in full."""
     lines = []
-    for family in registry.families():
+    for family in family_registry.families():
         lines.append(f"Settings (levers) of the {family.label or family.name} presets:")
         lines += [f"  {f.name:25s} {lever_of(family.levers, f.name).help}" for f in fields(family.levers)]
-    for name, (_family, preset) in registry.presets().items():
+    for name, (_family, preset) in family_registry.presets().items():
         if preset.note:
             lines += ["", f"{name} runs with: {format_settings(PRESETS[name])}", preset.note]
     return lines

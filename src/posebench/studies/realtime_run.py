@@ -5,12 +5,12 @@
 1. the usual offline run (``run_benchmark``, one round): every frame, the summary and frames
    tables and the jump metrics from every frame;
 2. per backend, in its own worker process (alone on the machine), a simulated camera at each
-   rate (``engine.realtime``): frames offered, processed, dropped, the longest gap, latency
+   rate (``engine.simulated_camera``): frames offered, processed, dropped, the longest gap, latency
    from release to landmarks, the highest camera rate it sustains, and the machine's state:
    the 1-minute load read once before step 1, the load at the end of the streams, and the
    processor time other work took while each stream ran (``foreign_cpu_pct``).
 
-Whether the figures are measured reliably is ``decision.speed.unreliable_reasons``, the rule
+Whether the figures are measured reliably is ``decision.speed_evidence.unreliable_reasons``, the rule
 every speed figure follows: other work at ``BUSY_FOREIGN_CPU_PCT`` % of one core or more, a
 start load at ``BUSY_LOAD_PER_CORE`` per core or more, or overlapping runs. The load at the end
 never decides: the offline pass and the streams before it lift it on their own.
@@ -41,16 +41,15 @@ import numpy as np
 import pandas as pd
 
 from posebench import backends
-from posebench.analysis import jump
+from posebench.analysis import jump_metrics
 from posebench.backends import BackendConfig
 from posebench.core import schema
 from posebench.core.errors import BenchError, RunCancelled
-from posebench.decision import speed
-from posebench.engine import foreign_cpu, machine
-from posebench.engine import realtime as engine_realtime
+from posebench.decision import speed_evidence
+from posebench.engine import foreign_cpu, machine, simulated_camera
 from posebench.engine.runner import run_benchmark
 from posebench.engine.worker import WorkerCall
-from posebench.store import results
+from posebench.store import run_store
 from posebench.store.run_record import BenchmarkRun, RunOptions
 
 COMMON_RATES = (30.0, 60.0, 120.0)  # the camera rates users ask about
@@ -70,15 +69,15 @@ def check_rates(rates: Sequence[float]) -> list[float]:
 
 
 def _busy_note(row: dict) -> str:
-    """The row's reliability in the notes, by the one rule (``decision.speed``): "" when its
+    """The row's reliability in the notes, by the one rule (``decision.speed_evidence``): "" when its
     figures may count, else why they are not measured reliably."""
-    reasons = speed.unreliable_reasons(row)
+    reasons = speed_evidence.unreliable_reasons(row)
     if not reasons:
         return ""
     words = []
-    if speed.start_load_note(row):
+    if speed_evidence.start_load_note(row):
         words.append(f"1-minute load {row['load_1min_start']:.1f} on {row['cores']} cores at the start")
-    if speed.foreign_cpu_note(row):
+    if speed_evidence.foreign_cpu_note(row):
         words.append(f"other work used {row['foreign_cpu_pct']:.0f} % of one core while it streamed")
     if row.get("overlapped_runs"):
         words.append(f"{row['overlapped_runs']} other benchmark run(s) overlapped")
@@ -127,7 +126,7 @@ def _jump_rows(run: BenchmarkRun, live: dict[str, dict], offline: pd.DataFrame |
         return out
     frames = pd.concat([live[label]["frames"] for label in labels], ignore_index=True)
     live_run = dataclasses.replace(run, frames=frames, extra={})
-    table = jump.from_run(live_run, "cmj", labels=labels).set_index("backend")
+    table = jump_metrics.from_run(live_run, "cmj", labels=labels).set_index("backend")
     for label in labels:
         base, now = ok.loc[label], table.loc[label]
         dropped = live[label]["dropped"]
@@ -160,7 +159,7 @@ def table_from_streams(
     offline_jump: pd.DataFrame | None,
     load_start: float | None = None,
 ) -> pd.DataFrame:
-    """The realtime table from each backend's streams (``engine.realtime.stream_job``).
+    """The realtime table from each backend's streams (``engine.simulated_camera.stream_job``).
 
     ``load_start``: the 1-minute load average read once before the whole measurement (before
     the offline pass and the first stream), the only load that decides whether the machine was
@@ -202,7 +201,7 @@ def table_from_streams(
             state = result.get("machine") or {}
             cores = state.get("usable_cores") or state.get("cores") or os.cpu_count()
             overlapped = len(state.get("overlapping_runs") or [])
-            stats = engine_realtime.stream_stats([s["stream"] for s in streams])
+            stats = simulated_camera.stream_stats([s["stream"] for s in streams])
             first_load = result["streams"][0]["load_1min_start"] if result["streams"] else np.nan
             start = first_load if load_start is None else load_start
             load_end = max((s["load_1min_end"] for s in streams), default=np.nan)
@@ -211,7 +210,7 @@ def table_from_streams(
                 status="cancelled" if cancelled else "ok",
                 error="the run was cancelled" if cancelled else "",
                 **stats,
-                keeps_up=bool(stats["drop_pct"] < engine_realtime.DROP_BAR_PCT),
+                keeps_up=bool(stats["drop_pct"] < simulated_camera.DROP_BAR_PCT),
                 load_1min_start=start,
                 load_1min_end=load_end,
                 foreign_cpu_pct=_foreign_share(streams),
@@ -273,7 +272,7 @@ def measure(
             continue
         _stop_if_cancelled(cancel)
         call = WorkerCall(
-            engine_realtime.stream_job,
+            simulated_camera.stream_job,
             {
                 "clip_path": run.clip.path,
                 "config": config,
@@ -297,7 +296,7 @@ def measure(
         _stop_if_cancelled(cancel)
     offline_jump = None
     if len(run.frames):
-        offline_jump = jump.attach(run)
+        offline_jump = jump_metrics.attach(run)
     table = table_from_streams(run, measured, rates, rounds, failed, offline_jump, load_start)
     run.extra["realtime"] = table.to_dict(orient="records")
     return run
@@ -346,7 +345,7 @@ def measure_and_save(
     )
     saved_to, save_error = None, None
     try:
-        saved_to = results.save(run, results_root, owner=owner)
+        saved_to = run_store.save(run, results_root, owner=owner)
     except (BenchError, OSError) as exc:
         save_error = f"the run could not be saved: {exc}"
     return {"run": run, "saved_to": saved_to, "save_error": save_error}

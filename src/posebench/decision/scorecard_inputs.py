@@ -1,6 +1,6 @@
 """The scorecard's measured inputs: every number read from the run, with its source.
 
-``measure`` fills ``rules.INPUTS`` for one candidate against the baseline;
+``measure`` fills ``decision_rules.INPUTS`` for one candidate against the baseline;
 ``inputs_table`` turns them into a table (input, value, unit, source,
 overridden, meaning). A user may override an input; overridden inputs are
 marked. An input that could not be measured is NaN with the reason.
@@ -15,8 +15,8 @@ from posebench import backends
 from posebench.analysis import metrics, offset, stability
 from posebench.core import catalogue
 from posebench.core.keypoints import LANDMARK_INDEX, LANDMARKS
+from posebench.decision.decision_rules import INPUTS
 from posebench.decision.numbers import fmt, is_number
-from posebench.decision.rules import INPUTS
 
 
 def _family_of(run, label: str) -> str:

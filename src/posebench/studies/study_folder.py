@@ -12,7 +12,7 @@ given)::
     verdict.json        the decision the study's evidence gives, and how many clips it rests on
 
 Resuming: a job's row is keyed by the clip's SHA-256, the backend spec, the
-options and the package versions (``jobs.job_key``); a re-run reuses every
+options and the package versions (``study_jobs.job_key``); a re-run reuses every
 row whose key it has and computes only the rest, so adding a clip to a
 finished study computes only that clip.
 """
@@ -32,17 +32,13 @@ import numpy as np
 import pandas as pd
 
 from posebench import backends
-from posebench.analysis import paired as paired_stats
-from posebench.analysis import per_jump
+from posebench.analysis import paired_comparison, per_jump
 from posebench.core.errors import BenchError, InputError
-from posebench.decision import evidence as decision_evidence
-from posebench.decision import rules as decision_rules
-from posebench.decision import speed as decision_speed
-from posebench.decision import verdict as decision_verdict
+from posebench.decision import decision_rules, headline_verdict, speed_evidence, verdict_evidence
 from posebench.io import video
 from posebench.io.files import FOLDER_NAME, folder_in, folder_name, safe_name, write_atomic, write_csv_atomic
-from posebench.store import references, results
-from posebench.studies import jobs, pooled, study_events
+from posebench.store import references, run_store
+from posebench.studies import pooled, study_events, study_jobs
 
 STUDY_ID = FOLDER_NAME
 DEFAULT_MIN_CLIPS = 10
@@ -60,7 +56,7 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")
 
 
 def default_root() -> Path:
-    return results.default_root() / "studies"
+    return run_store.default_root() / "studies"
 
 
 def check_study_id(study_id: str) -> str:
@@ -132,7 +128,7 @@ class Study:
             raise InputError("the accuracy margin must be 0 ms or more")
         self.events = study_events.resolve(self.events, labels)
 
-    def jobs(self) -> list[jobs.StudyJob]:
+    def jobs(self) -> list[study_jobs.StudyJob]:
         out = []
         for clip in self.clips:
             for spec in self.backends:
@@ -140,7 +136,7 @@ class Study:
                 setting = self.events.get(backends.parse(spec).display, study_events.APP_CURRENT)
                 if setting != study_events.APP_CURRENT:  # today's settings keep their old job keys
                     options["events"] = setting
-                out.append(jobs.StudyJob(clip.path, clip.sha256, spec, options))
+                out.append(study_jobs.StudyJob(clip.path, clip.sha256, spec, options))
         return out
 
     def groups(self) -> dict[str, dict[str, str]]:
@@ -183,7 +179,7 @@ def make_clip(path: str | Path, name: str | None = None, kind: str = "cmj", refe
     """A study clip from a file; a missing or unreadable file is kept (its row will say why)."""
     path = Path(path)
     try:
-        sha = jobs.clip_sha256(path) if path.is_file() else ""
+        sha = study_jobs.clip_sha256(path) if path.is_file() else ""
     except OSError:
         sha = ""
     if reference is not None and sha:
@@ -454,7 +450,7 @@ class StudyResult:
     folder: Path
     clips: pd.DataFrame  # study_clips.csv
     summary: pd.DataFrame  # study_summary.csv
-    verdict: decision_verdict.Verdict | None
+    verdict: headline_verdict.Verdict | None
     computed: int  # jobs run this time
     reused: int  # jobs taken from earlier runs
     cancelled: bool = False
@@ -528,7 +524,7 @@ def run(
 def _default_executor():
     """Here, one job after another, unless a cluster is configured (``POSEBENCH_RAY_ADDRESS``,
     ``RAY_ADDRESS``): that is how the dashboard's Study page uses a cluster (docs/scale.md)."""
-    from posebench.studies.executor import executor_for
+    from posebench.studies.study_executor import executor_for
 
     return executor_for(None)
 
@@ -568,13 +564,13 @@ def tables(study: Study, rows: list[dict], folder: Path, write: bool = True) -> 
         write_csv_atomic(summary, folder / FILES["summary"])
         write_csv_atomic(per_jump.table(clips), folder / FILES["jumps"])
         if verdict is not None:
-            decision_verdict.write_json(verdict, folder / FILES["verdict"])
+            headline_verdict.write_json(verdict, folder / FILES["verdict"])
     return StudyResult(study, folder, clips, summary, verdict, computed=0, reused=0, feet=feet)
 
 
 def judge(
     study: Study, summary: pd.DataFrame, clips: pd.DataFrame | None = None
-) -> decision_verdict.Verdict | None:
+) -> headline_verdict.Verdict | None:
     """The study's verdict (None with one backend): the paired accuracy of each candidate
     against the baseline, clip by clip, and speed from the study's dedicated speed runs, one
     decision per deployment target (none given: 'not measured' on this machine)."""
@@ -588,12 +584,14 @@ def judge(
                 continue
             table = pooled.paired_table(clips, study.baseline, label)
             if len(table):
-                comparisons[label] = paired_stats.compare(table["diff_ms"], study.margin_ms)
+                comparisons[label] = paired_comparison.compare(table["diff_ms"], study.margin_ms)
                 comparisons[label].errors = study_events.errors_words(study, [study.baseline, label])
-                groups[label] = paired_stats.clusters(table["diff_ms"], table["athlete"], table["session"])
+                groups[label] = paired_comparison.clusters(
+                    table["diff_ms"], table["athlete"], table["session"]
+                )
         refs = pd.to_numeric(clips["reference_flight_time_s"], errors="coerce").dropna()
         reference_s = float(refs.mean()) if len(refs) else reference_s
-    evidence = decision_evidence.Evidence.from_study(
+    evidence = verdict_evidence.Evidence.from_study(
         summary,
         n_clips=len({c.sha256 or c.path for c in study.clips}),
         baseline=study.baseline,
@@ -603,17 +601,17 @@ def judge(
         reference_flight_s=reference_s,
     )
     evidence.incidental_speed = pooled.incidental_speed_words(summary, study.baseline)
-    rules = decision_verdict.rules_with({"min_clips": study.min_clips, "accuracy_margin_ms": study.margin_ms})
-    verdict = decision_verdict.decide_for_targets(evidence, speed_sources(study), rules)
+    rules = headline_verdict.rules_with({"min_clips": study.min_clips, "accuracy_margin_ms": study.margin_ms})
+    verdict = headline_verdict.decide_for_targets(evidence, speed_sources(study), rules)
     return study_events.say_settings(study, verdict, summary)
 
 
-def speed_sources(study: Study) -> list[decision_speed.SpeedSource]:
+def speed_sources(study: Study) -> list[speed_evidence.SpeedSource]:
     """The study's speed runs as speed evidence (a run that cannot be read is an InputError)."""
     out = []
     for folder in study.speed_runs:
         try:
-            out.append(decision_speed.from_folder(folder))
+            out.append(speed_evidence.from_folder(folder))
         except BenchError as exc:
             raise InputError(f"the speed run {folder} cannot be read: {exc}") from None
     return out

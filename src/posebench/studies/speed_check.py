@@ -40,7 +40,7 @@ from posebench.backends import BackendConfig, ModelCache, PoseResult
 from posebench.core.errors import BenchError
 from posebench.engine.runner import run_benchmark
 from posebench.io import video
-from posebench.models import store as model_store
+from posebench.models import model_store
 from posebench.store.run_record import Contestant, RunOptions
 
 TUNED = "rtmpose-lightweight-tuned"

@@ -1,8 +1,8 @@
 """The headline verdict: replace, keep or undecided, in one sentence with its numbers.
 
 ``decide(evidence, rules=None, candidate=None) -> Verdict`` judges an
-``evidence.Evidence`` (one run, or a study pooled over many clips) by the
-rules in ``rules.py`` (``rules`` overrides the editable thresholds: margins,
+``verdict_evidence.Evidence`` (one run, or a study pooled over many clips) by the
+rules in ``decision_rules.py`` (``rules`` overrides the editable thresholds: margins,
 speed bar, minimum clips):
 
 - **Accuracy** is decided by error against a reference whenever there is one
@@ -32,13 +32,10 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from posebench.decision import rules as R
-from posebench.decision import speed as speed_evidence
-from posebench.decision import verdict_criteria
-from posebench.decision.evidence import BackendEvidence, Evidence
-from posebench.decision.numbers import is_number as measured
-from posebench.decision.numbers import number
+from posebench.decision import decision_rules, speed_evidence, verdict_criteria
+from posebench.decision.numbers import is_number, number
 from posebench.decision.verdict_criteria import Criterion
+from posebench.decision.verdict_evidence import BackendEvidence, Evidence
 from posebench.io.files import write_atomic
 
 
@@ -62,7 +59,7 @@ class Verdict:
 
     @property
     def unmeasured(self) -> list[Criterion]:
-        return [c for c in self.criteria if c.status in R.UNSETTLED_STATES]
+        return [c for c in self.criteria if c.status in decision_rules.UNSETTLED_STATES]
 
     def to_json(self) -> dict:
         def clean(value):
@@ -96,8 +93,10 @@ def write_json(verdict: Verdict, path: Path) -> Path:
 
 
 def rules_with(overrides: dict | None = None) -> dict[str, float]:
-    values = R.default_thresholds()
-    values.update({k: float(v) for k, v in (overrides or {}).items() if k in R.THRESHOLDS and measured(v)})
+    values = decision_rules.default_thresholds()
+    values.update(
+        {k: float(v) for k, v in (overrides or {}).items() if k in decision_rules.THRESHOLDS and is_number(v)}
+    )
     return values
 
 
@@ -140,9 +139,9 @@ def _rank(verdict: Verdict, evidence: Evidence) -> tuple:
     cand = evidence.backends[verdict.candidate]
     error = cand.flight_abs_error_ms if evidence.has_reference else cand.flight_diff_ms
     return (
-        R.DECISION_RANK[verdict.decision],
-        error if measured(error) else math.inf,
-        -cand.fps if measured(cand.fps) else math.inf,
+        decision_rules.DECISION_RANK[verdict.decision],
+        error if is_number(error) else math.inf,
+        -cand.fps if is_number(cand.fps) else math.inf,
     )
 
 
@@ -153,7 +152,7 @@ def headline_for(
     """The headline, for a run and a study alike: the decision and the machine it speaks for
     (the one its speed evidence was measured on, or would be: speed depends on the machine).
     Without a speed source there is no machine to name."""
-    headline = R.DECISIONS[decision].format(baseline=baseline, candidate=candidate)
+    headline = decision_rules.DECISIONS[decision].format(baseline=baseline, candidate=candidate)
     if source is not None:
         headline += f" on {source.host or source.machine}"
     return headline
@@ -205,7 +204,7 @@ def _decision(criteria: list[Criterion], clips: Criterion) -> tuple[str, str]:
     """Keep (a must-meet criterion not met), undecided (one not measured, or too few clips)
     or replace, with why in words; the first criterion (accuracy) leads the sentence."""
     unmet = _unmet(criteria)
-    missing = [k for k in criteria if k.status in R.UNSETTLED_STATES and k.must_meet]
+    missing = [k for k in criteria if k.status in decision_rules.UNSETTLED_STATES and k.must_meet]
     first = criteria[0]  # the accuracy (or agreement) criterion
     if unmet:
         why = unmet[0].detail
@@ -232,7 +231,7 @@ def _fallback(kind: str, b: BackendEvidence, criteria: list[Criterion], decision
         return ""
     return (
         f" There is no reference, so only agreement with {b.label} was judged; agreement is not "
-        f"accuracy, and {R.SETTLING_EVIDENCE} would settle it."
+        f"accuracy, and {decision_rules.SETTLING_EVIDENCE} would settle it."
     )
 
 
@@ -247,7 +246,7 @@ def _evidence_facts(e: Evidence, b: BackendEvidence, c: BackendEvidence, clips: 
         "reference": e.reference.to_dict() if e.reference is not None else None,
         "n_clips": int(clips.measured),
         "source": e.source,
-        "would_settle_it": R.SETTLING_EVIDENCE if kind == "agreement" else "",
+        "would_settle_it": decision_rules.SETTLING_EVIDENCE if kind == "agreement" else "",
         "calibration_applied": {x.label: x.calibration_applied for x in (b, c)},
     }
 
@@ -309,7 +308,7 @@ def target_row(v: Verdict, source: speed_evidence.SpeedSource) -> dict:
         "cores": source.cores,
         "gpu": source.gpu,
         "speed_source": source.source or "not measured",
-        "speed": None if speed is None or not measured(speed.measured) else round(speed.measured, 4),
+        "speed": None if speed is None or not is_number(speed.measured) else round(speed.measured, 4),
         "speed_spread": speed.spread if speed is not None else "",
         "speed_holds": holds,
         "accuracy": v.paired.get("verdict") or (accuracy.status if accuracy is not None else ""),
@@ -326,7 +325,7 @@ def decide_for_targets(
     candidate: str | None = None,
 ) -> Verdict:
     """One decision per deployment target: the shared accuracy evidence, each target's own
-    speed measurement (``speed.by_target``; no measurement: this machine, 'not measured').
+    speed measurement (``speed_evidence.by_target``; no measurement: this machine, 'not measured').
     The first target is the headline; ``Verdict.targets`` holds every row."""
     targets = speed_evidence.by_target(list(sources)) or [speed_evidence.this_machine()]
     judged = [(decide(with_speed(evidence, src), rules, candidate), src) for src in targets]

@@ -29,7 +29,7 @@ from posebench.core import schema
 from posebench.core.errors import BenchError, InputError
 from posebench.io import video
 from posebench.io.files import FOLDER_NAME, folder_in, folder_name, neutralise, unneutralise
-from posebench.io.run_import import read_json
+from posebench.io.untrusted_files import read_json
 from posebench.store import owners
 
 RUN_ID = FOLDER_NAME
@@ -220,7 +220,7 @@ def load(path: str | Path, shown: str | None = None):
 
     ``shown`` names the run in error sentences (default: the folder name).
     """
-    from posebench.backends import config as backend_config
+    from posebench.backends import backend_config
     from posebench.store.run_record import BenchmarkRun
 
     path = Path(path)

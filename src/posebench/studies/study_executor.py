@@ -1,6 +1,6 @@
 """Where study jobs run: here, one after another, or on a Ray cluster.
 
-A study job is one clip x one backend (``posebench.studies.jobs.StudyJob``:
+A study job is one clip x one backend (``posebench.studies.study_jobs.StudyJob``:
 ``clip_path``, ``clip_sha256``, ``backend`` spec string, ``options``) and
 ``run_study_job(job) -> dict`` turns it into one study-table row. An executor
 runs a list of jobs and hands the rows back::
@@ -44,9 +44,8 @@ from typing import Any
 
 from posebench import backends
 from posebench.core.errors import BenchError, ModelUnavailable
-from posebench.models import store
-from posebench.studies import hosts
-from posebench.studies import jobs as study_jobs
+from posebench.models import model_store
+from posebench.studies import hosts, study_jobs
 
 JobFn = Callable[..., dict]  # run_study_job(job) or run_study_job(job, cancel=event)
 OnResult = Callable[[int, dict], None]
@@ -90,7 +89,7 @@ def prepare_models(spec: str) -> dict[str, str]:
     paths = {}
     for name in backends.model_names(config):
         try:
-            paths[name] = str(store.resolve(name, fetch=True))
+            paths[name] = str(model_store.resolve(name, fetch=True))
         except ModelUnavailable:
             pass
     return paths
@@ -110,10 +109,10 @@ def local_clip(job, shipped: list) -> Path:
         if not path.is_file():
             raise BenchError(f"the clip {path.name} is not on this machine ({socket.gethostname()})")
         return path
-    if path.is_file() and store.sha256_of(path) == job.clip_sha256:
+    if path.is_file() and model_store.sha256_of(path) == job.clip_sha256:
         return path
-    copy = store.cache_root() / "clips" / job.clip_sha256 / path.name
-    if not (copy.is_file() and store.sha256_of(copy) == job.clip_sha256):
+    copy = model_store.cache_root() / "clips" / job.clip_sha256 / path.name
+    if not (copy.is_file() and model_store.sha256_of(copy) == job.clip_sha256):
         import ray
 
         data = ray.get(shipped[0])
@@ -121,7 +120,7 @@ def local_clip(job, shipped: list) -> Path:
         tmp = copy.with_name(f".{copy.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, copy)
-        if store.sha256_of(copy) != job.clip_sha256:
+        if model_store.sha256_of(copy) != job.clip_sha256:
             raise BenchError(f"the copy of {path.name} on {socket.gethostname()} has the wrong SHA-256")
     return copy
 

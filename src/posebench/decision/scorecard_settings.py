@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from posebench.decision.decision_rules import INPUTS, THRESHOLDS, default_thresholds
 from posebench.decision.numbers import is_number
-from posebench.decision.rules import INPUTS, THRESHOLDS, default_thresholds
 from posebench.store import sidecars
 
 

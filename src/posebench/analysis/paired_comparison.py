@@ -274,7 +274,7 @@ def clusters(diffs, athletes, sessions=None, seed: int = SEED) -> Clusters:
 def height_cm(flight_diff_ms: float, flight_time_s: float) -> float:
     """A flight-time difference in cm of jump height (h = g t² / 8, so dh = g t dt / 4) at
     the given flight time."""
-    from posebench.analysis.jump import GRAVITY
+    from posebench.analysis.jump_metrics import GRAVITY
 
     if not (math.isfinite(flight_diff_ms) and math.isfinite(flight_time_s)):
         return math.nan

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 from posebench.access import import_runs
-from posebench.store import results
+from posebench.store import run_store
 
 
 def import_uploads(files, root: Path | None = None, owner: str | None = None) -> Path:
@@ -26,12 +26,12 @@ def zip_run(path: Path) -> bytes:
     path = Path(path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in results.FILES:
+        for name in run_store.FILES:
             member = path / name
             if not member.exists():
                 continue
             if name == "run.json":
-                meta = results.read_meta(path)
+                meta = run_store.read_meta(path)
                 if isinstance(meta.get("clip"), dict):
                     meta["clip"]["path"] = ""
                 archive.writestr(f"{path.name}/{name}", json.dumps(meta, indent=2))
