@@ -26,6 +26,7 @@ from browser_support import (
 from conftest import CLIPS, RUNNING
 from posebench.backends.backend_config import DEFAULT_COMPARISON
 from posebench.core.schema import landmark_columns
+from posebench.dashboard import verdict_view
 from posebench.decision import headline_verdict
 from posebench.decision.verdict_evidence import Evidence
 from posebench.store import run_store, sidecars
@@ -134,7 +135,8 @@ def test_upload_run_download_and_watch(page, server):
     go(page, "Scorecard")
     headline = page.get_by_test_id("stAlert").first
     headline.wait_for()
-    assert expected.reason in headline.inner_text()  # after the icon's name
+    assert expected.headline in headline.inner_text()  # after the icon's name
+    page.get_by_text(verdict_view.detail(expected)[:80]).first.wait_for()  # the whole sentence below
     assert expected.decision != "replace"  # 20 frames of one clip, no reference
     page.get_by_text("Other scoring schemes").first.wait_for()  # the other scores, collapsed, below
     no_exceptions(page)

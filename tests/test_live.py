@@ -159,8 +159,12 @@ def test_two_backends_side_by_side_and_a_recording_saved_as_the_chosen_clip(tmp_
         page.wait_for_function(
             offered.replace("arguments_n", "1"), arg=value.element_handle(), timeout=180_000
         )
-        ratio = frame.locator("video").first.evaluate("v => v.videoWidth / Math.max(1, v.videoHeight)")
-        assert ratio > 2.5, ratio  # two 16:9 pictures side by side (one alone would be 1.8)
+        # two 16:9 pictures side by side (one alone would be 1.8); the first frames may come
+        # before the second backend has drawn, so wait for the wide picture, not for a time
+        video = frame.locator("video").first.element_handle()
+        video.owner_frame().wait_for_function(
+            "v => v.videoWidth / Math.max(1, v.videoHeight) > 2.5", arg=video, timeout=120_000
+        )
 
         page.get_by_role("button", name="Record", exact=True).click()
         page.wait_for_selector("text=Recording (at most")

@@ -53,8 +53,9 @@ def test_a_study_is_built_run_and_read_in_the_browser(page, server, tmp_path):
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stVegaLiteChart']\").length >= 2")
     screenshot_at(page, "Study browser-study", "browser-study.png")
     no_exceptions(page)
-    headline = page.locator("[data-testid='stAlert']").first.inner_text()
-    assert re.search(r"\b1 clips?\b", headline), headline  # it says how many clips it rests on
+    page.locator("[data-testid='stAlert']").first.wait_for()  # the decision, in one line
+    why = page.get_by_text(re.compile(r"^Why: ")).first.inner_text()  # and its whole sentence
+    assert re.search(r"\b1 clips?\b", why), why  # it says how many clips it rests on
     verdict = json.loads((results_dir / "studies" / "browser-study" / "verdict.json").read_text())
     assert verdict["evidence"]["n_clips"] == 1 and verdict["decision"] != "replace"  # one clip is not enough
 

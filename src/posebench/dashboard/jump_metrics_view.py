@@ -68,8 +68,9 @@ def section(run, labels: list[str], baseline: str, busy_help: str | None) -> pd.
     kept = st.session_state.get(state.JUMP_RESULT)
     if kept is not None and kept[0] == run.run_id:  # analysed for this run
         saved_jump = kept[1]
-    if saved_jump is not None and len(saved_jump) and not capped:
-        results(run, saved_jump, saved_ref)
+    measured = saved_jump is not None and len(saved_jump) and (saved_jump["status"] == "ok").any()
+    if saved_jump is not None and len(saved_jump) and (measured or not capped):
+        results(run, saved_jump, saved_ref)  # a capped run's table only when it holds a result
     return saved_jump
 
 
