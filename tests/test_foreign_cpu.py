@@ -146,3 +146,16 @@ def test_a_dashboard_run_of_real_models_carries_the_foreign_share(results_root):
     assert 0 <= machine["foreign_cpu_pct"] <= 100 * (os.cpu_count() or 1)
     assert machine["foreign_cpu_pct_min"] <= machine["foreign_cpu_pct_max"]
     assert set(job.run.summary.columns) >= {"foreign_cpu_pct", "foreign_cpu_pct_min", "foreign_cpu_pct_max"}
+
+
+def test_an_orphaned_worker_lowers_nobody(monkeypatch):
+    """A worker whose starter has gone belongs to the system's first process (or a reaper):
+    lowering that would slow the whole machine, and nobody would put it back."""
+    first = os.getpriority(os.PRIO_PROCESS, 1)
+    monkeypatch.setattr(priority.os, "getppid", lambda: 1)
+    monkeypatch.setattr(priority.multiprocessing, "parent_process", lambda: None)
+    lowered = priority.ParentLowered()
+    assert lowered.pid is None
+    with lowered as record:
+        assert record["server_pid"] is None and record["server_lowering_refused"]
+    assert os.getpriority(os.PRIO_PROCESS, 1) == first  # the first process is left alone

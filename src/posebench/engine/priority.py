@@ -16,6 +16,7 @@ run.json (``machine.priority``).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 
 import psutil
@@ -37,18 +38,30 @@ def _nice(tid: int) -> int | None:
         return None
 
 
+def _starter() -> int | None:
+    """The process that started this one, while it is still this one's parent; None when it
+    has gone (an orphan's parent is the system's first process, or a reaper, never to be
+    lowered: that would slow everything on the machine, and nobody would put it back)."""
+    parent = multiprocessing.parent_process()
+    pid = parent.pid if parent is not None and parent.pid is not None else os.getppid()
+    return pid if pid > 1 and os.getppid() == pid else None
+
+
 class ParentLowered:
     """``with ParentLowered() as record:`` the parent process's threads at ``SERVER_NICE``
     (those already at it or lower are left alone), put back at the end where allowed;
     ``record`` is what went into run.json."""
 
     def __init__(self, pid: int | None = None, nice: int = SERVER_NICE) -> None:
-        self.pid = pid if pid is not None else os.getppid()
+        self.pid: int | None = pid if pid is not None else _starter()
         self.nice = nice
         self._before: dict[int, int] = {}
         self.record: dict = {"server_pid": self.pid, "server_nice_during": None}
 
     def __enter__(self) -> dict:
+        if self.pid is None:  # the process that started this one is gone: nothing to lower
+            self.record["server_lowering_refused"] = ["the process that started the run has ended"]
+            return self.record
         before = _nice(self.pid)
         self.record["server_nice_before"] = before
         failed = []
@@ -70,6 +83,8 @@ class ParentLowered:
     def __exit__(self, *exc) -> None:
         """Put every thread back, those the server started meanwhile too (they inherited the
         lower priority from the thread that started them)."""
+        if self.pid is None:
+            return
         main = self._before.get(self.pid)
         refused = 0
         for tid in _threads(self.pid):
