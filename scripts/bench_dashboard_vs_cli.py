@@ -152,7 +152,8 @@ def streamlit_server(app_root: Path, clip: Path, results: Path, log: Path):
         POSEBENCH_RESULTS=str(results),
         POSEBENCH_CLIP_DIRS=str(clip.parent),
     )
-    with launch.streamlit_app(app_root, env, log, start_timeout_s=120) as served:
+    older = app_root.resolve() != ROOT.resolve()  # another checkout, maybe from the page-file days
+    with launch.streamlit_app(app_root, env, log, start_timeout_s=120, page_files=older) as served:
         yield served.url, served.pid
 
 

@@ -73,13 +73,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_app(
-    app_root: Path, env: Mapping[str, str], log_path: Path, start_timeout_s: float = 60.0
+    app_root: Path,
+    env: Mapping[str, str],
+    log_path: Path,
+    start_timeout_s: float = 60.0,
+    page_files: bool = False,
 ) -> Iterator[Served]:
     """``streamlit run app.py`` in ``app_root`` on a free local port with ``env``; yields it
     once it answers its health check, and stops it (terminate, then kill) at the end. Its
     output goes to ``log_path``; ``RuntimeError`` when it does not start, or when a ``pages``
-    folder with files beside ``app.py`` would put Streamlit in its old mode (``clear_pages_folder``)."""
-    stray = clear_pages_folder(app_root)
+    folder with files beside ``app.py`` would put Streamlit in its old mode (``clear_pages_folder``)
+    unless ``page_files``: an older checkout whose pages were files there (a before/after check)."""
+    stray = None if page_files else clear_pages_folder(app_root)
     if stray is not None:
         raise RuntimeError(f"{stray} holds files: Streamlit would run it as the app's pages; move it away")
     port = free_port()
