@@ -49,27 +49,40 @@ def test_cancel_mid_measurement_ends_the_stream_worker_and_returns_no_run(fakepo
     assert alive == []
 
 
-def test_ctrl_c_on_the_command_cancels_ends_the_workers_and_saves_nothing(fakepose, tmp_path):
-    out = tmp_path / "results"
+def _streaming(out) -> subprocess.Popen:
+    """``posebench realtime`` on a slow fake backend, long enough to be stopped mid-stream, in
+    its own session (its own process group); its progress on stderr."""
     command = [sys.executable, "-m", "posebench", "realtime", str(CMJ), "-b", SLOW]
     command += ["--fps", "30", "--rounds", "20", "--frames", "30", "--out", str(out)]
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         command,
-        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
+        start_new_session=True,
         env=os.environ.copy(),
     )
+
+
+def _workers_once_streaming(proc: subprocess.Popen) -> list[psutil.Process]:
+    """The command's worker processes, once its first stream has started."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "at 30 fps, round 1" in line:
+            break
+    else:
+        pytest.fail(f"the stream never started (exit status {proc.wait(120)})")
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    assert workers, "the stream runs in a worker process"
+    return workers
+
+
+def test_ctrl_c_on_the_command_cancels_ends_the_workers_and_saves_nothing(fakepose, tmp_path):
+    out = tmp_path / "results"
+    proc = _streaming(out)  # its own process group, as a terminal's foreground job
     try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "at 30 fps, round 1" in line:
-                break
-        else:
-            pytest.fail(f"the stream never started: {proc.communicate(timeout=120)}")
-        workers = psutil.Process(proc.pid).children(recursive=True)
-        assert workers, "the stream runs in a worker process"
+        workers = _workers_once_streaming(proc)
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole group gets it
         _, err = proc.communicate(timeout=120)
     finally:
@@ -87,27 +100,10 @@ def test_a_command_stopped_from_outside_leaves_no_worker_running(fakepose, tmp_p
     """Only the command gets the signal (not its group, as a service manager or ``kill PID``
     sends it): SIGTERM unwinds it and it ends its workers; after SIGKILL, which it cannot
     handle, the workers notice their parent has gone and end themselves."""
-    command = [sys.executable, "-m", "posebench", "realtime", str(CMJ), "-b", SLOW]
-    command += ["--fps", "30", "--rounds", "20", "--frames", "30", "--out", str(tmp_path / "results")]
-    proc = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env=os.environ.copy(),
-    )
+    proc = _streaming(tmp_path / "results")
     workers: list[psutil.Process] = []
     try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "at 30 fps, round 1" in line:
-                break
-        else:
-            pytest.fail(f"the stream never started (exit status {proc.wait(120)})")
-        workers = psutil.Process(proc.pid).children(recursive=True)
-        assert workers, "the stream runs in a worker process"
+        workers = _workers_once_streaming(proc)
         proc.send_signal(stop)
         proc.wait(120)
         _gone, alive = psutil.wait_procs(workers, timeout=60)

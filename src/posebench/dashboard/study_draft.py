@@ -74,18 +74,25 @@ def add_own_uploads(chosen: list, study_name: str, kind: str) -> int:
     saved = references.load(study_view.reference_root())
     clips = []
     for accepted in chosen:
-        folder.mkdir(parents=True, exist_ok=True)
-        # by content, as add_uploads keeps them: the same bytes are one file
-        sha = accepted.info.sha256 or video.file_sha256(accepted.path)
-        target = folder / f"{sha}{Path(accepted.path).suffix.lower()}"
-        if not target.exists():
-            partial = target.with_name(f".{target.name}.part")
-            shutil.copyfile(accepted.path, partial)
-            partial.replace(target)
+        target, _sha = _keep_by_content(accepted, folder)
         clip = study_folder.make_clip(target, accepted.label, kind)
         clip.reference = saved.get(clip.sha256)
         clips.append(clip)
     return _add(clips)
+
+
+def _keep_by_content(accepted, folder: Path) -> tuple[Path, str]:
+    """A copy of an accepted clip in the study's ``folder``, stored by content, never by its
+    given name: two different clips both named same.mp4 are two files, the same bytes twice are
+    one (the name is only a label). Returns (the copy, its SHA-256)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sha = accepted.info.sha256 or video.file_sha256(accepted.path)
+    target = folder / f"{sha}{Path(accepted.path).suffix.lower()}"
+    if not target.exists():
+        partial = target.with_name(f".{target.name}.part")
+        shutil.copyfile(accepted.path, partial)
+        partial.replace(target)
+    return target, sha
 
 
 def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
@@ -106,15 +113,7 @@ def add_uploads(files, study_name: str, kind: str) -> tuple[int, list[str]]:
             refused.append(f"{getattr(file, 'name', 'a file')}: {exc}")
             continue
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            # Stored by content, never by the given name: two different clips both named
-            # same.mp4 are two files; the same bytes twice are one (the name is only a label).
-            sha = accepted.info.sha256 or video.file_sha256(accepted.path)
-            target = folder / f"{sha}{Path(accepted.path).suffix.lower()}"
-            if not target.exists():
-                partial = target.with_name(f".{target.name}.part")
-                shutil.copyfile(accepted.path, partial)
-                partial.replace(target)
+            target, sha = _keep_by_content(accepted, folder)
         except OSError as exc:
             refused.append(
                 f"{accepted.label} could not be kept in the study's folder ({exc.strerror or exc})."
