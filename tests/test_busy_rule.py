@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FakeBackend
 from posebench.decision import decision_rules, headline_verdict, speed_evidence
 from posebench.decision.verdict_evidence import BackendEvidence, Evidence, Reference, realtime_by_backend
 from posebench.engine import foreign_cpu, simulated_camera
 from posebench.io import video
 from posebench.store import run_record
 from posebench.studies import realtime_run
+from test_realtime import TimedFake
 
 QUIET_START, OWN_LOAD, CORES = 0.3, 2.1, 2  # a two-thread model run lifts the load to ~2 itself
 
@@ -71,16 +71,6 @@ def test_a_run_and_its_scorecard_follow_the_same_rule():
 
 
 # -- real time: each stream bracketed by processor-time readings ------------------------------
-class TimedFake(FakeBackend):
-    def __init__(self, clock, seconds: float):
-        super().__init__("timed")
-        self.clock, self.seconds = clock, seconds
-
-    def process(self, image, timestamp_ms):
-        self.clock.advance(self.seconds)
-        return super().process(image, timestamp_ms)
-
-
 def fake_cpu(clock, foreign_share: float):
     """Processor-time readings in the fake clock's time: the backend keeps two cores busy (its
     own threads) and other work takes ``foreign_share`` of one core."""

@@ -248,10 +248,8 @@ def held_uploads(states=None) -> set[Path] | None:
     try:
         from posebench.dashboard import job_registry
 
-        registry = job_registry.registry()
-        for user in list(registry._jobs):
-            for entry in registry.running(user):
-                held.update(_clip_paths(entry.job))
+        for entry in job_registry.registry().running_everywhere():
+            held.update(_clip_paths(entry.job))
     except Exception:
         pass
     return held
@@ -261,11 +259,7 @@ def _latest_uploads() -> dict[Path, object]:
     try:
         from posebench.dashboard import job_registry
 
-        registry = job_registry.registry()
-        with registry._lock:
-            return {  # each user's kept uploads (offered on every page), newest first
-                Path(clip.path): user for user, kept in registry._uploads.items() for _token, clip in kept
-            }
+        return dict(job_registry.registry().kept_uploads())
     except Exception:
         return {}
 
@@ -278,7 +272,7 @@ def sweep_uploads(states=None, now: float | None = None, force: bool = False) ->
     never in the upload folder. At most once per ``SWEEP_EVERY_S`` unless ``force``;
     returns the removed paths."""
     now = time.time() if now is None else now
-    if not _SWEEP_LOCK.acquire(blocking=False):
+    if not _SWEEP_LOCK.acquire(blocking=force):  # a forced sweep waits for one under way
         return []
     try:
         if not force and now - _LAST_SWEEP[0] < SWEEP_EVERY_S:

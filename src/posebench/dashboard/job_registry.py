@@ -68,6 +68,17 @@ class Registry:
     def running(self, user: str, key: str | None = None) -> list[Entry]:
         return [e for e in self.jobs(user) if not e.job.finished and (key is None or e.key == key)]
 
+    def running_everywhere(self) -> list[Entry]:
+        """Every user's running jobs (what the upload sweep must not touch)."""
+        with self._lock:
+            users = list(self._jobs)
+        return [e for user in users for e in self.running(user)]
+
+    def kept_uploads(self) -> dict[Path, str]:
+        """Every user's kept uploads (offered on every page): file -> user."""
+        with self._lock:
+            return {Path(clip.path): user for user, kept in self._uploads.items() for _token, clip in kept}
+
     @staticmethod
     def _pruned(entries: list[Entry]) -> list[Entry]:
         """Running jobs always; finished ones for an hour, the newest first, up to the limit."""
