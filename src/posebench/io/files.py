@@ -6,10 +6,12 @@ import os
 import re
 import uuid
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from posebench.core.errors import InputError
+
+if TYPE_CHECKING:  # pandas is imported where a table is written: the upload check needs none
+    import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")  # a saved run's or study's folder
@@ -85,7 +87,9 @@ def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> None:
 
 
 def _is_text(column: pd.Series) -> bool:
-    return column.dtype == object or pd.api.types.is_string_dtype(column)
+    from pandas.api.types import is_string_dtype
+
+    return column.dtype == object or is_string_dtype(column)
 
 
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:

@@ -13,8 +13,8 @@ from posebench.store import run_store
 DEFAULT_BACKENDS = [backend_config.ACCURACY_BASELINE_PRESET, backend_config.CANDIDATE_PRESET]
 
 
-def register(sub) -> None:
-    p = sub.add_parser("accuracy", help="PCK and OKS against COCO-format keypoint annotations (ground truth)")
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("images_dir", help="folder holding the annotated images")
     p.add_argument("annotations", help="COCO-format keypoint annotations (JSON)")
     add_backend_option(p)

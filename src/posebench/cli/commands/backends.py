@@ -6,8 +6,8 @@ from posebench import backends
 from posebench.backends.backend_config import PRESET_HELP, settings_help
 
 
-def register(sub) -> None:
-    p = sub.add_parser("backends", help="list backends: what can run here, and why not")
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.set_defaults(func=run)
 
 

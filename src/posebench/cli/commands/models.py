@@ -7,8 +7,8 @@ from posebench.core.errors import BenchError, ModelUnavailable
 from posebench.models import model_store
 
 
-def register(sub) -> None:
-    p = sub.add_parser("models", help="list the model catalogue, or fetch and verify models")
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("action", choices=("list", "fetch"))
     p.add_argument(
         "names",

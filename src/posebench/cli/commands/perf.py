@@ -21,12 +21,8 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "perf",
-        help="speed check in one process: model floor, rtmlib default, "
-        "tuned preset and MediaPipe lite, interleaved, with targets",
-    )
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("clip", help="video file")
     p.add_argument("--frames", type=int, default=60, help="frames from the start, preloaded (default 60)")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds after one warm-up round (default 3)")

@@ -52,11 +52,8 @@ JUMP_SHOWN = [
 ]
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "realtime",
-        help="simulated camera: can each backend keep up with frames arriving at a camera's rate?",
-    )
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     add_clip_and_backends(p)
     p.add_argument(
         "--fps",

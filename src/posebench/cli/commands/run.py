@@ -42,8 +42,8 @@ SHOWN = [
 RATE_FORMATS = {"detection_rate": "{:.1%}", "detector_rate": "{:.1%}"}
 
 
-def register(sub) -> None:
-    p = sub.add_parser("run", help="benchmark backends on a clip and save the results")
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     add_clip_and_backends(p)
     add_run_options(p)
     add_results_option(p)

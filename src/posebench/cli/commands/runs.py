@@ -13,8 +13,8 @@ from posebench.access import import_runs, run_access
 from posebench.cli.commands.common import add_results_option
 
 
-def register(sub) -> None:
-    p = sub.add_parser("runs", help="import a run made elsewhere, or give a saved run an owner")
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     imp = actions.add_parser("import", help="check and import a zip of a run folder (untrusted data)")
     imp.add_argument("zip", help="zip of one run folder (summary.csv, frames.csv, run.json, native.npz)")

@@ -5,10 +5,8 @@ from __future__ import annotations
 from posebench.models import sample_clip
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "sample", help="fetch the sample clip (Sports2D demo) into the cache and print where it is"
-    )
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument(
         "--no-fetch", action="store_true", help="only look in the cache; fail if the clip is not there"
     )

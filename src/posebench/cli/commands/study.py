@@ -36,10 +36,8 @@ DEFAULT_BACKENDS = list(backends.backend_config.STUDY_PAIR)
 REPORT = "report.html"  # the one-page offline report, beside the tables
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "study", help="run a set of clips x backends and pool the accuracy against the references"
-    )
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument(
         "manifest",
         help="CSV with columns " + ", ".join(references.CSV_COLUMNS) + " ('clip': path relative to the CSV)",

@@ -13,8 +13,8 @@ from posebench.access import accounts
 from posebench.core.errors import InputError
 
 
-def register(sub) -> None:
-    p = sub.add_parser("users", help="local accounts for shared-server mode (POSEBENCH_MODE=shared)")
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("action", choices=("add", "remove", "list"))
     p.add_argument("name", nargs="?", help="user name (letters, digits, '_.@+-')")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")

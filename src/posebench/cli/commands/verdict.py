@@ -19,11 +19,8 @@ from posebench.decision.verdict_evidence import Evidence, Reference, jump_table_
 from posebench.store import run_store, sidecars
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "verdict",
-        help="the decision for a saved run: replace, keep or not enough evidence, in one sentence",
-    )
+def register(p) -> None:
+    """Add this command's arguments to its parser ``p``."""
     p.add_argument("run_dir", metavar="RUN_DIR", help="a saved run folder (results/<run_id>)")
     p.add_argument(
         "--flight-time",
