@@ -80,6 +80,7 @@ def test_a_page_as_the_servers_main_script_is_not_rerun_in_the_worker(
 
 @pytest.mark.parametrize("act, ended_by", [("crash", "exited with code 7"), ("segfault", "signal SIGSEGV")])
 def test_a_backend_that_kills_the_worker_fails_the_run_with_a_sentence(fakepose, results_root, act, ended_by):
+    nice = os.getpriority(os.PRIO_PROCESS, 0)
     job = start(results_root, act)
     assert job.wait(240)
     assert job.run is None
@@ -88,9 +89,12 @@ def test_a_backend_that_kills_the_worker_fails_the_run_with_a_sentence(fakepose,
     assert "\n" not in job.error
     assert_nothing_half_written(results_root)
     assert not results_root.exists() or not any(results_root.iterdir())
-    # the server process (this one) is still here and can run the next benchmark
+    # the server (this process) is back at its own priority, although the worker died while it
+    # had lowered it; and it can run the next benchmark, which is timed as the first was
+    assert os.getpriority(os.PRIO_PROCESS, 0) == nice
     again = start(results_root)
     assert again.wait(240) and again.error is None and again.saved_to.exists()
+    assert again.run.extra["machine"]["priority"]["server_nice_before"] == nice
 
 
 def test_cancel_stops_the_worker_which_saves_what_it_measured(fakepose, results_root):

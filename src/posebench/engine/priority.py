@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 
 import psutil
 
@@ -85,19 +86,7 @@ class ParentLowered:
         lower priority from the thread that started them)."""
         if self.pid is None:
             return
-        main = self._before.get(self.pid)
-        refused = 0
-        for tid in _threads(self.pid):
-            now = _nice(tid)
-            old = self._before.get(tid, main if now == self.nice else None)
-            if old is None or now is None or now == old:
-                continue
-            try:
-                os.setpriority(os.PRIO_PROCESS, tid, old)
-            except PermissionError:
-                refused += 1
-            except OSError:
-                continue  # the thread has ended
+        refused = put_back(self.pid, self._before, self.nice)
         self.record["server_nice_after"] = _nice(self.pid)
         self.record["server_restored"] = refused == 0
         if refused:
@@ -106,4 +95,61 @@ class ParentLowered:
             )
 
 
-__all__ = ["SERVER_NICE", "ParentLowered"]
+def thread_nices(pid: int | None = None) -> dict[int, int]:
+    """Each thread of process ``pid`` (default: this one) with its nice value now."""
+    found = {}
+    for tid in _threads(os.getpid() if pid is None else pid):
+        nice = _nice(tid)
+        if nice is not None:
+            found[tid] = nice
+    return found
+
+
+def put_back(pid: int, before: dict[int, int], nice: int = SERVER_NICE) -> int:
+    """Threads of ``pid`` that are at ``nice`` back to their value in ``before``; a thread
+    started since then takes the process's own (main thread's) value. Returns how many the
+    system refused to raise again (an ordinary user may not)."""
+    main = before.get(pid)
+    refused = 0
+    for tid in _threads(pid):
+        now = _nice(tid)
+        old = before.get(tid, main if now == nice else None)
+        if old is None or now is None or now == old or now != nice:
+            continue
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, old)
+        except PermissionError:
+            refused += 1
+        except OSError:
+            continue  # the thread has ended
+    return refused
+
+
+class ServerSide:
+    """The server's own record, for ``worker_started()`` / ``worker_ended()``. A worker that
+    dies while it times (a backend crashed, it was killed) never puts its parent back; so when
+    the last of the server's workers has ended, the server puts its threads back itself, to
+    what they were before the first started. Otherwise it would stay at the lower priority,
+    and so would every worker it starts afterwards (a child inherits its parent's nice value),
+    timing dashboard runs at a lower priority than the command line's."""
+
+    lock = threading.Lock()
+    running = 0
+    before: dict[int, int] = {}
+
+
+def worker_started() -> None:
+    with ServerSide.lock:
+        if ServerSide.running == 0:
+            ServerSide.before = {tid: n for tid, n in thread_nices().items() if n < SERVER_NICE}
+        ServerSide.running += 1
+
+
+def worker_ended() -> None:
+    with ServerSide.lock:
+        ServerSide.running = max(0, ServerSide.running - 1)
+        if ServerSide.running == 0:
+            put_back(os.getpid(), ServerSide.before, SERVER_NICE)
+
+
+__all__ = ["SERVER_NICE", "ParentLowered", "put_back", "thread_nices", "worker_ended", "worker_started"]

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from posebench.core.errors import BenchError
+from posebench.engine import priority
 
 CANCEL_GRACE_S = 15.0  # a cancelled worker has this long to save and exit
 PROGRESS_EVERY_S = 1.0  # the worker sends progress at most this often per backend (the page looks every 2 s)
@@ -110,7 +111,6 @@ def _child(conn, cancel, request: dict) -> None:
     """The worker process: run, save, send the result (``request["pipeline"]``, the
     command line's own ``studies.pipeline.run_and_save``, does the work)."""
     _ignore_interrupt()
-    from posebench.engine import priority
     from posebench.io import video
 
     with _reporting(conn, "the run"):
@@ -229,6 +229,7 @@ class WorkerRun:
         return self._process.pid
 
     def start(self) -> WorkerRun:
+        priority.worker_started()  # ``follow`` puts the server back if the worker cannot
         self._process.start()
         self._send.close()  # the child holds the only sending end: EOF when it dies
         return self
@@ -293,6 +294,7 @@ class WorkerRun:
                 self._stop()
             self.exitcode = self._process.exitcode
             self._recv.close()
+            priority.worker_ended()
         if outcome is None:
             raise BenchError(
                 f"the benchmark worker process stopped unexpectedly{self._where()} "
@@ -320,10 +322,6 @@ def _call_child(conn, cancel, func: Callable, kwargs: dict, lower_parent: bool =
 
         def progress(fraction: float, text: str) -> None:
             conn.send(("progress", float(fraction), str(text)))
-
-        import contextlib
-
-        from posebench.engine import priority
 
         # the server steps back while this times
         with priority.ParentLowered() if lower_parent else contextlib.nullcontext():
