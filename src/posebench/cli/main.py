@@ -1,7 +1,8 @@
 """The command line: ``python -m posebench <command>``.
 
 Each command lives in its own module under ``posebench.cli.commands`` with
-``register(subparsers)`` that adds its parser and sets ``func``. Errors a
+``register(parser)`` that adds its arguments and sets ``func``; its name and one-line summary
+are a row of ``COMMANDS``. Errors a
 person can act on (``BenchError``) print one line and exit with status 2;
 nothing prints a traceback unless ``POSEBENCH_DEBUG=1``.
 """

@@ -1,1 +1,1 @@
-"""One module per CLI command; each has ``register(subparsers)``."""
+"""One module per CLI command; each has ``register(parser)`` (its row: ``cli.main.COMMANDS``)."""
