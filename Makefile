@@ -52,14 +52,16 @@ run: setup
 
 # Set-up and chromium first; then lint runs beside the tests (its output follows theirs) while
 # the tests run in TEST_WORKERS pytest-xdist processes (0: in one process), a whole test file
-# per worker at a time, so a file's module fixtures (real runs, servers) are made once.
+# per worker at a time, so a file's module fixtures (real runs, servers) are made once. Files go
+# out in the order tests/conftest.py collects them (slowest first): by default pytest-xdist sends
+# the files with the most tests first, and the slow one-test browser files came last.
 # The last line is the total time, set-up included. pytest exit status 5 means "no tests ran":
 # that is a failure too, and so is a lint failure.
 test:
 	@start=$$(date +%s); $(MAKE) --no-print-directory setup chromium || exit 1; \
 	mkdir -p $(ARTIFACTS); \
 	$(MAKE) --no-print-directory lint-checks > $(ARTIFACTS)/lint.log 2>&1 & lint=$$!; \
-	status=0; $(PY) -m pytest -q -rfE --durations=15 --timeout=900 -n $(TEST_WORKERS) --dist loadfile \
+	status=0; $(PY) -m pytest -q -rfE --durations=15 --timeout=900 -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
 		--junitxml=$(ARTIFACTS)/junit.xml $(PYTEST_ARGS) || status=$$?; \
 	lint_status=0; wait $$lint || lint_status=$$?; \
 	echo "--- make lint (ran beside the tests) ---"; cat $(ARTIFACTS)/lint.log; \

@@ -160,22 +160,25 @@ def needs_shared(item) -> bool:
     return False
 
 
-# The slowest test files (seconds in the fresh-clone suite, 7 December), run first: with
-# ``--dist loadfile`` xdist hands out whole files in collection order, so a long file left to the
-# end keeps one worker busy alone while the other waits. Longest first, both end together.
-SLOWEST_FIRST = (
-    "test_browser_shared.py",  # 78 s
-    "test_browser_session.py",  # 70 s
+# The slowest test files, run first: with ``--dist loadfile --no-loadscope-reorder`` (Makefile)
+# xdist hands out whole files in collection order, so a long file left to the end keeps one
+# worker busy alone while the other waits. Longest first, both end together. (Without
+# ``--no-loadscope-reorder`` xdist sends the files with the most tests first, whatever this says.)
+SLOWEST_FIRST = (  # seconds in the fresh-clone suite of 7 December (test-artifacts/junit.xml)
+    "test_browser_session.py",  # 75 s
     "test_app.py",  # 58 s
-    "test_bad_inputs.py",  # 58 s
-    "test_fuzz.py",  # 55 s
-    "test_decision_real.py",  # 53 s
-    "test_evidence_browser.py",  # 47 s
-    "test_study_browser.py",  # 41 s
-    "test_realtime_cancel.py",  # 39 s
-    "test_executor.py",  # 36 s
-    "test_study.py",  # 35 s
-    "test_live.py",  # 35 s
+    "test_decision_real.py",  # 57 s
+    "test_browser_shared.py",  # 56 s
+    "test_evidence_browser.py",  # 46 s
+    "test_concurrency.py",  # 42 s
+    "test_study_browser.py",  # 34 s
+    "test_study.py",  # 34 s
+    "test_executor.py",  # 33 s
+    "test_realtime_cancel.py",  # 32 s
+    "test_live.py",  # 28 s
+    "test_worker.py",  # 26 s
+    "test_bad_inputs.py",  # 26 s
+    "test_isolated_parse.py",  # 25 s
 )
 
 

@@ -175,14 +175,6 @@ _TAKEN_LOCK = threading.Lock()
 _SWEEP_LOCK = threading.Lock()
 
 
-def _env_seconds(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value >= 0 else default
-
-
 def _clip_paths(value, depth: int = 0):
     """Paths of the accepted uploads ``value`` holds: the clip itself, a job's ``keep``, or
     inside dicts, lists, tuples and sets (three levels deep)."""
@@ -281,8 +273,8 @@ def sweep_uploads(states=None, now: float | None = None, force: bool = False) ->
         held = held_uploads(states)
         if held is None:
             return []  # not a server: the clips' own clean-up (finalizers, atexit) applies
-        grace = _env_seconds("POSEBENCH_UPLOAD_GRACE_S", UPLOAD_GRACE_S)
-        latest_ttl = _env_seconds("POSEBENCH_UPLOAD_TTL_S", LATEST_KEPT_S)
+        grace = positive_env("POSEBENCH_UPLOAD_GRACE_S", UPLOAD_GRACE_S, float, zero_ok=True)
+        latest_ttl = positive_env("POSEBENCH_UPLOAD_TTL_S", LATEST_KEPT_S, float, zero_ok=True)
         latest = _latest_uploads()
         removed = []
         with _TAKEN_LOCK:
