@@ -20,7 +20,7 @@ import pytest
 from conftest import CLIPS, LAB, RUNNING, goto
 from posebench.core.errors import InputError
 from posebench.store import references
-from posebench.studies import study_folder
+from posebench.studies import study_manifest
 from test_imports import MEASURE, ROOT
 
 pytestmark = [pytest.mark.timeout(300)]
@@ -110,13 +110,13 @@ def _manifest(tmp_path: Path, lines: list[str], name: str = "m.csv") -> Path:
 def test_a_manifest_over_the_row_limit_is_refused_at_once(tmp_path):
     manifest = _manifest(tmp_path, [f"missing-{i}.mp4,cmj,0.5" for i in range(20_000)])
     with pytest.raises(InputError, match=r"has 20,000 rows, more than 5,000"):
-        study_folder.from_manifest(manifest, ["mediapipe-lite"])
+        study_manifest.from_manifest(manifest, ["mediapipe-lite"])
 
 
 def test_missing_clips_are_reported_together_in_one_sentence(tmp_path):
     manifest = _manifest(tmp_path, [f"missing-{i}.mp4,cmj,0.5" for i in range(3000)])
     with pytest.raises(InputError) as caught:
-        study_folder.from_manifest(manifest, ["mediapipe-lite"])
+        study_manifest.from_manifest(manifest, ["mediapipe-lite"])
     text = str(caught.value)
     assert "none of the 3000 clips in m.csv" in text and "missing-0.mp4" in text and "2995 more" in text
     # some present: kept, and the missing ones named together in one notice
@@ -125,7 +125,7 @@ def test_missing_clips_are_reported_together_in_one_sentence(tmp_path):
     manifest = _manifest(
         tmp_path, ["clips/run.mp4,cmj,0.5", "gone-a.mp4,cmj,0.5", "gone-b.mp4,cmj,0.5"], "n.csv"
     )
-    study = study_folder.from_manifest(manifest, ["mediapipe-lite"])
+    study = study_manifest.from_manifest(manifest, ["mediapipe-lite"])
     assert len(study.clips) == 3
     assert study.notices == [
         "2 of the 3 clips in n.csv are not on this machine; their rows will say so: gone-a.mp4, gone-b.mp4."
@@ -140,7 +140,7 @@ def test_the_same_clip_listed_three_times_counts_once_and_says_so(tmp_path):
     manifest = _manifest(
         tmp_path, ["a/one.mp4,cmj,0.5", "two.mp4,cmj,0.6", "lab.mp4,cmj,0.4", "three.mp4,cmj,"]
     )
-    study = study_folder.from_manifest(manifest, ["mediapipe-lite"], min_clips=3)
+    study = study_manifest.from_manifest(manifest, ["mediapipe-lite"], min_clips=3)
     assert [c.name for c in study.clips] == ["a/one.mp4", "lab.mp4"]
     assert study.clips[0].reference.flight_time_s == 0.5  # the first line's reference
     assert study.notices == [

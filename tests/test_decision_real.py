@@ -21,7 +21,7 @@ from posebench.decision import speed_evidence
 from posebench.engine.runner import run_benchmark
 from posebench.store import references, run_store
 from posebench.store.run_record import RunOptions
-from posebench.studies import study_folder
+from posebench.studies import study_folder, study_manifest
 
 
 def shows_verdict(texts: list[str], data: dict) -> bool:
@@ -185,7 +185,7 @@ def test_the_cli_verdict_and_the_scorecard_page_agree_on_one_run(tmp_path, resul
 
 def test_the_study_page_measures_the_speed_on_demand_and_uses_it(tmp_path, results_root):
     clip = JUMPS / "cmj_side_dhruvrahuja_5.mp4"
-    study = study_folder.from_manifest(_manifest(tmp_path), [BASE, CAND], name="on-demand", min_clips=1)
+    study = study_manifest.from_manifest(_manifest(tmp_path), [BASE, CAND], name="on-demand", min_clips=1)
     study.clips = [c for c in study.clips if c.name.endswith(clip.name)]
     rows = [
         {"clip": study.clips[0].name, "sha256": study.clips[0].sha256, "backend": b, "status": "ok",

@@ -20,7 +20,7 @@ from posebench.access import import_runs
 from posebench.core.errors import InputError
 from posebench.decision.scorecard_settings import Settings
 from posebench.store import references, run_store, sidecars
-from posebench.studies import study_folder
+from posebench.studies import study_manifest
 
 pytestmark = [pytest.mark.timeout(300)]
 SHA = "ab" * 32
@@ -116,9 +116,9 @@ def test_reference_frames_must_lie_within_the_clip(tmp_path, results_root):
     with pytest.raises(
         InputError, match=r"manifest line 2: the landing frame for run.mp4 is 60, but the clip has 47"
     ):
-        study_folder.from_manifest(manifest, ["mediapipe-lite"])
+        study_manifest.from_manifest(manifest, ["mediapipe-lite"])
     manifest.write_text("clip,takeoff_frame,landing_frame\nrun.mp4,20,30\n")
-    assert study_folder.from_manifest(manifest, ["mediapipe-lite"]).clips[0].reference.landing_frame == 30
+    assert study_manifest.from_manifest(manifest, ["mediapipe-lite"]).clips[0].reference.landing_frame == 30
 
     from test_dashboard import fake_run
 

@@ -31,7 +31,7 @@ from posebench.engine.runner import run_benchmark
 from posebench.io.files import safe_name, write_atomic, write_csv_atomic
 from posebench.store import run_store
 from posebench.store.run_record import RunOptions
-from posebench.studies import study_folder
+from posebench.studies import study_manifest
 
 FILES = {"scores": "events.csv", "report": "events.json"}
 
@@ -58,7 +58,7 @@ class EventClip:
 
 def manifest_clips(manifest: str | Path) -> list[EventClip]:
     """The manifest's CMJ clips with a reference, and their athletes (column ``athlete``)."""
-    return clips_of_study(study_folder.from_manifest(manifest, ["mediapipe-lite"], min_clips=1))
+    return clips_of_study(study_manifest.from_manifest(manifest, ["mediapipe-lite"], min_clips=1))
 
 
 def clips_of_study(study) -> list[EventClip]:

@@ -29,7 +29,7 @@ from posebench.decision import speed_evidence, verdict_text
 from posebench.io.files import write_atomic
 from posebench.report import filmstrip, study_charts, study_evidence
 from posebench.store import references
-from posebench.studies import hosts, pooled, speed_run, study_folder
+from posebench.studies import hosts, pooled, speed_run, study_folder, study_manifest
 from posebench.studies.study_executor import executor_for
 
 DEFAULT_BACKENDS = list(backends.backend_config.STUDY_PAIR)
@@ -195,7 +195,7 @@ def _study_from(args) -> tuple[study_folder.Study, bool]:
     for folder in speed_runs:
         if not (Path(folder) / "run.json").is_file():
             raise InputError(f"--speed {folder} is not a saved run folder (it has no run.json)")
-    study = study_folder.from_manifest(
+    study = study_manifest.from_manifest(
         args.manifest,
         specs,
         name=args.name,
