@@ -230,7 +230,11 @@ class WorkerRun:
 
     def start(self) -> WorkerRun:
         priority.worker_started()  # ``follow`` puts the server back if the worker cannot
-        self._process.start()
+        try:
+            self._process.start()
+        except BaseException:
+            priority.worker_ended()
+            raise
         self._send.close()  # the child holds the only sending end: EOF when it dies
         return self
 
