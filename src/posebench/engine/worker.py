@@ -185,6 +185,8 @@ class WorkerRun:
     until it returns the run (or raises ``BenchError`` with one sentence); ``cancel()`` from
     any thread."""
 
+    lowers_parent = True  # the worker lowers the server's priority while it times
+
     def __init__(
         self,
         clip_path: str,
@@ -229,11 +231,13 @@ class WorkerRun:
         return self._process.pid
 
     def start(self) -> WorkerRun:
-        priority.worker_started()  # ``follow`` puts the server back if the worker cannot
+        if self.lowers_parent:  # ``follow`` puts the server back if the worker cannot
+            priority.worker_started()
         try:
             self._process.start()
         except BaseException:
-            priority.worker_ended()
+            if self.lowers_parent:
+                priority.worker_ended()
             raise
         self._send.close()  # the child holds the only sending end: EOF when it dies
         return self
@@ -298,7 +302,8 @@ class WorkerRun:
                 self._stop()
             self.exitcode = self._process.exitcode
             self._recv.close()
-            priority.worker_ended()
+            if self.lowers_parent:
+                priority.worker_ended()
         if outcome is None:
             raise BenchError(
                 f"the benchmark worker process stopped unexpectedly{self._where()} "
@@ -348,6 +353,7 @@ class WorkerCall(WorkerRun):
         lower_parent: bool = True,
     ) -> None:
         self.request = {"func": func, "kwargs": kwargs}
+        self.lowers_parent = lower_parent
         self.cancel_event = _CTX.Event()
         self.saved_to = None
         self.save_error = None
