@@ -173,6 +173,7 @@ LATEST_KEPT_S = 3600.0  # env POSEBENCH_UPLOAD_TTL_S: a user's latest upload wai
 _TAKEN: dict[Path, float] = {}  # uploads this server took -> when (time.time())
 _TAKEN_LOCK = threading.Lock()
 _SWEEP_LOCK = threading.Lock()
+_LAST_SWEEP = [0.0]  # when the last sweep ran (time.time())
 
 
 def _clip_paths(value, depth: int = 0):
@@ -296,9 +297,6 @@ def sweep_uploads(states=None, now: float | None = None, force: bool = False) ->
         return removed
     finally:
         _SWEEP_LOCK.release()
-
-
-_LAST_SWEEP = [0.0]
 
 
 @functools.lru_cache(maxsize=1)
